@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under src/ and test/ with node's test runner (tsx loader).
+// Node 20's --test does not expand globs, so we list the files ourselves.
+// Pass paths or substrings as arguments to run a subset: `node scripts/test.mjs consent`.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function walk(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = [...walk('src'), ...walk('test')]
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  { stdio: 'inherit', env: { ...process.env, LDN_LOG_LEVEL: process.env.LDN_LOG_LEVEL ?? 'silent' } },
+);
+child.on('exit', (code) => process.exit(code ?? 1));

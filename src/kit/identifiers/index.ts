@@ -1,0 +1,3 @@
+export * from './bsn.ts';
+export * from './roles.ts';
+export * from './systems.ts';

@@ -1,0 +1,59 @@
+import pg from 'pg';
+import type { Queryable, Row, Store } from './store.ts';
+import { assertSchemaName } from './store.ts';
+
+// Return int8 and numeric as JS numbers/strings consistently with PGlite: bigint counts
+// come back as strings from both, so callers convert explicitly with Number().
+
+export async function openPostgresStore(schema: string, databaseUrl: string, poolSize = 10): Promise<Store> {
+  assertSchemaName(schema);
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } finally {
+    await admin.end();
+  }
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    options: `-c search_path=${schema}`,
+  });
+  // An idle client that errors (server restart) must not crash the process.
+  pool.on('error', () => {});
+
+  const query = async <T extends Row>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
+    const r = await pool.query(sql, params as unknown[] | undefined);
+    return r.rows as T[];
+  };
+
+  return {
+    schema,
+    backend: 'postgres',
+    query,
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: Queryable = {
+          query: async <R extends Row>(sql: string, params?: readonly unknown[]) =>
+            (await client.query(sql, params as unknown[] | undefined)).rows as R[],
+        };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// One small storage interface over PGlite (embedded default) and PostgreSQL (production).
+// Every part gets a Store bound to its own schema; SQL is written unqualified and runs
+// with search_path set to that schema, so a part cannot touch another part's tables by accident.
+
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  /** Run one statement with $1..$n parameters; returns the rows. */
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+export interface Store extends Queryable {
+  readonly schema: string;
+  readonly backend: 'pglite' | 'postgres';
+  /** Run fn inside one transaction; it commits when fn resolves and rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Run several statements separated by semicolons, without parameters (migrations, tests). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Migration {
+  /** Sortable, never renamed once shipped, e.g. "001_referrals". */
+  id: string;
+  sql: string;
+}
+
+export interface StoreOptions {
+  /** Part schema, e.g. "nvi". Only [a-z_][a-z0-9_]* is accepted. */
+  schema: string;
+  /** postgres://… to use PostgreSQL; otherwise PGlite. */
+  databaseUrl?: string;
+  /** PGlite data directory; omitted means in memory. */
+  dataDir?: string;
+  /** Max connections in the PostgreSQL pool. */
+  poolSize?: number;
+}
+
+export function assertSchemaName(schema: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+}
