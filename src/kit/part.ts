@@ -1,0 +1,89 @@
+import type { X509Certificate } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Migration, Store } from './store/store.ts';
+
+// The shape every part of the network has. A part is a Fastify plugin with its own schema,
+// migrations and declared public paths; the service factory (kit/http/service.ts) wraps it
+// in HTTPS with mutual TLS, OperationOutcome errors, /metadata and /health.
+
+/** The verified TLS peer of a request: who is calling, from their network certificate. */
+export interface Peer {
+  /** URA from the UZI-style SAN otherName. */
+  ura: string;
+  /** UZI system number from the SAN otherName. */
+  systemNumber: string;
+  agb: string;
+  /** Subject common name. */
+  commonName: string;
+  /** RFC 8705 x5t#S256: base64url SHA-256 of the DER certificate. */
+  thumbprint: string;
+  serialNumber: string;
+  certificate: X509Certificate;
+  /** DER of the peer certificate (for x5c comparisons). */
+  der: Buffer;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set on every request that arrived with a verified client certificate. */
+    peer?: Peer;
+  }
+}
+
+/** PEM material of this part's own network identity. */
+export interface TlsIdentity {
+  cert: string;
+  key: string;
+  /** Network CA certificate(s) to trust. */
+  ca: string;
+}
+
+/** Where the other parts are (manifest service name → base URL). */
+export interface NetworkView {
+  url(part: string): string;
+  has(part: string): boolean;
+}
+
+export interface PartContext {
+  /** Manifest service name of this part, e.g. "nvi". */
+  name: string;
+  /** Public base URL of this part, e.g. https://127.0.0.1:8443 */
+  baseUrl: string;
+  store: Store;
+  log: Logger;
+  tls: TlsIdentity;
+  network: NetworkView;
+  /** Part-specific settings from environment/config file (already validated by the part). */
+  settings: Record<string, string | undefined>;
+  /** Optional data directory for files a part keeps besides its store (keys); undefined = memory only. */
+  dataDir?: string;
+}
+
+export interface PartDefinition {
+  /** Manifest service name: trust, directory, prs, nvi, consent, identity, citizen-identity, transparency, portal, node. */
+  name: string;
+  /** SQL schema; each part touches only its own. */
+  schema: string;
+  migrations: Migration[];
+  /** Paths reachable without a client certificate (prefix match), e.g. ['/.well-known/', '/agreements']. */
+  publicPaths?: string[];
+  /** FHIR resource types this part serves, for its CapabilityStatement at /metadata. */
+  capability?: CapabilityInput;
+  /** Registers the part's routes. Runs after the kit's hooks are installed. */
+  register(app: FastifyInstance, ctx: PartContext): Promise<void>;
+  /** Called on shutdown before the store closes (stop timers, flush outboxes). */
+  stop?(): Promise<void>;
+}
+
+export interface CapabilityInput {
+  description: string;
+  resources: Array<{
+    type: string;
+    interactions: Array<'read' | 'vread' | 'update' | 'create' | 'delete' | 'search-type' | 'history-type' | 'history-instance'>;
+    searchParams?: Array<{ name: string; type: 'token' | 'string' | 'date' | 'reference' | 'uri' | 'number' }>;
+    profile?: string;
+  }>;
+  operations?: Array<{ name: string; definition: string }>;
+  systemInteractions?: Array<'transaction' | 'batch' | 'search-system' | 'history-system'>;
+}
