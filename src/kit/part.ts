@@ -9,8 +9,10 @@ import type { Migration, Store } from './store/store.ts';
 
 /** The verified TLS peer of a request: who is calling, from their network certificate. */
 export interface Peer {
-  /** URA from the UZI-style SAN otherName. */
+  /** URA from the UZI-style SAN otherName ('' for vendor certificates, which carry kvk). */
   ura: string;
+  /** KvK number of a vendor certificate (SAN URI urn:kvk:<n>). */
+  kvk?: string;
   /** UZI system number from the SAN otherName. */
   systemNumber: string;
   agb: string;

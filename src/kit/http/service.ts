@@ -1,0 +1,181 @@
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { capabilityStatement } from '../fhir/capability.ts';
+import { HttpError, operationOutcome } from '../fhir/outcome.ts';
+import { createLogger } from '../log.ts';
+import type { NetworkView, PartContext, PartDefinition, Peer, TlsIdentity } from '../part.ts';
+import { openStore } from '../store/open.ts';
+import type { Store } from '../store/store.ts';
+import { continueTrace, enterTrace, formatTraceparent } from '../trace.ts';
+import { peerOf } from './peer.ts';
+
+// The service factory: wraps a part in HTTPS with mutual TLS. TLS accepts any client so that
+// refusals are explained (401 OperationOutcome) instead of a bare handshake alert; every path
+// not declared public requires a certificate chained to the network CA.
+
+export interface ServiceOptions {
+  tls: TlsIdentity;
+  network: NetworkView;
+  host?: string;
+  /** 0 = any free port. */
+  port?: number;
+  /** Public base URL when behind a proxy; default https://<host>:<port>. */
+  publicUrl?: string;
+  databaseUrl?: string;
+  dataDir?: string;
+  /** Bring your own store (tests, or a shared instance). Closed with the service unless ownStore is false. */
+  store?: Store;
+  settings?: Record<string, string | undefined>;
+  log?: Logger;
+  bodyLimit?: number;
+  /** Refuses a peer whose participant is revoked or suspended: return a reason to refuse, or null. */
+  peerGuard?: (peer: Peer) => Promise<string | null>;
+}
+
+export interface RunningService {
+  name: string;
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  close(): Promise<void>;
+}
+
+const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
+const HEALTH_PATHS = ['/metadata', '/health'];
+
+function isPublic(url: string, publicPaths: readonly string[]): boolean {
+  const path = url.split('?')[0];
+  return HEALTH_PATHS.includes(path) || publicPaths.some((p) => path === p || (p.endsWith('/') ? path.startsWith(p) : path.startsWith(`${p}/`) || path === p));
+}
+
+export function sendOutcome(reply: FastifyReply, err: HttpError): FastifyReply {
+  for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  return reply.code(err.status).type('application/fhir+json').send(err.outcome);
+}
+
+/** Maps framework and unexpected errors to OperationOutcomes; never leaks internals. */
+export function toHttpError(err: FastifyError | Error, log: Logger): HttpError {
+  if (err instanceof HttpError) return err;
+  const fe = err as FastifyError;
+  switch (fe.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpError(400, 'structure', `malformed JSON body: ${fe.message}`);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError(413, 'too-costly', 'request body exceeds the size limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpError(415, 'not-supported', 'unsupported content type; send application/fhir+json or application/json');
+    case 'FST_ERR_VALIDATION':
+      return new HttpError(400, 'invalid', fe.message);
+  }
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new HttpError(fe.statusCode, 'invalid', fe.message);
+  log.error({ err }, 'unhandled error');
+  return new HttpError(500, 'exception', 'internal error; see the service log');
+}
+
+export async function createService(part: PartDefinition, options: ServiceOptions): Promise<RunningService> {
+  const log = options.log ?? createLogger(part.name);
+  const host = options.host ?? '127.0.0.1';
+  const ownStore = !options.store;
+  const store =
+    options.store ??
+    (await openStore({ schema: part.schema, databaseUrl: options.databaseUrl, dataDir: options.dataDir }, part.migrations));
+  const publicPaths = part.publicPaths ?? [];
+
+  const https = Fastify({
+    loggerInstance: log,
+    logController: new LogController({ disableRequestLogging: process.env.LDN_LOG_REQUESTS !== '1' }),
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    https: { key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca, requestCert: true, rejectUnauthorized: false },
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  // Parts see a plain FastifyInstance; the HTTPS server type adds nothing they use.
+  const app = https as unknown as FastifyInstance;
+
+  // Bodies are JSON only: a text/plain body is refused with 415 instead of reaching handlers.
+  app.removeContentTypeParser(['text/plain']);
+  // FHIR JSON is JSON: parse it with the same strict parser.
+  app.addContentTypeParser(['application/fhir+json', 'application/json+fhir'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(body as string));
+    } catch (err) {
+      const e = err as FastifyError;
+      e.code = 'FST_ERR_CTP_INVALID_JSON_BODY';
+      e.statusCode = 400;
+      done(e, undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const trace = continueTrace(request.headers.traceparent as string | undefined);
+    enterTrace(trace);
+    reply.header('traceresponse', formatTraceparent(trace));
+    const peer = peerOf(request.raw.socket as TLSSocket);
+    if (peer) request.peer = peer;
+    if (isPublic(request.url, publicPaths)) return;
+    if (!peer) {
+      const socket = request.raw.socket as TLSSocket;
+      const why = socket.authorizationError ? String(socket.authorizationError) : 'no client certificate presented';
+      throw new HttpError(401, 'security', `a network client certificate is required (${why})`);
+    }
+    if (options.peerGuard) {
+      let reason: string | null;
+      try {
+        reason = await options.peerGuard(peer);
+      } catch (err) {
+        log.warn({ err }, 'peer status unavailable; denying');
+        reason = 'participant status could not be checked';
+      }
+      if (reason) throw new HttpError(403, 'security', `participant refused: ${reason}`);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError, _request, reply) => sendOutcome(reply, toHttpError(err, log)));
+  app.setNotFoundHandler((request, reply) =>
+    sendOutcome(reply, new HttpError(404, 'not-found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  let baseUrl = options.publicUrl ?? '';
+  app.get('/metadata', async (_req, reply) =>
+    reply.type('application/fhir+json').send(capabilityStatement(part.name, baseUrl, part.capability)),
+  );
+  app.get('/health', async () => ({ status: 'ok', part: part.name }));
+
+  const ctx: PartContext = {
+    name: part.name,
+    get baseUrl() {
+      return baseUrl;
+    },
+    store,
+    log,
+    tls: options.tls,
+    network: options.network,
+    settings: options.settings ?? {},
+    dataDir: options.dataDir,
+  };
+  await part.register(app, ctx);
+  await app.listen({ host, port: options.port ?? 0 });
+  const port = (app.server.address() as AddressInfo).port;
+  if (!baseUrl) baseUrl = `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  return {
+    name: part.name,
+    url: baseUrl,
+    app,
+    store,
+    close() {
+      closing ??= (async () => {
+        await part.stop?.().catch((err) => log.warn({ err }, 'part stop failed'));
+        await app.close();
+        if (ownStore) await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export { operationOutcome };
