@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import canonicalize from 'canonicalize';
+import type { Migration, Queryable, Store } from '../kit/store/store.ts';
+import { summarizeAuditEvent, toTransparencyEvent } from './event.ts';
+
+// The node's local, hash-chained audit log. Record n commits to record n-1:
+//   hash_n = SHA-256(hash_{n-1} || RFC8785({seq: n, event}))
+// with hash_0 = 32 zero bytes (or the hash of the signed checkpoint after pruning).
+// Appends take a row lock on the single chain-head row inside one transaction, so several
+// appenders (threads, processes, instances on one PostgreSQL) can never fork the chain.
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export const auditLogMigrations: Migration[] = [
+  {
+    id: 'audit_001_log',
+    sql: `
+CREATE TABLE audit_log (
+  seq bigint PRIMARY KEY,
+  event_id text NOT NULL UNIQUE,
+  recorded timestamptz NOT NULL,
+  trace_id text,
+  entry text NOT NULL,
+  prev_hash text NOT NULL,
+  hash text NOT NULL
+);
+CREATE INDEX audit_log_trace_id ON audit_log (trace_id);
+CREATE INDEX audit_log_recorded ON audit_log (recorded);
+CREATE TABLE audit_chain_head (
+  id int PRIMARY KEY CHECK (id = 1),
+  seq bigint NOT NULL,
+  hash text NOT NULL
+);
+INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '${GENESIS_HASH}');
+CREATE TABLE audit_checkpoint (
+  seq bigint PRIMARY KEY,
+  hash text NOT NULL,
+  created_at timestamptz NOT NULL,
+  jws text NOT NULL
+);
+CREATE TABLE audit_outbox (
+  event_id text PRIMARY KEY,
+  body text NOT NULL,
+  attempts int NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  last_error text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX audit_outbox_due ON audit_outbox (next_attempt_at);
+`,
+  },
+];
+
+export interface ChainEntry {
+  seq: number;
+  event: AuditEvent;
+}
+
+export interface AppendResult {
+  eventId: string;
+  seq: number;
+  hash: string;
+  /** True when an event with this id was already in the log (nothing appended). */
+  duplicate: boolean;
+}
+
+export interface AppendOptions {
+  /** Also queue a transparency copy for delivery (events with a transparency pseudonym only). */
+  outbox?: boolean;
+}
+
+export function chainHash(prevHashHex: string, entry: ChainEntry): string {
+  return createHash('sha256')
+    .update(Buffer.from(prevHashHex, 'hex'))
+    .update(canonicalize(entry)!, 'utf8')
+    .digest('hex');
+}
+
+/** Appends events in one transaction, in order. Returns one result per event. */
+export async function appendAuditEvents(
+  store: Store,
+  events: readonly AuditEvent[],
+  options: AppendOptions = {},
+): Promise<AppendResult[]> {
+  if (events.length === 0) return [];
+  return store.transaction(async (tx) => {
+    const [head] = await tx.query<{ seq: string; hash: string }>(
+      'SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE',
+    );
+    if (!head) throw new Error('audit_chain_head missing: run auditLogMigrations');
+    const ids = events.map((e) => requireId(e));
+    const existing = new Map(
+      (
+        await tx.query<{ event_id: string; seq: string; hash: string }>(
+          'SELECT event_id, seq, hash FROM audit_log WHERE event_id = ANY($1::text[])',
+          [ids],
+        )
+      ).map((r) => [r.event_id, r]),
+    );
+    let seq = Number(head.seq);
+    let hash = head.hash;
+    const rows = { seq: [] as number[], id: [] as string[], recorded: [] as string[], trace: [] as (string | null)[], entry: [] as string[], prev: [] as string[], hash: [] as string[] };
+    const outbox = { id: [] as string[], body: [] as string[] };
+    const results: AppendResult[] = [];
+    const seen = new Set<string>();
+    for (const [i, event] of events.entries()) {
+      const id = ids[i];
+      const known = existing.get(id);
+      if (known || seen.has(id)) {
+        const prior = known ?? results.find((r) => r.eventId === id)!;
+        results.push({ eventId: id, seq: Number(prior.seq), hash: prior.hash, duplicate: true });
+        continue;
+      }
+      seen.add(id);
+      seq += 1;
+      const entry: ChainEntry = { seq, event };
+      const next = chainHash(hash, entry);
+      rows.seq.push(seq);
+      rows.id.push(id);
+      rows.recorded.push(event.recorded ?? new Date().toISOString());
+      rows.trace.push(summarizeAuditEvent(event).traceId ?? null);
+      rows.entry.push(canonicalize(entry)!);
+      rows.prev.push(hash);
+      rows.hash.push(next);
+      results.push({ eventId: id, seq, hash: next, duplicate: false });
+      hash = next;
+      if (options.outbox && summarizeAuditEvent(event).pseudonym) {
+        outbox.id.push(id);
+        outbox.body.push(JSON.stringify(toTransparencyEvent(event)));
+      }
+    }
+    if (rows.seq.length === 0) return results;
+    await tx.query(
+      `INSERT INTO audit_log (seq, event_id, recorded, trace_id, entry, prev_hash, hash)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+      [rows.seq, rows.id, rows.recorded, rows.trace, rows.entry, rows.prev, rows.hash],
+    );
+    if (outbox.id.length) {
+      await tx.query(
+        `INSERT INTO audit_outbox (event_id, body) SELECT * FROM unnest($1::text[], $2::text[])
+         ON CONFLICT (event_id) DO NOTHING`,
+        [outbox.id, outbox.body],
+      );
+    }
+    await tx.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1', [seq, hash]);
+    return results;
+  });
+}
+
+export async function appendAuditEvent(store: Store, event: AuditEvent, options: AppendOptions = {}): Promise<AppendResult> {
+  const [r] = await appendAuditEvents(store, [event], options);
+  return r;
+}
+
+function requireId(event: AuditEvent): string {
+  if (!event.id) throw new Error('AuditEvent needs an id (buildAuditEvent sets one)');
+  return event.id;
+}
+
+/**
+ * Group commit: concurrent callers of append() within one process share a transaction, so
+ * one lock + one multi-row INSERT serve many events (this is what keeps the chain close to
+ * raw INSERT speed on PostgreSQL). Each caller still learns its own seq and hash.
+ */
+export function createAuditLogWriter(store: Store, options: AppendOptions & { maxBatch?: number } = {}) {
+  const maxBatch = options.maxBatch ?? 500;
+  let pending: Array<{ event: AuditEvent; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }> = [];
+  let running: Promise<void> | null = null;
+
+  const drain = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const batch = pending.slice(0, maxBatch);
+      pending = pending.slice(batch.length);
+      try {
+        const results = await appendAuditEvents(store, batch.map((b) => b.event), options);
+        for (const [i, b] of batch.entries()) b.resolve(results[i]);
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+  };
+
+  return {
+    append(event: AuditEvent): Promise<AppendResult> {
+      return new Promise<AppendResult>((resolve, reject) => {
+        pending.push({ event, resolve, reject });
+        if (!running) {
+          running = drain().finally(() => {
+            running = null;
+          });
+        }
+      });
+    },
+    /** Resolves when everything queued so far is committed. */
+    async flush(): Promise<void> {
+      while (running) await running;
+    },
+  };
+}
+
+export async function readChainHead(q: Queryable): Promise<{ seq: number; hash: string }> {
+  const [head] = await q.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_chain_head WHERE id = 1');
+  return { seq: Number(head.seq), hash: head.hash };
+}
+
+/** Events of the local log that share a W3C trace id (requester and holder side of one exchange). */
+export async function eventsByTraceId(q: Queryable, traceId: string): Promise<AuditEvent[]> {
+  const rows = await q.query<{ entry: string }>('SELECT entry FROM audit_log WHERE trace_id = $1 ORDER BY seq', [traceId]);
+  return rows.map((r) => (JSON.parse(r.entry) as ChainEntry).event);
+}

@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding, Extension } from '@medplum/fhirtypes';
+import { isValidBsn } from '../kit/identifiers/bsn.ts';
+import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
+import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION } from './uris.ts';
+
+// One FHIR AuditEvent per access, shaped after IHE BALP (Basic Audit Log Patterns):
+// type "rest" + restful interaction subtype, agents for client/server/user, entities for the
+// patient, the data and the query, purposeOfEvent for why. The patient is named only by the
+// node's local reference and the transparency-log pseudonym: a BSN never enters an event.
+
+export type AuditInteraction = 'read' | 'vread' | 'search-type' | 'search-system' | 'create' | 'update' | 'delete' | 'operation';
+export type AuditOutcome = 'success' | 'minor-failure' | 'serious-failure' | 'major-failure';
+
+export interface AuditEventInput {
+  /** Stable id; generated when absent. Receivers de-duplicate on it. */
+  id?: string;
+  who: {
+    /** Dezi / UZI professional number; absent for system-only access. */
+    professionalNumber?: string;
+    professionalName?: string;
+    /** UZI role code, e.g. 01.045. */
+    roleCode?: string;
+    /** URA of the organisation on whose behalf the access happens. */
+    organizationUra: string;
+    /** OAuth client id (or node name) that performed the call. */
+    clientId: string;
+    /** URA of the other side (holder when we request, requester when we serve). */
+    otherPartyUra?: string;
+  };
+  what: {
+    /** Exchange code from the agreements, e.g. acute-zorg. */
+    exchange: string;
+    /** GF data-category codes involved. */
+    dataCategories: string[];
+    interaction: AuditInteraction;
+    /** The FHIR query (path + search string) as sent; BSN-looking digits are redacted. */
+    query?: string;
+    /** requester = we asked for data; holder = we served it. */
+    side: 'requester' | 'holder';
+  };
+  patient: {
+    /** The node's own patient reference, e.g. Patient/123 (never a BSN). */
+    localReference?: string;
+    /** Pseudonym of the patient for the transparency log (from the PRS). */
+    transparencyPseudonym?: string;
+  };
+  why: {
+    /** v3 ActReason, e.g. TREAT or ETREAT. */
+    purposeOfUse: string;
+    /** Set when the glass was broken. */
+    emergencyReason?: string;
+  };
+  /** ISO time; now when absent. */
+  when?: string;
+  outcome: AuditOutcome;
+  outcomeDescription?: string;
+  /** W3C traceparent header value of the exchange. */
+  traceparent?: string;
+}
+
+const OUTCOME_CODE: Record<AuditOutcome, AuditEvent['outcome']> = {
+  success: '0',
+  'minor-failure': '4',
+  'serious-failure': '8',
+  'major-failure': '12',
+};
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+export class AuditInputError extends Error {}
+
+/** True for a string that is, or contains as a standalone 9-digit run, a valid BSN. */
+export function containsBsn(value: string): boolean {
+  for (const m of value.matchAll(/(?<!\d)\d{9}(?!\d)/g)) if (isValidBsn(m[0])) return true;
+  return false;
+}
+
+/** Replaces every standalone 9-digit run that passes the 11-test by "[bsn]". */
+export function redactBsns(value: string): string {
+  return value.replace(/(?<!\d)\d{9}(?!\d)/g, (d) => (isValidBsn(d) ? '[bsn]' : d));
+}
+
+/** The 32-hex trace id of a traceparent, or undefined when absent/malformed. */
+export function traceIdOf(traceparent: string | undefined): string | undefined {
+  return traceparent ? TRACEPARENT.exec(traceparent)?.[1] : undefined;
+}
+
+export function buildAuditEvent(input: AuditEventInput): AuditEvent {
+  const { who, what, patient, why } = input;
+  for (const [field, value] of Object.entries(patient)) {
+    if (value !== undefined && containsBsn(value)) {
+      throw new AuditInputError(`patient.${field} looks like a BSN; use a local reference or pseudonym`);
+    }
+  }
+  if (!patient.localReference && !patient.transparencyPseudonym) {
+    throw new AuditInputError('patient needs a local reference or a transparency pseudonym');
+  }
+  if (input.traceparent !== undefined && !TRACEPARENT.test(input.traceparent)) {
+    throw new AuditInputError('traceparent is not a W3C trace context value');
+  }
+  const emergency = why.emergencyReason !== undefined;
+
+  const extension: Extension[] = [];
+  if (input.traceparent) extension.push({ url: AUDIT_EXTENSION.traceparent, valueString: input.traceparent });
+  if (emergency) extension.push({ url: AUDIT_EXTENSION.emergencyReason, valueString: redactBsns(why.emergencyReason!) });
+
+  const purpose: Coding[] = [{ system: CODE_SYSTEM.purposeOfUse, code: why.purposeOfUse }];
+  if (emergency) purpose.push({ system: CODE_SYSTEM.purposeOfUse, code: 'BTG', display: 'break the glass' });
+
+  const organization = { identifier: { system: SYSTEM.ura, value: who.organizationUra } };
+  const otherParty = who.otherPartyUra ? { identifier: { system: SYSTEM.ura, value: who.otherPartyUra } } : undefined;
+  const client: AuditEventAgent = {
+    type: { coding: [{ system: AUDIT_CODE_SYSTEM.dicom, code: '110153', display: 'Source Role ID' }] },
+    who: what.side === 'requester' ? { identifier: { system: SYSTEM.oauthClientId, value: who.clientId } } : otherParty,
+    requestor: false,
+  };
+  const server: AuditEventAgent = {
+    type: { coding: [{ system: AUDIT_CODE_SYSTEM.dicom, code: '110152', display: 'Destination Role ID' }] },
+    who: what.side === 'holder' ? { identifier: { system: SYSTEM.oauthClientId, value: who.clientId } } : otherParty,
+    requestor: false,
+  };
+  const agents: AuditEventAgent[] = [client, server];
+  if (who.professionalNumber || who.roleCode) {
+    agents.push({
+      type: { coding: [{ system: AUDIT_CODE_SYSTEM.participationType, code: 'IRCP', display: 'information recipient' }] },
+      role: who.roleCode ? [{ coding: [{ system: SYSTEM.uziRole, code: who.roleCode }] }] : undefined,
+      who: {
+        identifier: who.professionalNumber ? { system: SYSTEM.uziPerson, value: who.professionalNumber } : undefined,
+        display: who.professionalName,
+      },
+      requestor: true,
+      purposeOfUse: [{ coding: purpose }],
+    });
+  }
+  // The organisation the professional acts for (BALP: the user's organisation as its own agent).
+  agents.push({
+    type: { coding: [{ system: AUDIT_CODE_SYSTEM.participationType, code: 'PRF', display: 'performer' }] },
+    who: organization,
+    requestor: !who.professionalNumber,
+  });
+
+  const entity: AuditEventEntity[] = [
+    {
+      type: { system: AUDIT_CODE_SYSTEM.entityType, code: '1', display: 'Person' },
+      role: { system: AUDIT_CODE_SYSTEM.objectRole, code: '1', display: 'Patient' },
+      what: {
+        reference: patient.localReference,
+        identifier: patient.transparencyPseudonym
+          ? { system: SYSTEM.transparencyPseudonym, value: patient.transparencyPseudonym }
+          : undefined,
+      },
+    },
+    {
+      type: { system: AUDIT_CODE_SYSTEM.entityType, code: '2', display: 'System Object' },
+      role: { system: AUDIT_CODE_SYSTEM.objectRole, code: '4', display: 'Domain Resource' },
+      what: { identifier: { system: CODE_SYSTEM.exchange, value: what.exchange } },
+      securityLabel: what.dataCategories.map((code) => ({ system: CODE_SYSTEM.dataCategories, code })),
+      detail: [{ type: 'side', valueString: what.side }],
+    },
+  ];
+  if (what.query) {
+    entity.push({
+      type: { system: AUDIT_CODE_SYSTEM.entityType, code: '2', display: 'System Object' },
+      role: { system: AUDIT_CODE_SYSTEM.objectRole, code: '24', display: 'Query' },
+      query: Buffer.from(redactBsns(what.query), 'utf8').toString('base64'),
+    });
+  }
+  const traceId = traceIdOf(input.traceparent);
+  if (traceId) {
+    entity.push({
+      type: { system: AUDIT_CODE_SYSTEM.balpEntityType, code: 'XrequestId', display: 'request id' },
+      what: { identifier: { value: traceId } },
+    });
+  }
+
+  const id = input.id ?? randomUUID();
+  return {
+    resourceType: 'AuditEvent',
+    id,
+    extension: extension.length ? extension : undefined,
+    type: { system: AUDIT_CODE_SYSTEM.eventType, code: 'rest', display: 'RESTful Operation' },
+    subtype: [{ system: AUDIT_CODE_SYSTEM.restfulInteraction, code: what.interaction }],
+    action: actionOf(what.interaction),
+    recorded: input.when ?? new Date().toISOString(),
+    outcome: OUTCOME_CODE[input.outcome],
+    outcomeDesc: input.outcomeDescription ? redactBsns(input.outcomeDescription) : undefined,
+    purposeOfEvent: [{ coding: purpose }],
+    agent: agents,
+    source: {
+      observer: { identifier: { system: SYSTEM.ura, value: who.organizationUra } },
+      site: who.clientId,
+    },
+    entity: entity.map(dropUndefined),
+  };
+}
+
+function actionOf(interaction: AuditInteraction): AuditEvent['action'] {
+  switch (interaction) {
+    case 'create':
+      return 'C';
+    case 'update':
+      return 'U';
+    case 'delete':
+      return 'D';
+    case 'operation':
+      return 'E';
+    default:
+      return 'R';
+  }
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** The copy of an event for the national transparency log: no local patient reference. */
+export function toTransparencyEvent(event: AuditEvent): AuditEvent {
+  const copy = JSON.parse(JSON.stringify(event)) as AuditEvent;
+  for (const e of copy.entity ?? []) {
+    if (e.role?.code === '1' && e.what) delete e.what.reference;
+  }
+  return copy;
+}
+
+/** Reads back the LDN fields of an event (used by the transparency part and tests). */
+export function summarizeAuditEvent(event: AuditEvent) {
+  const ext = (url: string) => event.extension?.find((x) => x.url === url)?.valueString;
+  const user = event.agent?.find((a) => a.requestor && a.type?.coding?.[0]?.code === 'IRCP');
+  const org = event.agent?.find((a) => a.type?.coding?.[0]?.code === 'PRF');
+  const patient = event.entity?.find((e) => e.role?.code === '1');
+  const data = event.entity?.find((e) => e.role?.code === '4');
+  return {
+    id: event.id,
+    recorded: event.recorded,
+    organizationUra: org?.who?.identifier?.value,
+    professionalNumber: user?.who?.identifier?.value,
+    professionalName: user?.who?.display,
+    roleCode: user?.role?.[0]?.coding?.[0]?.code,
+    exchange: data?.what?.identifier?.value,
+    dataCategories: (data?.securityLabel ?? []).map((c) => c.code!).filter(Boolean),
+    side: data?.detail?.find((d) => d.type === 'side')?.valueString,
+    pseudonym: patient?.what?.identifier?.system === SYSTEM.transparencyPseudonym ? patient.what.identifier.value : undefined,
+    purposeOfUse: event.purposeOfEvent?.[0]?.coding?.[0]?.code,
+    emergency: ext(AUDIT_EXTENSION.emergencyReason) !== undefined,
+    emergencyReason: ext(AUDIT_EXTENSION.emergencyReason),
+    traceparent: ext(AUDIT_EXTENSION.traceparent),
+    traceId: traceIdOf(ext(AUDIT_EXTENSION.traceparent)),
+    outcome: event.outcome,
+  };
+}

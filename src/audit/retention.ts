@@ -1,0 +1,42 @@
+import type { Store } from '../kit/store/store.ts';
+import type { JwsSigner } from './signing.ts';
+import type { CheckpointPayload } from './verify.ts';
+
+// Retention: records older than N days leave the local log, but the hash of the last removed
+// record stays behind in a signed checkpoint, so the remaining chain still verifies from there.
+
+export interface PruneResult {
+  pruned: number;
+  checkpoint?: CheckpointPayload;
+}
+
+export async function pruneAuditLog(
+  store: Store,
+  options: { olderThanDays: number; signer: JwsSigner; now?: Date },
+): Promise<PruneResult> {
+  if (!(options.olderThanDays >= 0)) throw new Error('olderThanDays must be a non-negative number');
+  const now = options.now ?? new Date();
+  const cutoff = new Date(now.getTime() - options.olderThanDays * 86_400_000).toISOString();
+  return store.transaction(async (tx) => {
+    // Same lock as appends: nothing is chained onto records while they are being pruned.
+    await tx.query('SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE');
+    // Prune a prefix only: up to (not including) the first record that is still young.
+    const [keep] = await tx.query<{ seq: string | null }>('SELECT min(seq) AS seq FROM audit_log WHERE recorded >= $1', [cutoff]);
+    const bound = keep?.seq === null || keep?.seq === undefined ? Number.MAX_SAFE_INTEGER : Number(keep.seq);
+    const [last] = await tx.query<{ seq: string; hash: string }>(
+      'SELECT seq, hash FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT 1',
+      [bound],
+    );
+    if (!last) return { pruned: 0 };
+    const checkpoint: CheckpointPayload = { seq: Number(last.seq), hash: last.hash, createdAt: now.toISOString() };
+    const jws = await options.signer.sign(checkpoint);
+    await tx.query('INSERT INTO audit_checkpoint (seq, hash, created_at, jws) VALUES ($1, $2, $3, $4)', [
+      checkpoint.seq,
+      checkpoint.hash,
+      checkpoint.createdAt,
+      jws,
+    ]);
+    const deleted = await tx.query('DELETE FROM audit_log WHERE seq <= $1 RETURNING seq', [checkpoint.seq]);
+    return { pruned: deleted.length, checkpoint };
+  });
+}

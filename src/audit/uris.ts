@@ -1,0 +1,22 @@
+// URIs the audit module needs that the kit's identifiers module does not (yet) hold.
+// Kept in one place so that nothing else spells them out (see kit/identifiers/systems.ts).
+
+export const AUDIT_CODE_SYSTEM = {
+  /** DICOM audit event types (BALP uses "rest" for RESTful activity). */
+  eventType: 'http://terminology.hl7.org/CodeSystem/audit-event-type',
+  restfulInteraction: 'http://hl7.org/fhir/restful-interaction',
+  dicom: 'http://dicom.nema.org/resources/ontology/DCM',
+  participationType: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
+  entityType: 'http://terminology.hl7.org/CodeSystem/audit-entity-type',
+  objectRole: 'http://terminology.hl7.org/CodeSystem/object-role',
+  balpEntityType: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType',
+  /** LDN: the kind of detail carried on entity.detail. */
+  detailType: 'https://ldn.example.nl/fhir/CodeSystem/audit-detail',
+} as const;
+
+export const AUDIT_EXTENSION = {
+  /** W3C trace context header value (traceparent) that ties requester and holder events. */
+  traceparent: 'https://ldn.example.nl/fhir/StructureDefinition/traceparent',
+  /** Free-text reason given when the glass was broken (emergency access). */
+  emergencyReason: 'https://ldn.example.nl/fhir/StructureDefinition/emergency-reason',
+} as const;
