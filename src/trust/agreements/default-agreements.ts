@@ -1,0 +1,152 @@
+import type { AgreementsDocument, AllowedQuery, ExchangeDefinition, ScopeDefinition } from './types.ts';
+
+// The sandbox network's agreements: which exchanges exist, who may take part in them, under which
+// legal basis, and which FHIR searches a holder answers for each. Roles are UZI role codes
+// (src/kit/identifiers/roles.ts), organisation types Vektis codes, data categories GF codes.
+// The trust part signs and serves this document; nothing else in the code base hard-codes policy.
+
+const CONSENT_EVENT_CODE = 'GGC002';
+
+const q = (resourceType: string, dataCategory: string, params: string[] = []): AllowedQuery => ({ resourceType, dataCategory, params });
+
+const PATIENT = q('Patient', 'Patient', ['identifier']);
+const ALLERGIES = q('AllergyIntolerance', 'AllergyIntolerance', ['clinical-status']);
+const CONDITIONS = q('Condition', 'Condition', ['clinical-status', 'category']);
+const MEDICATION_USE = q('MedicationStatement', 'MedicationUse', ['status', '_include']);
+const MEDICATION_DISPENSE = q('MedicationDispense', 'MedicationUse', ['_include']);
+const MEDICATION_REQUEST = q('MedicationRequest', 'MedicationRequest', ['status', 'category', '_include']);
+const ALERTS = q('Flag', 'Alert', ['status']);
+const VITALS = q('Observation', 'ObservationVitalSigns', ['category', 'code', 'date']);
+const LAB = q('Observation', 'ObservationLaboratory', ['category', 'code', 'date']);
+const PROCEDURES = q('Procedure', 'Procedure', ['date']);
+const ENCOUNTERS = q('Encounter', 'Encounter', ['class', 'date']);
+const IMMUNIZATIONS = q('Immunization', 'MedicationUse', []);
+const DEVICES = q('DeviceUseStatement', 'Device', ['_include']);
+const ADVANCE_DIRECTIVES = q('Consent', 'AdvanceDirective', ['category']);
+const DOCUMENTS = q('Composition', 'Document', ['type']);
+const TASKS = q('Task', 'Request', ['status', 'code']);
+const IMAGING = q('ImagingStudy', 'Imaging', ['started', 'modality']);
+const IMAGING_REPORTS = q('DiagnosticReport', 'DiagnosticReport', ['category']);
+
+const PHYSICIANS = ['01.015', '01.016', '01.018', '01.019', '01.024', '01.030', '01.045', '01.050'];
+const NURSES = ['30.000', '30.015'];
+const PHARMACISTS = ['17.000', '17.060'];
+const ALL_CARE_TYPES = ['V4', 'Z3', 'J8', 'T2', 'X3', 'K9', 'A1'];
+
+function exchange(e: Omit<ExchangeDefinition, 'consentEventCode' | 'purposeOfUse' | 'scopes' | 'dataCategories'> & { scopes?: string[] }): ExchangeDefinition {
+  return {
+    ...e,
+    scopes: e.scopes ?? [e.code],
+    dataCategories: [...new Set(e.queries.map((x) => x.dataCategory))],
+    consentEventCode: CONSENT_EVENT_CODE,
+    purposeOfUse: 'TREAT',
+  };
+}
+
+const EXCHANGES: ExchangeDefinition[] = [
+  exchange({
+    code: 'acute-zorg',
+    name: { nl: 'Acute zorg', en: 'Acute care' },
+    requesterRoles: ['01.045', '01.016', '01.018', '01.019', '01.024', '01.050', '01.015', '30.000'],
+    requesterOrganizationTypes: ['V4', 'Z3'],
+    holderOrganizationTypes: ['V4', 'Z3', 'J8', 'A1', 'T2'],
+    legalBasis: ['explicit-consent', 'opt-out', 'emergency-access'],
+    emergencyAccess: true,
+    queries: [PATIENT, ALLERGIES, MEDICATION_USE, MEDICATION_DISPENSE, MEDICATION_REQUEST, CONDITIONS, ALERTS, VITALS, LAB],
+    showProfessionalNameToCitizen: true,
+  }),
+  exchange({
+    code: 'bgz',
+    name: { nl: 'Basisgegevensset Zorg', en: 'Patient summary (BgZ)' },
+    requesterRoles: [...PHYSICIANS, ...NURSES],
+    requesterOrganizationTypes: ['V4', 'Z3', 'T2', 'X3'],
+    holderOrganizationTypes: ['V4', 'Z3'],
+    legalBasis: ['explicit-consent', 'opt-out'],
+    emergencyAccess: false,
+    queries: [
+      PATIENT, ALLERGIES, CONDITIONS, MEDICATION_USE, MEDICATION_REQUEST, MEDICATION_DISPENSE, ALERTS, VITALS, LAB,
+      PROCEDURES, ENCOUNTERS, IMMUNIZATIONS, DEVICES, ADVANCE_DIRECTIVES,
+    ],
+    showProfessionalNameToCitizen: true,
+  }),
+  exchange({
+    code: 'medicatieoverdracht',
+    name: { nl: 'Medicatieoverdracht', en: 'Medication transfer' },
+    requesterRoles: [...PHYSICIANS, ...PHARMACISTS, ...NURSES],
+    requesterOrganizationTypes: ['V4', 'Z3', 'J8', 'A1', 'T2', 'X3'],
+    holderOrganizationTypes: ['V4', 'Z3', 'J8', 'A1'],
+    legalBasis: ['explicit-consent', 'opt-out'],
+    emergencyAccess: false,
+    queries: [PATIENT, MEDICATION_REQUEST, MEDICATION_DISPENSE, MEDICATION_USE, ALLERGIES],
+    showProfessionalNameToCitizen: true,
+  }),
+  exchange({
+    code: 'eoverdracht',
+    name: { nl: 'Verpleegkundige overdracht', en: 'Nursing handover' },
+    scopes: ['eoverdracht', 'eoverdracht-receiver'],
+    requesterRoles: [...NURSES, '01.015'],
+    requesterOrganizationTypes: ['T2', 'X3', 'V4', 'Z3'],
+    holderOrganizationTypes: ['V4', 'T2', 'X3'],
+    // Notified pull: the sender names the receiver; that treatment relationship is the basis.
+    legalBasis: ['treatment-relationship'],
+    emergencyAccess: false,
+    queries: [PATIENT, TASKS, DOCUMENTS, CONDITIONS, ALLERGIES, MEDICATION_USE],
+    showProfessionalNameToCitizen: true,
+  }),
+  exchange({
+    code: 'beeldbeschikbaarheid',
+    name: { nl: 'Beeldbeschikbaarheid', en: 'Image availability' },
+    requesterRoles: ['01.030', '01.016', '01.018', '01.019', '01.045', '01.050', '01.015'],
+    requesterOrganizationTypes: ['V4', 'Z3'],
+    holderOrganizationTypes: ['V4'],
+    legalBasis: ['explicit-consent', 'opt-out', 'emergency-access'],
+    emergencyAccess: true,
+    queries: [PATIENT, IMAGING, IMAGING_REPORTS],
+    showProfessionalNameToCitizen: true,
+  }),
+  exchange({
+    code: 'ips',
+    name: { nl: 'Internationale patiëntsamenvatting', en: 'International Patient Summary' },
+    requesterRoles: [...PHYSICIANS],
+    requesterOrganizationTypes: ['V4', 'Z3'],
+    holderOrganizationTypes: ['V4', 'Z3', 'J8'],
+    legalBasis: ['explicit-consent'],
+    emergencyAccess: false,
+    queries: [PATIENT, ALLERGIES, CONDITIONS, MEDICATION_USE, MEDICATION_REQUEST, IMMUNIZATIONS, PROCEDURES, DEVICES, LAB, VITALS],
+    showProfessionalNameToCitizen: false,
+  }),
+];
+
+const CENTRAL_SCOPES: ScopeDefinition[] = [
+  { scope: 'prs:eval', audience: 'prs', description: 'Obtain a recipient-bound pseudonym (OPRF evaluation)', qualification: 'localization' },
+  { scope: 'nvi:read', audience: 'nvi', description: 'Localise: search the referral index', qualification: 'localization' },
+  { scope: 'nvi:write', audience: 'nvi', description: 'Register and remove referrals for own data', qualification: 'localization' },
+  { scope: 'directory:read', audience: 'directory', description: 'Search and replicate the care-services directory' },
+  { scope: 'directory:write', audience: 'directory', description: 'Feed own organisation, endpoints and services (ITI-130)', qualification: 'addressing' },
+  { scope: 'consent:read', audience: 'consent', description: 'Ask the closed consent question; subscribe to consent changes', qualification: 'consent', organizationTypes: ALL_CARE_TYPES },
+  { scope: 'consent:write', audience: 'consent', description: 'Record a consent on the patient\'s behalf', qualification: 'consent', organizationTypes: ALL_CARE_TYPES, requiresUser: true },
+  { scope: 'transparency:write', audience: 'transparency', description: 'Append access events to the transparency log' },
+];
+
+function exchangeScopes(e: ExchangeDefinition): ScopeDefinition[] {
+  return e.scopes.map((scope) => ({
+    scope,
+    audience: 'node',
+    description: `${e.name.en}: query a holder`,
+    qualification: e.code,
+    organizationTypes: e.requesterOrganizationTypes,
+    requiresUser: true,
+  }));
+}
+
+export function defaultAgreements(): AgreementsDocument {
+  const exchanges = structuredClone(EXCHANGES);
+  return {
+    version: 1,
+    issuedAt: '2025-01-01T00:00:00Z',
+    issuer: 'Netwerkbeheer LDN',
+    network: { consentMode: 'opt-in', statusMaxAgeSeconds: 300 },
+    scopes: [...structuredClone(CENTRAL_SCOPES), ...exchanges.flatMap(exchangeScopes)],
+    exchanges,
+  };
+}
