@@ -2,7 +2,7 @@ import type { JWK } from 'jose';
 import type { Queryable, Store } from '../../kit/store/store.ts';
 import { type JwsSigner, verifyJws } from '../signing.ts';
 import { logSize, treeRoot } from './log-store.ts';
-import { type ConsistencyProof, type InclusionProof } from './log-store.ts';
+import type { ConsistencyProof, InclusionProof } from './log-store.ts';
 import { EMPTY_ROOT, leafHash, verifyConsistency, verifyInclusion } from './merkle.ts';
 
 // Signed tree heads (RFC 9162 spirit): the log signs {size, root, time} with its Ed25519 key
