@@ -31,7 +31,7 @@ const MEDICATION_TYPES = new Set(['MedicationRequest', 'MedicationStatement', 'M
 
 /** Token index entries for identifier, code and category searches. */
 export function tokensOf(resource: Resource, allergyCategorySystem: string): Token[] {
-  const r = resource as Record<string, unknown>;
+  const r = resource as unknown as Record<string, unknown>;
   const out: Token[] = [];
   for (const id of (r.identifier as Array<{ system?: string; value?: string }> | undefined) ?? []) {
     if (id.value) out.push({ param: 'identifier', system: id.system ?? '', code: id.value });
