@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Migration, Store } from './store/store.ts';
+import type { TraceContext } from './trace.ts';
 
 // The shape every part of the network has. A part is a Fastify plugin with its own schema,
 // migrations and declared public paths; the service factory (kit/http/service.ts) wraps it
@@ -30,6 +31,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set on every request that arrived with a verified client certificate. */
     peer?: Peer;
+    /** W3C trace context of this request; pass it to PartClient calls as `trace`. */
+    trace: TraceContext;
   }
 }
 

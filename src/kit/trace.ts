@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
-// W3C trace context. Every request runs inside a trace; outbound calls carry `traceparent`
-// with the same trace id and a new span id, so a requester's audit event and the holder's
-// share one trace id.
+// W3C trace context. Every request carries a trace (request.trace); outbound calls carry
+// `traceparent` with the same trace id and a new span id, so a requester's audit event and
+// the holder's share one trace id. Background work can use runInTrace for an ambient trace.
 
 export interface TraceContext {
   traceId: string;
@@ -21,14 +21,23 @@ export function parseTraceparent(header: string | undefined): TraceContext | nul
   return { traceId: m[1], spanId: m[2], flags: m[3] };
 }
 
+// randomUUID draws from a cached entropy pool: much cheaper per request than randomBytes.
+function hex32(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+function spanId(): string {
+  return hex32().slice(0, 16);
+}
+
 export function newTrace(): TraceContext {
-  return { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), flags: '01' };
+  return { traceId: hex32(), spanId: spanId(), flags: '01' };
 }
 
 /** Continues an incoming trace (new span id) or starts one. */
 export function continueTrace(header: string | undefined): TraceContext {
   const parent = parseTraceparent(header);
-  return parent ? { ...parent, spanId: randomBytes(8).toString('hex') } : newTrace();
+  return parent ? { ...parent, spanId: spanId() } : newTrace();
 }
 
 export function formatTraceparent(ctx: TraceContext): string {
@@ -39,16 +48,12 @@ export function currentTrace(): TraceContext | undefined {
   return storage.getStore();
 }
 
-export function enterTrace(ctx: TraceContext): void {
-  storage.enterWith(ctx);
-}
-
 export function runInTrace<T>(ctx: TraceContext, fn: () => T): T {
   return storage.run(ctx, fn);
 }
 
-/** Header value for an outbound call: same trace, a fresh span. */
-export function outboundTraceparent(): string {
-  const ctx = currentTrace() ?? newTrace();
-  return formatTraceparent({ ...ctx, spanId: randomBytes(8).toString('hex') });
+/** Header value for an outbound call: the given (or ambient) trace with a fresh span. */
+export function childTraceparent(parent?: TraceContext): string {
+  const ctx = parent ?? currentTrace() ?? newTrace();
+  return formatTraceparent({ ...ctx, spanId: spanId() });
 }

@@ -1,7 +1,7 @@
 import { Agent, request as undiciRequest } from 'undici';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { TlsIdentity } from '../part.ts';
-import { outboundTraceparent } from '../trace.ts';
+import { childTraceparent, type TraceContext } from '../trace.ts';
 
 // The one client every part uses to call another: mutual TLS with the caller's network
 // certificate, an access token per (target, scope) from a TokenProvider, a deadline per call,
@@ -29,6 +29,8 @@ export interface CallOptions {
   userAssertion?: string;
   deadlineMs?: number;
   retries?: number;
+  /** Trace of the request being served (request.trace); a new trace when omitted. */
+  trace?: TraceContext;
   maxResponseBytes?: number;
 }
 
@@ -111,7 +113,7 @@ export class PartClient {
   private async once<T>(url: string, opts: CallOptions, remainingMs: number): Promise<CallResult<T>> {
     const headers: Record<string, string> = {
       accept: 'application/fhir+json, application/json',
-      traceparent: outboundTraceparent(),
+      traceparent: childTraceparent(opts.trace),
       ...(opts.headers ?? {}),
     };
     let body: string | undefined;

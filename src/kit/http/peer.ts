@@ -13,12 +13,21 @@ export function thumbprintOf(der: Buffer): string {
   return createHash('sha256').update(der).digest('base64url');
 }
 
+// A TLS connection's peer certificate never changes, and keep-alive connections carry many
+// requests: remember the peer per socket so the hot path does no certificate work at all.
+const perSocket = new WeakMap<TLSSocket, Peer | null>();
+
 /** The verified peer of a TLS socket, or null when it presented no valid network certificate. */
 export function peerOf(socket: TLSSocket): Peer | null {
-  if (!socket.authorized) return null;
-  const raw = socket.getPeerCertificate(false);
-  if (!raw?.raw) return null;
-  return peerFromDer(raw.raw);
+  const known = perSocket.get(socket);
+  if (known !== undefined) return known;
+  let peer: Peer | null = null;
+  if (socket.authorized) {
+    const raw = socket.getPeerCertificate(false);
+    if (raw?.raw) peer = peerFromDer(raw.raw);
+  }
+  perSocket.set(socket, peer);
+  return peer;
 }
 
 export function peerFromDer(der: Buffer): Peer | null {

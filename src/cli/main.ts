@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { sandboxCommand } from './sandbox-command.ts';
+import { serveCommand } from './serve-command.ts';
+
+// `ldn`: the command line of the network. Every command has --help; unknown options are
+// errors with a suggestion (commander's showSuggestionAfterError).
+
+const program = new Command('ldn')
+  .description('LDN: the Dutch national health-data network (landelijk dekkend netwerk)')
+  .version('0.1.0')
+  .showSuggestionAfterError(true)
+  .showHelpAfterError('(run with --help for usage)')
+  .addCommand(sandboxCommand())
+  .addCommand(serveCommand());
+
+for (const cmd of program.commands) cmd.showSuggestionAfterError(true).showHelpAfterError('(run with --help for usage)');
+
+await program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`ldn: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { createLogger } from '../kit/log.ts';
+import { startSandbox } from '../sandbox/sandbox.ts';
+import { printSummary } from './summary.ts';
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65000) throw new InvalidArgumentError('must be a port number (0 = any free port)');
+  return n;
+}
+
+export function sandboxCommand(): Command {
+  return new Command('sandbox')
+    .description('start the whole network on this machine: central services, participants, seeded data, portals')
+    .option('--manifest <path>', 'where to write the sandbox manifest (JSON)', '.ldn/sandbox.json')
+    .option('--data-dir <path>', 'keep every store and the generated keys under this directory (default: in memory)')
+    .option('--database-url <url>', 'use PostgreSQL instead of the embedded PGlite (postgres://…)')
+    .option('--port-base <port>', 'first port; parts take consecutive ports (0 = any free port)', portNumber, 9440)
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--verbose', 'log every request')
+    .action(async (opts: { manifest: string; dataDir?: string; databaseUrl?: string; portBase: number; host: string; verbose?: boolean }) => {
+      if (opts.verbose) process.env.LDN_LOG_REQUESTS = '1';
+      const log = createLogger('sandbox', { pretty: process.stdout.isTTY, level: process.env.LDN_LOG_LEVEL ?? 'warn' });
+      const started = Date.now();
+      process.stdout.write('Starting the LDN sandbox…\n');
+      const sandbox = await startSandbox({
+        manifestPath: opts.manifest,
+        dataDir: opts.dataDir,
+        databaseUrl: opts.databaseUrl,
+        portBase: opts.portBase,
+        host: opts.host,
+        log,
+      });
+      printSummary(sandbox, Date.now() - started);
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write(`\n${signal}: stopping the sandbox…\n`);
+        const force = setTimeout(() => process.exit(1), 10_000);
+        force.unref();
+        await sandbox.stop();
+        process.stdout.write('Stopped.\n');
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    });
+}

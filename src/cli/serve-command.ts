@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ConfigError, loadServeConfig } from '../kit/config.ts';
+import { createService } from '../kit/http/service.ts';
+import { createLogger } from '../kit/log.ts';
+import type { NetworkView } from '../kit/part.ts';
+import { CENTRAL_PARTS, partNames } from '../sandbox/registry.ts';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run one part as its own process (production: PostgreSQL via DATABASE_URL, certificates from files)')
+    .argument('<part>', 'the part to run')
+    .option('--config <file>', 'JSON configuration file (environment variables override it)')
+    .addHelpText(
+      'after',
+      `
+Environment:
+  LDN_TLS_CERT, LDN_TLS_KEY, LDN_TLS_CA   PEM files of this part's network certificate, key and the network CA (required)
+  DATABASE_URL                            postgres://… (omit for embedded PGlite; LDN_DATA_DIR keeps it on disk)
+  LDN_HOST, LDN_PORT, LDN_PUBLIC_URL      where to listen and the URL others use
+  LDN_NETWORK                             JSON object: other parts' base URLs, e.g. {"trust":"https://trust.example"}
+  LDN_SETTING_<NAME>                      part-specific settings
+  LDN_LOG_LEVEL                           trace|debug|info|warn|error (default info)`,
+    )
+    .action(async (name: string, opts: { config?: string }) => {
+      const entry = CENTRAL_PARTS.find((p) => p.name === name);
+      if (!entry) {
+        process.stderr.write(`unknown part "${name}"; available: ${partNames().join(', ') || '(none yet)'}\n`);
+        process.exit(2);
+      }
+      let config: ReturnType<typeof loadServeConfig>;
+      try {
+        config = loadServeConfig(name, { configFile: opts.config });
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`${err.message}\n\nSee: ldn serve --help\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      const log = createLogger(name);
+      const network: NetworkView = {
+        url: (p) => {
+          const u = config.network[p];
+          if (!u) throw new Error(`no URL configured for part "${p}" (set LDN_NETWORK)`);
+          return u;
+        },
+        has: (p) => p in config.network,
+      };
+      const part = await entry.load();
+      const svc = await createService(part, {
+        tls: {
+          cert: readFileSync(config.tls.certFile, 'utf8'),
+          key: readFileSync(config.tls.keyFile, 'utf8'),
+          ca: readFileSync(config.tls.caFile, 'utf8'),
+        },
+        network,
+        host: config.host,
+        port: config.port,
+        publicUrl: config.publicUrl,
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        settings: config.settings,
+        log,
+      });
+      log.info({ url: svc.url }, `${name} listening`);
+      const shutdown = async () => {
+        await svc.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void shutdown());
+      process.on('SIGTERM', () => void shutdown());
+    });
+}

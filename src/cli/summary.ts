@@ -1,0 +1,24 @@
+import type { Sandbox } from '../sandbox/sandbox.ts';
+
+export function printSummary(sandbox: Sandbox, ms: number): void {
+  const m = sandbox.manifest;
+  const lines = [
+    '',
+    `LDN sandbox ready in ${(ms / 1000).toFixed(1)} s  (storage: ${m.storage})`,
+    '',
+    ...(m.portal ? [`  Portal:    ${m.portal.url}`, ''] : []),
+    '  Central services:',
+    ...Object.entries(m.services).map(([name, s]) => `    ${name.padEnd(17)} ${s.url}`),
+    '',
+    `  Participants: ${m.participants.map((p) => p.name).join(', ')}`,
+    `  Clinicians: ${m.users.clinicians.length}, citizens: ${m.users.citizens.length} (Mr De Groot: BSN ${m.users.citizens[0]?.bsn})`,
+    '',
+    `  Manifest:  ${sandbox.manifestPath}`,
+    `  CA:        ${m.ca.cert}`,
+    '',
+    '  Try:  curl --cacert <CA> --cert <participant cert> --key <key> <service>/metadata',
+    '  Stop with Ctrl-C.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,39 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+// The sandbox manifest: everything a script needs to talk to the running network.
+// Paths are absolute; URLs are https with the sandbox CA (ca.cert).
+
+export interface ManifestParticipant {
+  ura: string;
+  name: string;
+  type: string;
+  agb: string;
+  city: string;
+  node: string;
+  nodeUrl?: string;
+  cert: string;
+  key: string;
+}
+
+export interface Manifest {
+  version: 1;
+  startedAt: string;
+  pid: number;
+  storage: string;
+  ca: { cert: string };
+  services: Record<string, { url: string }>;
+  participants: ManifestParticipant[];
+  vendors: Array<{ kvk: string; name: string; hosts: string[]; cert: string; key: string }>;
+  operator: { ura: string; name: string; cert: string; key: string };
+  users: {
+    clinicians: Array<{ deziNumber: string; name: string; roleCode: string; roleName?: string; ura: string }>;
+    citizens: Array<{ bsn: string; name: string; birthDate: string }>;
+  };
+  portal?: { url: string };
+}
+
+export function writeManifest(path: string, manifest: Manifest): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
+}
