@@ -38,6 +38,7 @@ describe('FHIR Consent mapping', () => {
     assert.equal(status(() => parseConsent(good)), 200);
     assert.equal(status(() => parseConsent({ resourceType: 'Patient' })), 400);
     assert.equal(status(() => parseConsent('x')), 400);
+    // biome-ignore lint/suspicious/noExplicitAny: mutations reach into arbitrary fields on purpose
     const broken: Array<(c: any) => void> = [
       (c) => { c.patient.identifier.value = '123456789'; },
       (c) => { c.patient.identifier.system = 'urn:x'; },

@@ -83,7 +83,9 @@ export function parseConsent(input: unknown): ParsedConsent {
         issues.push(issue('provision.purpose may only be v3-ActReason#TREAT', 'Consent.provision.purpose'));
       }
     }
-    (p.actor ?? []).forEach((actor: ConsentProvisionActor, i) => readActor(actor, i, scope, issues));
+    (p.actor ?? []).forEach((actor: ConsentProvisionActor, i) => {
+      readActor(actor, i, scope, issues);
+    });
     codes(p.code).forEach((coding, i) => {
       const path = `Consent.provision.code[${i}]`;
       if (coding.system !== CODE_SYSTEM.dataCategories) issues.push(issue(`provision.code must use ${CODE_SYSTEM.dataCategories}`, path));

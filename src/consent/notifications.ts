@@ -26,7 +26,7 @@ export interface DispatcherOptions {
   log?: Logger;
 }
 
-interface ClaimedRow {
+type ClaimedRow = {
   id: string | number;
   subscription_id: string;
   event_number: string | number;
@@ -35,7 +35,7 @@ interface ClaimedRow {
   attempts: number;
   created_at: Date | string;
   endpoint: string;
-}
+};
 
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));

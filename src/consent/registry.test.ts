@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Bundle } from '@medplum/fhirtypes';
-import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
+import { forbidden, type HttpError } from '../kit/fhir/outcome.ts';
 import { testBsn } from '../kit/identifiers/bsn.ts';
 import { SYSTEM } from '../kit/identifiers/systems.ts';
 import { backends } from '../kit/testing/backends.ts';
@@ -74,7 +74,13 @@ for (const backend of await backends()) {
         const received: Bundle[] = [];
         const dispatcher = new NotificationDispatcher(
           store,
-          { send: async (_endpoint, bundle) => (up ? (received.push(bundle), 200) : 503) },
+          {
+            send: async (_endpoint, bundle) => {
+              if (!up) return 503;
+              received.push(bundle);
+              return 200;
+            },
+          },
           { baseUrl: () => 'https://consent.test', baseDelayMs: 1 },
         );
         const c = await reg.create(permit, { kind: 'citizen' });

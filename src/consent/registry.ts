@@ -33,7 +33,7 @@ export interface StoredConsent {
 /** Called with the parsed choice before it is written: throw (e.g. 403) to refuse. */
 export type WriteGuard = (choice: ParsedConsent, previous: StoredConsent | null) => void;
 
-interface CurrentRow {
+type CurrentRow = {
   id: string;
   version: number;
   bsn: string;
@@ -46,9 +46,9 @@ interface CurrentRow {
   data_categories: string[];
   period_start: Date | string | null;
   period_end: Date | string | null;
-}
+};
 
-interface HistoryRow {
+type HistoryRow = {
   id: string;
   version: number;
   bsn: string;
@@ -57,7 +57,7 @@ interface HistoryRow {
   recorded_by_kind: RecordedBy['kind'];
   recorded_by_ura: string | null;
   recorded_by_professional: string | null;
-}
+};
 
 const asDate = (v: Date | string | null): Date | undefined => (v === null ? undefined : v instanceof Date ? v : new Date(v));
 
