@@ -1,0 +1,124 @@
+import type { AuditEvent } from '@medplum/fhirtypes';
+import { UZI_ROLES } from '../../kit/identifiers/roles.ts';
+import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
+import type { Queryable } from '../../kit/store/store.ts';
+import type { AgreementsDocument } from '../../trust/agreements/types.ts';
+import { summarizeAuditEvent } from '../event.ts';
+import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION } from '../uris.ts';
+
+// What a citizen sees of an access: who (organisation, role, and the professional's name only
+// where the exchange's agreements allow it), when, which categories, why, emergency or not.
+// Professional numbers, client ids, queries and trace ids stay out of the citizen's view.
+
+export interface CitizenAccessEntry {
+  eventId: string;
+  leafIndex: number;
+  when: string;
+  organizationUra: string;
+  organizationName?: string;
+  roleCode?: string;
+  roleName?: string;
+  professionalName?: string;
+  exchange?: string;
+  dataCategories: string[];
+  purposeOfUse?: string;
+  emergency: boolean;
+  emergencyReason?: string;
+  side?: string;
+}
+
+export interface CitizenViewOptions {
+  /** Current agreements; without them, professional names are never shown (deny by default). */
+  agreements?: () => AgreementsDocument | undefined;
+  organizationName?: (ura: string) => string | undefined;
+}
+
+export function toCitizenEntry(event: AuditEvent, leafIndex: number, options: CitizenViewOptions = {}): CitizenAccessEntry {
+  const s = summarizeAuditEvent(event);
+  const exchange = options.agreements?.()?.exchanges.find((x) => x.code === s.exchange);
+  const ura = s.organizationUra ?? '';
+  return {
+    eventId: s.id ?? '',
+    leafIndex,
+    when: s.recorded ?? '',
+    organizationUra: ura,
+    organizationName: options.organizationName?.(ura),
+    roleCode: s.roleCode,
+    roleName: s.roleCode ? UZI_ROLES[s.roleCode] : undefined,
+    professionalName: exchange?.showProfessionalNameToCitizen ? s.professionalName : undefined,
+    exchange: s.exchange,
+    dataCategories: s.dataCategories,
+    purposeOfUse: s.purposeOfUse,
+    emergency: s.emergency,
+    emergencyReason: s.emergencyReason,
+    side: s.side,
+  };
+}
+
+/** The citizen entry as a reduced FHIR AuditEvent (for the searchset Bundle). */
+export function citizenAuditEvent(entry: CitizenAccessEntry, pseudonym: string): AuditEvent {
+  return JSON.parse(
+    JSON.stringify({
+      resourceType: 'AuditEvent',
+      id: entry.eventId,
+      extension: entry.emergency
+        ? [{ url: AUDIT_EXTENSION.emergencyReason, valueString: entry.emergencyReason ?? '' }]
+        : undefined,
+      type: { system: AUDIT_CODE_SYSTEM.eventType, code: 'rest' },
+      recorded: entry.when,
+      purposeOfEvent: [
+        {
+          coding: [
+            { system: CODE_SYSTEM.purposeOfUse, code: entry.purposeOfUse },
+            ...(entry.emergency ? [{ system: CODE_SYSTEM.purposeOfUse, code: 'BTG', display: 'break the glass' }] : []),
+          ],
+        },
+      ],
+      agent: [
+        {
+          who: { identifier: { system: SYSTEM.ura, value: entry.organizationUra }, display: entry.organizationName },
+          requestor: !entry.roleCode,
+        },
+        ...(entry.roleCode
+          ? [
+              {
+                role: [{ coding: [{ system: SYSTEM.uziRole, code: entry.roleCode, display: entry.roleName }] }],
+                who: entry.professionalName ? { display: entry.professionalName } : undefined,
+                requestor: true,
+              },
+            ]
+          : []),
+      ],
+      source: { observer: { identifier: { system: SYSTEM.ura, value: entry.organizationUra } } },
+      entity: [
+        {
+          role: { system: AUDIT_CODE_SYSTEM.objectRole, code: '1', display: 'Patient' },
+          what: { identifier: { system: SYSTEM.transparencyPseudonym, value: pseudonym } },
+        },
+        {
+          role: { system: AUDIT_CODE_SYSTEM.objectRole, code: '4', display: 'Domain Resource' },
+          what: entry.exchange ? { identifier: { system: CODE_SYSTEM.exchange, value: entry.exchange } } : undefined,
+          securityLabel: entry.dataCategories.map((code) => ({ system: CODE_SYSTEM.dataCategories, code })),
+        },
+      ],
+    }),
+  ) as AuditEvent;
+}
+
+/** Accesses to one pseudonym, newest first. */
+export async function citizenAccessEntries(
+  q: Queryable,
+  pseudonym: string,
+  page: { count: number; offset: number },
+  options: CitizenViewOptions = {},
+): Promise<{ entries: CitizenAccessEntry[]; total: number }> {
+  const rows = await q.query<{ idx: string; body: string }>(
+    'SELECT idx, body FROM tlog_entry WHERE pseudonym = $1 ORDER BY idx DESC LIMIT $2 OFFSET $3',
+    [pseudonym, page.count, page.offset],
+  );
+  const [{ n }] = await q.query<{ n: string }>('SELECT count(*) AS n FROM tlog_entry WHERE pseudonym = $1', [pseudonym]);
+  return {
+    entries: rows.map((r) => toCitizenEntry(JSON.parse(r.body) as AuditEvent, Number(r.idx), options)),
+    total: Number(n),
+  };
+}
