@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
+import type { Peer } from '../../kit/part.ts';
+import type { Store } from '../../kit/store/store.ts';
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, MAX_TOKEN_SECONDS, type UserContext } from './claims.ts';
+import { CLIENT_ASSERTION_TYPE, JWT_BEARER_GRANT, MAX_ASSERTION_SECONDS } from './client-assertion.ts';
+import { consumeJti, purgeExpiredJtis } from './jti.ts';
+import type { SigningKey } from './keys.ts';
+import {
+  invalidClient,
+  invalidGrant,
+  invalidRequest,
+  invalidScope,
+  invalidTarget,
+  OAuthError,
+  unsupportedGrantType,
+} from './oauth-error.ts';
+import { verifyAccessToken } from './verify.ts';
+
+// The decision of the token endpoint, apart from HTTP so that tests and the benchmark can
+// drive it directly. Every check that fails throws an OAuthError with the RFC 6749 code.
+
+export interface ClientContext {
+  /** URA the client acts for (iss = sub of its assertion). */
+  ura: string;
+  peer: Peer;
+}
+
+export interface GrantContext {
+  resource: string;
+  user?: UserContext;
+}
+
+export interface TokenIssuerOptions {
+  /** This authorisation server's issuer URL (a function when known only after listen). */
+  issuer: string | (() => string);
+  signingKey: SigningKey;
+  store: Store;
+  /** The subset of `requested` this client may hold for this resource; may throw an OAuthError. */
+  scopesFor(client: ClientContext, requested: string[], context: GrantContext): Promise<string[]>;
+  /** null when this certificate may act for this URA now; otherwise the reason it may not. */
+  admit?(peer: Peer, ura: string): Promise<string | null>;
+  /** Verifies a professional's Dezi verklaring (jwt-bearer grant). Throw to refuse it. */
+  verifyUserAssertion?(assertion: string, client: ClientContext): Promise<UserContext>;
+  /** Access-token life in seconds; default and maximum 300. */
+  tokenLifetimeSeconds?: number;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+const CLOCK_SKEW = 5;
+const PURGE_EVERY = 500;
+
+export const defaultAdmit = async (peer: Peer, ura: string): Promise<string | null> =>
+  peer.ura && peer.ura === ura ? null : `certificate is not issued to URA ${ura}`;
+
+function checkResource(resource: string | undefined): string {
+  if (!resource) throw invalidTarget('resource (RFC 8707) naming the target base URL is required');
+  let url: URL;
+  try {
+    url = new URL(resource);
+  } catch {
+    throw invalidTarget('resource is not an absolute URL');
+  }
+  if (url.protocol !== 'https:' || url.hash || url.search) throw invalidTarget('resource must be an https URL without query or fragment');
+  return resource.endsWith('/') ? resource.slice(0, -1) : resource;
+}
+
+export class TokenIssuer {
+  private grants = 0;
+
+  constructor(readonly options: TokenIssuerOptions) {}
+
+  get issuer(): string {
+    const i = this.options.issuer;
+    return typeof i === 'function' ? i() : i;
+  }
+
+  get tokenEndpoint(): string {
+    return `${this.issuer}/oauth/token`;
+  }
+
+  /** Handles one token request (form parameters) from the TLS peer that sent it. */
+  async grant(params: Record<string, string>, peer: Peer | undefined): Promise<TokenResponse> {
+    if (!peer) throw invalidClient('a network client certificate is required (mutual TLS)');
+    const grantType = params.grant_type;
+    if (grantType !== 'client_credentials' && grantType !== JWT_BEARER_GRANT) {
+      throw unsupportedGrantType(`grant_type must be client_credentials or ${JWT_BEARER_GRANT}`);
+    }
+    const client = await this.authenticate(params, peer);
+    const resource = checkResource(params.resource ?? params.target_audience);
+    const requested = (params.scope ?? '').split(' ').filter(Boolean);
+    if (requested.length === 0) throw invalidScope('scope is required');
+
+    let user: UserContext | undefined;
+    if (grantType === JWT_BEARER_GRANT) {
+      if (!params.assertion) throw invalidRequest('assertion (the Dezi verklaring) is required for the jwt-bearer grant');
+      if (!this.options.verifyUserAssertion) throw unsupportedGrantType('this server accepts no user assertions');
+      try {
+        user = await this.options.verifyUserAssertion(params.assertion, client);
+      } catch (err) {
+        throw err instanceof OAuthError ? err : invalidGrant(`verklaring refused: ${(err as Error).message}`);
+      }
+      if (user.ura !== client.ura) throw invalidGrant('verklaring was issued for another organisation');
+    }
+
+    const allowed = new Set(await this.options.scopesFor(client, requested, { resource, user }));
+    const refused = requested.filter((s) => !allowed.has(s));
+    if (refused.length > 0) throw invalidScope(`scope not allowed for this participant: ${refused.join(' ')}`);
+
+    const life = Math.min(this.options.tokenLifetimeSeconds ?? MAX_TOKEN_SECONDS, MAX_TOKEN_SECONDS);
+    const access_token = await this.sign(client, resource, requested.join(' '), life, user);
+    return { access_token, token_type: 'Bearer', expires_in: life, scope: requested.join(' ') };
+  }
+
+  /** private_key_jwt over mutual TLS: the assertion must be signed by the TLS certificate's key. */
+  private async authenticate(params: Record<string, string>, peer: Peer): Promise<ClientContext> {
+    if (params.client_assertion_type !== CLIENT_ASSERTION_TYPE || !params.client_assertion) {
+      throw invalidClient('client authentication by private_key_jwt (client_assertion) is required');
+    }
+    const assertion = params.client_assertion;
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(assertion);
+    } catch {
+      throw invalidClient('client_assertion is not a JWS');
+    }
+    const alg = header.alg;
+    if (alg !== 'ES256' && alg !== 'RS256') throw invalidClient('client_assertion alg must be ES256 or RS256');
+    if (!Array.isArray(header.x5c) || typeof header.x5c[0] !== 'string') throw invalidClient('client_assertion header lacks x5c');
+    if (header.x5c[0] !== peer.der.toString('base64')) {
+      throw invalidClient('client_assertion x5c leaf is not the TLS client certificate');
+    }
+    let claims: { iss?: string; sub?: string; exp?: number; iat?: number; jti?: string; cnf?: { 'x5t#S256'?: string } };
+    try {
+      const verified = await jwtVerify(assertion, peer.certificate.publicKey, {
+        algorithms: [alg],
+        audience: this.tokenEndpoint,
+        requiredClaims: ['iss', 'sub', 'exp', 'iat', 'jti'],
+        clockTolerance: CLOCK_SKEW,
+        maxTokenAge: MAX_ASSERTION_SECONDS + CLOCK_SKEW,
+      });
+      claims = verified.payload;
+    } catch (err) {
+      throw invalidClient(describeAssertionError(err));
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (claims.iss !== claims.sub) throw invalidClient('client_assertion iss and sub differ');
+    const ura = claims.iss ?? '';
+    if (!/^\d{1,12}$/.test(ura)) throw invalidClient('client_assertion iss must be a URA');
+    if ((claims.exp ?? 0) - now > MAX_ASSERTION_SECONDS + CLOCK_SKEW || (claims.exp ?? 0) - (claims.iat ?? 0) > MAX_ASSERTION_SECONDS) {
+      throw invalidClient('client_assertion lives longer than 5 minutes');
+    }
+    if (claims.cnf?.['x5t#S256'] !== peer.thumbprint) throw invalidClient('client_assertion cnf.x5t#S256 does not name the TLS certificate');
+    const reason = await (this.options.admit ?? defaultAdmit)(peer, ura);
+    if (reason) throw invalidClient(`participant refused: ${reason}`);
+    const fresh = await consumeJti(this.options.store, ura, String(claims.jti), new Date(((claims.exp ?? now) + CLOCK_SKEW) * 1000));
+    if (!fresh) throw invalidClient('client_assertion jti was used before');
+    if (++this.grants % PURGE_EVERY === 0) void purgeExpiredJtis(this.options.store).catch(() => {});
+    return { ura, peer };
+  }
+
+  private sign(client: ClientContext, resource: string, scope: string, life: number, user?: UserContext): Promise<string> {
+    const key = this.options.signingKey;
+    const claims: Partial<AccessTokenClaims> = {
+      scope,
+      client_id: client.ura,
+      cnf: { 'x5t#S256': client.peer.thumbprint },
+    };
+    if (user) Object.assign(claims, { dezi_number: user.deziNumber, role_code: user.roleCode, name: user.name });
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+      .setIssuer(this.issuer)
+      .setSubject(client.ura)
+      .setAudience(resource)
+      .setIssuedAt(now)
+      .setExpirationTime(now + life)
+      .setJti(randomUUID())
+      .sign(key.privateKey);
+  }
+
+  /** RFC 7662: whether a token this server issued is active, and its claims. */
+  async introspect(token: string): Promise<Record<string, unknown>> {
+    try {
+      const claims = await verifyAccessToken(token, {
+        issuer: this.issuer,
+        jwks: this.options.signingKey.publicKey,
+        audience: '',
+        peer: undefined,
+        unbound: true,
+      });
+      return { active: true, token_type: 'Bearer', ...claims };
+    } catch {
+      return { active: false };
+    }
+  }
+}
+
+function describeAssertionError(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'client_assertion expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `client_assertion claim "${err.claim}" is not acceptable (${err.reason})`;
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'client_assertion signature does not verify with the certificate key';
+  if (err instanceof errors.JOSEError) return `client_assertion refused: ${err.message}`;
+  return 'client_assertion could not be verified';
+}
