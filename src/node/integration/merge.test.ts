@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AllergyIntolerance, Bundle, OperationOutcome, Patient, Provenance, Resource } from '@medplum/fhirtypes';
+import fc from 'fast-check';
+import { SYSTEM } from '../../kit/identifiers/systems.ts';
+import { CITIZENS, DE_GROOT } from '../../sandbox/cast.ts';
+import { ehrDataFor } from '../ehr-sim/cast-data.ts';
+import { DE_GROOT_HOLDERS } from '../ehr-sim/de-groot.ts';
+import { type HolderResult, mergeOverview, SOURCE_EXTENSION } from './merge.ts';
+
+const NAMES: Record<string, string> = {
+  [DE_GROOT_HOLDERS.leiden]: 'Ziekenhuis Leiden',
+  [DE_GROOT_HOLDERS.gp]: 'Huisartsenpraktijk Kerkrade',
+  [DE_GROOT_HOLDERS.pharmacy]: 'Apotheek Kerkrade',
+};
+
+function aboutPatient(resources: Resource[], bsn: string): Resource[] {
+  const patient = resources.find(
+    (r) => r.resourceType === 'Patient' && (r as Patient).identifier?.some((i) => i.system === SYSTEM.bsn && i.value === bsn),
+  );
+  if (!patient) return [];
+  const ref = `Patient/${patient.id}`;
+  return resources.filter((r) => r === patient || JSON.stringify(r).includes(`"${ref}"`));
+}
+
+function holder(ura: string, bsn = DE_GROOT.bsn, extra: Partial<HolderResult> = {}): HolderResult {
+  return {
+    ura,
+    name: NAMES[ura] ?? ura,
+    endpoint: `https://node.example/org/${ura}/fhir`,
+    status: 'ok',
+    resources: aboutPatient(ehrDataFor(ura), bsn),
+    elapsedMs: 5,
+    ...extra,
+  };
+}
+
+const resources = (b: Bundle) => (b.entry ?? []).map((e) => e.resource as Resource);
+const sourcesOf = (r: Resource) =>
+  ((r as { extension?: Array<{ url: string; valueReference?: { display?: string } }> }).extension ?? [])
+    .filter((e) => e.url === SOURCE_EXTENSION)
+    .map((e) => e.valueReference?.display);
+
+describe('merging De Groot overview', () => {
+  const { bundle, stats } = mergeOverview({
+    bsn: DE_GROOT.bsn,
+    holders: [holder(DE_GROOT_HOLDERS.leiden), holder(DE_GROOT_HOLDERS.gp), holder(DE_GROOT_HOLDERS.pharmacy)],
+  });
+  const all = resources(bundle);
+
+  it('lists the contrast allergy from Leiden first, with its source', () => {
+    const clinical = all.filter((r) => !['Patient', 'Provenance', 'OperationOutcome'].includes(r.resourceType));
+    assert.equal(clinical[0].resourceType, 'AllergyIntolerance');
+    const allergy = clinical[0] as AllergyIntolerance;
+    assert.match(JSON.stringify(allergy.code), /contrast/i);
+    assert.deepEqual(sourcesOf(allergy), ['Ziekenhuis Leiden']);
+  });
+
+  it('merges the same drug from the GP and the pharmacy into one item with both sources', () => {
+    const meds = all.filter((r) => r.resourceType.startsWith('Medication'));
+    const both = meds.filter((m) => sourcesOf(m).length === 2);
+    assert.ok(both.length >= 2, 'atorvastatin and lisinopril come from both holders');
+    for (const m of both) assert.deepEqual(new Set(sourcesOf(m)), new Set(['Huisartsenpraktijk Kerkrade', 'Apotheek Kerkrade']));
+    assert.ok(stats.merged >= 2);
+    const provenance = all.filter((r) => r.resourceType === 'Provenance') as Provenance[];
+    assert.equal(provenance.length, stats.items);
+  });
+
+  it('points every item at the one merged patient', () => {
+    assert.equal(all.filter((r) => r.resourceType === 'Patient').length, 1);
+    for (const e of bundle.entry ?? []) {
+      const s = (e.resource as { subject?: { reference?: string }; patient?: { reference?: string } }) ?? {};
+      const ref = (s.subject ?? s.patient)?.reference;
+      if (ref) assert.equal(ref, 'urn:ldn:overview:patient');
+    }
+  });
+});
+
+describe('merging with faults', () => {
+  it('drops data about another patient with a warning naming the holder', () => {
+    const other = CITIZENS[1];
+    const gp = holder(DE_GROOT_HOLDERS.gp);
+    const intruder = holder(DE_GROOT_HOLDERS.gp, other.bsn);
+    gp.resources = [...gp.resources, ...intruder.resources];
+    const { bundle, stats } = mergeOverview({ bsn: DE_GROOT.bsn, holders: [gp] });
+    assert.ok(stats.dropped > 0);
+    const text = JSON.stringify(bundle);
+    assert.ok(!text.includes(other.bsn), 'the other patient is not in the overview');
+    const warnings = resources(bundle).filter((r) => r.resourceType === 'OperationOutcome') as OperationOutcome[];
+    assert.ok(warnings.some((w) => /Huisartsenpraktijk Kerkrade/.test(w.issue[0].diagnostics ?? '')));
+  });
+
+  it('reports a holder that failed, timed out or refused', () => {
+    const { bundle } = mergeOverview({
+      bsn: DE_GROOT.bsn,
+      holders: [
+        holder(DE_GROOT_HOLDERS.leiden, DE_GROOT.bsn, { status: 'timeout', resources: [], reason: 'no answer within 3000 ms' }),
+        holder(DE_GROOT_HOLDERS.gp, DE_GROOT.bsn, { status: 'refused', resources: [], reason: 'consent: Deny' }),
+      ],
+    });
+    const oo = resources(bundle).filter((r) => r.resourceType === 'OperationOutcome') as OperationOutcome[];
+    assert.deepEqual(oo.map((o) => o.issue[0].code).sort(), ['forbidden', 'timeout']);
+  });
+
+  it('never keeps an item whose patient reference is not the requested patient (property)', () => {
+    const base = holder(DE_GROOT_HOLDERS.gp);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...base.resources), { maxLength: 30 }), fc.string({ maxLength: 12 }), (picked, junkRef) => {
+        const tampered = picked.map((r, i) =>
+          i % 3 === 0 && r.resourceType !== 'Patient' ? { ...r, subject: { reference: `Patient/${junkRef}x` } } : r,
+        );
+        const { bundle } = mergeOverview({ bsn: DE_GROOT.bsn, holders: [{ ...base, resources: tampered }] });
+        for (const e of bundle.entry ?? []) {
+          const s = e.resource as { subject?: { reference?: string } };
+          if (s.subject) assert.equal(s.subject.reference, 'urn:ldn:overview:patient');
+        }
+        const items = (bundle.entry ?? []).filter((e) => !['Patient', 'Provenance', 'OperationOutcome'].includes(e.resource!.resourceType));
+        const eligible = tampered.filter((r, i) => r.resourceType !== 'Patient' && !(i % 3 === 0)).length;
+        assert.ok(items.length <= eligible);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
