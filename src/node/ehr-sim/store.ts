@@ -251,6 +251,8 @@ export async function searchResources(
   const params: unknown[] = [type];
   const where = ['r.resource_type = $1', 'NOT r.deleted'];
   for (const [name, values] of criteria) {
+    // A substituted Patient answers in place of whoever the identifier named.
+    if (type === 'Patient' && patientOverride && (name === 'identifier' || name === '_id')) continue;
     switch (name) {
       case '_count':
       case '_offset':
@@ -332,8 +334,19 @@ export async function changesSince(store: Store, since: number, limit = 500): Pr
   }));
 }
 
-/** Another live patient than `notId` (fault injection: "data about another patient"). */
-export async function anotherPatientId(store: Store, notId: string | undefined): Promise<string | undefined> {
+/**
+ * Another live patient than `notId` (fault injection: "data about another patient"),
+ * preferring one with resources of `type` so the wrong answer is not simply empty.
+ */
+export async function anotherPatientId(store: Store, notId: string | undefined, type?: string): Promise<string | undefined> {
+  if (type && type !== 'Patient') {
+    const [withData] = await store.query<{ id: string }>(
+      `SELECT r.patient_id AS id FROM ehr_resources r JOIN ehr_resources p ON p.resource_type = 'Patient' AND p.id = r.patient_id AND NOT p.deleted
+       WHERE r.resource_type = $1 AND NOT r.deleted AND r.patient_id <> $2 ORDER BY r.patient_id LIMIT 1`,
+      [type, notId ?? ''],
+    );
+    if (withData) return withData.id;
+  }
   const [row] = await store.query<{ id: string }>(
     `SELECT id FROM ehr_resources WHERE resource_type = 'Patient' AND NOT deleted AND id <> $1 ORDER BY id LIMIT 1`,
     [notId ?? ''],
