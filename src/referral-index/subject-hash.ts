@@ -1,0 +1,40 @@
+import { createHmac, type KeyObject } from 'node:crypto';
+import { TokenRefused } from '../pseudonyms/evaluation-token.ts';
+import { decodePseudonymToken } from '../pseudonyms/nvi-identifier.ts';
+import { recipientElements } from '../pseudonyms/recipient.ts';
+import type { SubjectHash } from './referrals.ts';
+
+// From a pseudonymised subject identifier to what the NVI stores: decrypt the PRS token with the
+// NVI's key, check audience and expiry, unblind, and keep only HMAC-SHA256(index key, element).
+// The keyed hash means a copy of the table is useless without the NVI's configuration.
+
+export const NVI_RECIPIENT_SCOPE = 'nationale-verwijsindex';
+
+export class SubjectRefused extends Error {}
+
+export interface SubjectKeys {
+  /** "ura:<URA>" the PRS tokens must be addressed to. */
+  audience: string;
+  scope: string;
+  /** RSA private key for the PRS JWE. */
+  decryptionKey: KeyObject;
+  /** HMAC key for the stored subject hash. */
+  indexKey: Uint8Array;
+}
+
+export function hashElement(indexKey: Uint8Array, element: Uint8Array): Buffer {
+  return createHmac('sha256', indexKey).update(element).digest();
+}
+
+/** Subject hashes (current key version first) for an NviIdentifier value; throws SubjectRefused. */
+export async function subjectHashes(value: string, keys: SubjectKeys, now?: number): Promise<SubjectHash[]> {
+  const token = decodePseudonymToken(value);
+  if (!token) throw new SubjectRefused('subject identifier is not a pseudonym token (base64url JSON with evaluated_output and blind_factor)');
+  try {
+    const elements = await recipientElements(token, keys.decryptionKey, { audience: keys.audience, scope: keys.scope, now });
+    return elements.map((e) => ({ version: e.version, hash: hashElement(keys.indexKey, e.element) }));
+  } catch (err) {
+    if (err instanceof TokenRefused) throw new SubjectRefused(err.message);
+    throw err;
+  }
+}
