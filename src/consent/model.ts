@@ -47,6 +47,8 @@ export interface ClosedQuestion {
   eventCode: string;
   /** Optional: the GF data category the holder is about to release. */
   dataCategory?: string;
+  /** Optional: the exchange (agreements code) the question is asked for; checked against the event code. */
+  exchange?: string;
 }
 
 export type ClosedDecision = 'Permit' | 'Deny' | 'NotApplicable';
