@@ -84,68 +84,87 @@ export async function appendAuditEvents(
   options: AppendOptions = {},
 ): Promise<AppendResult[]> {
   if (events.length === 0) return [];
-  return store.transaction(async (tx) => {
-    const [head] = await tx.query<{ seq: string; hash: string }>(
-      'SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE',
-    );
-    if (!head) throw new Error('audit_chain_head missing: run auditLogMigrations');
-    const ids = events.map((e) => requireId(e));
-    const existing = new Map(
-      (
-        await tx.query<{ event_id: string; seq: string; hash: string }>(
-          'SELECT event_id, seq, hash FROM audit_log WHERE event_id = ANY($1::text[])',
-          [ids],
-        )
-      ).map((r) => [r.event_id, r]),
-    );
-    let seq = Number(head.seq);
-    let hash = head.hash;
-    const rows = { seq: [] as number[], id: [] as string[], recorded: [] as string[], trace: [] as (string | null)[], entry: [] as string[], prev: [] as string[], hash: [] as string[] };
-    const outbox = { id: [] as string[], body: [] as string[] };
-    const results: AppendResult[] = [];
-    const seen = new Set<string>();
-    for (const [i, event] of events.entries()) {
-      const id = ids[i];
-      const known = existing.get(id);
-      if (known || seen.has(id)) {
-        const prior = known ?? results.find((r) => r.eventId === id)!;
-        results.push({ eventId: id, seq: Number(prior.seq), hash: prior.hash, duplicate: true });
-        continue;
-      }
-      seen.add(id);
-      seq += 1;
-      const entry: ChainEntry = { seq, event };
-      const next = chainHash(hash, entry);
-      rows.seq.push(seq);
-      rows.id.push(id);
-      rows.recorded.push(event.recorded ?? new Date().toISOString());
-      rows.trace.push(summarizeAuditEvent(event).traceId ?? null);
-      rows.entry.push(canonicalize(entry)!);
-      rows.prev.push(hash);
-      rows.hash.push(next);
-      results.push({ eventId: id, seq, hash: next, duplicate: false });
-      hash = next;
-      if (options.outbox && summarizeAuditEvent(event).pseudonym) {
-        outbox.id.push(id);
-        outbox.body.push(JSON.stringify(toTransparencyEvent(event)));
-      }
+  const ids = events.map((e) => requireId(e));
+  // Fast path assumes fresh ids (the norm: builders mint UUIDs) and saves a round trip under
+  // the lock; a unique violation means a re-append, and the careful path sorts it out.
+  const fresh = new Set(ids).size === ids.length;
+  if (fresh) {
+    try {
+      return await store.transaction((tx) => appendInTx(tx, events, ids, options, false));
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
     }
-    if (rows.seq.length === 0) return results;
-    await tx.query(
-      `INSERT INTO audit_log (seq, event_id, recorded, trace_id, entry, prev_hash, hash)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[])`,
-      [rows.seq, rows.id, rows.recorded, rows.trace, rows.entry, rows.prev, rows.hash],
-    );
-    if (outbox.id.length) {
-      await tx.query(
-        `INSERT INTO audit_outbox (event_id, body) SELECT * FROM unnest($1::text[], $2::text[])
-         ON CONFLICT (event_id) DO NOTHING`,
-        [outbox.id, outbox.body],
-      );
+  }
+  return store.transaction((tx) => appendInTx(tx, events, ids, options, true));
+}
+
+async function appendInTx(
+  tx: Queryable,
+  events: readonly AuditEvent[],
+  ids: readonly string[],
+  options: AppendOptions,
+  checkDuplicates: boolean,
+): Promise<AppendResult[]> {
+  const [head] = await tx.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE');
+  if (!head) throw new Error('audit_chain_head missing: run auditLogMigrations');
+  const existing = new Map(
+    checkDuplicates
+      ? (
+          await tx.query<{ event_id: string; seq: string; hash: string }>(
+            'SELECT event_id, seq, hash FROM audit_log WHERE event_id = ANY($1::text[])',
+            [ids],
+          )
+        ).map((r) => [r.event_id, r])
+      : [],
+  );
+  let seq = Number(head.seq);
+  let hash = head.hash;
+  const rows = { seq: [] as number[], id: [] as string[], recorded: [] as string[], trace: [] as (string | null)[], entry: [] as string[], prev: [] as string[], hash: [] as string[] };
+  const outbox = { id: [] as string[], body: [] as string[] };
+  const results: AppendResult[] = [];
+  const seen = new Set<string>();
+  for (const [i, event] of events.entries()) {
+    const id = ids[i];
+    const known = existing.get(id);
+    if (known || seen.has(id)) {
+      const prior = known ?? results.find((r) => r.eventId === id)!;
+      results.push({ eventId: id, seq: Number(prior.seq), hash: prior.hash, duplicate: true });
+      continue;
     }
-    await tx.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1', [seq, hash]);
-    return results;
-  });
+    seen.add(id);
+    seq += 1;
+    const entry: ChainEntry = { seq, event };
+    const next = chainHash(hash, entry);
+    const summary = summarizeAuditEvent(event);
+    rows.seq.push(seq);
+    rows.id.push(id);
+    rows.recorded.push(event.recorded ?? new Date().toISOString());
+    rows.trace.push(summary.traceId ?? null);
+    rows.entry.push(canonicalize(entry)!);
+    rows.prev.push(hash);
+    rows.hash.push(next);
+    results.push({ eventId: id, seq, hash: next, duplicate: false });
+    hash = next;
+    if (options.outbox && summary.pseudonym) {
+      outbox.id.push(id);
+      outbox.body.push(JSON.stringify(toTransparencyEvent(event)));
+    }
+  }
+  if (rows.seq.length === 0) return results;
+  // One statement for the records, the outbox copies and the new head: fewer round trips
+  // while the head row is locked is what keeps concurrent appenders fast.
+  await tx.query(
+    `WITH log AS (
+       INSERT INTO audit_log (seq, event_id, recorded, trace_id, entry, prev_hash, hash)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[])
+     ), outbox AS (
+       INSERT INTO audit_outbox (event_id, body) SELECT * FROM unnest($8::text[], $9::text[])
+       ON CONFLICT (event_id) DO NOTHING
+     )
+     UPDATE audit_chain_head SET seq = $10, hash = $11 WHERE id = 1`,
+    [rows.seq, rows.id, rows.recorded, rows.trace, rows.entry, rows.prev, rows.hash, outbox.id, outbox.body, seq, hash],
+  );
+  return results;
 }
 
 export async function appendAuditEvent(store: Store, event: AuditEvent, options: AppendOptions = {}): Promise<AppendResult> {

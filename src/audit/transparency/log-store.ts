@@ -49,6 +49,12 @@ CREATE TABLE tlog_head (
 );
 `,
   },
+  {
+    // The right edge of the tree (its peaks, largest first, 32 bytes each) kept on the locked
+    // state row, so an append needs no reads besides that row.
+    id: 'tlog_002_frontier',
+    sql: `ALTER TABLE tlog_state ADD COLUMN frontier bytea NOT NULL DEFAULT '\\x';`,
+  },
 ];
 
 export interface LogItem {
@@ -93,13 +99,21 @@ export async function fetchSubtrees(q: Queryable, keys: readonly SubtreeKey[]): 
 }
 
 /**
- * Appends leaf hashes after the current size inside tx (the caller holds the tlog_state lock).
- * Keeps the right edge of the tree as a stack of peaks and writes each subtree as it completes.
+ * Appends leaf hashes (and their entry rows) inside tx: locks the state row, extends the
+ * stored right edge of the tree, writes every subtree that completes, the entries and the new
+ * state in one statement. Returns the size before and after.
  */
-export async function appendLeafHashes(tx: Queryable, size: number, leaves: readonly Hash[]): Promise<number> {
+export async function appendLeafHashes(
+  tx: Queryable,
+  leaves: readonly Hash[],
+  entries?: readonly LogItem[],
+): Promise<{ from: number; to: number }> {
+  const [state] = await tx.query<{ size: string; frontier: Uint8Array }>('SELECT size, frontier FROM tlog_state WHERE id = 1 FOR UPDATE');
+  const size = Number(state.size);
   const peaks = peaksOf(size);
-  const known = await fetchSubtrees(tx, peaks);
-  const stack = peaks.map((k) => ({ level: k.level, hash: known.get(subtreeId(k))! }));
+  const frontier = toBuffer(state.frontier);
+  if (frontier.length !== peaks.length * 32) throw new Error('tlog_state.frontier does not match the tree size');
+  const stack = peaks.map((k, i) => ({ level: k.level, hash: frontier.subarray(i * 32, i * 32 + 32) as Hash }));
   const out = { level: [] as number[], idx: [] as number[], hash: [] as string[] };
   let n = size;
   for (const leaf of leaves) {
@@ -120,23 +134,52 @@ export async function appendLeafHashes(tx: Queryable, size: number, leaves: read
       out.hash.push(hash.toString('hex'));
     }
   }
-  if (out.level.length) {
-    await tx.query(
-      `INSERT INTO tlog_node (level, idx, hash)
-       SELECT l, i, decode(h, 'hex') FROM unnest($1::smallint[], $2::bigint[], $3::text[]) AS t(l, i, h)`,
-      [out.level, out.idx, out.hash],
-    );
-  }
-  await tx.query('UPDATE tlog_state SET size = $1 WHERE id = 1', [n]);
-  return n;
+  const e = entries ?? [];
+  await tx.query(
+    `WITH nodes AS (
+       INSERT INTO tlog_node (level, idx, hash)
+       SELECT l, i, decode(h, 'hex') FROM unnest($1::smallint[], $2::bigint[], $3::text[]) AS t(l, i, h)
+     ), entries AS (
+       INSERT INTO tlog_entry (idx, event_id, pseudonym, source_ura, recorded, body)
+       SELECT * FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])
+     )
+     UPDATE tlog_state SET size = $10, frontier = decode($11, 'hex') WHERE id = 1`,
+    [
+      out.level,
+      out.idx,
+      out.hash,
+      e.map((_, i) => size + i),
+      e.map((i) => i.eventId),
+      e.map((i) => i.pseudonym ?? null),
+      e.map((i) => i.sourceUra ?? null),
+      e.map((i) => i.recorded ?? null),
+      e.map((i) => i.body),
+      n,
+      Buffer.concat(stack.map((x) => x.hash)).toString('hex'),
+    ],
+  );
+  return { from: size, to: n };
 }
 
 /** Appends events (idempotent by event id) and returns each one's leaf index. */
 export async function appendToLog(store: Store, items: readonly LogItem[]): Promise<LogAppendResult[]> {
   if (items.length === 0) return [];
+  const distinct = new Set(items.map((i) => i.eventId)).size === items.length;
+  if (distinct) {
+    // Fast path: fresh ids. A unique violation means a re-send; the careful path handles it.
+    try {
+      return await store.transaction(async (tx) => {
+        const leaves = items.map((i) => leafHash(Buffer.from(i.body, 'utf8')));
+        const { from } = await appendLeafHashes(tx, leaves, items);
+        return items.map((i, k) => ({ eventId: i.eventId, index: from + k, duplicate: false }));
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+    }
+  }
   return store.transaction(async (tx) => {
-    const [state] = await tx.query<{ size: string }>('SELECT size FROM tlog_state WHERE id = 1 FOR UPDATE');
-    const size = Number(state.size);
+    // Taking the lock first keeps the duplicate check and the append atomic.
+    await tx.query('SELECT size FROM tlog_state WHERE id = 1 FOR UPDATE');
     const existing = new Map(
       (
         await tx.query<{ event_id: string; idx: string }>('SELECT event_id, idx FROM tlog_entry WHERE event_id = ANY($1::text[])', [
@@ -144,35 +187,56 @@ export async function appendToLog(store: Store, items: readonly LogItem[]): Prom
         ])
       ).map((r) => [r.event_id, Number(r.idx)]),
     );
-    const results: LogAppendResult[] = [];
     const fresh: LogItem[] = [];
+    const pending: Array<{ eventId: string; offset?: number; index?: number }> = [];
+    const offsets = new Map<string, number>();
     for (const item of items) {
       const prior = existing.get(item.eventId);
-      if (prior !== undefined) {
-        results.push({ eventId: item.eventId, index: prior, duplicate: true });
-        continue;
+      if (prior !== undefined) pending.push({ eventId: item.eventId, index: prior });
+      else if (offsets.has(item.eventId)) pending.push({ eventId: item.eventId, offset: offsets.get(item.eventId) });
+      else {
+        offsets.set(item.eventId, fresh.length);
+        pending.push({ eventId: item.eventId, offset: fresh.length });
+        fresh.push(item);
       }
-      const index = size + fresh.length;
-      existing.set(item.eventId, index);
-      fresh.push(item);
-      results.push({ eventId: item.eventId, index, duplicate: false });
     }
-    if (fresh.length === 0) return results;
-    await tx.query(
-      `INSERT INTO tlog_entry (idx, event_id, pseudonym, source_ura, recorded, body)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])`,
-      [
-        fresh.map((_, i) => size + i),
-        fresh.map((i) => i.eventId),
-        fresh.map((i) => i.pseudonym ?? null),
-        fresh.map((i) => i.sourceUra ?? null),
-        fresh.map((i) => i.recorded ?? null),
-        fresh.map((i) => i.body),
-      ],
+    const { from } = fresh.length
+      ? await appendLeafHashes(tx, fresh.map((i) => leafHash(Buffer.from(i.body, 'utf8'))), fresh)
+      : { from: 0 };
+    return pending.map((p, k) =>
+      p.index !== undefined
+        ? { eventId: p.eventId, index: p.index, duplicate: true }
+        : { eventId: p.eventId, index: from + p.offset!, duplicate: pending.findIndex((x) => x.eventId === p.eventId) !== k },
     );
-    await appendLeafHashes(tx, size, fresh.map((i) => leafHash(Buffer.from(i.body, 'utf8'))));
-    return results;
   });
+}
+
+/** Group commit for the part: concurrent POSTs share one transaction (one lock, one write). */
+export function createLogAppender(store: Store, maxBatch = 500) {
+  let pending: Array<{ item: LogItem; resolve: (r: LogAppendResult) => void; reject: (e: unknown) => void }> = [];
+  let running: Promise<void> | null = null;
+  const drain = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const batch = pending.slice(0, maxBatch);
+      pending = pending.slice(batch.length);
+      try {
+        const results = await appendToLog(store, batch.map((b) => b.item));
+        for (const [i, b] of batch.entries()) b.resolve(results[i]);
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+  };
+  return {
+    append(item: LogItem): Promise<LogAppendResult> {
+      return new Promise((resolve, reject) => {
+        pending.push({ item, resolve, reject });
+        running ??= drain().finally(() => {
+          running = null;
+        });
+      });
+    },
+  };
 }
 
 export async function logSize(q: Queryable): Promise<number> {

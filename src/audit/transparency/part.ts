@@ -7,7 +7,7 @@ import { pageParams, strictParams, searchsetBundle } from '../../kit/fhir/search
 import type { PartContext, PartDefinition } from '../../kit/part.ts';
 import { createJwsSigner, generateSigningKey, type JwsSigner } from '../signing.ts';
 import { citizenAccessEntries, citizenAuditEvent, type CitizenViewOptions } from './citizen-view.ts';
-import { appendToLog, consistencyProof, inclusionProof, leafIndexOf, logSize, transparencyLogMigrations } from './log-store.ts';
+import { consistencyProof, createLogAppender, inclusionProof, leafIndexOf, logSize, transparencyLogMigrations } from './log-store.ts';
 import { acceptIncomingEvent } from './receive.ts';
 import { latestSignedTreeHead, type SignedTreeHead, signTreeHead } from './tree-head.ts';
 
@@ -68,6 +68,7 @@ export function createTransparencyPart(options: TransparencyOptions = {}): PartD
     async register(app, ctx) {
       const signer = options.signer ?? (await loadSigner(ctx));
       const store = ctx.store;
+      const appender = createLogAppender(store);
       const interval = options.treeHeadIntervalMs ?? Number(ctx.settings.TREE_HEAD_INTERVAL_MS ?? 10_000);
       const sign = () => signTreeHead(store, signer);
       timer = setInterval(() => void sign().catch((err) => ctx.log.warn({ err }, 'tree head signing failed')), interval);
@@ -85,7 +86,7 @@ export function createTransparencyPart(options: TransparencyOptions = {}): PartD
 
       app.post('/AuditEvent', async (request, reply) => {
         const item = acceptIncomingEvent(request.body, request.peer);
-        const [r] = await appendToLog(store, [item]);
+        const r = await appender.append(item);
         return reply
           .code(r.duplicate ? 200 : 201)
           .header('location', `${ctx.baseUrl}/AuditEvent/${encodeURIComponent(r.eventId)}`)
