@@ -231,9 +231,11 @@ export function createLogAppender(store: Store, maxBatch = 500) {
     append(item: LogItem): Promise<LogAppendResult> {
       return new Promise((resolve, reject) => {
         pending.push({ item, resolve, reject });
-        running ??= drain().finally(() => {
-          running = null;
-        });
+        if (!running) {
+          running = drain().finally(() => {
+            running = null;
+          });
+        }
       });
     },
   };
