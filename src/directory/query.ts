@@ -1,0 +1,172 @@
+import type { Bundle, BundleLink } from '@medplum/fhirtypes';
+import { badRequest } from '../kit/fhir/outcome.ts';
+import { type SearchQuery, strictParams } from '../kit/fhir/search.ts';
+import type { Store } from '../kit/store/store.ts';
+import { readWatermark } from './clock.ts';
+import type { DirectoryType } from './codes.ts';
+import type { DirectoryResource } from './feed.ts';
+
+// ITI-90 (search: identifier, _id, _lastUpdated; the directory does no other matching) and
+// ITI-91 (type history since a moment). Both page by keyset (`_after`), not offset, so a
+// national-size initial load costs the same per page at the end as at the start.
+
+export const DEFAULT_COUNT = 100;
+export const MAX_COUNT = 1000;
+
+function countOf(params: Map<string, string[]>): number {
+  const raw = params.get('_count')?.[0];
+  if (raw === undefined) return DEFAULT_COUNT;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw badRequest('_count must be a positive integer', ['_count']);
+  return Math.min(n, MAX_COUNT);
+}
+
+/** A FHIR date/dateTime/instant → [start, end) in ms, per its precision. */
+export function dateRange(value: string): [number, number] {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?)?)?$/.exec(value);
+  if (!m) throw badRequest(`not a FHIR date/dateTime: ${JSON.stringify(value)}`);
+  const [, y, mo, d, time] = m;
+  if (time) {
+    const t = Date.parse(value);
+    if (Number.isNaN(t)) throw badRequest(`not a valid moment: ${value}`);
+    return [t, t + 1];
+  }
+  const Y = Number(y);
+  const M = mo ? Number(mo) - 1 : 0;
+  const start = Date.UTC(Y, M, d ? Number(d) : 1);
+  const end = d ? Date.UTC(Y, M, Number(d) + 1) : mo ? Date.UTC(Y, M + 1, 1) : Date.UTC(Y + 1, 0, 1);
+  if (Number.isNaN(start) || (mo && (M < 0 || M > 11))) throw badRequest(`not a valid date: ${value}`);
+  return [start, end];
+}
+
+/** `_lastUpdated=ge2024-01-01` → SQL condition on last_updated with parameters appended. */
+function lastUpdatedCondition(value: string, args: unknown[]): string {
+  const m = /^(eq|ne|gt|lt|ge|le|sa|eb)?(.+)$/.exec(value);
+  if (!m) throw badRequest('malformed _lastUpdated');
+  const prefix = m[1] ?? 'eq';
+  const [start, end] = dateRange(m[2]);
+  const p = (ms: number) => {
+    args.push(new Date(ms).toISOString());
+    return `$${args.length}::timestamptz`;
+  };
+  switch (prefix) {
+    case 'eq':
+      return `(last_updated >= ${p(start)} AND last_updated < ${p(end)})`;
+    case 'ne':
+      return `(last_updated < ${p(start)} OR last_updated >= ${p(end)})`;
+    case 'gt':
+    case 'sa':
+      return `last_updated >= ${p(end)}`;
+    case 'ge':
+      return `last_updated >= ${p(start)}`;
+    case 'lt':
+    case 'eb':
+      return `last_updated < ${p(start)}`;
+    default:
+      return `last_updated < ${p(end)}`; // le
+  }
+}
+
+function identifierCondition(value: string, args: unknown[]): string {
+  const any = value.split(',').map((token) => {
+    const bar = token.indexOf('|');
+    const probe =
+      bar < 0 ? { value: token } : token.slice(bar + 1) === '' ? { system: token.slice(0, bar) } : { system: token.slice(0, bar), value: token.slice(bar + 1) };
+    if (bar === 0) delete (probe as { system?: string }).system;
+    args.push(JSON.stringify([probe]));
+    return `resource->'identifier' @> $${args.length}::jsonb`;
+  });
+  return `(${any.join(' OR ')})`;
+}
+
+function links(baseUrl: string, path: string, params: Map<string, string[]>, count: number, nextAfter: string | null): BundleLink[] {
+  const url = (after: string | null) => {
+    const q = new URLSearchParams();
+    for (const [k, vs] of params) if (k !== '_after' && k !== '_count') for (const v of vs) q.append(k, v);
+    q.set('_count', String(count));
+    if (after !== null) q.set('_after', after);
+    return `${baseUrl}${path}?${q.toString()}`;
+  };
+  const self = params.get('_after')?.[0] ?? null;
+  const out: BundleLink[] = [{ relation: 'self', url: url(self) }];
+  if (nextAfter !== null) out.push({ relation: 'next', url: url(nextAfter) });
+  return out;
+}
+
+/** GET [type]?… (ITI-90). Unsupported parameters are a 400. */
+export async function searchEntries(store: Store, type: DirectoryType, query: SearchQuery, baseUrl: string): Promise<Bundle> {
+  const params = strictParams(query, ['_id', 'identifier', '_lastUpdated', '_after']);
+  if (params.has('_offset')) throw badRequest('page with the next link (_after), not _offset');
+  const count = countOf(params);
+  const args: unknown[] = [type];
+  const where = ['type = $1'];
+  for (const v of params.get('_id') ?? []) {
+    args.push(v.split(','));
+    where.push(`id = ANY($${args.length}::text[])`);
+  }
+  for (const v of params.get('identifier') ?? []) where.push(identifierCondition(v, args));
+  for (const v of params.get('_lastUpdated') ?? []) where.push(lastUpdatedCondition(v, args));
+  const after = params.get('_after')?.[0];
+  if (after !== undefined) {
+    args.push(after);
+    where.push(`id > $${args.length}`);
+  }
+  const watermark = await readWatermark(store);
+  args.push(count + 1);
+  const rows = await store.query<{ id: string; resource: DirectoryResource }>(
+    `SELECT id, resource FROM resources WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${args.length}`,
+    args,
+  );
+  const more = rows.length > count;
+  const page = rows.slice(0, count);
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    meta: { lastUpdated: watermark },
+    link: links(baseUrl, `/${type}`, params, count, more ? page[page.length - 1].id : null),
+    entry: page.map((r) => ({ fullUrl: `${baseUrl}/${type}/${r.id}`, resource: r.resource, search: { mode: 'match' as const } })),
+  };
+}
+
+/** GET [type]/_history?_since=&_count= (ITI-91), oldest first. */
+export async function historyOf(store: Store, type: DirectoryType, query: SearchQuery, baseUrl: string): Promise<Bundle> {
+  const params = strictParams(query, ['_since', '_after']);
+  const count = countOf(params);
+  const args: unknown[] = [type];
+  const where = ['type = $1'];
+  const since = params.get('_since')?.[0];
+  if (since !== undefined) {
+    args.push(new Date(dateRange(since)[0]).toISOString());
+    where.push(`last_updated >= $${args.length}::timestamptz`);
+  }
+  const after = params.get('_after')?.[0];
+  if (after !== undefined) {
+    if (!/^\d{1,18}$/.test(after)) throw badRequest('_after must be a history position from a next link');
+    args.push(after);
+    where.push(`seq > $${args.length}::bigint`);
+  }
+  const watermark = await readWatermark(store);
+  args.push(count + 1);
+  const rows = await store.query<{ seq: string | number; id: string; version_id: number; method: string; resource: DirectoryResource }>(
+    `SELECT seq, id, version_id, method, resource FROM history WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.length}`,
+    args,
+  );
+  const more = rows.length > count;
+  const page = rows.slice(0, count);
+  return {
+    resourceType: 'Bundle',
+    type: 'history',
+    meta: { lastUpdated: watermark },
+    link: links(baseUrl, `/${type}/_history`, params, count, more ? String(page[page.length - 1].seq) : null),
+    entry: page.map((r) => ({
+      fullUrl: `${baseUrl}/${type}/${r.id}`,
+      resource: r.resource,
+      request: { method: r.method as 'POST' | 'PUT', url: r.method === 'POST' ? type : `${type}/${r.id}` },
+      response: {
+        status: r.method === 'POST' ? '201 Created' : '200 OK',
+        etag: `W/"${r.version_id}"`,
+        lastModified: r.resource.meta.lastUpdated,
+      },
+    })),
+  };
+}

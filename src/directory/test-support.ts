@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Endpoint, Organization, OrganizationAffiliation } from '@medplum/fhirtypes';
+import { HttpError } from '../kit/fhir/outcome.ts';
+import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/index.ts';
+import { MANDATE } from './codes.ts';
+
+// Shared test data: the IG's own examples and small builders for entries of a care provider.
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export function fixture<T>(name: string): T {
+  return JSON.parse(readFileSync(join(here, 'fixtures', `${name}.json`), 'utf8')) as T;
+}
+
+/** Predicate for assert.rejects: an HttpError with this status. */
+export const status = (code: number) => (err: unknown) => {
+  if (!(err instanceof HttpError)) throw err;
+  if (err.status !== code) throw new Error(`expected ${code}, got ${err.status}: ${err.message}`);
+  return true;
+};
+
+const custodian = (ura: string, value: string) => ({
+  use: 'official' as const,
+  system: 'urn:ietf:rfc:3986',
+  value: `urn:uuid:${value}`,
+  assigner: {
+    identifier: {
+      type: { coding: [{ system: CODE_SYSTEM.provenanceParticipantType, code: 'custodian' }] },
+      system: SYSTEM.ura,
+      value: ura,
+    },
+  },
+});
+
+let n = 0;
+const uuid = () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+
+export function organization(ura: string, name = `Org ${ura}`): Organization {
+  return {
+    resourceType: 'Organization',
+    identifier: [{ use: 'official', system: SYSTEM.ura, value: ura }],
+    active: true,
+    name,
+    type: [{ coding: [{ system: SYSTEM.organizationType, code: 'Z3' }] }],
+  };
+}
+
+export function endpoint(ura: string, vendorKvk: string, address = `https://${ura}.example.org/fhir`): Endpoint {
+  return {
+    resourceType: 'Endpoint',
+    identifier: [custodian(ura, uuid())],
+    status: 'active',
+    connectionType: { system: CODE_SYSTEM.endpointConnectionType, code: 'hl7-fhir-rest' },
+    payloadType: [{ coding: [{ system: CODE_SYSTEM.dataCategories, code: 'MedicationRequest' }] }],
+    payloadMimeType: ['application/fhir+json; fhirVersion=4.0'],
+    managingOrganization: { identifier: { system: SYSTEM.kvk, value: vendorKvk } },
+    address,
+  };
+}
+
+export function mandate(ura: string, vendorKvk: string, code: string = MANDATE.careProviderAdmin, active = true): OrganizationAffiliation {
+  return {
+    resourceType: 'OrganizationAffiliation',
+    identifier: [custodian(ura, uuid())],
+    active,
+    organization: { identifier: { system: SYSTEM.ura, value: ura } },
+    participatingOrganization: { identifier: { system: SYSTEM.kvk, value: vendorKvk } },
+    code: [{ coding: [{ system: MANDATE.system, code }] }],
+  };
+}

@@ -1,0 +1,67 @@
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { badRequest, unprocessable } from '../kit/fhir/outcome.ts';
+import { SYSTEM } from '../kit/identifiers/index.ts';
+import { type DirectoryType, isDirectoryType } from './codes.ts';
+
+// The directory's own checks of the GF IG profiles' key constraints (cardinalities the
+// profiles add on top of R4). STUB boundary: once src/kit/fhir/validate.ts lands, validateEntry
+// also calls its assertValidResource(body, {expectedType, profiles}) for full R4 validation.
+
+type Json = Record<string, unknown>;
+
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+function issue(expression: string, diagnostics: string): OperationOutcomeIssue {
+  return { severity: 'error', code: 'required', diagnostics, expression: [expression] };
+}
+
+const present = (v: unknown): boolean =>
+  v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
+
+const REQUIRED: Record<DirectoryType, string[]> = {
+  Organization: ['identifier', 'name'],
+  Location: ['identifier', 'name', 'managingOrganization'],
+  HealthcareService: ['identifier', 'providedBy', 'type'],
+  Endpoint: ['status', 'connectionType', 'payloadType', 'address', 'managingOrganization'],
+  OrganizationAffiliation: ['identifier', 'organization', 'participatingOrganization', 'code'],
+};
+
+const STATUS: Partial<Record<DirectoryType, string[]>> = {
+  Endpoint: ['active', 'suspended', 'error', 'off', 'entered-in-error', 'test'],
+  Location: ['active', 'suspended', 'inactive'],
+};
+
+/** Checks `body` is a well-formed `type` entry; 400 for the wrong kind of body, 422 for profile violations. */
+export function validateEntry(type: DirectoryType, body: unknown): asserts body is Json & { resourceType: DirectoryType } {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body must be a FHIR resource (JSON object)');
+  const r = body as Json;
+  if (r.resourceType !== type) {
+    if (isDirectoryType(r.resourceType)) throw badRequest(`expected a ${type}, got ${String(r.resourceType)}`);
+    throw unprocessable(`the directory holds ${type} here, not ${String(r.resourceType)}`);
+  }
+  const issues: OperationOutcomeIssue[] = [];
+  if (r.id !== undefined && (typeof r.id !== 'string' || !ID.test(r.id))) issues.push(issue(`${type}.id`, 'id must match [A-Za-z0-9-.]{1,64}'));
+  for (const f of REQUIRED[type]) if (!present(r[f])) issues.push(issue(`${type}.${f}`, `${type}.${f} is required by the GF IG profile`));
+  const allowed = STATUS[type];
+  if (allowed && r.status !== undefined && !allowed.includes(String(r.status))) {
+    issues.push({ severity: 'error', code: 'code-invalid', diagnostics: `${type}.status must be one of ${allowed.join(', ')}`, expression: [`${type}.status`] });
+  }
+  if (type === 'Organization') {
+    const ids = Array.isArray(r.identifier) ? (r.identifier as Json[]) : [];
+    const national = ids.some((i) => (i.system === SYSTEM.ura || i.system === SYSTEM.kvk) && present(i.value));
+    if (!national && !present(r.partOf)) {
+      issues.push(issue('Organization.identifier', 'an Organization needs a URA or KvK identifier, or partOf'));
+    }
+  }
+  if (Array.isArray(r.identifier)) {
+    (r.identifier as Json[]).forEach((i, n) => {
+      if (!i || typeof i !== 'object' || !present(i.system) || !present(i.value)) {
+        issues.push(issue(`${type}.identifier[${n}]`, 'identifier needs system and value'));
+      }
+    });
+  }
+  if (type === 'Endpoint' && typeof r.address === 'string' && !/^[a-z][a-z0-9+.-]*:/.test(r.address)) {
+    issues.push({ severity: 'error', code: 'value', diagnostics: 'Endpoint.address must be an absolute URL', expression: ['Endpoint.address'] });
+  }
+  if (issues.length > 0) throw unprocessable(`${type} does not conform to the GF IG profile`, issues);
+}
