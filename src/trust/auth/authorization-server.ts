@@ -2,7 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../../kit/fhir/outcome.ts';
 import { JWT_BEARER_GRANT } from './client-assertion.ts';
-import { publicJwks } from './keys.ts';
+import { publicJwks, type SigningKey } from './keys.ts';
 import { invalidClient, invalidRequest, OAuthError } from './oauth-error.ts';
 import { TokenIssuer, type TokenIssuerOptions } from './token-issuer.ts';
 
@@ -16,6 +16,8 @@ export const AUTHORIZATION_SERVER_PUBLIC_PATHS = ['/oauth/token', '/.well-known/
 export interface TokenEndpointOptions extends TokenIssuerOptions {
   /** Scopes to advertise in the metadata. */
   scopesSupported?: () => string[];
+  /** Further keys to publish in the JWKS (e.g. the key that signs the trust framework's documents). */
+  publishedKeys?: SigningKey[];
 }
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -53,7 +55,7 @@ export async function registerTokenEndpoint(app: FastifyInstance, options: Token
     scopes_supported: options.scopesSupported?.() ?? [],
   }));
   app.get('/.well-known/jwks.json', async (_req, reply) =>
-    reply.header('cache-control', 'public, max-age=300').send(publicJwks([options.signingKey])),
+    reply.header('cache-control', 'public, max-age=300').send(publicJwks([options.signingKey, ...(options.publishedKeys ?? [])])),
   );
 
   await app.register(async (scoped) => {

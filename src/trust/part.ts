@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { PartClient } from '../kit/http/client.ts';
+import type { PartDefinition, Peer } from '../kit/part.ts';
+import { type CertificateAuthority, loadCa } from '../kit/pki/certificates.ts';
+import { forbidden } from '../kit/fhir/outcome.ts';
+import { AUTHORIZATION_SERVER_PUBLIC_PATHS, authMigrations, loadOrCreateSigningKey, registerTokenEndpoint } from './auth/index.ts';
+import { invalidScope } from './auth/oauth-error.ts';
+import { registerTrustRoutes } from './http/routes.ts';
+import { registerMigrations } from './register/migrations.ts';
+import { getParticipant } from './register/participants.ts';
+import { createRuntime, type TrustRuntime } from './runtime.ts';
+import { decideScopes } from './scopes.ts';
+import { verklaringVerifier } from './verklaring.ts';
+
+// The trust framework part: participant register, network CA (certificate lifecycle and the
+// signed status list), the signed agreements document, and the authorisation server for the
+// central parts. Settings (LDN_SETTING_*): operator_ura (default 90000001),
+// operator_system_number (optional), ca_cert_file + ca_key_file (the network CA; without them
+// this instance signs no CSRs), identity_issuer / identity_jwks (Dezi verklaring check).
+
+export interface TrustPartOptions {
+  /** The network CA (the sandbox passes its own); otherwise read from the settings files. */
+  ca?: CertificateAuthority;
+  operatorUra?: string;
+  operatorSystemNumber?: string;
+}
+
+export const TRUST_PUBLIC_PATHS = [...AUTHORIZATION_SERVER_PUBLIC_PATHS, '/agreements', '/status-list'];
+export const DEFAULT_OPERATOR_URA = '90000001';
+
+/** Whether this certificate may act for this URA now: admitted, not revoked, own URA or hosted by its vendor. */
+async function admit(rt: TrustRuntime, peer: Peer, ura: string): Promise<string | null> {
+  const list = await rt.statusList();
+  if (list.revoked.includes(peer.thumbprint)) return 'certificate revoked';
+  if (peer.ura) {
+    if (peer.ura !== ura) return `certificate is issued to ${peer.ura}, not ${ura}`;
+  } else if (peer.kvk) {
+    if (list.vendors[peer.kvk] !== 'admitted') return `vendor ${peer.kvk} is ${list.vendors[peer.kvk] ?? 'not admitted'}`;
+    const hosts = await rt.store.query('SELECT 1 FROM vendor_hosts WHERE kvk = $1 AND ura = $2', [peer.kvk, ura]);
+    if (!hosts.length) return `vendor ${peer.kvk} does not host ${ura}`;
+  } else return 'certificate names no participant';
+  const status = list.participants[ura];
+  return status === 'admitted' ? null : `participant ${ura} is ${status ?? 'not admitted'}`;
+}
+
+export function createTrustPart(options: TrustPartOptions = {}): PartDefinition {
+  let client: PartClient | null = null;
+  return {
+    name: 'trust',
+    schema: 'trust',
+    migrations: [...registerMigrations, ...authMigrations],
+    publicPaths: TRUST_PUBLIC_PATHS,
+    async register(app, ctx) {
+      const s = ctx.settings;
+      const ca = options.ca ?? (s.ca_cert_file && s.ca_key_file ? await loadCa(readFileSync(s.ca_cert_file, 'utf8'), readFileSync(s.ca_key_file, 'utf8')) : null);
+      const rt = createRuntime({
+        store: ctx.store,
+        ca,
+        operatorUra: options.operatorUra ?? s.operator_ura ?? DEFAULT_OPERATOR_URA,
+        operatorSystemNumber: options.operatorSystemNumber ?? s.operator_system_number,
+        tokenKey: await loadOrCreateSigningKey(ctx.store, 'access-token'),
+        documentKey: await loadOrCreateSigningKey(ctx.store, 'documents'),
+        issuer: () => ctx.baseUrl,
+      });
+      await rt.agreements(); // publishes the default document on first start
+      client = new PartClient({ tls: ctx.tls });
+
+      // The register is this part's own peer guard: a suspended or revoked participant is
+      // refused here at once (memo of one second). The operator is never locked out.
+      app.addHook('onRequest', async (request) => {
+        const path = request.url.split('?')[0];
+        if (!request.peer || TRUST_PUBLIC_PATHS.some((p) => path === p || path.startsWith(p)) || rt.isOperator(request.peer)) return;
+        const reason = await rt.refusal(request.peer);
+        if (reason) {
+          request.log.warn({ event: 'peer.refused', ura: request.peer.ura, kvk: request.peer.kvk, reason }, 'participant refused');
+          throw forbidden(`participant refused: ${reason}`);
+        }
+      });
+
+      await registerTokenEndpoint(app, {
+        issuer: () => ctx.baseUrl,
+        signingKey: rt.tokenKey,
+        publishedKeys: [rt.documentKey],
+        store: ctx.store,
+        admit: (peer, ura) => admit(rt, peer, ura),
+        scopesFor: async (c, requested, grant) => {
+          const decision = decideScopes(await rt.agreements(), await getParticipant(ctx.store, c.ura), requested, { ...grant, network: ctx.network });
+          if (decision.refused.length) throw invalidScope(decision.refused.map((r) => `${r.scope}: ${r.reason}`).join('; '));
+          return decision.allowed;
+        },
+        verifyUserAssertion: verklaringVerifier({ network: ctx.network, client: () => client!, settings: s }),
+        scopesSupported: () => [],
+      });
+      registerTrustRoutes(app, rt);
+    },
+    async stop() {
+      await client?.close();
+    },
+  };
+}
+
+/** The trust part as `ldn serve trust` runs it (CA from the settings files). */
+export const trustPart: PartDefinition = createTrustPart();
+
+export { seedTrust, type SeedOptions, type SeedResult } from './seed.ts';

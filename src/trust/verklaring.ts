@@ -1,0 +1,45 @@
+import { fetch as undiciFetch } from 'undici';
+import type { PartClient } from '../kit/http/client.ts';
+import type { NetworkView } from '../kit/part.ts';
+import type { UserContext } from './auth/claims.ts';
+import type { ClientContext } from './auth/token-issuer.ts';
+
+// Wires the identity part's verklaring check into the token endpoint's jwt-bearer grant.
+// The identity module is loaded by path on first use, so the trust part starts (and refuses
+// the user grant with a reason) in a tree or a network where the identity part is absent.
+
+const IDENTITY_VERIFY_MODULE = '../identity/verklaring/verify.ts';
+const IDENTITY_CLAIMS_MODULE = '../identity/verklaring/claims.ts';
+
+interface VerklaringModule {
+  verifyVerklaring(jwt: string, o: Record<string, unknown>): Promise<Record<string, string | null>>;
+  httpStatusChecker?(prefix: string, fetchImpl: unknown): (uri: string) => Promise<boolean>;
+}
+interface ClaimsModule {
+  professionalName(c: Record<string, string | null>): string;
+}
+
+export function verklaringVerifier(input: {
+  network: NetworkView;
+  client: () => PartClient;
+  settings: Record<string, string | undefined>;
+}): (assertion: string, client: ClientContext) => Promise<UserContext> {
+  let loaded: Promise<{ mod: VerklaringModule; claims: ClaimsModule }> | null = null;
+  return async (assertion, client) => {
+    if (!input.network.has('identity') && !input.settings.identity_issuer) throw new Error('no professional identity provider in this network');
+    loaded ??= Promise.all([import(IDENTITY_VERIFY_MODULE), import(IDENTITY_CLAIMS_MODULE)]).then(([mod, claims]) => ({ mod, claims }));
+    const { mod, claims } = await loaded;
+    const issuer = input.settings.identity_issuer ?? input.network.url('identity');
+    const jwks = input.settings.identity_jwks ?? `${issuer}/.well-known/jwks.json`;
+    const agent = input.client().agent;
+    const fetchImpl = (url: string, init: Record<string, unknown>) => undiciFetch(url, { ...init, dispatcher: agent });
+    const c = await mod.verifyVerklaring(assertion, {
+      issuer,
+      jwks,
+      expectedUra: client.ura,
+      fetch: fetchImpl,
+      checkStatus: mod.httpStatusChecker?.(issuer, fetchImpl),
+    });
+    return { deziNumber: String(c.dezi_nummer), roleCode: String(c.rol_code), name: claims.professionalName(c), ura: String(c.abonnee_nummer) };
+  };
+}
