@@ -120,8 +120,8 @@ export class ConsentRegistry {
       if (options.ifMatch !== undefined && options.ifMatch !== previous.version) {
         throw preconditionFailed(`Consent/${id} is at version ${previous.version}, not ${options.ifMatch}`);
       }
-      if (previous.bsn !== choice.bsn) throw unprocessable('a consent cannot move to another patient; record a new one');
       options.guard?.(choice, previous);
+      if (previous.bsn !== choice.bsn) throw unprocessable('a consent cannot move to another patient; record a new one');
       return this.write(tx, id, previous.version + 1, choice, input as Consent, by);
     });
   }

@@ -1,0 +1,244 @@
+import type { Bundle, Consent } from '@medplum/fhirtypes';
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { badRequest, forbidden, notFound, unauthorized } from '../kit/fhir/outcome.ts';
+import { searchsetBundle, strictParams } from '../kit/fhir/search.ts';
+import { PartClient } from '../kit/http/client.ts';
+import { maskBsn } from '../kit/identifiers/bsn.ts';
+import type { PartContext, PartDefinition } from '../kit/part.ts';
+import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
+import type { AgreementsDocument } from '../trust/agreements/types.ts';
+import { configureTokenVerification, requireToken, type TokenVerification } from '../trust/auth/require-token.ts';
+import { trustVerification } from '../trust/auth/remote-jwks.ts';
+import type { CitizenAuth, CitizenIdentity } from './citizen-auth.ts';
+import { parseClosedQuestion } from './closed-question.ts';
+import { CONSENT_MIGRATIONS } from './migrations.ts';
+import { NotificationDispatcher } from './notifications.ts';
+import { ConsentRegistry, type RecordedBy, type StoredConsent, type WriteGuard } from './registry.ts';
+import { SubscriptionStore } from './subscription-store.ts';
+
+// The consent registry as a part (Mitz-like). Citizens manage their own choices through the
+// portal (citizen token); care providers record on a citizen's behalf (their URA and professional
+// are kept with the version) and ask the closed question; holders subscribe to changes.
+
+export interface ConsentPartOptions {
+  /** The agreements in force (network mode, exchanges); default: the sandbox agreements. */
+  agreements?: () => AgreementsDocument;
+  /** Citizen identity; absent = citizen routes answer 401 (deny by default). */
+  citizenAuth?: CitizenAuth;
+  /**
+   * Access-token verification for care-provider calls. 'auto' (default) verifies tokens of the
+   * trust part when the network has one; 'off' relies on mutual TLS alone (tests only).
+   */
+  tokens?: TokenVerification | 'auto' | 'off';
+  /** Notification delivery tuning. */
+  delivery?: { intervalMs?: number; baseDelayMs?: number; maxDelayMs?: number; maxAttempts?: number; deadlineMs?: number };
+}
+
+const FHIR_JSON = 'application/fhir+json';
+
+function etag(version: number): string {
+  return `W/"${version}"`;
+}
+
+function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const m = /^(?:W\/)?"(\d+)"$/.exec(header.trim());
+  if (!m) throw badRequest('If-Match must be an ETag like W/"3"', ['If-Match']);
+  return Number(m[1]);
+}
+
+export function createConsentPart(options: ConsentPartOptions = {}): PartDefinition {
+  const agreements = options.agreements ?? (() => defaultAgreements());
+  let dispatcher: NotificationDispatcher | null = null;
+  let client: PartClient | null = null;
+
+  return {
+    name: 'consent',
+    schema: 'consent',
+    migrations: CONSENT_MIGRATIONS,
+    capability: {
+      description: 'LDN consent registry (Mitz-like): FHIR Consent, the closed question, change subscriptions',
+      resources: [
+        {
+          type: 'Consent',
+          interactions: ['create', 'update', 'read', 'vread', 'history-instance', 'search-type'],
+          searchParams: [{ name: 'patient', type: 'token' }],
+        },
+        { type: 'Subscription', interactions: ['create', 'read', 'delete'] },
+      ],
+      operations: [{ name: 'closed-question', definition: 'https://ldn.example.nl/fhir/OperationDefinition/closed-question' }],
+    },
+
+    async register(app, ctx: PartContext) {
+      const registry = new ConsentRegistry(ctx.store);
+      const subscriptions = new SubscriptionStore(ctx.store);
+      client = new PartClient({ tls: ctx.tls, maxRetries: 0 });
+
+      const tokens =
+        options.tokens === 'off'
+          ? null
+          : options.tokens && options.tokens !== 'auto'
+            ? options.tokens
+            : ctx.network.has('trust')
+              ? trustVerification({ trustUrl: ctx.network.url('trust'), client, audience: () => ctx.baseUrl })
+              : null;
+      if (tokens) configureTokenVerification(app, tokens);
+      else ctx.log.warn('consent: access tokens are NOT verified (no trust part configured); mutual TLS only');
+      const guard = (scope: string): preHandlerAsyncHookHandler[] => (tokens ? [requireToken({ scope })] : []);
+
+      const callerUra = (request: FastifyRequest): string => request.token?.sub ?? request.peer?.ura ?? '';
+      const citizenOf = async (request: FastifyRequest): Promise<CitizenIdentity | undefined> =>
+        options.citizenAuth ? options.citizenAuth(request) : undefined;
+      const requireCitizen = async (request: FastifyRequest): Promise<CitizenIdentity> => {
+        const who = await citizenOf(request);
+        if (!who) throw unauthorized('log in as the citizen whose consents these are');
+        return who;
+      };
+      const ownOnly = (who: CitizenIdentity): WriteGuard => (choice, previous) => {
+        if (choice.bsn !== who.bsn || (previous && previous.bsn !== who.bsn)) throw forbidden('a citizen records only their own consents');
+      };
+
+      dispatcher = new NotificationDispatcher(
+        ctx.store,
+        {
+          send: async (endpoint: string, bundle: Bundle) =>
+            (await client!.call(endpoint, { method: 'POST', body: bundle, retries: 0, deadlineMs: options.delivery?.deadlineMs ?? 5000 })).status,
+        },
+        { baseUrl: () => ctx.baseUrl, log: ctx.log, ...options.delivery },
+      );
+      dispatcher.start(options.delivery?.intervalMs ?? Number(ctx.settings.CONSENT_DELIVERY_INTERVAL_MS ?? 1000));
+
+      const sendConsent = (reply: FastifyReply, stored: StoredConsent, status = 200) =>
+        reply
+          .code(status)
+          .header('etag', etag(stored.version))
+          .header('location', `${ctx.baseUrl}/Consent/${stored.id}/_history/${stored.version}`)
+          .header('last-modified', stored.recordedAt.toUTCString())
+          .type(FHIR_JSON)
+          .send(stored.resource);
+
+      /** Either the citizen themself, or a care provider (token consent:write) on their behalf. */
+      const writer = async (request: FastifyRequest, reply: FastifyReply): Promise<{ by: RecordedBy; guard?: WriteGuard }> => {
+        const who = await citizenOf(request);
+        if (who) return { by: { kind: 'citizen' }, guard: ownOnly(who) };
+        for (const g of guard('consent:write')) await g.call(app, request, reply);
+        const ura = callerUra(request);
+        if (!ura) throw forbidden('recording on behalf of a citizen needs a care provider (URA) identity');
+        return { by: { kind: 'provider', ura, ...(request.token?.dezi_number ? { professional: request.token.dezi_number } : {}) } };
+      };
+      const logWrite = (stored: StoredConsent, action: string) =>
+        ctx.log.info(
+          { event: `consent.${action}`, consent: stored.id, version: stored.version, patient: maskBsn(stored.bsn), by: stored.recordedBy },
+          stored.recordedBy.kind === 'provider' ? 'consent recorded on the citizen\'s behalf' : 'consent recorded by the citizen',
+        );
+
+      app.post('/Consent', async (request, reply) => {
+        const { by, guard: g } = await writer(request, reply);
+        const stored = await registry.create(request.body, by, g);
+        logWrite(stored, 'create');
+        dispatcher?.kick();
+        return sendConsent(reply, stored, 201);
+      });
+
+      app.put<{ Params: { id: string } }>('/Consent/:id', async (request, reply) => {
+        const { by, guard: g } = await writer(request, reply);
+        const ifMatch = parseIfMatch(request.headers['if-match'] as string | undefined);
+        const stored = await registry.update(request.params.id, request.body, by, { ifMatch, guard: g });
+        logWrite(stored, 'update');
+        dispatcher?.kick();
+        return sendConsent(reply, stored);
+      });
+
+      const readOwn = async (request: FastifyRequest, id: string, version?: number): Promise<StoredConsent> => {
+        const who = await requireCitizen(request);
+        const stored = await registry.read(id, version);
+        // Not revealing whether another citizen's consent exists: same answer as absent.
+        if (!stored) throw notFound(`Consent/${id}${version ? `/_history/${version}` : ''} not found`);
+        if (stored.bsn !== who.bsn) throw forbidden("a citizen reads only their own consents");
+        return stored;
+      };
+
+      app.get<{ Params: { id: string } }>('/Consent/:id', async (request, reply) => sendConsent(reply, await readOwn(request, request.params.id)));
+      app.get<{ Params: { id: string; vid: string } }>('/Consent/:id/_history/:vid', async (request, reply) => {
+        const v = Number(request.params.vid);
+        if (!Number.isInteger(v) || v < 1) throw badRequest('version must be a positive integer');
+        return sendConsent(reply, await readOwn(request, request.params.id, v));
+      });
+      app.get<{ Params: { id: string } }>('/Consent/:id/_history', async (request, reply) => {
+        await readOwn(request, request.params.id);
+        const versions = await registry.history(request.params.id);
+        const bundle: Bundle = {
+          resourceType: 'Bundle',
+          type: 'history',
+          total: versions.length,
+          entry: versions.map((v) => ({
+            fullUrl: `${ctx.baseUrl}/Consent/${v.id}`,
+            resource: v.resource,
+            request: { method: v.version === 1 ? 'POST' : 'PUT', url: v.version === 1 ? 'Consent' : `Consent/${v.id}` },
+            response: { status: v.version === 1 ? '201' : '200', etag: etag(v.version), lastModified: v.recordedAt.toISOString() },
+          })),
+        };
+        return reply.type(FHIR_JSON).send(bundle);
+      });
+
+      app.get('/Consent', async (request, reply) => {
+        const query = request.query as Record<string, string>;
+        const params = strictParams(query, ['patient', 'patient:identifier']);
+        const who = await requireCitizen(request);
+        for (const value of [...(params.get('patient') ?? []), ...(params.get('patient:identifier') ?? [])]) {
+          const bsn = value.includes('|') ? value.split('|')[1] : value;
+          if (bsn !== who.bsn) throw forbidden('a citizen searches only their own consents');
+        }
+        const own: Consent[] = (await registry.ofCitizen(who.bsn)).map((s) => s.resource);
+        return reply.type(FHIR_JSON).send(
+          searchsetBundle({ baseUrl: ctx.baseUrl, path: '/Consent', query, resources: own, total: own.length, count: own.length, offset: 0, hasMore: false }),
+        );
+      });
+
+      app.post('/$closed-question', { preHandler: guard('consent:read') }, async (request) => {
+        const doc = agreements();
+        const q = parseClosedQuestion(request.body, doc);
+        const caller = callerUra(request);
+        // A holder asks about releasing its own data. A vendor certificate (no URA) hosts several
+        // holders. STUB: the hosting relation is not yet checked against the trust register.
+        if (caller && caller !== q.holderUra) throw forbidden(`caller ${caller} asks on behalf of another holder (${q.holderUra})`);
+        const mode = doc.network.consentMode;
+        const answer = await registry.closedQuestion(q, mode);
+        request.log.info(
+          { event: 'consent.closed-question', patient: maskBsn(q.bsn), holder: q.holderUra, requester: q.requesterUra, role: q.requesterRole, decision: answer.decision, rule: answer.rule.kind },
+          'closed question answered',
+        );
+        return { ...answer, mode, agreementsVersion: doc.version };
+      });
+
+      app.post('/Subscription', { preHandler: guard('consent:read') }, async (request, reply) => {
+        const ura = callerUra(request);
+        if (!ura) throw forbidden('a subscriber must be a care provider with a URA');
+        const sub = await subscriptions.create(request.body, ura);
+        ctx.log.info({ event: 'consent.subscribe', subscription: sub.id, subscriber: ura, patient: maskBsn(sub.bsn) }, 'subscription created');
+        return reply.code(201).header('location', `${ctx.baseUrl}/Subscription/${sub.id}`).type(FHIR_JSON).send(sub.resource);
+      });
+
+      const ownSubscription = async (request: FastifyRequest<{ Params: { id: string } }>) => {
+        const sub = await subscriptions.read(request.params.id);
+        if (!sub || sub.subscriberUra !== callerUra(request)) throw notFound(`Subscription/${request.params.id} not found`);
+        return sub;
+      };
+      app.get<{ Params: { id: string } }>('/Subscription/:id', { preHandler: guard('consent:read') }, async (request, reply) =>
+        reply.type(FHIR_JSON).send((await ownSubscription(request)).resource),
+      );
+      app.delete<{ Params: { id: string } }>('/Subscription/:id', { preHandler: guard('consent:read') }, async (request, reply) => {
+        await subscriptions.off((await ownSubscription(request)).id);
+        return reply.code(204).send();
+      });
+    },
+
+    async stop() {
+      await dispatcher?.stop();
+      await client?.close();
+    },
+  };
+}
+
+/** The part as the sandbox starts it; the lead passes citizenAuth and agreements via createConsentPart. */
+export const consentPart: PartDefinition = createConsentPart();
