@@ -109,7 +109,7 @@ describe('merging with faults', () => {
         const tampered = picked.map((r, i) =>
           i % 3 === 0 && r.resourceType !== 'Patient' ? { ...r, subject: { reference: `Patient/${junkRef}x` } } : r,
         );
-        const { bundle } = mergeOverview({ bsn: DE_GROOT.bsn, holders: [{ ...base, resources: tampered }] });
+        const { bundle } = mergeOverview({ bsn: DE_GROOT.bsn, holders: [{ ...base, resources: tampered as Resource[] }] });
         for (const e of bundle.entry ?? []) {
           const s = e.resource as { subject?: { reference?: string } };
           if (s.subject) assert.equal(s.subject.reference, 'urn:ldn:overview:patient');

@@ -1,0 +1,198 @@
+import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { buildAuditEvent } from '../../audit/event.ts';
+import { badRequest, forbidden } from '../../kit/fhir/outcome.ts';
+import { PartClient, UpstreamError } from '../../kit/http/client.ts';
+import { isValidBsn } from '../../kit/identifiers/bsn.ts';
+import { SYSTEM } from '../../kit/identifiers/systems.ts';
+import { formatTraceparent, type TraceContext } from '../../kit/trace.ts';
+import type { UserContext } from '../../trust/auth/claims.ts';
+import { TokenRequestError, TrustTokenProvider } from '../../trust/auth/token-provider.ts';
+import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
+import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import { type HolderResult, mergeOverview } from '../integration/merge.ts';
+import { EMERGENCY_HEADER } from '../source/holder-api.ts';
+
+// The data-integration function: for one patient and one exchange, localise (PRS + NVI) →
+// address (directory replica) → a token per holder (carrying the clinician's verklaring) →
+// one batch of allow-listed searches per holder, all in parallel under one deadline → merge.
+// What arrives in time is used; every holder that did not answer, refused or failed is named.
+
+export interface OverviewRequest {
+  tenant: NodeTenant;
+  bsn: string;
+  exchange: string;
+  user: UserContext;
+  /** The clinician's Dezi verklaring, presented to each holder's authorisation server. */
+  verklaring: string;
+  emergencyReason?: string;
+  trace: TraceContext;
+}
+
+export interface OverviewResult {
+  bundle: Bundle;
+  holders: Array<{ ura: string; name: string; status: string; elapsedMs: number }>;
+}
+
+export interface OverviewService {
+  overview(req: OverviewRequest): Promise<OverviewResult>;
+  close(): Promise<void>;
+}
+
+export interface OverviewOptions {
+  env: NodeEnvironment;
+  /** Overall deadline for the fan-out (ms). */
+  deadlineMs: number;
+  maxResponseBytes?: number;
+}
+
+interface TenantClient {
+  client: PartClient;
+  tokens: TrustTokenProvider;
+}
+
+function exchangeDefinition(env: NodeEnvironment, code: string): ExchangeDefinition {
+  const ex = env.agreements().exchanges.find((e) => e.code === code);
+  if (!ex) throw badRequest(`unknown exchange "${code}"`);
+  return ex;
+}
+
+function batchFor(exchange: ExchangeDefinition, categories: string[], bsn: string): Bundle {
+  const patient = `${SYSTEM.bsn}|${bsn}`;
+  const wanted = exchange.queries.filter((q) => q.resourceType === 'Patient' || categories.includes(q.dataCategory));
+  const seen = new Set<string>();
+  const entry: BundleEntry[] = [];
+  for (const q of wanted) {
+    const url = q.resourceType === 'Patient' ? `Patient?identifier=${encodeURIComponent(patient)}` : `${q.resourceType}?patient:identifier=${encodeURIComponent(patient)}`;
+    if (seen.has(url)) continue;
+    seen.add(url);
+    entry.push({ request: { method: 'GET', url } });
+  }
+  return { resourceType: 'Bundle', type: 'batch', entry };
+}
+
+function outcomeText(oo: OperationOutcome | undefined, fallback: string): string {
+  return oo?.issue?.map((i) => i.diagnostics).filter(Boolean).join('; ') || fallback;
+}
+
+export function createOverviewService(options: OverviewOptions): OverviewService {
+  const clients = new Map<string, TenantClient>();
+  const clientFor = (tenant: NodeTenant): TenantClient => {
+    let c = clients.get(tenant.ura);
+    if (!c) {
+      const tokenClient = new PartClient({ tls: tenant.identity, maxRetries: 0 });
+      const tokens = new TrustTokenProvider({
+        tls: tenant.identity,
+        ura: tenant.ura,
+        client: tokenClient,
+        // Every node runs its own authorisation server at the root of its origin.
+        tokenEndpoint: (resource) => `${new URL(resource).origin}/oauth/token`,
+      });
+      c = { client: new PartClient({ tls: tenant.identity, tokens, maxRetries: 0, connections: 16 }), tokens };
+      clients.set(tenant.ura, c);
+    }
+    return c;
+  };
+
+  async function queryHolder(
+    req: OverviewRequest,
+    exchange: ExchangeDefinition,
+    holder: { ura: string; categories: string[] },
+    deadlineAt: number,
+  ): Promise<HolderResult> {
+    const started = Date.now();
+    const endpoint = await options.env.endpoint(holder.ura, exchange.code).catch(() => null);
+    const name = endpoint?.name ?? (await options.env.participant(holder.ura).catch(() => null))?.name ?? `URA ${holder.ura}`;
+    const result = (status: HolderResult['status'], reason: string, resources: Resource[] = []): HolderResult => ({
+      ura: holder.ura,
+      name,
+      endpoint: endpoint?.address ?? '',
+      status,
+      reason,
+      resources,
+      elapsedMs: Date.now() - started,
+    });
+    if (!endpoint) return result('failed', `no active endpoint for ${exchange.code} in the care-services directory`);
+    const { client } = clientFor(req.tenant);
+    const remaining = deadlineAt - Date.now();
+    if (remaining <= 0) return result('timeout', 'deadline passed before the call');
+    try {
+      const r = await client.call<Bundle | OperationOutcome>(endpoint.address, {
+        method: 'POST',
+        body: batchFor(exchange, holder.categories, req.bsn),
+        scope: exchange.scopes[0],
+        resource: endpoint.address.replace(/\/fhir\/?$/, ''),
+        userAssertion: req.verklaring,
+        deadlineMs: remaining,
+        trace: req.trace,
+        maxResponseBytes: options.maxResponseBytes ?? 10 * 1024 * 1024,
+        headers: req.emergencyReason ? { [EMERGENCY_HEADER]: encodeURIComponent(req.emergencyReason) } : {},
+      });
+      if (r.status === 401 || r.status === 403) return result('refused', outcomeText(r.body as OperationOutcome, `HTTP ${r.status}`));
+      if (r.status !== 200 || (r.body as Bundle)?.resourceType !== 'Bundle') {
+        return result('failed', `HTTP ${r.status}: ${outcomeText(r.body as OperationOutcome, 'unexpected answer')}`);
+      }
+      const resources: Resource[] = [];
+      const refusals: string[] = [];
+      for (const e of (r.body as Bundle).entry ?? []) {
+        const status = e.response?.status ?? '';
+        if (status.startsWith('200')) {
+          for (const m of (e.resource as Bundle)?.entry ?? []) if (m.resource) resources.push(m.resource);
+        } else {
+          refusals.push(outcomeText(e.resource as OperationOutcome, `HTTP ${status}`));
+        }
+      }
+      if (resources.length === 0 && refusals.length > 0) return result('refused', [...new Set(refusals)].join('; '));
+      return result('ok', refusals.length ? [...new Set(refusals)].join('; ') : '', resources);
+    } catch (err) {
+      if (err instanceof TokenRequestError) return result('refused', `token refused: ${err.description}`);
+      if (err instanceof UpstreamError && err.status === 504) return result('timeout', `no answer within ${options.deadlineMs} ms`);
+      return result('failed', (err as Error).message);
+    }
+  }
+
+  return {
+    async overview(req) {
+      if (!isValidBsn(req.bsn)) throw badRequest('not a valid BSN (11-test)');
+      const exchange = exchangeDefinition(options.env, req.exchange);
+      if (!exchange.requesterRoles.includes(req.user.roleCode)) {
+        throw forbidden(`role ${req.user.roleCode} may not request ${exchange.code}`);
+      }
+      const started = Date.now();
+      const deadlineAt = started + options.deadlineMs;
+      const warnings: string[] = [];
+      const located = await options.env.localise(req.tenant, req.bsn, exchange.dataCategories, req.trace);
+      if (located.length === 0) warnings.push('the referral index knows no holder of data about this patient for this exchange');
+      const holders = await Promise.all(located.map((h) => queryHolder(req, exchange, h, deadlineAt)));
+      const { bundle, stats } = mergeOverview({ bsn: req.bsn, holders, warnings });
+      await options.env
+        .audit(
+          buildAuditEvent({
+            who: {
+              professionalNumber: req.user.deziNumber,
+              professionalName: req.user.name,
+              roleCode: req.user.roleCode,
+              organizationUra: req.tenant.ura,
+              clientId: req.tenant.ura,
+            },
+            what: { exchange: exchange.code, dataCategories: exchange.dataCategories, interaction: 'operation', query: 'Patient/$overview', side: 'requester' },
+            patient: { transparencyPseudonym: await options.env.transparencyPseudonym(req.tenant, req.bsn).catch(() => undefined) },
+            why: { purposeOfUse: req.emergencyReason ? 'ETREAT' : 'TREAT', emergencyReason: req.emergencyReason },
+            outcome: holders.every((h) => h.status === 'ok') ? 'success' : 'minor-failure',
+            outcomeDescription: `${stats.items} items from ${holders.filter((h) => h.status === 'ok').length}/${holders.length} holders`,
+            traceparent: formatTraceparent(req.trace),
+          }),
+        )
+        .catch(() => {});
+      return {
+        bundle,
+        holders: holders.map((h) => ({ ura: h.ura, name: h.name, status: h.status, elapsedMs: h.elapsedMs })),
+      };
+    },
+    async close() {
+      for (const c of clients.values()) {
+        await c.client.close();
+        await c.tokens.close?.();
+      }
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { AuditEvent } from '@medplum/fhirtypes';
+import type { TlsIdentity } from '../kit/part.ts';
+import type { TraceContext } from '../kit/trace.ts';
+import type { ConsentOracle } from '../consent/pdp/oracle.ts';
+import type { UserContext } from '../trust/auth/claims.ts';
+import type { AgreementsDocument } from '../trust/agreements/types.ts';
+
+// What a node needs from the rest of the network, as ports. In the sandbox and in production
+// they are HTTP clients of the central parts (node/network-adapters.ts); tests may plug in
+// in-process versions. The node's own logic never knows which.
+
+/** One organisation a node serves (a vendor's node serves several). */
+export interface NodeTenant {
+  ura: string;
+  name: string;
+  /** Vektis organisation-type code. */
+  type: string;
+  /** The organisation's own network certificate: used for every outbound call on its behalf. */
+  identity: TlsIdentity;
+  /** FHIR R4 base URL of the organisation's EHR (the simulator in the sandbox). */
+  ehrBaseUrl: string;
+}
+
+export interface ParticipantView {
+  ura: string;
+  name: string;
+  type: string;
+  status: string;
+  qualifications: Array<{ code: string; validFrom?: string; validUntil?: string }>;
+}
+
+export interface HolderLocation {
+  ura: string;
+  categories: string[];
+}
+
+export interface HolderEndpoint {
+  ura: string;
+  name: string;
+  /** FHIR base URL of the holder's open interface for this exchange. */
+  address: string;
+}
+
+export interface NodeEnvironment {
+  agreements(): AgreementsDocument;
+  participant(ura: string): Promise<ParticipantView | null>;
+  /** Localisation (PRS + NVI) on behalf of `tenant`: who holds data of these categories about the patient. */
+  localise(tenant: NodeTenant, bsn: string, categories: string[], trace?: TraceContext): Promise<HolderLocation[]>;
+  /** Register / withdraw a referral at the NVI for data the tenant holds. */
+  registerReferral(tenant: NodeTenant, bsn: string, category: string): Promise<void>;
+  withdrawReferral(tenant: NodeTenant, bsn: string, category: string): Promise<void>;
+  /** Addressing from the node's directory replica. */
+  endpoint(ura: string, exchange: string): Promise<HolderEndpoint | null>;
+  consent: ConsentOracle;
+  /** Verifies a Dezi verklaring for the node's authorisation server (jwt-bearer grant). */
+  verifyVerklaring(assertion: string, expectedUra: string): Promise<UserContext>;
+  /** The patient's pseudonym for the transparency log, as a value the transparency part resolves. */
+  transparencyPseudonym(tenant: NodeTenant, bsn: string): Promise<string | undefined>;
+  /** Appends to the node's hash-chained audit log (and its outbox to the transparency part). */
+  audit(event: AuditEvent): Promise<void>;
+}

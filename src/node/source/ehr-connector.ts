@@ -1,0 +1,91 @@
+import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
+import { Agent, request } from 'undici';
+import { SYSTEM } from '../../kit/identifiers/systems.ts';
+
+// The node's connection to an organisation's EHR: any FHIR R4 server, configured by base URL
+// (and, outside the sandbox, a bearer credential). The node only reads through it: find the
+// patient by BSN, run an allow-listed search, follow the change feed.
+
+export interface EhrConnectorOptions {
+  baseUrl: string;
+  /** Static bearer credential for the EHR API, if it needs one. */
+  bearer?: string;
+  deadlineMs?: number;
+  maxResponseBytes?: number;
+  maxPages?: number;
+}
+
+export class EhrError extends Error {}
+
+export interface EhrChange {
+  seq: number;
+  action: 'create' | 'update' | 'delete';
+  resourceType: string;
+  id: string;
+  /** Local id of the patient the resource is about. */
+  patient?: string;
+}
+
+export class EhrConnector {
+  private readonly agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
+
+  constructor(private readonly options: EhrConnectorOptions) {}
+
+  private async get(url: string): Promise<Bundle> {
+    const body = await this.getJson(url);
+    if ((body as Bundle)?.resourceType !== 'Bundle') throw new EhrError('EHR answered something other than a Bundle');
+    return body as Bundle;
+  }
+
+  private async getJson(url: string): Promise<unknown> {
+    const res = await request(url, {
+      dispatcher: this.agent,
+      headers: { accept: 'application/fhir+json', ...(this.options.bearer ? { authorization: `Bearer ${this.options.bearer}` } : {}) },
+      signal: AbortSignal.timeout(this.options.deadlineMs ?? 5000),
+    }).catch((err: Error) => {
+      throw new EhrError(`EHR unreachable: ${err.message}`);
+    });
+    const text = await res.body.text();
+    if (text.length > (this.options.maxResponseBytes ?? 10 * 1024 * 1024)) throw new EhrError('EHR response too large');
+    if (res.statusCode !== 200) throw new EhrError(`EHR answered ${res.statusCode}`);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new EhrError('EHR answered malformed JSON');
+    }
+  }
+
+  async read<T extends Resource>(type: string, id: string): Promise<T> {
+    const r = (await this.getJson(`${this.options.baseUrl}/${type}/${encodeURIComponent(id)}`)) as T;
+    if (r?.resourceType !== type) throw new EhrError(`EHR answered something other than ${type}`);
+    return r;
+  }
+
+  /** The EHR's change feed (the simulator's /changes; a production connector maps _history onto it). */
+  async changes(since: number, count = 200): Promise<{ changes: EhrChange[]; next: number }> {
+    const body = (await this.getJson(`${this.options.baseUrl}/changes?since=${since}&_count=${count}`)) as { changes?: EhrChange[]; next?: number };
+    if (!Array.isArray(body?.changes)) throw new EhrError('malformed change feed');
+    return { changes: body.changes, next: Number(body.next ?? since) };
+  }
+
+  /** Follows `next` links up to maxPages; returns every matched resource. */
+  async search(path: string, params: URLSearchParams): Promise<Resource[]> {
+    const out: Resource[] = [];
+    let url: string | undefined = `${this.options.baseUrl}/${path}?${params.toString()}`;
+    for (let page = 0; url && page < (this.options.maxPages ?? 20); page++) {
+      const bundle: Bundle = await this.get(url);
+      for (const e of bundle.entry ?? []) if (e.resource && e.search?.mode !== 'outcome') out.push(e.resource);
+      url = bundle.link?.find((l) => l.relation === 'next')?.url;
+    }
+    return out;
+  }
+
+  async patientsByBsn(bsn: string): Promise<Patient[]> {
+    const found = await this.search('Patient', new URLSearchParams({ identifier: `${SYSTEM.bsn}|${bsn}` }));
+    return found.filter((r): r is Patient => r.resourceType === 'Patient');
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,199 @@
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { buildAuditEvent } from '../../audit/event.ts';
+import type { Pdp } from '../../consent/pdp/evaluate.ts';
+import type { PdpDecision } from '../../consent/pdp/types.ts';
+import { badRequest, forbidden, HttpError, notFound, operationOutcome } from '../../kit/fhir/outcome.ts';
+import { formatTraceparent } from '../../kit/trace.ts';
+import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
+import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import { EhrConnector, EhrError } from './ehr-connector.ts';
+import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
+
+// The source side's open interface, behind the enforcement point. For every search:
+// mutual TLS (kit) → access token bound to that certificate, for this tenant and an exchange
+// scope → policy decision (agreements, qualifications, consent) → the EHR → only what was
+// decided → an audit event either way. A batch Bundle carries several searches in one call.
+
+export const EMERGENCY_HEADER = 'ldn-emergency-reason';
+const MAX_BATCH_ENTRIES = 40;
+
+export interface HolderApiOptions {
+  tenants: Map<string, NodeTenant>;
+  env: NodeEnvironment;
+  pdp: Pdp;
+  connectors: Map<string, EhrConnector>;
+  verifyToken(request: FastifyRequest, tenant: NodeTenant): Promise<AccessTokenClaims>;
+  baseUrl(): string;
+}
+
+interface Served {
+  status: number;
+  resource: Resource;
+  categories: string[];
+  decision?: PdpDecision;
+}
+
+function exchangeOf(env: NodeEnvironment, claims: AccessTokenClaims): string {
+  const scopes = new Set(claims.scope.split(' '));
+  const exchange = env.agreements().exchanges.find((e) => e.scopes.some((s) => scopes.has(s)));
+  if (!exchange) throw forbidden('the access token carries no exchange scope');
+  return exchange.code;
+}
+
+function decodeReason(raw: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(raw) ? raw[0] : raw;
+  if (!v) return undefined;
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    throw badRequest(`${EMERGENCY_HEADER} must be URL-encoded text`);
+  }
+}
+
+export async function registerHolderApi(app: FastifyInstance, o: HolderApiOptions): Promise<void> {
+  const tenantOf = (ura: string): NodeTenant => {
+    const t = o.tenants.get(ura);
+    if (!t) throw notFound(`this node serves no organisation with URA ${ura}`);
+    return t;
+  };
+
+  async function serveSearch(
+    request: FastifyRequest,
+    tenant: NodeTenant,
+    claims: AccessTokenClaims,
+    exchange: string,
+    type: string,
+    query: Query,
+    emergencyReason: string | undefined,
+  ): Promise<Served> {
+    const bsn = bsnOfQuery(type, query);
+    const requester = await o.env.participant(claims.sub);
+    const decision = await o.pdp.evaluate({
+      subject: {
+        scope: claims.scope,
+        client_id: claims.client_id,
+        organization_ura: claims.sub,
+        organization_name: requester?.name,
+        organization_facility_type: requester?.type ?? '',
+        user_id: claims.dezi_number ?? '',
+        user_role: claims.role_code ?? '',
+        client_qualifications: requester?.status === 'admitted' ? requester.qualifications : [],
+      },
+      request: { method: 'GET', path: `/${type}`, query_params: query },
+      context: {
+        data_holder_organization_id: tenant.ura,
+        data_holder_facility_type: tenant.type,
+        patient_bsn: bsn,
+        purpose_of_use: 'TREAT',
+        exchange,
+        ...(emergencyReason !== undefined ? { emergency: { reason: emergencyReason } } : {}),
+      },
+    });
+    if (!decision.allow) {
+      const text = decision.reasons.map((r) => r.description).join('; ');
+      return { status: 403, resource: new HttpError(403, 'forbidden', `access denied: ${text}`).outcome, categories: decision.dataCategories ?? [], decision };
+    }
+    const connector = o.connectors.get(tenant.ura)!;
+    const patients = await connector.patientsByBsn(bsn);
+    const found: Resource[] = [];
+    for (const p of patients) {
+      const resources = await connector.search(type, ehrSearchParams(type, query, p.id!));
+      // Only the searched type leaves the node (no _include of other patients' data by accident).
+      for (const r of resources) if (r.resourceType === type || (type !== 'Patient' && r.resourceType === 'Medication')) found.push(r);
+    }
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: found.length,
+      link: [{ relation: 'self', url: `${o.baseUrl()}/org/${tenant.ura}/fhir/${type}` }],
+      entry: found.map((r) => ({ fullUrl: `${o.baseUrl()}/org/${tenant.ura}/fhir/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } })),
+    };
+    return { status: 200, resource: bundle, categories: decision.dataCategories ?? [], decision };
+  }
+
+  async function audit(request: FastifyRequest, tenant: NodeTenant, claims: AccessTokenClaims, exchange: string, bsn: string | undefined, served: Served[], queries: string[]) {
+    const allowed = served.some((s) => s.status === 200);
+    const emergency = served.find((s) => s.decision?.emergency);
+    const event = buildAuditEvent({
+      who: {
+        professionalNumber: claims.dezi_number,
+        professionalName: claims.name,
+        roleCode: claims.role_code,
+        organizationUra: tenant.ura,
+        clientId: claims.client_id ?? claims.sub,
+        otherPartyUra: claims.sub,
+      },
+      what: {
+        exchange,
+        dataCategories: [...new Set(served.flatMap((s) => s.categories))],
+        interaction: 'search-type',
+        query: queries.join(' ; '),
+        side: 'holder',
+      },
+      patient: { transparencyPseudonym: bsn ? await o.env.transparencyPseudonym(tenant, bsn).catch(() => undefined) : undefined },
+      why: { purposeOfUse: emergency ? 'ETREAT' : 'TREAT', emergencyReason: emergency ? decodeReason(request.headers[EMERGENCY_HEADER]) : undefined },
+      outcome: allowed ? 'success' : 'minor-failure',
+      outcomeDescription: allowed ? undefined : 'access denied by the policy decision',
+      traceparent: formatTraceparent(request.trace),
+    });
+    await o.env.audit(event);
+  }
+
+  async function run(request: FastifyRequest, ura: string, searches: Array<{ type: string; query: Query }>) {
+    const tenant = tenantOf(ura);
+    const claims = await o.verifyToken(request, tenant);
+    const exchange = exchangeOf(o.env, claims);
+    const emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
+    let bsn: string | undefined;
+    const served: Served[] = [];
+    try {
+      for (const s of searches) {
+        const one = await serveSearch(request, tenant, claims, exchange, s.type, s.query, emergencyReason);
+        bsn ??= bsnOfQuery(s.type, s.query);
+        served.push(one);
+      }
+    } catch (err) {
+      if (err instanceof EhrError) {
+        request.log.warn({ err: err.message, tenant: ura }, 'EHR failure');
+        throw new HttpError(502, 'transient', `the organisation's record system did not answer: ${err.message}`);
+      }
+      throw err;
+    } finally {
+      if (served.length > 0) {
+        await audit(request, tenant, claims, exchange, bsn, served, searches.map((s) => `${s.type}?${Object.keys(s.query).join('&')}`)).catch((e) =>
+          request.log.error({ err: e }, 'audit append failed'),
+        );
+      }
+    }
+    return served;
+  }
+
+  app.get<{ Params: { ura: string; type: string }; Querystring: Query }>('/org/:ura/fhir/:type', async (request, reply) => {
+    if (!/^[A-Z][A-Za-z]+$/.test(request.params.type)) throw notFound(`no such resource type: ${request.params.type}`);
+    const [served] = await run(request, request.params.ura, [{ type: request.params.type, query: request.query }]);
+    return reply.code(served.status).type('application/fhir+json').send(served.resource);
+  });
+
+  app.post<{ Params: { ura: string }; Body: Bundle }>('/org/:ura/fhir', async (request, reply) => {
+    const body = request.body;
+    if (body?.resourceType !== 'Bundle' || body.type !== 'batch') throw badRequest('expected a Bundle of type batch');
+    const entries = body.entry ?? [];
+    if (entries.length === 0 || entries.length > MAX_BATCH_ENTRIES) throw badRequest(`a batch carries 1 to ${MAX_BATCH_ENTRIES} searches`);
+    const searches = entries.map((e, i) => {
+      if (e.request?.method !== 'GET' || !e.request.url) throw badRequest(`entry ${i}: only GET searches are allowed`);
+      return parseEntryUrl(e.request.url);
+    });
+    const served = await run(request, request.params.ura, searches);
+    const response: Bundle = {
+      resourceType: 'Bundle',
+      type: 'batch-response',
+      entry: served.map(
+        (s): BundleEntry => ({ resource: s.resource, response: { status: String(s.status) } }),
+      ),
+    };
+    return reply.type('application/fhir+json').send(response);
+  });
+}
+
+export { operationOutcome };

@@ -1,0 +1,28 @@
+import type { Migration } from '../../kit/store/store.ts';
+
+// The node's own bookkeeping for referral registration. Patients are named by the EHR's local
+// id only: the BSN is read from the EHR when a referral is (de)registered, never stored here.
+export const nodeMigrations: Migration[] = [
+  {
+    id: '300_node_referrals',
+    sql: `CREATE TABLE referral_holdings (
+  tenant_ura text NOT NULL,
+  resource_key text NOT NULL,
+  patient_id text NOT NULL,
+  category text NOT NULL,
+  PRIMARY KEY (tenant_ura, resource_key)
+);
+CREATE INDEX referral_holdings_patient ON referral_holdings (tenant_ura, patient_id, category);
+CREATE TABLE referral_registered (
+  tenant_ura text NOT NULL,
+  patient_id text NOT NULL,
+  category text NOT NULL,
+  registered_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_ura, patient_id, category)
+);
+CREATE TABLE referral_cursor (
+  tenant_ura text PRIMARY KEY,
+  seq bigint NOT NULL
+);`,
+  },
+];
