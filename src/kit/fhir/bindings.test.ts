@@ -83,3 +83,12 @@ describe('checkRequiredBindings', () => {
     assert.deepEqual(expressions(doc as never), []);
   });
 });
+
+describe('complex-type shape', () => {
+  it('rejects numbers and booleans where a complex type belongs (Medplum lets them through)', () => {
+    const endpoint = { resourceType: 'Endpoint', status: 'active', connectionType: 42, payloadType: [true], address: 'https://x' };
+    assert.deepEqual(expressions(endpoint as never), ['Endpoint.connectionType', 'Endpoint.payloadType[0]']);
+    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: 42 }] };
+    assert.deepEqual(expressions(bundle as never), ['Bundle.entry[0].resource']);
+  });
+});

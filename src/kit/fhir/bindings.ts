@@ -174,7 +174,8 @@ function isComplexType(code: string): boolean {
 }
 
 /**
- * Issues for every value that violates a required binding we can expand.
+ * Issues for every value that violates a required binding we can expand, and for numbers or booleans
+ * where a complex type belongs (the one structural gap of Medplum's validator we found).
  * Call after the R4 StructureDefinitions are indexed (validate.ts `loadFhirDefinitions`).
  */
 export function checkRequiredBindings(resource: { resourceType: string }): OperationOutcomeIssue[] {
@@ -195,6 +196,16 @@ function walk(value: unknown, typeName: string, path: string, issues: OperationO
       const itemPath = Array.isArray(raw) ? `${path}.${p.key}[${i}]` : `${path}.${p.key}`;
       if (p.binding) checkValue(item, p.typeCode as BindableType, p.binding, itemPath, issues);
       if (!p.descend) return;
+      if (typeof item === 'number' || typeof item === 'boolean') {
+        // Medplum 4.5 lets a number or boolean stand in for a complex type (managingOrganization: 42).
+        issues.push({
+          severity: 'error',
+          code: 'structure',
+          diagnostics: `Expected a JSON object (${p.typeCode}) at ${itemPath}, got ${typeof item}`,
+          expression: [itemPath],
+        });
+        return;
+      }
       if (p.typeCode === 'Resource') {
         const rt = isObject(item) ? item.resourceType : undefined;
         if (typeof rt === 'string' && tryGetDataType(rt)?.kind === 'resource') walk(item, rt, itemPath, issues, depth + 1);
