@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { testBsn } from '../kit/identifiers/bsn.ts';
 import type { Store } from '../kit/store/store.ts';
-import { appendAuditEvent, appendAuditEvents, auditLogMigrations, createAuditLogWriter, eventsByTraceId, readChainHead } from './chain.ts';
+import { appendAuditEvent, appendAuditEvents, auditLogMigrations, createAuditLogWriter, entryText, eventsByTraceId, readChainHead } from './chain.ts';
 import { buildAuditEvent } from './event.ts';
 import { pruneAuditLog } from './retention.ts';
 import { createJwsSigner, generateSigningKey } from './signing.ts';
@@ -12,6 +14,16 @@ import { verifyChain } from './verify.ts';
 
 const event = (i: number, when?: string) =>
   buildAuditEvent(sampleInput({ id: `ev-${i}`, when, patient: { localReference: `Patient/p${i}`, transparencyPseudonym: `tp-${i % 3}` } }));
+
+describe('entryText', () => {
+  it('property: equals RFC 8785 of {seq, event} for any JSON event', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.dictionary(fc.string(), fc.jsonValue()), (seq, event) => {
+        assert.equal(entryText(seq, canonicalize(event)!), canonicalize({ seq, event }));
+      }),
+    );
+  });
+});
 
 for (const backend of BACKENDS) {
   describe(`local audit chain on ${backend.name}`, async () => {

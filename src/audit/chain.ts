@@ -77,34 +77,59 @@ export function chainHash(prevHashHex: string, entry: ChainEntry): string {
     .digest('hex');
 }
 
+/**
+ * RFC 8785 text of {seq, event} from the event's own canonical text: keys sort "event" < "seq",
+ * so the costly canonicalisation can happen before the chain lock is taken.
+ */
+export function entryText(seq: number, eventCanonical: string): string {
+  return `{"event":${eventCanonical},"seq":${seq}}`;
+}
+
+/** An event made ready for the chain outside the lock (canonical form, trace id, outbox copy). */
+export interface PreparedEvent {
+  id: string;
+  eventCanonical: string;
+  recorded: string;
+  traceId: string | null;
+  outboxBody: string | null;
+}
+
+export function prepareEvent(event: AuditEvent, options: AppendOptions = {}): PreparedEvent {
+  const summary = summarizeAuditEvent(event);
+  return {
+    id: requireId(event),
+    eventCanonical: canonicalize(event)!,
+    recorded: event.recorded ?? new Date().toISOString(),
+    traceId: summary.traceId ?? null,
+    outboxBody: options.outbox && summary.pseudonym ? JSON.stringify(toTransparencyEvent(event)) : null,
+  };
+}
+
 /** Appends events in one transaction, in order. Returns one result per event. */
 export async function appendAuditEvents(
   store: Store,
   events: readonly AuditEvent[],
   options: AppendOptions = {},
 ): Promise<AppendResult[]> {
-  if (events.length === 0) return [];
-  const ids = events.map((e) => requireId(e));
+  return appendPrepared(store, events.map((e) => prepareEvent(e, options)));
+}
+
+export async function appendPrepared(store: Store, prepared: readonly PreparedEvent[]): Promise<AppendResult[]> {
+  if (prepared.length === 0) return [];
   // Fast path assumes fresh ids (the norm: builders mint UUIDs) and saves a round trip under
   // the lock; a unique violation means a re-append, and the careful path sorts it out.
-  const fresh = new Set(ids).size === ids.length;
+  const fresh = new Set(prepared.map((p) => p.id)).size === prepared.length;
   if (fresh) {
     try {
-      return await store.transaction((tx) => appendInTx(tx, events, ids, options, false));
+      return await store.transaction((tx) => appendInTx(tx, prepared, false));
     } catch (err) {
       if ((err as { code?: string }).code !== '23505') throw err;
     }
   }
-  return store.transaction((tx) => appendInTx(tx, events, ids, options, true));
+  return store.transaction((tx) => appendInTx(tx, prepared, true));
 }
 
-async function appendInTx(
-  tx: Queryable,
-  events: readonly AuditEvent[],
-  ids: readonly string[],
-  options: AppendOptions,
-  checkDuplicates: boolean,
-): Promise<AppendResult[]> {
+async function appendInTx(tx: Queryable, prepared: readonly PreparedEvent[], checkDuplicates: boolean): Promise<AppendResult[]> {
   const [head] = await tx.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE');
   if (!head) throw new Error('audit_chain_head missing: run auditLogMigrations');
   const existing = new Map(
@@ -112,7 +137,7 @@ async function appendInTx(
       ? (
           await tx.query<{ event_id: string; seq: string; hash: string }>(
             'SELECT event_id, seq, hash FROM audit_log WHERE event_id = ANY($1::text[])',
-            [ids],
+            [prepared.map((p) => p.id)],
           )
         ).map((r) => [r.event_id, r])
       : [],
@@ -123,8 +148,8 @@ async function appendInTx(
   const outbox = { id: [] as string[], body: [] as string[] };
   const results: AppendResult[] = [];
   const seen = new Set<string>();
-  for (const [i, event] of events.entries()) {
-    const id = ids[i];
+  for (const p of prepared) {
+    const id = p.id;
     const known = existing.get(id);
     if (known || seen.has(id)) {
       const prior = known ?? results.find((r) => r.eventId === id)!;
@@ -133,21 +158,20 @@ async function appendInTx(
     }
     seen.add(id);
     seq += 1;
-    const entry: ChainEntry = { seq, event };
-    const next = chainHash(hash, entry);
-    const summary = summarizeAuditEvent(event);
+    const text = entryText(seq, p.eventCanonical);
+    const next = createHash('sha256').update(Buffer.from(hash, 'hex')).update(text, 'utf8').digest('hex');
     rows.seq.push(seq);
     rows.id.push(id);
-    rows.recorded.push(event.recorded ?? new Date().toISOString());
-    rows.trace.push(summary.traceId ?? null);
-    rows.entry.push(canonicalize(entry)!);
+    rows.recorded.push(p.recorded);
+    rows.trace.push(p.traceId);
+    rows.entry.push(text);
     rows.prev.push(hash);
     rows.hash.push(next);
     results.push({ eventId: id, seq, hash: next, duplicate: false });
     hash = next;
-    if (options.outbox && summary.pseudonym) {
+    if (p.outboxBody) {
       outbox.id.push(id);
-      outbox.body.push(JSON.stringify(toTransparencyEvent(event)));
+      outbox.body.push(p.outboxBody);
     }
   }
   if (rows.seq.length === 0) return results;
@@ -184,7 +208,7 @@ function requireId(event: AuditEvent): string {
  */
 export function createAuditLogWriter(store: Store, options: AppendOptions & { maxBatch?: number } = {}) {
   const maxBatch = options.maxBatch ?? 500;
-  let pending: Array<{ event: AuditEvent; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }> = [];
+  let pending: Array<{ event: PreparedEvent; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }> = [];
   let running: Promise<void> | null = null;
 
   const drain = async (): Promise<void> => {
@@ -192,7 +216,7 @@ export function createAuditLogWriter(store: Store, options: AppendOptions & { ma
       const batch = pending.slice(0, maxBatch);
       pending = pending.slice(batch.length);
       try {
-        const results = await appendAuditEvents(store, batch.map((b) => b.event), options);
+        const results = await appendPrepared(store, batch.map((b) => b.event));
         for (const [i, b] of batch.entries()) b.resolve(results[i]);
       } catch (err) {
         for (const b of batch) b.reject(err);
@@ -203,7 +227,8 @@ export function createAuditLogWriter(store: Store, options: AppendOptions & { ma
   return {
     append(event: AuditEvent): Promise<AppendResult> {
       return new Promise<AppendResult>((resolve, reject) => {
-        pending.push({ event, resolve, reject });
+        // Canonicalise now, while an earlier batch may be waiting on the database.
+        pending.push({ event: prepareEvent(event, options), resolve, reject });
         if (!running) {
           running = drain().finally(() => {
             running = null;
