@@ -48,7 +48,8 @@ function parseIfMatch(header: string | undefined): number | undefined {
 }
 
 export function createConsentPart(options: ConsentPartOptions = {}): PartDefinition {
-  const agreements = options.agreements ?? (() => defaultAgreements());
+  const sandboxAgreements = defaultAgreements();
+  const agreements = options.agreements ?? (() => sandboxAgreements);
   let dispatcher: NotificationDispatcher | null = null;
   let client: PartClient | null = null;
 
