@@ -60,9 +60,14 @@ function hashList(subject: SubjectHash[], from: number): { sql: string; params: 
   return { sql: subject.map((_, i) => `$${from + i}`).join(', '), params: subject.map((s) => s.hash) };
 }
 
-export async function registerReferral(store: Store, input: RegisterInput): Promise<{ referral: Referral; created: boolean }> {
+/** Runs fn in a transaction when given a Store; inside a caller's transaction when given its Queryable. */
+function atomically<T>(db: Queryable | Store, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return 'transaction' in db ? db.transaction(fn) : fn(db);
+}
+
+export async function registerReferral(db: Queryable | Store, input: RegisterInput): Promise<{ referral: Referral; created: boolean }> {
   const now = current(input.subject);
-  return store.transaction(async (tx) => {
+  return atomically(db, async (tx) => {
     const older = input.subject.filter((s) => s !== now);
     if (older.length > 0) {
       const list = hashList(older, 3);
@@ -115,11 +120,11 @@ export async function readReferral(db: Queryable, id: string): Promise<Referral 
 export type WithdrawResult = 'deleted' | 'not-found' | 'not-custodian';
 
 /** Deletes one referral by id, only for its own custodian. */
-export async function withdrawById(store: Store, id: string, custodian: string): Promise<WithdrawResult> {
-  const found = await readReferral(store, id);
+export async function withdrawById(db: Queryable, id: string, custodian: string): Promise<WithdrawResult> {
+  const found = await readReferral(db, id);
   if (!found) return 'not-found';
   if (found.custodian !== custodian) return 'not-custodian';
-  await store.query('DELETE FROM referrals WHERE id = $1 AND custodian = $2', [id, custodian]);
+  await db.query('DELETE FROM referrals WHERE id = $1 AND custodian = $2', [id, custodian]);
   return 'deleted';
 }
 

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { badRequest, forbidden } from '../kit/fhir/outcome.ts';
+import type { PartContext, PartDefinition } from '../kit/part.ts';
+import { evaluateForRecipient } from './evaluate.ts';
+import { isRecipientScope } from './input.ts';
+import { KeyRing, parseVersions } from './keyring.ts';
+import { acceptRecipientJwk, prsMigrations, putRecipientKey, recipientKeyLookup } from './recipient-keys.ts';
+import { type TokenGuardOptions, tokenGuard } from './token-guard.ts';
+
+// The pseudonym service (PRS) as a part. It sees only blinded group elements and never which data
+// exists; it logs no input value (request logging is off, and errors never quote the element).
+//   POST /oprf/eval            {encryptedPersonalId, recipientOrganization, recipientScope} → {jwe}
+//   PUT  /recipients/<ura>/key {scope, jwk}  a recipient registers its own JWE key (mTLS URA = <ura>)
+// Settings: PRS_MASTER_SEED (hex, ≥32 bytes), PRS_KEY_VERSIONS ("1,2": all active, highest current),
+// PRS_TOKEN_TTL_SECONDS (≤300), TOKENS (auto|required|off).
+
+export const PRS_EVAL_SCOPE = 'prs:eval';
+const SEED_FILE = 'prs-master-seed';
+
+export interface PrsOptions extends TokenGuardOptions {
+  seed?: Uint8Array;
+  versions?: number[];
+}
+
+function loadSeed(ctx: PartContext): Uint8Array {
+  const fromSettings = ctx.settings.PRS_MASTER_SEED;
+  if (fromSettings) {
+    if (!/^([0-9a-f]{2}){32,}$/i.test(fromSettings)) throw new Error('PRS_MASTER_SEED must be at least 32 bytes of hex');
+    return new Uint8Array(Buffer.from(fromSettings, 'hex'));
+  }
+  if (ctx.dataDir) {
+    const file = join(ctx.dataDir, SEED_FILE);
+    if (existsSync(file)) return new Uint8Array(Buffer.from(readFileSync(file, 'utf8').trim(), 'hex'));
+    const seed = randomBytes(32);
+    mkdirSync(ctx.dataDir, { recursive: true });
+    writeFileSync(file, seed.toString('hex'), { mode: 0o600 });
+    return new Uint8Array(seed);
+  }
+  // Memory-only sandbox: pseudonyms are stable for this run only, like the stores.
+  ctx.log.warn({ event: 'prs.ephemeral-seed' }, 'PRS master seed is ephemeral (no PRS_MASTER_SEED, no data directory)');
+  return new Uint8Array(randomBytes(32));
+}
+
+export function createPrsPart(options: PrsOptions = {}): PartDefinition {
+  return {
+    name: 'prs',
+    schema: 'prs',
+    migrations: prsMigrations,
+    capability: {
+      description: 'LDN pseudonym service: RFC 9497 OPRF (ristretto255-SHA512), results encrypted to the recipient (JWE)',
+      resources: [],
+      operations: [{ name: 'oprf-eval', definition: 'POST /oprf/eval' }],
+    },
+    async register(app, ctx) {
+      const keyring = new KeyRing({ seed: options.seed ?? loadSeed(ctx), versions: options.versions ?? parseVersions(ctx.settings.PRS_KEY_VERSIONS) });
+      const ttlSeconds = ctx.settings.PRS_TOKEN_TTL_SECONDS ? Number(ctx.settings.PRS_TOKEN_TTL_SECONDS) : undefined;
+      const recipientKey = recipientKeyLookup(ctx.store);
+      const requireScope = tokenGuard(app, ctx, options);
+
+      app.post('/oprf/eval', { preHandler: requireScope(PRS_EVAL_SCOPE) }, async (request) =>
+        evaluateForRecipient(request.body, { keyring, recipientKey, ttlSeconds }),
+      );
+
+      app.put('/recipients/:ura/key', async (request, reply) => {
+        const { ura } = request.params as { ura: string };
+        if (!/^\d{8}$/.test(ura)) throw badRequest('URA must be 8 digits');
+        if (request.peer?.ura !== ura) throw forbidden('a recipient registers only its own key (URA of the client certificate)');
+        const body = (request.body ?? {}) as { scope?: unknown; jwk?: unknown };
+        if (typeof body.scope !== 'string' || !isRecipientScope(body.scope)) throw badRequest('scope must be a short lowercase token', ['scope']);
+        const { jwk, kid } = acceptRecipientJwk(body.jwk);
+        const created = await putRecipientKey(ctx.store, `ura:${ura}`, body.scope, jwk, kid);
+        ctx.log.info({ event: 'prs.recipient-key', recipient: `ura:${ura}`, scope: body.scope, kid }, 'recipient key registered');
+        return reply.code(created ? 201 : 200).send({ recipientOrganization: `ura:${ura}`, recipientScope: body.scope, kid });
+      });
+    },
+  };
+}
+
+/** The PRS as the sandbox starts it (seed from settings or data directory, key version 1). */
+export const prsPart: PartDefinition = createPrsPart();

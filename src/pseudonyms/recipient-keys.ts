@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { importJWK, type JWK, type KeyObject } from 'jose';
+import { badRequest } from '../kit/fhir/outcome.ts';
+import type { Migration, Store } from '../kit/store/store.ts';
+import type { RecipientKey } from './evaluate.ts';
+
+// Recipients' JWE encryption keys at the PRS. A recipient registers its own key over mutual TLS
+// (PUT /recipients/<ura>/key, URA taken from its certificate), per scope: in the sandbox every
+// central service shares the operator's URA, so the scope tells them apart.
+
+export const prsMigrations: Migration[] = [
+  {
+    id: '001_recipient_keys',
+    sql: `
+CREATE TABLE recipient_keys (
+  recipient text NOT NULL,
+  scope text NOT NULL,
+  jwk jsonb NOT NULL,
+  kid text NOT NULL,
+  updated timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (recipient, scope)
+);
+`,
+  },
+];
+
+const MIN_RSA_BITS = 2048;
+
+/** Validates a public RSA JWK for RSA-OAEP-256 and returns its canonical public part and kid. */
+export function acceptRecipientJwk(input: unknown): { jwk: JWK; kid: string } {
+  if (typeof input !== 'object' || input === null) throw badRequest('jwk must be a JSON Web Key object', ['jwk']);
+  const j = input as Record<string, unknown>;
+  if (j.kty !== 'RSA' || typeof j.n !== 'string' || typeof j.e !== 'string') throw badRequest('jwk must be an RSA public key (kty RSA, n, e)', ['jwk']);
+  if ('d' in j || 'p' in j || 'q' in j) throw badRequest('jwk must not contain private key material', ['jwk']);
+  if (j.alg !== undefined && j.alg !== 'RSA-OAEP-256') throw badRequest('jwk alg must be RSA-OAEP-256', ['jwk.alg']);
+  if (Buffer.from(j.n, 'base64url').length * 8 < MIN_RSA_BITS) throw badRequest(`RSA key must have at least ${MIN_RSA_BITS} bits`, ['jwk.n']);
+  const jwk: JWK = { kty: 'RSA', n: j.n, e: j.e, alg: 'RSA-OAEP-256', use: 'enc' };
+  // RFC 7638 thumbprint as kid: members e, kty, n in lexicographic order.
+  const kid = createHash('sha256').update(JSON.stringify({ e: jwk.e, kty: 'RSA', n: jwk.n })).digest('base64url');
+  return { jwk: { ...jwk, kid }, kid };
+}
+
+export async function putRecipientKey(store: Store, recipient: string, scope: string, jwk: JWK, kid: string): Promise<boolean> {
+  const rows = await store.query<{ inserted: boolean }>(
+    `INSERT INTO recipient_keys (recipient, scope, jwk, kid) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (recipient, scope) DO UPDATE SET jwk = EXCLUDED.jwk, kid = EXCLUDED.kid, updated = now()
+     RETURNING (xmax = 0) AS inserted`,
+    [recipient, scope, JSON.stringify(jwk), kid],
+  );
+  return rows[0]?.inserted === true;
+}
+
+/** Key lookup with a short cache: imported keys are reused, re-registrations show within ttlMs. */
+export function recipientKeyLookup(store: Store, ttlMs = 10_000): (recipient: string, scope: string) => Promise<RecipientKey | null> {
+  const cache = new Map<string, { at: number; value: RecipientKey | null }>();
+  return async (recipient, scope) => {
+    const id = `${recipient}|${scope}`;
+    const hit = cache.get(id);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.value;
+    const rows = await store.query<{ jwk: JWK; kid: string }>('SELECT jwk, kid FROM recipient_keys WHERE recipient = $1 AND scope = $2', [recipient, scope]);
+    const value = rows.length ? { key: (await importJWK(rows[0].jwk, 'RSA-OAEP-256')) as KeyObject, kid: rows[0].kid } : null;
+    if (cache.size > 10_000) cache.clear();
+    cache.set(id, { at: Date.now(), value });
+    return value;
+  };
+}

@@ -1,0 +1,151 @@
+import type { Bundle } from '@medplum/fhirtypes';
+import type { FastifyRequest } from 'fastify';
+import { badRequest, forbidden, notFound } from '../kit/fhir/outcome.ts';
+import { pageParams, strictParams } from '../kit/fhir/search.ts';
+import type { PartDefinition } from '../kit/part.ts';
+import { type TokenGuardOptions, tokenGuard } from '../pseudonyms/token-guard.ts';
+import { scopesOf } from '../trust/auth/index.ts';
+import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
+import type { AgreementsDocument } from '../trust/agreements/types.ts';
+import { CARE_CONTEXT_CATEGORIES } from './data-categories.ts';
+import { referralToList } from './list-resource.ts';
+import { nviMigrations } from './migrations.ts';
+import { announceToPrs, loadNviKeys } from './nvi-keys.ts';
+import { findBySource, findBySubject, readReferral, withdrawById } from './referrals.ts';
+import { parseCodeParam, parseSourceParam, parseSubjectParam } from './search-params.ts';
+import { SubjectRefused, subjectHashes } from './subject-hash.ts';
+import { processTransaction } from './transaction.ts';
+
+// The national referral index (NVI) as a part, per the GF IG List profile:
+//   POST /            transaction Bundle of POST List / DELETE List entries (nvi:write)
+//   POST /List        one registration (nvi:write)
+//   GET  /List?subject:identifier=…(&code=…)  localise, limited to the exchange's categories (nvi:read)
+//   GET  /List?source:identifier=…            the caller's own registrations (nvi:write or nvi:read)
+//   GET|DELETE /List/<id>                     own referrals only
+//   GET  /.well-known/pseudonym-recipient     {recipientOrganization, recipientScope} for holders
+// The exchange of a lookup comes from the access token's exchange scope(s), else from the
+// X-Ldn-Exchange header; its data categories (agreements document) bound what is returned.
+
+export const NVI_READ_SCOPE = 'nvi:read';
+export const NVI_WRITE_SCOPE = 'nvi:write';
+export const EXCHANGE_HEADER = 'x-ldn-exchange';
+
+export interface NviOptions extends TokenGuardOptions {
+  /** The current agreements document (verified by the caller); default: the sandbox's. */
+  agreements?: () => Promise<AgreementsDocument>;
+}
+
+/** URAs the caller acts for: the token's subject (cert-bound), else the certificate's URA. */
+function callerCustodians(request: FastifyRequest): string[] {
+  const ura = request.token?.sub ?? request.peer?.ura ?? '';
+  if (!/^\d{8}$/.test(ura)) throw forbidden('the caller has no URA (certificate or token) to act as custodian');
+  return [ura];
+}
+
+/** Data categories the caller's exchange may reveal; deny (empty) when no exchange is named. */
+export function allowedCategories(agreements: AgreementsDocument, tokenScopes: string[], exchangeHeader: string | undefined): string[] {
+  let exchanges = agreements.exchanges.filter((e) => e.scopes.some((s) => tokenScopes.includes(s)));
+  if (exchanges.length === 0 && exchangeHeader) exchanges = agreements.exchanges.filter((e) => e.code === exchangeHeader);
+  return [...new Set(exchanges.flatMap((e) => e.dataCategories))];
+}
+
+export function createNviPart(options: NviOptions = {}): PartDefinition {
+  let stopAnnouncing: (() => Promise<void>) | undefined;
+  const agreementsOf = options.agreements ?? (async () => defaultAgreements());
+  return {
+    name: 'nvi',
+    schema: 'nvi',
+    migrations: nviMigrations,
+    publicPaths: ['/.well-known/'],
+    capability: {
+      description: 'LDN national referral index (NVI): pseudonymised referrals per GF localization List profile',
+      resources: [
+        {
+          type: 'List',
+          interactions: ['create', 'read', 'delete', 'search-type'],
+          searchParams: [
+            { name: 'subject', type: 'token' },
+            { name: 'code', type: 'token' },
+            { name: 'source', type: 'token' },
+          ],
+          profile: 'http://minvws.github.io/generiekefuncties-docs/StructureDefinition/nl-gf-localization-list',
+        },
+      ],
+      systemInteractions: ['transaction'],
+    },
+    async register(app, ctx) {
+      const keys = await loadNviKeys(ctx);
+      stopAnnouncing = await announceToPrs(ctx, keys);
+      const requireScope = tokenGuard(app, ctx, options);
+      const hashes = (value: string) => subjectHashes(value, keys);
+      const accepted = async () => new Set([...CARE_CONTEXT_CATEGORIES, ...(await agreementsOf()).exchanges.flatMap((e) => e.dataCategories)]);
+      const fhir = { 'content-type': 'application/fhir+json' };
+
+      app.get('/.well-known/pseudonym-recipient', async () => ({ recipientOrganization: keys.audience, recipientScope: keys.scope }));
+
+      const transact = async (request: FastifyRequest, body: unknown) =>
+        processTransaction(body, { store: ctx.store, custodians: callerCustodians(request), acceptedCategories: await accepted(), hashes });
+
+      app.post('/', { preHandler: requireScope(NVI_WRITE_SCOPE) }, async (request, reply) => reply.headers(fhir).send(await transact(request, request.body)));
+
+      app.post('/List', { preHandler: requireScope(NVI_WRITE_SCOPE) }, async (request, reply) => {
+        const result = await transact(request, { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: request.body, request: { method: 'POST', url: 'List' } }] });
+        const r = result.entry?.[0]?.response;
+        const referral = await readReferral(ctx.store, (r?.location ?? '').slice('List/'.length));
+        if (!referral) throw notFound('referral vanished');
+        return reply.code(r?.status?.startsWith('201') ? 201 : 200).headers({ ...fhir, location: `${ctx.baseUrl}/${r?.location}` }).send(referralToList(referral, { includeSource: true }));
+      });
+
+      app.get('/List', { preHandler: requireScope(NVI_READ_SCOPE) }, async (request, reply) => {
+        const query = request.query as Record<string, string>;
+        const q = strictParams(query, ['subject:identifier', 'code', 'source:identifier']);
+        const subjectRaw = q.get('subject:identifier');
+        const sourceRaw = q.get('source:identifier');
+        if ((subjectRaw ? 1 : 0) + (sourceRaw ? 1 : 0) !== 1) throw badRequest('search with either subject:identifier or source:identifier');
+        if ((subjectRaw?.length ?? 0) > 1 || (sourceRaw?.length ?? 0) > 1 || (q.get('code')?.length ?? 0) > 1) throw badRequest('each parameter at most once');
+        const category = parseCodeParam(q.get('code')?.[0]);
+        let bundle: Bundle;
+        if (subjectRaw) {
+          const value = parseSubjectParam(subjectRaw[0]);
+          const allowed = allowedCategories(await agreementsOf(), request.token ? scopesOf(request.token) : [], request.headers[EXCHANGE_HEADER] as string | undefined);
+          if (allowed.length === 0) throw forbidden(`name the exchange (access-token exchange scope or ${EXCHANGE_HEADER} header): lookups return only its data categories`);
+          let subject: Awaited<ReturnType<typeof hashes>>;
+          try {
+            subject = await hashes(value);
+          } catch (err) {
+            if (err instanceof SubjectRefused) throw badRequest(`subject:identifier refused: ${err.message}`, ['subject:identifier']);
+            throw err;
+          }
+          const found = await findBySubject(ctx.store, subject, allowed, category);
+          // No self link: it would repeat the single-use pseudonym token.
+          bundle = { resourceType: 'Bundle', type: 'searchset', total: found.length, entry: found.map((r) => ({ fullUrl: `${ctx.baseUrl}/List/${r.id}`, resource: referralToList(r, { includeSource: false }), search: { mode: 'match' } })) };
+        } else {
+          const [custodian] = callerCustodians(request);
+          const page = pageParams(query, { defaultCount: 100, maxCount: 1000 });
+          const found = (await findBySource(ctx.store, custodian, parseSourceParam((sourceRaw as string[])[0]), page)).filter((r) => category === undefined || r.category === category);
+          bundle = { resourceType: 'Bundle', type: 'searchset', entry: found.map((r) => ({ fullUrl: `${ctx.baseUrl}/List/${r.id}`, resource: referralToList(r, { includeSource: true }), search: { mode: 'match' } })) };
+        }
+        return reply.headers(fhir).send(bundle);
+      });
+
+      app.get('/List/:id', { preHandler: requireScope(NVI_READ_SCOPE) }, async (request, reply) => {
+        const referral = await readReferral(ctx.store, (request.params as { id: string }).id);
+        if (!referral || !callerCustodians(request).includes(referral.custodian)) throw notFound('no such referral of yours');
+        return reply.headers(fhir).send(referralToList(referral, { includeSource: true }));
+      });
+
+      app.delete('/List/:id', { preHandler: requireScope(NVI_WRITE_SCOPE) }, async (request, reply) => {
+        const result = await withdrawById(ctx.store, (request.params as { id: string }).id, callerCustodians(request)[0]);
+        if (result === 'not-custodian') throw forbidden('you may delete only your own referrals');
+        return reply.code(204).send();
+      });
+
+    },
+    async stop() {
+      await stopAnnouncing?.();
+    },
+  };
+}
+
+/** The NVI as the sandbox starts it (keys from settings or data directory; sandbox agreements). */
+export const nviPart: PartDefinition = createNviPart();

@@ -1,0 +1,86 @@
+import { PartClient } from '../kit/http/client.ts';
+import { createService, type RunningService } from '../kit/http/service.ts';
+import type { PartDefinition, TlsIdentity } from '../kit/part.ts';
+import { migrate } from '../kit/store/migrate.ts';
+import { openPgliteStore } from '../kit/store/pglite.ts';
+import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-pki.ts';
+import { createPrsPart } from '../pseudonyms/part.ts';
+import { AUTHORIZATION_SERVER_PUBLIC_PATHS, authMigrations, loadOrCreateSigningKey, registerTokenEndpoint, TrustTokenProvider } from '../trust/auth/index.ts';
+import { ReferralClient } from './client.ts';
+import { createNviPart } from './part.ts';
+
+// Tests only: a small network over real mutual TLS with a stand-in trust authorisation server
+// (grants what is asked among the localisation and exchange scopes), the PRS and the NVI, sharing
+// one in-memory PGlite (one schema each) because creating one costs seconds.
+
+export const OPERATOR_URA = '90000001';
+const GRANTABLE = new Set(['prs:eval', 'nvi:read', 'nvi:write', 'acute-zorg', 'bgz', 'medicatieoverdracht', 'beeldbeschikbaarheid']);
+
+export interface TestNetwork {
+  pki: TestPki;
+  trust: RunningService;
+  prs: RunningService;
+  nvi: RunningService;
+  /** A participant's identity and a PartClient with tokens from the test trust AS. */
+  participant(ura: string): Promise<{ tls: TlsIdentity; client: PartClient; referrals: ReferralClient }>;
+  close(): Promise<void>;
+}
+
+export async function startTestNetwork(): Promise<TestNetwork> {
+  const pki = await createTestPki();
+  const network = staticNetwork({});
+  const services: RunningService[] = [];
+  const clients: Array<{ close(): Promise<void> }> = [];
+
+  const asStore = await openPgliteStore('trust');
+  await migrate(asStore, authMigrations);
+  const signingKey = await loadOrCreateSigningKey(asStore);
+  const trustPart: PartDefinition = {
+    name: 'trust',
+    schema: 'trust',
+    migrations: [],
+    publicPaths: AUTHORIZATION_SERVER_PUBLIC_PATHS,
+    async register(app, ctx) {
+      await registerTokenEndpoint(app, {
+        issuer: () => ctx.baseUrl,
+        signingKey,
+        store: ctx.store,
+        admit: async (peer, ura) => (peer.ura === ura ? null : 'not your URA'),
+        scopesFor: async (_c, requested) => requested.filter((s) => GRANTABLE.has(s)),
+      });
+    },
+  };
+  const start = async (part: PartDefinition, name: string) => {
+    const store = part.name === 'trust' ? asStore : await openPgliteStore(part.schema);
+    if (part.name !== 'trust') await migrate(store, part.migrations);
+    const svc = await createService(part, { tls: await pki.identity(OPERATOR_URA, { name }), network, store });
+    services.push(svc);
+    network.set(part.name, svc.url);
+    return svc;
+  };
+  const trust = await start(trustPart, 'trust');
+  const prs = await start(createPrsPart(), 'prs');
+  const nvi = await start(createNviPart(), 'nvi');
+
+  return {
+    pki,
+    trust,
+    prs,
+    nvi,
+    async participant(ura) {
+      const tls = await pki.identity(ura);
+      const tokens = new TrustTokenProvider({ tls, ura, tokenEndpoint: `${trust.url}/oauth/token` });
+      const client = new PartClient({ tls, tokens, maxRetries: 0 });
+      clients.push(client, tokens);
+      const referrals = new ReferralClient({ client, nviUrl: nvi.url, prsUrl: prs.url, ura, sourceClientId: `ehr-${ura}` });
+      return { tls, client, referrals };
+    },
+    async close() {
+      for (const c of clients) await c.close();
+      for (const s of services.reverse()) {
+        await s.close();
+        await s.store.close();
+      }
+    },
+  };
+}
