@@ -33,8 +33,9 @@ async function hashesOr422(deps: TransactionDeps, value: string, where: string):
 }
 
 async function plan(entry: BundleEntry, i: number, deps: TransactionDeps): Promise<Planned> {
-  const method = entry.request?.method;
-  const url = entry.request?.url ?? '';
+  const request = typeof entry === 'object' && entry !== null ? entry.request : undefined;
+  const method = request?.method;
+  const url = typeof request?.url === 'string' ? request.url : '';
   if (method === 'POST') {
     if (url !== 'List') throw badRequest(`entry ${i}: POST must target "List"`);
     const reg = parseLocalizationList(entry.resource, deps.acceptedCategories);
