@@ -27,7 +27,7 @@ export function parseLocalizationList(resource: unknown, acceptedCategories: Rea
   const issues: OperationOutcomeIssue[] = [];
   const bad = (expression: string, diagnostics: string) => issues.push({ severity: 'error', code: 'invariant', diagnostics, expression: [expression] });
   const list = obj(resource);
-  if (!list || list.resourceType !== 'List') {
+  if (list?.resourceType !== 'List') {
     throw unprocessable('expected a List', [{ severity: 'error', code: 'structure', diagnostics: 'resourceType must be List', expression: ['List'] }]);
   }
   for (const key of FORBIDDEN) if (list[key] !== undefined) bad(`List.${key}`, `List.${key} is not allowed by the localization profile`);
