@@ -100,3 +100,23 @@ for (const backend of await backends()) {
     });
   });
 }
+
+describe('sandbox consents', () => {
+  it('let the emergency physician see De Groot in opt-in, and are seeded only once', async () => {
+    const { openIsolatedPgliteStore } = await import('../kit/store/pglite.ts');
+    const { migrate } = await import('../kit/store/migrate.ts');
+    const { seedSandboxConsents } = await import('./sandbox-seed.ts');
+    const { DE_GROOT } = await import('../sandbox/cast.ts');
+    const store = await openIsolatedPgliteStore('consent');
+    try {
+      await migrate(store, CONSENT_MIGRATIONS);
+      assert.equal((await seedSandboxConsents(store)).length, 5);
+      assert.equal((await seedSandboxConsents(store)).length, 0);
+      const reg = new ConsentRegistry(store);
+      const a = await reg.closedQuestion({ ...q, bsn: DE_GROOT.bsn, holderUra: '90000102', holderType: 'V4', dataCategory: 'AllergyIntolerance' }, 'opt-in');
+      assert.equal(a.decision, 'Permit');
+    } finally {
+      await store.close();
+    }
+  });
+});
