@@ -8,7 +8,7 @@ import { MANDATE } from './codes.ts';
 import { applyTransaction, createEntry, readEntry, updateEntry } from './feed.ts';
 import { DIRECTORY_MIGRATIONS } from './migrations.ts';
 import { historyOf, searchEntries } from './query.ts';
-import { endpoint, fixture, mandate, organization, status } from './test-support.ts';
+import { custodian, endpoint, fixture, mandate, organization, status, uuid } from './test-support.ts';
 
 const BASE = 'https://directory.test';
 const GP = { ura: '11111111' };
@@ -17,8 +17,9 @@ const VENDOR = { kvk: '51494752' }; // PharmaPartners in the IG examples
 
 const location = (ura: string): Location => ({
   resourceType: 'Location',
-  identifier: [{ system: 'https://example.org/location', value: `loc-${ura}`, assigner: { identifier: { system: SYSTEM.ura, value: ura } } }],
+  identifier: [custodian(ura, uuid())],
   name: 'Main building',
+  type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'GACH' }] }],
   status: 'active',
   managingOrganization: { identifier: { system: SYSTEM.ura, value: ura } },
 });
@@ -119,7 +120,7 @@ for (const backend of await backends()) {
     it('applies a transaction Bundle with urn:uuid references atomically, or not at all', async () => {
       const ura = '88888888';
       const org = { ...organization(ura), endpoint: [{ reference: 'urn:uuid:e1' }] };
-      const ep = { ...endpoint(ura, '99999999'), identifier: [{ system: 'https://x', value: 'ep-88' }], managingOrganization: { reference: 'urn:uuid:o1' } };
+      const ep = { ...endpoint(ura, '99999999'), managingOrganization: { reference: 'urn:uuid:o1' } };
       const bundle: Bundle = {
         resourceType: 'Bundle',
         type: 'transaction',

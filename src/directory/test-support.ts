@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Endpoint, Organization, OrganizationAffiliation } from '@medplum/fhirtypes';
 import { HttpError } from '../kit/fhir/outcome.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/index.ts';
+import { custodianAssignedIdentifier } from '../kit/fhir/profiles/index.ts';
 import { MANDATE } from './codes.ts';
 
 // Shared test data: the IG's own examples and small builders for entries of a care provider.
@@ -21,26 +22,17 @@ export const status = (code: number) => (err: unknown) => {
   return true;
 };
 
-const custodian = (ura: string, value: string) => ({
-  use: 'official' as const,
-  system: 'urn:ietf:rfc:3986',
-  value: `urn:uuid:${value}`,
-  assigner: {
-    identifier: {
-      type: { coding: [{ system: CODE_SYSTEM.provenanceParticipantType, code: 'custodian' }] },
-      system: SYSTEM.ura,
-      value: ura,
-    },
-  },
-});
+export const custodian = (ura: string, value: string) =>
+  custodianAssignedIdentifier('urn:ietf:rfc:3986', `urn:uuid:${value}`, { system: SYSTEM.ura, value: ura });
 
 let n = 0;
-const uuid = () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+export const uuid = () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
 
 export function organization(ura: string, name = `Org ${ura}`): Organization {
   return {
     resourceType: 'Organization',
-    identifier: [{ use: 'official', system: SYSTEM.ura, value: ura }],
+    // The URA is itself the custodian-assigned identifier, assigned by the KvK (as in the IG examples).
+    identifier: [custodianAssignedIdentifier(SYSTEM.ura, ura, { system: SYSTEM.kvk, value: '50000535' })],
     active: true,
     name,
     type: [{ coding: [{ system: SYSTEM.organizationType, code: 'Z3' }] }],

@@ -1,11 +1,11 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { badRequest, unprocessable } from '../kit/fhir/outcome.ts';
-import { SYSTEM } from '../kit/identifiers/index.ts';
+import { assertValidResource } from '../kit/fhir/validate.ts';
+import { PROFILE, SYSTEM } from '../kit/identifiers/index.ts';
 import { type DirectoryType, isDirectoryType } from './codes.ts';
 
-// The directory's own checks of the GF IG profiles' key constraints (cardinalities the
-// profiles add on top of R4). STUB boundary: once src/kit/fhir/validate.ts lands, validateEntry
-// also calls its assertValidResource(body, {expectedType, profiles}) for full R4 validation.
+// Validation of feed entries: the kit's R4 + GF profile validator first, then the few rules the
+// directory itself depends on (it resolves owners from identifiers and serves Endpoint.address).
 
 type Json = Record<string, unknown>;
 
@@ -26,6 +26,14 @@ const REQUIRED: Record<DirectoryType, string[]> = {
   OrganizationAffiliation: ['identifier', 'organization', 'participatingOrganization', 'code'],
 };
 
+const PROFILES: Record<DirectoryType, string> = {
+  Organization: PROFILE.organization,
+  Location: PROFILE.location,
+  HealthcareService: PROFILE.healthcareService,
+  Endpoint: PROFILE.endpoint,
+  OrganizationAffiliation: PROFILE.organizationAffiliation,
+};
+
 const STATUS: Partial<Record<DirectoryType, string[]>> = {
   Endpoint: ['active', 'suspended', 'error', 'off', 'entered-in-error', 'test'],
   Location: ['active', 'suspended', 'inactive'],
@@ -39,6 +47,7 @@ export function validateEntry(type: DirectoryType, body: unknown): asserts body 
     if (isDirectoryType(r.resourceType)) throw badRequest(`expected a ${type}, got ${String(r.resourceType)}`);
     throw unprocessable(`the directory holds ${type} here, not ${String(r.resourceType)}`);
   }
+  assertValidResource(r, { expectedType: type, profiles: [PROFILES[type]] });
   const issues: OperationOutcomeIssue[] = [];
   if (r.id !== undefined && (typeof r.id !== 'string' || !ID.test(r.id))) issues.push(issue(`${type}.id`, 'id must match [A-Za-z0-9-.]{1,64}'));
   for (const f of REQUIRED[type]) if (!present(r[f])) issues.push(issue(`${type}.${f}`, `${type}.${f} is required by the GF IG profile`));

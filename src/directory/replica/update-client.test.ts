@@ -8,7 +8,7 @@ import { openPgliteStore } from '../../kit/store/pglite.ts';
 import { backends } from '../../kit/testing/backends.ts';
 import { createEntry, readEntry, updateEntry } from '../feed.ts';
 import { DIRECTORY_MIGRATIONS } from '../migrations.ts';
-import { endpoint, fixture, organization } from '../test-support.ts';
+import { custodian, endpoint, fixture, organization, uuid } from '../test-support.ts';
 import { applyResources } from './apply.ts';
 import { localFetcher, withDeadline } from './fetchers.ts';
 import { REPLICA_MIGRATIONS } from './migrations.ts';
@@ -34,7 +34,7 @@ async function seed(dir: Store): Promise<void> {
   const hs: HealthcareService = {
     resourceType: 'HealthcareService',
     id: 'hs-gp',
-    identifier: [{ system: 'https://example.org/hs', value: 'gp-1', assigner: { identifier: { system: SYSTEM.ura, value: '11111111' } } }],
+    identifier: [custodian('11111111', uuid())],
     providedBy: { reference: 'Organization/8e18530e-2ce1-5dc2-b34b-7d5de91a5c07' },
     type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/service-type', code: '124' }] }],
     location: [{ reference: 'Location/loc-1' }],
