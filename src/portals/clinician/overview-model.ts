@@ -1,0 +1,129 @@
+import type { Bundle, CodeableConcept, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
+import { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from '../../node/integration/clinical-keys.ts';
+import { SOURCE_EXTENSION } from '../../node/integration/merge.ts';
+
+// The merged overview Bundle as the viewer shows it: groups in clinical order (allergies first),
+// one line per item with every source organisation and the item's date, and the holders that
+// failed or refused. The Bundle's order within a group (the merge's relevance order) is kept.
+
+export const GROUP_ORDER: ClinicalGroup[] = ['allergies', 'alerts', 'medication', 'problems', 'results', 'other'];
+
+export interface OverviewItem {
+  label: string;
+  details: string[];
+  date: string;
+  sources: string[];
+  highRisk: boolean;
+}
+
+export interface SourceProblem {
+  severity: 'error' | 'warning';
+  text: string;
+}
+
+export interface OverviewModel {
+  patient?: { name: string; birthDate?: string; gender?: string };
+  groups: Array<{ group: ClinicalGroup; items: OverviewItem[] }>;
+  problems: SourceProblem[];
+}
+
+export function conceptText(cc: CodeableConcept | undefined): string | undefined {
+  if (!cc) return undefined;
+  return cc.text ?? cc.coding?.find((c) => c.display)?.display ?? cc.coding?.find((c) => c.code)?.code;
+}
+
+function patientName(p: Patient): string {
+  const n = p.name?.[0];
+  if (!n) return '';
+  if (n.text) return n.text;
+  return [...(n.given ?? []), n.family].filter(Boolean).join(' ');
+}
+
+type Any = Record<string, unknown>;
+
+function quantity(v: unknown): string | undefined {
+  const q = v as { value?: number; unit?: string; code?: string } | undefined;
+  if (q?.value === undefined) return undefined;
+  return `${q.value} ${q.unit ?? q.code ?? ''}`.trim();
+}
+
+function labelOf(r: Resource): string {
+  const a = r as unknown as Any;
+  if (groupOf(r) === 'medication') return conceptText(medicationCode(r as never)) ?? r.resourceType;
+  return conceptText(a.code as CodeableConcept) ?? r.resourceType;
+}
+
+function detailsOf(r: Resource): string[] {
+  const a = r as unknown as Any;
+  const out: string[] = [];
+  const status = conceptText(a.clinicalStatus as CodeableConcept) ?? (typeof a.status === 'string' ? a.status : undefined);
+  switch (groupOf(r)) {
+    case 'allergies': {
+      const reactions = (a.reaction as Array<{ manifestation?: CodeableConcept[] }> | undefined) ?? [];
+      for (const m of reactions.flatMap((x) => x.manifestation ?? [])) {
+        const t = conceptText(m);
+        if (t) out.push(t);
+      }
+      break;
+    }
+    case 'medication': {
+      const dosage = (a.dosage ?? a.dosageInstruction) as Array<{ text?: string }> | undefined;
+      for (const d of dosage ?? []) if (d.text) out.push(d.text);
+      break;
+    }
+    case 'results': {
+      const value = quantity(a.valueQuantity) ?? conceptText(a.valueCodeableConcept as CodeableConcept) ?? (a.valueString as string | undefined);
+      if (value) out.push(value);
+      const interp = conceptText((a.interpretation as CodeableConcept[] | undefined)?.[0]);
+      if (interp) out.push(interp);
+      break;
+    }
+  }
+  if (status) out.push(status);
+  return out;
+}
+
+function sourcesOf(r: Resource): string[] {
+  const ext = ((r as unknown as Any).extension as Array<{ url?: string; valueReference?: { display?: string; identifier?: { value?: string } } }>) ?? [];
+  return ext
+    .filter((e) => e.url === SOURCE_EXTENSION)
+    .map((e) => e.valueReference?.display ?? e.valueReference?.identifier?.value ?? '')
+    .filter(Boolean);
+}
+
+export function overviewModel(bundle: Bundle): OverviewModel {
+  const byGroup = new Map<ClinicalGroup, OverviewItem[]>();
+  const problems: SourceProblem[] = [];
+  let patient: OverviewModel['patient'];
+  for (const entry of bundle.entry ?? []) {
+    const r = entry.resource;
+    if (!r) continue;
+    if (r.resourceType === 'Patient') {
+      const p = r as Patient;
+      patient ??= { name: patientName(p), birthDate: p.birthDate, gender: p.gender };
+      continue;
+    }
+    if (r.resourceType === 'OperationOutcome') {
+      for (const issue of (r as OperationOutcome).issue ?? []) {
+        if (issue.severity !== 'error' && issue.severity !== 'fatal' && issue.severity !== 'warning') continue;
+        problems.push({ severity: issue.severity === 'warning' ? 'warning' : 'error', text: issue.diagnostics ?? conceptText(issue.details) ?? issue.code });
+      }
+      continue;
+    }
+    if (r.resourceType === 'Provenance' || r.resourceType === 'Bundle') continue;
+    const group = groupOf(r);
+    const item: OverviewItem = {
+      label: labelOf(r),
+      details: detailsOf(r),
+      date: clinicalDate(r),
+      sources: sourcesOf(r),
+      highRisk: (r as unknown as Any).criticality === 'high',
+    };
+    const list = byGroup.get(group) ?? [];
+    list.push(item);
+    byGroup.set(group, list);
+  }
+  // Errors (a holder failed or refused) before warnings.
+  problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+  return { patient, groups: GROUP_ORDER.map((group) => ({ group, items: byGroup.get(group) ?? [] })), problems };
+}

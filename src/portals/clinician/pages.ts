@@ -1,0 +1,177 @@
+import { type Html, html } from '../ui/html.ts';
+import { formatDate, type Lang, translator } from '../ui/i18n.ts';
+import { banner, page } from '../ui/layout.ts';
+import type { ClinicianIdentity, ExchangeOption } from '../ports.ts';
+import type { OverviewItem, OverviewModel } from './overview-model.ts';
+
+// The clinician viewer's pages: plain server-rendered HTML, no client framework, so the overview
+// is on screen as soon as the data has arrived.
+
+export interface ViewerFrame {
+  lang: Lang;
+  basePath: string;
+  path: string;
+  user?: { identity: ClinicianIdentity; csrf: string };
+}
+
+function frame(f: ViewerFrame, title: string, main: Html): string {
+  const t = translator(f.lang);
+  return page({
+    lang: f.lang,
+    portal: t('clin.title'),
+    home: `${f.basePath}/`,
+    title,
+    assetBase: `${f.basePath}/assets`,
+    path: f.path,
+    user: f.user
+      ? {
+          name: [f.user.identity.name, f.user.identity.organizationName].filter(Boolean).join(', '),
+          logoutAction: `${f.basePath}/logout`,
+          csrf: f.user.csrf,
+        }
+      : undefined,
+    main,
+  });
+}
+
+export function loginPage(f: ViewerFrame, error?: string): string {
+  const t = translator(f.lang);
+  return frame(
+    f,
+    t('common.login'),
+    html`<h1>${t('clin.title')}</h1>
+${error ? banner('error', error) : ''}
+<p class="lead">${t('clin.loginIntro')}</p>
+<p><a class="button" href="${f.basePath}/login">${t('clin.loginButton')}</a></p>`,
+  );
+}
+
+export interface SearchState {
+  bsn?: string;
+  exchange?: string;
+  bsnError?: string;
+  formError?: string;
+}
+
+function exchangeName(x: ExchangeOption, lang: Lang): string {
+  return x.name[lang] ?? x.name.nl;
+}
+
+export function searchForm(f: ViewerFrame, exchanges: ExchangeOption[], state: SearchState = {}): Html {
+  const t = translator(f.lang);
+  const csrf = f.user?.csrf ?? '';
+  return html`<form method="post" action="${f.basePath}/overview" novalidate>
+<input type="hidden" name="csrf" value="${csrf}">
+<label for="bsn">${t('clin.bsn')}</label>
+<span class="hint" id="bsn-hint">${t('clin.bsnHint')}</span>
+${state.bsnError ? html`<p class="field-error" id="bsn-error">${state.bsnError}</p>` : ''}
+<input type="text" id="bsn" name="bsn" inputmode="numeric" autocomplete="off" maxlength="9" pattern="[0-9]{9}" required
+ data-bsn data-invalid-message="${t('clin.bsnInvalid')}" value="${state.bsn ?? ''}"
+ aria-describedby="bsn-hint${state.bsnError ? ' bsn-error' : ''}"${state.bsnError ? html` aria-invalid="true"` : ''}>
+<label for="exchange">${t('clin.exchange')}</label>
+<select id="exchange" name="exchange">
+${exchanges.map((x) => html`<option value="${x.code}"${x.code === state.exchange ? html` selected` : ''}>${exchangeName(x, f.lang)}</option>`)}
+</select>
+<div><button type="submit">${t('clin.search')}</button></div>
+</form>`;
+}
+
+export function searchPage(f: ViewerFrame, exchanges: ExchangeOption[], state: SearchState = {}): string {
+  const t = translator(f.lang);
+  return frame(
+    f,
+    t('clin.searchTitle'),
+    html`<h1>${t('clin.searchTitle')}</h1>${state.formError ? banner('error', state.formError) : ''}${searchForm(f, exchanges, state)}`,
+  );
+}
+
+function itemRow(item: OverviewItem, lang: Lang): Html {
+  const t = translator(lang);
+  return html`<tr>
+<td>${item.highRisk ? html`<span class="tag tag-danger">${t('clin.criticality.high')}</span> ` : ''}${item.label}</td>
+<td>${item.details.join(' · ')}</td>
+<td>${item.date ? html`<time datetime="${item.date}">${formatDate(item.date, lang)}</time>` : t('common.unknown')}</td>
+<td class="sources">${item.sources.length ? item.sources.join(', ') : t('common.unknown')}</td>
+</tr>`;
+}
+
+export interface OverviewState {
+  bsn: string;
+  exchange: ExchangeOption;
+  emergencyReason?: string;
+  emergencyError?: string;
+}
+
+export function emergencyForm(f: ViewerFrame, state: OverviewState): Html {
+  const t = translator(f.lang);
+  if (!state.exchange.emergencyAccess) return html`<p class="muted">${t('clin.emergency.notAllowed')}</p>`;
+  return html`<section class="emergency" aria-labelledby="emergency-title">
+<h2 id="emergency-title">${t('clin.emergency.title')}</h2>
+<p>${t('clin.emergency.explain')}</p>
+<form method="post" action="${f.basePath}/overview">
+<input type="hidden" name="csrf" value="${f.user?.csrf ?? ''}">
+<input type="hidden" name="bsn" value="${state.bsn}">
+<input type="hidden" name="exchange" value="${state.exchange.code}">
+<input type="hidden" name="emergency" value="1">
+<label for="emergencyReason">${t('clin.emergency.reason')}</label>
+${state.emergencyError ? html`<p class="field-error" id="reason-error">${state.emergencyError}</p>` : ''}
+<textarea id="emergencyReason" name="emergencyReason" required maxlength="500"${state.emergencyError ? html` aria-invalid="true" aria-describedby="reason-error"` : ''}></textarea>
+<div><button type="submit" class="danger">${t('clin.emergency.button')}</button></div>
+</form>
+</section>`;
+}
+
+export function overviewPage(f: ViewerFrame, model: OverviewModel, state: OverviewState): string {
+  const t = translator(f.lang);
+  const title = t('clin.overviewTitle', { exchange: state.exchange.name[f.lang] });
+  const patient = model.patient
+    ? html`<section class="patient-card" aria-label="${t('clin.patient')}"><strong>${model.patient.name}</strong>${
+        model.patient.birthDate ? html` · ${t('clin.born')} <time datetime="${model.patient.birthDate}">${formatDate(model.patient.birthDate, f.lang)}</time>` : ''
+      }</section>`
+    : '';
+  const problems = model.problems.length
+    ? banner(
+        model.problems.some((p) => p.severity === 'error') ? 'error' : 'warn',
+        t('clin.banner.title'),
+        model.problems.map((p) => p.text),
+        t('clin.banner.intro'),
+      )
+    : '';
+  const groups = model.groups
+    .filter((g) => g.items.length > 0 || g.group !== 'other')
+    .map(
+      (g) => html`<section aria-labelledby="g-${g.group}">
+<h2 id="g-${g.group}">${t(`clin.group.${g.group}`)}</h2>
+${
+  g.items.length
+    ? html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">${t('clin.col.item')}</th><th scope="col">${t('clin.col.detail')}</th><th scope="col">${t('common.date')}</th><th scope="col">${t('common.sources')}</th></tr></thead>
+<tbody>${g.items.map((i) => itemRow(i, f.lang))}</tbody></table></div>`
+    : html`<p class="muted">${t('common.none')}</p>`
+}
+</section>`,
+    );
+  return frame(
+    f,
+    title,
+    html`<h1>${title}</h1>
+${state.emergencyReason ? banner('warn', t('clin.emergency.used', { reason: state.emergencyReason })) : ''}
+${patient}
+${problems}
+${groups}
+${state.emergencyReason ? '' : emergencyForm(f, state)}
+<p><a href="${f.basePath}/search">${t('clin.newSearch')}</a></p>`,
+  );
+}
+
+/** The overview page without data: `message` says why (already translated). */
+export function failedOverviewPage(f: ViewerFrame, state: OverviewState, message: string): string {
+  const t = translator(f.lang);
+  const title = t('clin.overviewTitle', { exchange: state.exchange.name[f.lang] });
+  return frame(
+    f,
+    title,
+    html`<h1>${title}</h1>${banner('error', message)}${state.emergencyReason ? '' : emergencyForm(f, state)}
+<p><a href="${f.basePath}/search">${t('clin.newSearch')}</a></p>`,
+  );
+}

@@ -1,0 +1,159 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isValidBsn } from '../../kit/identifiers/bsn.ts';
+import { callbackUrlOf, type LoginProvider, type OidcSettings, openIdLogin, type PendingLogin } from '../oidc.ts';
+import type { ClinicianIdentity, ExchangeOption, OverviewPort } from '../ports.ts';
+import { MemorySessionStore, type SessionStore, Sessions } from '../sessions.ts';
+import { type Lang, languageOf, translator } from '../ui/i18n.ts';
+import { csrfMatches, installErrorPage, installWebKit, PageError, sendPage } from '../ui/web.ts';
+import { clinicianFromLogin } from './identity.ts';
+import { overviewModel } from './overview-model.ts';
+import { failedOverviewPage, loginPage, overviewPage, searchPage, type ViewerFrame } from './pages.ts';
+
+// The clinician viewer as a Fastify plugin a participant node mounts for its own clinicians:
+// login through the Dezi-like provider, search a patient by BSN, the overview for an exchange,
+// emergency access with a mandatory reason, logout. Register it in its own scope, e.g.
+//   await app.register((scope) => clinicianViewerPlugin(scope, opts));
+// and declare opts.basePath as a public path of the node (browsers carry no client certificate).
+
+export interface ClinicianViewerOptions {
+  /** Where the viewer lives, e.g. '/viewer' (no trailing slash). */
+  basePath: string;
+  /** The Dezi-like provider (openid-client settings), or a ready LoginProvider (tests). */
+  oidc: OidcSettings | LoginProvider;
+  overview: OverviewPort;
+  /** Exchanges from the agreements document; acute care is listed first. */
+  exchanges: ExchangeOption[] | (() => ExchangeOption[]);
+  sessions?: SessionStore;
+  /** False only for plain-HTTP tests. */
+  secureCookies?: boolean;
+  sessionTtlSeconds?: number;
+}
+
+interface ViewerSession {
+  pending?: PendingLogin;
+  identity?: ClinicianIdentity;
+}
+
+const ACUTE = 'acute-zorg';
+const MAX_REASON = 500;
+
+function orderExchanges(list: ExchangeOption[]): ExchangeOption[] {
+  return [...list].sort((a, b) => (a.code === ACUTE ? -1 : b.code === ACUTE ? 1 : 0));
+}
+
+const isLoginProvider = (x: OidcSettings | LoginProvider): x is LoginProvider => typeof (x as LoginProvider).begin === 'function';
+
+export async function clinicianViewerPlugin(app: FastifyInstance, opts: ClinicianViewerOptions): Promise<void> {
+  const base = opts.basePath.replace(/\/$/, '');
+  const login = isLoginProvider(opts.oidc) ? opts.oidc : openIdLogin(opts.oidc);
+  const redirectUri = isLoginProvider(opts.oidc) ? undefined : opts.oidc.redirectUri;
+  const sessions = new Sessions<ViewerSession>(opts.sessions ?? new MemorySessionStore(), {
+    cookieName: 'ldn_viewer',
+    cookiePath: base || '/',
+    secureCookies: opts.secureCookies,
+    ttlSeconds: opts.sessionTtlSeconds ?? 8 * 3600,
+  });
+  const exchanges = () => orderExchanges(typeof opts.exchanges === 'function' ? opts.exchanges() : opts.exchanges);
+
+  await installWebKit(app, `${base}/assets`);
+  installErrorPage(app, { portal: (lang) => translator(lang)('clin.title'), home: `${base}/`, assetBase: `${base}/assets` });
+
+  const frameOf = (request: FastifyRequest, reply: FastifyReply, lang?: Lang, user?: ViewerFrame['user']): ViewerFrame => ({
+    lang: lang ?? languageOf(request, reply, base || '/'),
+    basePath: base,
+    path: request.url.split('?')[0],
+    user,
+  });
+
+  /** The logged-in clinician, or a redirect to the login page. */
+  async function requireClinician(request: FastifyRequest) {
+    const s = await sessions.load(request);
+    if (!s?.data.identity) throw new PageError(401, 'common.notLoggedIn');
+    return { id: s.id, identity: s.data.identity, csrf: s.data.csrf };
+  }
+
+  app.get(`${base}/`, async (request, reply) => {
+    const s = await sessions.load(request);
+    if (s?.data.identity) return reply.redirect(`${base}/search`);
+    return sendPage(reply, loginPage(frameOf(request, reply)));
+  });
+
+  app.get(`${base}/login`, async (request, reply) => {
+    const { url, pending } = await login.begin();
+    const old = await sessions.load(request);
+    if (old) await sessions.destroy(reply, old.id);
+    await sessions.create(reply, { pending });
+    return reply.redirect(url);
+  });
+
+  app.get(`${base}/callback`, async (request, reply) => {
+    const s = await sessions.load(request);
+    const f = frameOf(request, reply);
+    const t = translator(f.lang);
+    if (!s?.data.pending) return sendPage(reply, loginPage(f, t('common.loginFailed')), 400);
+    try {
+      const current = redirectUri ? callbackUrlOf(redirectUri, request.url) : new URL(request.url, 'https://viewer.invalid');
+      const result = await login.complete(current, s.data.pending);
+      await sessions.destroy(reply, s.id);
+      await sessions.create(reply, { identity: clinicianFromLogin(result) });
+      return reply.redirect(`${base}/search`);
+    } catch (err) {
+      request.log.warn({ err }, 'clinician login failed');
+      await sessions.destroy(reply, s.id);
+      return sendPage(reply, loginPage(f, t('common.loginFailed')), 401);
+    }
+  });
+
+  app.get(`${base}/search`, async (request, reply) => {
+    const who = await requireClinician(request).catch(() => undefined);
+    if (!who) return reply.redirect(`${base}/`);
+    return sendPage(reply, searchPage(frameOf(request, reply, undefined, { identity: who.identity, csrf: who.csrf }), exchanges()));
+  });
+
+  app.post(`${base}/overview`, async (request, reply) => {
+    const who = await requireClinician(request);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    if (!csrfMatches(who.csrf, body.csrf)) throw new PageError(403, 'common.csrf');
+    const f = frameOf(request, reply, undefined, { identity: who.identity, csrf: who.csrf });
+    const t = translator(f.lang);
+    const bsn = typeof body.bsn === 'string' ? body.bsn.trim() : '';
+    const code = typeof body.exchange === 'string' ? body.exchange : '';
+    const list = exchanges();
+    const exchange = list.find((x) => x.code === code);
+    if (!isValidBsn(bsn)) {
+      return sendPage(reply, searchPage(f, list, { bsn: bsn.slice(0, 20), exchange: code, bsnError: t('clin.bsnInvalid') }), 400);
+    }
+    if (!exchange) return sendPage(reply, searchPage(f, list, { bsn, formError: t('clin.unknownExchange') }), 400);
+
+    let emergencyReason: string | undefined;
+    if (body.emergency !== undefined) {
+      if (!exchange.emergencyAccess) {
+        return sendPage(reply, searchPage(f, list, { bsn, exchange: code, formError: t('clin.emergency.notAllowed') }), 403);
+      }
+      const reason = typeof body.emergencyReason === 'string' ? body.emergencyReason.trim() : '';
+      if (!reason || reason.length > MAX_REASON) {
+        const state = { bsn, exchange, emergencyError: t('clin.emergency.required') };
+        return sendPage(reply, failedOverviewPage(f, state, t('clin.emergency.required')), 422);
+      }
+      emergencyReason = reason;
+    }
+
+    const state = { bsn, exchange, emergencyReason };
+    try {
+      const bundle = await opts.overview({ bsn, exchange: exchange.code, session: who.identity, emergencyReason, trace: request.trace });
+      return sendPage(reply, overviewPage(f, overviewModel(bundle), state));
+    } catch (err) {
+      request.log.warn({ err }, 'overview failed');
+      const reason = err instanceof Error ? err.message.slice(0, 300) : String(err);
+      return sendPage(reply, failedOverviewPage(f, state, t('clin.failed', { reason })), 502);
+    }
+  });
+
+  app.post(`${base}/logout`, async (request, reply) => {
+    const s = await sessions.load(request);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    if (s && !csrfMatches(s.data.csrf, body.csrf)) throw new PageError(403, 'common.csrf');
+    await sessions.destroy(reply, s?.id);
+    return reply.redirect(`${base}/`);
+  });
+}

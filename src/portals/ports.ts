@@ -1,0 +1,155 @@
+import type { Bundle } from '@medplum/fhirtypes';
+import type { JWK } from 'jose';
+import type { InclusionProof } from '../audit/transparency/log-store.ts';
+import type { SignedTreeHead } from '../audit/transparency/tree-head.ts';
+import type { ParsedConsent } from '../consent/fhir.ts';
+import type { TraceContext } from '../kit/trace.ts';
+import type { AgreementsDocument, ConsentMode } from '../trust/agreements/types.ts';
+import type { Participant, ParticipantStatus } from '../trust/register/participants.ts';
+
+// Everything the portals need from the rest of the network, as ports. The portals never reach
+// into another part's store: adapters (adapters/*.ts) call the parts' HTTP APIs, and the lead
+// wires the ones whose API does not exist yet.
+
+// ---- clinician viewer (served by a participant node) ----
+
+/** The logged-in professional, from the Dezi-like provider's id_token / verklaring. */
+export interface ClinicianIdentity {
+  /** OIDC subject. */
+  subject: string;
+  name: string;
+  deziNumber?: string;
+  roleCode?: string;
+  roleName?: string;
+  /** URA of the organisation she works for (abonnee_nummer). */
+  ura?: string;
+  organizationName?: string;
+  /** The signed verklaring JWT, carried into every network request (jwt-bearer grant). */
+  verklaring?: string;
+  idToken?: string;
+}
+
+export interface OverviewInput {
+  bsn: string;
+  exchange: string;
+  session: ClinicianIdentity;
+  /** Present only when the clinician broke the glass; never empty. */
+  emergencyReason?: string;
+  trace?: TraceContext;
+}
+
+/** The node's data-integration function: one merged Bundle (see src/node/integration/merge.ts). */
+export type OverviewPort = (input: OverviewInput) => Promise<Bundle>;
+
+/** An exchange the viewer offers (from the agreements document). */
+export interface ExchangeOption {
+  code: string;
+  name: { nl: string; en: string };
+  emergencyAccess: boolean;
+}
+
+// ---- citizen portal ----
+
+export interface CitizenIdentity {
+  /** BSN (the citizen provider's subject claim). */
+  bsn: string;
+  name?: string;
+  /** Level of assurance (acr). */
+  loa?: string;
+  idToken?: string;
+  accessToken?: string;
+}
+
+/** All of a citizen's data from all providers, as the network assembles it on her behalf. */
+export type CitizenDataPort = (citizen: CitizenIdentity) => Promise<Bundle>;
+
+/** One current consent choice as the consent part holds it. */
+export interface ConsentChoice extends ParsedConsent {
+  id: string;
+  version: number;
+  recordedAt?: string;
+}
+
+export interface ConsentPort {
+  /** The network's consent mode, to explain what no choice means. */
+  mode(): Promise<ConsentMode>;
+  list(citizen: CitizenIdentity): Promise<ConsentChoice[]>;
+  /** Records a new choice (status active). */
+  create(citizen: CitizenIdentity, choice: ParsedConsent): Promise<ConsentChoice>;
+  /** Writes a new version of an existing choice (conditional on the version shown). */
+  update(citizen: CitizenIdentity, id: string, ifVersion: number, choice: ParsedConsent): Promise<ConsentChoice>;
+}
+
+/** One access as the citizen sees it (the transparency part's citizen view). */
+export interface AccessEntry {
+  eventId: string;
+  when: string;
+  organizationUra: string;
+  organizationName?: string;
+  roleCode?: string;
+  roleName?: string;
+  professionalName?: string;
+  exchange?: string;
+  dataCategories: string[];
+  emergency: boolean;
+  emergencyReason?: string;
+}
+
+export interface AccessLogPort {
+  accesses(citizen: CitizenIdentity): Promise<AccessEntry[]>;
+  /** Latest signed tree head (public). */
+  treeHead(): Promise<SignedTreeHead>;
+  /** Inclusion proof of an event under a tree of the given size (public). */
+  inclusionProof(eventId: string, treeSize: number): Promise<InclusionProof>;
+  /** The log's public signing key(s) (public JWKS). */
+  signingKeys(): Promise<JWK[]>;
+}
+
+/** Organisations a citizen can name in a consent choice. */
+export interface ProviderOption {
+  ura: string;
+  name: string;
+  type: string;
+}
+
+// ---- operator dashboard ----
+
+export interface CertificateInfo {
+  serial: string;
+  subject: string;
+  ura?: string;
+  kvk?: string;
+  notAfter: string;
+  status: 'valid' | 'revoked' | 'expired';
+}
+
+export interface TrustOperatorPort {
+  participants(): Promise<Participant[]>;
+  setStatus(ura: string, status: ParticipantStatus, reason: string): Promise<Participant>;
+  qualify(ura: string, qualification: string, validUntil?: string): Promise<Participant>;
+  withdrawQualification(ura: string, qualification: string): Promise<Participant>;
+  certificates(): Promise<CertificateInfo[]>;
+  revokeCertificate(serial: string, reason: string): Promise<void>;
+  agreements(): Promise<AgreementsDocument>;
+}
+
+export interface PartHealth {
+  name: string;
+  kind: 'part' | 'node';
+  url: string;
+  up: boolean;
+  latencyMs?: number;
+  detail?: string;
+}
+
+export interface ExchangeStat {
+  exchange: string;
+  requests: number;
+  failures: number;
+}
+
+export interface NetworkMonitorPort {
+  health(): Promise<PartHealth[]>;
+  /** Exchange volumes and failures over a recent window (STUB until the nodes export metrics). */
+  exchangeStats(): Promise<ExchangeStat[]>;
+}

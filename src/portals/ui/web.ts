@@ -1,0 +1,100 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import { banner, page } from './layout.ts';
+import { html } from './html.ts';
+import { type Lang, languageOf, translator } from './i18n.ts';
+
+// Web plumbing shared by the three portals: strict security headers on every response of the
+// portal's scope, the local assets, form parsing, CSRF tokens and HTML error pages.
+
+const CSS = readFileSync(new URL('./portal.css', import.meta.url), 'utf8');
+const JS = readFileSync(new URL('./portal.js', import.meta.url), 'utf8');
+
+/** No inline script or style, nothing from elsewhere, no framing. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+export function securityHeaders(reply: FastifyReply): void {
+  reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=()');
+}
+
+/** Installs headers, assets and form parsing in the (encapsulated) scope of a portal. */
+export async function installWebKit(app: FastifyInstance, assetBase: string): Promise<void> {
+  app.addHook('onRequest', async (_request, reply) => {
+    securityHeaders(reply);
+    // Pages carry personal data: never cache them. Assets override this below.
+    reply.header('cache-control', 'no-store');
+  });
+  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody);
+  app.get(`${assetBase}/portal.css`, async (_req, reply) =>
+    reply.header('cache-control', 'public, max-age=3600').type('text/css; charset=utf-8').send(CSS),
+  );
+  app.get(`${assetBase}/portal.js`, async (_req, reply) =>
+    reply.header('cache-control', 'public, max-age=3600').type('text/javascript; charset=utf-8').send(JS),
+  );
+}
+
+export function sendPage(reply: FastifyReply, body: string, status = 200): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').send(body);
+}
+
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Constant-time comparison of a submitted CSRF token with the session's. */
+export function csrfMatches(expected: string | undefined, submitted: unknown): boolean {
+  if (!expected || typeof submitted !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(submitted);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export class PageError extends Error {
+  constructor(
+    readonly status: number,
+    readonly messageKey: 'common.badRequest' | 'common.csrf' | 'common.notLoggedIn' | 'common.loginFailed' | 'common.error',
+  ) {
+    super(messageKey);
+  }
+}
+
+/** Errors in a portal scope become an HTML page in the visitor's language, never a stack trace. */
+export function installErrorPage(app: FastifyInstance, options: { portal: (lang: Lang) => string; home: string; assetBase: string }) {
+  app.setErrorHandler((err: FastifyError | PageError, request: FastifyRequest, reply: FastifyReply) => {
+    const lang = languageOf(request);
+    const t = translator(lang);
+    const status = err instanceof PageError ? err.status : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    const key = err instanceof PageError ? err.messageKey : status < 500 ? 'common.badRequest' : 'common.error';
+    if (status >= 500) request.log.error({ err }, 'portal page failed');
+    securityHeaders(reply);
+    return sendPage(
+      reply,
+      page({
+        lang,
+        portal: options.portal(lang),
+        home: options.home,
+        title: t('common.error'),
+        assetBase: options.assetBase,
+        path: request.url.split('?')[0],
+        main: html`<h1>${t('common.error')}</h1>${banner('error', t(key), [], t('common.errorBody'))}<p><a href="${options.home}">${options.portal(lang)}</a></p>`,
+      }),
+      status,
+    );
+  });
+}
