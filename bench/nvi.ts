@@ -1,0 +1,272 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Agent, request } from 'undici';
+import { testBsn } from '../src/kit/identifiers/bsn.ts';
+import { SYSTEM } from '../src/kit/identifiers/systems.ts';
+import { percentile } from './lib/report.ts';
+
+// NVI lookups at 32 concurrent callers through the full HTTP path (mutual TLS, access token,
+// PRS-token decryption, unblinding, keyed hash, index) against raw primary-key lookups through
+// `pg` on the same table in the same run. The table is bulk-loaded straight into PostgreSQL:
+// lookup patients get their real stored pseudonyms (computed here with the PRS seed and the NVI
+// index key, no PRS round trips); the remaining rows are filler whose subject hashes are
+// pseudorandom 32-byte strings, which is what HMAC outputs look like.
+//   npm run bench -- nvi [--rows 10000000] [--patients 2000] [--duration 10] [--concurrency 32]
+//                        [--database-url postgres://…] [--keep]
+
+const WORKER_FLAG = '--nvi-load-worker';
+const CATEGORIES = ['MedicationUse', 'AllergyIntolerance', 'Condition', 'ObservationLaboratory', 'Alert', 'MedicationRequest', 'Imaging', 'Procedure'];
+const EXCHANGE = 'acute-zorg';
+
+interface LoadResult {
+  count: number;
+  seconds: number;
+  non2xx: number;
+  latenciesMs: number[];
+}
+
+function arg(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function num(args: string[], flag: string, fallback: number): number {
+  const v = arg(args, flag);
+  if (v === undefined) return fallback;
+  const n = Number(v.replace(/_/g, ''));
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} needs a non-negative number`);
+  return n;
+}
+
+function line(figure: string, value: number, extra: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ bench: 'nvi', figure, value: Number(value.toFixed(4)), ...extra })}\n`);
+}
+
+/** Closed-loop load: `concurrency` callers, each sending the next request as soon as the last returns. */
+async function closedLoop(concurrency: number, durationS: number, one: (i: number) => Promise<boolean>): Promise<LoadResult> {
+  const latenciesMs: number[] = [];
+  let non2xx = 0;
+  let next = 0;
+  const start = performance.now();
+  const end = start + durationS * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        const ok = await one(next++);
+        latenciesMs.push(performance.now() - t);
+        if (!ok) non2xx++;
+      }
+    }),
+  );
+  return { count: latenciesMs.length, seconds: (performance.now() - start) / 1000, non2xx, latenciesMs };
+}
+
+/** Child-process entry: HTTP load over mTLS so the load generator does not share the server's event loop. */
+async function workerMain(): Promise<void> {
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  const input = JSON.parse(text) as {
+    urls: string[]; accessToken: string; cert: string; key: string; ca: string; concurrency: number; duration: number; warmup: number;
+  };
+  const agent = new Agent({ connect: { cert: input.cert, key: input.key, ca: input.ca }, connections: input.concurrency });
+  const headers = { authorization: `Bearer ${input.accessToken}`, 'x-ldn-exchange': EXCHANGE, accept: 'application/fhir+json' };
+  const one = async (i: number) => {
+    const r = await request(input.urls[i % input.urls.length], { dispatcher: agent, headers });
+    await r.body.text();
+    return r.statusCode === 200;
+  };
+  await closedLoop(input.concurrency, input.warmup, one);
+  const result = await closedLoop(input.concurrency, input.duration, one);
+  await agent.close();
+  process.stdout.write(JSON.stringify(result));
+}
+
+function runWorker(payload: unknown): Promise<LoadResult> {
+  const file = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    // The payload (pseudonym tokens) is too large for argv: it goes over stdin.
+    const child = spawn(process.execPath, ['--import', 'tsx', file, WORKER_FLAG], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdin.end(JSON.stringify(payload));
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load worker exited ${code}`))));
+  });
+}
+
+export async function run(args: string[]): Promise<void> {
+  const rows = num(args, '--rows', 10_000_000);
+  const patients = Math.min(num(args, '--patients', 2000), Math.max(1, Math.floor(rows / 3)));
+  const duration = num(args, '--duration', 10);
+  const concurrency = num(args, '--concurrency', 32);
+  const databaseUrl = arg(args, '--database-url') ?? process.env.LDN_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `nvi_bench_${randomBytes(3).toString('hex')}`;
+
+  // Imports that pull in the service stack stay inside run(): the load worker needs none of them.
+  const { default: cliProgress } = await import('cli-progress');
+  const { createService } = await import('../src/kit/http/service.ts');
+  const { openStore } = await import('../src/kit/store/open.ts');
+  const { openPgliteStore } = await import('../src/kit/store/pglite.ts');
+  const { migrate } = await import('../src/kit/store/migrate.ts');
+  const { createTestPki, staticNetwork } = await import('../src/kit/testing/test-pki.ts');
+  const { PartClient } = await import('../src/kit/http/client.ts');
+  const { createPrsPart } = await import('../src/pseudonyms/part.ts');
+  const { evaluateForRecipient } = await import('../src/pseudonyms/evaluate.ts');
+  const { pseudonymToken } = await import('../src/pseudonyms/holder.ts');
+  const { KeyRing } = await import('../src/pseudonyms/keyring.ts');
+  const { pseudonymInput } = await import('../src/pseudonyms/input.ts');
+  const { deriveOprfKey } = await import('../src/pseudonyms/oprf.ts');
+  const { keyLabel } = await import('../src/pseudonyms/keyring.ts');
+  const { ristretto255, ristretto255_hasher } = await import('@noble/curves/ed25519.js');
+  const { createNviPart } = await import('../src/referral-index/part.ts');
+  const { nviMigrations } = await import('../src/referral-index/migrations.ts');
+  const { hashElement, NVI_RECIPIENT_SCOPE } = await import('../src/referral-index/subject-hash.ts');
+  const auth = await import('../src/trust/auth/index.ts');
+
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: concurrency });
+  await pool.query('SELECT 1').catch((err) => {
+    throw new Error(`the NVI bench needs PostgreSQL at ${databaseUrl}: ${(err as Error).message}`);
+  });
+
+  const nviUra = '90000001';
+  const recipient = `ura:${nviUra}`;
+  const prsSeed = new Uint8Array(randomBytes(32));
+  const indexKey = randomBytes(32);
+  const pki = await createTestPki();
+  const network = staticNetwork({});
+  const services: Array<{ close(): Promise<void> }> = [];
+
+  // Trust AS (tokens) and PRS on an in-memory PGlite; the NVI on PostgreSQL in a throw-away schema.
+  const asStore = await openPgliteStore('trust');
+  await migrate(asStore, auth.authMigrations);
+  const signingKey = await auth.loadOrCreateSigningKey(asStore);
+  const trust = await createService(
+    {
+      name: 'trust', schema: 'trust', migrations: [], publicPaths: auth.AUTHORIZATION_SERVER_PUBLIC_PATHS,
+      async register(app, ctx) {
+        await auth.registerTokenEndpoint(app, { issuer: () => ctx.baseUrl, signingKey, store: ctx.store, scopesFor: async (_c, requested) => requested.filter((s) => s === 'nvi:read' || s === 'prs:eval') });
+      },
+    },
+    { tls: await pki.identity(nviUra, { name: 'trust' }), network, store: asStore },
+  );
+  network.set('trust', trust.url);
+  const prsStore = await openPgliteStore('prs');
+  const prsPart = createPrsPart({ seed: prsSeed });
+  await migrate(prsStore, prsPart.migrations);
+  const prs = await createService(prsPart, { tls: await pki.identity(nviUra, { name: 'prs' }), network, store: prsStore });
+  network.set('prs', prs.url);
+  const nviStore = await openStore({ schema, databaseUrl, poolSize: concurrency }, nviMigrations);
+  const nvi = await createService(createNviPart(), {
+    tls: await pki.identity(nviUra, { name: 'nvi' }), network, store: nviStore, settings: { NVI_INDEX_KEY: indexKey.toString('hex') },
+  });
+  services.push(nvi, prs, trust);
+
+  try {
+    // 1. Bulk load. Filler first, generated inside PostgreSQL in chunks (SHA-256 of a counter and a salt).
+    const filler = Math.max(0, rows - patients * 3);
+    const bar = new cliProgress.SingleBar({ format: 'loading referrals [{bar}] {percentage}% {value}/{total} rows, eta {eta}s', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+    bar.start(rows, 0);
+    const salt = randomBytes(16);
+    const chunk = 100_000;
+    const table = `${schema}.referrals`;
+    for (let from = 0; from < filler; from += chunk) {
+      const to = Math.min(filler, from + chunk);
+      await pool.query(
+        `INSERT INTO ${table} (subject_hash, custodian, category, id, key_version, source_client)
+         SELECT sha256($1::bytea || int8send(i)), (90100000 + i % 5000)::text, ($2::text[])[1 + i % ${CATEGORIES.length}], gen_random_uuid(), 1, 'bench-filler'
+         FROM generate_series($3::bigint, $4::bigint) AS i`,
+        [salt, CATEGORIES, from, to - 1],
+      );
+      bar.update(to);
+    }
+    // Then the lookup patients with their real pseudonyms: HMAC(index key, k·HashToGroup(input)).
+    const { Point } = ristretto255;
+    const k = Point.Fn.fromBytes(deriveOprfKey(prsSeed, keyLabel(recipient, NVI_RECIPIENT_SCOPE, 1)).secretKey);
+    const dst = new TextEncoder().encode('HashToGroup-OPRFV1-\x00-ristretto255-SHA512');
+    const bsns = Array.from({ length: patients }, (_, i) => testBsn(5_000_000 + i));
+    const hashes: Buffer[] = [];
+    for (let p = 0; p < patients; p += 500) {
+      const batch = bsns.slice(p, p + 500).map((bsn) => {
+        const element = ristretto255_hasher.hashToCurve(pseudonymInput(bsn, recipient, NVI_RECIPIENT_SCOPE), { DST: dst }).multiply(k).toBytes();
+        return hashElement(indexKey, element);
+      });
+      hashes.push(...batch);
+      const values: unknown[] = [];
+      const tuples: string[] = [];
+      batch.forEach((h, i) => {
+        for (let c = 0; c < 3; c++) {
+          const n = values.length;
+          values.push(h, `9000010${1 + ((p + i + c) % 6)}`, CATEGORIES[(p + i + c * 3) % CATEGORIES.length]);
+          tuples.push(`($${n + 1}, $${n + 2}, $${n + 3}, gen_random_uuid(), 1, 'bench-patient')`);
+        }
+      });
+      await pool.query(`INSERT INTO ${table} (subject_hash, custodian, category, id, key_version, source_client) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`, values);
+      bar.update(filler + Math.min(patients, p + 500) * 3);
+    }
+    bar.stop();
+    await pool.query(`ANALYZE ${table}`);
+    const [{ n }] = (await pool.query(`SELECT count(*)::bigint AS n FROM ${table}`)).rows as Array<{ n: string }>;
+
+    // 2. Pseudonym tokens as holders would send them (in-process PRS evaluation; valid for 5 minutes).
+    const prsClientTls = await pki.identity('90000101');
+    const prsKeyring = new KeyRing({ seed: prsSeed, versions: [1] });
+    const nviKey = await (await import('../src/pseudonyms/recipient-keys.ts')).recipientKeyLookup(prsStore)(recipient, NVI_RECIPIENT_SCOPE);
+    if (!nviKey) throw new Error('the NVI did not register its key at the PRS');
+    const tokenCount = Math.min(patients, 1000);
+    const urls: string[] = [];
+    for (let i = 0; i < tokenCount; i++) {
+      const token = await pseudonymToken(bsns[i], recipient, NVI_RECIPIENT_SCOPE, (req) => evaluateForRecipient(req, { keyring: prsKeyring, recipientKey: async () => nviKey }));
+      urls.push(`${nvi.url}/List?subject:identifier=${encodeURIComponent(`${SYSTEM.nviIdentifier}|${token}`)}`);
+    }
+
+    // 3. Full HTTP path from a separate process.
+    const tokens = new auth.TrustTokenProvider({ tls: prsClientTls, ura: '90000101', tokenEndpoint: `${trust.url}/oauth/token` });
+    const accessToken = await tokens.token(nvi.url, 'nvi:read');
+    await tokens.close();
+    const sanity = new PartClient({ tls: prsClientTls, maxRetries: 0 });
+    const probe = await sanity.call<{ total?: number }>(urls[0], { headers: { authorization: `Bearer ${accessToken}`, 'x-ldn-exchange': EXCHANGE } });
+    await sanity.close();
+    if (probe.status !== 200 || !probe.body.total) throw new Error(`sanity lookup failed: ${probe.status} ${probe.text.slice(0, 200)}`);
+    const http = await runWorker({ urls, accessToken, cert: prsClientTls.cert, key: prsClientTls.key, ca: prsClientTls.ca, concurrency, duration, warmup: 2 });
+    if (http.non2xx > 0) throw new Error(`${http.non2xx} lookups were not 200`);
+
+    // 4. Raw primary-key lookups through pg on the same table, same concurrency.
+    const allowed = CATEGORIES.slice(0, 6);
+    const raw = async () =>
+      closedLoop(concurrency, duration, async (i) => {
+        await pool.query(`SELECT id, custodian, category, source_client, created FROM ${table} WHERE subject_hash = $1 AND category = ANY($2::text[])`, [hashes[i % tokenCount], allowed]);
+        return true;
+      });
+    await closedLoop(concurrency, 2, async (i) => {
+      await pool.query(`SELECT 1 FROM ${table} WHERE subject_hash = $1`, [hashes[i % tokenCount]]);
+      return true;
+    });
+    const rawResult = await raw();
+
+    const sortedHttp = [...http.latenciesMs].sort((a, b) => a - b);
+    const sortedRaw = [...rawResult.latenciesMs].sort((a, b) => a - b);
+    const httpRate = http.count / http.seconds;
+    const rawRate = rawResult.count / rawResult.seconds;
+    line('rows', Number(n), { patientsWithRealPseudonyms: patients });
+    line('http_lookups_per_s', httpRate, { unit: 'req/s', concurrency });
+    line('raw_pk_lookups_per_s', rawRate, { unit: 'query/s', concurrency });
+    line('lookups_per_s_ratio', httpRate / rawRate, { ceiling: 'raw pg primary-key lookups, same table, same run', target: 0.3 });
+    line('http_p50_ms', percentile(sortedHttp, 50), { unit: 'ms' });
+    line('http_p99_ms', percentile(sortedHttp, 99), { unit: 'ms', target: 50 });
+    line('raw_p50_ms', percentile(sortedRaw, 50), { unit: 'ms' });
+    line('raw_p99_ms', percentile(sortedRaw, 99), { unit: 'ms' });
+  } finally {
+    for (const s of services) await s.close().catch(() => {});
+    await nviStore.close().catch(() => {});
+    await prsStore.close().catch(() => {});
+    await asStore.close().catch(() => {});
+    if (!args.includes('--keep')) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+    await pool.end();
+  }
+}
+
+if (process.argv.includes(WORKER_FLAG)) await workerMain();
