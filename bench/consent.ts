@@ -25,7 +25,7 @@ import { argValue, figure, percentile } from './lib/report.ts';
 //     citizen's consents through pg, both driven from a separate load process with the same
 //     concurrency (target ratio ≥ 0.3);
 //  3. in-process PDP decisions/s with a warm consent cache (target ≥ 20 000/s).
-// Options: --citizens N, --database-url URL, --concurrency C (32), --seconds S (10), --fresh.
+// Options: --citizens N, --database-url URL, --concurrency C (32), --seconds S per path (10), --fresh.
 
 const BENCH = 'consent';
 const HOLDER = '90000102';
@@ -131,7 +131,6 @@ async function generate(databaseUrl: string, schema: string, citizens: number, f
 }
 
 interface WorkerArgs {
-  mode: 'http' | 'sql';
   url: string;
   databaseUrl: string;
   schema: string;
@@ -149,43 +148,14 @@ interface WorkerResult {
   p99ms: number;
 }
 
-/** The load process: drives the HTTP endpoint or the raw SELECT with the same concurrency. */
-async function worker(a: WorkerArgs): Promise<WorkerResult> {
-  const bsns = citizenBsns(a.citizens);
-  const rnd = prng(7);
-  const pick = () => bsns[Math.floor(rnd() * bsns.length)];
-  const latencies: number[] = [];
-  let errors = 0;
+/** Drives `task` with `concurrency` callers for `ms`; returns completed calls, errors and sampled latencies. */
+async function drive(task: () => Promise<void>, concurrency: number, ms: number, latencies: number[]): Promise<{ count: number; errors: number; seconds: number }> {
   let count = 0;
-  let task: () => Promise<void>;
-  let close: () => Promise<void>;
-  if (a.mode === 'http') {
-    const agent = new Agent({ connect: { cert: a.tls!.cert, key: a.tls!.key, ca: a.tls!.ca }, connections: a.concurrency });
-    const url = `${a.url}/$closed-question`;
-    task = async () => {
-      const body = JSON.stringify({
-        bsn: pick(), holderUra: HOLDER, holderType: 'V4', requesterUra: REQUESTERS[count % REQUESTERS.length], requesterType: 'V4',
-        requesterRole: '01.045', requesterId: '900001011', purposeOfUse: 'TREAT', eventCode: 'GGC002', exchange: 'acute-zorg',
-        dataCategory: CATEGORIES[count % CATEGORIES.length],
-      });
-      const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
-      await res.body.text();
-      if (res.statusCode !== 200) errors += 1;
-    };
-    close = () => agent.close();
-  } else {
-    const pool = new pg.Pool({ connectionString: a.databaseUrl, max: a.concurrency, options: `-c search_path=${a.schema}` });
-    task = async () => {
-      await pool.query(CURRENT_BY_BSN_SQL, [pick()]);
-    };
-    close = () => pool.end();
-  }
-  // Warm-up: connections, plans, caches.
-  await Promise.all(Array.from({ length: a.concurrency }, () => task().catch(() => {})));
-  const until = Date.now() + a.seconds * 1000;
+  let errors = 0;
+  const until = Date.now() + ms;
   const started = process.hrtime.bigint();
   await Promise.all(
-    Array.from({ length: a.concurrency }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (Date.now() < until) {
         const t0 = process.hrtime.bigint();
         try {
@@ -198,13 +168,59 @@ async function worker(a: WorkerArgs): Promise<WorkerResult> {
       }
     }),
   );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  await close();
-  latencies.sort((x, y) => x - y);
-  return { perSecond: count / seconds, count, errors, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99) };
+  return { count, errors, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
-function runWorker(a: WorkerArgs): Promise<WorkerResult> {
+/**
+ * The load process: drives the raw SELECT and the HTTP endpoint with the same concurrency, in
+ * alternating one-second slices, so drifting load on a shared machine hits both alike.
+ */
+async function worker(a: WorkerArgs): Promise<Record<'sql' | 'http', WorkerResult>> {
+  const bsns = citizenBsns(a.citizens);
+  const rnd = prng(7);
+  const pick = () => bsns[Math.floor(rnd() * bsns.length)];
+  const agent = new Agent({ connect: { cert: a.tls!.cert, key: a.tls!.key, ca: a.tls!.ca }, connections: a.concurrency });
+  const pool = new pg.Pool({ connectionString: a.databaseUrl, max: a.concurrency, options: `-c search_path=${a.schema}` });
+  const url = `${a.url}/$closed-question`;
+  let n = 0;
+  const tasks = {
+    http: async () => {
+      n += 1;
+      const body = JSON.stringify({
+        bsn: pick(), holderUra: HOLDER, holderType: 'V4', requesterUra: REQUESTERS[n % REQUESTERS.length], requesterType: 'V4',
+        requesterRole: '01.045', requesterId: '900001011', purposeOfUse: 'TREAT', eventCode: 'GGC002', exchange: 'acute-zorg',
+        dataCategory: CATEGORIES[n % CATEGORIES.length],
+      });
+      const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+      await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+    },
+    sql: async () => {
+      await pool.query(CURRENT_BY_BSN_SQL, [pick()]);
+    },
+  };
+  const totals = { sql: { count: 0, errors: 0, seconds: 0, lat: [] as number[] }, http: { count: 0, errors: 0, seconds: 0, lat: [] as number[] } };
+  // Warm-up: connections, plans, caches.
+  for (const t of Object.values(tasks)) await drive(t, a.concurrency, 500, []);
+  const slices = Math.max(1, Math.round(a.seconds));
+  for (let i = 0; i < slices; i++) {
+    for (const mode of ['sql', 'http'] as const) {
+      const r = await drive(tasks[mode], a.concurrency, 1000, totals[mode].lat);
+      totals[mode].count += r.count;
+      totals[mode].errors += r.errors;
+      totals[mode].seconds += r.seconds;
+    }
+  }
+  await agent.close();
+  await pool.end();
+  const result = (t: typeof totals.sql): WorkerResult => {
+    t.lat.sort((x, y) => x - y);
+    return { perSecond: t.count / t.seconds, count: t.count, errors: t.errors, p50ms: percentile(t.lat, 50), p99ms: percentile(t.lat, 99) };
+  };
+  return { sql: result(totals.sql), http: result(totals.http) };
+}
+
+function runWorker(a: WorkerArgs): Promise<Record<'sql' | 'http', WorkerResult>> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -259,9 +275,8 @@ export async function run(args: string[]): Promise<void> {
   const holderTls = await pki.identity(HOLDER, { name: 'holder' });
   try {
     const common = { url: svc.url, databaseUrl, schema, citizens, concurrency, seconds, tls: holderTls };
-    const sql = await runWorker({ ...common, mode: 'sql' });
+    const { sql, http } = await runWorker(common);
     figure(BENCH, 'raw-select-per-second', sql.perSecond, { concurrency, p50ms: sql.p50ms, p99ms: sql.p99ms, errors: sql.errors });
-    const http = await runWorker({ ...common, mode: 'http' });
     figure(BENCH, 'closed-question-http-per-second', http.perSecond, { concurrency, p50ms: http.p50ms, p99ms: http.p99ms, errors: http.errors, citizens, consents: citizens * CONSENTS_PER_CITIZEN });
     figure(BENCH, 'closed-question-http-to-raw-select-ratio', http.perSecond / sql.perSecond, { target: 0.3 });
     await pdpFigure(svc.url, holderTls, citizens);
