@@ -8,7 +8,8 @@ import { appendAuditEvent, appendAuditEvents, auditLogMigrations, createAuditLog
 import { buildAuditEvent } from './event.ts';
 import { pruneAuditLog } from './retention.ts';
 import { createJwsSigner, generateSigningKey } from './signing.ts';
-import { BACKENDS, postgresReachable } from './test-stores.ts';
+import { openStore } from '../kit/store/open.ts';
+import { BACKENDS, postgresReachable, TEST_DATABASE_URL } from './test-stores.ts';
 import { sampleInput } from './test-fixtures.ts';
 import { verifyChain } from './verify.ts';
 
@@ -99,6 +100,19 @@ for (const backend of BACKENDS) {
       );
       assert.equal(new Set(results.map((r) => r.seq)).size, 120);
       assert.deepEqual(await verifyChain(store), { ok: true, checked: 130, firstSeq: 1, lastSeq: 130 });
+    });
+
+    it('two instances sharing one PostgreSQL never fork the chain', { skip: skip || backend.name !== 'postgres' }, async () => {
+      await fresh();
+      const other = await openStore({ schema: store.schema, databaseUrl: TEST_DATABASE_URL, poolSize: 4 }, auditLogMigrations);
+      try {
+        const a = createAuditLogWriter(store);
+        const b = createAuditLogWriter(other);
+        await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).append(event(300 + i))));
+        assert.deepEqual(await verifyChain(store), { ok: true, checked: 110, firstSeq: 1, lastSeq: 110 });
+      } finally {
+        await other.close();
+      }
     });
 
     it('retention prunes old records behind a signed checkpoint; the rest still verifies', { skip }, async () => {

@@ -114,81 +114,121 @@ export async function appendAuditEvents(
   return appendPrepared(store, events.map((e) => prepareEvent(e, options)));
 }
 
+// Last head this process wrote or read, per store: the fast path assumes it is still current
+// and checks that atomically (compare-and-swap on the head row), so one round trip suffices.
+const knownHeads = new WeakMap<Store, { seq: number; hash: string }>();
+
 export async function appendPrepared(store: Store, prepared: readonly PreparedEvent[]): Promise<AppendResult[]> {
   if (prepared.length === 0) return [];
-  // Fast path assumes fresh ids (the norm: builders mint UUIDs) and saves a round trip under
-  // the lock; a unique violation means a re-append, and the careful path sorts it out.
+  // Fast path assumes fresh ids (the norm: builders mint UUIDs); a unique violation means a
+  // re-append, and the careful path (locked transaction, duplicate check) sorts it out.
   const fresh = new Set(prepared.map((p) => p.id)).size === prepared.length;
   if (fresh) {
     try {
-      return await store.transaction((tx) => appendInTx(tx, prepared, false));
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const head = knownHeads.get(store) ?? (await readChainHead(store));
+        const plan = planAppend(head, prepared, new Map());
+        if (await writeIfHeadIs(store, head, plan)) {
+          knownHeads.set(store, plan.head);
+          return plan.results;
+        }
+        knownHeads.delete(store); // another appender moved the head: re-read and re-chain
+      }
     } catch (err) {
       if ((err as { code?: string }).code !== '23505') throw err;
     }
   }
-  return store.transaction((tx) => appendInTx(tx, prepared, true));
+  const results = await store.transaction((tx) => appendInTx(tx, prepared));
+  knownHeads.delete(store);
+  return results;
 }
 
-async function appendInTx(tx: Queryable, prepared: readonly PreparedEvent[], checkDuplicates: boolean): Promise<AppendResult[]> {
-  const [head] = await tx.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE');
-  if (!head) throw new Error('audit_chain_head missing: run auditLogMigrations');
-  const existing = new Map(
-    checkDuplicates
-      ? (
-          await tx.query<{ event_id: string; seq: string; hash: string }>(
-            'SELECT event_id, seq, hash FROM audit_log WHERE event_id = ANY($1::text[])',
-            [prepared.map((p) => p.id)],
-          )
-        ).map((r) => [r.event_id, r])
-      : [],
-  );
-  let seq = Number(head.seq);
+interface AppendPlan {
+  results: AppendResult[];
+  head: { seq: number; hash: string };
+  rows: { seq: number[]; id: string[]; recorded: string[]; trace: (string | null)[]; entry: string[]; prev: string[]; hash: string[] };
+  outbox: { id: string[]; body: string[] };
+}
+
+function planAppend(
+  head: { seq: number; hash: string },
+  prepared: readonly PreparedEvent[],
+  existing: Map<string, { seq: string | number; hash: string }>,
+): AppendPlan {
+  let seq = head.seq;
   let hash = head.hash;
-  const rows = { seq: [] as number[], id: [] as string[], recorded: [] as string[], trace: [] as (string | null)[], entry: [] as string[], prev: [] as string[], hash: [] as string[] };
-  const outbox = { id: [] as string[], body: [] as string[] };
+  const rows: AppendPlan['rows'] = { seq: [], id: [], recorded: [], trace: [], entry: [], prev: [], hash: [] };
+  const outbox: AppendPlan['outbox'] = { id: [], body: [] };
   const results: AppendResult[] = [];
   const seen = new Set<string>();
   for (const p of prepared) {
-    const id = p.id;
-    const known = existing.get(id);
-    if (known || seen.has(id)) {
-      const prior = known ?? results.find((r) => r.eventId === id)!;
-      results.push({ eventId: id, seq: Number(prior.seq), hash: prior.hash, duplicate: true });
+    const known = existing.get(p.id);
+    if (known || seen.has(p.id)) {
+      const prior = known ?? results.find((r) => r.eventId === p.id)!;
+      results.push({ eventId: p.id, seq: Number(prior.seq), hash: prior.hash, duplicate: true });
       continue;
     }
-    seen.add(id);
+    seen.add(p.id);
     seq += 1;
     const text = entryText(seq, p.eventCanonical);
     const next = createHash('sha256').update(Buffer.from(hash, 'hex')).update(text, 'utf8').digest('hex');
     rows.seq.push(seq);
-    rows.id.push(id);
+    rows.id.push(p.id);
     rows.recorded.push(p.recorded);
     rows.trace.push(p.traceId);
     rows.entry.push(text);
     rows.prev.push(hash);
     rows.hash.push(next);
-    results.push({ eventId: id, seq, hash: next, duplicate: false });
+    results.push({ eventId: p.id, seq, hash: next, duplicate: false });
     hash = next;
     if (p.outboxBody) {
-      outbox.id.push(id);
+      outbox.id.push(p.id);
       outbox.body.push(p.outboxBody);
     }
   }
-  if (rows.seq.length === 0) return results;
-  // One statement for the records, the outbox copies and the new head: fewer round trips
-  // while the head row is locked is what keeps concurrent appenders fast.
-  await tx.query(
-    `WITH log AS (
+  return { results, head: { seq, hash }, rows, outbox };
+}
+
+/**
+ * One atomic statement: move the head from `expected` to the plan's head, and only if that
+ * succeeded insert the records and outbox copies. The UPDATE locks the head row, and a
+ * concurrent appender that moved it first makes the WHERE fail, so the chain cannot fork.
+ */
+async function writeIfHeadIs(q: Queryable, expected: { seq: number; hash: string }, plan: AppendPlan): Promise<boolean> {
+  const { rows, outbox } = plan;
+  const [r] = await q.query<{ n: number }>(
+    `WITH moved AS (
+       UPDATE audit_chain_head SET seq = $10, hash = $11 WHERE id = 1 AND seq = $12 AND hash = $13 RETURNING 1
+     ), log AS (
        INSERT INTO audit_log (seq, event_id, recorded, trace_id, entry, prev_hash, hash)
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[])
+       WHERE EXISTS (SELECT 1 FROM moved)
      ), outbox AS (
-       INSERT INTO audit_outbox (event_id, body) SELECT * FROM unnest($8::text[], $9::text[])
+       INSERT INTO audit_outbox (event_id, body)
+       SELECT * FROM unnest($8::text[], $9::text[]) WHERE EXISTS (SELECT 1 FROM moved)
        ON CONFLICT (event_id) DO NOTHING
      )
-     UPDATE audit_chain_head SET seq = $10, hash = $11 WHERE id = 1`,
-    [rows.seq, rows.id, rows.recorded, rows.trace, rows.entry, rows.prev, rows.hash, outbox.id, outbox.body, seq, hash],
+     SELECT count(*)::int AS n FROM moved`,
+    [rows.seq, rows.id, rows.recorded, rows.trace, rows.entry, rows.prev, rows.hash, outbox.id, outbox.body, plan.head.seq, plan.head.hash, expected.seq, expected.hash],
   );
-  return results;
+  return Number(r?.n) === 1;
+}
+
+/** The careful path: lock the head, look up ids already logged, then write. */
+async function appendInTx(tx: Queryable, prepared: readonly PreparedEvent[]): Promise<AppendResult[]> {
+  const [row] = await tx.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE');
+  if (!row) throw new Error('audit_chain_head missing: run auditLogMigrations');
+  const head = { seq: Number(row.seq), hash: row.hash };
+  const existing = new Map(
+    (
+      await tx.query<{ event_id: string; seq: string; hash: string }>('SELECT event_id, seq, hash FROM audit_log WHERE event_id = ANY($1::text[])', [
+        prepared.map((p) => p.id),
+      ])
+    ).map((r) => [r.event_id, r]),
+  );
+  const plan = planAppend(head, prepared, existing);
+  if (plan.rows.seq.length > 0 && !(await writeIfHeadIs(tx, head, plan))) throw new Error('chain head moved while locked');
+  return plan.results;
 }
 
 export async function appendAuditEvent(store: Store, event: AuditEvent, options: AppendOptions = {}): Promise<AppendResult> {
