@@ -55,7 +55,7 @@ export function createCitizenIdentityPart(options: CitizenIdentityOptions = {}):
           cookieKeys,
           log: ctx.log,
           acrValues: [LOA.low, LOA.substantial, LOA.high],
-          claims: { openid: ['sub'] },
+          claims: { openid: ['sub', 'acr'] },
           async findAccount(bsn) {
             const citizen = await directory.find(bsn);
             return citizen ? { accountId: bsn, claims: () => ({ sub: bsn }) } : undefined;

@@ -48,6 +48,7 @@ describe('professional identity provider with openid-client', () => {
     for (const p of parts) await p.close();
     await browser.close();
     await svc.close();
+    await svc.store.close();
   });
 
   async function startLogin(params: Record<string, string> = {}) {
