@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { auditCommand } from './audit-command.ts';
 import { sandboxCommand } from './sandbox-command.ts';
 import { serveCommand } from './serve-command.ts';
 
@@ -11,7 +12,8 @@ const program = new Command('ldn')
   .showSuggestionAfterError(true)
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(sandboxCommand())
-  .addCommand(serveCommand());
+  .addCommand(serveCommand())
+  .addCommand(auditCommand());
 
 for (const cmd of program.commands) cmd.showSuggestionAfterError(true).showHelpAfterError('(run with --help for usage)');
 

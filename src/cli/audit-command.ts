@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { auditVerifyCommand } from '../audit/cli.ts';
+
+export function auditCommand(): Command {
+  const audit = new Command('audit').description('work with a node\'s hash-chained audit log');
+  audit
+    .command('verify')
+    .description('check the hash chain of an audit log; prints the first altered, missing or reordered record')
+    .requiredOption('--schema <name>', 'schema of the node store that holds the audit log (e.g. node_zuid)')
+    .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)')
+    .option('--data-dir <path>', 'PGlite data directory (a sandbox started with --data-dir keeps it under <dir>/pg)')
+    .option('--checkpoint-key <file>', 'public JWK of the node\'s checkpoint key, to check pruning checkpoints')
+    .action(async (opts: { schema: string; databaseUrl?: string; dataDir?: string; checkpointKey?: string }) => {
+      const r = await auditVerifyCommand({
+        schema: opts.schema,
+        databaseUrl: opts.databaseUrl ?? process.env.DATABASE_URL,
+        dataDir: opts.dataDir,
+        checkpointKey: opts.checkpointKey ? JSON.parse(readFileSync(opts.checkpointKey, 'utf8')) : undefined,
+      });
+      process.stdout.write(`${r.message}\n`);
+      process.exit(r.exitCode);
+    });
+  return audit;
+}
