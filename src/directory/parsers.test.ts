@@ -55,7 +55,7 @@ describe('directory parsers', () => {
     );
     fc.assert(
       fc.property(fc.jsonValue(), (v) => {
-        assert.deepEqual(rewriteReferences(v, new Map()), JSON.parse(JSON.stringify(v)));
+        assert.deepEqual(rewriteReferences(v, new Map()), v);
       }),
     );
   });

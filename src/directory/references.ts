@@ -19,11 +19,10 @@ export function logicalIdentifier(ref: Reference | undefined, system: string): s
 export function rewriteReferences(value: unknown, map: ReadonlyMap<string, string>): unknown {
   if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, map));
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = k === 'reference' && typeof v === 'string' && map.has(v) ? map.get(v) : rewriteReferences(v, map);
-    }
-    return out;
+    // fromEntries defines own properties, so a "__proto__" key in a body stays data.
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, k === 'reference' && typeof v === 'string' && map.has(v) ? map.get(v) : rewriteReferences(v, map)]),
+    );
   }
   return value;
 }
