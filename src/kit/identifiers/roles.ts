@@ -44,3 +44,8 @@ export function isUziNumber(value: string): boolean {
 export function isAgb(value: string): boolean {
   return /^\d{8}$/.test(value);
 }
+
+/** UZI role code shape, e.g. "01.015" (two digits, dot, three digits). */
+export function isUziRoleCode(value: string): boolean {
+  return /^\d{2}\.\d{3}$/.test(value);
+}
