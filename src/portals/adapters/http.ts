@@ -1,0 +1,194 @@
+import type { AuditEvent, Bundle, Consent } from '@medplum/fhirtypes';
+import type { JWK } from 'jose';
+import type { InclusionProof } from '../../audit/transparency/log-store.ts';
+import type { SignedTreeHead } from '../../audit/transparency/tree-head.ts';
+import { AUDIT_EXTENSION } from '../../audit/uris.ts';
+import { consentResource, parseConsent } from '../../consent/fhir.ts';
+import type { PartClient } from '../../kit/http/client.ts';
+import { UZI_ROLES } from '../../kit/identifiers/roles.ts';
+import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
+import { fetchAgreements } from '../../trust/agreements/jws.ts';
+import type { AgreementsDocument, ConsentMode } from '../../trust/agreements/types.ts';
+import type { Participant, ParticipantStatus } from '../../trust/register/participants.ts';
+import type {
+  AccessEntry,
+  AccessLogPort,
+  CertificateInfo,
+  CitizenIdentity,
+  ConsentChoice,
+  ConsentPort,
+  ExchangeStat,
+  NetworkMonitorPort,
+  PartHealth,
+  TrustOperatorPort,
+} from '../ports.ts';
+
+// HTTP adapters for the portal's ports over the kit's PartClient (the portal's own network
+// certificate for mTLS). Where a citizen is behind the call, her token from the citizen identity
+// provider rides as the Bearer token: the consent and transparency parts trust the token, not us.
+
+/** The citizen's bearer token for the consent and transparency parts (default: her id_token). */
+export type CitizenToken = (citizen: CitizenIdentity) => string | undefined;
+const defaultCitizenToken: CitizenToken = (c) => c.idToken ?? c.accessToken;
+
+function bearer(token: CitizenToken, citizen: CitizenIdentity): Record<string, string> {
+  const t = token(citizen);
+  if (!t) throw new Error('no citizen token in the session; log in again');
+  return { authorization: `Bearer ${t}` };
+}
+
+// ---- consent part (src/consent/part.ts) ----
+
+export function httpConsent(options: { client: PartClient; consentUrl: string; mode: () => Promise<ConsentMode>; citizenToken?: CitizenToken }): ConsentPort {
+  const token = options.citizenToken ?? defaultCitizenToken;
+  const toChoice = (c: Consent): ConsentChoice => ({
+    ...parseConsent(c),
+    id: c.id ?? '',
+    version: Number(c.meta?.versionId ?? 1),
+    recordedAt: c.meta?.lastUpdated,
+  });
+  return {
+    mode: options.mode,
+    async list(citizen) {
+      const q = new URLSearchParams({ patient: `${SYSTEM.bsn}|${citizen.bsn}` });
+      const bundle = await options.client.json<Bundle>(`${options.consentUrl}/Consent?${q}`, { headers: bearer(token, citizen) });
+      return (bundle.entry ?? []).map((e) => e.resource).filter((r): r is Consent => r?.resourceType === 'Consent').map(toChoice);
+    },
+    async create(citizen, choice) {
+      const c = await options.client.json<Consent>(`${options.consentUrl}/Consent`, { method: 'POST', body: consentResource(choice), headers: bearer(token, citizen) });
+      return toChoice(c);
+    },
+    async update(citizen, id, ifVersion, choice) {
+      const c = await options.client.json<Consent>(`${options.consentUrl}/Consent/${encodeURIComponent(id)}`, {
+        method: 'PUT',
+        body: { ...consentResource(choice), id },
+        headers: { ...bearer(token, citizen), 'if-match': `W/"${ifVersion}"` },
+      });
+      return toChoice(c);
+    },
+  };
+}
+
+// ---- transparency part (src/audit/transparency/part.ts) ----
+
+/** Reads the transparency part's reduced citizen AuditEvent back into what the page shows. */
+export function accessEntryOf(e: AuditEvent): AccessEntry {
+  const codings = e.purposeOfEvent?.flatMap((p) => p.coding ?? []) ?? [];
+  const org = e.agent?.find((a) => a.who?.identifier?.system === SYSTEM.ura);
+  const professional = e.agent?.find((a) => a.role?.some((r) => r.coding?.some((c) => c.system === SYSTEM.uziRole)));
+  const roleCode = professional?.role?.flatMap((r) => r.coding ?? []).find((c) => c.system === SYSTEM.uziRole)?.code;
+  const domain = e.entity?.find((x) => x.what?.identifier?.system === CODE_SYSTEM.exchange || (x.securityLabel?.length ?? 0) > 0);
+  return {
+    eventId: e.id ?? '',
+    when: e.recorded ?? '',
+    organizationUra: org?.who?.identifier?.value ?? '',
+    organizationName: org?.who?.display,
+    roleCode,
+    roleName: roleCode ? UZI_ROLES[roleCode] : undefined,
+    professionalName: professional?.who?.display,
+    exchange: domain?.what?.identifier?.value,
+    dataCategories: (domain?.securityLabel ?? []).map((s) => s.code ?? '').filter(Boolean),
+    emergency: codings.some((c) => c.code === 'BTG'),
+    emergencyReason: e.extension?.find((x) => x.url === AUDIT_EXTENSION.emergencyReason)?.valueString,
+  };
+}
+
+export function httpAccessLog(options: { client: PartClient; transparencyUrl: string; citizenToken?: CitizenToken; maxEntries?: number }): AccessLogPort {
+  const token = options.citizenToken ?? defaultCitizenToken;
+  const base = options.transparencyUrl;
+  return {
+    async accesses(citizen) {
+      const count = String(options.maxEntries ?? 100);
+      const bundle = await options.client.json<Bundle>(`${base}/AuditEvent?_count=${count}`, { headers: bearer(token, citizen) });
+      return (bundle.entry ?? []).map((x) => x.resource).filter((r): r is AuditEvent => r?.resourceType === 'AuditEvent').map(accessEntryOf);
+    },
+    treeHead: () => options.client.json<SignedTreeHead>(`${base}/tree-head`),
+    inclusionProof: (eventId, treeSize) =>
+      options.client.json<InclusionProof>(`${base}/proof/inclusion?${new URLSearchParams({ id: eventId, size: String(treeSize) })}`),
+    async signingKeys() {
+      const jwks = await options.client.json<{ keys: JWK[] }>(`${base}/.well-known/jwks.json`);
+      return jwks.keys ?? [];
+    },
+  };
+}
+
+// ---- trust part (src/trust/http/routes.ts), with the operator's certificate ----
+
+export function httpTrustOperator(options: { client: PartClient; trustUrl: string }): TrustOperatorPort {
+  const base = options.trustUrl;
+  const c = options.client;
+  return {
+    async participants() {
+      return (await c.json<{ participants: Participant[] }>(`${base}/participants`)).participants;
+    },
+    setStatus: (ura, status: ParticipantStatus, reason) =>
+      c.json<Participant>(`${base}/participants/${encodeURIComponent(ura)}/status`, { method: 'POST', body: { status, reason }, headers: { 'content-type': 'application/json' } }),
+    qualify: (ura, qualification, validUntil) =>
+      c.json<Participant>(`${base}/participants/${encodeURIComponent(ura)}/qualifications`, {
+        method: 'POST',
+        body: { qualification, ...(validUntil ? { validUntil } : {}) },
+        headers: { 'content-type': 'application/json' },
+      }),
+    withdrawQualification: (ura, qualification) =>
+      c.json<Participant>(`${base}/participants/${encodeURIComponent(ura)}/qualifications/${encodeURIComponent(qualification)}/withdraw`, {
+        method: 'POST',
+        body: {},
+        headers: { 'content-type': 'application/json' },
+      }),
+    /** Needs GET [trust]/certificates (a list); the trust part serves only /certificates/:serial today. */
+    async certificates() {
+      const r = await c.json<{ certificates: Array<{ serial: string; ura: string | null; kvk: string | null; status: 'valid' | 'revoked'; notAfter: string }> }>(
+        `${base}/certificates`,
+      );
+      const now = Date.now();
+      return r.certificates.map(
+        (x): CertificateInfo => ({
+          serial: x.serial,
+          subject: x.ura ? `URA ${x.ura}` : `KvK ${x.kvk ?? '?'}`,
+          ura: x.ura ?? undefined,
+          kvk: x.kvk ?? undefined,
+          notAfter: x.notAfter,
+          status: x.status === 'valid' && Date.parse(x.notAfter) < now ? 'expired' : x.status,
+        }),
+      );
+    },
+    async revokeCertificate(serial, reason) {
+      await c.json(`${base}/certificates/${encodeURIComponent(serial)}/revoke`, { method: 'POST', body: { reason }, headers: { 'content-type': 'application/json' } });
+    },
+    async agreements(): Promise<AgreementsDocument> {
+      return (await fetchAgreements({ trustUrl: base, client: c })).document;
+    },
+  };
+}
+
+// ---- network picture ----
+
+export interface MonitorTarget {
+  name: string;
+  kind: 'part' | 'node';
+  url: string;
+}
+
+/**
+ * Health from each part's and node's public GET /health. Exchange statistics come from `stats`;
+ * STUB until the nodes export exchange metrics: without it the dashboard shows none.
+ */
+export function httpNetworkMonitor(options: { client: PartClient; targets: () => MonitorTarget[]; stats?: () => Promise<ExchangeStat[]> }): NetworkMonitorPort {
+  return {
+    async health() {
+      return Promise.all(
+        options.targets().map(async (t): Promise<PartHealth> => {
+          const started = performance.now();
+          try {
+            const r = await options.client.call<{ status?: string }>(`${t.url}/health`, { deadlineMs: 2000, retries: 0 });
+            const up = r.status === 200 && (r.body as { status?: string })?.status === 'ok';
+            return { ...t, up, latencyMs: Math.round(performance.now() - started), detail: up ? undefined : `HTTP ${r.status}` };
+          } catch (err) {
+            return { ...t, up: false, detail: (err as Error).message.slice(0, 200) };
+          }
+        }),
+      );
+    },
+    exchangeStats: options.stats ?? (async () => []),
+  };
+}

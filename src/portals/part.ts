@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { PartClient } from '../kit/http/client.ts';
+import type { PartContext, PartDefinition, TlsIdentity } from '../kit/part.ts';
+import { fetchAgreements } from '../trust/agreements/jws.ts';
+import type { ConsentMode } from '../trust/agreements/types.ts';
+import { httpAccessLog, httpConsent, httpNetworkMonitor, httpTrustOperator, type MonitorTarget } from './adapters/http.ts';
+import { CITIZEN_BASE } from './citizen/pages.ts';
+import { type CitizenSession, registerCitizenPortal } from './citizen/routes.ts';
+import { type LoginProvider, openIdLogin } from './oidc.ts';
+import { OPERATOR_BASE } from './operator/pages.ts';
+import { type OperatorSession, registerOperatorDashboard } from './operator/routes.ts';
+import type { AccessLogPort, CitizenDataPort, ConsentPort, NetworkMonitorPort, ProviderOption, TrustOperatorPort } from './ports.ts';
+import { type SessionStore, Sessions, StoreSessionStore, portalSessionMigrations } from './sessions.ts';
+import { html } from './ui/html.ts';
+import { languageOf, translator } from './ui/i18n.ts';
+import { page } from './ui/layout.ts';
+import { installErrorPage, installWebKit, sendPage } from './ui/web.ts';
+
+// The central `portal` part: Mijn Gezondheidsoverzicht (/citizen) and the operator dashboard
+// (/operator). Every path is public (browsers carry no client certificate); people are
+// authenticated by OpenID Connect (citizens) or the operator password, with session cookies.
+// Settings: operator_password (required unless sandbox=true), citizen_client_id,
+// citizen_client_secret, certificate_warning_days, operator_cert_file/operator_key_file
+// (the operator's network certificate for the trust part's operator API), nodes (JSON name → URL).
+
+export interface PortalOptions {
+  citizenLogin?: LoginProvider;
+  citizenData?: CitizenDataPort;
+  consent?: ConsentPort;
+  accessLog?: AccessLogPort;
+  providers?: () => Promise<ProviderOption[]>;
+  trust?: TrustOperatorPort;
+  monitor?: NetworkMonitorPort;
+  /** The operator's network identity for the trust part's operator API. */
+  operatorTls?: TlsIdentity;
+  sessions?: SessionStore;
+  /** False only for plain-HTTP tests. */
+  secureCookies?: boolean;
+}
+
+const ASSETS = '/assets';
+const CENTRAL_PARTS = ['trust', 'directory', 'prs', 'nvi', 'consent', 'identity', 'citizen-identity', 'transparency'];
+
+/** STUB port until the lead wires the network query on the citizen's behalf. */
+export const unwiredCitizenData: CitizenDataPort = async () => {
+  throw new Error('citizen data is not wired yet (PortalOptions.citizenData)');
+};
+
+const failing = (what: string) => () => Promise.reject(new Error(`${what} is not configured`));
+
+function operatorIdentity(ctx: PartContext, given?: TlsIdentity): TlsIdentity | undefined {
+  if (given) return given;
+  const cert = ctx.settings.operator_cert_file;
+  const key = ctx.settings.operator_key_file;
+  return cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8'), ca: ctx.tls.ca } : undefined;
+}
+
+function monitorTargets(ctx: PartContext): () => MonitorTarget[] {
+  let nodes: Record<string, string> = {};
+  try {
+    nodes = ctx.settings.nodes ? (JSON.parse(ctx.settings.nodes) as Record<string, string>) : {};
+  } catch {
+    ctx.log.warn('portal: setting nodes is not a JSON object of name → URL; ignoring it');
+  }
+  return () => [
+    ...CENTRAL_PARTS.filter((p) => ctx.network.has(p)).map((p) => ({ name: p, kind: 'part' as const, url: ctx.network.url(p) })),
+    ...Object.entries(nodes).map(([name, url]) => ({ name, kind: 'node' as const, url })),
+  ];
+}
+
+export function createPortalPart(options: PortalOptions | ((ctx: PartContext) => PortalOptions) = {}): PartDefinition {
+  const clients: PartClient[] = [];
+  return {
+    name: 'portal',
+    schema: 'portal',
+    migrations: portalSessionMigrations,
+    publicPaths: ['/'],
+    async register(app: FastifyInstance, ctx: PartContext) {
+      const o = typeof options === 'function' ? options(ctx) : options;
+      const sandbox = ctx.settings.sandbox === 'true' || ctx.settings.sandbox === '1';
+      const password = ctx.settings.operator_password || undefined;
+      if (!password && !sandbox) throw new Error('portal: setting operator_password is required outside the sandbox (LDN_SETTING_OPERATOR_PASSWORD)');
+
+      const client = new PartClient({ tls: ctx.tls });
+      clients.push(client);
+      const opTls = operatorIdentity(ctx, o.operatorTls);
+      const opClient = opTls ? new PartClient({ tls: opTls }) : undefined;
+      if (opClient) clients.push(opClient);
+      const trustUrl = ctx.network.has('trust') ? ctx.network.url('trust') : undefined;
+
+      let modeCache: { at: number; mode: ConsentMode } | undefined;
+      const mode = async (): Promise<ConsentMode> => {
+        if (modeCache && Date.now() - modeCache.at < 60_000) return modeCache.mode;
+        if (!trustUrl) throw new Error('no trust part in the network');
+        const { document } = await fetchAgreements({ trustUrl, client });
+        modeCache = { at: Date.now(), mode: document.network.consentMode };
+        return modeCache.mode;
+      };
+
+      // ctx.baseUrl is known only once the service listens: build the relying party on first use.
+      const citizenRedirect = () => `${ctx.baseUrl}${CITIZEN_BASE}/callback`;
+      let rp: LoginProvider | undefined;
+      const relyingParty = () =>
+        (rp ??= openIdLogin({
+          issuerUrl: ctx.network.has('citizen-identity') ? ctx.network.url('citizen-identity') : 'https://citizen-identity.invalid',
+          clientId: ctx.settings.citizen_client_id ?? 'portal',
+          clientSecret: ctx.settings.citizen_client_secret,
+          redirectUri: citizenRedirect(),
+          scope: 'openid profile',
+          ca: ctx.tls.ca,
+        }));
+      const citizenLogin: LoginProvider = o.citizenLogin ?? { begin: () => relyingParty().begin(), complete: (url, pending) => relyingParty().complete(url, pending) };
+      const trust =
+        o.trust ??
+        (opClient && trustUrl
+          ? httpTrustOperator({ client: opClient, trustUrl })
+          : {
+              participants: failing('the operator certificate'),
+              setStatus: failing('the operator certificate'),
+              qualify: failing('the operator certificate'),
+              withdrawQualification: failing('the operator certificate'),
+              certificates: failing('the operator certificate'),
+              revokeCertificate: failing('the operator certificate'),
+              agreements: failing('the operator certificate'),
+            });
+      const providers =
+        o.providers ??
+        (async () => {
+          if (!trustUrl) return [];
+          const all = await httpTrustOperator({ client, trustUrl }).participants();
+          return all.filter((p) => p.status === 'admitted').map((p) => ({ ura: p.ura, name: p.name, type: p.organizationType }));
+        });
+      const consent =
+        o.consent ??
+        (ctx.network.has('consent')
+          ? httpConsent({ client, consentUrl: ctx.network.url('consent'), mode })
+          : { mode, list: failing('the consent part'), create: failing('the consent part'), update: failing('the consent part') });
+      const accessLog =
+        o.accessLog ??
+        (ctx.network.has('transparency')
+          ? httpAccessLog({ client, transparencyUrl: ctx.network.url('transparency') })
+          : { accesses: failing('the transparency part'), treeHead: failing('the transparency part'), inclusionProof: failing('the transparency part'), signingKeys: failing('the transparency part') });
+      const monitor = o.monitor ?? httpNetworkMonitor({ client, targets: monitorTargets(ctx) });
+      const store = o.sessions ?? new StoreSessionStore(ctx.store);
+      const secureCookies = o.secureCookies;
+
+      await app.register(async (scope) => {
+        await installWebKit(scope, ASSETS);
+        installErrorPage(scope, { portal: (lang) => translator(lang)('cit.title'), home: '/', assetBase: ASSETS });
+
+        scope.get('/', async (request, reply) => {
+          const lang = languageOf(request, reply);
+          const t = translator(lang);
+          return sendPage(
+            reply,
+            page({
+              lang,
+              portal: 'LDN',
+              home: '/',
+              title: 'LDN',
+              assetBase: ASSETS,
+              path: '/',
+              main: html`<h1>LDN</h1><ul>
+<li><a href="${CITIZEN_BASE}/">${t('cit.title')}</a> – ${t('cit.intro')}</li>
+<li><a href="${OPERATOR_BASE}/">${t('op.title')}</a> – ${t('op.login.intro')}</li></ul>`,
+            }),
+          );
+        });
+
+        registerCitizenPortal(scope, {
+          login: citizenLogin,
+          redirectUri: o.citizenLogin ? undefined : citizenRedirect,
+          sessions: new Sessions<CitizenSession>(store, { cookieName: 'ldn_citizen', cookiePath: CITIZEN_BASE, secureCookies }),
+          citizenData: o.citizenData ?? unwiredCitizenData,
+          consent,
+          accessLog,
+          providers,
+          assetBase: ASSETS,
+        });
+        registerOperatorDashboard(scope, {
+          sessions: new Sessions<OperatorSession>(store, { cookieName: 'ldn_operator', cookiePath: OPERATOR_BASE, secureCookies, ttlSeconds: 2 * 3600 }),
+          trust,
+          monitor,
+          password,
+          certificateWarningDays: Number(ctx.settings.certificate_warning_days ?? 30),
+          assetBase: ASSETS,
+        });
+      });
+      if (!password) ctx.log.warn('portal: sandbox operator login without a password');
+    },
+    async stop() {
+      await Promise.all(clients.map((c) => c.close()));
+    },
+  };
+}
+
+/** The part as `ldn serve portal` starts it; the lead passes citizenData via createPortalPart. */
+export const portalPart: PartDefinition = createPortalPart();
