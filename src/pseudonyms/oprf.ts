@@ -1,9 +1,12 @@
 import { ristretto255, ristretto255_oprf } from '@noble/curves/ed25519.js';
+import { ristrettoScalarInvert, ristrettoScalarMult } from './sodium.ts';
 
-// RFC 9497 OPRF (mode 0x00, suite ristretto255-SHA512) composed from @noble/curves: the client
-// blinds, the PRS evaluates with a per-recipient key, and the recipient removes the blind to get
-// a stable element k·H(input) that it can hash into its index. Unblinding is one scalar
-// inversion and one scalar multiplication with noble's own field and point types.
+// RFC 9497 OPRF (mode 0x00, suite ristretto255-SHA512): the client blinds, the PRS evaluates with
+// a per-recipient key, and the recipient removes the blind to get a stable element k·H(input)
+// that it can hash into its index. The client-side pieces (hash-to-group, blind, finalize, key
+// derivation) are noble's RFC 9497 implementation; the two server hot paths (evaluate, unblind)
+// are plain scalar multiplications on canonical encodings, done by libsodium for speed
+// (sodium.test.ts proves both libraries give the same bytes).
 
 const { Point } = ristretto255;
 const oprf = ristretto255_oprf.oprf;
@@ -37,15 +40,16 @@ export function deriveOprfKey(seed: Uint8Array, keyInfo: string): OprfKeyPair {
 /** Server side: evaluate a blinded element. Throws on bytes that are not a valid ristretto255 element. */
 export function evaluateBlinded(secretKey: Uint8Array, blinded: Uint8Array): Uint8Array {
   if (blinded.length !== ELEMENT_LENGTH) throw new Error('blinded element must be 32 bytes');
-  return oprf.blindEvaluate(secretKey, blinded);
+  // RFC 9497 BlindEvaluate is k·blinded; libsodium refuses non-canonical and identity elements.
+  return ristrettoScalarMult(secretKey, blinded);
 }
 
 /** Recipient side: evaluated · blind⁻¹ = k·H(input), independent of the blind used. */
 export function unblind(evaluated: Uint8Array, blind: Uint8Array): Uint8Array {
   if (evaluated.length !== ELEMENT_LENGTH || blind.length !== SCALAR_LENGTH) throw new Error('bad element or blind length');
-  const r = Point.Fn.fromBytes(blind);
-  if (r === 0n) throw new Error('blind must not be zero');
-  return Point.fromBytes(evaluated).multiply(Point.Fn.inv(r)).toBytes();
+  // noble validates the scalar (canonical, < ℓ); libsodium inverts and multiplies.
+  if (Point.Fn.fromBytes(blind) === 0n) throw new Error('blind must not be zero');
+  return ristrettoScalarMult(ristrettoScalarInvert(blind), evaluated);
 }
 
 /** RFC 9497 Finalize (client holding the input); used to check our composition against the RFC vectors. */
