@@ -27,7 +27,7 @@ export interface ConsentPartOptions {
   citizenAuth?: CitizenAuth;
   /**
    * Access-token verification for care-provider calls. 'auto' (default) verifies tokens of the
-   * trust part when the network has one; 'off' relies on mutual TLS alone (tests only).
+   * network's trust part (and refuses to start without one); 'off' relies on mutual TLS alone (tests, bench).
    */
   tokens?: TokenVerification | 'auto' | 'off';
   /** Notification delivery tuning. */
@@ -45,6 +45,12 @@ function parseIfMatch(header: string | undefined): number | undefined {
   const m = /^(?:W\/)?"(\d+)"$/.exec(header.trim());
   if (!m) throw badRequest('If-Match must be an ETag like W/"3"', ['If-Match']);
   return Number(m[1]);
+}
+
+function trustUrlOf(ctx: PartContext): string {
+  // Deny by default: without a trust part to verify tokens against, refuse to start.
+  if (!ctx.network.has('trust')) throw new Error("consent: no trust part in the network to verify access tokens (pass tokens: 'off' only in tests)");
+  return ctx.network.url('trust');
 }
 
 export function createConsentPart(options: ConsentPartOptions = {}): PartDefinition {
@@ -80,11 +86,9 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
           ? null
           : options.tokens && options.tokens !== 'auto'
             ? options.tokens
-            : ctx.network.has('trust')
-              ? trustVerification({ trustUrl: ctx.network.url('trust'), client, audience: () => ctx.baseUrl })
-              : null;
+            : trustVerification({ trustUrl: trustUrlOf(ctx), client, audience: () => ctx.baseUrl });
       if (tokens) configureTokenVerification(app, tokens);
-      else ctx.log.warn('consent: access tokens are NOT verified (no trust part configured); mutual TLS only');
+      else ctx.log.warn('consent: access tokens are NOT verified (tokens: off); mutual TLS only');
       const guard = (scope: string): preHandlerAsyncHookHandler[] => (tokens ? [requireToken({ scope })] : []);
 
       const callerUra = (request: FastifyRequest): string => request.token?.sub ?? request.peer?.ura ?? '';
