@@ -6,6 +6,7 @@ import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { evaluateForRecipient } from './evaluate.ts';
 import { isRecipientScope } from './input.ts';
 import { KeyRing, parseVersions } from './keyring.ts';
+import { sodiumReady } from './sodium.ts';
 import { acceptRecipientJwk, prsMigrations, putRecipientKey, recipientKeyLookup } from './recipient-keys.ts';
 import { type TokenGuardOptions, tokenGuard } from './token-guard.ts';
 
@@ -54,6 +55,7 @@ export function createPrsPart(options: PrsOptions = {}): PartDefinition {
       operations: [{ name: 'oprf-eval', definition: 'POST /oprf/eval' }],
     },
     async register(app, ctx) {
+      await sodiumReady();
       const keyring = new KeyRing({ seed: options.seed ?? loadSeed(ctx), versions: options.versions ?? parseVersions(ctx.settings.PRS_KEY_VERSIONS) });
       const ttlSeconds = ctx.settings.PRS_TOKEN_TTL_SECONDS ? Number(ctx.settings.PRS_TOKEN_TTL_SECONDS) : undefined;
       const recipientKey = recipientKeyLookup(ctx.store);

@@ -14,6 +14,8 @@ import { announceToPrs, loadNviKeys } from './nvi-keys.ts';
 import { findBySource, findBySubject, readReferral, withdrawById } from './referrals.ts';
 import { parseCodeParam, parseSourceParam, parseSubjectParam } from './search-params.ts';
 import { SubjectRefused, subjectHashes } from './subject-hash.ts';
+import { poolSizeFrom, type SubjectHashPool, startSubjectHashPool } from './subject-hash-pool.ts';
+import { sodiumReady } from '../pseudonyms/sodium.ts';
 import { processTransaction } from './transaction.ts';
 
 // The national referral index (NVI) as a part, per the GF IG List profile:
@@ -25,6 +27,8 @@ import { processTransaction } from './transaction.ts';
 //   GET  /.well-known/pseudonym-recipient     {recipientOrganization, recipientScope} for holders
 // The exchange of a lookup comes from the access token's exchange scope(s), else from the
 // X-Ldn-Exchange header; its data categories (agreements document) bound what is returned.
+// Setting NVI_CRYPTO_WORKERS ("auto" = cores, a number, "off"): per-subject crypto (JWE decrypt,
+// unblind, HMAC) runs in a worker-thread pool so the HTTP event loop stays free.
 
 export const NVI_READ_SCOPE = 'nvi:read';
 export const NVI_WRITE_SCOPE = 'nvi:write';
@@ -33,6 +37,8 @@ export const EXCHANGE_HEADER = 'x-ldn-exchange';
 export interface NviOptions extends TokenGuardOptions {
   /** The current agreements document (verified by the caller); default: the sandbox's. */
   agreements?: () => Promise<AgreementsDocument>;
+  /** Crypto worker threads; overrides NVI_CRYPTO_WORKERS. 0 or 'off' = inline on the event loop. */
+  cryptoWorkers?: number | 'auto' | 'off';
 }
 
 /** URAs the caller acts for: the token's subject (cert-bound), else the certificate's URA. */
@@ -51,6 +57,7 @@ export function allowedCategories(agreements: AgreementsDocument, tokenScopes: s
 
 export function createNviPart(options: NviOptions = {}): PartDefinition {
   let stopAnnouncing: (() => Promise<void>) | undefined;
+  let pool: SubjectHashPool | undefined;
   const agreementsOf = options.agreements ?? (async () => defaultAgreements());
   return {
     name: 'nvi',
@@ -74,10 +81,16 @@ export function createNviPart(options: NviOptions = {}): PartDefinition {
       systemInteractions: ['transaction'],
     },
     async register(app, ctx) {
+      await sodiumReady();
       const keys = await loadNviKeys(ctx);
+      const workers = poolSizeFrom(options.cryptoWorkers ?? ctx.settings.NVI_CRYPTO_WORKERS);
+      if (workers > 0) {
+        pool = await startSubjectHashPool({ privateJwk: keys.privateJwk, audience: keys.audience, scope: keys.scope, indexKey: keys.indexKey }, workers);
+        ctx.log.info({ event: 'nvi.crypto-workers', workers }, 'NVI crypto worker pool started');
+      }
       stopAnnouncing = await announceToPrs(ctx, keys);
       const requireScope = tokenGuard(app, ctx, options);
-      const hashes = (value: string) => subjectHashes(value, keys);
+      const hashes = pool ? pool.hashes : (value: string) => subjectHashes(value, keys);
       const accepted = async () => new Set([...CARE_CONTEXT_CATEGORIES, ...(await agreementsOf()).exchanges.flatMap((e) => e.dataCategories)]);
       const fhir = { 'content-type': 'application/fhir+json' };
 
@@ -143,6 +156,8 @@ export function createNviPart(options: NviOptions = {}): PartDefinition {
     },
     async stop() {
       await stopAnnouncing?.();
+      await pool?.close();
+      pool = undefined;
     },
   };
 }

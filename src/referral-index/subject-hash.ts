@@ -1,4 +1,5 @@
-import { createHmac, type KeyObject } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { type CryptoKey, importJWK, type JWK, type KeyObject } from 'jose';
 import { TokenRefused } from '../pseudonyms/evaluation-token.ts';
 import { decodePseudonymToken } from '../pseudonyms/nvi-identifier.ts';
 import { recipientElements } from '../pseudonyms/recipient.ts';
@@ -16,10 +17,15 @@ export interface SubjectKeys {
   /** "ura:<URA>" the PRS tokens must be addressed to. */
   audience: string;
   scope: string;
-  /** RSA private key for the PRS JWE. */
-  decryptionKey: KeyObject;
+  /** RSA private key for the PRS JWE; a CryptoKey imported once (a KeyObject is re-imported per call by jose). */
+  decryptionKey: CryptoKey | KeyObject;
   /** HMAC key for the stored subject hash. */
   indexKey: Uint8Array;
+}
+
+/** The RSA-OAEP-256 private key as a non-extractable CryptoKey (import once, reuse for every token). */
+export async function importDecryptionKey(privateJwk: JWK): Promise<CryptoKey> {
+  return (await importJWK({ ...privateJwk, alg: 'RSA-OAEP-256' }, 'RSA-OAEP-256', { extractable: false })) as CryptoKey;
 }
 
 export function hashElement(indexKey: Uint8Array, element: Uint8Array): Buffer {

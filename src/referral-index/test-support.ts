@@ -16,7 +16,7 @@ export async function inProcessPseudonyms(versions = [1]) {
   const keys: SubjectKeys = {
     audience: `ura:${TEST_NVI_URA}`,
     scope: NVI_RECIPIENT_SCOPE,
-    decryptionKey: privateKey as unknown as SubjectKeys['decryptionKey'],
+    decryptionKey: privateKey,
     indexKey: randomBytes(32),
   };
   return {

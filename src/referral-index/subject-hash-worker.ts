@@ -1,0 +1,46 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { JWK } from 'jose';
+import { importDecryptionKey, SubjectRefused, type SubjectKeys, subjectHashes } from './subject-hash.ts';
+
+// One thread of the NVI crypto pool: decrypt the PRS token, check it, unblind, keyed hash.
+// Private key and index key arrive once in workerData; requests carry only the token value.
+
+export interface WorkerInit {
+  privateJwk: JWK;
+  audience: string;
+  scope: string;
+  indexKey: Uint8Array;
+}
+
+export interface WorkerRequest {
+  id: number;
+  value: string;
+  now?: number;
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; hashes: Array<{ version: number; hash: Uint8Array }> }
+  | { id: number; ok: false; refused?: string; error?: string };
+
+const init = workerData as WorkerInit;
+const port = parentPort;
+if (!port) throw new Error('subject-hash-worker runs only as a worker thread');
+const keys: SubjectKeys = {
+  audience: init.audience,
+  scope: init.scope,
+  decryptionKey: await importDecryptionKey(init.privateJwk),
+  indexKey: new Uint8Array(init.indexKey),
+};
+
+port.on('message', async (req: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    const hashes = await subjectHashes(req.value, keys, req.now);
+    reply = { id: req.id, ok: true, hashes: hashes.map((h) => ({ version: h.version, hash: new Uint8Array(h.hash) })) };
+  } catch (err) {
+    // Messages are ours (SubjectRefused / TokenRefused wording), never the token value.
+    reply = err instanceof SubjectRefused ? { id: req.id, ok: false, refused: err.message } : { id: req.id, ok: false, error: 'subject hashing failed in a crypto worker' };
+  }
+  port.postMessage(reply);
+});
+port.postMessage({ ready: true });
