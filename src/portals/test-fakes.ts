@@ -205,7 +205,7 @@ export function fakeMonitor(): NetworkMonitorPort {
 export const CITIZEN_CLAIMS = { name: 'Hendrik de Groot', acr: 'http://eidas.europa.eu/LoA/substantial' };
 
 /** Everything the portal part needs, faked; `close` ends the PGlite access log. */
-export async function fakePortalOptions(bsn: string): Promise<{ options: PortalOptions; trust: ReturnType<typeof fakeTrust>; consent: ReturnType<typeof fakeConsent>; accessLog: FakeAccessLog }> {
+export async function fakePortalOptions(bsn: string, callbackUrl?: () => string): Promise<{ options: PortalOptions; trust: ReturnType<typeof fakeTrust>; consent: ReturnType<typeof fakeConsent>; accessLog: FakeAccessLog }> {
   const trust = fakeTrust();
   const consent = fakeConsent();
   const accessLog = await fakeAccessLog(DE_GROOT_ACCESSES);
@@ -214,7 +214,7 @@ export async function fakePortalOptions(bsn: string): Promise<{ options: PortalO
     consent,
     accessLog,
     options: {
-      citizenLogin: fakeLogin(CITIZEN_CLAIMS, bsn),
+      citizenLogin: fakeLogin(CITIZEN_CLAIMS, bsn, callbackUrl),
       citizenData: async () => deGrootOverview(),
       consent,
       accessLog,

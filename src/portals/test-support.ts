@@ -11,14 +11,18 @@ import type { ExchangeOption } from './ports.ts';
 
 export const HOSTILE = `<script>alert("x")</script>&'"=\``;
 
-/** A provider that "logs in" whoever the test names, checking state like a real RP would. */
-export function fakeLogin(claims: Record<string, unknown>, subject = 'subject-1'): LoginProvider & { authorizeUrl: string } {
+/**
+ * A provider that "logs in" whoever the test names, checking state like a real RP would. With
+ * `callbackUrl` (browser tests) the "provider" sends the browser straight back with a good code.
+ */
+export function fakeLogin(claims: Record<string, unknown>, subject = 'subject-1', callbackUrl?: () => string): LoginProvider & { authorizeUrl: string } {
   const authorizeUrl = 'https://provider.invalid/authorize';
   return {
     authorizeUrl,
     async begin() {
       const pending: PendingLogin = { state: `st-${Math.random().toString(36).slice(2)}`, nonce: 'n', codeVerifier: 'v' };
-      return { url: `${authorizeUrl}?state=${pending.state}`, pending };
+      const url = callbackUrl ? `${callbackUrl()}?code=good-code&state=${pending.state}` : `${authorizeUrl}?state=${pending.state}`;
+      return { url, pending };
     },
     async complete(url: URL, pending: PendingLogin): Promise<LoginResult> {
       if (url.searchParams.get('state') !== pending.state) throw new Error('state mismatch');
