@@ -1,0 +1,53 @@
+import type { PartClient } from '../../kit/http/client.ts';
+import type { Logger } from '../../kit/log.ts';
+import { remoteJwks } from '../auth/remote-jwks.ts';
+import { AgreementsRefused, fetchAgreements } from './jws.ts';
+import type { AgreementsDocument } from './types.ts';
+
+// The agreements document as every part holds it: fetched from the trust framework, signature
+// verified against the trust JWKS, never rolled back to an older version, refreshed on a short
+// interval so an operator's change (e.g. opt-in → opt-out) reaches every decision within it.
+// Until a verified document is held, `current()` throws: decisions deny on error.
+
+export interface AgreementsSource {
+  current(): AgreementsDocument;
+  /** Fetches now (after a change notification, or in tests). */
+  refresh(): Promise<AgreementsDocument>;
+  stop(): void;
+}
+
+export async function startAgreementsSource(options: {
+  trustUrl: () => string;
+  client: PartClient;
+  refreshMs?: number;
+  log?: Logger;
+}): Promise<AgreementsSource> {
+  let held: AgreementsDocument | null = null;
+  let jwks: ReturnType<typeof remoteJwks> | null = null;
+  const refresh = async (): Promise<AgreementsDocument> => {
+    const trustUrl = options.trustUrl();
+    jwks ??= remoteJwks(`${trustUrl}/.well-known/jwks.json`, options.client);
+    const { document } = await fetchAgreements({ trustUrl, client: options.client, minimumVersion: held?.version, jwks });
+    if (!held || document.version > held.version) {
+      options.log?.info({ version: document.version, consentMode: document.network.consentMode }, 'agreements in force');
+    }
+    held = document;
+    return document;
+  };
+  await refresh();
+  const timer = setInterval(() => {
+    refresh().catch((err: Error) => {
+      const level = err instanceof AgreementsRefused ? 'error' : 'warn';
+      options.log?.[level]({ err: err.message }, 'agreements refresh refused; keeping the held version');
+    });
+  }, options.refreshMs ?? 5000);
+  timer.unref();
+  return {
+    current() {
+      if (!held) throw new Error('no verified agreements document held');
+      return held;
+    },
+    refresh,
+    stop: () => clearInterval(timer),
+  };
+}
