@@ -71,7 +71,11 @@ export async function registerTokenEndpoint(app: FastifyInstance, options: Token
     scoped.setErrorHandler((err: FastifyError | OAuthError, request, reply) => {
       if (err instanceof OAuthError) return sendOAuthError(request, reply, err);
       if (err instanceof HttpError) throw err;
-      return sendOAuthError(request, reply, invalidRequest(err.message));
+      const status = (err as FastifyError).statusCode ?? 500;
+      if (status >= 400 && status < 500) return sendOAuthError(request, reply, invalidRequest(err.message));
+      // RFC 6749 has no code for our own failure: server_error, as in the authorization response.
+      request.log.error({ err }, 'token endpoint failed');
+      return reply.code(500).header('cache-control', 'no-store').send({ error: 'server_error', error_description: 'internal error; see the server log' });
     });
 
     scoped.post('/oauth/token', async (request, reply) => {

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import type { Peer } from '../../kit/part.ts';
 import type { Store } from '../../kit/store/store.ts';
 import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, MAX_TOKEN_SECONDS, type UserContext } from './claims.ts';
 import { CLIENT_ASSERTION_TYPE, JWT_BEARER_GRANT, MAX_ASSERTION_SECONDS } from './client-assertion.ts';
-import { consumeJti, purgeExpiredJtis } from './jti.ts';
+import { JtiRegister, purgeExpiredJtis } from './jti.ts';
 import type { SigningKey } from './keys.ts';
 import {
   invalidClient,
@@ -71,10 +71,25 @@ function checkResource(resource: string | undefined): string {
   return resource.endsWith('/') ? resource.slice(0, -1) : resource;
 }
 
+// X509Certificate.publicKey makes a new KeyObject on every access, and jose caches its
+// imported key per KeyObject: keep one per certificate so the cache works.
+const certificateKeys = new WeakMap<Peer['certificate'], KeyObject>();
+function publicKeyOf(peer: Peer): KeyObject {
+  let key = certificateKeys.get(peer.certificate);
+  if (!key) {
+    key = peer.certificate.publicKey;
+    certificateKeys.set(peer.certificate, key);
+  }
+  return key;
+}
+
 export class TokenIssuer {
   private grants = 0;
+  private readonly jtis: JtiRegister;
 
-  constructor(readonly options: TokenIssuerOptions) {}
+  constructor(readonly options: TokenIssuerOptions) {
+    this.jtis = new JtiRegister(options.store);
+  }
 
   get issuer(): string {
     const i = this.options.issuer;
@@ -92,7 +107,17 @@ export class TokenIssuer {
     if (grantType !== 'client_credentials' && grantType !== JWT_BEARER_GRANT) {
       throw unsupportedGrantType(`grant_type must be client_credentials or ${JWT_BEARER_GRANT}`);
     }
-    const client = await this.authenticate(params, peer);
+    const { client, fresh } = await this.authenticate(params, peer);
+    try {
+      return await this.decide(params, grantType, client, fresh);
+    } catch (err) {
+      // A replayed assertion is refused as such, whatever else is wrong with the request.
+      if (!(await fresh.catch(() => true))) throw invalidClient('client_assertion jti was used before');
+      throw err;
+    }
+  }
+
+  private async decide(params: Record<string, string>, grantType: string, client: ClientContext, fresh: Promise<boolean>): Promise<TokenResponse> {
     const resource = checkResource(params.resource ?? params.target_audience);
     const requested = (params.scope ?? '').split(' ').filter(Boolean);
     if (requested.length === 0) throw invalidScope('scope is required');
@@ -115,11 +140,13 @@ export class TokenIssuer {
 
     const life = Math.min(this.options.tokenLifetimeSeconds ?? MAX_TOKEN_SECONDS, MAX_TOKEN_SECONDS);
     const access_token = await this.sign(client, resource, requested.join(' '), life, user);
+    // The replay check ran in the store while the token was being signed; a replay's token is dropped.
+    if (!(await fresh)) throw invalidClient('client_assertion jti was used before');
     return { access_token, token_type: 'Bearer', expires_in: life, scope: requested.join(' ') };
   }
 
   /** private_key_jwt over mutual TLS: the assertion must be signed by the TLS certificate's key. */
-  private async authenticate(params: Record<string, string>, peer: Peer): Promise<ClientContext> {
+  private async authenticate(params: Record<string, string>, peer: Peer): Promise<{ client: ClientContext; fresh: Promise<boolean> }> {
     if (params.client_assertion_type !== CLIENT_ASSERTION_TYPE || !params.client_assertion) {
       throw invalidClient('client authentication by private_key_jwt (client_assertion) is required');
     }
@@ -138,7 +165,7 @@ export class TokenIssuer {
     }
     let claims: { iss?: string; sub?: string; exp?: number; iat?: number; jti?: string; cnf?: { 'x5t#S256'?: string } };
     try {
-      const verified = await jwtVerify(assertion, peer.certificate.publicKey, {
+      const verified = await jwtVerify(assertion, publicKeyOf(peer), {
         algorithms: [alg],
         audience: this.tokenEndpoint,
         requiredClaims: ['iss', 'sub', 'exp', 'iat', 'jti'],
@@ -159,10 +186,10 @@ export class TokenIssuer {
     if (claims.cnf?.['x5t#S256'] !== peer.thumbprint) throw invalidClient('client_assertion cnf.x5t#S256 does not name the TLS certificate');
     const reason = await (this.options.admit ?? defaultAdmit)(peer, ura);
     if (reason) throw invalidClient(`participant refused: ${reason}`);
-    const fresh = await consumeJti(this.options.store, ura, String(claims.jti), new Date(((claims.exp ?? now) + CLOCK_SKEW) * 1000));
-    if (!fresh) throw invalidClient('client_assertion jti was used before');
+    const fresh = this.jtis.consume(ura, String(claims.jti), new Date(((claims.exp ?? now) + CLOCK_SKEW) * 1000));
+    fresh.catch(() => {}); // awaited by grant(); this only keeps an early refusal from leaving it unhandled
     if (++this.grants % PURGE_EVERY === 0) void purgeExpiredJtis(this.options.store).catch(() => {});
-    return { ura, peer };
+    return { client: { ura, peer }, fresh };
   }
 
   private sign(client: ClientContext, resource: string, scope: string, life: number, user?: UserContext): Promise<string> {
