@@ -44,8 +44,8 @@ export interface HolderEndpoint {
 export interface NodeEnvironment {
   agreements(): AgreementsDocument;
   participant(ura: string): Promise<ParticipantView | null>;
-  /** Localisation (PRS + NVI) on behalf of `tenant`: who holds data of these categories about the patient. */
-  localise(tenant: NodeTenant, bsn: string, categories: string[], trace?: TraceContext): Promise<HolderLocation[]>;
+  /** Localisation (PRS + NVI) on behalf of `tenant`: who holds data about the patient within the exchange's categories. */
+  localise(tenant: NodeTenant, bsn: string, exchange: string, trace?: TraceContext): Promise<HolderLocation[]>;
   /** Register / withdraw a referral at the NVI for data the tenant holds. */
   registerReferral(tenant: NodeTenant, bsn: string, category: string): Promise<void>;
   withdrawReferral(tenant: NodeTenant, bsn: string, category: string): Promise<void>;

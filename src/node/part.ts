@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditLogMigrations } from '../audit/chain.ts';
+import { REPLICA_MIGRATIONS } from '../directory/replica/migrations.ts';
 import { createPdp } from '../consent/pdp/evaluate.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
@@ -33,7 +34,7 @@ export interface NodeOptions {
   name: string;
   tenants: NodeTenant[];
   /** Builds the node's view of the network once the part knows its context. */
-  environment(ctx: PartContext): Promise<NodeEnvironment>;
+  environment(ctx: PartContext): Promise<NodeEnvironment & { stop?(): Promise<void> }>;
   /** Fan-out deadline of the overview (ms). */
   overviewDeadlineMs?: number;
   /** How often to poll the EHRs' change feeds for referral registration (ms); 0 = never. */
@@ -46,7 +47,7 @@ export interface NodeOptions {
 
 export interface NodeRuntime {
   ctx: PartContext;
-  env: NodeEnvironment;
+  env: NodeEnvironment & { stop?(): Promise<void> };
   tenants: Map<string, NodeTenant>;
   overview: OverviewService;
   referralSync?: ReferralSync;
@@ -57,7 +58,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
   const connectors = new Map(options.tenants.map((t) => [t.ura, new EhrConnector({ baseUrl: t.ehrBaseUrl })]));
   let runtime: NodeRuntime | undefined;
   const schema = `node_${options.name.replace(/[^a-z0-9_]/g, '_')}`;
-  const migrations: Migration[] = [...authMigrations, ...auditLogMigrations, ...nodeMigrations];
+  const migrations: Migration[] = [...authMigrations, ...auditLogMigrations, ...REPLICA_MIGRATIONS, ...nodeMigrations];
 
   return {
     name: 'node',
@@ -181,6 +182,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
     async stop() {
       await runtime?.referralSync?.stop();
       await runtime?.overview.close();
+      await runtime?.env.stop?.();
       for (const c of connectors.values()) await c.close();
     },
   };

@@ -160,7 +160,7 @@ export function createOverviewService(options: OverviewOptions): OverviewService
       const started = Date.now();
       const deadlineAt = started + options.deadlineMs;
       const warnings: string[] = [];
-      const located = await options.env.localise(req.tenant, req.bsn, exchange.dataCategories, req.trace);
+      const located = await options.env.localise(req.tenant, req.bsn, exchange.code, req.trace);
       if (located.length === 0) warnings.push('the referral index knows no holder of data about this patient for this exchange');
       const holders = await Promise.all(located.map((h) => queryHolder(req, exchange, h, deadlineAt)));
       const { bundle, stats } = mergeOverview({ bsn: req.bsn, holders, warnings });

@@ -1,0 +1,154 @@
+import type { AuditEvent, Organization } from '@medplum/fhirtypes';
+import { createAuditLogWriter } from '../audit/chain.ts';
+import { startOutboxWorker, transparencySender } from '../audit/outbox.ts';
+import type { ClosedAnswer, ClosedQuestion } from '../consent/model.ts';
+import { CachedConsentOracle, type ConsentOracle, HttpConsentOracle } from '../consent/pdp/oracle.ts';
+import { httpFetcher } from '../directory/replica/fetchers.ts';
+import { findEndpoints, searchReplica } from '../directory/replica/search.ts';
+import { UpdateClient } from '../directory/replica/update-client.ts';
+import { PartClient } from '../kit/http/client.ts';
+import type { PartContext } from '../kit/part.ts';
+import { ReferralClient } from '../referral-index/client.ts';
+import { startAgreementsSource } from '../trust/agreements/source.ts';
+import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
+import type { ClientContext } from '../trust/auth/token-issuer.ts';
+import { verklaringVerifier } from '../trust/verklaring.ts';
+import type { NodeEnvironment, NodeTenant, ParticipantView } from './environment.ts';
+
+// The node's view of the network over the central parts' public HTTP interfaces: agreements
+// and participants from trust, localisation through PRS + NVI, addressing from a local replica
+// of the national directory, consent from the registry, the audit log with its outbox to the
+// transparency part. Every outbound call on an organisation's behalf uses its own certificate.
+
+export interface NetworkEnvironmentOptions {
+  nodeName: string;
+  tenants: NodeTenant[];
+  directorySyncMs?: number;
+  agreementsRefreshMs?: number;
+  participantCacheMs?: number;
+  consentCacheMs?: number;
+}
+
+export interface RunningEnvironment extends NodeEnvironment {
+  replica: UpdateClient;
+  stop(): Promise<void>;
+}
+
+interface TenantClients {
+  client: PartClient;
+  referrals: ReferralClient;
+}
+
+export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvironmentOptions): Promise<RunningEnvironment> {
+  const trustUrl = () => ctx.network.url('trust');
+  const tokenEndpoint = () => `${trustUrl()}/oauth/token`;
+  // The node's own identity (its server certificate) for reading public network data.
+  const nodeClient = new PartClient({ tls: ctx.tls });
+  const agreements = await startAgreementsSource({ trustUrl, client: nodeClient, refreshMs: o.agreementsRefreshMs ?? 3000, log: ctx.log });
+
+  const perTenant = new Map<string, TenantClients>();
+  for (const t of o.tenants) {
+    const tokens = new TrustTokenProvider({ tls: t.identity, ura: t.ura, tokenEndpoint: () => tokenEndpoint() });
+    const client = new PartClient({ tls: t.identity, tokens });
+    const referrals = new ReferralClient({
+      client,
+      nviUrl: ctx.network.url('nvi'),
+      prsUrl: ctx.network.url('prs'),
+      ura: t.ura,
+      sourceClientId: `ldn-node-${o.nodeName}`,
+    });
+    perTenant.set(t.ura, { client, referrals });
+  }
+  const tenantClients = (t: NodeTenant): TenantClients => {
+    const c = perTenant.get(t.ura);
+    if (!c) throw new Error(`no tenant ${t.ura} on this node`);
+    return c;
+  };
+  const firstTenant = o.tenants[0];
+
+  // Participant status and qualifications, cached for a bounded time (a suspension reaches
+  // every node within the cache age).
+  const participants = new Map<string, { at: number; view: ParticipantView | null }>();
+  const participant = async (ura: string): Promise<ParticipantView | null> => {
+    const hit = participants.get(ura);
+    const maxAge = o.participantCacheMs ?? 10_000;
+    if (hit && Date.now() - hit.at < maxAge) return hit.view;
+    const r = await nodeClient.call<Record<string, unknown>>(`${trustUrl()}/participants/${encodeURIComponent(ura)}`);
+    let view: ParticipantView | null = null;
+    if (r.status === 200) {
+      const p = r.body as { ura: string; name: string; organizationType: string; status: string; qualifications?: ParticipantView['qualifications'] };
+      view = { ura: p.ura, name: p.name, type: p.organizationType, status: p.status, qualifications: p.qualifications ?? [] };
+    } else if (r.status !== 404) throw new Error(`trust register answered ${r.status}`);
+    participants.set(ura, { at: Date.now(), view });
+    return view;
+  };
+
+  // Consent: each tenant asks about its own patients (the registry answers only the holder).
+  const byHolder = new Map<string, ConsentOracle>();
+  for (const t of o.tenants) byHolder.set(t.ura, new HttpConsentOracle(tenantClients(t).client, () => ctx.network.url('consent')));
+  const consent = new CachedConsentOracle(
+    {
+      closedQuestion(q: ClosedQuestion): Promise<ClosedAnswer> {
+        const oracle = byHolder.get(q.holderUra);
+        if (!oracle) throw new Error(`consent asked for holder ${q.holderUra}, which this node does not serve`);
+        return oracle.closedQuestion(q);
+      },
+    },
+    { ttlMs: o.consentCacheMs ?? 4000 },
+  );
+
+  // Addressing: a replica of the national directory in the node's own store.
+  const replica = new UpdateClient({
+    store: ctx.store,
+    directoryUrl: ctx.network.url('directory'),
+    fetch: httpFetcher(tenantClients(firstTenant).client),
+    intervalMs: o.directorySyncMs ?? 5000,
+    jitterMs: 500,
+    log: ctx.log,
+  });
+  replica.start();
+
+  const verklaring = verklaringVerifier({ network: ctx.network, client: () => nodeClient, settings: ctx.settings });
+
+  const writer = createAuditLogWriter(ctx.store, { outbox: true });
+  const outbox = startOutboxWorker(
+    ctx.store,
+    transparencySender(tenantClients(firstTenant).client, ctx.network.has('transparency') ? ctx.network.url('transparency') : ''),
+    { intervalMs: 1000 },
+  );
+
+  return {
+    agreements: () => agreements.current(),
+    participant,
+    localise: (tenant, bsn, exchange, trace) => tenantClients(tenant).referrals.localise(bsn, { exchange, trace }),
+    registerReferral: (tenant, bsn, category) => tenantClients(tenant).referrals.register(bsn, [category]),
+    withdrawReferral: (tenant, bsn, category) => tenantClients(tenant).referrals.withdraw(bsn, [category]),
+    async endpoint(ura, exchange) {
+      const [endpoint] = await findEndpoints(ctx.store, { ura, exchange, fhirVersion: '4.0' });
+      if (!endpoint?.address) return null;
+      const org = (await searchReplica(ctx.store, 'Organization', { identifier: `http://fhir.nl/fhir/NamingSystem/ura|${ura}` }).catch(() => null)) as
+        | { entry?: Array<{ resource?: Organization }> }
+        | null;
+      const name = org?.entry?.find((e) => e.resource?.resourceType === 'Organization')?.resource?.name ?? `URA ${ura}`;
+      return { ura, name, address: endpoint.address };
+    },
+    consent,
+    verifyVerklaring: (assertion, expectedUra) => verklaring(assertion, { ura: expectedUra } as ClientContext),
+    // STUB until the transparency part's PRS recipient lands: no pseudonym, so the national
+    // access log cannot yet attribute events to a citizen (the local hash-chained log has them).
+    transparencyPseudonym: async () => undefined,
+    async audit(event: AuditEvent) {
+      await writer.append(event);
+      outbox.kick?.();
+    },
+    replica,
+    async stop() {
+      agreements.stop();
+      await replica.stop();
+      await outbox.stop();
+      await writer.flush?.();
+      await nodeClient.close();
+      for (const c of perTenant.values()) await c.client.close();
+    },
+  };
+}
