@@ -1,4 +1,5 @@
-import type { CryptoKey, KeyObject } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import type { CryptoKey } from 'jose';
 import { badRequest, notFound } from '../kit/fhir/outcome.ts';
 import { sealEvaluation } from './evaluation-token.ts';
 import { isRecipientOrganization, isRecipientScope } from './input.ts';

@@ -1,4 +1,6 @@
-import { CompactEncrypt, compactDecrypt, type CryptoKey, type KeyObject } from 'jose';
+import type { KeyObject as NodeKeyObject } from 'node:crypto';
+import { compactDecrypt, type CryptoKey, type KeyObject } from 'jose';
+import { sealRsaOaep256A256Gcm } from './jwe-seal.ts';
 
 // The PRS answer (design §5): the evaluated element(s) encrypted to the recipient with JWE
 // RSA-OAEP-256 + A256GCM, so the requesting holder that relays it can read nothing. The recipient
@@ -35,7 +37,7 @@ type Key = CryptoKey | KeyObject | Uint8Array;
 
 export async function sealEvaluation(
   elements: EvaluatedElement[],
-  to: { recipientOrganization: string; recipientScope: string; key: Key; kid?: string },
+  to: { recipientOrganization: string; recipientScope: string; key: CryptoKey | NodeKeyObject; kid?: string },
   options: { now?: number; ttlSeconds?: number } = {},
 ): Promise<string> {
   if (elements.length === 0) throw new Error('nothing to seal');
@@ -51,9 +53,7 @@ export async function sealEvaluation(
     version: current.version,
     extra_versions: Object.fromEntries(older.map((e) => [String(e.version), SUBJECT_PREFIX + Buffer.from(e.evaluated).toString('base64url')])),
   };
-  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: TOKEN_ALG, enc: TOKEN_ENC, typ: 'prs-eval+json', ...(to.kid ? { kid: to.kid } : {}) })
-    .encrypt(to.key);
+  return sealRsaOaep256A256Gcm(Buffer.from(JSON.stringify(claims)), to.key, { typ: 'prs-eval+json', ...(to.kid ? { kid: to.kid } : {}) });
 }
 
 /** Decrypts and checks a PRS token; returns the evaluated elements, current version first. */

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { importJWK, type JWK, type KeyObject } from 'jose';
+import { createHash, createPublicKey, type JsonWebKey } from 'node:crypto';
+import type { JWK } from 'jose';
 import { badRequest } from '../kit/fhir/outcome.ts';
 import type { Migration, Store } from '../kit/store/store.ts';
 import type { RecipientKey } from './evaluate.ts';
@@ -58,7 +58,8 @@ export function recipientKeyLookup(store: Store, ttlMs = 10_000): (recipient: st
     const hit = cache.get(id);
     if (hit && Date.now() - hit.at < ttlMs) return hit.value;
     const rows = await store.query<{ jwk: JWK; kid: string }>('SELECT jwk, kid FROM recipient_keys WHERE recipient = $1 AND scope = $2', [recipient, scope]);
-    const value = rows.length ? { key: (await importJWK(rows[0].jwk, 'RSA-OAEP-256')) as KeyObject, kid: rows[0].kid } : null;
+    // A node KeyObject, imported once per cache period: the JWE seal uses node:crypto directly.
+    const value = rows.length ? { key: createPublicKey({ key: rows[0].jwk as JsonWebKey, format: 'jwk' }), kid: rows[0].kid } : null;
     if (cache.size > 10_000) cache.clear();
     cache.set(id, { at: Date.now(), value });
     return value;
