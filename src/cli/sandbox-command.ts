@@ -30,6 +30,7 @@ export function sandboxCommand(): Command {
         portBase: opts.portBase,
         host: opts.host,
         log,
+        progress: (step) => process.stdout.write(`  … ${step}\n`),
       });
       printSummary(sandbox, Date.now() - started);
       let stopping = false;

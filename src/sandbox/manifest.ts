@@ -25,9 +25,11 @@ export interface Manifest {
   services: Record<string, { url: string }>;
   participants: ManifestParticipant[];
   vendors: Array<{ kvk: string; name: string; hosts: string[]; cert: string; key: string }>;
+  nodes: Array<{ name: string; url: string; viewer: string }>;
+  ehrSimulator: { url: string };
   operator: { ura: string; name: string; cert: string; key: string };
   users: {
-    clinicians: Array<{ deziNumber: string; name: string; roleCode: string; roleName?: string; ura: string }>;
+    clinicians: Array<{ deziNumber: string; name: string; roleCode: string; roleName?: string; ura: string; viewer: string }>;
     citizens: Array<{ bsn: string; name: string; birthDate: string }>;
   };
   portal?: { url: string };

@@ -1,17 +1,25 @@
 import type { PartDefinition } from '../kit/part.ts';
 
-// Central parts in start order. Each part lives in its own folder and is loaded through its
-// public module; the sandbox never reaches into a part's internals or tables.
+// The parts `ldn serve <part>` can run, each loaded through its own public module. A part run
+// this way takes its settings from the environment or a config file (see `ldn serve --help`).
 
 export interface CentralPartEntry {
   name: string;
-  /** Loads the part definition. */
   load(): Promise<PartDefinition>;
 }
 
-export const CENTRAL_PARTS: CentralPartEntry[] = [];
+export const CENTRAL_PARTS: CentralPartEntry[] = [
+  { name: 'trust', load: async () => (await import('../trust/part.ts')).trustPart },
+  { name: 'directory', load: async () => (await import('../directory/part.ts')).directoryPart },
+  { name: 'prs', load: async () => (await import('../pseudonyms/part.ts')).prsPart },
+  { name: 'nvi', load: async () => (await import('../referral-index/part.ts')).nviPart },
+  { name: 'consent', load: async () => (await import('../consent/part.ts')).consentPart },
+  { name: 'transparency', load: async () => (await import('../audit/transparency/part.ts')).transparencyPart },
+  { name: 'identity', load: async () => (await import('../identity/part.ts')).identityPart },
+  { name: 'citizen-identity', load: async () => (await import('../identity/part.ts')).citizenIdentityPart },
+  { name: 'portal', load: async () => (await import('../portals/part.ts')).portalPart },
+];
 
-/** Names `ldn serve` accepts. */
 export function partNames(): string[] {
   return CENTRAL_PARTS.map((p) => p.name);
 }

@@ -1,19 +1,26 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { createService, type RunningService } from '../kit/http/service.ts';
+import type { RunningService } from '../kit/http/service.ts';
 import { roleName } from '../kit/identifiers/roles.ts';
 import { createLogger } from '../kit/log.ts';
 import type { TlsIdentity } from '../kit/part.ts';
+import { createCitizenIdentityPart, createIdentityPart } from '../identity/part.ts';
+import { viewerClientId } from '../node/viewer.ts';
+import { createPortalPart } from '../portals/part.ts';
 import { CITIZENS, CLINICIANS, OPERATOR, ORGANIZATIONS, VENDORS } from './cast.ts';
+import { type CentralServices, PORTAL_CLIENT_ID, startCentralServices } from './central.ts';
+import { type SandboxContext, startPart } from './context.ts';
 import { type Manifest, writeManifest } from './manifest.ts';
 import { SandboxNetwork } from './network.ts';
+import { type EhrSimulator, type RunningNode, startEhrSimulator, startNodes } from './participants.ts';
 import { SandboxPki } from './pki.ts';
-import { CENTRAL_PARTS } from './registry.ts';
+import { publishDirectory, seedConsents, seedTrustFramework } from './seed.ts';
 
 // The whole network on one machine: every central part on its own localhost port with its own
-// certificate and schema (one shared embedded PGlite, or PostgreSQL), the cast's participants
-// with their certificates, and a manifest describing it all.
+// certificate and schema (one shared embedded PGlite, or PostgreSQL), an EHR simulator, the
+// cast's nodes, the identity providers and the portal; then the cast is admitted, publishes
+// itself in the directory and registers its referrals; a manifest describes it all.
 
 export interface SandboxOptions {
   manifestPath: string;
@@ -23,22 +30,22 @@ export interface SandboxOptions {
   host?: string;
   /** First port; parts take consecutive ports. 0 = any free ports (tests). */
   portBase?: number;
+  /** Fan-out deadline of the overview (ms). */
+  overviewDeadlineMs?: number;
   log?: Logger;
-}
-
-export interface SandboxIdentities {
-  operator: TlsIdentity;
-  parts: Map<string, TlsIdentity>;
-  participants: Map<string, TlsIdentity>;
-  vendors: Map<string, TlsIdentity>;
+  /** Progress lines for people waiting at a terminal. */
+  progress?: (step: string) => void;
 }
 
 export interface Sandbox {
   manifest: Manifest;
   manifestPath: string;
   network: SandboxNetwork;
-  identities: SandboxIdentities;
+  identities: { operator: TlsIdentity; participants: Map<string, TlsIdentity>; vendors: Map<string, TlsIdentity> };
   services: RunningService[];
+  central: CentralServices;
+  nodes: RunningNode[];
+  ehr: EhrSimulator;
   stop(): Promise<void>;
 }
 
@@ -46,94 +53,156 @@ const PART_SYSTEM_NUMBER_BASE = 100;
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const log = options.log ?? createLogger('sandbox');
+  const progress = options.progress ?? (() => {});
   const started = Date.now();
   const manifestPath = resolve(options.manifestPath);
-  const pkiDir = options.dataDir ? join(resolve(options.dataDir), 'pki') : join(resolve('.ldn'), 'sandbox-pki');
-  if (!options.dataDir) rmSync(pkiDir, { recursive: true, force: true }); // in-memory runs start fresh
-  const pgDir = options.dataDir && !options.databaseUrl ? join(resolve(options.dataDir), 'pg') : undefined;
+  const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+  const pkiDir = dataDir ? join(dataDir, 'pki') : join(resolve('.ldn'), 'sandbox-pki');
+  if (!dataDir) rmSync(pkiDir, { recursive: true, force: true }); // in-memory runs start fresh
+  const pgDir = dataDir && !options.databaseUrl ? join(dataDir, 'pg') : undefined;
   if (pgDir) mkdirSync(pgDir, { recursive: true });
+
+  progress('network CA and bootstrap certificates');
   const pki = await SandboxPki.open(pkiDir);
   const network = new SandboxNetwork();
-
-  const operator = await pki.issue('operator', {
-    commonName: OPERATOR.name,
-    uzi: { ura: OPERATOR.ura, systemNumber: '1', agb: '00000000' },
-  });
-  const identities: SandboxIdentities = { operator: operator.identity, parts: new Map(), participants: new Map(), vendors: new Map() };
-
-  const participants = [];
-  for (const org of ORGANIZATIONS) {
-    const files = await pki.issue(`org-${org.ura}`, {
-      commonName: org.name,
-      uzi: { ura: org.ura, systemNumber: '1', agb: org.agb },
-    });
-    identities.participants.set(org.ura, files.identity);
-    participants.push({ ...org, cert: files.cert, key: files.key });
-  }
-  const vendors = [];
-  for (const v of VENDORS) {
-    const files = await pki.issue(`vendor-${v.kvk}`, { commonName: v.name, kvk: v.kvk });
-    identities.vendors.set(v.kvk, files.identity);
-    vendors.push({ ...v, cert: files.cert, key: files.key });
-  }
-
-  const services: RunningService[] = [];
   let port = options.portBase ?? 0;
+  let partCount = 0;
+  const services: RunningService[] = [];
+  const sb: SandboxContext = {
+    pki,
+    network,
+    log,
+    host: options.host ?? '127.0.0.1',
+    databaseUrl: options.databaseUrl,
+    pgDir,
+    dataDir,
+    services,
+    nextPort: () => (port === 0 ? 0 : port++),
+    async partIdentity(name) {
+      const files = await pki.issue(`part-${name}`, {
+        commonName: `LDN ${name}`,
+        uzi: { ura: OPERATOR.ura, systemNumber: String(PART_SYSTEM_NUMBER_BASE + partCount++), agb: '00000000' },
+      });
+      return files.identity;
+    },
+  };
+  const operator = await pki.issue('operator', { commonName: OPERATOR.name, uzi: { ura: OPERATOR.ura, systemNumber: '1', agb: '00000000' } });
+
+  const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const s of [...services].reverse()) await s.close().catch((err) => log.warn({ err, part: s.name }, 'stop failed'));
     services.length = 0;
+    for (const f of stops.reverse()) await f().catch((err) => log.warn({ err }, 'stop failed'));
+    stops.length = 0;
   };
+
   try {
-    for (const [i, entry] of CENTRAL_PARTS.entries()) {
-      const part = await entry.load();
-      const files = await pki.issue(`part-${part.name}`, {
-        commonName: `LDN ${part.name}`,
-        uzi: { ura: OPERATOR.ura, systemNumber: String(PART_SYSTEM_NUMBER_BASE + i), agb: '00000000' },
-      });
-      identities.parts.set(part.name, files.identity);
-      const svc = await createService(part, {
-        tls: files.identity,
-        network,
-        host: options.host ?? '127.0.0.1',
-        port: port === 0 ? 0 : port++,
-        databaseUrl: options.databaseUrl,
-        dataDir: pgDir,
-        log: log.child({ part: part.name }),
-      });
-      services.push(svc);
-      network.set(part.name, svc.url);
+    progress('central services (trust, directory, PRS, NVI, consent, transparency)');
+    const central = await startCentralServices(sb);
+    stops.push(() => central.stop());
+
+    progress('admitting the cast and issuing their certificates');
+    const ids = await seedTrustFramework(sb, central.trust);
+    await seedConsents(central.consent);
+
+    progress('EHR simulator and participant nodes');
+    const ehr = await startEhrSimulator(sb);
+    stops.push(() => ehr.stop());
+    const nodes = await startNodes(sb, { ehrUrl: ehr.url, participants: ids.participants, vendors: ids.vendors, overviewDeadlineMs: options.overviewDeadlineMs });
+
+    progress('identity providers and portal');
+    const portal = await startPart(
+      sb,
+      createPortalPart({ operatorTls: operator.identity }),
+      { settings: { sandbox: 'true', citizen_client_id: PORTAL_CLIENT_ID, nodes: JSON.stringify(Object.fromEntries(nodes.map((n) => [n.name, n.url]))) } },
+    );
+    await startPart(
+      sb,
+      createIdentityPart({
+        operatorUra: OPERATOR.ura,
+        clients: nodes.map((n) => ({
+          client_id: viewerClientId(n.name),
+          redirect_uris: [`${n.url}/viewer/callback`],
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        })),
+      }),
+    );
+    await startPart(
+      sb,
+      createCitizenIdentityPart({
+        clients: [
+          {
+            client_id: PORTAL_CLIENT_ID,
+            redirect_uris: [`${portal.url}/citizen/callback`],
+            token_endpoint_auth_method: 'none',
+            grant_types: ['authorization_code'],
+            response_types: ['code'],
+          },
+        ],
+      }),
+    );
+
+    progress('publishing the directory and registering referrals');
+    await publishDirectory(sb, ids, Object.fromEntries(nodes.map((n) => [n.name, n.url])));
+    for (const n of nodes) {
+      const rt = n.runtime();
+      await (rt?.env as { replica?: { syncNow(): Promise<unknown> } } | undefined)?.replica?.syncNow();
+      await rt?.referralSync?.runOnce();
     }
+
+    const nodeOf = new Map(nodes.map((n) => [n.name, n.url]));
+    const manifest: Manifest = {
+      version: 1,
+      startedAt: new Date().toISOString(),
+      pid: process.pid,
+      storage: options.databaseUrl ? 'postgres' : pgDir ? `pglite:${pgDir}` : 'pglite:memory',
+      ca: { cert: pki.caFile },
+      services: Object.fromEntries(network.entries().filter(([n]) => !n.startsWith('node:')).map(([name, url]) => [name, { url }])),
+      participants: ORGANIZATIONS.map((o) => ({
+        ura: o.ura,
+        name: o.name,
+        type: o.type,
+        agb: o.agb,
+        city: o.city,
+        node: o.node,
+        nodeUrl: `${nodeOf.get(o.node)}/org/${o.ura}`,
+        cert: ids.files.get(`org-${o.ura}`)!.cert,
+        key: ids.files.get(`org-${o.ura}`)!.key,
+      })),
+      vendors: VENDORS.map((v) => ({ ...v, cert: ids.files.get(`vendor-${v.kvk}`)!.cert, key: ids.files.get(`vendor-${v.kvk}`)!.key })),
+      nodes: nodes.map((n) => ({ name: n.name, url: n.url, viewer: `${n.url}/viewer/` })),
+      ehrSimulator: { url: ehr.url },
+      operator: { ura: OPERATOR.ura, name: OPERATOR.name, cert: operator.cert, key: operator.key },
+      users: {
+        clinicians: CLINICIANS.map((c) => ({
+          deziNumber: c.deziNumber,
+          name: [c.initials, c.prefix, c.surname].filter(Boolean).join(' '),
+          roleCode: c.roleCode,
+          roleName: roleName(c.roleCode),
+          ura: c.ura,
+          viewer: `${nodeOf.get(ORGANIZATIONS.find((o) => o.ura === c.ura)!.node)}/viewer/`,
+        })),
+        citizens: CITIZENS.map((c) => ({ bsn: c.bsn, name: [c.given, c.prefix, c.family].filter(Boolean).join(' '), birthDate: c.birthDate })),
+      },
+      portal: { url: `${portal.url}/` },
+    };
+    writeManifest(manifestPath, manifest);
+    log.info({ ms: Date.now() - started, services: services.length }, 'sandbox ready');
+    return {
+      manifest,
+      manifestPath,
+      network,
+      identities: { operator: operator.identity, participants: ids.participants, vendors: ids.vendors },
+      services,
+      central,
+      nodes,
+      ehr,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
   }
-
-  const manifest: Manifest = {
-    version: 1,
-    startedAt: new Date().toISOString(),
-    pid: process.pid,
-    storage: options.databaseUrl ? 'postgres' : pgDir ? `pglite:${pgDir}` : 'pglite:memory',
-    ca: { cert: pki.caFile },
-    services: Object.fromEntries(network.entries().map(([name, url]) => [name, { url }])),
-    participants,
-    vendors,
-    operator: { ura: OPERATOR.ura, name: OPERATOR.name, cert: operator.cert, key: operator.key },
-    users: {
-      clinicians: CLINICIANS.map((c) => ({
-        deziNumber: c.deziNumber,
-        name: [c.initials, c.prefix, c.surname].filter(Boolean).join(' '),
-        roleCode: c.roleCode,
-        roleName: roleName(c.roleCode),
-        ura: c.ura,
-      })),
-      citizens: CITIZENS.map((c) => ({
-        bsn: c.bsn,
-        name: [c.given, c.prefix, c.family].filter(Boolean).join(' '),
-        birthDate: c.birthDate,
-      })),
-    },
-  };
-  writeManifest(manifestPath, manifest);
-  log.info({ ms: Date.now() - started, parts: services.length }, 'sandbox ready');
-  return { manifest, manifestPath, network, identities, services, stop };
 }

@@ -24,7 +24,10 @@ export interface ServiceOptions {
   /** Public base URL when behind a proxy; default https://<host>:<port>. */
   publicUrl?: string;
   databaseUrl?: string;
+  /** PGlite data directory (omitted = in memory). */
   dataDir?: string;
+  /** Directory for files the part keeps besides its store (keys); default: none (memory only). */
+  filesDir?: string;
   /** Bring your own store (tests, or a shared instance). Closed with the service unless ownStore is false. */
   store?: Store;
   settings?: Record<string, string | undefined>;
@@ -158,7 +161,7 @@ export async function createService(part: PartDefinition, options: ServiceOption
     tls: options.tls,
     network: options.network,
     settings: options.settings ?? {},
-    dataDir: options.dataDir,
+    dataDir: options.filesDir,
   };
   await part.register(app, ctx);
   await app.listen({ host, port: options.port ?? 0 });

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import { createService, type RunningService } from '../kit/http/service.ts';
+import type { PartDefinition, TlsIdentity } from '../kit/part.ts';
+import type { SandboxNetwork } from './network.ts';
+import type { SandboxPki } from './pki.ts';
+
+// What the sandbox's start-up steps share: where things listen, the PKI, the running services.
+
+export interface SandboxContext {
+  pki: SandboxPki;
+  network: SandboxNetwork;
+  log: Logger;
+  host: string;
+  databaseUrl?: string;
+  /** Shared PGlite data directory (persistent sandbox). */
+  pgDir?: string;
+  /** Directory for keys parts keep besides their store. */
+  dataDir?: string;
+  services: RunningService[];
+  nextPort(): number;
+  /** Issues (or reuses) a bootstrap certificate for a central part, named by the operator's URA. */
+  partIdentity(name: string): Promise<TlsIdentity>;
+}
+
+/** Starts one part on its own port with its own certificate, and records it in the network. */
+export async function startPart(
+  sb: SandboxContext,
+  part: PartDefinition,
+  options: { identity?: TlsIdentity; settings?: Record<string, string>; networkName?: string | null } = {},
+): Promise<RunningService> {
+  const identity = options.identity ?? (await sb.partIdentity(part.name));
+  const svc = await createService(part, {
+    tls: identity,
+    network: sb.network,
+    host: sb.host,
+    port: sb.nextPort(),
+    databaseUrl: sb.databaseUrl,
+    dataDir: sb.pgDir,
+    filesDir: sb.dataDir ? `${sb.dataDir}/files/${options.networkName ?? part.name}` : undefined,
+    settings: options.settings,
+    log: sb.log.child({ part: options.networkName ?? part.name }),
+  });
+  sb.services.push(svc);
+  if (options.networkName !== null) sb.network.set(options.networkName ?? part.name, svc.url);
+  return svc;
+}
