@@ -37,10 +37,6 @@ async function csr(): Promise<{ csr: string; key: string }> {
   return { csr: req.toString('pem'), key: x509.PemConverter.encode(der, 'PRIVATE KEY') };
 }
 
-interface Oauth {
-  error?: string;
-  error_description?: string;
-}
 interface Outcome {
   resourceType: string;
   issue: Array<{ diagnostics: string }>;

@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { thumbprintOf } from '../../kit/http/peer.ts';
 import type { TlsIdentity } from '../../kit/part.ts';
 import { pemToDer } from '../../kit/pki/certificates.ts';
+import { webCryptoKeyOf } from './keys.ts';
 
 // The client side of private_key_jwt (RFC 7523 §2.2) as the network profiles it: signed with
 // the participant's TLS key, the certificate chain in x5c, iss = sub = URA, aud = the token
@@ -22,7 +23,7 @@ export interface ClientAssertionInput {
 }
 
 interface PreparedIdentity {
-  key: KeyObject;
+  key: Promise<CryptoKey | KeyObject>;
   alg: 'ES256' | 'RS256';
   x5c: string[];
   thumbprint: string;
@@ -40,8 +41,9 @@ function prepare(identity: TlsIdentity): PreparedIdentity {
   const cacheKey = identity.cert + identity.key;
   const hit = prepared.get(cacheKey);
   if (hit) return hit;
-  const key = createPrivateKey(identity.key);
-  const alg = key.asymmetricKeyType === 'rsa' ? 'RS256' : 'ES256';
+  const keyObject = createPrivateKey(identity.key);
+  const alg = keyObject.asymmetricKeyType === 'rsa' ? 'RS256' : 'ES256';
+  const key = webCryptoKeyOf(keyObject);
   const x5c = certificateChain(identity.cert);
   if (x5c.length === 0) throw new Error('identity has no certificate');
   const entry = { key, alg, x5c, thumbprint: thumbprintOf(Buffer.from(x5c[0], 'base64')) } as const;
@@ -63,5 +65,5 @@ export async function createClientAssertion(input: ClientAssertionInput): Promis
     .setIssuedAt(now)
     .setExpirationTime(now + life)
     .setJti(randomUUID())
-    .sign(p.key);
+    .sign(await p.key);
 }

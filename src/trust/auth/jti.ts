@@ -28,7 +28,11 @@ export class JtiRegister {
   consume(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.queue.push({ key: `${issuer}\n${jti}`, issuer, jti, expiresAt: expiresAt.toISOString(), resolve, reject });
-      if (!this.flushing) void this.flush();
+      // Flush on the next turn: every grant that reaches this point in the same turn shares the statement.
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
     });
   }
 

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, webcrypto } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK } from 'jose';
 import type { Store } from '../../kit/store/store.ts';
 
@@ -10,17 +10,20 @@ import type { Store } from '../../kit/store/store.ts';
 export interface SigningKey {
   kid: string;
   alg: 'ES256';
-  privateKey: KeyObject;
+  /** A WebCrypto key: jose signs with it directly (a KeyObject would be re-imported per call). */
+  privateKey: CryptoKey;
   publicKey: KeyObject;
   publicJwk: JWK;
+  privateJwk: JWK;
 }
 
 async function fromPrivateJwk(jwk: JWK): Promise<SigningKey> {
-  const privateKey = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
-  const publicKey = createPublicKey(privateKey);
+  const keyObject = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+  const publicKey = createPublicKey(keyObject);
+  const privateKey = await webcrypto.subtle.importKey('jwk', jwk as JsonWebKey, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
   const pub = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(pub);
-  return { kid, alg: 'ES256', privateKey, publicKey, publicJwk: { ...pub, kid, alg: 'ES256', use: 'sig' } };
+  return { kid, alg: 'ES256', privateKey, publicKey, publicJwk: { ...pub, kid, alg: 'ES256', use: 'sig' }, privateJwk: jwk };
 }
 
 export async function generateSigningKey(): Promise<SigningKey> {
@@ -28,12 +31,25 @@ export async function generateSigningKey(): Promise<SigningKey> {
   return fromPrivateJwk(await exportJWK(privateKey));
 }
 
+const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+
+/**
+ * A KeyObject as jose uses it fastest: P-256 keys become WebCrypto keys once (jose would
+ * otherwise convert a KeyObject on every call); other keys (RSA) stay as they are.
+ */
+export async function webCryptoKeyOf(key: KeyObject): Promise<CryptoKey | KeyObject> {
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return key;
+  return key.type === 'private'
+    ? webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), EC_P256, false, ['sign'])
+    : webcrypto.subtle.importKey('spki', key.export({ type: 'spki', format: 'der' }), EC_P256, false, ['verify']);
+}
+
 /** The key for `purpose` from the store, created on first use (first writer wins across instances). */
 export async function loadOrCreateSigningKey(store: Store, purpose = 'access-token'): Promise<SigningKey> {
   const existing = await store.query<{ private_jwk: JWK }>('SELECT private_jwk FROM auth_signing_keys WHERE purpose = $1', [purpose]);
   if (existing.length > 0) return fromPrivateJwk(parseJwk(existing[0].private_jwk));
   const fresh = await generateSigningKey();
-  const privateJwk = await exportJWK(fresh.privateKey);
+  const privateJwk = fresh.privateJwk;
   await store.query(
     'INSERT INTO auth_signing_keys (purpose, kid, private_jwk) VALUES ($1, $2, $3) ON CONFLICT (purpose) DO NOTHING',
     [purpose, fresh.kid, JSON.stringify(privateJwk)],

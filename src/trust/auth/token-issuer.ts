@@ -5,7 +5,7 @@ import type { Store } from '../../kit/store/store.ts';
 import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, MAX_TOKEN_SECONDS, type UserContext } from './claims.ts';
 import { CLIENT_ASSERTION_TYPE, JWT_BEARER_GRANT, MAX_ASSERTION_SECONDS } from './client-assertion.ts';
 import { JtiRegister, purgeExpiredJtis } from './jti.ts';
-import type { SigningKey } from './keys.ts';
+import { type SigningKey, webCryptoKeyOf } from './keys.ts';
 import {
   invalidClient,
   invalidGrant,
@@ -71,13 +71,13 @@ function checkResource(resource: string | undefined): string {
   return resource.endsWith('/') ? resource.slice(0, -1) : resource;
 }
 
-// X509Certificate.publicKey makes a new KeyObject on every access, and jose caches its
-// imported key per KeyObject: keep one per certificate so the cache works.
-const certificateKeys = new WeakMap<Peer['certificate'], KeyObject>();
-function publicKeyOf(peer: Peer): KeyObject {
+// X509Certificate.publicKey makes a new KeyObject on every access, and jose would convert
+// it on every verification: keep one ready key per certificate.
+const certificateKeys = new WeakMap<Peer['certificate'], Promise<CryptoKey | KeyObject>>();
+function publicKeyOf(peer: Peer): Promise<CryptoKey | KeyObject> {
   let key = certificateKeys.get(peer.certificate);
   if (!key) {
-    key = peer.certificate.publicKey;
+    key = webCryptoKeyOf(peer.certificate.publicKey);
     certificateKeys.set(peer.certificate, key);
   }
   return key;
@@ -165,7 +165,7 @@ export class TokenIssuer {
     }
     let claims: { iss?: string; sub?: string; exp?: number; iat?: number; jti?: string; cnf?: { 'x5t#S256'?: string } };
     try {
-      const verified = await jwtVerify(assertion, publicKeyOf(peer), {
+      const verified = await jwtVerify(assertion, await publicKeyOf(peer), {
         algorithms: [alg],
         audience: this.tokenEndpoint,
         requiredClaims: ['iss', 'sub', 'exp', 'iat', 'jti'],
