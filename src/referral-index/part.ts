@@ -58,7 +58,9 @@ export function allowedCategories(agreements: AgreementsDocument, tokenScopes: s
 export function createNviPart(options: NviOptions = {}): PartDefinition {
   let stopAnnouncing: (() => Promise<void>) | undefined;
   let pool: SubjectHashPool | undefined;
-  const agreementsOf = options.agreements ?? (async () => defaultAgreements());
+  // The sandbox document is static: build it once, not on every lookup (it showed in profiles).
+  const sandboxAgreements = options.agreements ? undefined : defaultAgreements();
+  const agreementsOf = options.agreements ?? (async () => sandboxAgreements as AgreementsDocument);
   return {
     name: 'nvi',
     schema: 'nvi',
