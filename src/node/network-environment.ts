@@ -76,8 +76,20 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
     const r = await nodeClient.call<Record<string, unknown>>(`${trustUrl()}/participants/${encodeURIComponent(ura)}`);
     let view: ParticipantView | null = null;
     if (r.status === 200) {
-      const p = r.body as { ura: string; name: string; organizationType: string; status: string; qualifications?: ParticipantView['qualifications'] };
-      view = { ura: p.ura, name: p.name, type: p.organizationType, status: p.status, qualifications: p.qualifications ?? [] };
+      const p = r.body as {
+        ura: string;
+        name: string;
+        organizationType: string;
+        status: string;
+        qualifications?: Array<{ qualification: string; validFrom?: string; validUntil?: string | null }>;
+      };
+      view = {
+        ura: p.ura,
+        name: p.name,
+        type: p.organizationType,
+        status: p.status,
+        qualifications: (p.qualifications ?? []).map((q) => ({ code: q.qualification, validFrom: q.validFrom, validUntil: q.validUntil ?? undefined })),
+      };
     } else if (r.status !== 404) throw new Error(`trust register answered ${r.status}`);
     participants.set(ura, { at: Date.now(), view });
     return view;

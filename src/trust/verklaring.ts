@@ -30,7 +30,8 @@ export function verklaringVerifier(input: {
     loaded ??= Promise.all([import(IDENTITY_VERIFY_MODULE), import(IDENTITY_CLAIMS_MODULE)]).then(([mod, claims]) => ({ mod, claims }));
     const { mod, claims } = await loaded;
     const issuer = input.settings.identity_issuer ?? input.network.url('identity');
-    const jwks = input.settings.identity_jwks ?? `${issuer}/.well-known/jwks.json`;
+    // The verklaring keys are the provider's Dezi key set (the jku of every verklaring).
+    const jwks = input.settings.identity_jwks ?? `${issuer}/dezi/jwks.json`;
     const agent = input.client().agent;
     const fetchImpl = (url: string, init: Record<string, unknown>) => undiciFetch(url, { ...init, dispatcher: agent });
     const c = await mod.verifyVerklaring(assertion, {

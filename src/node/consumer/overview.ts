@@ -74,6 +74,32 @@ function outcomeText(oo: OperationOutcome | undefined, fallback: string): string
   return oo?.issue?.map((i) => i.diagnostics).filter(Boolean).join('; ') || fallback;
 }
 
+/** The requester's audit event; a failure to log is reported, never hidden, but does not undo the answer. */
+async function auditRequest(env: NodeEnvironment, req: OverviewRequest, exchange: ExchangeDefinition, holders: HolderResult[], items: number): Promise<void> {
+  try {
+    const pseudonym = await env.transparencyPseudonym(req.tenant, req.bsn).catch(() => undefined);
+    await env.audit(
+      buildAuditEvent({
+        who: {
+          professionalNumber: req.user.deziNumber,
+          professionalName: req.user.name,
+          roleCode: req.user.roleCode,
+          organizationUra: req.tenant.ura,
+          clientId: req.tenant.ura,
+        },
+        what: { exchange: exchange.code, dataCategories: exchange.dataCategories, interaction: 'operation', query: 'Patient/$overview', side: 'requester' },
+        patient: { transparencyPseudonym: pseudonym, localReference: pseudonym ? undefined : `overview:${req.trace.traceId}` },
+        why: { purposeOfUse: req.emergencyReason ? 'ETREAT' : 'TREAT', emergencyReason: req.emergencyReason },
+        outcome: holders.every((h) => h.status === 'ok') ? 'success' : 'minor-failure',
+        outcomeDescription: `${items} items from ${holders.filter((h) => h.status === 'ok').length}/${holders.length} holders`,
+        traceparent: formatTraceparent(req.trace),
+      }),
+    );
+  } catch (err) {
+    throw new Error(`audit of the overview failed: ${(err as Error).message}`);
+  }
+}
+
 export function createOverviewService(options: OverviewOptions): OverviewService {
   const clients = new Map<string, TenantClient>();
   const clientFor = (tenant: NodeTenant): TenantClient => {
@@ -164,25 +190,7 @@ export function createOverviewService(options: OverviewOptions): OverviewService
       if (located.length === 0) warnings.push('the referral index knows no holder of data about this patient for this exchange');
       const holders = await Promise.all(located.map((h) => queryHolder(req, exchange, h, deadlineAt)));
       const { bundle, stats } = mergeOverview({ bsn: req.bsn, holders, warnings });
-      await options.env
-        .audit(
-          buildAuditEvent({
-            who: {
-              professionalNumber: req.user.deziNumber,
-              professionalName: req.user.name,
-              roleCode: req.user.roleCode,
-              organizationUra: req.tenant.ura,
-              clientId: req.tenant.ura,
-            },
-            what: { exchange: exchange.code, dataCategories: exchange.dataCategories, interaction: 'operation', query: 'Patient/$overview', side: 'requester' },
-            patient: { transparencyPseudonym: await options.env.transparencyPseudonym(req.tenant, req.bsn).catch(() => undefined) },
-            why: { purposeOfUse: req.emergencyReason ? 'ETREAT' : 'TREAT', emergencyReason: req.emergencyReason },
-            outcome: holders.every((h) => h.status === 'ok') ? 'success' : 'minor-failure',
-            outcomeDescription: `${stats.items} items from ${holders.filter((h) => h.status === 'ok').length}/${holders.length} holders`,
-            traceparent: formatTraceparent(req.trace),
-          }),
-        )
-        .catch(() => {});
+      await auditRequest(options.env, req, exchange, holders, stats.items);
       return {
         bundle,
         holders: holders.map((h) => ({ ura: h.ura, name: h.name, status: h.status, elapsedMs: h.elapsedMs })),

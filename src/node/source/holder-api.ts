@@ -32,6 +32,8 @@ interface Served {
   resource: Resource;
   categories: string[];
   decision?: PdpDecision;
+  /** The EHR's own references of the patient (never a BSN). */
+  patientRefs?: string[];
 }
 
 function exchangeOf(env: NodeEnvironment, claims: AccessTokenClaims): string {
@@ -109,7 +111,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       link: [{ relation: 'self', url: `${o.baseUrl()}/org/${tenant.ura}/fhir/${type}` }],
       entry: found.map((r) => ({ fullUrl: `${o.baseUrl()}/org/${tenant.ura}/fhir/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } })),
     };
-    return { status: 200, resource: bundle, categories: decision.dataCategories ?? [], decision };
+    return { status: 200, resource: bundle, categories: decision.dataCategories ?? [], decision, patientRefs: patients.map((p) => `Patient/${p.id}`) };
   }
 
   async function audit(request: FastifyRequest, tenant: NodeTenant, claims: AccessTokenClaims, exchange: string, bsn: string | undefined, served: Served[], queries: string[]) {
@@ -131,7 +133,10 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
         query: queries.join(' ; '),
         side: 'holder',
       },
-      patient: { transparencyPseudonym: bsn ? await o.env.transparencyPseudonym(tenant, bsn).catch(() => undefined) : undefined },
+      patient: {
+        localReference: served.find((s) => s.patientRefs?.length)?.patientRefs?.[0] ?? `request:${request.trace.traceId}`,
+        transparencyPseudonym: bsn ? await o.env.transparencyPseudonym(tenant, bsn).catch(() => undefined) : undefined,
+      },
       why: { purposeOfUse: emergency ? 'ETREAT' : 'TREAT', emergencyReason: emergency ? decodeReason(request.headers[EMERGENCY_HEADER]) : undefined },
       outcome: allowed ? 'success' : 'minor-failure',
       outcomeDescription: allowed ? undefined : 'access denied by the policy decision',
