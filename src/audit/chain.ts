@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import canonicalize from 'canonicalize';
 import type { Migration, Queryable, Store } from '../kit/store/store.ts';
-import { summarizeAuditEvent, toTransparencyEvent } from './event.ts';
+import { summarizeAuditEvent, toTransparencyEvent, withoutPseudonymToken } from './event.ts';
 
 // The node's local, hash-chained audit log. Record n commits to record n-1:
 //   hash_n = SHA-256(hash_{n-1} || RFC8785({seq: n, event}))
@@ -66,7 +66,7 @@ export interface AppendResult {
 }
 
 export interface AppendOptions {
-  /** Also queue a transparency copy for delivery (events with a transparency pseudonym only). */
+  /** Also queue a transparency copy for delivery (events with a transparency pseudonym token only). */
   outbox?: boolean;
 }
 
@@ -96,12 +96,14 @@ export interface PreparedEvent {
 
 export function prepareEvent(event: AuditEvent, options: AppendOptions = {}): PreparedEvent {
   const summary = summarizeAuditEvent(event);
+  // The PRS token goes to the outbox copy only: it is single-use transit data for the
+  // transparency part, not part of the node's own (kept for years) record.
   return {
     id: requireId(event),
-    eventCanonical: canonicalize(event)!,
+    eventCanonical: canonicalize(withoutPseudonymToken(event))!,
     recorded: event.recorded ?? new Date().toISOString(),
     traceId: summary.traceId ?? null,
-    outboxBody: options.outbox && summary.pseudonym ? JSON.stringify(toTransparencyEvent(event)) : null,
+    outboxBody: options.outbox && summary.pseudonymToken ? JSON.stringify(toTransparencyEvent(event)) : null,
   };
 }
 

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { testBsn } from '../kit/identifiers/bsn.ts';
 import { SYSTEM } from '../kit/identifiers/systems.ts';
-import { AuditInputError, buildAuditEvent, containsBsn, redactBsns, summarizeAuditEvent, toTransparencyEvent, traceIdOf } from './event.ts';
-import { sampleInput } from './test-fixtures.ts';
+import { AuditInputError, buildAuditEvent, containsBsn, redactBsns, summarizeAuditEvent, toTransparencyEvent, traceIdOf, withoutPseudonymToken } from './event.ts';
+import { SAMPLE_PSEUDONYM_TOKEN, sampleInput } from './test-fixtures.ts';
 
 describe('buildAuditEvent', () => {
   it('shapes a BALP-like RESTful AuditEvent with who, what, patient, why, trace', () => {
@@ -20,7 +20,8 @@ describe('buildAuditEvent', () => {
     assert.equal(s.roleCode, '01.045');
     assert.equal(s.exchange, 'acute-zorg');
     assert.deepEqual(s.dataCategories, ['MedicationRequest', 'AllergyIntolerance']);
-    assert.equal(s.pseudonym, 'tp-abc');
+    assert.equal(s.pseudonymToken, SAMPLE_PSEUDONYM_TOKEN);
+    assert.equal(s.pseudonym, undefined);
     assert.equal(s.purposeOfUse, 'TREAT');
     assert.equal(s.emergency, false);
     assert.equal(s.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
@@ -41,6 +42,8 @@ describe('buildAuditEvent', () => {
     assert.throws(() => buildAuditEvent(sampleInput({ patient: { localReference: `Patient/${bsn}` } })), AuditInputError);
     assert.throws(() => buildAuditEvent(sampleInput({ patient: { transparencyPseudonym: bsn } })), AuditInputError);
     assert.throws(() => buildAuditEvent(sampleInput({ patient: {} })), AuditInputError);
+    assert.throws(() => buildAuditEvent(sampleInput({ patient: { transparencyPseudonymToken: bsn } })), AuditInputError);
+    assert.throws(() => buildAuditEvent(sampleInput({ patient: { transparencyPseudonym: 'tp', transparencyPseudonymToken: SAMPLE_PSEUDONYM_TOKEN } })), AuditInputError);
   });
 
   it('redacts a BSN in the query and free texts', () => {
@@ -62,10 +65,19 @@ describe('buildAuditEvent', () => {
     assert.equal(traceIdOf('nope'), undefined);
   });
 
+  it('the local copy drops the PRS token, the transparency copy keeps it', () => {
+    const e = buildAuditEvent(sampleInput());
+    assert.ok(JSON.stringify(e).includes(SAMPLE_PSEUDONYM_TOKEN));
+    const local = withoutPseudonymToken(e);
+    assert.ok(!JSON.stringify(local).includes(SAMPLE_PSEUDONYM_TOKEN));
+    assert.equal(summarizeAuditEvent(local).pseudonymToken, undefined);
+    assert.equal(local.entity?.[0].what?.reference, 'Patient/p1');
+  });
+
   it('transparency copy drops the local patient reference', () => {
     const t = toTransparencyEvent(buildAuditEvent(sampleInput()));
     assert.ok(!JSON.stringify(t).includes('Patient/p1'));
-    assert.equal(summarizeAuditEvent(t).pseudonym, 'tp-abc');
+    assert.equal(summarizeAuditEvent(t).pseudonymToken, SAMPLE_PSEUDONYM_TOKEN);
   });
 
   it('property: redactBsns leaves no BSN and keeps non-BSN text', () => {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding, Extension } from '@medplum/fhirtypes';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
-import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION } from './uris.ts';
+import { decodePseudonymToken } from '../pseudonyms/nvi-identifier.ts';
+import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION, AUDIT_SYSTEM } from './uris.ts';
 
 // One FHIR AuditEvent per access, shaped after IHE BALP (Basic Audit Log Patterns):
 // type "rest" + restful interaction subtype, agents for client/server/user, entities for the
@@ -42,8 +43,16 @@ export interface AuditEventInput {
   patient: {
     /** The node's own patient reference, e.g. Patient/123 (never a BSN). */
     localReference?: string;
-    /** Pseudonym of the patient for the transparency log (from the PRS). */
+    /**
+     * Already-stable transparency pseudonym. Only the transparency part itself knows it; nodes
+     * send transparencyPseudonymToken instead (the part refuses this field from nodes).
+     */
     transparencyPseudonym?: string;
+    /**
+     * PRS pseudonym token addressed to the transparency part, from transparencyPseudonymToken()
+     * in transparency/pseudonym-client.ts. Travels in the outbox copy only, never in the local chain.
+     */
+    transparencyPseudonymToken?: string;
   };
   why: {
     /** v3 ActReason, e.g. TREAT or ETREAT. */
@@ -88,13 +97,21 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
 
 export function buildAuditEvent(input: AuditEventInput): AuditEvent {
   const { who, what, patient, why } = input;
-  for (const [field, value] of Object.entries(patient)) {
+  for (const field of ['localReference', 'transparencyPseudonym'] as const) {
+    const value = patient[field];
     if (value !== undefined && containsBsn(value)) {
       throw new AuditInputError(`patient.${field} looks like a BSN; use a local reference or pseudonym`);
     }
   }
-  if (!patient.localReference && !patient.transparencyPseudonym) {
-    throw new AuditInputError('patient needs a local reference or a transparency pseudonym');
+  // The token is base64url (digit runs may occur by chance): check its shape instead.
+  if (patient.transparencyPseudonymToken !== undefined && !decodePseudonymToken(patient.transparencyPseudonymToken)) {
+    throw new AuditInputError('patient.transparencyPseudonymToken is not a PRS pseudonym token');
+  }
+  if (patient.transparencyPseudonym !== undefined && patient.transparencyPseudonymToken !== undefined) {
+    throw new AuditInputError('give the transparency pseudonym or its token, not both');
+  }
+  if (!patient.localReference && !patient.transparencyPseudonym && !patient.transparencyPseudonymToken) {
+    throw new AuditInputError('patient needs a local reference, a transparency pseudonym or its token');
   }
   if (input.traceparent !== undefined && !TRACEPARENT.test(input.traceparent)) {
     throw new AuditInputError('traceparent is not a W3C trace context value');
@@ -148,7 +165,9 @@ export function buildAuditEvent(input: AuditEventInput): AuditEvent {
         reference: patient.localReference,
         identifier: patient.transparencyPseudonym
           ? { system: SYSTEM.transparencyPseudonym, value: patient.transparencyPseudonym }
-          : undefined,
+          : patient.transparencyPseudonymToken
+            ? { system: AUDIT_SYSTEM.transparencyPseudonymToken, value: patient.transparencyPseudonymToken }
+            : undefined,
       },
     },
     {
@@ -214,6 +233,17 @@ function dropUndefined<T extends object>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
+/** The event without the PRS token (for the node's own chain: the token is single-use transit data). */
+export function withoutPseudonymToken(event: AuditEvent): AuditEvent {
+  const patient = event.entity?.find((e) => e.role?.code === '1');
+  if (patient?.what?.identifier?.system !== AUDIT_SYSTEM.transparencyPseudonymToken) return event;
+  const copy = JSON.parse(JSON.stringify(event)) as AuditEvent;
+  for (const e of copy.entity ?? []) {
+    if (e.role?.code === '1' && e.what?.identifier?.system === AUDIT_SYSTEM.transparencyPseudonymToken) delete e.what.identifier;
+  }
+  return copy;
+}
+
 /** The copy of an event for the national transparency log: no local patient reference. */
 export function toTransparencyEvent(event: AuditEvent): AuditEvent {
   const copy = JSON.parse(JSON.stringify(event)) as AuditEvent;
@@ -241,6 +271,7 @@ export function summarizeAuditEvent(event: AuditEvent) {
     dataCategories: (data?.securityLabel ?? []).map((c) => c.code!).filter(Boolean),
     side: data?.detail?.find((d) => d.type === 'side')?.valueString,
     pseudonym: patient?.what?.identifier?.system === SYSTEM.transparencyPseudonym ? patient.what.identifier.value : undefined,
+    pseudonymToken: patient?.what?.identifier?.system === AUDIT_SYSTEM.transparencyPseudonymToken ? patient.what.identifier.value : undefined,
     purposeOfUse: event.purposeOfEvent?.[0]?.coding?.[0]?.code,
     emergency: ext(AUDIT_EXTENSION.emergencyReason) !== undefined,
     emergencyReason: ext(AUDIT_EXTENSION.emergencyReason),

@@ -115,13 +115,16 @@ export function startOutboxWorker(
   };
 }
 
-/** SendEvent over mTLS to the transparency part's POST /AuditEvent (idempotent by id). */
+/**
+ * SendEvent over mTLS to the transparency part's POST /AuditEvent (idempotent by id), with a
+ * transparency:write access token when the client has a TokenProvider.
+ */
 export function transparencySender(client: PartClient, transparencyBaseUrl: string, options: { scope?: string } = {}): SendEvent {
   return async (event) => {
     await client.json(`${transparencyBaseUrl}/AuditEvent`, {
       method: 'POST',
       body: event,
-      scope: options.scope,
+      scope: options.scope ?? 'transparency:write',
       retries: 0,
     });
   };

@@ -14,7 +14,18 @@ export const AUDIT_CODE_SYSTEM = {
   detailType: 'https://ldn.example.nl/fhir/CodeSystem/audit-detail',
 } as const;
 
+export const AUDIT_SYSTEM = {
+  /**
+   * A node's PRS pseudonym token for the patient, addressed to the transparency part (base64url
+   * JSON {evaluated_output, blind_factor}). Only in transit: the part replaces it by its stable
+   * pseudonym (SYSTEM.transparencyPseudonym) before anything is stored.
+   */
+  transparencyPseudonymToken: 'https://ldn.example.nl/fhir/NamingSystem/transparency-pseudonym-token',
+} as const;
+
 export const AUDIT_EXTENSION = {
+  /** Position of the event in the transparency log (for the inclusion proof). */
+  leafIndex: 'https://ldn.example.nl/fhir/StructureDefinition/transparency-leaf-index',
   /** W3C trace context header value (traceparent) that ties requester and holder events. */
   traceparent: 'https://ldn.example.nl/fhir/StructureDefinition/traceparent',
   /** Free-text reason given when the glass was broken (emergency access). */

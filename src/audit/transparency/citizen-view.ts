@@ -55,15 +55,20 @@ export function toCitizenEntry(event: AuditEvent, leafIndex: number, options: Ci
   };
 }
 
-/** The citizen entry as a reduced FHIR AuditEvent (for the searchset Bundle). */
-export function citizenAuditEvent(entry: CitizenAccessEntry, pseudonym: string): AuditEvent {
+/**
+ * The citizen entry as a reduced FHIR AuditEvent (for the searchset Bundle). It carries its leaf
+ * index (extension) so the portal can check inclusion; the patient's pseudonym is left out (the
+ * portal does not need it, and it would link this answer to the log's index).
+ */
+export function citizenAuditEvent(entry: CitizenAccessEntry): AuditEvent {
   return JSON.parse(
     JSON.stringify({
       resourceType: 'AuditEvent',
       id: entry.eventId,
-      extension: entry.emergency
-        ? [{ url: AUDIT_EXTENSION.emergencyReason, valueString: entry.emergencyReason ?? '' }]
-        : undefined,
+      extension: [
+        { url: AUDIT_EXTENSION.leafIndex, valueInteger: entry.leafIndex },
+        ...(entry.emergency ? [{ url: AUDIT_EXTENSION.emergencyReason, valueString: entry.emergencyReason ?? '' }] : []),
+      ],
       type: { system: AUDIT_CODE_SYSTEM.eventType, code: 'rest' },
       recorded: entry.when,
       purposeOfEvent: [
@@ -91,10 +96,7 @@ export function citizenAuditEvent(entry: CitizenAccessEntry, pseudonym: string):
       ],
       source: { observer: { identifier: { system: SYSTEM.ura, value: entry.organizationUra } } },
       entity: [
-        {
-          role: { system: AUDIT_CODE_SYSTEM.objectRole, code: '1', display: 'Patient' },
-          what: { identifier: { system: SYSTEM.transparencyPseudonym, value: pseudonym } },
-        },
+        { role: { system: AUDIT_CODE_SYSTEM.objectRole, code: '1', display: 'Patient' } },
         {
           role: { system: AUDIT_CODE_SYSTEM.objectRole, code: '4', display: 'Domain Resource' },
           what: entry.exchange ? { identifier: { system: CODE_SYSTEM.exchange, value: entry.exchange } } : undefined,
@@ -105,18 +107,24 @@ export function citizenAuditEvent(entry: CitizenAccessEntry, pseudonym: string):
   ) as AuditEvent;
 }
 
-/** Accesses to one pseudonym, newest first. */
+/** Path of the public inclusion proof of one event (append &size=<tree size> to pin the head). */
+export function inclusionProofPath(eventId: string): string {
+  return `/proof/inclusion?id=${encodeURIComponent(eventId)}`;
+}
+
+/** Accesses to one citizen (their pseudonyms under every active PRS key version), newest first. */
 export async function citizenAccessEntries(
   q: Queryable,
-  pseudonym: string,
+  pseudonyms: string | readonly string[],
   page: { count: number; offset: number },
   options: CitizenViewOptions = {},
 ): Promise<{ entries: CitizenAccessEntry[]; total: number }> {
+  const list = typeof pseudonyms === 'string' ? [pseudonyms] : [...pseudonyms];
   const rows = await q.query<{ idx: string; body: string }>(
-    'SELECT idx, body FROM tlog_entry WHERE pseudonym = $1 ORDER BY idx DESC LIMIT $2 OFFSET $3',
-    [pseudonym, page.count, page.offset],
+    'SELECT idx, body FROM tlog_entry WHERE pseudonym = ANY($1::text[]) ORDER BY idx DESC LIMIT $2 OFFSET $3',
+    [list, page.count, page.offset],
   );
-  const [{ n }] = await q.query<{ n: string }>('SELECT count(*) AS n FROM tlog_entry WHERE pseudonym = $1', [pseudonym]);
+  const [{ n }] = await q.query<{ n: string }>('SELECT count(*) AS n FROM tlog_entry WHERE pseudonym = ANY($1::text[])', [list]);
   return {
     entries: rows.map((r) => toCitizenEntry(JSON.parse(r.body) as AuditEvent, Number(r.idx), options)),
     total: Number(n),

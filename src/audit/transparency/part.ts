@@ -2,32 +2,54 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
-import { badRequest, forbidden, notFound, unauthorized } from '../../kit/fhir/outcome.ts';
+import { badRequest, forbidden, notFound, unauthorized, unprocessable } from '../../kit/fhir/outcome.ts';
 import { pageParams, strictParams, searchsetBundle } from '../../kit/fhir/search.ts';
-import type { PartContext, PartDefinition } from '../../kit/part.ts';
+import type { PartContext, PartDefinition, Peer } from '../../kit/part.ts';
+import { type TokenGuardOptions, type TokenMode, tokenGuard } from '../../pseudonyms/token-guard.ts';
+import { sodiumReady } from '../../pseudonyms/sodium.ts';
+import { OPERATOR } from '../../sandbox/cast.ts';
 import { createJwsSigner, generateSigningKey, type JwsSigner } from '../signing.ts';
-import { citizenAccessEntries, citizenAuditEvent, type CitizenViewOptions } from './citizen-view.ts';
+import { citizenAccessEntries, citizenAuditEvent, type CitizenViewOptions, inclusionProofPath } from './citizen-view.ts';
 import { consistencyProof, createLogAppender, inclusionProof, leafIndexOf, logSize, transparencyLogMigrations } from './log-store.ts';
-import { acceptIncomingEvent } from './receive.ts';
+import { acceptIncomingEvent, type PseudonymResolver } from './receive.ts';
+import { announceToPrs, loadTransparencyRecipientKeys } from './recipient-keys.ts';
+import { PseudonymTokenRefused, stablePseudonyms } from './stable-pseudonym.ts';
 import { latestSignedTreeHead, type SignedTreeHead, signTreeHead } from './tree-head.ts';
 
-// The national access-transparency log as a part. Nodes POST their access events (mTLS,
-// idempotent by id); the part appends them to a Merkle tree, signs tree heads regularly and
-// serves inclusion and consistency proofs to anyone (they reveal hashes only). A logged-in
-// citizen gets the accesses to their own data, keyed by their transparency pseudonym.
+// The national access-transparency log as a part. Nodes POST their access events (mTLS +
+// transparency:write token, idempotent by id) naming the patient by a PRS token addressed to this
+// part; the part turns it into its own stable pseudonym, appends the event to a Merkle tree, signs
+// tree heads regularly and serves inclusion and consistency proofs to anyone (hashes only). The
+// central citizen portal (and only it) asks for one citizen's accesses with a PRS token too, so
+// this part never sees a BSN.
+//   POST /AuditEvent                          node → log (transparency:write)
+//   GET  /AuditEvent?patient-token=<PRS token> portal → the citizen's accesses (portal certificate)
+//   GET  /tree-head, /proof/inclusion, /proof/consistency, /.well-known/jwks.json   public
+//   GET  /.well-known/pseudonym-recipient     {recipientOrganization, recipientScope} for PRS requests
 
-/** Who the citizen behind a request is, as the transparency pseudonym; undefined = not logged in. */
-export type CitizenAuthenticator = (request: FastifyRequest) => Promise<{ pseudonym: string } | undefined>;
+export const TRANSPARENCY_WRITE_SCOPE = 'transparency:write';
+export const PATIENT_TOKEN_PARAM = 'patient-token';
 
-export interface TransparencyOptions extends CitizenViewOptions {
+/** Who the citizen behind a request is, as stable pseudonym(s); undefined = not identified (401). */
+export type CitizenAuthenticator = (
+  request: FastifyRequest,
+) => Promise<{ pseudonym: string; /** every active PRS key version's pseudonym, current first */ pseudonyms?: string[] } | undefined>;
+
+export interface TransparencyOptions extends CitizenViewOptions, TokenGuardOptions {
   signer?: JwsSigner;
   /** How often a new tree head is signed when the log grew. */
   treeHeadIntervalMs?: number;
   /**
-   * Resolves the citizen of a request. Absent = the citizen view answers 401 (deny by default);
-   * the lead wires it to the citizen identity provider + PRS.
+   * Resolves the citizen of a GET /AuditEvent. Default: the caller must be the portal
+   * (portalPeer) and name the citizen by ?patient-token=<PRS token for this part>.
    */
   citizen?: CitizenAuthenticator;
+  /** Which mTLS peers are the citizen portal. Default: URA TRANSPARENCY_PORTAL_URA, else the operator's. */
+  portalPeer?: (peer: Peer) => boolean;
+  /** Alias of `mode`: access tokens on POST /AuditEvent (auto | required | off). */
+  tokens?: TokenMode;
+  /** How late an event may arrive after it was recorded (its token is judged at recording time). */
+  maxDeliveryDelayMs?: number;
 }
 
 const KEY_FILE = 'transparency-signing-key.json';
@@ -56,6 +78,7 @@ const nonNegativeInt = (value: unknown, name: string): number | undefined => {
 
 export function createTransparencyPart(options: TransparencyOptions = {}): PartDefinition {
   let timer: NodeJS.Timeout | undefined;
+  let stopAnnouncing: (() => Promise<void>) | undefined;
   return {
     name: 'transparency',
     schema: 'transparency',
@@ -63,10 +86,18 @@ export function createTransparencyPart(options: TransparencyOptions = {}): PartD
     publicPaths: ['/tree-head', '/proof/', '/.well-known/'],
     capability: {
       description: 'LDN access transparency log: append-only Merkle tree of AuditEvents with signed tree heads',
-      resources: [{ type: 'AuditEvent', interactions: ['create', 'search-type'], searchParams: [{ name: 'patient', type: 'token' }] }],
+      resources: [{ type: 'AuditEvent', interactions: ['create', 'search-type'], searchParams: [{ name: 'patient', type: 'token' }, { name: PATIENT_TOKEN_PARAM, type: 'string' }] }],
     },
     async register(app, ctx) {
+      await sodiumReady();
       const signer = options.signer ?? (await loadSigner(ctx));
+      const keys = await loadTransparencyRecipientKeys(ctx);
+      stopAnnouncing = await announceToPrs(ctx, keys);
+      const resolve: PseudonymResolver = (token, atMs) => stablePseudonyms(token, keys, atMs);
+      const requireScope = tokenGuard(app, ctx, { mode: options.tokens ?? options.mode, verification: options.verification });
+      const portalUra = ctx.settings.TRANSPARENCY_PORTAL_URA ?? OPERATOR.ura;
+      const citizen = options.citizen ?? portalCitizen(options.portalPeer ?? ((peer) => peer.ura === portalUra), resolve);
+      const maxDelayMs = options.maxDeliveryDelayMs ?? (ctx.settings.TRANSPARENCY_MAX_DELIVERY_DELAY_MS ? Number(ctx.settings.TRANSPARENCY_MAX_DELIVERY_DELAY_MS) : undefined);
       const store = ctx.store;
       const appender = createLogAppender(store);
       const interval = options.treeHeadIntervalMs ?? Number(ctx.settings.TREE_HEAD_INTERVAL_MS ?? 10_000);
@@ -83,9 +114,10 @@ export function createTransparencyPart(options: TransparencyOptions = {}): PartD
       };
 
       app.get('/.well-known/jwks.json', async () => ({ keys: [signer.publicJwk] }));
+      app.get('/.well-known/pseudonym-recipient', async () => ({ recipientOrganization: keys.audience, recipientScope: keys.scope }));
 
-      app.post('/AuditEvent', async (request, reply) => {
-        const item = acceptIncomingEvent(request.body, request.peer);
+      app.post('/AuditEvent', { preHandler: requireScope(TRANSPARENCY_WRITE_SCOPE) }, async (request, reply) => {
+        const item = await acceptIncomingEvent(request.body, request.peer, { resolve, maxDelayMs });
         const r = await appender.append(item);
         return reply
           .code(r.duplicate ? 200 : 201)
@@ -120,34 +152,58 @@ export function createTransparencyPart(options: TransparencyOptions = {}): PartD
 
       app.get('/AuditEvent', async (request, reply) => {
         const query = request.query as Record<string, string>;
-        const q = strictParams(query, ['patient']);
-        const who = options.citizen ? await options.citizen(request) : undefined;
+        const q = strictParams(query, ['patient', PATIENT_TOKEN_PARAM]);
+        const who = await citizen(request);
         if (!who) throw unauthorized('the access log is shown to the citizen it concerns only; log in first');
+        const mine = who.pseudonyms ?? [who.pseudonym];
         const asked = q.get('patient')?.[0]?.split('|').pop();
-        if (asked !== undefined && asked !== who.pseudonym) throw forbidden('you can only see accesses to your own data');
+        if (asked !== undefined && !mine.includes(asked)) throw forbidden('you can only see accesses to your own data');
         const page = pageParams(query, { defaultCount: 50, maxCount: 200 });
-        const { entries, total } = await citizenAccessEntries(store, who.pseudonym, page, options);
+        const { entries, total } = await citizenAccessEntries(store, mine, page, options);
+        // Links must not repeat the single-use token: they name the page only.
+        const linkQuery = { _count: query._count, _offset: query._offset };
         const bundle = searchsetBundle({
           baseUrl: ctx.baseUrl,
           path: '/AuditEvent',
-          query,
-          resources: entries.map((e) => citizenAuditEvent(e, who.pseudonym)),
+          query: linkQuery,
+          resources: entries.map((e) => citizenAuditEvent(e)),
           total,
           count: page.count,
           offset: page.offset,
           hasMore: page.offset + entries.length < total,
         });
+        for (const entry of bundle.entry ?? []) {
+          if (entry.resource?.id) entry.link = [{ relation: 'inclusion-proof', url: `${ctx.baseUrl}${inclusionProofPath(entry.resource.id)}` }];
+        }
         return reply.type('application/fhir+json').send(bundle);
       });
     },
     async stop() {
       if (timer) clearInterval(timer);
+      await stopAnnouncing?.();
     },
   };
 }
 
 /**
- * The part as the sandbox starts it. The citizen view stays closed (401) until the lead passes
- * a CitizenAuthenticator via createTransparencyPart({citizen, agreements, organizationName}).
+ * The default citizen authenticator: only the portal may ask, and it names the citizen by a PRS
+ * token addressed to this part (fetched with the citizen's BSN from her login, at the PRS).
  */
+export function portalCitizen(isPortal: (peer: Peer) => boolean, resolve: PseudonymResolver): CitizenAuthenticator {
+  return async (request) => {
+    if (!request.peer || !isPortal(request.peer)) throw forbidden("only the citizen portal may ask for a citizen's access log");
+    const raw = (request.query as Record<string, unknown>)[PATIENT_TOKEN_PARAM];
+    if (raw === undefined) return undefined;
+    if (typeof raw !== 'string') throw badRequest(`${PATIENT_TOKEN_PARAM} must be given once`, [PATIENT_TOKEN_PARAM]);
+    try {
+      const pseudonyms = await resolve(raw, Date.now());
+      return { pseudonym: pseudonyms[0], pseudonyms };
+    } catch (err) {
+      if (err instanceof PseudonymTokenRefused) throw unprocessable(`${PATIENT_TOKEN_PARAM} refused: ${err.message}`);
+      throw err;
+    }
+  };
+}
+
+/** The part as the sandbox starts it: the citizen view answers the portal (operator URA) only. */
 export const transparencyPart: PartDefinition = createTransparencyPart();
