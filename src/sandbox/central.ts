@@ -40,7 +40,7 @@ export async function startCentralServices(sb: SandboxContext): Promise<CentralS
     return source;
   };
 
-  const trust = await startPart(sb, createTrustPart({ ca: sb.pki.ca, operatorUra: OPERATOR.ura }));
+  const trust = await startPart(sb, createTrustPart({ ca: sb.pki.ca, operatorUra: OPERATOR.ura, operatorSystemNumber: '1' }));
   const directory = await startPart(sb, createDirectoryPart());
   const prs = await startPart(sb, createPrsPart());
 

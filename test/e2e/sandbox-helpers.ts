@@ -57,3 +57,80 @@ export async function openOverview(
   const page = await browser.request(`${viewer}/overview`, { form });
   return { status: page.status, body: page.body };
 }
+
+/**
+ * A clinician's verklaring, obtained as her EHR would: the OpenID Connect code flow with PKCE at
+ * the Dezi-like provider (as her organisation's viewer client), the verklaring from the id_token.
+ */
+export async function clinicianVerklaring(sandbox: Sandbox, deziNumber: string): Promise<string> {
+  const client = await import('openid-client');
+  const clinician = sandbox.manifest.users.clinicians.find((c) => c.deziNumber === deziNumber)!;
+  const node = sandbox.nodes.find((n) => clinician.viewer.startsWith(n.url))!;
+  const callback = `${node.url}/viewer/callback`;
+  const browser = new TestBrowser(sandbox.identities.operator.ca);
+  try {
+    const config = await client.discovery(new URL(sandbox.network.url('identity')), `viewer-${node.name}`, undefined, client.None(), {
+      [client.customFetch]: browser.fetch as import('openid-client').CustomFetch,
+    });
+    const verifier = client.randomPKCECodeVerifier();
+    const nonce = client.randomNonce();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: callback,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      nonce,
+      state,
+      prompt: 'login',
+    });
+    const page = await browser.follow(url.href, callback);
+    const done = await browser.follow(page.url, callback, { form: { account: deziNumber, do: 'login', lang: 'nl' } });
+    if (!done.location?.startsWith(callback)) throw new Error(`login did not reach the callback: ${done.status}`);
+    const tokens = await client.authorizationCodeGrant(config, new URL(done.location), {
+      pkceCodeVerifier: verifier,
+      expectedNonce: nonce,
+      expectedState: state,
+    });
+    const verklaring = tokens.claims()?.verklaring;
+    if (typeof verklaring !== 'string') throw new Error('the id_token carries no verklaring');
+    return verklaring;
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The overview as the organisation's own EHR asks its node for it (API, JSON Bundle). */
+export async function apiOverview(
+  sandbox: Sandbox,
+  input: { ura: string; verklaring: string; bsn: string; exchange?: string; emergencyReason?: string; trace?: import('../../src/kit/trace.ts').TraceContext },
+): Promise<{ status: number; body: import('@medplum/fhirtypes').Bundle & import('@medplum/fhirtypes').OperationOutcome; ms: number }> {
+  const { PartClient } = await import('../../src/kit/http/client.ts');
+  const { TrustTokenProvider } = await import('../../src/trust/auth/token-provider.ts');
+  const participant = sandbox.manifest.participants.find((p) => p.ura === input.ura)!;
+  const nodeUrl = new URL(participant.nodeUrl!).origin;
+  const identity = sandbox.identities.participants.get(input.ura)!;
+  const tokens = new TrustTokenProvider({ tls: identity, ura: input.ura, tokenEndpoint: `${nodeUrl}/oauth/token` });
+  const client = new PartClient({ tls: identity, tokens, maxRetries: 0, defaultDeadlineMs: 30_000 });
+  try {
+    const exchange = input.exchange ?? 'acute-zorg';
+    const started = Date.now();
+    const r = await client.call<import('@medplum/fhirtypes').Bundle & import('@medplum/fhirtypes').OperationOutcome>(
+      `${participant.nodeUrl}/fhir/Patient/$overview?identifier=${encodeURIComponent(`http://fhir.nl/fhir/NamingSystem/bsn|${input.bsn}`)}&exchange=${exchange}`,
+      {
+        scope: exchange,
+        resource: participant.nodeUrl,
+        userAssertion: input.verklaring,
+        trace: input.trace,
+        headers: {
+          'dezi-verklaring': input.verklaring,
+          ...(input.emergencyReason ? { 'ldn-emergency-reason': encodeURIComponent(input.emergencyReason) } : {}),
+        },
+      },
+    );
+    return { status: r.status, body: r.body, ms: Date.now() - started };
+  } finally {
+    await client.close();
+    await tokens.close?.();
+  }
+}
