@@ -1,12 +1,23 @@
+import type { Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { createService, type RunningService } from '../kit/http/service.ts';
 import type { PartDefinition, TlsIdentity } from '../kit/part.ts';
+import type { CastOrganization, CastVendor } from './cast.ts';
 import type { SandboxNetwork } from './network.ts';
 import type { SandboxPki } from './pki.ts';
 
 // What the sandbox's start-up steps share: where things listen, the PKI, the running services.
 
+/** Who takes part: the cast by default; benchmarks bring their own generated population. */
+export interface SandboxCast {
+  organizations: CastOrganization[];
+  vendors: CastVendor[];
+  /** The EHR contents of one organisation, dated relative to `reference`. */
+  ehrData(ura: string, reference: string): Resource[];
+}
+
 export interface SandboxContext {
+  cast: SandboxCast;
   pki: SandboxPki;
   network: SandboxNetwork;
   log: Logger;

@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { ehrDataFor } from '../node/ehr-sim/cast-data.ts';
 import { EhrFaultRegistry } from '../node/ehr-sim/faults.ts';
 import { ehrSimulatorPlugin } from '../node/ehr-sim/plugin.ts';
 import { openEhrStore, seedEhr } from '../node/ehr-sim/store.ts';
@@ -11,7 +10,6 @@ import { mountClinicianViewer, VIEWER_BASE } from '../node/viewer.ts';
 import type { RunningService } from '../kit/http/service.ts';
 import type { TlsIdentity } from '../kit/part.ts';
 import type { Store } from '../kit/store/store.ts';
-import { ORGANIZATIONS, VENDORS } from './cast.ts';
 import { type SandboxContext, startPart } from './context.ts';
 
 // The participants' side of the sandbox: one EHR simulator (plain HTTP on loopback, standing in
@@ -29,11 +27,11 @@ export async function startEhrSimulator(sb: SandboxContext): Promise<EhrSimulato
   const stores = new Map<string, Store>();
   // Histories are dated relative to today, so "current medication" is current in the demo.
   const reference = `${new Date().toISOString().slice(0, 10)}T09:00:00Z`;
-  for (const org of ORGANIZATIONS) {
+  for (const org of sb.cast.organizations) {
     const store = await openEhrStore(org.ura, { databaseUrl: sb.databaseUrl, dataDir: sb.pgDir });
     stores.set(org.ura, store);
     const [{ n }] = await store.query<{ n: string }>('SELECT count(*) AS n FROM ehr_resources');
-    if (Number(n) === 0) await seedEhr(store, org.ura, ehrDataFor(org.ura, { reference }));
+    if (Number(n) === 0) await seedEhr(store, org.ura, sb.cast.ehrData(org.ura, reference));
   }
   const faults = new EhrFaultRegistry();
   const app = Fastify({ logger: false, forceCloseConnections: true });
@@ -60,8 +58,8 @@ export interface RunningNode {
 }
 
 /** Node names in the cast, in a stable order. */
-export function castNodeNames(): string[] {
-  return [...new Set(ORGANIZATIONS.map((o) => o.node))];
+export function castNodeNames(sb: SandboxContext): string[] {
+  return [...new Set(sb.cast.organizations.map((o) => o.node))];
 }
 
 export async function startNodes(
@@ -69,8 +67,8 @@ export async function startNodes(
   input: { ehrUrl: string; participants: Map<string, TlsIdentity>; vendors: Map<string, TlsIdentity>; overviewDeadlineMs?: number },
 ): Promise<RunningNode[]> {
   const nodes: RunningNode[] = [];
-  for (const name of castNodeNames()) {
-    const orgs = ORGANIZATIONS.filter((o) => o.node === name);
+  for (const name of castNodeNames(sb)) {
+    const orgs = sb.cast.organizations.filter((o) => o.node === name);
     const tenants: NodeTenant[] = orgs.map((o) => ({
       ura: o.ura,
       name: o.name,
@@ -79,7 +77,7 @@ export async function startNodes(
       ehrBaseUrl: `${input.ehrUrl}/${o.ura}/fhir`,
     }));
     // A vendor's node presents the vendor's certificate; a single organisation's node its own.
-    const vendor = VENDORS.find((v) => orgs.every((o) => v.hosts.includes(o.ura)) && orgs.length > 1);
+    const vendor = sb.cast.vendors.find((v) => orgs.every((o) => v.hosts.includes(o.ura)) && orgs.length > 1);
     const identity = vendor ? input.vendors.get(vendor.kvk)! : tenants[0].identity;
     const part = createNodePart({
       name,

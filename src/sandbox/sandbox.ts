@@ -10,7 +10,8 @@ import { viewerClientId } from '../node/viewer.ts';
 import { createPortalPart } from '../portals/part.ts';
 import { CITIZENS, CLINICIANS, OPERATOR, ORGANIZATIONS, VENDORS } from './cast.ts';
 import { type CentralServices, PORTAL_CLIENT_ID, startCentralServices } from './central.ts';
-import { type SandboxContext, startPart } from './context.ts';
+import { type SandboxCast, type SandboxContext, startPart } from './context.ts';
+import { ehrDataFor } from '../node/ehr-sim/cast-data.ts';
 import { type Manifest, writeManifest } from './manifest.ts';
 import { SandboxNetwork } from './network.ts';
 import { type EhrSimulator, type RunningNode, startEhrSimulator, startNodes } from './participants.ts';
@@ -33,6 +34,10 @@ export interface SandboxOptions {
   /** Fan-out deadline of the overview (ms). */
   overviewDeadlineMs?: number;
   log?: Logger;
+  /** Who takes part (default: the cast of design §6). */
+  cast?: SandboxCast;
+  /** Seed the cast's consent choices (default true). */
+  seedConsents?: boolean;
   /** Progress lines for people waiting at a terminal. */
   progress?: (step: string) => void;
 }
@@ -68,7 +73,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   let port = options.portBase ?? 0;
   let partCount = 0;
   const services: RunningService[] = [];
+  const cast: SandboxCast = options.cast ?? {
+    organizations: ORGANIZATIONS,
+    vendors: VENDORS,
+    ehrData: (ura, reference) => ehrDataFor(ura, { reference }),
+  };
   const sb: SandboxContext = {
+    cast,
     pki,
     network,
     log,
@@ -103,7 +114,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     progress('admitting the cast and issuing their certificates');
     const ids = await seedTrustFramework(sb, central.trust);
-    await seedConsents(central.consent);
+    if (options.seedConsents !== false) await seedConsents(central.consent);
 
     progress('EHR simulator and participant nodes');
     const ehr = await startEhrSimulator(sb);
@@ -160,7 +171,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       storage: options.databaseUrl ? 'postgres' : pgDir ? `pglite:${pgDir}` : 'pglite:memory',
       ca: { cert: pki.caFile },
       services: Object.fromEntries(network.entries().filter(([n]) => !n.startsWith('node:')).map(([name, url]) => [name, { url }])),
-      participants: ORGANIZATIONS.map((o) => ({
+      participants: cast.organizations.map((o) => ({
         ura: o.ura,
         name: o.name,
         type: o.type,
@@ -171,18 +182,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         cert: ids.files.get(`org-${o.ura}`)!.cert,
         key: ids.files.get(`org-${o.ura}`)!.key,
       })),
-      vendors: VENDORS.map((v) => ({ ...v, cert: ids.files.get(`vendor-${v.kvk}`)!.cert, key: ids.files.get(`vendor-${v.kvk}`)!.key })),
+      vendors: cast.vendors.map((v) => ({ ...v, cert: ids.files.get(`vendor-${v.kvk}`)!.cert, key: ids.files.get(`vendor-${v.kvk}`)!.key })),
       nodes: nodes.map((n) => ({ name: n.name, url: n.url, viewer: `${n.url}/viewer/` })),
       ehrSimulator: { url: ehr.url },
       operator: { ura: OPERATOR.ura, name: OPERATOR.name, cert: operator.cert, key: operator.key },
       users: {
-        clinicians: CLINICIANS.map((c) => ({
+        clinicians: CLINICIANS.filter((c) => cast.organizations.some((o) => o.ura === c.ura)).map((c) => ({
           deziNumber: c.deziNumber,
           name: [c.initials, c.prefix, c.surname].filter(Boolean).join(' '),
           roleCode: c.roleCode,
           roleName: roleName(c.roleCode),
           ura: c.ura,
-          viewer: `${nodeOf.get(ORGANIZATIONS.find((o) => o.ura === c.ura)!.node)}/viewer/`,
+          viewer: `${nodeOf.get(cast.organizations.find((o) => o.ura === c.ura)!.node)}/viewer/`,
         })),
         citizens: CITIZENS.map((c) => ({ bsn: c.bsn, name: [c.given, c.prefix, c.family].filter(Boolean).join(' '), birthDate: c.birthDate })),
       },

@@ -9,7 +9,6 @@ import type { TlsIdentity } from '../kit/part.ts';
 import { fetchAgreements } from '../trust/agreements/jws.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import { seedTrust } from '../trust/seed.ts';
-import { ORGANIZATIONS, VENDORS } from './cast.ts';
 import type { SandboxContext } from './context.ts';
 
 // Seeding the sandbox the way the real network fills up: the trust framework admits the cast and
@@ -25,7 +24,7 @@ export interface SeededIdentities {
 }
 
 export async function seedTrustFramework(sb: SandboxContext, trust: RunningService): Promise<SeededIdentities> {
-  const seeded = await seedTrust(trust.store, { ca: sb.pki.ca });
+  const seeded = await seedTrust(trust.store, { ca: sb.pki.ca, organizations: sb.cast.organizations, vendors: sb.cast.vendors });
   const files = new Map<string, { cert: string; key: string }>();
   const write = (name: string, id: TlsIdentity) => {
     const cert = join(sb.pki.dir, `${name}.pem`);
@@ -47,8 +46,8 @@ export async function publishDirectory(sb: SandboxContext, ids: SeededIdentities
   try {
     const { document } = await fetchAgreements({ trustUrl, client: bootstrap });
     const publications = publishCast({
-      organizations: ORGANIZATIONS,
-      vendors: VENDORS,
+      organizations: sb.cast.organizations,
+      vendors: sb.cast.vendors,
       nodeUrls,
       agreements: document,
       addressOf: (org, nodeUrl) => `${nodeUrl}/org/${org.ura}/fhir`,
@@ -58,7 +57,7 @@ export async function publishDirectory(sb: SandboxContext, ids: SeededIdentities
       if (!identity) throw new Error(`no certificate for publisher ${JSON.stringify(pub.publisher)}`);
       // A vendor has no URA: it asks for tokens acting for an organisation it hosts (the trust
       // framework checks that it does); the directory authorises its writes by its mandates.
-      const actor = pub.publisher.ura ?? VENDORS.find((v) => v.kvk === pub.publisher.kvk)?.hosts[0] ?? '';
+      const actor = pub.publisher.ura ?? sb.cast.vendors.find((v) => v.kvk === pub.publisher.kvk)?.hosts[0] ?? '';
       const tokens = new TrustTokenProvider({ tls: identity, ura: actor, tokenEndpoint: `${trustUrl}/oauth/token` });
       const client = new PartClient({ tls: identity, tokens });
       try {

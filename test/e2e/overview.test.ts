@@ -104,7 +104,7 @@ describe('the overview through the sandbox', { timeout: 300_000 }, () => {
   });
 
   it('without consent (opt-in) the holders refuse and say so; opt-out lets them answer', async () => {
-    const patient = CITIZENS.find((c, i) => i >= 4 && i % 2 === 0)!; // no consent recorded in the seed
+    const patient = CITIZENS.find((_c, i) => i >= 4 && i % 2 === 0)!; // no consent recorded in the seed
     const before = await apiOverview(sandbox, { ura: VELUWE, verklaring, bsn: patient.bsn });
     assert.equal(before.status, 200);
     const refused = outcomes(before.body).filter((o) => o.issue[0].code === 'forbidden');

@@ -7,7 +7,7 @@ import { badRequest, forbidden, HttpError, notFound, operationOutcome } from '..
 import { formatTraceparent } from '../../kit/trace.ts';
 import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
-import { EhrConnector, EhrError } from './ehr-connector.ts';
+import { type EhrConnector, EhrError } from './ehr-connector.ts';
 import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
 
 // The source side's open interface, behind the enforcement point. For every search:
@@ -61,7 +61,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
   };
 
   async function serveSearch(
-    request: FastifyRequest,
+    _request: FastifyRequest,
     tenant: NodeTenant,
     claims: AccessTokenClaims,
     exchange: string,
