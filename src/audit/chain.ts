@@ -50,6 +50,20 @@ CREATE TABLE audit_outbox (
 CREATE INDEX audit_outbox_due ON audit_outbox (next_attempt_at);
 `,
   },
+  {
+    // Copies the transparency part refused for good (e.g. 422: token no longer valid): kept, without
+    // the PRS token, for the operator to look into, so they no longer block the queue.
+    id: 'audit_002_outbox_rejected',
+    sql: `
+CREATE TABLE audit_outbox_rejected (
+  event_id text PRIMARY KEY,
+  body text NOT NULL,
+  status int NOT NULL,
+  error text NOT NULL,
+  rejected_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 export interface ChainEntry {

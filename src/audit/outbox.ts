@@ -1,13 +1,16 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { PartClient } from '../kit/http/client.ts';
 import type { Store } from '../kit/store/store.ts';
+import { withoutPseudonymToken } from './event.ts';
 
 // At-least-once delivery of transparency copies from a node's local log to the transparency
 // part. appendAuditEvent(…, {outbox: true}) queues the copy in the same transaction as the
 // chain record, so an access is never logged locally without being queued. A delivery pass
 // leases due rows with one UPDATE (no transaction held open across the network call), sends
 // them, deletes what was accepted and reschedules the rest with exponential backoff. The
-// receiver ignores duplicates by event id, so re-sending after a crash is harmless.
+// receiver ignores duplicates by event id, so re-sending after a crash is harmless. A copy the
+// receiver refuses for good (400/409/413/422, e.g. its PRS token is no longer acceptable) moves
+// to audit_outbox_rejected (without the token) instead of blocking the queue behind it.
 
 export type SendEvent = (event: AuditEvent) => Promise<void>;
 
@@ -23,6 +26,8 @@ export interface OutboxOptions {
 export interface DeliveryPass {
   delivered: number;
   failed: number;
+  /** Refused for good by the receiver this pass (moved to audit_outbox_rejected). */
+  rejected: number;
   /** Rows still waiting (due later or now). */
   pending: number;
 }
@@ -47,6 +52,7 @@ export async function deliverOutbox(store: Store, send: SendEvent, options: Outb
   );
   let delivered = 0;
   let failed = 0;
+  let rejected = 0;
   const done: string[] = [];
   for (const [i, row] of leased.entries()) {
     try {
@@ -54,6 +60,12 @@ export async function deliverOutbox(store: Store, send: SendEvent, options: Outb
       done.push(row.event_id);
       delivered += 1;
     } catch (err) {
+      const status = (err as { status?: unknown })?.status;
+      if (typeof status === 'number' && PERMANENT.has(status)) {
+        await reject(store, row, status, err);
+        rejected += 1;
+        continue;
+      }
       // Treat a failure as "the receiver is unavailable": back off this row and release the rest to the same time.
       const retryAt = new Date(now().getTime() + backoffMs(Number(row.attempts), base, max)).toISOString();
       const rest = leased.slice(i).map((r) => r.event_id);
@@ -70,7 +82,21 @@ export async function deliverOutbox(store: Store, send: SendEvent, options: Outb
   }
   if (done.length) await store.query('DELETE FROM audit_outbox WHERE event_id = ANY($1::text[])', [done]);
   const [{ n }] = await store.query<{ n: string }>('SELECT count(*) AS n FROM audit_outbox');
-  return { delivered, failed, pending: Number(n) };
+  return { delivered, failed, rejected, pending: Number(n) };
+}
+
+/** Statuses that a retry cannot change (the same copy would be refused again). */
+const PERMANENT = new Set([400, 409, 413, 422]);
+
+async function reject(store: Store, row: { event_id: string; body: string }, status: number, err: unknown): Promise<void> {
+  const body = JSON.stringify(withoutPseudonymToken(JSON.parse(row.body) as AuditEvent));
+  await store.query(
+    `WITH gone AS (DELETE FROM audit_outbox WHERE event_id = $1 RETURNING event_id)
+     INSERT INTO audit_outbox_rejected (event_id, body, status, error)
+     SELECT event_id, $2, $3, $4 FROM gone
+     ON CONFLICT (event_id) DO UPDATE SET body = EXCLUDED.body, status = EXCLUDED.status, error = EXCLUDED.error, rejected_at = now()`,
+    [row.event_id, body, status, String((err as Error)?.message ?? err).slice(0, 500)],
+  );
 }
 
 /** Runs delivery passes until stopped: immediately while there is work, every intervalMs otherwise. */

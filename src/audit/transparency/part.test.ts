@@ -93,7 +93,7 @@ describe('transparency part', () => {
     const down = transparencySender(veluwe.client, 'https://127.0.0.1:1');
     assert.equal((await deliverOutbox(node, down)).failed, 1);
     await node.query('UPDATE audit_outbox SET next_attempt_at = now()');
-    assert.deepEqual(await deliverOutbox(node, transparencySender(veluwe.client, url)), { delivered: 3, failed: 0, pending: 0 });
+    assert.deepEqual(await deliverOutbox(node, transparencySender(veluwe.client, url)), { delivered: 3, failed: 0, rejected: 0, pending: 0 });
     // A re-send (lost acknowledgement) is accepted without a second leaf.
     const again = await post(veluwe, buildAuditEvent(sampleInput({ id: 'a1', patient: { transparencyPseudonymToken: await token(veluwe, bsn) } })));
     assert.equal(again.status, 200);

@@ -40,8 +40,22 @@ export async function acceptIncomingEvent(body: unknown, peer: Peer | undefined,
   if (recordedMs > now + CLOCK_SKEW_MS) throw unprocessable('AuditEvent.recorded lies in the future');
   if (recordedMs < now - (options.maxDelayMs ?? DEFAULT_MAX_DELIVERY_DELAY_MS)) throw unprocessable('AuditEvent.recorded is older than this log accepts');
 
-  const copy = toTransparencyEvent(event);
-  const s = summarizeAuditEvent(copy);
+  for (const key of ['entity', 'agent', 'extension', 'purposeOfEvent', 'subtype'] as const) {
+    const v = event[key];
+    if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'object' || x === null || Array.isArray(x)))) {
+      throw badRequest(`AuditEvent.${key} must be an array of objects`, [`AuditEvent.${key}`]);
+    }
+  }
+  let copy: AuditEvent;
+  let s: ReturnType<typeof summarizeAuditEvent>;
+  try {
+    copy = toTransparencyEvent(event);
+    s = summarizeAuditEvent(copy);
+  } catch (err) {
+    // A body that is JSON but not shaped like an AuditEvent deeper down.
+    if (err instanceof TypeError) throw badRequest('malformed AuditEvent');
+    throw err;
+  }
   if (s.pseudonym !== undefined) throw unprocessable('send the patient as a PRS token for the transparency part, not as a pseudonym');
   if (!s.pseudonymToken) throw unprocessable('the patient entity must carry a PRS pseudonym token for the transparency part');
   let pseudonym: string;
@@ -52,10 +66,10 @@ export async function acceptIncomingEvent(body: unknown, peer: Peer | undefined,
     throw err;
   }
   const patient = copy.entity?.find((e) => e.role?.code === '1');
-  if (!patient?.what) throw unprocessable('the event has no patient entity');
+  if (!patient?.what || typeof patient.what !== 'object') throw unprocessable('the event has no patient entity');
   patient.what.identifier = { system: SYSTEM.transparencyPseudonym, value: pseudonym };
 
-  const queries = (copy.entity ?? []).map((e) => (e.query ? Buffer.from(e.query, 'base64').toString('utf8') : ''));
+  const queries = (copy.entity ?? []).map((e) => (typeof e.query === 'string' ? Buffer.from(e.query, 'base64').toString('utf8') : ''));
   for (const text of [s.emergencyReason ?? '', copy.outcomeDesc ?? '', ...queries]) {
     if (containsBsn(text)) throw unprocessable('the event contains what looks like a BSN; it is not stored');
   }
