@@ -60,7 +60,11 @@ export function toCitizenEntry(event: AuditEvent, leafIndex: number, options: Ci
  * index (extension) so the portal can check inclusion; the patient's pseudonym is left out (the
  * portal does not need it, and it would link this answer to the log's index).
  */
-export function citizenAuditEvent(entry: CitizenAccessEntry): AuditEvent {
+export function citizenAuditEvent(
+  entry: CitizenAccessEntry,
+  /** @deprecated ignored (kept so existing callers compile): the answer carries no pseudonym. */
+  _pseudonym?: string,
+): AuditEvent {
   return JSON.parse(
     JSON.stringify({
       resourceType: 'AuditEvent',
