@@ -54,7 +54,7 @@ export interface NodeEnvironment {
   consent: ConsentOracle;
   /** Verifies a Dezi verklaring for the node's authorisation server (jwt-bearer grant). */
   verifyVerklaring(assertion: string, expectedUra: string): Promise<UserContext>;
-  /** The patient's pseudonym for the transparency log, as a value the transparency part resolves. */
+  /** A PRS token naming the patient to the transparency part (which alone derives its pseudonym). */
   transparencyPseudonym(tenant: NodeTenant, bsn: string): Promise<string | undefined>;
   /** Appends to the node's hash-chained audit log (and its outbox to the transparency part). */
   audit(event: AuditEvent): Promise<void>;

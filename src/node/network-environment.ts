@@ -1,6 +1,8 @@
 import type { AuditEvent, Organization } from '@medplum/fhirtypes';
 import { createAuditLogWriter } from '../audit/chain.ts';
 import { startOutboxWorker, transparencySender } from '../audit/outbox.ts';
+import { transparencyPseudonymToken } from '../audit/transparency/pseudonym-client.ts';
+import { PrsClient } from '../pseudonyms/client.ts';
 import type { ClosedAnswer, ClosedQuestion } from '../consent/model.ts';
 import { CachedConsentOracle, type ConsentOracle, HttpConsentOracle } from '../consent/pdp/oracle.ts';
 import { httpFetcher } from '../directory/replica/fetchers.ts';
@@ -146,9 +148,13 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
     },
     consent,
     verifyVerklaring: (assertion, expectedUra) => verklaring(assertion, { ura: expectedUra } as ClientContext),
-    // STUB until the transparency part's PRS recipient lands: no pseudonym, so the national
-    // access log cannot yet attribute events to a citizen (the local hash-chained log has them).
-    transparencyPseudonym: async () => undefined,
+    // A PRS token addressed to the transparency part: it alone turns it into the citizen's
+    // stable pseudonym there, so the national access log never sees a BSN.
+    transparencyPseudonym: async (tenant, bsn) => {
+      if (!ctx.network.has('transparency')) return undefined;
+      const { client } = tenantClients(tenant);
+      return transparencyPseudonymToken(new PrsClient(client, ctx.network.url('prs')), client, ctx.network.url('transparency'), bsn);
+    },
     async audit(event: AuditEvent) {
       await writer.append(event);
       outbox.kick?.();

@@ -88,7 +88,7 @@ async function auditRequest(env: NodeEnvironment, req: OverviewRequest, exchange
           clientId: req.tenant.ura,
         },
         what: { exchange: exchange.code, dataCategories: exchange.dataCategories, interaction: 'operation', query: 'Patient/$overview', side: 'requester' },
-        patient: { transparencyPseudonym: pseudonym, localReference: pseudonym ? undefined : `overview:${req.trace.traceId}` },
+        patient: { transparencyPseudonymToken: pseudonym, localReference: pseudonym ? undefined : `overview:${req.trace.traceId}` },
         why: { purposeOfUse: req.emergencyReason ? 'ETREAT' : 'TREAT', emergencyReason: req.emergencyReason },
         outcome: holders.every((h) => h.status === 'ok') ? 'success' : 'minor-failure',
         outcomeDescription: `${items} items from ${holders.filter((h) => h.status === 'ok').length}/${holders.length} holders`,

@@ -135,7 +135,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       },
       patient: {
         localReference: served.find((s) => s.patientRefs?.length)?.patientRefs?.[0] ?? `request:${request.trace.traceId}`,
-        transparencyPseudonym: bsn ? await o.env.transparencyPseudonym(tenant, bsn).catch(() => undefined) : undefined,
+        transparencyPseudonymToken: bsn ? await o.env.transparencyPseudonym(tenant, bsn).catch(() => undefined) : undefined,
       },
       why: { purposeOfUse: emergency ? 'ETREAT' : 'TREAT', emergencyReason: emergency ? decodeReason(request.headers[EMERGENCY_HEADER]) : undefined },
       outcome: allowed ? 'success' : 'minor-failure',
