@@ -1,5 +1,7 @@
 import type { RunningService } from '../kit/http/service.ts';
 import { PartClient } from '../kit/http/client.ts';
+import { thumbprintOf } from '../kit/http/peer.ts';
+import { pemToDer } from '../kit/pki/certificates.ts';
 import type { TlsIdentity } from '../kit/part.ts';
 import { createTransparencyPart } from '../audit/transparency/part.ts';
 import { citizenTokenAuth } from '../consent/citizen-auth.ts';
@@ -9,6 +11,7 @@ import { createPrsPart } from '../pseudonyms/part.ts';
 import { createNviPart } from '../referral-index/part.ts';
 import { type AgreementsSource, startAgreementsSource } from '../trust/agreements/source.ts';
 import { remoteJwks } from '../trust/auth/remote-jwks.ts';
+import { createPeerGuard } from '../trust/certificates/peer-guard.ts';
 import { createTrustPart } from '../trust/part.ts';
 import { OPERATOR, organizationByUra } from './cast.ts';
 import { type SandboxContext, startPart } from './context.ts';
@@ -29,7 +32,7 @@ export interface CentralServices {
 /** The citizen provider's audience for tokens the portal forwards (its OIDC client id). */
 export const PORTAL_CLIENT_ID = 'portal';
 
-export async function startCentralServices(sb: SandboxContext): Promise<CentralServices> {
+export async function startCentralServices(sb: SandboxContext, options: { portalIdentity: TlsIdentity }): Promise<CentralServices> {
   const sources: AgreementsSource[] = [];
   const clients: PartClient[] = [];
   const agreementsFor = async (identity: TlsIdentity): Promise<AgreementsSource> => {
@@ -41,6 +44,10 @@ export async function startCentralServices(sb: SandboxContext): Promise<CentralS
   };
 
   const trust = await startPart(sb, createTrustPart({ ca: sb.pki.ca, operatorUra: OPERATOR.ura, operatorSystemNumber: '1' }));
+  // From here on every part refuses a revoked or suspended participant within the list's age.
+  const guardClient = new PartClient({ tls: await sb.partIdentity('peer-guard') });
+  clients.push(guardClient);
+  sb.peerGuard = createPeerGuard({ trustUrl: trust.url, client: guardClient, maxAgeSeconds: 30 });
   const directory = await startPart(sb, createDirectoryPart());
   const prs = await startPart(sb, createPrsPart());
 
@@ -71,12 +78,18 @@ export async function startCentralServices(sb: SandboxContext): Promise<CentralS
     { identity: consentIdentity },
   );
 
+  const portalThumbprint = thumbprintOf(pemToDer(options.portalIdentity.cert));
   const transparencyIdentity = await sb.partIdentity('transparency');
   const transparencyAgreements = await agreementsFor(transparencyIdentity);
   const transparency = await startPart(
     sb,
     // In the sandbox the cast names the organisations; in production the directory replica does.
-    createTransparencyPart({ agreements: () => transparencyAgreements.current(), organizationName: (ura) => organizationByUra(ura)?.name }),
+    createTransparencyPart({
+      agreements: () => transparencyAgreements.current(),
+      organizationName: (ura) => organizationByUra(ura)?.name,
+      // Only the citizen portal may read a citizen's access log (it proves who the citizen is).
+      portalPeer: (peer) => peer.thumbprint === portalThumbprint,
+    }),
     { identity: transparencyIdentity },
   );
 

@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { createService, type RunningService } from '../kit/http/service.ts';
-import type { PartDefinition, TlsIdentity } from '../kit/part.ts';
+import type { PartDefinition, Peer, TlsIdentity } from '../kit/part.ts';
 import type { CastOrganization, CastVendor } from './cast.ts';
 import type { SandboxNetwork } from './network.ts';
 import type { SandboxPki } from './pki.ts';
@@ -31,6 +31,8 @@ export interface SandboxContext {
   nextPort(): number;
   /** Issues (or reuses) a bootstrap certificate for a central part, named by the operator's URA. */
   partIdentity(name: string): Promise<TlsIdentity>;
+  /** Refuses revoked or suspended participants (the trust framework's signed status list). */
+  peerGuard?: ((peer: Peer) => Promise<string | null>) & { refresh(): Promise<void> };
 }
 
 /** Starts one part on its own port with its own certificate, and records it in the network. */
@@ -49,6 +51,8 @@ export async function startPart(
     dataDir: sb.pgDir,
     filesDir: sb.dataDir ? `${sb.dataDir}/files/${options.networkName ?? part.name}` : undefined,
     settings: options.settings,
+    // Every part but the trust framework itself checks callers against the status list.
+    peerGuard: part.name === 'trust' ? undefined : sb.peerGuard,
     log: sb.log.child({ part: options.networkName ?? part.name }),
   });
   sb.services.push(svc);

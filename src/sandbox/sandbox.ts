@@ -109,11 +109,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   try {
     progress('central services (trust, directory, PRS, NVI, consent, transparency)');
-    const central = await startCentralServices(sb);
+    const portalIdentity = await sb.partIdentity('portal');
+    const central = await startCentralServices(sb, { portalIdentity });
     stops.push(() => central.stop());
 
     progress('admitting the cast and issuing their certificates');
     const ids = await seedTrustFramework(sb, central.trust);
+    // The cast is admitted now: no part may act on an older status list. The trust part keeps its
+    // signed list for a second, so wait that out before the guard fetches it again.
+    await new Promise((r) => setTimeout(r, 1100));
+    await sb.peerGuard?.refresh();
     if (options.seedConsents !== false) await seedConsents(central.consent);
 
     progress('EHR simulator and participant nodes');
@@ -125,7 +130,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const portal = await startPart(
       sb,
       createPortalPart({ operatorTls: operator.identity }),
-      { settings: { sandbox: 'true', citizen_client_id: PORTAL_CLIENT_ID, nodes: JSON.stringify(Object.fromEntries(nodes.map((n) => [n.name, n.url]))) } },
+      { identity: portalIdentity, settings: { sandbox: 'true', citizen_client_id: PORTAL_CLIENT_ID, nodes: JSON.stringify(Object.fromEntries(nodes.map((n) => [n.name, n.url]))) } },
     );
     await startPart(
       sb,

@@ -135,3 +135,45 @@ describe('the overview through the sandbox', { timeout: 300_000 }, () => {
     }
   });
 });
+
+describe('a suspended participant is refused across the network', { timeout: 300_000 }, () => {
+  let sandbox: Sandbox;
+  before(async () => {
+    sandbox = await startTestSandbox({ overviewDeadlineMs: DEADLINE_MS });
+  });
+  after(async () => {
+    await sandbox?.stop();
+  });
+
+  it('refuses Ziekenhuis Leiden within a minute of its suspension', async () => {
+    const verklaring = await clinicianVerklaring(sandbox, BAKKER);
+    const operator = new PartClient({ tls: sandbox.identities.operator });
+    try {
+      const r = await operator.call(`${sandbox.network.url('trust')}/participants/${LEIDEN}/status`, {
+        method: 'POST',
+        body: { status: 'suspended', reason: 'e2e test' },
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.ok(r.status < 300, r.text);
+      const started = Date.now();
+      let refused = false;
+      while (!refused && Date.now() - started < 60_000) {
+        const o = await apiOverview(sandbox, { ura: VELUWE, verklaring, bsn: DE_GROOT.bsn });
+        refused = outcomes(o.body).some((x) => /Ziekenhuis Leiden/.test(x.issue[0].diagnostics ?? ''));
+        if (!refused) await new Promise((res) => setTimeout(res, 2000));
+      }
+      assert.ok(refused, 'Leiden is no longer served within 60 s');
+      // And its own certificate is refused by a central part within the same minute.
+      const leiden = new PartClient({ tls: sandbox.identities.participants.get(LEIDEN)!, maxRetries: 0 });
+      let status = 0;
+      while (status !== 403 && Date.now() - started < 60_000) {
+        status = (await leiden.call(`${sandbox.network.url('directory')}/Organization?_count=1`)).status;
+        if (status !== 403) await new Promise((res) => setTimeout(res, 2000));
+      }
+      await leiden.close();
+      assert.equal(status, 403);
+    } finally {
+      await operator.close();
+    }
+  });
+});

@@ -145,7 +145,7 @@ export function defaultAgreements(): AgreementsDocument {
     version: 1,
     issuedAt: '2025-01-01T00:00:00Z',
     issuer: 'Netwerkbeheer LDN',
-    network: { consentMode: 'opt-in', statusMaxAgeSeconds: 300 },
+    network: { consentMode: 'opt-in', statusMaxAgeSeconds: 30 },
     scopes: [...structuredClone(CENTRAL_SCOPES), ...exchanges.flatMap(exchangeScopes)],
     exchanges,
   };

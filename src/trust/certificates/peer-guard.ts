@@ -41,6 +41,11 @@ export function createPeerGuard(options: PeerGuardOptions): PeerGuard {
     else if (age >= maxAgeMs / 2) void fetchList().catch(() => {});
     return refusalFor(current!.list, peer);
   }) as PeerGuard;
-  guard.refresh = fetchList;
+  // An explicit refresh must see changes made before it was asked: wait out a fetch already
+  // under way (it may have started before the change) and fetch again.
+  guard.refresh = async () => {
+    if (pending) await pending.catch(() => {});
+    await fetchList();
+  };
   return guard;
 }
