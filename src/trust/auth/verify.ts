@@ -1,10 +1,4 @@
-import {
-  createLocalJWKSet,
-  errors,
-  type JSONWebKeySet,
-  type JWTVerifyGetKey,
-  jwtVerify,
-} from 'jose';
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import type { Peer } from '../../kit/part.ts';
 import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, MAX_TOKEN_SECONDS, scopesOf } from './claims.ts';
@@ -63,7 +57,8 @@ export function normalizeAudience(url: string): string {
 
 function describe(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'token expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `token claim "${err.claim}" is not acceptable: ${err.message}`;
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return `token claim "${err.claim}" is not acceptable: ${err.message}`;
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'token signature does not verify';
   if (err instanceof errors.JOSEAlgNotAllowed) return 'token algorithm not allowed';
   if (err instanceof errors.JWKSNoMatchingKey) return 'token signed by an unknown key';
@@ -71,24 +66,43 @@ function describe(err: unknown): string {
   return 'token could not be verified';
 }
 
+// Verified signatures are remembered until the token expires (≤ 5 minutes): the ES256 check is
+// the most expensive step of every protected call, and a client reuses its token many times.
+// Only the signature, issuer and type are remembered; expiry, audience, certificate binding and
+// scope are checked on every call. A key withdrawn from the JWKS stops new tokens at once and
+// already-seen ones at their expiry.
+const verified = new Map<string, AccessTokenClaims>();
+const MAX_VERIFIED = 10_000;
+
 export async function verifyAccessToken(token: string, options: VerifyOptions): Promise<AccessTokenClaims> {
-  if (typeof token !== 'string' || token.split('.').length !== 3) throw new TokenRefusal(401, 'invalid_token', 'not a signed JWT');
-  let payload: AccessTokenClaims;
-  try {
-    const key = keyResolver(options.jwks);
-    const result = await jwtVerify(token, key as JWTVerifyGetKey, {
-      algorithms: ['ES256'],
-      issuer: options.issuer,
-      typ: ACCESS_TOKEN_TYPE,
-      requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti', 'scope'],
-      clockTolerance: options.clockToleranceSeconds ?? 5,
-    });
-    payload = result.payload as AccessTokenClaims;
-  } catch (err) {
-    throw new TokenRefusal(401, 'invalid_token', describe(err));
+  if (typeof token !== 'string' || token.split('.').length !== 3)
+    throw new TokenRefusal(401, 'invalid_token', 'not a signed JWT');
+  const cacheKey = `${options.issuer}\n${token}`;
+  let payload = verified.get(cacheKey) as AccessTokenClaims;
+  if (payload && payload.exp + (options.clockToleranceSeconds ?? 5) <= Date.now() / 1000) {
+    verified.delete(cacheKey);
+    throw new TokenRefusal(401, 'invalid_token', 'token expired');
   }
-  if (payload.exp - payload.iat > MAX_TOKEN_SECONDS) throw new TokenRefusal(401, 'invalid_token', 'token lifetime exceeds 5 minutes');
-  if (typeof payload.scope !== 'string') throw new TokenRefusal(401, 'invalid_token', 'token scope is not a string');
+  if (!payload)
+    try {
+      const key = keyResolver(options.jwks);
+      const result = await jwtVerify(token, key as JWTVerifyGetKey, {
+        algorithms: ['ES256'],
+        issuer: options.issuer,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti', 'scope'],
+        clockTolerance: options.clockToleranceSeconds ?? 5,
+      });
+      payload = result.payload as AccessTokenClaims;
+      if (verified.size >= MAX_VERIFIED) verified.clear();
+      verified.set(cacheKey, payload);
+    } catch (err) {
+      throw new TokenRefusal(401, 'invalid_token', describe(err));
+    }
+  if (payload.exp - payload.iat > MAX_TOKEN_SECONDS)
+    throw new TokenRefusal(401, 'invalid_token', 'token lifetime exceeds 5 minutes');
+  if (typeof payload.scope !== 'string')
+    throw new TokenRefusal(401, 'invalid_token', 'token scope is not a string');
   if (options.unbound) return payload;
   const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   const expected = normalizeAudience(options.audience);
@@ -96,12 +110,22 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
     throw new TokenRefusal(401, 'invalid_token', `token audience is not ${expected}`);
   }
   const bound = payload.cnf?.['x5t#S256'];
-  if (!options.peer) throw new TokenRefusal(401, 'invalid_token', 'a certificate-bound token needs a TLS client certificate');
+  if (!options.peer)
+    throw new TokenRefusal(401, 'invalid_token', 'a certificate-bound token needs a TLS client certificate');
   if (!bound || bound !== options.peer.thumbprint) {
-    throw new TokenRefusal(401, 'invalid_token', 'token is bound to another certificate than the one presented');
+    throw new TokenRefusal(
+      401,
+      'invalid_token',
+      'token is bound to another certificate than the one presented',
+    );
   }
   if (options.requiredScope && !scopesOf(payload).includes(options.requiredScope)) {
-    throw new TokenRefusal(403, 'insufficient_scope', `token lacks scope ${options.requiredScope}`, options.requiredScope);
+    throw new TokenRefusal(
+      403,
+      'insufficient_scope',
+      `token lacks scope ${options.requiredScope}`,
+      options.requiredScope,
+    );
   }
   return payload;
 }
