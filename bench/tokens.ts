@@ -161,18 +161,15 @@ export async function run(args: string[]): Promise<void> {
   const token = (await grant()).access_token;
   const jwks = publicJwks([signingKey]);
   const localSet = createLocalJWKSet(jwks);
+  // Resource servers remember verified signatures until expiry, so a repeated token costs no
+  // signature check. The headline figure uses a fresh token each time (what a first call costs);
+  // the repeat figure is reported separately.
   const rawVerify = () => jwtVerify(token, localSet, { algorithms: ['ES256'] });
-  const ours = () =>
-    verifyAccessToken(token, {
-      issuer: issuerUrl,
-      jwks,
-      audience: resource,
-      requiredScope: 'nvi:read',
-      peer,
-    });
+  const verifyOpts = { issuer: issuerUrl, jwks, audience: resource, requiredScope: 'nvi:read', peer };
+  const ours = () => verifyAccessToken(token, { ...verifyOpts, remember: false });
   await rate(0.5, concurrency, rawVerify);
-  await rate(0.5, concurrency, ours);
   const verification = await compare(ours, rawVerify);
+  const repeatRate = await rate(seconds, concurrency, () => verifyAccessToken(token, verifyOpts));
 
   const common = { algorithm: 'ES256', concurrency, store: store.backend };
   figure('tokens', 'issuance_per_s', issuance.ours, { unit: 'tokens/s', ...common });
@@ -193,6 +190,8 @@ export async function run(args: string[]): Promise<void> {
     ceiling: 'raw jose jwtVerify, same key set',
     target: 0.8,
     rounds: ROUNDS,
+    tokens: 'full verification each time (signature not remembered)',
   });
+  figure('tokens', 'repeat_verification_per_s', repeatRate, { unit: 'verifications/s', note: 'same token again: signature remembered until expiry', ...common });
   await store.close();
 }

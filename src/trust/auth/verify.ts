@@ -21,6 +21,8 @@ export interface VerifyOptions {
   /** Introspection only: skip audience and binding (the introspecting party is not the presenter). */
   unbound?: boolean;
   clockToleranceSeconds?: number;
+  /** Remember the verified signature until expiry (default true; false measures the full check). */
+  remember?: boolean;
 }
 
 export type RefusalCode = 'invalid_token' | 'insufficient_scope' | 'invalid_request';
@@ -78,7 +80,7 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
   if (typeof token !== 'string' || token.split('.').length !== 3)
     throw new TokenRefusal(401, 'invalid_token', 'not a signed JWT');
   const cacheKey = `${options.issuer}\n${token}`;
-  let payload = verified.get(cacheKey) as AccessTokenClaims;
+  let payload = (options.remember === false ? undefined : verified.get(cacheKey)) as AccessTokenClaims;
   if (payload && payload.exp + (options.clockToleranceSeconds ?? 5) <= Date.now() / 1000) {
     verified.delete(cacheKey);
     throw new TokenRefusal(401, 'invalid_token', 'token expired');
@@ -94,8 +96,10 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
         clockTolerance: options.clockToleranceSeconds ?? 5,
       });
       payload = result.payload as AccessTokenClaims;
-      if (verified.size >= MAX_VERIFIED) verified.clear();
-      verified.set(cacheKey, payload);
+      if (options.remember !== false) {
+        if (verified.size >= MAX_VERIFIED) verified.clear();
+        verified.set(cacheKey, payload);
+      }
     } catch (err) {
       throw new TokenRefusal(401, 'invalid_token', describe(err));
     }
