@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, loadServeConfig } from '../kit/config.ts';
+import { PartClient } from '../kit/http/client.ts';
 import { createService } from '../kit/http/service.ts';
+import { createPeerGuard } from '../trust/certificates/peer-guard.ts';
 import { createLogger } from '../kit/log.ts';
 import type { NetworkView } from '../kit/part.ts';
 import { CENTRAL_PARTS, partNames } from '../sandbox/registry.ts';
@@ -47,13 +49,23 @@ Environment:
         },
         has: (p) => p in config.network,
       };
-      const part = await entry.load();
+      const tls = {
+        cert: readFileSync(config.tls.certFile, 'utf8'),
+        key: readFileSync(config.tls.keyFile, 'utf8'),
+        ca: readFileSync(config.tls.caFile, 'utf8'),
+      };
+      let part: Awaited<ReturnType<typeof entry.load>>;
+      try {
+        part = await entry.load(config.settings, tls.ca);
+      } catch (err) {
+        process.stderr.write(`ldn serve ${name}: ${(err as Error).message}\n`);
+        process.exit(2);
+      }
+      // Every part but the trust framework refuses revoked or suspended participants.
+      const guardClient = name !== 'trust' && config.network.trust ? new PartClient({ tls }) : undefined;
       const svc = await createService(part, {
-        tls: {
-          cert: readFileSync(config.tls.certFile, 'utf8'),
-          key: readFileSync(config.tls.keyFile, 'utf8'),
-          ca: readFileSync(config.tls.caFile, 'utf8'),
-        },
+        tls,
+        peerGuard: guardClient ? createPeerGuard({ trustUrl: config.network.trust, client: guardClient, maxAgeSeconds: 30 }) : undefined,
         network,
         host: config.host,
         port: config.port,
@@ -66,6 +78,7 @@ Environment:
       log.info({ url: svc.url }, `${name} listening`);
       const shutdown = async () => {
         await svc.close();
+        await guardClient?.close();
         process.exit(0);
       };
       process.on('SIGINT', () => void shutdown());

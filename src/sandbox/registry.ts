@@ -5,7 +5,7 @@ import type { PartDefinition } from '../kit/part.ts';
 
 export interface CentralPartEntry {
   name: string;
-  load(): Promise<PartDefinition>;
+  load(settings: Record<string, string>, caPem: string): Promise<PartDefinition>;
 }
 
 export const CENTRAL_PARTS: CentralPartEntry[] = [
@@ -18,6 +18,7 @@ export const CENTRAL_PARTS: CentralPartEntry[] = [
   { name: 'identity', load: async () => (await import('../identity/part.ts')).identityPart },
   { name: 'citizen-identity', load: async () => (await import('../identity/part.ts')).citizenIdentityPart },
   { name: 'portal', load: async () => (await import('../portals/part.ts')).portalPart },
+  { name: 'node', load: async (settings, ca) => (await import('../node/configured.ts')).configuredNodePart(settings, ca) },
 ];
 
 export function partNames(): string[] {

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import type { PartDefinition } from '../kit/part.ts';
+import type { NodeTenant } from './environment.ts';
+import { createNetworkEnvironment } from './network-environment.ts';
+import { createNodePart } from './part.ts';
+
+// `ldn serve node`: a participant node configured from settings, for production.
+//   LDN_SETTING_NODE_NAME     e.g. "zorgsoft-zuid"
+//   LDN_SETTING_TENANTS       path to a JSON file: [{ ura, name, type, certFile, keyFile, ehrBaseUrl }]
+//   LDN_SETTING_OVERVIEW_DEADLINE_MS (default 3000), LDN_SETTING_REFERRAL_SYNC_MS (default 60000)
+
+interface TenantConfig {
+  ura: string;
+  name: string;
+  type: string;
+  certFile: string;
+  keyFile: string;
+  ehrBaseUrl: string;
+}
+
+export function loadTenants(path: string, caPem: string): NodeTenant[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`setting tenants: cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(raw) || raw.length === 0) throw new Error('setting tenants: the file must hold a non-empty JSON array');
+  return raw.map((t: Partial<TenantConfig>, i) => {
+    for (const k of ['ura', 'name', 'type', 'certFile', 'keyFile', 'ehrBaseUrl'] as const) {
+      if (typeof t[k] !== 'string' || !t[k]) throw new Error(`setting tenants: entry ${i} lacks "${k}"`);
+    }
+    if (!/^\d{8}$/.test(t.ura!)) throw new Error(`setting tenants: entry ${i} has an invalid URA`);
+    return {
+      ura: t.ura!,
+      name: t.name!,
+      type: t.type!,
+      ehrBaseUrl: t.ehrBaseUrl!.replace(/\/+$/, ''),
+      identity: { cert: readFileSync(t.certFile!, 'utf8'), key: readFileSync(t.keyFile!, 'utf8'), ca: caPem },
+    };
+  });
+}
+
+export function configuredNodePart(settings: Record<string, string | undefined>, caPem: string): PartDefinition {
+  if (!settings.tenants) throw new Error('setting tenants is required (LDN_SETTING_TENANTS=<path to tenants JSON>)');
+  const name = settings.node_name ?? 'node';
+  const tenants = loadTenants(settings.tenants, caPem);
+  return createNodePart({
+    name,
+    tenants,
+    environment: (ctx) => createNetworkEnvironment(ctx, { nodeName: name, tenants }),
+    overviewDeadlineMs: Number(settings.overview_deadline_ms ?? 3000),
+    referralSyncIntervalMs: Number(settings.referral_sync_ms ?? 60_000),
+  });
+}
