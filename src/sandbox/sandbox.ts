@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { RunningService } from '../kit/http/service.ts';
 import { roleName } from '../kit/identifiers/roles.ts';
@@ -8,6 +8,7 @@ import type { TlsIdentity } from '../kit/part.ts';
 import { createCitizenIdentityPart, createIdentityPart } from '../identity/part.ts';
 import { viewerClientId } from '../node/viewer.ts';
 import { createPortalPart } from '../portals/part.ts';
+import { getParticipant, holdsQualification, qualify } from '../trust/register/participants.ts';
 import { CITIZENS, CLINICIANS, OPERATOR, ORGANIZATIONS, VENDORS } from './cast.ts';
 import { type CentralServices, PORTAL_CLIENT_ID, startCentralServices } from './central.ts';
 import { type SandboxCast, type SandboxContext, startPart } from './context.ts';
@@ -62,7 +63,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const started = Date.now();
   const manifestPath = resolve(options.manifestPath);
   const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
-  const pkiDir = dataDir ? join(dataDir, 'pki') : join(resolve('.ldn'), 'sandbox-pki');
+  // Without a data directory the certificates live next to the manifest (each run its own).
+  const pkiDir = dataDir ? join(dataDir, 'pki') : join(dirname(manifestPath), 'sandbox-pki');
   if (!dataDir) rmSync(pkiDir, { recursive: true, force: true }); // in-memory runs start fresh
   const pgDir = dataDir && !options.databaseUrl ? join(dataDir, 'pg') : undefined;
   if (pgDir) mkdirSync(pgDir, { recursive: true });
@@ -115,6 +117,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     progress('admitting the cast and issuing their certificates');
     const ids = await seedTrustFramework(sb, central.trust);
+    // The operator's citizen portal names citizens to the transparency part by PRS token (prs:eval).
+    if (!holdsQualification(await getParticipant(central.trust.store, OPERATOR.ura), 'localization')) await qualify(central.trust.store, OPERATOR.ura, { qualification: 'localization' }, 'sandbox');
     // The cast is admitted now: no part may act on an older status list. The trust part keeps its
     // signed list for a second, so wait that out before the guard fetches it again.
     await new Promise((r) => setTimeout(r, 1100));
