@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
+import { postgresReachable } from '../../src/kit/testing/backends.ts';
 import { clinicianLogin, openOverview, startTestSandbox } from './sandbox-helpers.ts';
 
 // The acceptance story (design §2): Mr De Groot has a TIA on the Veluwe; the emergency physician
@@ -10,28 +11,31 @@ import { clinicianLogin, openOverview, startTestSandbox } from './sandbox-helper
 
 const EMERGENCY_PHYSICIAN = '900001011'; // A. Bakker, SEH-arts, Ziekenhuis Veluwe
 
-describe('De Groot: the emergency physician opens his overview', { timeout: 180_000 }, () => {
-  let sandbox: Sandbox;
-  before(async () => {
-    sandbox = await startTestSandbox();
-  });
-  after(async () => {
-    await sandbox?.stop();
-  });
+const backends = (await postgresReachable()) ? ['pglite', 'postgres'] : ['pglite'];
 
-  it('shows the contrast allergy from Leiden and medication from both Kerkrade holders', async () => {
-    const { browser, viewer } = await clinicianLogin(sandbox, EMERGENCY_PHYSICIAN);
-    try {
-      const page = await openOverview(browser, viewer, DE_GROOT.bsn);
-      if (page.status !== 200) (await import("node:fs")).writeFileSync("/tmp/page.html", page.body);
-      assert.equal(page.status, 200);
-      assert.match(page.body, /contrast/i);
-      assert.match(page.body, /Ziekenhuis Leiden/);
-      assert.match(page.body, /Apotheek Kerkrade/);
-      assert.match(page.body, /Huisartsenpraktijk Kerkrade/);
-      assert.match(page.body, /atorvastatine|atorvastatin/i);
-    } finally {
-      await browser.close();
-    }
+for (const backend of backends)
+  describe(`De Groot: the emergency physician opens his overview (${backend})`, { timeout: 180_000 }, () => {
+    let sandbox: Sandbox;
+    before(async () => {
+      sandbox = await startTestSandbox({ postgres: backend === 'postgres' });
+    });
+    after(async () => {
+      await sandbox?.stop();
+    });
+
+    it('shows the contrast allergy from Leiden and medication from both Kerkrade holders', async () => {
+      const { browser, viewer } = await clinicianLogin(sandbox, EMERGENCY_PHYSICIAN);
+      try {
+        const page = await openOverview(browser, viewer, DE_GROOT.bsn);
+        if (page.status !== 200) (await import('node:fs')).writeFileSync('/tmp/page.html', page.body);
+        assert.equal(page.status, 200);
+        assert.match(page.body, /contrast/i);
+        assert.match(page.body, /Ziekenhuis Leiden/);
+        assert.match(page.body, /Apotheek Kerkrade/);
+        assert.match(page.body, /Huisartsenpraktijk Kerkrade/);
+        assert.match(page.body, /atorvastatine|atorvastatin/i);
+      } finally {
+        await browser.close();
+      }
+    });
   });
-});

@@ -8,15 +8,48 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.ts';
 // End-to-end tests run the real sandbox (real HTTPS, certificates, tokens, pseudonyms) in the
 // test process on free ports, and act as its users do: through the pages and the APIs.
 
-export async function startTestSandbox(options: { databaseUrl?: string; overviewDeadlineMs?: number } = {}): Promise<Sandbox> {
+export async function startTestSandbox(options: { postgres?: boolean; overviewDeadlineMs?: number } = {}): Promise<Sandbox> {
   const dir = mkdtempSync(join(tmpdir(), 'ldn-e2e-'));
-  return startSandbox({
+  // On PostgreSQL each run gets a database of its own (parts use fixed schema names).
+  const db = options.postgres ? await createTestDatabase() : undefined;
+  const sandbox = await startSandbox({
     manifestPath: join(dir, 'sandbox.json'),
     portBase: 0,
-    databaseUrl: options.databaseUrl,
+    databaseUrl: db?.url,
     overviewDeadlineMs: options.overviewDeadlineMs,
     log: createLogger('sandbox', { level: process.env.LDN_LOG_LEVEL ?? 'silent' }),
   });
+  if (!db) return sandbox;
+  const stop = sandbox.stop;
+  return {
+    ...sandbox,
+    async stop() {
+      await stop();
+      await db.drop();
+    },
+  };
+}
+
+async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const { randomBytes } = await import('node:crypto');
+  const { TEST_DATABASE_URL } = await import('../../src/kit/testing/backends.ts');
+  const name = `ldn_e2e_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    async drop() {
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+      await c.end();
+    },
+  };
 }
 
 /** A clinician logs in to her organisation's viewer through the Dezi-like provider. */
