@@ -30,7 +30,7 @@ export function sandboxCommand(): Command {
         portBase: opts.portBase,
         host: opts.host,
         log,
-        progress: (step) => process.stdout.write(`  … ${step}\n`),
+        progress: (step) => process.stdout.write(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${step}\n`),
       });
       printSummary(sandbox, Date.now() - started);
       let stopping = false;
