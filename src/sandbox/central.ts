@@ -32,7 +32,10 @@ export interface CentralServices {
 /** The citizen provider's audience for tokens the portal forwards (its OIDC client id). */
 export const PORTAL_CLIENT_ID = 'portal';
 
-export async function startCentralServices(sb: SandboxContext, options: { portalIdentity: TlsIdentity }): Promise<CentralServices> {
+export async function startCentralServices(
+  sb: SandboxContext,
+  options: { portalIdentity: TlsIdentity; afterTrust?: (trust: RunningService) => Promise<void> },
+): Promise<CentralServices> {
   const sources: AgreementsSource[] = [];
   const clients: PartClient[] = [];
   const agreementsFor = async (identity: TlsIdentity): Promise<AgreementsSource> => {
@@ -48,6 +51,8 @@ export async function startCentralServices(sb: SandboxContext, options: { portal
   const guardClient = new PartClient({ tls: await sb.partIdentity('peer-guard') });
   clients.push(guardClient);
   sb.peerGuard = createPeerGuard({ trustUrl: trust.url, client: guardClient, maxAgeSeconds: 30 });
+  // Admit the participants before anyone else starts: the other parts talk to each other at once.
+  await options.afterTrust?.(trust);
   const directory = await startPart(sb, createDirectoryPart());
   const prs = await startPart(sb, createPrsPart());
 

@@ -110,19 +110,23 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   };
 
   try {
-    progress('central services (trust, directory, PRS, NVI, consent, transparency)');
+    progress('trust framework: admitting the cast and issuing their certificates');
+    let seeded: Awaited<ReturnType<typeof seedTrustFramework>> | undefined;
     const portalIdentity = await sb.partIdentity('portal');
-    const central = await startCentralServices(sb, { portalIdentity });
+    const central = await startCentralServices(sb, {
+      portalIdentity,
+      afterTrust: async (trust) => {
+        seeded = await seedTrustFramework(sb, trust);
+        // No part may act on a status list from before the cast was admitted. The trust part keeps
+        // its signed list for a second, so wait that out before the guard fetches it again.
+        await new Promise((r) => setTimeout(r, 1100));
+        await sb.peerGuard?.refresh();
+        progress('central services (directory, PRS, NVI, consent, transparency)');
+      },
+    });
     stops.push(() => central.stop());
-
-    progress('admitting the cast and issuing their certificates');
-    const ids = await seedTrustFramework(sb, central.trust);
-    // The operator's citizen portal names citizens to the transparency part by PRS token (prs:eval).
-    if (!holdsQualification(await getParticipant(central.trust.store, OPERATOR.ura), 'localization')) await qualify(central.trust.store, OPERATOR.ura, { qualification: 'localization' }, 'sandbox');
-    // The cast is admitted now: no part may act on an older status list. The trust part keeps its
-    // signed list for a second, so wait that out before the guard fetches it again.
-    await new Promise((r) => setTimeout(r, 1100));
-    await sb.peerGuard?.refresh();
+    if (!seeded) throw new Error('the trust framework was not seeded');
+    const ids = seeded;
     if (options.seedConsents !== false) await seedConsents(central.consent);
 
     progress('EHR simulator and participant nodes');
