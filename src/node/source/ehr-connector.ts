@@ -82,7 +82,10 @@ export class EhrConnector {
 
   async patientsByBsn(bsn: string): Promise<Patient[]> {
     const found = await this.search('Patient', new URLSearchParams({ identifier: `${SYSTEM.bsn}|${bsn}` }));
-    return found.filter((r): r is Patient => r.resourceType === 'Patient');
+    // One search per patient record: an EHR that lists a record twice must not double the work.
+    const byId = new Map<string, Patient>();
+    for (const r of found) if (r.resourceType === 'Patient' && r.id && !byId.has(r.id)) byId.set(r.id, r as Patient);
+    return [...byId.values()];
   }
 
   async close(): Promise<void> {
