@@ -117,6 +117,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       portalIdentity,
       afterTrust: async (trust) => {
         seeded = await seedTrustFramework(sb, trust);
+        // The operator's citizen portal names citizens to the transparency part by PRS token (prs:eval).
+        if (!holdsQualification(await getParticipant(trust.store, OPERATOR.ura), 'localization')) await qualify(trust.store, OPERATOR.ura, { qualification: 'localization' }, 'sandbox');
         // No part may act on a status list from before the cast was admitted. The trust part keeps
         // its signed list for a second, so wait that out before the guard fetches it again.
         await new Promise((r) => setTimeout(r, 1100));
