@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { transparencyPseudonymToken } from '../audit/transparency/pseudonym-client.ts';
 import { PartClient } from '../kit/http/client.ts';
+import { peerFromDer } from '../kit/http/peer.ts';
+import { pemToDer } from '../kit/pki/certificates.ts';
+import { PrsClient } from '../pseudonyms/client.ts';
+import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import type { PartContext, PartDefinition, TlsIdentity } from '../kit/part.ts';
 import { fetchAgreements } from '../trust/agreements/jws.ts';
 import type { ConsentMode } from '../trust/agreements/types.ts';
@@ -22,7 +27,8 @@ import { installErrorPage, installWebKit, sendPage } from './ui/web.ts';
 // authenticated by OpenID Connect (citizens) or the operator password, with session cookies.
 // Settings: operator_password (required unless sandbox=true), citizen_client_id,
 // citizen_client_secret, certificate_warning_days, operator_cert_file/operator_key_file
-// (the operator's network certificate for the trust part's operator API), nodes (JSON name → URL).
+// (the operator's network certificate for the trust part's operator API), nodes (JSON name → URL),
+// portal_ura (whom the portal acts for at the trust part's token endpoint; default: its certificate's URA).
 
 export interface PortalOptions {
   citizenLogin?: LoginProvider;
@@ -56,6 +62,15 @@ function operatorIdentity(ctx: PartContext, given?: TlsIdentity): TlsIdentity | 
   return cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8'), ca: ctx.tls.ca } : undefined;
 }
 
+/** The URA in our own certificate (undefined without one, as in plain-HTTP tests). */
+function certificateUra(tls: TlsIdentity): string | undefined {
+  try {
+    return tls.cert ? (peerFromDer(pemToDer(tls.cert))?.ura ?? undefined) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function monitorTargets(ctx: PartContext): () => MonitorTarget[] {
   let nodes: Record<string, string> = {};
   try {
@@ -71,6 +86,7 @@ function monitorTargets(ctx: PartContext): () => MonitorTarget[] {
 
 export function createPortalPart(options: PortalOptions | ((ctx: PartContext) => PortalOptions) = {}): PartDefinition {
   const clients: PartClient[] = [];
+  const tokenProviders: TrustTokenProvider[] = [];
   return {
     name: 'portal',
     schema: 'portal',
@@ -84,10 +100,17 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
 
       const client = new PartClient({ tls: ctx.tls });
       clients.push(client);
+      const trustUrl = ctx.network.has('trust') ? ctx.network.url('trust') : undefined;
+      // With tokens from the trust part (prs:eval), acting for the URA in the portal's certificate.
+      const portalUra = ctx.settings.portal_ura ?? certificateUra(ctx.tls);
+      const tokens =
+        trustUrl && portalUra ? new TrustTokenProvider({ tls: ctx.tls, ura: portalUra, tokenEndpoint: `${trustUrl}/oauth/token`, client }) : undefined;
+      if (tokens) tokenProviders.push(tokens);
+      const networkClient = tokens ? new PartClient({ tls: ctx.tls, tokens }) : undefined;
+      if (networkClient) clients.push(networkClient);
       const opTls = operatorIdentity(ctx, o.operatorTls);
       const opClient = opTls ? new PartClient({ tls: opTls }) : undefined;
       if (opClient) clients.push(opClient);
-      const trustUrl = ctx.network.has('trust') ? ctx.network.url('trust') : undefined;
 
       let modeCache: { at: number; mode: ConsentMode } | undefined;
       const mode = async (): Promise<ConsentMode> => {
@@ -138,8 +161,13 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
           : { mode, list: failing('the consent part'), create: failing('the consent part'), update: failing('the consent part') });
       const accessLog =
         o.accessLog ??
-        (ctx.network.has('transparency')
-          ? httpAccessLog({ client, transparencyUrl: ctx.network.url('transparency') })
+        (ctx.network.has('transparency') && ctx.network.has('prs') && networkClient
+          ? httpAccessLog({
+              client,
+              transparencyUrl: ctx.network.url('transparency'),
+              patientToken: (citizen) =>
+                transparencyPseudonymToken(new PrsClient(networkClient, ctx.network.url('prs')), client, ctx.network.url('transparency'), citizen.bsn),
+            })
           : { accesses: failing('the transparency part'), treeHead: failing('the transparency part'), inclusionProof: failing('the transparency part'), signingKeys: failing('the transparency part') });
       const monitor = o.monitor ?? httpNetworkMonitor({ client, targets: monitorTargets(ctx) });
       const store = o.sessions ?? new StoreSessionStore(ctx.store);
@@ -191,6 +219,7 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
     },
     async stop() {
       await Promise.all(clients.map((c) => c.close()));
+      await Promise.all(tokenProviders.map((p) => p.close()));
     },
   };
 }

@@ -93,14 +93,18 @@ export interface AccessEntry {
   dataCategories: string[];
   emergency: boolean;
   emergencyReason?: string;
+  /** Position in the transparency log, as the log states it (checked against the proof). */
+  leafIndex?: number;
+  /** The log's link to this event's inclusion proof (entry.link[relation=inclusion-proof]). */
+  proofUrl?: string;
 }
 
 export interface AccessLogPort {
   accesses(citizen: CitizenIdentity): Promise<AccessEntry[]>;
   /** Latest signed tree head (public). */
   treeHead(): Promise<SignedTreeHead>;
-  /** Inclusion proof of an event under a tree of the given size (public). */
-  inclusionProof(eventId: string, treeSize: number): Promise<InclusionProof>;
+  /** Inclusion proof of a listed access under a tree of the given size (public). */
+  inclusionProof(entry: AccessEntry, treeSize: number): Promise<InclusionProof>;
   /** The log's public signing key(s) (public JWKS). */
   signingKeys(): Promise<JWK[]>;
 }

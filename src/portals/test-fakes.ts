@@ -136,13 +136,14 @@ export async function fakeAccessLog(entries: AccessEntry[]): Promise<FakeAccessL
   return {
     store,
     async accesses() {
-      return entries;
+      // As the real log lists them: each with its leaf index.
+      return entries.map((e) => ({ ...e, leafIndex: items.findIndex((i) => i.eventId === e.eventId) }));
     },
     async treeHead() {
       return tampered ? { ...head, rootHash: Buffer.alloc(32, 7).toString('base64') } : head;
     },
-    inclusionProof: (eventId, treeSize) => {
-      const idx = items.findIndex((i) => i.eventId === eventId);
+    inclusionProof: (entry, treeSize) => {
+      const idx = items.findIndex((i) => i.eventId === entry.eventId);
       if (idx < 0) return Promise.reject(new Error('no such event'));
       return inclusionProof(store, idx, treeSize);
     },

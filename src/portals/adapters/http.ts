@@ -2,6 +2,7 @@ import type { AuditEvent, Bundle, Consent } from '@medplum/fhirtypes';
 import type { JWK } from 'jose';
 import type { InclusionProof } from '../../audit/transparency/log-store.ts';
 import type { SignedTreeHead } from '../../audit/transparency/tree-head.ts';
+import { PATIENT_TOKEN_PARAM } from '../../audit/transparency/part.ts';
 import { AUDIT_EXTENSION } from '../../audit/uris.ts';
 import { consentResource, parseConsent } from '../../consent/fhir.ts';
 import type { PartClient } from '../../kit/http/client.ts';
@@ -24,10 +25,11 @@ import type {
 } from '../ports.ts';
 
 // HTTP adapters for the portal's ports over the kit's PartClient (the portal's own network
-// certificate for mTLS). Where a citizen is behind the call, her token from the citizen identity
-// provider rides as the Bearer token: the consent and transparency parts trust the token, not us.
+// certificate for mTLS). At the consent part the citizen's id_token from the citizen identity
+// provider rides as the Bearer token (the part trusts the token, not us); the transparency part
+// answers the portal's certificate for a citizen named by a PRS token.
 
-/** The citizen's bearer token for the consent and transparency parts (default: her id_token). */
+/** The citizen's bearer token for the consent part (default: her id_token). */
 export type CitizenToken = (citizen: CitizenIdentity) => string | undefined;
 const defaultCitizenToken: CitizenToken = (c) => c.idToken ?? c.accessToken;
 
@@ -71,13 +73,14 @@ export function httpConsent(options: { client: PartClient; consentUrl: string; m
 
 // ---- transparency part (src/audit/transparency/part.ts) ----
 
-/** Reads the transparency part's reduced citizen AuditEvent back into what the page shows. */
-export function accessEntryOf(e: AuditEvent): AccessEntry {
+/** Reads the transparency part's reduced citizen AuditEvent (and its proof link) back into what the page shows. */
+export function accessEntryOf(e: AuditEvent, proofUrl?: string): AccessEntry {
   const codings = e.purposeOfEvent?.flatMap((p) => p.coding ?? []) ?? [];
   const org = e.agent?.find((a) => a.who?.identifier?.system === SYSTEM.ura);
   const professional = e.agent?.find((a) => a.role?.some((r) => r.coding?.some((c) => c.system === SYSTEM.uziRole)));
   const roleCode = professional?.role?.flatMap((r) => r.coding ?? []).find((c) => c.system === SYSTEM.uziRole)?.code;
   const domain = e.entity?.find((x) => x.what?.identifier?.system === CODE_SYSTEM.exchange || (x.securityLabel?.length ?? 0) > 0);
+  const leafIndex = e.extension?.find((x) => x.url === AUDIT_EXTENSION.leafIndex)?.valueInteger;
   return {
     eventId: e.id ?? '',
     when: e.recorded ?? '',
@@ -90,21 +93,52 @@ export function accessEntryOf(e: AuditEvent): AccessEntry {
     dataCategories: (domain?.securityLabel ?? []).map((s) => s.code ?? '').filter(Boolean),
     emergency: codings.some((c) => c.code === 'BTG'),
     emergencyReason: e.extension?.find((x) => x.url === AUDIT_EXTENSION.emergencyReason)?.valueString,
+    leafIndex: Number.isSafeInteger(leafIndex) && (leafIndex as number) >= 0 ? leafIndex : undefined,
+    proofUrl,
   };
 }
 
-export function httpAccessLog(options: { client: PartClient; transparencyUrl: string; citizenToken?: CitizenToken; maxEntries?: number }): AccessLogPort {
-  const token = options.citizenToken ?? defaultCitizenToken;
-  const base = options.transparencyUrl;
+/** The proof URL for `size`: the log's own link when it points into the log, else the id path. */
+export function inclusionProofUrl(transparencyUrl: string, entry: AccessEntry, treeSize: number): string {
+  const base = new URL(`${transparencyUrl.replace(/\/+$/, '')}/proof/inclusion`);
+  let url: URL | undefined;
+  try {
+    url = entry.proofUrl ? new URL(entry.proofUrl) : undefined;
+  } catch {
+    url = undefined;
+  }
+  // Never follow a link elsewhere with the portal's certificate.
+  if (!url || url.origin !== base.origin || url.pathname !== base.pathname) {
+    url = new URL(base);
+    url.searchParams.set('id', entry.eventId);
+  }
+  url.searchParams.set('size', String(treeSize));
+  return url.href;
+}
+
+/**
+ * The citizen view of the transparency part. Only the portal's certificate is answered, and the
+ * citizen is named by a fresh PRS token addressed to the part (`patientToken`, from her BSN):
+ * the part never sees a BSN and the portal never holds a stable pseudonym.
+ */
+export function httpAccessLog(options: {
+  client: PartClient;
+  transparencyUrl: string;
+  patientToken: (citizen: CitizenIdentity) => Promise<string>;
+  maxEntries?: number;
+}): AccessLogPort {
+  const base = options.transparencyUrl.replace(/\/+$/, '');
   return {
     async accesses(citizen) {
-      const count = String(options.maxEntries ?? 100);
-      const bundle = await options.client.json<Bundle>(`${base}/AuditEvent?_count=${count}`, { headers: bearer(token, citizen) });
-      return (bundle.entry ?? []).map((x) => x.resource).filter((r): r is AuditEvent => r?.resourceType === 'AuditEvent').map(accessEntryOf);
+      const q = new URLSearchParams({ [PATIENT_TOKEN_PARAM]: await options.patientToken(citizen), _count: String(options.maxEntries ?? 100) });
+      // Single-use token in the query: no retry (a retry would replay it).
+      const bundle = await options.client.json<Bundle>(`${base}/AuditEvent?${q}`, { retries: 0 });
+      return (bundle.entry ?? [])
+        .filter((x) => x.resource?.resourceType === 'AuditEvent')
+        .map((x) => accessEntryOf(x.resource as AuditEvent, x.link?.find((l) => l.relation === 'inclusion-proof')?.url));
     },
     treeHead: () => options.client.json<SignedTreeHead>(`${base}/tree-head`),
-    inclusionProof: (eventId, treeSize) =>
-      options.client.json<InclusionProof>(`${base}/proof/inclusion?${new URLSearchParams({ id: eventId, size: String(treeSize) })}`),
+    inclusionProof: (entry, treeSize) => options.client.json<InclusionProof>(inclusionProofUrl(base, entry, treeSize)),
     async signingKeys() {
       const jwks = await options.client.json<{ keys: JWK[] }>(`${base}/.well-known/jwks.json`);
       return jwks.keys ?? [];

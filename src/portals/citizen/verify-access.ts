@@ -42,9 +42,11 @@ export async function verifiedAccessLog(port: AccessLogPort, entries: AccessEntr
     entries.map(async (e, i): Promise<VerifiedAccess> => {
       if (i >= MAX_PROOFS || !e.eventId) return { ...e, inLog: false };
       try {
-        const proof = await port.inclusionProof(e.eventId, head.treeSize);
+        const proof = await port.inclusionProof(e, head.treeSize);
+        // The proof must be for the position the log listed the access at, under the verified head.
         const ok =
           proof.treeSize === head.treeSize &&
+          (e.leafIndex === undefined || proof.leafIndex === e.leafIndex) &&
           verifyInclusion(proof.leafIndex, proof.treeSize, b64(proof.leafHash), proof.auditPath.map(b64), b64(head.rootHash));
         return { ...e, inLog: ok };
       } catch {
