@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { type CitizenAccessEntry, citizenAuditEvent } from '../../audit/transparency/citizen-view.ts';
-import { accessEntryOf } from './http.ts';
+import { accessEntryOf, inclusionProofUrl } from './http.ts';
 
 // The portal reads back exactly what the transparency part's citizen view writes.
 
@@ -36,6 +36,33 @@ test('accessEntryOf reads the citizen AuditEvent of the transparency part back',
       assert.deepEqual(back.dataCategories, e.dataCategories);
       assert.equal(back.emergency, e.emergency);
       if (e.emergency) assert.equal(back.emergencyReason ?? '', e.emergencyReason ?? '');
+    }),
+  );
+});
+
+test('accessEntryOf keeps the leaf index and the proof link the log gave', () => {
+  fc.assert(
+    fc.property(entry, fc.webUrl(), (e, link) => {
+      const back = accessEntryOf(citizenAuditEvent({ ...e, roleName: undefined } as CitizenAccessEntry), link);
+      assert.equal(back.leafIndex, e.leafIndex);
+      assert.equal(back.proofUrl, link);
+    }),
+  );
+});
+
+test('inclusionProofUrl follows the log link only inside the log, always pins the size, never throws', () => {
+  const base = 'https://127.0.0.1:9443';
+  const listed = { eventId: 'ev-1', when: '', organizationUra: '', dataCategories: [], emergency: false };
+  const own = new URL(inclusionProofUrl(base, { ...listed, proofUrl: `${base}/proof/inclusion?id=ev-1` }, 7));
+  assert.equal(own.searchParams.get('id'), 'ev-1');
+  assert.equal(own.searchParams.get('size'), '7');
+  fc.assert(
+    fc.property(fc.option(fc.oneof(fc.webUrl(), fc.string()), { nil: undefined }), fc.string(), fc.nat(), (proofUrl, eventId, size) => {
+      const u = new URL(inclusionProofUrl(`${base}/`, { ...listed, eventId, proofUrl }, size));
+      assert.equal(u.origin, base);
+      assert.equal(u.pathname, '/proof/inclusion');
+      assert.deepEqual(u.searchParams.getAll('size'), [String(size)]);
+      if (!proofUrl?.startsWith(`${base}/proof/inclusion`)) assert.equal(u.searchParams.get('id'), eventId);
     }),
   );
 });
