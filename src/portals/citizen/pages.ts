@@ -1,3 +1,4 @@
+import { maskBsn } from '../../kit/identifiers/bsn.ts';
 import type { ConsentMode } from '../../trust/agreements/types.ts';
 import type { OverviewModel } from '../clinician/overview-model.ts';
 import type { CitizenIdentity, ConsentChoice, ProviderOption } from '../ports.ts';
@@ -34,7 +35,7 @@ function frame(f: CitizenFrame, title: string, main: Html, current?: Section): s
     assetBase: f.assetBase,
     path: f.path,
     nav,
-    user: f.user ? { name: f.user.identity.name ?? '', logoutAction: `${CITIZEN_BASE}/logout`, csrf: f.user.csrf } : undefined,
+    user: f.user ? { name: f.user.identity.name ?? `BSN ${maskBsn(f.user.identity.bsn)}`, logoutAction: `${CITIZEN_BASE}/logout`, csrf: f.user.csrf } : undefined,
     main,
   });
 }
