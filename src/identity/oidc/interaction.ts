@@ -66,7 +66,9 @@ export async function registerLoginRoutes(app: FastifyInstance, flow: LoginFlow)
       reply
         .code(error ? 401 : 200)
         .type('text/html; charset=utf-8')
-        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+        // Chromium applies form-action to the redirects that follow the POST, so the client's
+        // callback origin must be allowed too (its redirect_uri was checked at /authorize).
+        .header('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${callbackOrigin(d)}`)
         .header('cache-control', 'no-store')
         .send(
           renderLoginPage({
@@ -122,4 +124,13 @@ export async function registerLoginRoutes(app: FastifyInstance, flow: LoginFlow)
       });
     });
   });
+}
+
+/** Origin of the client's registered redirect_uri for this interaction ('' when absent or malformed). */
+function callbackOrigin(d: InteractionDetails): string {
+  try {
+    return new URL(String(d.params.redirect_uri)).origin;
+  } catch {
+    return '';
+  }
 }
