@@ -19,6 +19,7 @@ import {
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
+import { registerCitizenApi } from './source/citizen-api.ts';
 import { registerHolderApi } from './source/holder-api.ts';
 import { nodeMigrations } from './source/migrations.ts';
 import { startReferralSync, type ReferralSync } from './source/referral-sync.ts';
@@ -131,6 +132,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
 
       const pdp = createPdp({ agreements: () => env.agreements(), consent: env.consent });
       await registerHolderApi(app, { tenants, env, pdp, connectors, verifyToken, baseUrl: () => ctx.baseUrl });
+      await registerCitizenApi(app, { ctx, tenants, env, connectors });
 
       const overview = createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000 });
       // The organisation's own systems (its certificate) ask for an overview for a logged-in

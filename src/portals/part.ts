@@ -8,7 +8,8 @@ import { PrsClient } from '../pseudonyms/client.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import type { PartContext, PartDefinition, TlsIdentity } from '../kit/part.ts';
 import { fetchAgreements } from '../trust/agreements/jws.ts';
-import type { ConsentMode } from '../trust/agreements/types.ts';
+import type { AgreementsDocument, ConsentMode } from '../trust/agreements/types.ts';
+import { httpCitizenData } from './adapters/citizen-data.ts';
 import { httpAccessLog, httpConsent, httpNetworkMonitor, httpTrustOperator, type MonitorTarget } from './adapters/http.ts';
 import { CITIZEN_BASE } from './citizen/pages.ts';
 import { type CitizenSession, registerCitizenPortal } from './citizen/routes.ts';
@@ -28,7 +29,8 @@ import { installErrorPage, installWebKit, sendPage } from './ui/web.ts';
 // Settings: operator_password (required unless sandbox=true), citizen_client_id,
 // citizen_client_secret, certificate_warning_days, operator_cert_file/operator_key_file
 // (the operator's network certificate for the trust part's operator API), nodes (JSON name → URL),
-// portal_ura (whom the portal acts for at the trust part's token endpoint; default: its certificate's URA).
+// portal_ura (whom the portal acts for at the trust part's token endpoint; default: its certificate's URA),
+// citizen_data_deadline_ms (fan-out deadline of "my data", default 5000).
 
 export interface PortalOptions {
   citizenLogin?: LoginProvider;
@@ -48,7 +50,7 @@ export interface PortalOptions {
 const ASSETS = '/assets';
 const CENTRAL_PARTS = ['trust', 'directory', 'prs', 'nvi', 'consent', 'identity', 'citizen-identity', 'transparency'];
 
-/** STUB port until the lead wires the network query on the citizen's behalf. */
+/** Without the network's localisation and addressing parts (plain tests), "my data" is unavailable. */
 export const unwiredCitizenData: CitizenDataPort = async () => {
   throw new Error('citizen data is not wired yet (PortalOptions.citizenData)');
 };
@@ -112,14 +114,15 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
       const opClient = opTls ? new PartClient({ tls: opTls }) : undefined;
       if (opClient) clients.push(opClient);
 
-      let modeCache: { at: number; mode: ConsentMode } | undefined;
-      const mode = async (): Promise<ConsentMode> => {
-        if (modeCache && Date.now() - modeCache.at < 60_000) return modeCache.mode;
+      let agreementsCache: { at: number; document: AgreementsDocument } | undefined;
+      const agreements = async (): Promise<AgreementsDocument> => {
+        if (agreementsCache && Date.now() - agreementsCache.at < 60_000) return agreementsCache.document;
         if (!trustUrl) throw new Error('no trust part in the network');
         const { document } = await fetchAgreements({ trustUrl, client });
-        modeCache = { at: Date.now(), mode: document.network.consentMode };
-        return modeCache.mode;
+        agreementsCache = { at: Date.now(), document };
+        return document;
       };
+      const mode = async (): Promise<ConsentMode> => (await agreements()).network.consentMode;
 
       // ctx.baseUrl is known only once the service listens: build the relying party on first use.
       const citizenRedirect = () => `${ctx.baseUrl}${CITIZEN_BASE}/callback`;
@@ -169,6 +172,20 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
                 transparencyPseudonymToken(new PrsClient(networkClient, ctx.network.url('prs')), client, ctx.network.url('transparency'), citizen.bsn),
             })
           : { accesses: failing('the transparency part'), treeHead: failing('the transparency part'), inclusionProof: failing('the transparency part'), signingKeys: failing('the transparency part') });
+      // Her data from every holder, asked for with her own id_token (exchange citizen-access).
+      const citizenData =
+        o.citizenData ??
+        (networkClient && portalUra && ['nvi', 'prs', 'directory'].every((p) => ctx.network.has(p))
+          ? httpCitizenData({
+              client: networkClient,
+              nviUrl: ctx.network.url('nvi'),
+              prsUrl: ctx.network.url('prs'),
+              directoryUrl: ctx.network.url('directory'),
+              ura: portalUra,
+              agreements,
+              deadlineMs: ctx.settings.citizen_data_deadline_ms ? Number(ctx.settings.citizen_data_deadline_ms) : undefined,
+            })
+          : unwiredCitizenData);
       const monitor = o.monitor ?? httpNetworkMonitor({ client, targets: monitorTargets(ctx) });
       const store = o.sessions ?? new StoreSessionStore(ctx.store);
       const secureCookies = o.secureCookies;
@@ -200,7 +217,7 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
           login: citizenLogin,
           redirectUri: o.citizenLogin ? undefined : citizenRedirect,
           sessions: new Sessions<CitizenSession>(store, { cookieName: 'ldn_citizen', cookiePath: CITIZEN_BASE, secureCookies }),
-          citizenData: o.citizenData ?? unwiredCitizenData,
+          citizenData,
           consent,
           accessLog,
           providers,

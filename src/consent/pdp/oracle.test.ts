@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { testBsn } from '../../kit/identifiers/bsn.ts';
 import { isUra, ORGANIZATION_TYPES, UZI_ROLES } from '../../kit/identifiers/roles.ts';
 import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
+import { OPERATOR_ORGANIZATION_TYPE } from '../../trust/seed.ts';
 import type { ClosedAnswer, ClosedQuestion } from '../model.ts';
 import { DATA_CATEGORIES } from '../uris.ts';
 import { CachedConsentOracle, type ConsentOracle } from './oracle.ts';
@@ -60,12 +61,13 @@ describe('cached consent oracle', () => {
 describe('default agreements', () => {
   it('uses only known roles, organisation types and data categories, and names every exchange scope', () => {
     const doc = defaultAgreements();
-    assert.equal(doc.exchanges.length, 6);
+    assert.equal(doc.exchanges.length, 7);
     const scopes = new Set(doc.scopes.map((s) => s.scope));
     for (const s of ['prs:eval', 'nvi:read', 'nvi:write', 'directory:write', 'consent:read', 'consent:write', 'transparency:write']) assert.ok(scopes.has(s), s);
     for (const e of doc.exchanges) {
       for (const r of e.requesterRoles) assert.ok(r in UZI_ROLES, `${e.code}: role ${r}`);
-      for (const t of [...e.requesterOrganizationTypes, ...e.holderOrganizationTypes]) assert.ok(t in ORGANIZATION_TYPES, `${e.code}: type ${t}`);
+      // The operator's type (its citizen portal asks for citizen-access) is no care organisation type.
+      for (const t of [...e.requesterOrganizationTypes, ...e.holderOrganizationTypes]) assert.ok(t in ORGANIZATION_TYPES || t === OPERATOR_ORGANIZATION_TYPE, `${e.code}: type ${t}`);
       for (const c of e.dataCategories) assert.ok(DATA_CATEGORIES.includes(c), `${e.code}: category ${c}`);
       for (const s of e.scopes) assert.ok(scopes.has(s), `${e.code}: scope ${s}`);
       assert.ok(e.queries.length > 0 && e.legalBasis.length > 0);

@@ -16,7 +16,7 @@ import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-
 // decided → an audit event either way. A batch Bundle carries several searches in one call.
 
 export const EMERGENCY_HEADER = 'ldn-emergency-reason';
-const MAX_BATCH_ENTRIES = 40;
+export const MAX_BATCH_ENTRIES = 40;
 
 export interface HolderApiOptions {
   tenants: Map<string, NodeTenant>;
@@ -51,6 +51,52 @@ function decodeReason(raw: string | string[] | undefined): string | undefined {
   } catch {
     throw badRequest(`${EMERGENCY_HEADER} must be URL-encoded text`);
   }
+}
+
+/** One search against the tenant's EHR for the patient with this BSN, as a searchset under `fhirBase`. */
+export async function searchEhr(connector: EhrConnector, fhirBase: string, type: string, query: Query, bsn: string): Promise<{ bundle: Bundle; patientRefs: string[] }> {
+  const patients = await connector.patientsByBsn(bsn);
+  const found: Resource[] = [];
+  for (const p of patients) {
+    const resources = await connector.search(type, ehrSearchParams(type, query, p.id!));
+    // Only the searched type leaves the node (no _include of other patients' data by accident).
+    for (const r of resources) if (r.resourceType === type || (type !== 'Patient' && r.resourceType === 'Medication')) found.push(r);
+  }
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: found.length,
+    link: [{ relation: 'self', url: `${fhirBase}/${type}` }],
+    entry: found.map((r) => ({ fullUrl: `${fhirBase}/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } })),
+  };
+  return { bundle, patientRefs: patients.map((p) => `Patient/${p.id}`) };
+}
+
+/** The searches of a batch Bundle (GET type-level searches only, 1 to MAX_BATCH_ENTRIES). */
+export function batchSearches(body: Bundle | undefined): Array<{ type: string; query: Query }> {
+  if (body?.resourceType !== 'Bundle' || body.type !== 'batch') throw badRequest('expected a Bundle of type batch');
+  const entries = body.entry ?? [];
+  if (entries.length === 0 || entries.length > MAX_BATCH_ENTRIES) throw badRequest(`a batch carries 1 to ${MAX_BATCH_ENTRIES} searches`);
+  return entries.map((e, i) => {
+    if (e.request?.method !== 'GET' || !e.request.url) throw badRequest(`entry ${i}: only GET searches are allowed`);
+    return parseEntryUrl(e.request.url);
+  });
+}
+
+/** The batch-response for searches answered in order. */
+export function batchResponse(served: Array<{ status: number; resource: Resource }>): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'batch-response',
+    entry: served.map((s): BundleEntry => ({ resource: s.resource, response: { status: String(s.status) } })),
+  };
+}
+
+/** An EHR that did not answer is a 502 for the caller; anything else passes through. */
+export function ehrFailure(err: unknown, request: FastifyRequest, ura: string): unknown {
+  if (!(err instanceof EhrError)) return err;
+  request.log.warn({ err: err.message, tenant: ura }, 'EHR failure');
+  return new HttpError(502, 'transient', `the organisation's record system did not answer: ${err.message}`);
 }
 
 export async function registerHolderApi(app: FastifyInstance, o: HolderApiOptions): Promise<void> {
@@ -96,22 +142,8 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       const text = decision.reasons.map((r) => r.description).join('; ');
       return { status: 403, resource: new HttpError(403, 'forbidden', `access denied: ${text}`).outcome, categories: decision.dataCategories ?? [], decision };
     }
-    const connector = o.connectors.get(tenant.ura)!;
-    const patients = await connector.patientsByBsn(bsn);
-    const found: Resource[] = [];
-    for (const p of patients) {
-      const resources = await connector.search(type, ehrSearchParams(type, query, p.id!));
-      // Only the searched type leaves the node (no _include of other patients' data by accident).
-      for (const r of resources) if (r.resourceType === type || (type !== 'Patient' && r.resourceType === 'Medication')) found.push(r);
-    }
-    const bundle: Bundle = {
-      resourceType: 'Bundle',
-      type: 'searchset',
-      total: found.length,
-      link: [{ relation: 'self', url: `${o.baseUrl()}/org/${tenant.ura}/fhir/${type}` }],
-      entry: found.map((r) => ({ fullUrl: `${o.baseUrl()}/org/${tenant.ura}/fhir/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } })),
-    };
-    return { status: 200, resource: bundle, categories: decision.dataCategories ?? [], decision, patientRefs: patients.map((p) => `Patient/${p.id}`) };
+    const { bundle, patientRefs } = await searchEhr(o.connectors.get(tenant.ura)!, `${o.baseUrl()}/org/${tenant.ura}/fhir`, type, query, bsn);
+    return { status: 200, resource: bundle, categories: decision.dataCategories ?? [], decision, patientRefs };
   }
 
   async function audit(request: FastifyRequest, tenant: NodeTenant, claims: AccessTokenClaims, exchange: string, bsn: string | undefined, served: Served[], queries: string[]) {
@@ -159,11 +191,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
         served.push(one);
       }
     } catch (err) {
-      if (err instanceof EhrError) {
-        request.log.warn({ err: err.message, tenant: ura }, 'EHR failure');
-        throw new HttpError(502, 'transient', `the organisation's record system did not answer: ${err.message}`);
-      }
-      throw err;
+      throw ehrFailure(err, request, ura);
     } finally {
       if (served.length > 0) {
         await audit(request, tenant, claims, exchange, bsn, served, searches.map((s) => `${s.type}?${Object.keys(s.query).join('&')}`)).catch((e) =>
@@ -181,23 +209,8 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
   });
 
   app.post<{ Params: { ura: string }; Body: Bundle }>('/org/:ura/fhir', async (request, reply) => {
-    const body = request.body;
-    if (body?.resourceType !== 'Bundle' || body.type !== 'batch') throw badRequest('expected a Bundle of type batch');
-    const entries = body.entry ?? [];
-    if (entries.length === 0 || entries.length > MAX_BATCH_ENTRIES) throw badRequest(`a batch carries 1 to ${MAX_BATCH_ENTRIES} searches`);
-    const searches = entries.map((e, i) => {
-      if (e.request?.method !== 'GET' || !e.request.url) throw badRequest(`entry ${i}: only GET searches are allowed`);
-      return parseEntryUrl(e.request.url);
-    });
-    const served = await run(request, request.params.ura, searches);
-    const response: Bundle = {
-      resourceType: 'Bundle',
-      type: 'batch-response',
-      entry: served.map(
-        (s): BundleEntry => ({ resource: s.resource, response: { status: String(s.status) } }),
-      ),
-    };
-    return reply.type('application/fhir+json').send(response);
+    const served = await run(request, request.params.ura, batchSearches(request.body));
+    return reply.type('application/fhir+json').send(batchResponse(served));
   });
 }
 

@@ -117,6 +117,42 @@ const EXCHANGES: ExchangeDefinition[] = [
   }),
 ];
 
+/** Organisation type of the network operator, whose citizen portal asks on the citizen's behalf. */
+const OPERATOR_TYPE = 'NB';
+
+// The citizen's own right of access (AVG art. 15, WGBO): no professional, no consent question,
+// every patient-data search of the other exchanges. It has no node scope: holders recognise it
+// by the operator's certificate plus the citizen's own id_token (src/node/source/citizen-api.ts).
+function citizenAccess(others: ExchangeDefinition[]): ExchangeDefinition {
+  const queries = new Map<string, AllowedQuery>();
+  for (const query of others.flatMap((e) => e.queries)) {
+    if (!CITIZEN_RESOURCE_TYPES.test(query.resourceType)) continue;
+    const key = `${query.resourceType} ${query.dataCategory}`;
+    const known = queries.get(key);
+    queries.set(key, known ? { ...known, params: [...new Set([...known.params, ...query.params])] } : structuredClone(query));
+  }
+  return {
+    ...exchange({
+      code: 'citizen-access',
+      name: { nl: 'Inzage door de patiënt', en: 'Patient\'s own access' },
+      scopes: [],
+      requesterRoles: [],
+      requesterOrganizationTypes: [OPERATOR_TYPE],
+      holderOrganizationTypes: ALL_CARE_TYPES,
+      legalBasis: ['patient-right-of-access'],
+      emergencyAccess: false,
+      queries: [...queries.values()],
+      showProfessionalNameToCitizen: true,
+    }),
+    purposeOfUse: 'PATRQT',
+  };
+}
+
+/** The patient data a citizen sees of herself (not documents, tasks or images: no viewer for those yet). */
+const CITIZEN_RESOURCE_TYPES = /^(Patient|AllergyIntolerance|Condition|Medication\w*|Observation|Immunization|Procedure|Encounter|Flag)$/;
+
+EXCHANGES.push(citizenAccess(EXCHANGES));
+
 const CENTRAL_SCOPES: ScopeDefinition[] = [
   { scope: 'prs:eval', audience: 'prs', description: 'Obtain a recipient-bound pseudonym (OPRF evaluation)', qualification: 'localization' },
   { scope: 'nvi:read', audience: 'nvi', description: 'Localise: search the referral index', qualification: 'localization' },

@@ -3,7 +3,7 @@
 // enforces it. Nothing here is code-as-policy: change the data, and the network changes.
 
 export type ConsentMode = 'opt-in' | 'opt-out';
-export type LegalBasis = 'explicit-consent' | 'opt-out' | 'emergency-access' | 'treatment-relationship';
+export type LegalBasis = 'explicit-consent' | 'opt-out' | 'emergency-access' | 'treatment-relationship' | 'patient-right-of-access';
 
 export type ExchangeCode =
   | 'acute-zorg'
@@ -11,7 +11,9 @@ export type ExchangeCode =
   | 'medicatieoverdracht'
   | 'eoverdracht'
   | 'beeldbeschikbaarheid'
-  | 'ips';
+  | 'ips'
+  /** The citizen's own access to her data (through the operator's portal). */
+  | 'citizen-access';
 
 /** A scope a central part or a node accepts in an access token. */
 export interface ScopeDefinition {
