@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { CODE_SYSTEM } from '../kit/identifiers/systems.ts';
 import { migrate } from '../kit/store/migrate.ts';
 import { openPgliteStore } from '../kit/store/pglite.ts';
 import type { Store } from '../kit/store/store.ts';
@@ -51,6 +52,8 @@ describe('publishing the sandbox cast', () => {
     assert.equal(leiden[0].address, 'https://127.0.0.1:9102/fhir/90000102');
     assert.equal((await findEndpoints(rep, { ura: '90000104', exchange: 'beeldbeschikbaarheid' })).length, 0);
     assert.equal((await findEndpoints(rep, { ura: '90000104', payloadType: 'MedicationRequest' })).length, 1);
-    assert.equal((await findEndpoints(rep, { ura: '90000106' })).length, 0, 'the physiotherapist holds no exchange');
+    // The physiotherapist holds no care exchange: its endpoint serves only its patients' own access.
+    const physio = await findEndpoints(rep, { ura: '90000106' });
+    assert.deepEqual(physio.flatMap((e) => (e.payloadType ?? []).flatMap((p) => p.coding ?? []).filter((c) => c.system === CODE_SYSTEM.exchange).map((c) => c.code)), ['citizen-access']);
   });
 });
