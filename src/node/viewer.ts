@@ -39,7 +39,12 @@ export async function mountClinicianViewer(
     await clinicianViewerPlugin(scope, {
       basePath: VIEWER_BASE,
       oidc: lazyLogin,
-      exchanges: () => runtime.env.agreements().exchanges.map((e) => ({ code: e.code, name: e.name, emergencyAccess: e.emergencyAccess })),
+      exchanges: () =>
+        runtime.env
+          .agreements()
+          // Only exchanges a professional can request (not the citizen's own access).
+          .exchanges.filter((e) => e.requesterRoles.length > 0)
+          .map((e) => ({ code: e.code, name: e.name, emergencyAccess: e.emergencyAccess })),
       overview: async (input) => {
         const s = input.session;
         const tenant = s.ura ? runtime.tenants.get(s.ura) : undefined;

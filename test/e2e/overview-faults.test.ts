@@ -144,7 +144,7 @@ describe('overview: bad input and faulty holders', { timeout: 300_000 }, () => {
   // Known defect: the holder node runs every search once per Patient entry its EHR
   // returns, without de-duplicating them by id (src/node/source/holder-api.ts serveSearch), so an
   // EHR answer of N repeated entries costs N × searches × N entries and misses the deadline.
-  it('a large answer within the bound is used, each fact once', { todo: 'holder node: de-duplicate the EHR\'s Patient matches by id (see report)' }, async () => {
+  it('a large answer within the bound is used, each fact once', async () => {
     sandbox.ehr.faults.set(LEIDEN, { hugeResponseBytes: 512 * 1024 });
     try {
       const r = await client.overview({ verklaring, bsn: DE_GROOT.bsn });

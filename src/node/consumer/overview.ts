@@ -75,9 +75,16 @@ function outcomeText(oo: OperationOutcome | undefined, fallback: string): string
 }
 
 /** The requester's audit event; a failure to log is reported, never hidden, but does not undo the answer. */
-async function auditRequest(env: NodeEnvironment, req: OverviewRequest, exchange: ExchangeDefinition, holders: HolderResult[], items: number): Promise<void> {
+async function auditRequest(
+  env: NodeEnvironment,
+  req: OverviewRequest,
+  exchange: ExchangeDefinition,
+  holders: HolderResult[],
+  items: number,
+  pseudonymToken: Promise<string | undefined>,
+): Promise<void> {
   try {
-    const pseudonym = await env.transparencyPseudonym(req.tenant, req.bsn).catch(() => undefined);
+    const pseudonym = await pseudonymToken;
     await env.audit(
       buildAuditEvent({
         who: {
@@ -186,11 +193,13 @@ export function createOverviewService(options: OverviewOptions): OverviewService
       const started = Date.now();
       const deadlineAt = started + options.deadlineMs;
       const warnings: string[] = [];
+      // The transparency token is needed only for the audit event: fetch it alongside the fan-out.
+      const pseudonymToken = options.env.transparencyPseudonym(req.tenant, req.bsn).catch(() => undefined);
       const located = await options.env.localise(req.tenant, req.bsn, exchange.code, req.trace);
       if (located.length === 0) warnings.push('the referral index knows no holder of data about this patient for this exchange');
       const holders = await Promise.all(located.map((h) => queryHolder(req, exchange, h, deadlineAt)));
       const { bundle, stats } = mergeOverview({ bsn: req.bsn, holders, warnings });
-      await auditRequest(options.env, req, exchange, holders, stats.items);
+      await auditRequest(options.env, req, exchange, holders, stats.items, pseudonymToken);
       return {
         bundle,
         holders: holders.map((h) => ({ ura: h.ura, name: h.name, status: h.status, elapsedMs: h.elapsedMs })),

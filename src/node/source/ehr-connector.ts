@@ -45,8 +45,19 @@ export class EhrConnector {
     }).catch((err: Error) => {
       throw new EhrError(`EHR unreachable: ${err.message}`);
     });
-    const text = await res.body.text();
-    if (text.length > (this.options.maxResponseBytes ?? 10 * 1024 * 1024)) throw new EhrError('EHR response too large');
+    // Count bytes while reading: an oversized answer is dropped before it is held in memory.
+    const limit = this.options.maxResponseBytes ?? 10 * 1024 * 1024;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        res.body.destroy();
+        throw new EhrError('EHR response too large');
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
     if (res.statusCode !== 200) throw new EhrError(`EHR answered ${res.statusCode}`);
     try {
       return JSON.parse(text);
@@ -80,7 +91,21 @@ export class EhrConnector {
     return out;
   }
 
-  async patientsByBsn(bsn: string): Promise<Patient[]> {
+  // A batch asks for the same patient in every search: share one lookup for a moment. Only in
+  // memory, only for a few seconds, bounded (the BSN is the EHR's own key, never stored here).
+  private readonly lookups = new Map<string, { at: number; patients: Promise<Patient[]> }>();
+
+  patientsByBsn(bsn: string): Promise<Patient[]> {
+    const hit = this.lookups.get(bsn);
+    if (hit && Date.now() - hit.at < 2000) return hit.patients;
+    if (this.lookups.size > 1000) this.lookups.clear();
+    const patients = this.lookupPatients(bsn);
+    this.lookups.set(bsn, { at: Date.now(), patients });
+    patients.catch(() => this.lookups.delete(bsn));
+    return patients;
+  }
+
+  private async lookupPatients(bsn: string): Promise<Patient[]> {
     const found = await this.search('Patient', new URLSearchParams({ identifier: `${SYSTEM.bsn}|${bsn}` }));
     // One search per patient record: an EHR that lists a record twice must not double the work.
     const byId = new Map<string, Patient>();

@@ -185,11 +185,15 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     let bsn: string | undefined;
     const served: Served[] = [];
     try {
-      for (const s of searches) {
-        const one = await serveSearch(request, tenant, claims, exchange, s.type, s.query, emergencyReason);
-        bsn ??= bsnOfQuery(s.type, s.query);
-        served.push(one);
-      }
+      // The searches of one batch run in parallel: the holder's answer time is its slowest
+      // search, not their sum. The patient lookup is shared (the connector memoises it).
+      const results = await Promise.allSettled(
+        searches.map((s) => serveSearch(request, tenant, claims, exchange, s.type, s.query, emergencyReason)),
+      );
+      for (const r of results) if (r.status === 'fulfilled') served.push(r.value);
+      bsn = searches.length ? bsnOfQuery(searches[0].type, searches[0].query) : undefined;
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (err) {
       throw ehrFailure(err, request, ura);
     } finally {
