@@ -154,8 +154,11 @@ describe('the stories through the real sandbox in Chromium', { skip: !available 
     await page.waitForURL(/\/citizen\/data$/);
     await page.getByRole('link', { name: 'Who viewed my data' }).click();
     await page.getByRole('heading', { level: 1, name: 'Who viewed my data' }).waitFor();
-    // Node outboxes deliver to the log within seconds; reload until her access is there.
-    for (const started = Date.now(); Date.now() - started < 20_000 && !(await page.getByRole('cell', { name: /Ziekenhuis Veluwe/ }).count()); await sleep(1500)) {
+    // Node outboxes deliver to the log within seconds, and an entry can be proven once a signed
+    // tree head covers it: reload until her access is there and every entry checks out.
+    const settled = async () =>
+      (await page.getByRole('cell', { name: /Ziekenhuis Veluwe/ }).count()) > 0 && (await page.getByText('cannot be checked').count()) === 0;
+    for (const started = Date.now(); Date.now() - started < 30_000 && !(await settled()); await sleep(1500)) {
       await page.reload();
     }
     await page

@@ -167,8 +167,10 @@ describe(`soak: ${OVERVIEWS} overviews with cycling holder faults`, { timeout: 6
     // within a few hundred overviews; pools, caches and the stores' own growth stay well inside.
     const heapBound = gc ? 48 : 96;
     assert.ok(final.heapMiB - baseline.heapMiB < heapBound, `heap grew ${baseline.heapMiB} → ${final.heapMiB} MiB`);
-    assert.ok(final.sockets <= baseline.sockets + 48, `sockets ${baseline.sockets} → ${final.sockets}`);
-    assert.ok(peak.sockets <= baseline.sockets + 96, `sockets peaked at ${peak.sockets} (baseline ${baseline.sockets})`);
+    // Keep-alive pools fill up to their caps (EHR connector 16 per organisation, parts' clients);
+    // a leak grows past them run after run, a full pool does not.
+    assert.ok(final.sockets <= baseline.sockets + 96, `sockets ${baseline.sockets} → ${final.sockets}`);
+    assert.ok(peak.sockets <= baseline.sockets + 160, `sockets peaked at ${peak.sockets} (baseline ${baseline.sockets})`);
     assert.ok(final.timers <= baseline.timers + 48, `timers ${baseline.timers} → ${final.timers}`);
   });
 });

@@ -27,7 +27,7 @@ export interface EhrChange {
 }
 
 export class EhrConnector {
-  private readonly agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
+  private readonly agent = new Agent({ connections: 16, keepAliveTimeout: 30_000 });
 
   constructor(private readonly options: EhrConnectorOptions) {}
 
