@@ -17,6 +17,7 @@ import {
   verifyAccessToken,
 } from '../trust/auth/index.ts';
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';
+import { ExchangeMetrics } from './metrics.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
@@ -131,7 +132,14 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       };
 
       const pdp = createPdp({ agreements: () => env.agreements(), consent: env.consent });
-      await registerHolderApi(app, { tenants, env, pdp, connectors, verifyToken, baseUrl: () => ctx.baseUrl });
+      const metrics = new ExchangeMetrics();
+      await registerHolderApi(app, { tenants, env, pdp, connectors, verifyToken, baseUrl: () => ctx.baseUrl, metrics });
+      // Exchange volumes for the network operator's dashboard (operator certificate only).
+      const operatorUra = ctx.settings.operator_ura ?? '90000001';
+      app.get('/metrics', async (request) => {
+        if (request.peer?.ura !== operatorUra) throw forbidden('exchange metrics are for the network operator');
+        return { node: options.name, ...metrics.snapshot() };
+      });
       await registerCitizenApi(app, { ctx, tenants, env, connectors });
 
       const overview = createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000 });

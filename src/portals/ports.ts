@@ -154,6 +154,6 @@ export interface ExchangeStat {
 
 export interface NetworkMonitorPort {
   health(): Promise<PartHealth[]>;
-  /** Exchange volumes and failures over a recent window (STUB until the nodes export metrics). */
+  /** Exchange volumes and failures over a recent window (summed over the nodes' /metrics). */
   exchangeStats(): Promise<ExchangeStat[]>;
 }

@@ -66,6 +66,21 @@ describe('the overview through the sandbox', { timeout: 300_000 }, () => {
     assert.ok(!JSON.stringify([mine, theirs]).includes(DE_GROOT.bsn), 'no BSN in audit events');
   });
 
+  it('reports exchange volumes to the operator, and only to the operator', async () => {
+    const zuid = sandbox.nodes.find((n) => n.name === 'zuid')!;
+    const operator = new PartClient({ tls: sandbox.identities.operator, maxRetries: 0 });
+    const participant = new PartClient({ tls: sandbox.identities.participants.get(VELUWE)!, maxRetries: 0 });
+    try {
+      const r = await operator.call<{ exchanges: Array<{ exchange: string; requests: number }> }>(`${zuid.url}/metrics`);
+      assert.equal(r.status, 200);
+      assert.ok((r.body.exchanges.find((e) => e.exchange === 'acute-zorg')?.requests ?? 0) >= 1);
+      assert.equal((await participant.call(`${zuid.url}/metrics`)).status, 403);
+    } finally {
+      await operator.close();
+      await participant.close();
+    }
+  });
+
   it('refuses a professional whose role has no part in the exchange', async () => {
     const assistant = await clinicianVerklaring(sandbox, SMIT);
     const r = await apiOverview(sandbox, { ura: VELUWE, verklaring: assistant, bsn: DE_GROOT.bsn });

@@ -7,6 +7,7 @@ import { badRequest, forbidden, HttpError, notFound, operationOutcome } from '..
 import { formatTraceparent } from '../../kit/trace.ts';
 import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import type { ExchangeMetrics } from '../metrics.ts';
 import { type EhrConnector, EhrError } from './ehr-connector.ts';
 import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
 
@@ -25,6 +26,7 @@ export interface HolderApiOptions {
   connectors: Map<string, EhrConnector>;
   verifyToken(request: FastifyRequest, tenant: NodeTenant): Promise<AccessTokenClaims>;
   baseUrl(): string;
+  metrics?: ExchangeMetrics;
 }
 
 interface Served {
@@ -194,7 +196,9 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       bsn = searches.length ? bsnOfQuery(searches[0].type, searches[0].query) : undefined;
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
+      o.metrics?.record(exchange, served.some((x) => x.status === 200) ? 'ok' : 'refused');
     } catch (err) {
+      o.metrics?.record(exchange, 'failed');
       throw ehrFailure(err, request, ura);
     } finally {
       if (served.length > 0) {

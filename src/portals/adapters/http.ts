@@ -204,8 +204,8 @@ export interface MonitorTarget {
 }
 
 /**
- * Health from each part's and node's public GET /health. Exchange statistics come from `stats`;
- * STUB until the nodes export exchange metrics: without it the dashboard shows none.
+ * Health from each part's and node's public GET /health; exchange volumes and failures summed
+ * over the nodes' GET /metrics (last 15 minutes; the portal's operator certificate may read them).
  */
 export function httpNetworkMonitor(options: { client: PartClient; targets: () => MonitorTarget[]; stats?: () => Promise<ExchangeStat[]> }): NetworkMonitorPort {
   return {
@@ -223,6 +223,28 @@ export function httpNetworkMonitor(options: { client: PartClient; targets: () =>
         }),
       );
     },
-    exchangeStats: options.stats ?? (async () => []),
+    exchangeStats:
+      options.stats ??
+      (async () => {
+        const totals = new Map<string, ExchangeStat>();
+        const nodes = options.targets().filter((t) => t.kind === 'node');
+        const answers = await Promise.all(
+          nodes.map((n) =>
+            options.client
+              .call<{ exchanges?: Array<{ exchange: string; requests: number; failures: number }> }>(`${n.url}/metrics`, { deadlineMs: 2000, retries: 0 })
+              .catch(() => null),
+          ),
+        );
+        for (const a of answers) {
+          if (a?.status !== 200) continue;
+          for (const e of a.body.exchanges ?? []) {
+            const t = totals.get(e.exchange) ?? { exchange: e.exchange, requests: 0, failures: 0 };
+            t.requests += e.requests;
+            t.failures += e.failures;
+            totals.set(e.exchange, t);
+          }
+        }
+        return [...totals.values()].sort((a, b) => a.exchange.localeCompare(b.exchange));
+      }),
   };
 }
