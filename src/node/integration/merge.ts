@@ -85,6 +85,9 @@ export function mergeOverview(input: MergeInput): { bundle: Bundle; stats: Merge
       );
       continue;
     }
+    if (holder.reason) {
+      outcomes.push(outcomeEntry('warning', 'exception', `${holder.name} (URA ${holder.ura}) answered in part: ${holder.reason}`, holder.ura));
+    }
     // Only the holder's Patient resources that carry the requested BSN anchor its data.
     const ownPatients = new Set<string>();
     for (const r of holder.resources) {

@@ -192,10 +192,19 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       const results = await Promise.allSettled(
         searches.map((s) => serveSearch(request, tenant, claims, exchange, s.type, s.query, emergencyReason)),
       );
-      for (const r of results) if (r.status === 'fulfilled') served.push(r.value);
       bsn = searches.length ? bsnOfQuery(searches[0].type, searches[0].query) : undefined;
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
+      // A search the EHR could not answer fails on its own entry; the others still count. Only
+      // when nothing was answered, or on any other error, does the whole request fail.
+      const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      const other = rejected.find((r) => !(r.reason instanceof EhrError));
+      if (other || rejected.length === results.length) throw (other ?? rejected[0]).reason;
+      for (const r of results) {
+        if (r.status === 'fulfilled') served.push(r.value);
+        else {
+          const e = ehrFailure(r.reason, request, ura) as HttpError;
+          served.push({ status: e.status, resource: e.outcome, categories: [] });
+        }
+      }
       o.metrics?.record(exchange, served.some((x) => x.status === 200) ? 'ok' : 'refused');
     } catch (err) {
       o.metrics?.record(exchange, 'failed');
