@@ -24,9 +24,7 @@ export interface SubjectKeys {
 }
 
 /** The RSA-OAEP-256 private key as a non-extractable CryptoKey (import once, reuse for every token). */
-export async function importDecryptionKey(privateJwk: JWK): Promise<CryptoKey> {
-  return (await importJWK({ ...privateJwk, alg: 'RSA-OAEP-256' }, 'RSA-OAEP-256', { extractable: false })) as CryptoKey;
-}
+export { importDecryptionKey } from '../pseudonyms/recipient-secrets.ts';
 
 export function hashElement(indexKey: Uint8Array, element: Uint8Array): Buffer {
   return createHmac('sha256', indexKey).update(element).digest();

@@ -1,0 +1,117 @@
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { PartClient } from '../kit/http/client.ts';
+import type { PartContext } from '../kit/part.ts';
+import { readCertificateIdentity } from '../kit/pki/certificates.ts';
+import { PrsClient } from './client.ts';
+
+// What every PRS recipient (the NVI, the transparency log) keeps: the RSA key PRS tokens are
+// encrypted to, and the HMAC key that turns an unblinded element into what it stores. Settings
+// <PREFIX>_PRS_PRIVATE_JWK (JSON) and <PREFIX>_<HMAC> (hex) win; otherwise both are kept in the
+// part's data directory; a memory-only sandbox makes fresh ones (its store is fresh too).
+
+export interface RecipientKeys {
+  ura: string;
+  /** "ura:<URA>", the audience PRS tokens must carry. */
+  audience: string;
+  scope: string;
+  /** RSA-OAEP-256 private key, imported once (jose re-imports a KeyObject on every decrypt). */
+  decryptionKey: CryptoKey;
+  /** The private JWK itself, only for the recipient's own crypto worker threads. */
+  privateJwk: JWK;
+  publicJwk: JWK;
+  /** HMAC key for what the recipient stores. */
+  hmacKey: Uint8Array;
+}
+
+export interface RecipientKeyOptions {
+  /** Settings and file prefix and log event prefix, e.g. "NVI" / "TRANSPARENCY". */
+  prefix: string;
+  /** Name of the HMAC key setting after the prefix, e.g. "INDEX_KEY". */
+  hmacSetting: string;
+  scope: string;
+}
+
+function persisted(ctx: PartContext, file: string, make: () => Promise<string>): Promise<string> | string {
+  if (!ctx.dataDir) return make();
+  const path = join(ctx.dataDir, file);
+  if (existsSync(path)) return readFileSync(path, 'utf8');
+  return make().then((value) => {
+    mkdirSync(ctx.dataDir as string, { recursive: true });
+    writeFileSync(path, value, { mode: 0o600 });
+    return value;
+  });
+}
+
+export async function importDecryptionKey(privateJwk: JWK): Promise<CryptoKey> {
+  return (await importJWK({ ...privateJwk, alg: 'RSA-OAEP-256' }, 'RSA-OAEP-256', { extractable: false })) as CryptoKey;
+}
+
+export async function loadRecipientKeys(ctx: PartContext, o: RecipientKeyOptions): Promise<RecipientKeys> {
+  const name = o.prefix.toLowerCase();
+  const ura = readCertificateIdentity(ctx.tls.cert).ura;
+  if (!ura) throw new Error(`the ${name} certificate carries no URA; PRS tokens are addressed to ura:<URA>`);
+  const jwkSetting = `${o.prefix}_PRS_PRIVATE_JWK`;
+  const hmacSetting = `${o.prefix}_${o.hmacSetting}`;
+  const jwkText =
+    ctx.settings[jwkSetting] ??
+    (await persisted(ctx, `${name}-prs-decryption-key.json`, async () => {
+      const { privateKey } = await generateKeyPair('RSA-OAEP-256', { modulusLength: 2048, extractable: true });
+      return JSON.stringify(await exportJWK(privateKey));
+    }));
+  const privateJwk = JSON.parse(jwkText) as JWK;
+  const pub = createPublicKey(createPrivateKey({ key: privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' })).export({ format: 'jwk' }) as JWK;
+  const bits = Buffer.from(pub.n ?? '', 'base64url').length * 8;
+  // RSA private operations grow ~cubically with the modulus: 2048 bits keeps each decrypt at
+  // ~0.4 ms; 4096 costs ~6x more for no gain within this design's RSA-OAEP-256 + A256GCM.
+  if (bits > 2048) ctx.log.warn({ event: `${name}.rsa-key-size`, bits }, `${o.prefix} JWE key has ${bits} bits; 2048 is enough and ~6x cheaper per decrypt`);
+  const hmacHex = (ctx.settings[hmacSetting] ?? (await persisted(ctx, `${name}-${o.hmacSetting.toLowerCase().replace(/_/g, '-')}`, async () => randomBytes(32).toString('hex')))).trim();
+  if (!/^([0-9a-f]{2}){32,}$/i.test(hmacHex)) throw new Error(`${hmacSetting} must be at least 32 bytes of hex`);
+  if (!ctx.settings[hmacSetting] && !ctx.dataDir) ctx.log.warn({ event: `${name}.ephemeral-keys` }, `${o.prefix} keys are ephemeral (no settings, no data directory)`);
+  return {
+    ura,
+    audience: `ura:${ura}`,
+    scope: o.scope,
+    decryptionKey: await importDecryptionKey(privateJwk),
+    privateJwk,
+    publicJwk: { kty: 'RSA', n: pub.n, e: pub.e, alg: 'RSA-OAEP-256', use: 'enc' },
+    hmacKey: new Uint8Array(Buffer.from(hmacHex, 'hex')),
+  };
+}
+
+/**
+ * Registers the recipient's public JWE key at the PRS: once during start-up (so a sandbox is ready
+ * when it says so), then retried in the background (doubling, up to a minute) until it succeeds.
+ * Returns a stop function.
+ */
+export async function announceToPrs(ctx: PartContext, keys: RecipientKeys): Promise<() => Promise<void>> {
+  if (!ctx.network.has('prs')) {
+    ctx.log.warn({ event: 'recipient.no-prs', scope: keys.scope }, `no PRS in the network: nobody can pseudonymise for ${keys.scope}`);
+    return async () => {};
+  }
+  const client = new PartClient({ tls: ctx.tls, maxRetries: 1, defaultDeadlineMs: 5_000 });
+  const prs = new PrsClient(client, ctx.network.url('prs'));
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let delay = 1_000;
+  const attempt = async (): Promise<void> => {
+    try {
+      await prs.registerRecipientKey(keys.ura, keys.scope, keys.publicJwk);
+      ctx.log.info({ event: 'recipient.prs-key-registered', recipient: keys.audience, scope: keys.scope }, 'JWE key registered at the PRS');
+    } catch (err) {
+      if (stopped) return;
+      ctx.log.warn({ err, retryInMs: delay }, 'registering the JWE key at the PRS failed; retrying');
+      timer = setTimeout(() => void attempt(), delay);
+      timer.unref();
+      delay = Math.min(delay * 2, 60_000);
+    }
+  };
+  await attempt();
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await client.close();
+  };
+}
