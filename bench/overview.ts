@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../src/kit/log.ts';
 import { startSandbox } from '../src/sandbox/sandbox.ts';
-import { clinicianVerklaring } from '../test/e2e/sandbox-helpers.ts';
+import { clinicianVerklaring } from '../src/sandbox/clinician-login.ts';
 import { ceilingRate, startCeilingServer } from './lib/fanout-ceiling.ts';
 import { HolderProbe } from './lib/holder-probe.ts';
 import { benchCast, REQUESTER_URA } from './lib/overview-cast.ts';

@@ -1,0 +1,48 @@
+import { TestBrowser } from '../identity/testing/browser.ts';
+import type { Sandbox } from './sandbox.ts';
+
+// Scripts, tests and benchmarks act as a clinician's EHR does: log her in at the Dezi-like
+// provider (code flow with PKCE, the sandbox login page) and take the verklaring from her id_token.
+
+/**
+ * A clinician's verklaring, obtained as her EHR would: the OpenID Connect code flow with PKCE at
+ * the Dezi-like provider (as her organisation's viewer client), the verklaring from the id_token.
+ */
+export async function clinicianVerklaring(sandbox: Sandbox, deziNumber: string): Promise<string> {
+  const client = await import('openid-client');
+  const clinician = sandbox.manifest.users.clinicians.find((c) => c.deziNumber === deziNumber)!;
+  const node = sandbox.nodes.find((n) => clinician.viewer.startsWith(n.url))!;
+  const callback = `${node.url}/viewer/callback`;
+  const browser = new TestBrowser(sandbox.identities.operator.ca);
+  try {
+    const config = await client.discovery(new URL(sandbox.network.url('identity')), `viewer-${node.name}`, undefined, client.None(), {
+      [client.customFetch]: browser.fetch as import('openid-client').CustomFetch,
+    });
+    const verifier = client.randomPKCECodeVerifier();
+    const nonce = client.randomNonce();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: callback,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      nonce,
+      state,
+      prompt: 'login',
+    });
+    const page = await browser.follow(url.href, callback);
+    const done = await browser.follow(page.url, callback, { form: { account: deziNumber, do: 'login', lang: 'nl' } });
+    if (!done.location?.startsWith(callback)) throw new Error(`login did not reach the callback: ${done.status}`);
+    const tokens = await client.authorizationCodeGrant(config, new URL(done.location), {
+      pkceCodeVerifier: verifier,
+      expectedNonce: nonce,
+      expectedState: state,
+    });
+    const verklaring = tokens.claims()?.verklaring;
+    if (typeof verklaring !== 'string') throw new Error('the id_token carries no verklaring');
+    return verklaring;
+  } finally {
+    await browser.close();
+  }
+}
+
