@@ -136,6 +136,7 @@ describe('portal part: Mijn Gezondheidsoverzicht', () => {
     assert.match(r.body, /Noodtoegang<\/span> Bewusteloos binnengebracht/);
     assert.match(r.body, /A\. Bakker/);
     assert.match(r.body, /Spoedeisende hulp arts/);
+    assert.equal((r.body.match(/Geweigerd: er zijn geen gegevens getoond/g) ?? []).length, 1, 'a refused access says so');
     assert.doesNotMatch(r.body, /<script>alert/);
     assert.match(r.body, /&lt;script&gt;/);
   });

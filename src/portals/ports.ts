@@ -93,6 +93,8 @@ export interface AccessEntry {
   dataCategories: string[];
   emergency: boolean;
   emergencyReason?: string;
+  /** The access was refused or failed: no data was shown. */
+  refused?: boolean;
   /** Position in the transparency log, as the log states it (checked against the proof). */
   leafIndex?: number;
   /** The log's link to this event's inclusion proof (entry.link[relation=inclusion-proof]). */

@@ -182,6 +182,7 @@ export const DE_GROOT_ACCESSES: AccessEntry[] = [
     exchange: 'medicatieoverdracht',
     dataCategories: ['MedicationUse'],
     emergency: false,
+    refused: true,
   },
 ];
 

@@ -25,6 +25,8 @@ export interface CitizenAccessEntry {
   emergency: boolean;
   emergencyReason?: string;
   side?: string;
+  /** True when the holder refused or the access failed (no data was shown). */
+  refused?: boolean;
 }
 
 export interface CitizenViewOptions {
@@ -52,6 +54,7 @@ export function toCitizenEntry(event: AuditEvent, leafIndex: number, options: Ci
     emergency: s.emergency,
     emergencyReason: s.emergencyReason,
     side: s.side,
+    refused: s.outcome !== undefined && s.outcome !== '0',
   };
 }
 
@@ -75,6 +78,7 @@ export function citizenAuditEvent(
       ],
       type: { system: AUDIT_CODE_SYSTEM.eventType, code: 'rest' },
       recorded: entry.when,
+      outcome: entry.refused ? '4' : '0',
       purposeOfEvent: [
         {
           coding: [

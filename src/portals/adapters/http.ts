@@ -93,6 +93,7 @@ export function accessEntryOf(e: AuditEvent, proofUrl?: string): AccessEntry {
     dataCategories: (domain?.securityLabel ?? []).map((s) => s.code ?? '').filter(Boolean),
     emergency: codings.some((c) => c.code === 'BTG'),
     emergencyReason: e.extension?.find((x) => x.url === AUDIT_EXTENSION.emergencyReason)?.valueString,
+    refused: e.outcome !== undefined && e.outcome !== '0',
     leafIndex: Number.isSafeInteger(leafIndex) && (leafIndex as number) >= 0 ? leafIndex : undefined,
     proofUrl,
   };

@@ -185,7 +185,7 @@ export function accessPage(f: CitizenFrame, view: AccessLogView | undefined): st
 <td><time datetime="${e.when}">${formatDate(e.when, f.lang, true)}</time></td>
 <td>${e.organizationName ?? `URA ${e.organizationUra}`}${e.professionalName ? html`<br>${e.professionalName}` : ''}</td>
 <td>${e.roleName ?? e.roleCode ?? ''}</td>
-<td>${e.dataCategories.map((c) => categoryName(c, f.lang)).join(', ')}</td>
+<td>${e.refused ? html`<span class="tag">${t('cit.access.refused')}</span> ` : ''}${e.dataCategories.map((c) => categoryName(c, f.lang)).join(', ')}</td>
 <td>${e.emergency ? html`<span class="tag tag-danger">${t('cit.access.emergency')}</span> ${e.emergencyReason ?? ''}` : t('cit.access.regular')}</td>
 <td>${e.inLog ? html`<span class="tag tag-ok">✓ ${t('cit.access.proofOk')}</span>` : html`<span class="tag tag-danger">${t('cit.access.proofBad')}</span>`}</td>
 </tr>`,

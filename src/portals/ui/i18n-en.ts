@@ -119,6 +119,7 @@ export const EN: Record<keyof typeof NL, string> = {
   'cit.access.role': 'Role',
   'cit.access.what': 'Which data',
   'cit.access.why': 'Why',
+  'cit.access.refused': 'Refused: no data was shown',
   'cit.access.emergency': 'Emergency access',
   'cit.access.emergencyReason': 'Emergency access: {reason}',
   'cit.access.regular': 'Treatment',

@@ -121,6 +121,7 @@ export const NL = {
   'cit.access.role': 'Functie',
   'cit.access.what': 'Welke gegevens',
   'cit.access.why': 'Waarom',
+  'cit.access.refused': 'Geweigerd: er zijn geen gegevens getoond',
   'cit.access.emergency': 'Noodtoegang',
   'cit.access.emergencyReason': 'Noodtoegang: {reason}',
   'cit.access.regular': 'Behandeling',
