@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import canonicalize from 'canonicalize';
+import { groupCommit } from '../kit/store/group-commit.ts';
 import type { Migration, Queryable, Store } from '../kit/store/store.ts';
 import { summarizeAuditEvent, toTransparencyEvent, withoutPseudonymToken } from './event.ts';
 
@@ -263,39 +264,12 @@ function requireId(event: AuditEvent): string {
  * raw INSERT speed on PostgreSQL). Each caller still learns its own seq and hash.
  */
 export function createAuditLogWriter(store: Store, options: AppendOptions & { maxBatch?: number } = {}) {
-  const maxBatch = options.maxBatch ?? 500;
-  let pending: Array<{ event: PreparedEvent; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }> = [];
-  let running: Promise<void> | null = null;
-
-  const drain = async (): Promise<void> => {
-    while (pending.length > 0) {
-      const batch = pending.slice(0, maxBatch);
-      pending = pending.slice(batch.length);
-      try {
-        const results = await appendPrepared(store, batch.map((b) => b.event));
-        for (const [i, b] of batch.entries()) b.resolve(results[i]);
-      } catch (err) {
-        for (const b of batch) b.reject(err);
-      }
-    }
-  };
-
+  const commit = groupCommit((events: PreparedEvent[]) => appendPrepared(store, events), options.maxBatch ?? 500);
   return {
-    append(event: AuditEvent): Promise<AppendResult> {
-      return new Promise<AppendResult>((resolve, reject) => {
-        // Canonicalise now, while an earlier batch may be waiting on the database.
-        pending.push({ event: prepareEvent(event, options), resolve, reject });
-        if (!running) {
-          running = drain().finally(() => {
-            running = null;
-          });
-        }
-      });
-    },
+    // Canonicalise now, while an earlier batch may be waiting on the database.
+    append: (event: AuditEvent): Promise<AppendResult> => commit.append(prepareEvent(event, options)),
     /** Resolves when everything queued so far is committed. */
-    async flush(): Promise<void> {
-      while (running) await running;
-    },
+    flush: () => commit.flush(),
   };
 }
 

@@ -1,3 +1,4 @@
+import { groupCommit } from '../../kit/store/group-commit.ts';
 import type { Migration, Queryable, Store } from '../../kit/store/store.ts';
 import {
   consistencyPath,
@@ -213,32 +214,7 @@ export async function appendToLog(store: Store, items: readonly LogItem[]): Prom
 
 /** Group commit for the part: concurrent POSTs share one transaction (one lock, one write). */
 export function createLogAppender(store: Store, maxBatch = 500) {
-  let pending: Array<{ item: LogItem; resolve: (r: LogAppendResult) => void; reject: (e: unknown) => void }> = [];
-  let running: Promise<void> | null = null;
-  const drain = async (): Promise<void> => {
-    while (pending.length > 0) {
-      const batch = pending.slice(0, maxBatch);
-      pending = pending.slice(batch.length);
-      try {
-        const results = await appendToLog(store, batch.map((b) => b.item));
-        for (const [i, b] of batch.entries()) b.resolve(results[i]);
-      } catch (err) {
-        for (const b of batch) b.reject(err);
-      }
-    }
-  };
-  return {
-    append(item: LogItem): Promise<LogAppendResult> {
-      return new Promise((resolve, reject) => {
-        pending.push({ item, resolve, reject });
-        if (!running) {
-          running = drain().finally(() => {
-            running = null;
-          });
-        }
-      });
-    },
-  };
+  return groupCommit((items: LogItem[]) => appendToLog(store, items), maxBatch);
 }
 
 export async function logSize(q: Queryable): Promise<number> {
