@@ -91,17 +91,18 @@ export class EhrConnector {
     return out;
   }
 
-  // A batch asks for the same patient in every search: share one lookup for a moment. Only in
-  // memory, only for a few seconds, bounded (the BSN is the EHR's own key, never stored here).
-  private readonly lookups = new Map<string, { at: number; patients: Promise<Patient[]> }>();
+  // A batch asks for the same patient in every search at once: those share one lookup while it
+  // is in flight, and nothing is kept after it settles (a cached answer would outlive a change
+  // or a mistake in the EHR; the BSN is the EHR's own key, never stored here).
+  private readonly lookups = new Map<string, Promise<Patient[]>>();
 
   patientsByBsn(bsn: string): Promise<Patient[]> {
-    const hit = this.lookups.get(bsn);
-    if (hit && Date.now() - hit.at < 2000) return hit.patients;
-    if (this.lookups.size > 1000) this.lookups.clear();
+    const inFlight = this.lookups.get(bsn);
+    if (inFlight) return inFlight;
     const patients = this.lookupPatients(bsn);
-    this.lookups.set(bsn, { at: Date.now(), patients });
-    patients.catch(() => this.lookups.delete(bsn));
+    this.lookups.set(bsn, patients);
+    const forget = () => this.lookups.delete(bsn);
+    patients.then(forget, forget);
     return patients;
   }
 
