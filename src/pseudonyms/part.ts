@@ -15,7 +15,7 @@ import { type TokenGuardOptions, tokenGuard } from './token-guard.ts';
 //   POST /oprf/eval            {encryptedPersonalId, recipientOrganization, recipientScope} → {jwe}
 //   PUT  /recipients/<ura>/key {scope, jwk}  a recipient registers its own JWE key (mTLS URA = <ura>)
 // Settings: PRS_MASTER_SEED (hex, ≥32 bytes), PRS_KEY_VERSIONS ("1,2": all active, highest current),
-// PRS_TOKEN_TTL_SECONDS (≤300), TOKENS (auto|required|off).
+// PRS_TOKEN_TTL_SECONDS (≤300), TOKENS (required|off; default required).
 
 export const PRS_EVAL_SCOPE = 'prs:eval';
 const SEED_FILE = 'prs-master-seed';

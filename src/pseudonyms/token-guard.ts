@@ -5,12 +5,11 @@ import type { PartContext } from '../kit/part.ts';
 import { configureTokenVerification, requireToken, type TokenVerification, trustVerification } from '../trust/auth/index.ts';
 
 // Access-token enforcement for the PRS and NVI, on top of mutual TLS:
-//   'auto'     (default) tokens from the trust part's authorisation server when the network has
-//              a trust part; without one, mTLS only, announced with a loud warning at start-up;
-//   'required' deny every protected call when no verification is configured;
-//   'off'      mTLS only (benchmarks and unit tests of the domain logic).
+//   'required' (default) tokens from the trust part's authorisation server; while the network
+//              has no trust part (yet), every protected call is denied with 503 (deny on error);
+//   'off'      mTLS only (benchmarks and unit tests of the domain logic), announced loudly.
 
-export type TokenMode = 'auto' | 'required' | 'off';
+export type TokenMode = 'required' | 'off';
 
 export interface TokenGuardOptions {
   mode?: TokenMode;
@@ -19,7 +18,8 @@ export interface TokenGuardOptions {
 }
 
 export function tokenGuard(app: FastifyInstance, ctx: PartContext, options: TokenGuardOptions = {}): (scope: string) => preHandlerAsyncHookHandler {
-  const mode = options.mode ?? (ctx.settings.TOKENS as TokenMode | undefined) ?? 'auto';
+  const mode = options.mode ?? ctx.settings.TOKENS ?? 'required';
+  if (mode !== 'required' && mode !== 'off') throw new Error(`${ctx.name}: TOKENS must be required or off, not ${JSON.stringify(mode)}`);
   if (mode === 'off') {
     ctx.log.warn({ event: 'tokens.off' }, `${ctx.name}: ACCESS TOKENS NOT ENFORCED (mode off): mutual TLS only`);
     return () => async () => {};
@@ -37,16 +37,13 @@ export function tokenGuard(app: FastifyInstance, ctx: PartContext, options: Toke
     return true;
   };
   if (!configure()) {
-    ctx.log.warn({ event: 'tokens.unavailable' }, `${ctx.name}: no trust part in the network yet; ACCESS TOKENS NOT ENFORCED until one appears (mode ${mode})`);
+    ctx.log.warn({ event: 'tokens.unavailable' }, `${ctx.name}: no trust part in the network yet; protected calls are refused (503) until one appears`);
   }
   app.addHook('onClose', async () => client?.close());
   return (scope) => {
     const guard = requireToken({ scope });
     return async function tokenCheck(request, reply) {
-      if (!configure()) {
-        if (mode === 'required') throw new HttpError(503, 'transient', 'access tokens cannot be verified: no authorisation server configured');
-        return;
-      }
+      if (!configure()) throw new HttpError(503, 'transient', 'access tokens cannot be verified: no authorisation server configured');
       await guard.call(this, request, reply);
     };
   };
