@@ -30,6 +30,8 @@ export const CODE_SYSTEM = {
   organizationType: 'http://nictiz.nl/fhir/NamingSystem/organization-type',
   /** LDN's own code system for the exchanges of the agreements document. */
   exchange: 'https://ldn.example.nl/fhir/CodeSystem/exchange',
+  /** LDN's own codes for why an overview may be incomplete (portals word them per language). */
+  overviewOutcome: 'https://ldn.example.nl/fhir/CodeSystem/overview-outcome',
 } as const;
 
 export const EXTENSION = {

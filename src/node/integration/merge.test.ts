@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AllergyIntolerance, Bundle, OperationOutcome, Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import fc from 'fast-check';
-import { SYSTEM } from '../../kit/identifiers/systems.ts';
+import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import { CITIZENS, DE_GROOT } from '../../sandbox/cast.ts';
 import { ehrDataFor } from '../ehr-sim/cast-data.ts';
 import { DE_GROOT_HOLDERS } from '../ehr-sim/de-groot.ts';
@@ -100,6 +100,12 @@ describe('merging with faults', () => {
     });
     const oo = resources(bundle).filter((r) => r.resourceType === 'OperationOutcome') as OperationOutcome[];
     assert.deepEqual(oo.map((o) => o.issue[0].code).sort(), ['forbidden', 'timeout']);
+    // Coded for portals to word in their reader's language, with the holder's name and URA.
+    const coded = oo.map((o) => ({ kind: o.issue[0].details?.coding?.find((c) => c.system === CODE_SYSTEM.overviewOutcome)?.code, holder: o.issue[0].details?.text }));
+    assert.deepEqual(coded.sort((a, b) => String(a.kind).localeCompare(String(b.kind))), [
+      { kind: 'holder-refused', holder: 'Huisartsenpraktijk Kerkrade' },
+      { kind: 'holder-timeout', holder: 'Ziekenhuis Leiden' },
+    ]);
   });
 
   it('never keeps an item whose patient reference is not the requested patient (property)', () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome, Patient, Provenance, Reference, Resource } from '@medplum/fhirtypes';
-import { SYSTEM } from '../../kit/identifiers/systems.ts';
+import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import { type ClinicalGroup, clinicalDate, groupOf, mergeKey, relevanceRank } from './clinical-keys.ts';
 
 // The data-integration function's merge step: many holders' answers become one Bundle about
@@ -25,10 +25,16 @@ export interface HolderResult {
   elapsedMs: number;
 }
 
+/**
+ * Why an overview may be incomplete, coded (CODE_SYSTEM.overviewOutcome) next to the English
+ * diagnostics, so that a portal can say it in its reader's language.
+ */
+export type OutcomeKind = 'no-holders' | 'holder-timeout' | 'holder-refused' | 'holder-failed' | 'holder-partial' | 'other-patient' | 'foreign-items';
+
 export interface MergeInput {
   bsn: string;
   holders: HolderResult[];
-  /** Warnings from before the fan-out (e.g. a holder without an endpoint). */
+  /** Warnings from before the fan-out: no holder known for this patient. */
   warnings?: string[];
 }
 
@@ -57,22 +63,33 @@ function hasBsn(p: Patient, bsn: string): boolean {
   return (p.identifier ?? []).some((i) => i.system === SYSTEM.bsn && i.value === bsn);
 }
 
-function outcomeEntry(severity: 'error' | 'warning', code: 'timeout' | 'forbidden' | 'exception' | 'business-rule' | 'not-found', text: string, ura?: string): BundleEntry {
+function outcomeEntry(severity: 'error' | 'warning', kind: OutcomeKind, text: string, holder?: { ura: string; name: string }): BundleEntry {
+  const coding = [{ system: CODE_SYSTEM.overviewOutcome, code: kind }, ...(holder ? [{ system: SYSTEM.ura, code: holder.ura }] : [])];
   const oo: OperationOutcome = {
     resourceType: 'OperationOutcome',
-    issue: [{ severity, code, diagnostics: text, ...(ura ? { details: { coding: [{ system: SYSTEM.ura, code: ura }] } } : {}) }],
+    issue: [{ severity, code: ISSUE_TYPE[kind], diagnostics: text, details: { coding, ...(holder ? { text: holder.name } : {}) } }],
   };
   return { fullUrl: `urn:uuid:${randomUUID()}`, resource: oo };
 }
 
-const STATUS_CODE: Record<Exclude<HolderStatus, 'ok'>, 'timeout' | 'forbidden' | 'exception'> = {
-  timeout: 'timeout',
-  refused: 'forbidden',
-  failed: 'exception',
+const ISSUE_TYPE: Record<OutcomeKind, 'timeout' | 'forbidden' | 'exception' | 'business-rule' | 'not-found'> = {
+  'no-holders': 'not-found',
+  'holder-timeout': 'timeout',
+  'holder-refused': 'forbidden',
+  'holder-failed': 'exception',
+  'holder-partial': 'exception',
+  'other-patient': 'business-rule',
+  'foreign-items': 'business-rule',
+};
+
+const STATUS_KIND: Record<Exclude<HolderStatus, 'ok'>, OutcomeKind> = {
+  timeout: 'holder-timeout',
+  refused: 'holder-refused',
+  failed: 'holder-failed',
 };
 
 export function mergeOverview(input: MergeInput): { bundle: Bundle; stats: MergeStats } {
-  const outcomes: BundleEntry[] = (input.warnings ?? []).map((w) => outcomeEntry('warning', 'not-found', w));
+  const outcomes: BundleEntry[] = (input.warnings ?? []).map((w) => outcomeEntry('warning', 'no-holders', w));
   const items = new Map<string, Item>();
   let patient: Patient | undefined;
   let dropped = 0;
@@ -81,12 +98,12 @@ export function mergeOverview(input: MergeInput): { bundle: Bundle; stats: Merge
   for (const holder of input.holders) {
     if (holder.status !== 'ok') {
       outcomes.push(
-        outcomeEntry('error', STATUS_CODE[holder.status], `${holder.name} (URA ${holder.ura}): ${holder.reason ?? holder.status}`, holder.ura),
+        outcomeEntry('error', STATUS_KIND[holder.status], `${holder.name} (URA ${holder.ura}): ${holder.reason ?? holder.status}`, holder),
       );
       continue;
     }
     if (holder.reason) {
-      outcomes.push(outcomeEntry('warning', 'exception', `${holder.name} (URA ${holder.ura}) answered in part: ${holder.reason}`, holder.ura));
+      outcomes.push(outcomeEntry('warning', 'holder-partial', `${holder.name} (URA ${holder.ura}) answered in part: ${holder.reason}`, holder));
     }
     // Only the holder's Patient resources that carry the requested BSN anchor its data.
     const ownPatients = new Set<string>();
@@ -97,7 +114,7 @@ export function mergeOverview(input: MergeInput): { bundle: Bundle; stats: Merge
         patient ??= r as Patient;
       } else {
         dropped++;
-        outcomes.push(outcomeEntry('warning', 'business-rule', `${holder.name} returned a different patient; it was dropped`, holder.ura));
+        outcomes.push(outcomeEntry('warning', 'other-patient', `${holder.name} returned a different patient; it was dropped`, holder));
       }
     }
     let droppedHere = 0;
@@ -120,7 +137,7 @@ export function mergeOverview(input: MergeInput): { bundle: Bundle; stats: Merge
     if (droppedHere > 0) {
       dropped += droppedHere;
       outcomes.push(
-        outcomeEntry('warning', 'business-rule', `${holder.name}: ${droppedHere} item(s) not about the requested patient were dropped`, holder.ura),
+        outcomeEntry('warning', 'foreign-items', `${holder.name}: ${droppedHere} item(s) not about the requested patient were dropped`, holder),
       );
     }
   }

@@ -5,6 +5,7 @@ import type { CitizenIdentity, ConsentChoice, ProviderOption } from '../ports.ts
 import { type Html, html } from '../ui/html.ts';
 import { formatDate, type Lang, type Translate, translator } from '../ui/i18n.ts';
 import { banner, type NavItem, page } from '../ui/layout.ts';
+import { problemText } from '../ui/source-problems.ts';
 import { CATEGORY_NAMES, categoryName, PROVIDER_KIND_NAMES, providerKindName } from './vocabulary.ts';
 import type { AccessLogView } from './verify-access.ts';
 
@@ -62,7 +63,7 @@ export function dataPage(f: CitizenFrame, model: OverviewModel | undefined): str
         (i) => html`<tr><td>${i.label}</td><td>${i.details.join(' · ')}</td><td>${i.date ? html`<time datetime="${i.date}">${formatDate(i.date, f.lang)}</time>` : ''}</td><td class="sources">${i.sources.join(', ')}</td></tr>`,
       )}</tbody></table></div></section>`,
     );
-  const problems = model.problems.length ? banner('warn', t('clin.banner.title'), model.problems.map((p) => p.text)) : '';
+  const problems = model.problems.length ? banner('warn', t('clin.banner.title'), model.problems.map((p) => problemText(t, p))) : '';
   return frame(
     f,
     t('cit.data.title'),

@@ -1,6 +1,7 @@
 import type { Bundle, CodeableConcept, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from '../../node/integration/clinical-keys.ts';
-import { SOURCE_EXTENSION } from '../../node/integration/merge.ts';
+import { CODE_SYSTEM } from '../../kit/identifiers/systems.ts';
+import { type OutcomeKind, SOURCE_EXTENSION } from '../../node/integration/merge.ts';
 
 // The merged overview Bundle as the viewer shows it: groups in clinical order (allergies first),
 // one line per item with every source organisation and the item's date, and the holders that
@@ -18,6 +19,11 @@ export interface OverviewItem {
 
 export interface SourceProblem {
   severity: 'error' | 'warning';
+  /** The merge's coded reason, when present: the page words it in the reader's language. */
+  kind?: OutcomeKind;
+  /** The holder's name, for the worded reason. */
+  holder?: string;
+  /** The English diagnostics, shown only when there is no coded reason. */
   text: string;
 }
 
@@ -106,7 +112,13 @@ export function overviewModel(bundle: Bundle): OverviewModel {
     if (r.resourceType === 'OperationOutcome') {
       for (const issue of (r as OperationOutcome).issue ?? []) {
         if (issue.severity !== 'error' && issue.severity !== 'fatal' && issue.severity !== 'warning') continue;
-        problems.push({ severity: issue.severity === 'warning' ? 'warning' : 'error', text: issue.diagnostics ?? conceptText(issue.details) ?? issue.code });
+        const kind = issue.details?.coding?.find((c) => c.system === CODE_SYSTEM.overviewOutcome)?.code as OutcomeKind | undefined;
+        problems.push({
+          severity: issue.severity === 'warning' ? 'warning' : 'error',
+          kind,
+          holder: kind ? issue.details?.text : undefined,
+          text: issue.diagnostics ?? conceptText(issue.details) ?? issue.code,
+        });
       }
       continue;
     }

@@ -1,6 +1,7 @@
 import { type Html, html } from '../ui/html.ts';
 import { formatDate, type Lang, translator } from '../ui/i18n.ts';
 import { banner, page } from '../ui/layout.ts';
+import { problemText } from '../ui/source-problems.ts';
 import type { ClinicianIdentity, ExchangeOption } from '../ports.ts';
 import type { OverviewItem, OverviewModel } from './overview-model.ts';
 
@@ -133,7 +134,7 @@ export function overviewPage(f: ViewerFrame, model: OverviewModel, state: Overvi
     ? banner(
         model.problems.some((p) => p.severity === 'error') ? 'error' : 'warn',
         t('clin.banner.title'),
-        model.problems.map((p) => p.text),
+        model.problems.map((p) => problemText(t, p)),
         t('clin.banner.intro'),
       )
     : '';

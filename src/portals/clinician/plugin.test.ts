@@ -118,7 +118,7 @@ describe('clinician viewer plugin', () => {
     assert.match(b, /Huisartsenpraktijk Kerkrade, Apotheek Kerkrade|Apotheek Kerkrade, Huisartsenpraktijk Kerkrade/);
     assert.match(b, /<time datetime="2019-05-02">/);
     assert.match(b, /role="alert"/);
-    assert.match(b, /Thuiszorg Limburg \(URA 90000105\): geen toestemming/);
+    assert.match(b, /Thuiszorg Limburg gaf geen gegevens vrij \(geweigerd\)\./, 'the refusal in Dutch, not the English diagnostics');
     assert.match(b, /hoog risico/);
     assert.match(b, /Noodtoegang gebruiken/);
     assert.equal(calls.at(-1)?.bsn, DE_GROOT.bsn);
@@ -132,6 +132,7 @@ describe('clinician viewer plugin', () => {
     assert.match(res.body, /<html lang="en">/);
     assert.match(res.body, />Allergies and intolerances</);
     assert.match(res.body, /Not every source is complete/);
+    assert.match(res.body, /Thuiszorg Limburg released no data \(refused\)\./);
     assert.match(res.body, /Use emergency access/);
   });
 

@@ -49,6 +49,13 @@ export const EN: Record<keyof typeof NL, string> = {
   'clin.col.detail': 'Details',
   'clin.banner.title': 'Not every source is complete',
   'clin.banner.intro': 'These sources gave no answer or an incomplete one. The overview may be incomplete.',
+  'outcome.no-holders': 'No care provider is known to hold data for this exchange.',
+  'outcome.holder-timeout': '{holder} did not answer in time.',
+  'outcome.holder-refused': '{holder} released no data (refused).',
+  'outcome.holder-failed': '{holder} could not be reached or answered with an error.',
+  'outcome.holder-partial': '{holder} answered only in part.',
+  'outcome.other-patient': '{holder} sent data about another patient; it was left out.',
+  'outcome.foreign-items': '{holder} sent items not about this patient; they were left out.',
   'clin.emergency.title': 'Emergency access',
   'clin.emergency.explain':
     'Only in an acute situation when the patient could not consent. Your access and reason are recorded and reviewed later. The patient sees it in their overview.',

@@ -47,6 +47,13 @@ export const NL = {
   'clin.col.detail': 'Details',
   'clin.banner.title': 'Niet alle bronnen zijn compleet',
   'clin.banner.intro': 'Deze bronnen gaven geen of geen volledig antwoord. Het overzicht kan onvolledig zijn.',
+  'outcome.no-holders': 'Er is geen zorgaanbieder bekend met gegevens voor deze uitwisseling.',
+  'outcome.holder-timeout': '{holder} antwoordde niet op tijd.',
+  'outcome.holder-refused': '{holder} gaf geen gegevens vrij (geweigerd).',
+  'outcome.holder-failed': '{holder} kon niet worden bereikt of gaf een fout.',
+  'outcome.holder-partial': '{holder} antwoordde maar gedeeltelijk.',
+  'outcome.other-patient': '{holder} stuurde gegevens van een andere patiënt; die zijn weggelaten.',
+  'outcome.foreign-items': '{holder} stuurde gegevens die niet over deze patiënt gaan; die zijn weggelaten.',
   'clin.emergency.title': 'Noodtoegang',
   'clin.emergency.explain':
     'Alleen in een acute situatie, als de patiënt geen toestemming kon geven. Uw toegang en reden worden vastgelegd en later beoordeeld. De patiënt ziet dit in zijn overzicht.',
