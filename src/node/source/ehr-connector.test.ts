@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { EhrConnector } from './ehr-connector.ts';
+import { EhrConnector, EhrError } from './ehr-connector.ts';
 
 // The patient lookup by BSN is shared by the searches of one batch while it is in flight, and
 // never kept after it settles: an EHR that corrects a record is believed at the next request.
@@ -12,8 +12,14 @@ describe('EhrConnector patient lookup', () => {
   let connector: EhrConnector;
   let patientId = 'p1';
   let lookups = 0;
+  let hangingClosed = 0;
   before(async () => {
-    server = createServer((_req, res) => {
+    server = createServer((req, res) => {
+      if (req.url?.includes('/Hang')) {
+        // Never answers; counts when the connector hangs up.
+        res.on('close', () => hangingClosed++);
+        return;
+      }
       lookups++;
       const id = patientId;
       // A little latency so that concurrent callers overlap with the first one's request.
@@ -44,5 +50,14 @@ describe('EhrConnector patient lookup', () => {
     const second = await connector.patientsByBsn('999990019');
     assert.equal(lookups, 2);
     assert.deepEqual(second.map((p) => p.id), ['p2']);
+  });
+
+  it('abandons an EHR call when the caller gives up', async () => {
+    const gaveUp = new AbortController();
+    const pending = connector.search('Hang', new URLSearchParams(), gaveUp.signal);
+    setTimeout(() => gaveUp.abort(), 30);
+    await assert.rejects(pending, EhrError);
+    for (let i = 0; i < 50 && hangingClosed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(hangingClosed, 1, 'the EHR saw the call closed');
   });
 });

@@ -31,17 +31,19 @@ export class EhrConnector {
 
   constructor(private readonly options: EhrConnectorOptions) {}
 
-  private async get(url: string): Promise<Bundle> {
-    const body = await this.getJson(url);
+  private async get(url: string, signal?: AbortSignal): Promise<Bundle> {
+    const body = await this.getJson(url, signal);
     if ((body as Bundle)?.resourceType !== 'Bundle') throw new EhrError('EHR answered something other than a Bundle');
     return body as Bundle;
   }
 
-  private async getJson(url: string): Promise<unknown> {
+  /** `signal`: the caller gave up (the requester went away); the EHR call is abandoned too. */
+  private async getJson(url: string, signal?: AbortSignal): Promise<unknown> {
+    const timeout = AbortSignal.timeout(this.options.deadlineMs ?? 5000);
     const res = await request(url, {
       dispatcher: this.agent,
       headers: { accept: 'application/fhir+json', ...(this.options.bearer ? { authorization: `Bearer ${this.options.bearer}` } : {}) },
-      signal: AbortSignal.timeout(this.options.deadlineMs ?? 5000),
+      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
     }).catch((err: Error) => {
       throw new EhrError(`EHR unreachable: ${err.message}`);
     });
@@ -49,13 +51,18 @@ export class EhrConnector {
     const limit = this.options.maxResponseBytes ?? 10 * 1024 * 1024;
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > limit) {
-        res.body.destroy();
-        throw new EhrError('EHR response too large');
+    try {
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > limit) {
+          res.body.destroy();
+          throw new EhrError('EHR response too large');
+        }
+        chunks.push(chunk as Buffer);
       }
-      chunks.push(chunk as Buffer);
+    } catch (err) {
+      if (err instanceof EhrError) throw err;
+      throw new EhrError(`EHR answer broke off: ${(err as Error).message}`);
     }
     const text = Buffer.concat(chunks).toString('utf8');
     if (res.statusCode !== 200) throw new EhrError(`EHR answered ${res.statusCode}`);
@@ -80,11 +87,11 @@ export class EhrConnector {
   }
 
   /** Follows `next` links up to maxPages; returns every matched resource. */
-  async search(path: string, params: URLSearchParams): Promise<Resource[]> {
+  async search(path: string, params: URLSearchParams, signal?: AbortSignal): Promise<Resource[]> {
     const out: Resource[] = [];
     let url: string | undefined = `${this.options.baseUrl}/${path}?${params.toString()}`;
     for (let page = 0; url && page < (this.options.maxPages ?? 20); page++) {
-      const bundle: Bundle = await this.get(url);
+      const bundle: Bundle = await this.get(url, signal);
       for (const e of bundle.entry ?? []) if (e.resource && e.search?.mode !== 'outcome') out.push(e.resource);
       url = bundle.link?.find((l) => l.relation === 'next')?.url;
     }

@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildAuditEvent } from '../../audit/event.ts';
 import type { Pdp } from '../../consent/pdp/evaluate.ts';
 import type { PdpDecision } from '../../consent/pdp/types.ts';
@@ -56,11 +56,18 @@ function decodeReason(raw: string | string[] | undefined): string | undefined {
 }
 
 /** One search against the tenant's EHR for the patient with this BSN, as a searchset under `fhirBase`. */
-export async function searchEhr(connector: EhrConnector, fhirBase: string, type: string, query: Query, bsn: string): Promise<{ bundle: Bundle; patientRefs: string[] }> {
+export async function searchEhr(
+  connector: EhrConnector,
+  fhirBase: string,
+  type: string,
+  query: Query,
+  bsn: string,
+  signal?: AbortSignal,
+): Promise<{ bundle: Bundle; patientRefs: string[] }> {
   const patients = await connector.patientsByBsn(bsn);
   const found: Resource[] = [];
   for (const p of patients) {
-    const resources = await connector.search(type, ehrSearchParams(type, query, p.id!));
+    const resources = await connector.search(type, ehrSearchParams(type, query, p.id!), signal);
     // Only the searched type leaves the node (no _include of other patients' data by accident).
     for (const r of resources) if (r.resourceType === type || (type !== 'Patient' && r.resourceType === 'Medication')) found.push(r);
   }
@@ -109,7 +116,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
   };
 
   async function serveSearch(
-    _request: FastifyRequest,
+    signal: AbortSignal,
     tenant: NodeTenant,
     claims: AccessTokenClaims,
     exchange: string,
@@ -144,7 +151,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       const text = decision.reasons.map((r) => r.description).join('; ');
       return { status: 403, resource: new HttpError(403, 'forbidden', `access denied: ${text}`).outcome, categories: decision.dataCategories ?? [], decision };
     }
-    const { bundle, patientRefs } = await searchEhr(o.connectors.get(tenant.ura)!, `${o.baseUrl()}/org/${tenant.ura}/fhir`, type, query, bsn);
+    const { bundle, patientRefs } = await searchEhr(o.connectors.get(tenant.ura)!, `${o.baseUrl()}/org/${tenant.ura}/fhir`, type, query, bsn, signal);
     return { status: 200, resource: bundle, categories: decision.dataCategories ?? [], decision, patientRefs };
   }
 
@@ -179,8 +186,15 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     await o.env.audit(event);
   }
 
-  async function run(request: FastifyRequest, ura: string, searches: Array<{ type: string; query: Query }>) {
+  async function run(request: FastifyRequest, reply: FastifyReply, ura: string, searches: Array<{ type: string; query: Query }>) {
     const tenant = tenantOf(ura);
+    // A requester that gives up (its overview deadline passed) closes the connection: stop
+    // asking the EHR on its behalf rather than finish work nobody will read.
+    const gaveUp = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) gaveUp.abort();
+    };
+    reply.raw.once('close', onClose);
     const claims = await o.verifyToken(request, tenant);
     const exchange = exchangeOf(o.env, claims);
     const emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
@@ -190,7 +204,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       // The searches of one batch run in parallel: the holder's answer time is its slowest
       // search, not their sum. The patient lookup is shared (the connector memoises it).
       const results = await Promise.allSettled(
-        searches.map((s) => serveSearch(request, tenant, claims, exchange, s.type, s.query, emergencyReason)),
+        searches.map((s) => serveSearch(gaveUp.signal, tenant, claims, exchange, s.type, s.query, emergencyReason)),
       );
       bsn = searches.length ? bsnOfQuery(searches[0].type, searches[0].query) : undefined;
       // A search the EHR could not answer fails on its own entry; the others still count. Only
@@ -210,6 +224,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       o.metrics?.record(exchange, 'failed');
       throw ehrFailure(err, request, ura);
     } finally {
+      reply.raw.off('close', onClose);
       if (served.length > 0) {
         await audit(request, tenant, claims, exchange, bsn, served, searches.map((s) => `${s.type}?${Object.keys(s.query).join('&')}`)).catch((e) =>
           request.log.error({ err: e }, 'audit append failed'),
@@ -221,12 +236,12 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
 
   app.get<{ Params: { ura: string; type: string }; Querystring: Query }>('/org/:ura/fhir/:type', async (request, reply) => {
     if (!/^[A-Z][A-Za-z]+$/.test(request.params.type)) throw notFound(`no such resource type: ${request.params.type}`);
-    const [served] = await run(request, request.params.ura, [{ type: request.params.type, query: request.query }]);
+    const [served] = await run(request, reply, request.params.ura, [{ type: request.params.type, query: request.query }]);
     return reply.code(served.status).type('application/fhir+json').send(served.resource);
   });
 
   app.post<{ Params: { ura: string }; Body: Bundle }>('/org/:ura/fhir', async (request, reply) => {
-    const served = await run(request, request.params.ura, batchSearches(request.body));
+    const served = await run(request, reply, request.params.ura, batchSearches(request.body));
     return reply.type('application/fhir+json').send(batchResponse(served));
   });
 }
