@@ -59,10 +59,19 @@ function labelOf(r: Resource): string {
   return conceptText(a.code as CodeableConcept) ?? r.resourceType;
 }
 
-function detailsOf(r: Resource): string[] {
+/** Status words in the reader's language; the source's own text when the code is not one we know. */
+export type StatusWording = (code: string) => string | undefined;
+
+function statusOf(a: Any, wording?: StatusWording): string | undefined {
+  const clinical = a.clinicalStatus as CodeableConcept | undefined;
+  const code = clinical?.coding?.find((c) => c.code)?.code ?? (typeof a.status === 'string' ? a.status : undefined);
+  return (code && wording?.(code)) ?? conceptText(clinical) ?? code;
+}
+
+function detailsOf(r: Resource, wording?: StatusWording): string[] {
   const a = r as unknown as Any;
   const out: string[] = [];
-  const status = conceptText(a.clinicalStatus as CodeableConcept) ?? (typeof a.status === 'string' ? a.status : undefined);
+  const status = statusOf(a, wording);
   switch (groupOf(r)) {
     case 'allergies': {
       const reactions = (a.reaction as Array<{ manifestation?: CodeableConcept[] }> | undefined) ?? [];
@@ -78,7 +87,9 @@ function detailsOf(r: Resource): string[] {
       break;
     }
     case 'results': {
-      const value = quantity(a.valueQuantity) ?? conceptText(a.valueCodeableConcept as CodeableConcept) ?? (a.valueString as string | undefined);
+      // A panel (blood pressure) carries its values in components: "135 mm[Hg] / 85 mm[Hg]".
+      const components = ((a.component as Array<Any> | undefined) ?? []).map((c) => quantity(c.valueQuantity) ?? conceptText(c.valueCodeableConcept as CodeableConcept)).filter(Boolean);
+      const value = quantity(a.valueQuantity) ?? conceptText(a.valueCodeableConcept as CodeableConcept) ?? (a.valueString as string | undefined) ?? (components.length ? components.join(' / ') : undefined);
       if (value) out.push(value);
       const interp = conceptText((a.interpretation as CodeableConcept[] | undefined)?.[0]);
       if (interp) out.push(interp);
@@ -97,7 +108,7 @@ function sourcesOf(r: Resource): string[] {
     .filter(Boolean);
 }
 
-export function overviewModel(bundle: Bundle): OverviewModel {
+export function overviewModel(bundle: Bundle, wording?: StatusWording): OverviewModel {
   const byGroup = new Map<ClinicalGroup, OverviewItem[]>();
   const problems: SourceProblem[] = [];
   let patient: OverviewModel['patient'];
@@ -126,7 +137,7 @@ export function overviewModel(bundle: Bundle): OverviewModel {
     const group = groupOf(r);
     const item: OverviewItem = {
       label: labelOf(r),
-      details: detailsOf(r),
+      details: detailsOf(r, wording),
       date: clinicalDate(r),
       sources: sourcesOf(r),
       highRisk: (r as unknown as Any).criticality === 'high',

@@ -120,6 +120,7 @@ describe('clinician viewer plugin', () => {
     assert.match(b, /role="alert"/);
     assert.match(b, /Thuiszorg Limburg gaf geen gegevens vrij \(geweigerd\)\./, 'the refusal in Dutch, not the English diagnostics');
     assert.match(b, /hoog risico/);
+    assert.match(b, /<td>88 umol\/L · definitief<\/td>/, 'status codes in Dutch');
     assert.match(b, /Noodtoegang gebruiken/);
     assert.equal(calls.at(-1)?.bsn, DE_GROOT.bsn);
     assert.equal(calls.at(-1)?.session.ura, '90000101');
@@ -133,7 +134,24 @@ describe('clinician viewer plugin', () => {
     assert.match(res.body, />Allergies and intolerances</);
     assert.match(res.body, /Not every source is complete/);
     assert.match(res.body, /Thuiszorg Limburg released no data \(refused\)\./);
+    assert.match(res.body, /<td>88 umol\/L · final<\/td>/);
     assert.match(res.body, /Use emergency access/);
+  });
+
+  test("the overview's language toggle works: English is remembered and the search comes back, without a second fetch", async () => {
+    const { jar, csrf } = await loggedIn();
+    const res = await post(jar, { csrf, bsn: DE_GROOT.bsn, exchange: 'acute-zorg' });
+    const toggle = /<a class="lang-toggle" href="([^"]+)"/.exec(res.body)?.[1]?.replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n))).replaceAll('&amp;', '&');
+    assert.ok(toggle, 'the overview has a language toggle');
+    const fetches = calls.length;
+    const switched = await app.inject({ url: toggle, headers: { cookie: jar.header() } });
+    assert.equal(switched.statusCode, 302);
+    assert.equal(switched.headers.location, `${BASE}/search`);
+    assert.match(String(switched.headers['set-cookie']), /ldn_lang=en/);
+    jar.take(switched);
+    const search = await app.inject({ url: `${BASE}/search`, headers: { cookie: jar.header() } });
+    assert.match(search.body, /<html lang="en">/);
+    assert.equal(calls.length, fetches, 'switching language fetched no patient data');
   });
 
   test('hostile strings from sources are escaped everywhere', async () => {

@@ -3,7 +3,7 @@ import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import { callbackUrlOf, type LoginProvider, type OidcSettings, openIdLogin, type PendingLogin } from '../oidc.ts';
 import type { ClinicianIdentity, ExchangeOption, OverviewPort } from '../ports.ts';
 import { MemorySessionStore, type SessionStore, Sessions } from '../sessions.ts';
-import { type Lang, languageOf, translator } from '../ui/i18n.ts';
+import { type Lang, languageOf, statusWording, translator } from '../ui/i18n.ts';
 import { csrfMatches, installErrorPage, installWebKit, PageError, sendPage } from '../ui/web.ts';
 import { clinicianFromLogin } from './identity.ts';
 import { overviewModel } from './overview-model.ts';
@@ -110,6 +110,14 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
     return sendPage(reply, searchPage(frameOf(request, reply, undefined, { identity: who.identity, csrf: who.csrf }), exchanges()));
   });
 
+  // The overview is the answer to a POST (the BSN stays out of URLs); its language toggle is a
+  // GET here: remember the language and go back to the search, rather than fetch the patient's
+  // data again (which would be a second access in the citizen's log).
+  app.get(`${base}/overview`, async (request, reply) => {
+    languageOf(request, reply, base || '/');
+    return reply.redirect(`${base}/search`);
+  });
+
   app.post(`${base}/overview`, async (request, reply) => {
     const who = await requireClinician(request);
     const body = (request.body ?? {}) as Record<string, unknown>;
@@ -141,7 +149,7 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
     const state = { bsn, exchange, emergencyReason };
     try {
       const bundle = await opts.overview({ bsn, exchange: exchange.code, session: who.identity, emergencyReason, trace: request.trace });
-      return sendPage(reply, overviewPage(f, overviewModel(bundle), state));
+      return sendPage(reply, overviewPage(f, overviewModel(bundle, statusWording(t)), state));
     } catch (err) {
       request.log.warn({ err }, 'overview failed');
       const reason = err instanceof Error ? err.message.slice(0, 300) : String(err);

@@ -45,3 +45,12 @@ export function formatDate(value: string | undefined, lang: Lang, withTime = fal
     timeZone: dateOnly ? 'UTC' : 'Europe/Amsterdam',
   }).format(d);
 }
+
+/** A FHIR status code in the reader's language, or undefined when there is no wording for it. */
+export function statusWording(t: Translate): (code: string) => string | undefined {
+  return (code) => {
+    const key = `status.${code}`;
+    const text = t(key as MessageKey);
+    return text === key ? undefined : text;
+  };
+}
