@@ -236,7 +236,9 @@ describe('portal part: operator dashboard', () => {
     assert.match(certs.body, /expire within 30 days/);
     assert.match(certs.body, /0a1b2c/);
     assert.match(certs.body, /expired/);
-    assert.doesNotMatch(certs.body, /111111/);
+    assert.match(certs.body, /111111/, 'a long-lived certificate can be revoked too');
+    assert.ok(certs.body.indexOf('0a1b2c') < certs.body.indexOf('111111'), 'expiring certificates first');
+    assert.equal((certs.body.match(/tag-danger/g) ?? []).length, 2, 'only the expiring and the expired one are marked');
     assert.doesNotMatch(certs.body, /<script>alert/);
     const csrf = csrfOf(certs.body);
     await app.inject({ url: '/operator/certificates/0a1b2c/revoke', ...form(jar, { csrf, reason: 'key compromise' }) });

@@ -137,21 +137,24 @@ export function certificatesPage(f: OperatorFrame, certs: CertificateInfo[] | st
   let body: Html;
   if (typeof certs === 'string') body = banner('error', t('op.loadFailed', { reason: certs }));
   else {
-    const soon = certs
-      .filter((c) => c.status !== 'revoked' && Date.parse(c.notAfter) - now < warningDays * 86_400_000)
-      .sort((a, b) => a.notAfter.localeCompare(b.notAfter));
-    body = soon.length
-      ? html`${banner('warn', t('op.certs.intro', { days: warningDays }))}<div class="table-wrap"><table>
+    // Every certificate that is not revoked can be revoked (a compromised key does not wait for
+    // expiry); those expiring within the warning window come first and are marked.
+    const active = certs.filter((c) => c.status !== 'revoked').sort((a, b) => a.notAfter.localeCompare(b.notAfter));
+    const expiring = (c: CertificateInfo) => Date.parse(c.notAfter) - now < warningDays * 86_400_000;
+    const soon = active.filter(expiring).length;
+    body = active.length
+      ? html`${soon ? banner('warn', t('op.certs.intro', { days: warningDays }), [t('op.certs.count', { count: soon })]) : html`<p>${t('op.certs.none')}</p>`}<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t('op.certs.subject')}</th><th scope="col">${t('op.certs.serial')}</th><th scope="col">${t('op.certs.expires')}</th><th scope="col">${t('op.col.actions')}</th></tr></thead>
-<tbody>${soon.map((c) => {
+<tbody>${active.map((c) => {
           const days = Math.floor((Date.parse(c.notAfter) - now) / 86_400_000);
+          const mark = expiring(c) ? html` <span class="tag tag-danger">${days < 0 ? t('op.certs.expired') : t('op.certs.daysLeft', { days })}</span>` : '';
           return html`<tr><td>${c.subject}</td><td class="mono">${c.serial}</td>
-<td><time datetime="${c.notAfter}">${formatDate(c.notAfter, f.lang)}</time> (${days < 0 ? t('op.certs.expired') : t('op.certs.daysLeft', { days })})</td>
+<td><time datetime="${c.notAfter}">${formatDate(c.notAfter, f.lang)}</time>${mark}</td>
 <td><form class="inline-form" method="post" action="${OPERATOR_BASE}/certificates/${c.serial}/revoke"><input type="hidden" name="csrf" value="${f.csrf ?? ''}">
 <label for="r-${c.serial}">${t('op.reason')}</label><input type="text" id="r-${c.serial}" name="reason" required maxlength="200">
 <button type="submit" class="danger">${t('op.action.revokeCertificate')}</button></form></td></tr>`;
         })}</tbody></table></div>`
-      : html`<p>${t('op.certs.none')}</p>`;
+      : html`<p>${t('op.certs.noneAtAll')}</p>`;
   }
   return frame(f, t('op.certs.title'), html`<h1>${t('op.certs.title')}</h1>${body}`, 'certificates');
 }
