@@ -150,6 +150,36 @@ describe('trust part over mutual TLS', () => {
     assert.equal((await client(org(PHARMACY)).call(`${trust.url}/participants`)).status, 403);
   });
 
+  it('refuses a revoked operator certificate on the operator API (the operator exemption covers status only)', async () => {
+    const op = client(operator);
+    const json = { 'content-type': 'application/json' };
+    const key = await csr();
+    const issued = await op.call<{ certificate: string; serial: string }>(`${trust.url}/certificates`, {
+      method: 'POST',
+      body: { csr: key.csr, ura: OPERATOR_URA, systemNumber: '7' },
+      headers: json,
+    });
+    assert.equal(issued.status, 201, issued.text);
+    const second = client({ cert: issued.body.certificate, key: key.key, ca: pki.ca.certPem });
+    const before = await second.call(`${trust.url}/participants/${PHYSIO}/status`, { method: 'POST', body: { status: 'suspended', reason: 'test' }, headers: json });
+    assert.equal(before.status, 200, before.text);
+    await op.call(`${trust.url}/participants/${PHYSIO}/status`, { method: 'POST', body: { status: 'admitted', reason: 'test' }, headers: json });
+    const revoked = await op.call<{ status: string }>(`${trust.url}/certificates/${issued.body.serial}/revoke`, { method: 'POST', body: { reason: 'key compromise' }, headers: json });
+    assert.equal(revoked.body.status, 'revoked');
+    const stolen = [
+      second.call<Outcome>(`${trust.url}/participants/${PHYSIO}/status`, { method: 'POST', body: { status: 'suspended', reason: 'stolen key' }, headers: json }),
+      second.call<Outcome>(`${trust.url}/certificates`, { method: 'POST', body: { csr: (await csr()).csr, ura: OPERATOR_URA }, headers: json }),
+      second.call<Outcome>(`${trust.url}/agreements/network`, { method: 'POST', body: { consentMode: 'opt-in' }, headers: json }),
+      second.call<Outcome>(`${trust.url}/participants`),
+    ];
+    for (const r of await Promise.all(stolen)) {
+      assert.equal(r.status, 403, r.text);
+      assert.match(r.body.issue[0].diagnostics, /certificate revoked/);
+    }
+    assert.equal((await client(org(PHYSIO)).call<{ status: string }>(`${trust.url}/participants/${PHYSIO}`)).body.status, 'admitted');
+    assert.equal((await op.call(`${trust.url}/participants`)).status, 200, 'the operator\'s own certificate still works');
+  });
+
   it('keeps the operator API for the operator', async () => {
     const r = await client(org(GP)).call<Outcome>(`${trust.url}/participants`, { method: 'POST', body: { ura: '90000301', name: 'X', organizationType: 'V4' }, headers: { 'content-type': 'application/json' } });
     assert.equal(r.status, 403);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { PartClient } from '../kit/http/client.ts';
 import type { PartDefinition, Peer } from '../kit/part.ts';
 import { type CertificateAuthority, loadCa } from '../kit/pki/certificates.ts';
-import { forbidden } from '../kit/fhir/outcome.ts';
+import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import { AUTHORIZATION_SERVER_PUBLIC_PATHS, authMigrations, loadOrCreateSigningKey, registerTokenEndpoint } from './auth/index.ts';
 import { invalidScope } from './auth/oauth-error.ts';
 import { registerTrustRoutes } from './http/routes.ts';
@@ -43,6 +43,16 @@ async function admit(rt: TrustRuntime, peer: Peer, ura: string): Promise<string 
   return status === 'admitted' ? null : `participant ${ura} is ${status ?? 'not admitted'}`;
 }
 
+/** Paths served without the register check: public reads, and the token endpoint. */
+function openToAll(method: string, url: string): boolean {
+  const path = url.split('?')[0];
+  if (path === TOKEN_PATH) return true;
+  return (method === 'GET' || method === 'HEAD') && (TRUST_PUBLIC_PATHS.includes(path) || SERVICE_PATHS.includes(path));
+}
+const TOKEN_PATH = '/oauth/token';
+/** The kit's own capability and health endpoints. */
+const SERVICE_PATHS = ['/metadata', '/health'];
+
 export function createTrustPart(options: TrustPartOptions = {}): PartDefinition {
   let client: PartClient | null = null;
   return {
@@ -65,11 +75,14 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
       await rt.agreements(); // publishes the default document on first start
       client = new PartClient({ tls: ctx.tls });
 
-      // The register is this part's own peer guard: a suspended or revoked participant is
-      // refused here at once (memo of one second). The operator is never locked out.
+      // The register is this part's own peer guard: a revoked certificate or a suspended or
+      // revoked participant is refused here at once (memo of one second). The operator's status
+      // is not checked (it is never locked out), but a revoked operator certificate is refused.
+      // Only reads of the public documents and the token endpoint (which admits callers itself)
+      // pass unchecked; POST /agreements and /agreements/network are operator writes.
       app.addHook('onRequest', async (request) => {
-        const path = request.url.split('?')[0];
-        if (!request.peer || TRUST_PUBLIC_PATHS.some((p) => path === p || path.startsWith(p)) || rt.isOperator(request.peer)) return;
+        if (openToAll(request.method, request.url)) return;
+        if (!request.peer) throw new HttpError(401, 'security', 'a network client certificate is required');
         const reason = await rt.refusal(request.peer);
         if (reason) {
           request.log.warn({ event: 'peer.refused', ura: request.peer.ura, kvk: request.peer.kvk, reason }, 'participant refused');

@@ -26,7 +26,8 @@ export interface TrustRuntime {
   signedAgreements(): Promise<string>;
   /** Drop the memos after a change made by this instance. */
   changed(): void;
-  /** Why this peer must be refused now (local register), or null. */
+  /** Why this peer must be refused now (local register), or null. A revoked certificate is
+   * refused even when it names the operator; only the participant-status check skips the operator. */
   refusal(peer: Peer): Promise<string | null>;
 }
 
@@ -56,9 +57,11 @@ export function createRuntime(input: Omit<TrustRuntime, 'isOperator' | 'statusLi
   const signedList = memo(async () => signStatusList(await list.get(), input.documentKey));
   const agreements = memo(() => currentAgreements(input.store));
   const signedAgreementsMemo = memo(async () => signAgreements(await agreements.get(), input.documentKey));
+  const isOperator = (peer: Peer | undefined) =>
+    !!peer && peer.ura === input.operatorUra && (!input.operatorSystemNumber || peer.systemNumber === input.operatorSystemNumber);
   return {
     ...input,
-    isOperator: (peer) => !!peer && peer.ura === input.operatorUra && (!input.operatorSystemNumber || peer.systemNumber === input.operatorSystemNumber),
+    isOperator,
     statusList: list.get,
     signedStatusList: signedList.get,
     agreements: agreements.get,
@@ -70,7 +73,9 @@ export function createRuntime(input: Omit<TrustRuntime, 'isOperator' | 'statusLi
       signedAgreementsMemo.clear();
     },
     async refusal(peer) {
-      return refusalFor(await list.get(), peer);
+      const current = await list.get();
+      if (current.revoked.includes(peer.thumbprint)) return 'certificate revoked';
+      return isOperator(peer) ? null : refusalFor(current, peer);
     },
   };
 }
