@@ -6,11 +6,15 @@ export function auditCommand(): Command {
   const audit = new Command('audit').description('work with a node\'s hash-chained audit log');
   audit
     .command('verify')
-    .description('check the hash chain of an audit log; prints the first altered, missing or reordered record')
+    .description(
+      'check the hash chain of an audit log from its first record; prints the first altered, missing or reordered record. ' +
+        'Checkpoints are trusted only with --checkpoint-key: without it a log whose first records were pruned is reported unverifiable (exit 1), ' +
+        'and a checkpoint that disagrees with the chain or lies beyond its head is a finding either way',
+    )
     .requiredOption('--schema <name>', 'schema of the node store that holds the audit log (e.g. node_zuid)')
     .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)')
     .option('--data-dir <path>', 'PGlite data directory (a sandbox started with --data-dir keeps it under <dir>/pg)')
-    .option('--checkpoint-key <file>', 'public JWK of the node\'s checkpoint key, to check pruning checkpoints')
+    .option('--checkpoint-key <file>', 'public JWK of the node\'s checkpoint key; needed to verify a pruned log from its signed checkpoint')
     .action(async (opts: { schema: string; databaseUrl?: string; dataDir?: string; checkpointKey?: string }) => {
       const r = await auditVerifyCommand({
         schema: opts.schema,
