@@ -25,4 +25,14 @@ CREATE TABLE referral_cursor (
   seq bigint NOT NULL
 );`,
   },
+  {
+    // (patient, category) pairs whose holdings changed and that the NVI has not yet been told about.
+    id: '301_node_referral_pending',
+    sql: `CREATE TABLE referral_pending (
+  tenant_ura text NOT NULL,
+  patient_id text NOT NULL,
+  category text NOT NULL,
+  PRIMARY KEY (tenant_ura, patient_id, category)
+);`,
+  },
 ];

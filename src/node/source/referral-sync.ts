@@ -48,33 +48,49 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
     return p?.identifier?.find((i) => i.system === SYSTEM.bsn)?.value;
   }
 
-  async function applyChange(tenant: NodeTenant, connector: EhrConnector, c: EhrChange): Promise<Array<[string, string]>> {
+  /** What a change does to the holdings, read from the EHR before anything is written. */
+  async function planChange(connector: EhrConnector, c: EhrChange): Promise<{ key: string; holding?: [string, string] }> {
     const key = `${c.resourceType}/${c.id}`;
-    const touched: Array<[string, string]> = [];
-    const before = await o.store.query<{ patient_id: string; category: string }>(
-      'SELECT patient_id, category FROM referral_holdings WHERE tenant_ura = $1 AND resource_key = $2',
-      [tenant.ura, key],
-    );
-    for (const b of before) touched.push([b.patient_id, b.category]);
-    if (c.action === 'delete') {
-      await o.store.query('DELETE FROM referral_holdings WHERE tenant_ura = $1 AND resource_key = $2', [tenant.ura, key]);
-      return touched;
-    }
+    if (c.action === 'delete') return { key };
     const patientId = c.resourceType === 'Patient' ? c.id : c.patient?.replace(/^Patient\//, '');
-    if (!patientId) return touched;
+    if (!patientId) return { key };
     let category = categoryOf({ resourceType: c.resourceType }, o.env.agreements());
     if (c.resourceType === 'Observation') {
       const r = await connector.read<Resource & { category?: unknown }>(c.resourceType, c.id).catch(() => undefined);
       if (r) category = categoryOf(r, o.env.agreements());
     }
-    if (!category) return touched;
-    await o.store.query(
-      `INSERT INTO referral_holdings (tenant_ura, resource_key, patient_id, category) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant_ura, resource_key) DO UPDATE SET patient_id = EXCLUDED.patient_id, category = EXCLUDED.category`,
-      [tenant.ura, key, patientId, category],
-    );
-    touched.push([patientId, category]);
-    return touched;
+    return category ? { key, holding: [patientId, category] } : { key };
+  }
+
+  /**
+   * Applies one page of changes in one transaction: the holdings, the (patient, category) pairs
+   * they touch as pending reconciliation, and the cursor. A pair stays pending until the NVI has
+   * been told, so a failed registration or withdrawal is retried, not forgotten.
+   */
+  async function applyPage(tenant: NodeTenant, plans: Array<{ key: string; holding?: [string, string] }>, next: number): Promise<void> {
+    await o.store.transaction(async (tx) => {
+      const pend = (patientId: string, category: string) =>
+        tx.query('INSERT INTO referral_pending (tenant_ura, patient_id, category) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [tenant.ura, patientId, category]);
+      for (const plan of plans) {
+        const before = await tx.query<{ patient_id: string; category: string }>(
+          'SELECT patient_id, category FROM referral_holdings WHERE tenant_ura = $1 AND resource_key = $2',
+          [tenant.ura, plan.key],
+        );
+        for (const b of before) await pend(b.patient_id, b.category);
+        if (!plan.holding) {
+          await tx.query('DELETE FROM referral_holdings WHERE tenant_ura = $1 AND resource_key = $2', [tenant.ura, plan.key]);
+          continue;
+        }
+        const [patientId, category] = plan.holding;
+        await tx.query(
+          `INSERT INTO referral_holdings (tenant_ura, resource_key, patient_id, category) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (tenant_ura, resource_key) DO UPDATE SET patient_id = EXCLUDED.patient_id, category = EXCLUDED.category`,
+          [tenant.ura, plan.key, patientId, category],
+        );
+        await pend(patientId, category);
+      }
+      await tx.query('INSERT INTO referral_cursor (tenant_ura, seq) VALUES ($1, $2) ON CONFLICT (tenant_ura) DO UPDATE SET seq = EXCLUDED.seq', [tenant.ura, next]);
+    });
   }
 
   async function reconcile(tenant: NodeTenant, connector: EhrConnector, patientId: string, category: string): Promise<'registered' | 'withdrawn' | null> {
@@ -105,25 +121,44 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
     return 'withdrawn';
   }
 
+  /** Tells the NVI about every pending pair; a pair that fails stays pending for the next pass. */
+  async function settle(tenant: NodeTenant, connector: EhrConnector, counts: { registered: number; withdrawn: number }): Promise<void> {
+    const failed = new Set<string>();
+    for (;;) {
+      const pending = await o.store.query<{ patient_id: string; category: string }>(
+        'SELECT patient_id, category FROM referral_pending WHERE tenant_ura = $1 ORDER BY patient_id, category LIMIT 500',
+        [tenant.ura],
+      );
+      const todo = pending.filter((p) => !failed.has(`${p.patient_id}\n${p.category}`));
+      if (todo.length === 0) return;
+      for (const p of todo) {
+        try {
+          const done = await reconcile(tenant, connector, p.patient_id, p.category);
+          if (done) counts[done]++;
+          await o.store.query('DELETE FROM referral_pending WHERE tenant_ura = $1 AND patient_id = $2 AND category = $3', [tenant.ura, p.patient_id, p.category]);
+        } catch (err) {
+          failed.add(`${p.patient_id}\n${p.category}`);
+          o.log.warn({ err: (err as Error).message, tenant: tenant.ura, patient: p.patient_id, category: p.category }, 'referral not yet reconciled with the NVI; will retry');
+        }
+      }
+    }
+  }
+
   async function syncTenant(tenant: NodeTenant): Promise<{ registered: number; withdrawn: number }> {
     const connector = o.connectors.get(tenant.ura)!;
     const counts = { registered: 0, withdrawn: 0 };
+    // Whatever an earlier pass could not tell the NVI goes first.
+    await settle(tenant, connector, counts);
     const [cursor] = await o.store.query<{ seq: string }>('SELECT seq FROM referral_cursor WHERE tenant_ura = $1', [tenant.ura]);
     let since = cursor ? Number(cursor.seq) : 0;
     for (;;) {
       const { changes, next } = await connector.changes(since, 500);
       if (changes.length === 0) break;
-      const touched = new Map<string, [string, string]>();
-      for (const c of changes) for (const t of await applyChange(tenant, connector, c)) touched.set(t.join('\n'), t);
-      for (const [patientId, category] of touched.values()) {
-        const done = await reconcile(tenant, connector, patientId, category);
-        if (done) counts[done]++;
-      }
+      const plans = [];
+      for (const c of changes) plans.push(await planChange(connector, c));
+      await applyPage(tenant, plans, next);
       since = next;
-      await o.store.query(
-        'INSERT INTO referral_cursor (tenant_ura, seq) VALUES ($1, $2) ON CONFLICT (tenant_ura) DO UPDATE SET seq = EXCLUDED.seq',
-        [tenant.ura, since],
-      );
+      await settle(tenant, connector, counts);
       if (stopped) break;
     }
     return counts;

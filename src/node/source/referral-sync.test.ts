@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { migrate } from '../../kit/store/migrate.ts';
+import { openIsolatedPgliteStore } from '../../kit/store/pglite.ts';
+import type { Store } from '../../kit/store/store.ts';
+import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
+import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import type { EhrChange, EhrConnector } from './ehr-connector.ts';
+import { nodeMigrations } from './migrations.ts';
+import { startReferralSync } from './referral-sync.ts';
+
+// The NVI must end up knowing exactly what the EHR holds, even when it was unreachable for a
+// while: a registration or withdrawal that failed is retried on the next pass, not forgotten.
+// The EHR and the NVI are in-memory stand-ins here (the sandbox end-to-end tests use the real ones).
+
+const TENANT = { ura: '90000103', type: 'Z3' } as NodeTenant;
+const BSN = '999990019';
+
+class EhrStandIn {
+  changes: EhrChange[] = [];
+  add(action: EhrChange['action'], resourceType: string, id: string, patient?: string) {
+    this.changes.push({ seq: this.changes.length + 1, action, resourceType, id, patient });
+  }
+  connector(): EhrConnector {
+    return {
+      changes: async (since: number, count = 200) => {
+        const page = this.changes.filter((c) => c.seq > since).slice(0, count);
+        return { changes: page, next: page.length ? page[page.length - 1].seq : since };
+      },
+      read: async (type: string, id: string) => ({ resourceType: type, id, identifier: [{ system: 'http://fhir.nl/fhir/NamingSystem/bsn', value: BSN }] }),
+    } as unknown as EhrConnector;
+  }
+}
+
+describe('referral sync', () => {
+  let store: Store;
+  const nvi = new Set<string>();
+  let nviDown = false;
+  const ehr = new EhrStandIn();
+  const env = {
+    agreements: () => defaultAgreements(),
+    registerReferral: async (_t: NodeTenant, bsn: string, category: string) => {
+      if (nviDown) throw new Error('NVI unreachable');
+      nvi.add(`${bsn}|${category}`);
+    },
+    withdrawReferral: async (_t: NodeTenant, bsn: string, category: string) => {
+      if (nviDown) throw new Error('NVI unreachable');
+      nvi.delete(`${bsn}|${category}`);
+    },
+  } as unknown as NodeEnvironment;
+  let sync: ReturnType<typeof startReferralSync>;
+
+  before(async () => {
+    store = await openIsolatedPgliteStore('node_sync_test');
+    await migrate(store, nodeMigrations);
+    sync = startReferralSync({ store, env, tenants: [TENANT], connectors: new Map([[TENANT.ura, ehr.connector()]]), intervalMs: 0, log: pino({ level: 'silent' }) });
+  });
+  after(async () => {
+    await sync.stop();
+    await store.close();
+  });
+
+  it('registers when data appears and withdraws when the last item goes', async () => {
+    ehr.add('create', 'Patient', 'p1', 'Patient/p1');
+    ehr.add('create', 'AllergyIntolerance', 'a1', 'Patient/p1');
+    ehr.add('create', 'AllergyIntolerance', 'a2', 'Patient/p1');
+    await sync.runOnce();
+    assert.ok([...nvi].some((x) => x.endsWith('|AllergyIntolerance')), [...nvi].join());
+    ehr.add('delete', 'AllergyIntolerance', 'a1');
+    await sync.runOnce();
+    assert.ok([...nvi].some((x) => x.endsWith('|AllergyIntolerance')), 'one allergy is left');
+    ehr.add('delete', 'AllergyIntolerance', 'a2');
+    await sync.runOnce();
+    assert.ok(![...nvi].some((x) => x.endsWith('|AllergyIntolerance')));
+  });
+
+  it('retries a withdrawal that failed while the NVI was down', async () => {
+    ehr.add('create', 'Condition', 'c1', 'Patient/p1');
+    await sync.runOnce();
+    assert.ok([...nvi].some((x) => x.endsWith('|Condition')));
+    ehr.add('delete', 'Condition', 'c1');
+    nviDown = true;
+    await sync.runOnce();
+    nviDown = false;
+    assert.ok([...nvi].some((x) => x.endsWith('|Condition')), 'not yet withdrawn');
+    await sync.runOnce();
+    assert.ok(![...nvi].some((x) => x.endsWith('|Condition')), 'withdrawn on the next pass');
+  });
+
+  it('retries a registration that failed while the NVI was down', async () => {
+    nviDown = true;
+    ehr.add('create', 'Flag', 'f1', 'Patient/p1');
+    await sync.runOnce();
+    nviDown = false;
+    const category = [...nvi].length;
+    await sync.runOnce();
+    assert.equal(nvi.size, category + 1, [...nvi].join());
+    const [{ n }] = await store.query<{ n: string }>('SELECT count(*) AS n FROM referral_pending');
+    assert.equal(Number(n), 0, 'nothing left pending');
+  });
+});
