@@ -1,23 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger } from './log.ts';
+import { captureLog } from './testing/capture-log.ts';
 
 // A BSN must never reach a log, including through error records that quote it.
-
-export function captureLog(name = 'test', level = 'info') {
-  const lines: Array<Record<string, unknown>> = [];
-  const raw: string[] = [];
-  const log = createLogger(name, {
-    level,
-    destination: {
-      write(line: string) {
-        raw.push(line);
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      },
-    },
-  });
-  return { log, lines, raw };
-}
 
 const BSN = '999911120';
 

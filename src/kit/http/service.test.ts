@@ -4,6 +4,7 @@ import { badRequest } from '../fhir/outcome.ts';
 import { strictParams } from '../fhir/search.ts';
 import type { PartDefinition, TlsIdentity } from '../part.ts';
 import { openIsolatedPgliteStore } from '../store/pglite.ts';
+import { captureLog } from '../testing/capture-log.ts';
 import { createTestPki, staticNetwork } from '../testing/test-pki.ts';
 import { PartClient } from './client.ts';
 import { createService, type RunningService } from './service.ts';
@@ -39,6 +40,9 @@ describe('service factory over mutual TLS', () => {
   let svc: RunningService;
   let pki: Awaited<ReturnType<typeof createTestPki>>;
   let good: TlsIdentity;
+  const logged = captureLog('echo');
+  /** The refusal lines logged since `from`. */
+  const refusals = (from: number) => logged.lines.slice(from).filter((l) => l.event === 'peer.refused');
   const clients: PartClient[] = [];
   const client = (tls: TlsIdentity) => {
     const c = new PartClient({ tls, maxRetries: 0 });
@@ -55,6 +59,7 @@ describe('service factory over mutual TLS', () => {
       network: staticNetwork({}),
       store: await openIsolatedPgliteStore('echo'),
       bodyLimit: 10_000,
+      log: logged.log,
     });
     const { migrate } = await import('../store/migrate.ts');
     await migrate(svc.store, echoPart.migrations);
@@ -75,15 +80,40 @@ describe('service factory over mutual TLS', () => {
   it('refuses a call without a client certificate with a 401 OperationOutcome', async () => {
     const bare = new PartClient({ tls: { cert: '', key: '', ca: pki.ca.certPem }, maxRetries: 0 });
     clients.push(bare);
-    const r = await bare.call<{ resourceType: string }>(`${svc.url}/whoami`);
+    const from = logged.lines.length;
+    const r = await bare.call<{ resourceType: string }>(`${svc.url}/whoami?patient=999911120`);
     assert.equal(r.status, 401);
     assert.equal(r.body.resourceType, 'OperationOutcome');
+    const [line, ...more] = refusals(from);
+    assert.equal(more.length, 0, 'one line per refusal');
+    assert.equal(line.level, 40); // warn
+    assert.equal(line.status, 401);
+    assert.equal(line.reason, 'no client certificate presented');
+    assert.equal(line.path, '/whoami');
+    assert.equal(line.thumbprint, undefined);
+  });
+
+  it('logs a refusal without echoing a BSN from the path', async () => {
+    const bare = new PartClient({ tls: { cert: '', key: '', ca: pki.ca.certPem }, maxRetries: 0 });
+    clients.push(bare);
+    const from = logged.raw.length;
+    assert.equal((await bare.call(`${svc.url}/Basic/999911120`)).status, 401);
+    assert.equal(refusals(from).length, 1);
+    assert.equal(refusals(from)[0].path, '/Basic/*********');
+    for (const line of logged.raw.slice(from)) assert.doesNotMatch(line, /999911120/);
   });
 
   it('refuses a certificate from another CA', async () => {
     const foreign = await pki.foreign('90000101');
+    const from = logged.lines.length;
     const r = await client({ ...foreign, ca: pki.ca.certPem }).call(`${svc.url}/whoami`);
     assert.equal(r.status, 401);
+    const [line] = refusals(from);
+    assert.equal(line.status, 401);
+    assert.match(String(line.reason), /^UNABLE_TO_(VERIFY|GET)_/);
+    assert.match(String(line.thumbprint), /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(line.claimedUra, '90000101'); // unverified, so named as a claim
+    assert.equal(line.ura, undefined);
   });
 
   it('refuses an expired certificate', async () => {
@@ -91,9 +121,13 @@ describe('service factory over mutual TLS', () => {
       notBefore: new Date(Date.now() - 10 * 86400_000),
       notAfter: new Date(Date.now() - 86400_000),
     });
+    const from = logged.lines.length;
     const r = await client(expired).call<{ issue: Array<{ diagnostics: string }> }>(`${svc.url}/whoami`);
     assert.equal(r.status, 401);
     assert.match(r.body.issue[0].diagnostics, /EXPIRED/i);
+    const [line] = refusals(from);
+    assert.match(String(line.reason), /EXPIRED/i);
+    assert.equal(line.claimedUra, '90000101');
   });
 
   it('serves public paths and /metadata without a certificate', async () => {
@@ -143,18 +177,26 @@ describe('service factory over mutual TLS', () => {
   });
 
   it('refuses a peer the guard rejects with 403', async () => {
+    const guardLog = captureLog('guarded');
     const guarded = await createService(
       { ...echoPart, name: 'guarded', migrations: [] },
       {
         tls: await pki.identity('90000998'),
         network: staticNetwork({}),
         store: svc.store,
+        log: guardLog.log,
         peerGuard: async (peer) => (peer.ura === '90000101' ? 'suspended' : null),
       },
     );
     try {
       const r = await client(good).call(`${guarded.url}/whoami`);
       assert.equal(r.status, 403);
+      const lines = guardLog.lines.filter((l) => l.event === 'peer.refused');
+      assert.equal(lines.length, 1);
+      assert.equal(lines[0].status, 403);
+      assert.equal(lines[0].reason, 'suspended');
+      assert.equal(lines[0].ura, '90000101');
+      assert.match(String(lines[0].thumbprint), /^[A-Za-z0-9_-]{43}$/);
     } finally {
       await guarded.app.close();
     }

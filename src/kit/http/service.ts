@@ -4,12 +4,12 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino';
 import { capabilityStatement } from '../fhir/capability.ts';
 import { HttpError, operationOutcome } from '../fhir/outcome.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, scrubDigits } from '../log.ts';
 import type { NetworkView, PartContext, PartDefinition, Peer, TlsIdentity } from '../part.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { continueTrace, formatTraceparent } from '../trace.ts';
-import { peerOf } from './peer.ts';
+import { peerFromDer, peerOf, thumbprintOf } from './peer.ts';
 
 // The service factory: wraps a part in HTTPS with mutual TLS. TLS accepts any client so that
 // refusals are explained (401 OperationOutcome) instead of a bare handshake alert; every path
@@ -78,6 +78,17 @@ export function toHttpError(err: FastifyError | Error, log: Logger): HttpError {
   return new HttpError(500, 'exception', 'internal error; see the service log');
 }
 
+/**
+ * What the refused connection's certificate says about it, when it presented one that did not
+ * verify: its thumbprint, and the URA it claims (unverified, so named as a claim).
+ */
+function presentedCertificate(socket: TLSSocket): { thumbprint?: string; claimedUra?: string } {
+  const raw = socket.getPeerCertificate?.(false)?.raw;
+  if (!raw) return {};
+  const claimed = peerFromDer(raw)?.ura;
+  return { thumbprint: thumbprintOf(raw), ...(claimed ? { claimedUra: claimed } : {}) };
+}
+
 export async function createService(part: PartDefinition, options: ServiceOptions): Promise<RunningService> {
   const log = options.log ?? createLogger(part.name);
   const host = options.host ?? '127.0.0.1';
@@ -121,9 +132,23 @@ export async function createService(part: PartDefinition, options: ServiceOption
     const peer = peerOf(request.raw.socket as TLSSocket);
     if (peer) request.peer = peer;
     if (isPublic(request.url, publicPaths)) return;
+    // Every refusal leaves one line: who knocked (as far as the certificate tells) and why.
+    // The path is scrubbed: a URL may carry a BSN.
+    const refused = (status: 401 | 403, reason: string, who: Record<string, string | undefined>) =>
+      log.warn(
+        { event: 'peer.refused', status, reason, method: request.method, path: scrubDigits(request.url.split('?')[0]), traceId: trace.traceId, ...who },
+        'peer refused',
+      );
     if (!peer) {
       const socket = request.raw.socket as TLSSocket;
-      const why = socket.authorizationError ? String(socket.authorizationError) : 'no client certificate presented';
+      const presented = presentedCertificate(socket);
+      // Node reports an authorization error even when no certificate came at all; say which it was.
+      const why = !presented.thumbprint
+        ? 'no client certificate presented'
+        : socket.authorizationError
+          ? String(socket.authorizationError)
+          : 'the certificate carries no network identity';
+      refused(401, why, presented);
       throw new HttpError(401, 'security', `a network client certificate is required (${why})`);
     }
     if (options.peerGuard) {
@@ -134,7 +159,10 @@ export async function createService(part: PartDefinition, options: ServiceOption
         log.warn({ err }, 'peer status unavailable; denying');
         reason = 'participant status could not be checked';
       }
-      if (reason) throw new HttpError(403, 'security', `participant refused: ${reason}`);
+      if (reason) {
+        refused(403, reason, { ura: peer.ura || undefined, kvk: peer.kvk, thumbprint: peer.thumbprint });
+        throw new HttpError(403, 'security', `participant refused: ${reason}`);
+      }
     }
   });
 
