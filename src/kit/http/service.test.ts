@@ -19,6 +19,7 @@ const echoPart: PartDefinition = {
   capability: { description: 'test part', resources: [{ type: 'Basic', interactions: ['create', 'search-type'] }] },
   async register(app, ctx) {
     app.get('/public', async () => ({ ok: true }));
+    app.get('/Basic/:id', async (req) => ({ id: (req.params as { id: string }).id }));
     app.get('/whoami', async (req) => ({ ura: req.peer?.ura, thumbprint: req.peer?.thumbprint }));
     app.get('/Basic', async (req) => {
       strictParams(req.query as Record<string, string>, ['code']);
@@ -168,6 +169,22 @@ describe('service factory over mutual TLS', () => {
     const r = await client(good).call<{ issue: Array<{ diagnostics: string }> }>(`${svc.url}/boom`);
     assert.equal(r.status, 500);
     assert.doesNotMatch(r.body.issue[0].diagnostics, /secret/);
+  });
+
+  it('answers an undecodable URL with a 400 OperationOutcome', async () => {
+    const r = await client(good).call<{ resourceType: string; issue: Array<{ code: string }> }>(`${svc.url}/Basic/%E0%A4%A`);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.resourceType, 'OperationOutcome');
+    assert.equal(r.body.issue[0].code, 'invalid');
+    assert.match(r.headers['content-type'], /application\/fhir\+json/);
+  });
+
+  it('answers an over-long path segment with a 414 OperationOutcome', async () => {
+    const r = await client(good).call<{ resourceType: string; issue: Array<{ code: string }> }>(`${svc.url}/Basic/${'a'.repeat(101)}`);
+    assert.equal(r.status, 414);
+    assert.equal(r.body.resourceType, 'OperationOutcome');
+    assert.equal(r.body.issue[0].code, 'too-long');
+    assert.equal((await client(good).call(`${svc.url}/Basic/${'a'.repeat(100)}`)).status, 200);
   });
 
   it('propagates the trace id it was given', async () => {

@@ -72,6 +72,10 @@ export function toHttpError(err: FastifyError | Error, log: Logger): HttpError {
       return new HttpError(415, 'not-supported', 'unsupported content type; send application/fhir+json or application/json');
     case 'FST_ERR_VALIDATION':
       return new HttpError(400, 'invalid', fe.message);
+    case 'FST_ERR_BAD_URL':
+      return new HttpError(400, 'invalid', `the URL is not validly percent-encoded: ${fe.message}`);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new HttpError(414, 'too-long', 'a path segment is longer than 100 characters');
   }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new HttpError(fe.statusCode, 'invalid', fe.message);
   log.error({ err }, 'unhandled error');
@@ -105,6 +109,9 @@ export async function createService(part: PartDefinition, options: ServiceOption
     https: { key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca, requestCert: true, rejectUnauthorized: false },
     forceCloseConnections: true,
     return503OnClosing: true,
+    // A URL the router cannot decode (400) or a path segment over the length limit (414) is
+    // answered before any route or hook runs; it still gets an OperationOutcome.
+    frameworkErrors: (err, _request, reply) => sendOutcome(reply, toHttpError(err, log)),
   });
   // Parts see a plain FastifyInstance; the HTTPS server type adds nothing they use.
   const app = https as unknown as FastifyInstance;
