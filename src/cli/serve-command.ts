@@ -20,7 +20,8 @@ Environment:
   LDN_TLS_CERT, LDN_TLS_KEY, LDN_TLS_CA   PEM files of this part's network certificate, key and the network CA (required)
   DATABASE_URL                            postgres://… (omit for embedded PGlite; LDN_DATA_DIR keeps it on disk)
   LDN_HOST, LDN_PORT, LDN_PUBLIC_URL      where to listen and the URL others use
-  LDN_NETWORK                             JSON object: other parts' base URLs, e.g. {"trust":"https://trust.example"}
+  LDN_NETWORK                             JSON object: other parts' base URLs, e.g. {"trust":"https://trust.example"};
+                                          "trust" is required for every part but trust itself
   LDN_SETTING_<NAME>                      part-specific settings
   LDN_LOG_LEVEL                           trace|debug|info|warn|error (default info)`,
     )
@@ -39,6 +40,16 @@ Environment:
           process.exit(2);
         }
         throw err;
+      }
+      // Every part but the trust framework refuses revoked or suspended participants from the
+      // trust framework's status list; without its URL a part would admit any certificate the
+      // CA ever signed, so it does not start (deny by default).
+      if (name !== 'trust' && !config.network.trust) {
+        process.stderr.write(
+          `ldn serve ${name}: the trust framework's URL is required (network.trust in the config file, or "trust" in LDN_NETWORK); ` +
+            'without it revoked or suspended participants would be let in\n\nSee: ldn serve --help\n',
+        );
+        process.exit(2);
       }
       const log = createLogger(name);
       const network: NetworkView = {
@@ -61,8 +72,7 @@ Environment:
         process.stderr.write(`ldn serve ${name}: ${(err as Error).message}\n`);
         process.exit(2);
       }
-      // Every part but the trust framework refuses revoked or suspended participants.
-      const guardClient = name !== 'trust' && config.network.trust ? new PartClient({ tls }) : undefined;
+      const guardClient = name !== 'trust' ? new PartClient({ tls }) : undefined;
       const svc = await createService(part, {
         tls,
         peerGuard: guardClient ? createPeerGuard({ trustUrl: config.network.trust, client: guardClient, maxAgeSeconds: 30 }) : undefined,
