@@ -141,9 +141,8 @@ describe('overview: bad input and faulty holders', { timeout: 300_000 }, () => {
     }
   });
 
-  // Known defect: the holder node runs every search once per Patient entry its EHR
-  // returns, without de-duplicating them by id (src/node/source/holder-api.ts serveSearch), so an
-  // EHR answer of N repeated entries costs N × searches × N entries and misses the deadline.
+  // The EHR repeats every entry until the answer is 512 KiB: the connector keeps one search per
+  // patient record (de-duplicated by id) and the merge shows each fact once.
   it('a large answer within the bound is used, each fact once', async () => {
     sandbox.ehr.faults.set(LEIDEN, { hugeResponseBytes: 512 * 1024 });
     try {
@@ -152,20 +151,6 @@ describe('overview: bad input and faulty holders', { timeout: 300_000 }, () => {
       assert.deepEqual(bundleOutcomes(r.body), []);
       const allergies = bundleResources(r.body).filter((x) => x.resourceType === 'AllergyIntolerance' && sourcesOf(x).includes('Ziekenhuis Leiden'));
       assert.equal(allergies.length, 1, 'repeated entries are merged into one item');
-    } finally {
-      sandbox.ehr.faults.clear(LEIDEN);
-    }
-  });
-
-  it('a large answer within the bound never breaks the overview: merged once, or the holder is named', async () => {
-    sandbox.ehr.faults.set(LEIDEN, { hugeResponseBytes: 512 * 1024 });
-    try {
-      const r = await client.overview({ verklaring, bsn: DE_GROOT.bsn });
-      assert.equal(r.status, 200);
-      const named = bundleOutcomes(r.body).filter((o) => /Ziekenhuis Leiden/.test(o.issue[0].diagnostics ?? ''));
-      const allergies = bundleResources(r.body).filter((x) => x.resourceType === 'AllergyIntolerance' && sourcesOf(x).includes('Ziekenhuis Leiden'));
-      assert.ok(named.length === 1 || allergies.length === 1, JSON.stringify(bundleOutcomes(r.body)));
-      assert.ok(allergies.length <= 1, 'repeated entries are never shown twice');
     } finally {
       sandbox.ehr.faults.clear(LEIDEN);
     }
