@@ -105,6 +105,11 @@ describe('portals in Chromium', { skip: !available && 'chromium not installed' }
     await page.getByRole('button', { name: 'Noodtoegang gebruiken' }).click();
     await page.getByText('U gebruikt noodtoegang. Reden: Bewusteloos binnengebracht').waitFor();
     assert.deepEqual(await checkPage(page, 'clinician-overview-emergency'), []);
+
+    // English is one click away on the overview too: back to the search, in English.
+    await page.getByRole('link', { name: 'English' }).click();
+    await page.waitForURL(/\/viewer\/search$/);
+    await page.getByLabel("Patient's BSN").waitFor();
     await page.context().close();
   });
 
