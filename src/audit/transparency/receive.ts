@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import canonicalize from 'canonicalize';
-import { badRequest, unprocessable } from '../../kit/fhir/outcome.ts';
+import { badRequest, forbidden, unprocessable } from '../../kit/fhir/outcome.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import type { Peer } from '../../kit/part.ts';
 import { containsBsn, summarizeAuditEvent, toTransparencyEvent } from '../event.ts';
@@ -13,20 +13,32 @@ import { PseudonymTokenRefused } from './stable-pseudonym.ts';
 // pseudonym, so the stored leaf never holds the token (a local reference is dropped: least data).
 // No BSN may sit where one could slip in. What is accepted is stored and hashed in RFC 8785 form.
 //
-// Token freshness is judged at the event's `recorded` time (the node fetched the token when the
-// access happened), and `recorded` itself must lie between now − maxDelay and now + skew: a node
-// whose outbox could not deliver for a while can still deliver, without tokens living longer.
+// Who may log: the event's organisation must be the one the caller acts for. That is the URA of the
+// access token (`actingUra`: the trust AS issues it only for the certificate's own URA or for an
+// organisation the certificate's vendor hosts), else the URA of the mTLS certificate itself. A
+// vendor certificate without a token names no organisation, so it cannot log.
+//
+// Token freshness: the PRS token must have been valid when the access was recorded (the node
+// fetched it then), which pins `recorded` inside the token's own life (iat − 1 min .. exp, at most
+// 6 min). Delivery may come later, because events wait in the node's outbox while this part is
+// down, but only for a bounded grace counted from the token's exp, never from the claimed
+// `recorded`: backdating an event cannot stretch an old token's life.
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const CLOCK_SKEW_MS = 60_000;
-export const DEFAULT_MAX_DELIVERY_DELAY_MS = 7 * 24 * 3600_000;
+/** Delivery grace after the PRS token's exp (the outbox's legitimate delay); configurable up to the cap. */
+export const DEFAULT_MAX_DELIVERY_DELAY_MS = 24 * 3600_000;
+export const MAX_DELIVERY_DELAY_CAP_MS = 7 * 24 * 3600_000;
 
 /** Token → stable pseudonyms (current first), valid at `atMs`; throws PseudonymTokenRefused. */
 export type PseudonymResolver = (token: string, atMs: number) => Promise<string[]>;
 
 export interface ReceiveOptions {
   resolve: PseudonymResolver;
+  /** The organisation the caller's verified access token was issued for (its `sub`). */
+  actingUra?: string;
   now?: number;
+  /** Grace after the PRS token's exp (default 24 h, at most 7 days). */
   maxDelayMs?: number;
 }
 
@@ -38,7 +50,7 @@ export async function acceptIncomingEvent(body: unknown, peer: Peer | undefined,
   if (Number.isNaN(recordedMs)) throw badRequest('AuditEvent.recorded must be a dateTime', ['AuditEvent.recorded']);
   const now = options.now ?? Date.now();
   if (recordedMs > now + CLOCK_SKEW_MS) throw unprocessable('AuditEvent.recorded lies in the future');
-  if (recordedMs < now - (options.maxDelayMs ?? DEFAULT_MAX_DELIVERY_DELAY_MS)) throw unprocessable('AuditEvent.recorded is older than this log accepts');
+  const graceMs = Math.min(options.maxDelayMs ?? DEFAULT_MAX_DELIVERY_DELAY_MS, MAX_DELIVERY_DELAY_CAP_MS);
 
   for (const key of ['entity', 'agent', 'extension', 'purposeOfEvent', 'subtype'] as const) {
     const v = event[key];
@@ -58,12 +70,28 @@ export async function acceptIncomingEvent(body: unknown, peer: Peer | undefined,
   }
   if (s.pseudonym !== undefined) throw unprocessable('send the patient as a PRS token for the transparency part, not as a pseudonym');
   if (!s.pseudonymToken) throw unprocessable('the patient entity must carry a PRS pseudonym token for the transparency part');
+  if (!s.organizationUra) throw unprocessable('the event must name the organisation (performer agent with URA)');
+  const acting = options.actingUra || peer?.ura;
+  if (!acting) throw forbidden('the caller acts for no organisation (no access token naming one, and no URA in its certificate)');
+  if (s.organizationUra !== acting) throw forbidden(`the event is in the name of ${s.organizationUra}, but the caller acts for ${acting}`);
   let pseudonym: string;
   try {
     [pseudonym] = await options.resolve(s.pseudonymToken, recordedMs);
   } catch (err) {
     if (err instanceof PseudonymTokenRefused) throw unprocessable(`patient pseudonym token refused: ${err.message}`);
     throw err;
+  }
+  // Valid at `recorded`, so exp > recorded. When the grace began after `recorded`, the token must
+  // also have been valid when it began (exp > now − grace); its iat lies before `recorded`, so
+  // this second look tests exp alone.
+  const graceStart = now - graceMs;
+  if (graceStart > recordedMs) {
+    try {
+      await options.resolve(s.pseudonymToken, graceStart);
+    } catch (err) {
+      if (err instanceof PseudonymTokenRefused) throw unprocessable(`patient pseudonym token expired more than ${Math.round(graceMs / 60_000)} min ago: too late to deliver`);
+      throw err;
+    }
   }
   const patient = copy.entity?.find((e) => e.role?.code === '1');
   if (!patient?.what || typeof patient.what !== 'object') throw unprocessable('the event has no patient entity');
@@ -73,7 +101,6 @@ export async function acceptIncomingEvent(body: unknown, peer: Peer | undefined,
   for (const text of [s.emergencyReason ?? '', copy.outcomeDesc ?? '', ...queries]) {
     if (containsBsn(text)) throw unprocessable('the event contains what looks like a BSN; it is not stored');
   }
-  if (!s.organizationUra) throw unprocessable('the event must name the organisation (performer agent with URA)');
   const text = canonicalize(copy)!;
   // The token is single-use transit data: refuse events that repeat it anywhere else.
   if (text.includes(s.pseudonymToken) || text.includes(AUDIT_SYSTEM.transparencyPseudonymToken)) {
