@@ -59,6 +59,53 @@ describe('FHIR Consent mapping', () => {
     }
   });
 
+  it('refuses wrongly shaped elements with 422 instead of crashing or ignoring them', () => {
+    const good = consentResource(base);
+    // biome-ignore lint/suspicious/noExplicitAny: wrong shapes on purpose
+    const shapes: Array<(c: any) => void> = [
+      (c) => { c.provision.actor = { role: 'x' }; },
+      (c) => { c.provision.actor = [null]; },
+      (c) => { c.provision.actor = [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PRCP' }] }, reference: { identifier: { system: 'http://nictiz.nl/fhir/NamingSystem/organization-type', value: 'constructor' } } }]; },
+      (c) => { c.provision.code = { coding: [] }; },
+      (c) => { c.provision.code = [null]; },
+      (c) => { c.provision.code = [{ coding: 'AllergyIntolerance' }]; },
+      (c) => { c.provision.code = [{ coding: [null] }]; },
+      (c) => { c.provision.purpose = { code: 'TREAT' }; },
+      (c) => { c.provision.purpose = [null]; },
+      (c) => { c.provision.provision = { type: 'deny' }; },
+      (c) => { c.provision.period = '2025-01-01'; },
+    ];
+    for (const mutate of shapes) {
+      const c = structuredClone(good);
+      mutate(c);
+      assert.equal(status(() => parseConsent(c)), 422, JSON.stringify(c.provision));
+    }
+  });
+
+  it('never answers anything but 400/422 for wrongly shaped provision elements (property)', () => {
+    const withCategory = consentResource({ ...base, requesterTypes: ['V4'], dataCategories: ['AllergyIntolerance'] });
+    const fields = fc.constantFrom('type', 'actor', 'code', 'purpose', 'period', 'provision', 'action');
+    // Values that are JSON-ish at every depth, including arrays of wrongly shaped entries.
+    const value = fc.oneof(fc.jsonValue(), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.array(fc.dictionary(fc.constantFrom('coding', 'role', 'reference', 'system', 'code'), fc.jsonValue()), { maxLength: 3 }));
+    fc.assert(
+      fc.property(fc.dictionary(fields, value), (changes) => {
+        const c = structuredClone(withCategory);
+        Object.assign(c.provision as object, changes);
+        const s = status(() => parseConsent(c));
+        assert.ok([200, 400, 422].includes(s), `status ${s}`);
+        if (s === 200) {
+          // Accepted: a non-empty limitation must still limit (a dropped malformed entry would widen the choice).
+          const parsed = parseConsent(c);
+          if (Array.isArray(changes.code) && changes.code.length > 0) assert.ok(parsed.dataCategories.length > 0);
+          if (Array.isArray(changes.actor) && changes.actor.length > 0) {
+            assert.ok(parsed.requesterUras.length + parsed.requesterTypes.length + parsed.holderUras.length + parsed.holderTypes.length > 0);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('never throws anything but an HttpError on arbitrary input (property)', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {

@@ -1,4 +1,4 @@
-import type { CodeableConcept, Consent, ConsentProvisionActor, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { Consent, ConsentProvisionActor, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { badRequest, unprocessable } from '../kit/fhir/outcome.ts';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
 import { isUra, ORGANIZATION_TYPES } from '../kit/identifiers/roles.ts';
@@ -27,8 +27,20 @@ export interface ParsedConsent extends ConsentScope {
 const ROLE_REQUESTER = 'PRCP';
 const ROLE_HOLDER = 'CST';
 
-function codes(concepts: CodeableConcept[] | undefined): Array<{ system?: string; code?: string }> {
-  return (concepts ?? []).flatMap((c) => c.coding ?? []);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Codings of well-formed concepts only; used where a malformed entry already fails the rule it was meant to meet. */
+function codes(concepts: unknown): Array<{ system?: unknown; code?: unknown }> {
+  if (!Array.isArray(concepts)) return [];
+  return concepts.flatMap((c) => (isObject(c) && Array.isArray(c.coding) ? c.coding.filter(isObject) : []));
+}
+
+/** A repeating element: absent is empty; anything but an array is a 422 (never treated as absent, which would widen a choice). */
+function list(value: unknown, path: string, issues: OperationOutcomeIssue[]): unknown[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value;
+  issues.push(issue(`${path} must be an array`, path));
+  return [];
 }
 
 function parseDate(value: unknown, path: string, issues: OperationOutcomeIssue[]): Date | undefined {
@@ -74,46 +86,59 @@ export function parseConsent(input: unknown): ParsedConsent {
   } else {
     if (p.type !== 'permit' && p.type !== 'deny') issues.push(issue('provision.type must be permit or deny', 'Consent.provision.type'));
     else provision = p.type;
-    if (p.provision?.length) issues.push(issue('nested provisions are not supported; record one choice per Consent', 'Consent.provision.provision'));
+    if (p.provision !== undefined && !(Array.isArray(p.provision) && p.provision.length === 0)) {
+      issues.push(issue('nested provisions are not supported; record one choice per Consent', 'Consent.provision.provision'));
+    }
     for (const field of ['data', 'dataPeriod', 'securityLabel', 'class'] as const) {
       if (p[field] !== undefined) issues.push(issue(`provision.${field} is not supported by the registry`, `Consent.provision.${field}`));
     }
-    for (const purpose of p.purpose ?? []) {
-      if (purpose.system !== CODE_SYSTEM.purposeOfUse || purpose.code !== 'TREAT') {
+    for (const purpose of list(p.purpose, 'Consent.provision.purpose', issues)) {
+      if (!isObject(purpose) || purpose.system !== CODE_SYSTEM.purposeOfUse || purpose.code !== 'TREAT') {
         issues.push(issue('provision.purpose may only be v3-ActReason#TREAT', 'Consent.provision.purpose'));
       }
     }
-    (p.actor ?? []).forEach((actor: ConsentProvisionActor, i) => {
+    list(p.actor, 'Consent.provision.actor', issues).forEach((actor, i) => {
       readActor(actor, i, scope, issues);
     });
-    codes(p.code).forEach((coding, i) => {
+    list(p.code, 'Consent.provision.code', issues).forEach((concept, i) => {
       const path = `Consent.provision.code[${i}]`;
-      if (coding.system !== CODE_SYSTEM.dataCategories) issues.push(issue(`provision.code must use ${CODE_SYSTEM.dataCategories}`, path));
-      else if (!coding.code || !DATA_CATEGORIES.includes(coding.code)) issues.push(issue(`unknown data category ${coding.code}`, path));
-      else if (!scope.dataCategories.includes(coding.code)) scope.dataCategories.push(coding.code);
+      // Each entry must narrow the choice; a malformed one would otherwise be dropped and widen it.
+      const codings = isObject(concept) && Array.isArray(concept.coding) ? concept.coding : [];
+      if (codings.length === 0) issues.push(issue('provision.code entries need a coding', path));
+      for (const coding of codings) {
+        const code = isObject(coding) ? coding.code : undefined;
+        if (!isObject(coding) || coding.system !== CODE_SYSTEM.dataCategories) issues.push(issue(`provision.code must use ${CODE_SYSTEM.dataCategories}`, path));
+        else if (typeof code !== 'string' || !DATA_CATEGORIES.includes(code)) issues.push(issue(`unknown data category ${String(code)}`, path));
+        else if (!scope.dataCategories.includes(code)) scope.dataCategories.push(code);
+      }
     });
-    periodStart = parseDate(p.period?.start, 'Consent.provision.period.start', issues);
-    periodEnd = parseDate(p.period?.end, 'Consent.provision.period.end', issues);
+    const period: unknown = p.period;
+    if (period !== undefined && !isObject(period)) issues.push(issue('provision.period must be a Period', 'Consent.provision.period'));
+    periodStart = parseDate(isObject(period) ? period.start : undefined, 'Consent.provision.period.start', issues);
+    periodEnd = parseDate(isObject(period) ? period.end : undefined, 'Consent.provision.period.end', issues);
     if (periodStart && periodEnd && periodStart > periodEnd) issues.push(issue('provision.period.start is after its end', 'Consent.provision.period'));
   }
   if (issues.length > 0) throw unprocessable(issues.map((x) => x.diagnostics).join('; '), issues);
   return { bsn, status: c.status as 'active' | 'inactive', provision, ...scope, periodStart, periodEnd };
 }
 
-function readActor(actor: ConsentProvisionActor, i: number, scope: ConsentScope, issues: OperationOutcomeIssue[]): void {
+function readActor(actor: unknown, i: number, scope: ConsentScope, issues: OperationOutcomeIssue[]): void {
   const path = `Consent.provision.actor[${i}]`;
-  const role = codes(actor?.role ? [actor.role] : undefined).find((x) => x.system === CONSENT_URI.participationType)?.code;
-  if (role !== ROLE_REQUESTER && role !== ROLE_HOLDER) {
+  const a = isObject(actor) ? actor : undefined;
+  const role = codes(a ? [a.role] : undefined).find((x) => x.system === CONSENT_URI.participationType)?.code;
+  if (!a || (role !== ROLE_REQUESTER && role !== ROLE_HOLDER)) {
     issues.push(issue(`actor.role must be ${CONSENT_URI.participationType}#${ROLE_REQUESTER} (requester) or #${ROLE_HOLDER} (data holder)`, `${path}.role`));
     return;
   }
-  const ident = actor.reference?.identifier;
-  const value = ident?.value ?? '';
-  if (ident?.system === SYSTEM.ura) {
+  const ident: unknown = isObject(a.reference) ? a.reference.identifier : undefined;
+  const system = isObject(ident) ? ident.system : undefined;
+  const value = isObject(ident) && typeof ident.value === 'string' ? ident.value : '';
+  if (system === SYSTEM.ura) {
     if (!isUra(value)) issues.push(issue(`actor URA must be 8 digits`, `${path}.reference.identifier.value`));
     else (role === ROLE_REQUESTER ? scope.requesterUras : scope.holderUras).push(value);
-  } else if (ident?.system === SYSTEM.organizationType) {
-    if (!(value in ORGANIZATION_TYPES)) issues.push(issue(`unknown organisation type ${value}`, `${path}.reference.identifier.value`));
+  } else if (system === SYSTEM.organizationType) {
+    // Own keys only: 'constructor' or 'toString' are not organisation types.
+    if (!Object.hasOwn(ORGANIZATION_TYPES, value)) issues.push(issue(`unknown organisation type ${value}`, `${path}.reference.identifier.value`));
     else (role === ROLE_REQUESTER ? scope.requesterTypes : scope.holderTypes).push(value);
   } else {
     issues.push(issue(`actor.reference.identifier must use ${SYSTEM.ura} or ${SYSTEM.organizationType}`, `${path}.reference.identifier`));

@@ -114,6 +114,18 @@ describe('consent part over mutual TLS', () => {
     const r422 = await portal.call<OperationOutcome>(`${svc.url}/Consent`, { method: 'POST', body: broken, headers: await asCitizen(DE_GROOT.bsn) });
     assert.equal(r422.status, 422);
     assert.equal(r422.body.resourceType, 'OperationOutcome');
+    // Wrong shapes are refused the same way, before anything is written.
+    const [before] = await svc.store.query<{ n: string | number }>('SELECT count(*) AS n FROM consent_history');
+    const good = permit(DE_GROOT.bsn);
+    for (const provision of [{ ...good.provision, actor: { role: 'x' } }, { ...good.provision, code: { coding: [] } }, { ...good.provision, purpose: { code: 'TREAT' } }]) {
+      const r = await portal.call<OperationOutcome>(`${svc.url}/Consent`, { method: 'POST', body: { ...good, provision }, headers: await asCitizen(DE_GROOT.bsn) });
+      assert.equal(r.status, 422, JSON.stringify(provision));
+      assert.equal(r.body.resourceType, 'OperationOutcome');
+    }
+    const [afterwards] = await svc.store.query<{ n: string | number }>('SELECT count(*) AS n FROM consent_history');
+    assert.equal(Number(afterwards.n), Number(before.n));
+    const badSub = await leiden.call(`${svc.url}/Subscription`, { method: 'POST', body: { resourceType: 'Subscription', criteria: 42, channel: { type: 'rest-hook', endpoint: 'https://x' } } });
+    assert.equal(badSub.status, 422);
     const r403 = await portal.call(`${svc.url}/Consent`, { method: 'POST', body: permit(OTHER_CITIZEN), headers: await asCitizen(DE_GROOT.bsn) });
     assert.equal(r403.status, 403);
     // Flip a character inside the signature (the last one may carry only padding bits).

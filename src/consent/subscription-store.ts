@@ -22,22 +22,26 @@ export interface StoredSubscription {
   resource: Subscription;
 }
 
-function filterOf(s: Subscription): string {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function filterOf(s: Record<string, unknown>): string {
+  if (typeof s.criteria !== 'string') throw unprocessable('criteria must be a string');
   if (s.criteria === CONSENT_URI.consentTopic) {
-    const ext = (s as Subscription & { _criteria?: { extension?: Array<{ url: string; valueString?: string }> } })._criteria?.extension;
-    const filter = ext?.find((e) => e.url === CONSENT_URI.backportFilterCriteria)?.valueString;
-    if (!filter) throw unprocessable('a topic subscription needs a backport-filter-criteria naming the patient');
+    const meta = s._criteria;
+    const ext = isObject(meta) && Array.isArray(meta.extension) ? meta.extension : [];
+    const filter = ext.find((e) => isObject(e) && e.url === CONSENT_URI.backportFilterCriteria)?.valueString;
+    if (typeof filter !== 'string' || !filter) throw unprocessable('a topic subscription needs a backport-filter-criteria naming the patient');
     return filter;
   }
-  return s.criteria ?? '';
+  return s.criteria;
 }
 
 /** Extracts the patient and checks the shape; the subscriber is the verified peer. */
 export function parseSubscription(input: unknown, subscriberUra: string): { bsn: string; endpoint: string } {
-  if (typeof input !== 'object' || input === null || (input as Subscription).resourceType !== 'Subscription') {
+  if (!isObject(input) || input.resourceType !== 'Subscription') {
     throw badRequest('body must be a FHIR Subscription resource');
   }
-  const s = input as Subscription;
+  const s = input;
   const filter = filterOf(s);
   const m = /^Consent\?(.*)$/.exec(filter);
   if (!m) throw unprocessable(`criteria must select Consent (got "${filter.slice(0, 80)}")`);
@@ -52,10 +56,11 @@ export function parseSubscription(input: unknown, subscriberUra: string): { bsn:
   if (!isValidBsn(bsn)) throw unprocessable('criteria must name one patient by a valid BSN');
   const provider = params.get('providerid');
   if (provider && provider !== subscriberUra) throw forbidden('a holder subscribes for its own patients only (providerid ≠ your URA)');
-  if (s.channel?.type !== 'rest-hook') throw unprocessable('channel.type must be rest-hook');
-  const endpoint = s.channel.endpoint ?? '';
+  const channel: unknown = s.channel;
+  if (!isObject(channel) || channel.type !== 'rest-hook') throw unprocessable('channel.type must be rest-hook');
+  const endpoint = typeof channel.endpoint === 'string' ? channel.endpoint : '';
   if (!/^https:\/\/[^\s]+$/.test(endpoint)) throw unprocessable('channel.endpoint must be an https URL');
-  if (s.channel.payload && !/^application\/(fhir\+)?json/.test(s.channel.payload)) {
+  if (channel.payload !== undefined && (typeof channel.payload !== 'string' || !/^application\/(fhir\+)?json/.test(channel.payload))) {
     throw unprocessable('channel.payload must be application/fhir+json');
   }
   return { bsn, endpoint };
