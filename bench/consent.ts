@@ -14,17 +14,23 @@ import { createService } from '../src/kit/http/service.ts';
 import { testBsn } from '../src/kit/identifiers/bsn.ts';
 import { createLogger } from '../src/kit/log.ts';
 import type { TlsIdentity } from '../src/kit/part.ts';
+import { migrate } from '../src/kit/store/migrate.ts';
 import { openStore } from '../src/kit/store/open.ts';
+import { openPgliteStore } from '../src/kit/store/pglite.ts';
 import { createTestPki, staticNetwork } from '../src/kit/testing/test-pki.ts';
 import { defaultAgreements } from '../src/trust/agreements/default-agreements.ts';
+import * as auth from '../src/trust/auth/index.ts';
 import { argValue, figure, percentile } from './lib/report.ts';
 
 // Consent figures on PostgreSQL, one JSON line each:
 //  1. generation of --citizens (default 1 000 000) citizens with 3 consents each (reused when present);
-//  2. closed-question decisions/s over HTTPS + mutual TLS, as a ratio to a raw indexed SELECT of a
-//     citizen's consents through pg, both driven from a separate load process with the same
-//     concurrency (target ratio ≥ 0.3);
-//  3. in-process PDP decisions/s with a warm consent cache (target ≥ 20 000/s).
+//  2. closed-question decisions/s over the production path (HTTPS + mutual TLS + a certificate-bound
+//     consent:read access token from a small trust token endpoint, verified by the consent part
+//     against the trust part's JWKS), as a ratio to a raw indexed SELECT of a citizen's consents
+//     through pg; both driven from a separate load process with the same concurrency, in
+//     alternating one-second slices (target ratio ≥ 0.3);
+//  3. in-process PDP decisions/s with a warm consent cache (target ≥ 20 000/s); the cache is
+//     warmed through the same token-protected HTTP path.
 // Options: --citizens N, --database-url URL, --concurrency C (32), --seconds S per path (10), --fresh.
 
 const BENCH = 'consent';
@@ -32,6 +38,8 @@ const HOLDER = '90000102';
 const CONSENTS_PER_CITIZEN = 3;
 const CATEGORIES = ['AllergyIntolerance', 'MedicationUse', 'Condition', 'ObservationLaboratory', 'Alert'];
 const REQUESTERS = ['90000101', '90000103', '90000104', '90000105'];
+/** The scope the consent part requires for the closed question. */
+const CLOSED_QUESTION_SCOPE = 'consent:read';
 
 function stringArg(args: string[], flag: string, fallback: string): string {
   const i = args.indexOf(flag);
@@ -137,7 +145,9 @@ interface WorkerArgs {
   citizens: number;
   concurrency: number;
   seconds: number;
-  tls?: TlsIdentity;
+  tls: TlsIdentity;
+  /** consent:read access token bound to `tls` (valid ≤ 5 minutes: fetched just before the run). */
+  accessToken: string;
 }
 
 interface WorkerResult {
@@ -179,7 +189,8 @@ async function worker(a: WorkerArgs): Promise<Record<'sql' | 'http', WorkerResul
   const bsns = citizenBsns(a.citizens);
   const rnd = prng(7);
   const pick = () => bsns[Math.floor(rnd() * bsns.length)];
-  const agent = new Agent({ connect: { cert: a.tls!.cert, key: a.tls!.key, ca: a.tls!.ca }, connections: a.concurrency });
+  const agent = new Agent({ connect: { cert: a.tls.cert, key: a.tls.key, ca: a.tls.ca }, connections: a.concurrency });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${a.accessToken}` };
   const pool = new pg.Pool({ connectionString: a.databaseUrl, max: a.concurrency, options: `-c search_path=${a.schema}` });
   const url = `${a.url}/$closed-question`;
   let n = 0;
@@ -191,7 +202,7 @@ async function worker(a: WorkerArgs): Promise<Record<'sql' | 'http', WorkerResul
         requesterRole: '01.045', requesterId: '900001011', purposeOfUse: 'TREAT', eventCode: 'GGC002', exchange: 'acute-zorg',
         dataCategory: CATEGORIES[n % CATEGORIES.length],
       });
-      const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+      const res = await request(url, { method: 'POST', body, headers, dispatcher: agent });
       await res.body.text();
       if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
     },
@@ -234,8 +245,7 @@ function runWorker(a: WorkerArgs): Promise<Record<'sql' | 'http', WorkerResult>>
   });
 }
 
-async function pdpFigure(consentUrl: string, tls: TlsIdentity, citizens: number): Promise<void> {
-  const client = new PartClient({ tls, maxRetries: 0 });
+async function pdpFigure(consentUrl: string, client: PartClient, citizens: number): Promise<void> {
   const doc = defaultAgreements();
   const oracle = new CachedConsentOracle(new HttpConsentOracle(client, () => consentUrl), { ttlMs: 10 * 60_000 });
   const pdp = createPdp({ agreements: () => doc, consent: oracle });
@@ -252,7 +262,45 @@ async function pdpFigure(consentUrl: string, tls: TlsIdentity, citizens: number)
   for (let i = 0; i < N; i++) if ((await pdp.evaluate(inputs[i % inputs.length])).allow) allowed += 1;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   figure(BENCH, 'pdp-decisions-per-second-warm-cache', N / seconds, { target: 20_000, patients: inputs.length, allowedShare: Number((allowed / N).toFixed(3)) });
-  await client.close();
+}
+
+/** A trust authorisation server reduced to its token endpoint and JWKS (in-memory store). */
+async function startTrust(tls: TlsIdentity, network: ReturnType<typeof staticNetwork>) {
+  const asStore = await openPgliteStore('trust');
+  await migrate(asStore, auth.authMigrations);
+  const signingKey = await auth.loadOrCreateSigningKey(asStore);
+  const svc = await createService(
+    {
+      name: 'trust',
+      schema: 'trust',
+      migrations: [],
+      publicPaths: auth.AUTHORIZATION_SERVER_PUBLIC_PATHS,
+      async register(app, ctx) {
+        await auth.registerTokenEndpoint(app, {
+          issuer: () => ctx.baseUrl,
+          signingKey,
+          store: ctx.store,
+          scopesFor: async (_client, requested) => requested.filter((s) => s === CLOSED_QUESTION_SCOPE),
+        });
+      },
+    },
+    { tls, network, store: asStore, log: createLogger('trust', { level: 'warn' }) },
+  );
+  const close = async () => {
+    await svc.close();
+    await asStore.close();
+  };
+  return { url: svc.url, close };
+}
+
+/** One closed question over `client`; fails the bench unless the path answers as it should. */
+async function probe(url: string, client: PartClient, authorization: string | undefined, expected: number): Promise<void> {
+  const res = await client.call(`${url}/$closed-question`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    body: { bsn: citizenBsns(1)[0], holderUra: HOLDER, holderType: 'V4', requesterUra: REQUESTERS[0], requesterType: 'V4', requesterRole: '01.045', requesterId: '900001011', purposeOfUse: 'TREAT', eventCode: 'GGC002' },
+  });
+  if (res.status !== expected) throw new Error(`probe ${authorization ? 'with' : 'without'} token: expected ${expected}, got ${res.status} ${res.text.slice(0, 200)}`);
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -264,25 +312,40 @@ export async function run(args: string[]): Promise<void> {
   await generate(databaseUrl, schema, citizens, args.includes('--fresh'));
 
   const pki = await createTestPki();
+  const network = staticNetwork({});
+  const trust = await startTrust(await pki.identity('90000001', { name: 'trust' }), network);
+  network.set('trust', trust.url);
   const store = await openStore({ schema, databaseUrl, poolSize: concurrency }, CONSENT_MIGRATIONS);
   const doc = defaultAgreements();
-  const svc = await createService(createConsentPart({ agreements: () => doc, tokens: 'off' }), {
+  // tokens: default ('auto') = verify access tokens of the network's trust part, as in production.
+  const svc = await createService(createConsentPart({ agreements: () => doc }), {
     tls: await pki.identity('90000002', { name: 'consent' }),
-    network: staticNetwork({}),
+    network,
     store,
     log: createLogger('consent', { level: 'warn' }),
   });
   const holderTls = await pki.identity(HOLDER, { name: 'holder' });
+  const tokens = new auth.TrustTokenProvider({ tls: holderTls, ura: HOLDER, tokenEndpoint: `${trust.url}/oauth/token` });
+  const client = new PartClient({ tls: holderTls, maxRetries: 0, tokens });
   try {
-    const common = { url: svc.url, databaseUrl, schema, citizens, concurrency, seconds, tls: holderTls };
+    const accessToken = await tokens.token(svc.url, CLOSED_QUESTION_SCOPE);
+    await probe(svc.url, client, undefined, 401);
+    await probe(svc.url, client, `Bearer ${accessToken}`, 200);
+    const common = { url: svc.url, databaseUrl, schema, citizens, concurrency, seconds, tls: holderTls, accessToken };
     const { sql, http } = await runWorker(common);
+    if (http.errors > 0 || sql.errors > 0) throw new Error(`${http.errors} closed questions and ${sql.errors} selects failed`);
     figure(BENCH, 'raw-select-per-second', sql.perSecond, { concurrency, p50ms: sql.p50ms, p99ms: sql.p99ms, errors: sql.errors });
-    figure(BENCH, 'closed-question-http-per-second', http.perSecond, { concurrency, p50ms: http.p50ms, p99ms: http.p99ms, errors: http.errors, citizens, consents: citizens * CONSENTS_PER_CITIZEN });
+    figure(BENCH, 'closed-question-http-per-second', http.perSecond, {
+      concurrency, p50ms: http.p50ms, p99ms: http.p99ms, errors: http.errors, citizens, consents: citizens * CONSENTS_PER_CITIZEN, path: 'mTLS + access token',
+    });
     figure(BENCH, 'closed-question-http-to-raw-select-ratio', http.perSecond / sql.perSecond, { target: 0.3 });
-    await pdpFigure(svc.url, holderTls, citizens);
+    await pdpFigure(svc.url, client, citizens);
   } finally {
+    await client.close();
+    await tokens.close();
     await svc.close();
     await store.close();
+    await trust.close();
   }
 }
 
