@@ -105,7 +105,14 @@ describe('consent part over mutual TLS', () => {
     assert.deepEqual(history.body.entry?.map((e) => (e.resource as Consent).status), ['inactive', 'active']);
     const search = await portal.call<Bundle>(`${svc.url}/Consent?patient:identifier=${SYSTEM.bsn}|${other}`, { headers: await asCitizen(other) });
     assert.equal(search.body.entry?.length, 1);
-    assert.equal((await portal.call(`${svc.url}/Consent/${id}`, { headers: await asCitizen(OTHER_CITIZEN) })).status, 403);
+    // Another citizen's consent looks exactly like an absent one (its existence is not revealed).
+    const absent = await portal.call(`${svc.url}/Consent/${crypto.randomUUID()}`, { headers: await asCitizen(OTHER_CITIZEN) });
+    assert.equal(absent.status, 404);
+    for (const path of [`Consent/${id}`, `Consent/${id}/_history/1`, `Consent/${id}/_history`]) {
+      const theirs = await portal.call<OperationOutcome>(`${svc.url}/${path}`, { headers: await asCitizen(OTHER_CITIZEN) });
+      assert.equal(theirs.status, 404, path);
+      assert.equal(theirs.body.resourceType, 'OperationOutcome');
+    }
     assert.equal((await portal.call(`${svc.url}/Consent/${id}`)).status, 401);
   });
 

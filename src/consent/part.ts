@@ -157,9 +157,8 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
       const readOwn = async (request: FastifyRequest, id: string, version?: number): Promise<StoredConsent> => {
         const who = await requireCitizen(request);
         const stored = await registry.read(id, version);
-        // Not revealing whether another citizen's consent exists: same answer as absent.
-        if (!stored) throw notFound(`Consent/${id}${version ? `/_history/${version}` : ''} not found`);
-        if (stored.bsn !== who.bsn) throw forbidden("a citizen reads only their own consents");
+        // Not revealing whether another citizen's consent exists: same answer (404) as absent.
+        if (!stored || stored.bsn !== who.bsn) throw notFound(`Consent/${id}${version ? `/_history/${version}` : ''} not found`);
         return stored;
       };
 
