@@ -1,4 +1,4 @@
-import type { CodeableConcept, Coding, Resource } from '@medplum/fhirtypes';
+import type { CodeableConcept, Coding, Medication, Resource } from '@medplum/fhirtypes';
 
 // What makes two resources from different holders "the same fact": the same coded concept of
 // the same kind (a drug by its ATC code, an allergy or problem by its SNOMED code, a result by
@@ -32,17 +32,24 @@ type WithMedication = Resource & {
   contained?: Resource[];
 };
 
-/** The drug of a medication resource: its own CodeableConcept or the contained Medication's code. */
-export function medicationCode(r: WithMedication): CodeableConcept | undefined {
+/** Finds a Medication the same holder returned alongside (e.g. by _include), by reference. */
+export type MedicationLookup = (reference: string) => Medication | undefined;
+
+/**
+ * The drug of a medication resource: its own CodeableConcept, the contained Medication's code,
+ * or the code of a referenced Medication that `lookup` finds among what the holder returned.
+ */
+export function medicationCode(r: WithMedication, lookup?: MedicationLookup): CodeableConcept | undefined {
   if (r.medicationCodeableConcept) return r.medicationCodeableConcept;
   const ref = r.medicationReference?.reference;
-  if (ref?.startsWith('#')) {
+  if (!ref) return undefined;
+  if (ref.startsWith('#')) {
     const med = r.contained?.find((c) => c.resourceType === 'Medication' && c.id === ref.slice(1)) as
       | { code?: CodeableConcept }
       | undefined;
     return med?.code;
   }
-  return undefined;
+  return lookup?.(ref)?.code;
 }
 
 export type ClinicalGroup = 'allergies' | 'alerts' | 'medication' | 'problems' | 'results' | 'other';
@@ -59,11 +66,11 @@ export function groupOf(r: Resource): ClinicalGroup {
 }
 
 /** Merge key, or undefined when the resource must stand alone. */
-export function mergeKey(r: Resource): string | undefined {
+export function mergeKey(r: Resource, lookup?: MedicationLookup): string | undefined {
   const any = r as Resource & { code?: CodeableConcept; effectiveDateTime?: string; issued?: string; clinicalStatus?: CodeableConcept };
   switch (groupOf(r)) {
     case 'medication': {
-      const k = codeKey(medicationCode(r as WithMedication));
+      const k = codeKey(medicationCode(r as WithMedication, lookup));
       return k && `medication:${k}`;
     }
     case 'allergies': {

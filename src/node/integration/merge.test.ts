@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AllergyIntolerance, Bundle, OperationOutcome, Patient, Provenance, Resource } from '@medplum/fhirtypes';
+import type { AllergyIntolerance, Bundle, Medication, OperationOutcome, Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import fc from 'fast-check';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import { CITIZENS, DE_GROOT } from '../../sandbox/cast.ts';
 import { ehrDataFor } from '../ehr-sim/cast-data.ts';
 import { DE_GROOT_HOLDERS } from '../ehr-sim/de-groot.ts';
+import { medicationCode } from './clinical-keys.ts';
 import { type HolderResult, mergeOverview, SOURCE_EXTENSION } from './merge.ts';
 
 const NAMES: Record<string, string> = {
@@ -73,6 +74,69 @@ describe('merging De Groot overview', () => {
       const ref = (s.subject ?? s.patient)?.reference;
       if (ref) assert.equal(ref, 'urn:ldn:overview:patient');
     }
+  });
+});
+
+/**
+ * The holder's answer as many EHRs give it: each medication resource references a Medication
+ * resource returned alongside (by _include) instead of containing it. `base` makes the
+ * references absolute, as some servers write them.
+ */
+function withReferencedMedication(h: HolderResult, prefix: string, base = ''): HolderResult {
+  const out: Resource[] = [];
+  for (const r of h.resources) {
+    const m = r as Resource & { contained?: Resource[]; medicationReference?: { reference?: string } };
+    const med = m.contained?.find((c) => c.resourceType === 'Medication') as Medication | undefined;
+    if (!med || m.medicationReference?.reference !== `#${med.id}`) {
+      out.push(r);
+      continue;
+    }
+    const id = `${prefix}-${r.id}`;
+    out.push({ ...med, id } as Medication);
+    out.push({ ...m, contained: undefined, medicationReference: { reference: `${base}Medication/${id}` } } as Resource);
+  }
+  return { ...h, resources: out };
+}
+
+const atcOf = (r: Resource) => medicationCode(r as never)?.coding?.find((c) => c.system === 'http://www.whocc.no/atc')?.code;
+
+describe('merging medication that references a Medication resource', () => {
+  const gp = withReferencedMedication(holder(DE_GROOT_HOLDERS.gp), 'gp');
+  const pharmacy = withReferencedMedication(holder(DE_GROOT_HOLDERS.pharmacy), 'apo', 'https://ehr.apotheek.example/fhir/');
+  const { bundle, stats } = mergeOverview({ bsn: DE_GROOT.bsn, holders: [gp, pharmacy] });
+  const all = resources(bundle);
+  const meds = all.filter((r) => r.resourceType.startsWith('Medication'));
+
+  it('was given referenced, not contained, Medication', () => {
+    assert.ok(gp.resources.some((r) => r.resourceType === 'Medication'));
+    assert.ok(pharmacy.resources.some((r) => r.resourceType === 'Medication'));
+  });
+
+  it('merges the same drug from both holders, and the item names its drug on its own', () => {
+    const both = meds.filter((m) => sourcesOf(m).length === 2);
+    assert.ok(both.length >= 2, `merged: ${both.length}`);
+    assert.deepEqual(new Set(both.map(atcOf)), new Set(['C10AA05', 'C09AA03']));
+    for (const m of meds) assert.ok(atcOf(m), `${m.resourceType} ${m.id} names no drug`);
+    assert.ok(stats.merged >= 2);
+  });
+
+  it('drops nothing and warns about nothing: a Medication is not about another patient', () => {
+    assert.equal(stats.dropped, 0);
+    assert.deepEqual(all.filter((r) => r.resourceType === 'OperationOutcome'), []);
+    assert.ok(!all.some((r) => r.resourceType === 'Medication'), 'Medication resources are contained in the items, not items');
+  });
+
+  it('resolves a reference only against the same holder\'s answer', () => {
+    // The GP references Medication the pharmacy returned: the GP's items stay unresolved.
+    const pharmacyMeds = pharmacy.resources.filter((r) => r.resourceType === 'Medication');
+    const gpItems = gp.resources.filter((r) => r.resourceType !== 'Medication');
+    const crossed = gpItems.map((r) =>
+      (r as { medicationReference?: unknown }).medicationReference ? { ...r, medicationReference: { reference: `Medication/${pharmacyMeds[0].id}` } } : r,
+    );
+    const { bundle: crossedBundle } = mergeOverview({ bsn: DE_GROOT.bsn, holders: [{ ...gp, resources: crossed }, pharmacy] });
+    const crossedMeds = resources(crossedBundle).filter((r) => r.resourceType.startsWith('Medication'));
+    assert.ok(!crossedMeds.some((m) => sourcesOf(m).length === 2), 'nothing is merged across holders through another holder\'s Medication');
+    assert.ok(crossedMeds.some((m) => sourcesOf(m)[0] === 'Huisartsenpraktijk Kerkrade' && !atcOf(m)), 'the GP\'s items stand alone');
   });
 });
 

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, BundleEntry, OperationOutcome, Patient, Provenance, Reference, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Medication, OperationOutcome, Patient, Provenance, Reference, Resource } from '@medplum/fhirtypes';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
-import { type ClinicalGroup, clinicalDate, groupOf, mergeKey, relevanceRank } from './clinical-keys.ts';
+import { type ClinicalGroup, clinicalDate, groupOf, type MedicationLookup, mergeKey, relevanceRank } from './clinical-keys.ts';
 
 // The data-integration function's merge step: many holders' answers become one Bundle about
 // one patient. Every item keeps where it came from (an extension naming each holder, plus a
 // Provenance), the same fact reported by several holders becomes one item with several sources,
 // anything about another patient is dropped with a warning, and every holder that failed,
-// timed out or refused gets an OperationOutcome entry saying so.
+// timed out or refused gets an OperationOutcome entry saying so. A Medication a holder returns
+// alongside (by reference, not contained) names the drug of that holder's items only.
 
 export const SOURCE_EXTENSION = 'https://ldn.example.nl/fhir/StructureDefinition/source-organization';
 
@@ -46,10 +47,18 @@ export interface MergeStats {
 
 const GROUP_ORDER: ClinicalGroup[] = ['allergies', 'alerts', 'medication', 'problems', 'results', 'other'];
 
+interface Source {
+  holder: HolderResult;
+  resource: Resource;
+  /** The holder's Medication resources, for resolving this resource's medicationReference. */
+  medications: MedicationLookup;
+}
+
 interface Item {
   key: string;
-  representative: Resource;
-  sources: Array<{ holder: HolderResult; resource: Resource }>;
+  /** The source whose resource stands for the item (status, rank, details). */
+  representative: Source;
+  sources: Source[];
 }
 
 type Subjected = Resource & { subject?: Reference; patient?: Reference };
@@ -57,6 +66,42 @@ type Subjected = Resource & { subject?: Reference; patient?: Reference };
 function patientRef(r: Resource): string | undefined {
   const s = r as Subjected;
   return (s.subject ?? s.patient)?.reference;
+}
+
+/** `Medication/x` from a relative or absolute reference (a version suffix ignored). */
+function medicationKey(reference: string): string | undefined {
+  return /(?:^|\/)(Medication\/[A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference)?.[1];
+}
+
+/**
+ * The Medication resources a holder returned alongside its medication data (_include). They
+ * carry no patient: they are used only through the references of items that passed the
+ * patient check, and only within the same holder's answer.
+ */
+function medicationsOf(resources: Resource[]): MedicationLookup {
+  const byRef = new Map<string, Medication>();
+  for (const r of resources) if (r.resourceType === 'Medication' && r.id) byRef.set(`Medication/${r.id}`, r as Medication);
+  return (reference) => {
+    const key = medicationKey(reference);
+    return key ? byRef.get(key) : undefined;
+  };
+}
+
+type MedicationUser = Resource & { medicationReference?: Reference; contained?: Resource[] };
+
+/** A referenced Medication becomes contained, so that the merged item names its drug on its own. */
+function withMedicationContained(r: Resource, medications: MedicationLookup): Resource {
+  const user = r as MedicationUser;
+  const ref = user.medicationReference?.reference;
+  if (!ref || ref.startsWith('#')) return r;
+  const med = medications(ref);
+  if (!med) return r;
+  const taken = new Set((user.contained ?? []).map((c) => c.id));
+  let id = 'medication';
+  for (let i = 2; taken.has(id); i++) id = `medication-${i}`;
+  // A contained resource carries no meta, narrative or nested contained resources (FHIR dom-2, dom-4).
+  const { meta: _meta, text: _text, contained: _nested, ...rest } = med;
+  return { ...user, contained: [...(user.contained ?? []), { ...rest, id }], medicationReference: { ...user.medicationReference, reference: `#${id}` } } as Resource;
 }
 
 function hasBsn(p: Patient, bsn: string): boolean {
@@ -117,21 +162,24 @@ export function mergeOverview(input: MergeInput): { bundle: Bundle; stats: Merge
         outcomes.push(outcomeEntry('warning', 'other-patient', `${holder.name} returned a different patient; it was dropped`, holder));
       }
     }
+    const medications = medicationsOf(holder.resources);
     let droppedHere = 0;
     for (const r of holder.resources) {
-      if (r.resourceType === 'Patient' || r.resourceType === 'OperationOutcome' || r.resourceType === 'Bundle') continue;
+      // Medication resources are not items: they name the drug of the items that reference them.
+      if (r.resourceType === 'Patient' || r.resourceType === 'Medication' || r.resourceType === 'OperationOutcome' || r.resourceType === 'Bundle') continue;
       const ref = patientRef(r);
       if (!ref || !ownPatients.has(ref)) {
         droppedHere++;
         continue;
       }
-      const key = mergeKey(r) ?? `single:${holder.ura}:${r.resourceType}/${r.id}:${single++}`;
+      const source: Source = { holder, resource: r, medications };
+      const key = mergeKey(r, medications) ?? `single:${holder.ura}:${r.resourceType}/${r.id}:${single++}`;
       const item = items.get(key);
       if (item) {
-        item.sources.push({ holder, resource: r });
-        if (clinicalDate(r) > clinicalDate(item.representative)) item.representative = r;
+        item.sources.push(source);
+        if (clinicalDate(r) > clinicalDate(item.representative.resource)) item.representative = source;
       } else {
-        items.set(key, { key, representative: r, sources: [{ holder, resource: r }] });
+        items.set(key, { key, representative: source, sources: [source] });
       }
     }
     if (droppedHere > 0) {
@@ -150,26 +198,27 @@ export function mergeOverview(input: MergeInput): { bundle: Bundle; stats: Merge
   }
 
   const sorted = [...items.values()].sort((a, b) => {
-    const g = GROUP_ORDER.indexOf(groupOf(a.representative)) - GROUP_ORDER.indexOf(groupOf(b.representative));
+    const g = GROUP_ORDER.indexOf(groupOf(a.representative.resource)) - GROUP_ORDER.indexOf(groupOf(b.representative.resource));
     if (g !== 0) return g;
-    const rel = relevanceRank(a.representative) - relevanceRank(b.representative);
+    const rel = relevanceRank(a.representative.resource) - relevanceRank(b.representative.resource);
     if (rel !== 0) return rel;
-    return clinicalDate(b.representative).localeCompare(clinicalDate(a.representative));
+    return clinicalDate(b.representative.resource).localeCompare(clinicalDate(a.representative.resource));
   });
 
   const clinical: BundleEntry[] = [];
   const provenance: BundleEntry[] = [];
   sorted.forEach((item, index) => {
-    const first = item.sources[0].holder;
+    const { holder: origin, resource: original, medications } = item.representative;
+    const representative = withMedicationContained(original, medications);
     const id = `item-${index + 1}`;
     const fullUrl = `urn:ldn:overview:${id}`;
     const holders = [...new Map(item.sources.map((s) => [s.holder.ura, s.holder])).values()];
     const resource = {
-      ...item.representative,
+      ...representative,
       id,
-      meta: { ...(item.representative.meta ?? {}), source: `${first.endpoint}/${item.representative.resourceType}/${item.representative.id}` },
+      meta: { ...(representative.meta ?? {}), source: `${origin.endpoint}/${original.resourceType}/${original.id}` },
       extension: [
-        ...((item.representative as { extension?: unknown[] }).extension ?? []),
+        ...((representative as { extension?: unknown[] }).extension ?? []),
         ...holders.map((h) => ({
           url: SOURCE_EXTENSION,
           valueReference: { identifier: { system: SYSTEM.ura, value: h.ura }, display: h.name },
