@@ -140,6 +140,35 @@ describe('merging medication that references a Medication resource', () => {
   });
 });
 
+describe('which source stands for a merged drug', () => {
+  const { bundle } = mergeOverview({ bsn: DE_GROOT.bsn, holders: [holder(DE_GROOT_HOLDERS.pharmacy), holder(DE_GROOT_HOLDERS.gp)] });
+  const all = resources(bundle);
+  const meds = all.filter((r) => r.resourceType.startsWith('Medication'));
+  const merged = meds.filter((m) => sourcesOf(m).length === 2);
+
+  it('is the GP\'s prescription, active, not the pharmacy\'s completed dispense', () => {
+    assert.ok(merged.length >= 2);
+    for (const m of merged) {
+      assert.equal(m.resourceType, 'MedicationRequest', `${atcOf(m)} is shown as ${m.resourceType}`);
+      assert.equal((m as { status?: string }).status, 'active');
+      assert.match(m.meta?.source ?? '', new RegExp(`/org/${DE_GROOT_HOLDERS.gp}/fhir/MedicationRequest/`));
+    }
+  });
+
+  it('ranks the active drugs before completed ones, and keeps every source in the Provenance', () => {
+    const firstMerged = meds.indexOf(merged[0]);
+    const completed = meds.filter((m) => (m as { status?: string }).status === 'completed');
+    for (const c of completed) assert.ok(meds.indexOf(c) > firstMerged, 'a completed dispense does not outrank an active drug');
+    const provenance = all.filter((r) => r.resourceType === 'Provenance') as Provenance[];
+    for (const m of merged) {
+      const fullUrl = bundle.entry?.find((e) => e.resource === m)?.fullUrl;
+      const prov = provenance.find((p) => p.target[0].reference === fullUrl)!;
+      const kinds = new Set(prov.entity?.map((e) => /\/(Medication\w+)\//.exec(e.what.reference ?? '')?.[1]));
+      assert.deepEqual(kinds, new Set(['MedicationRequest', 'MedicationDispense']));
+    }
+  });
+});
+
 describe('merging with faults', () => {
   it('drops data about another patient with a warning naming the holder', () => {
     const other = CITIZENS[1];

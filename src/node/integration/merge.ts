@@ -59,6 +59,8 @@ interface Item {
   /** The source whose resource stands for the item (status, rank, details). */
   representative: Source;
   sources: Source[];
+  /** The newest clinical date among all sources, for ordering. */
+  latest: string;
 }
 
 type Subjected = Resource & { subject?: Reference; patient?: Reference };
@@ -102,6 +104,24 @@ function withMedicationContained(r: Resource, medications: MedicationLookup): Re
   // A contained resource carries no meta, narrative or nested contained resources (FHIR dom-2, dom-4).
   const { meta: _meta, text: _text, contained: _nested, ...rest } = med;
   return { ...user, contained: [...(user.contained ?? []), { ...rest, id }], medicationReference: { ...user.medicationReference, reference: `#${id}` } } as Resource;
+}
+
+/**
+ * Which of several holders' reports of the same fact stands for it. For medication the record
+ * of use or the prescription (what the patient is meant to take, with its status) over a
+ * dispense or administration (a completed event); otherwise, and among equals, the newest.
+ */
+const REPRESENTATIVE_PREFERENCE: Record<string, number> = {
+  MedicationStatement: 0,
+  MedicationRequest: 1,
+  MedicationAdministration: 2,
+  MedicationDispense: 3,
+};
+
+function betterRepresentative(candidate: Resource, current: Resource): boolean {
+  const preference = (REPRESENTATIVE_PREFERENCE[candidate.resourceType] ?? 0) - (REPRESENTATIVE_PREFERENCE[current.resourceType] ?? 0);
+  if (preference !== 0) return preference < 0;
+  return clinicalDate(candidate) > clinicalDate(current);
 }
 
 function hasBsn(p: Patient, bsn: string): boolean {
@@ -175,11 +195,13 @@ export function mergeOverview(input: MergeInput): { bundle: Bundle; stats: Merge
       const source: Source = { holder, resource: r, medications };
       const key = mergeKey(r, medications) ?? `single:${holder.ura}:${r.resourceType}/${r.id}:${single++}`;
       const item = items.get(key);
+      const date = clinicalDate(r);
       if (item) {
         item.sources.push(source);
-        if (clinicalDate(r) > clinicalDate(item.representative.resource)) item.representative = source;
+        if (betterRepresentative(r, item.representative.resource)) item.representative = source;
+        if (date > item.latest) item.latest = date;
       } else {
-        items.set(key, { key, representative: source, sources: [source] });
+        items.set(key, { key, representative: source, sources: [source], latest: date });
       }
     }
     if (droppedHere > 0) {
@@ -197,12 +219,13 @@ export function mergeOverview(input: MergeInput): { bundle: Bundle; stats: Merge
     patientEntry.push({ fullUrl: patientUrl, resource: merged });
   }
 
+  // Group, then the representative's status and criticality, then the newest report of any source.
   const sorted = [...items.values()].sort((a, b) => {
     const g = GROUP_ORDER.indexOf(groupOf(a.representative.resource)) - GROUP_ORDER.indexOf(groupOf(b.representative.resource));
     if (g !== 0) return g;
     const rel = relevanceRank(a.representative.resource) - relevanceRank(b.representative.resource);
     if (rel !== 0) return rel;
-    return clinicalDate(b.representative.resource).localeCompare(clinicalDate(a.representative.resource));
+    return b.latest.localeCompare(a.latest);
   });
 
   const clinical: BundleEntry[] = [];
