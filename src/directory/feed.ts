@@ -118,9 +118,19 @@ export async function readEntry(store: Queryable, type: DirectoryType, id: strin
   return rows[0].resource;
 }
 
-function entryRequest(entry: BundleEntry, index: number): WriteRequest & { fullUrl?: string } {
-  const req = entry.request;
-  if (!req?.method || !req.url) throw badRequest(`entry ${index}: request.method and request.url are required`);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** One transaction entry → the write it asks for; 400 for anything that is not a POST or PUT of a directory type. */
+function entryRequest(raw: unknown, index: number): WriteRequest & { fullUrl?: string } {
+  if (!isObject(raw)) throw badRequest(`entry ${index}: an entry must be a JSON object`);
+  const entry = raw as BundleEntry;
+  const req: unknown = entry.request;
+  if (!isObject(req) || typeof req.method !== 'string' || typeof req.url !== 'string' || req.url === '') {
+    throw badRequest(`entry ${index}: request.method and request.url are required (strings)`);
+  }
+  if (req.ifMatch !== undefined && typeof req.ifMatch !== 'string') throw badRequest(`entry ${index}: request.ifMatch must be a string`);
+  if (entry.fullUrl !== undefined && typeof entry.fullUrl !== 'string') throw badRequest(`entry ${index}: fullUrl must be a string`);
+  if (!isObject(entry.resource)) throw badRequest(`entry ${index}: resource must be a FHIR resource (JSON object)`);
   const path = req.url.replace(/^\//, '').split('?')[0];
   const [type, id, extra] = path.split('/');
   if (!isDirectoryType(type)) throw badRequest(`entry ${index}: ${type} is not a directory type (${DIRECTORY_TYPES.join(', ')})`);
@@ -147,7 +157,8 @@ export async function applyTransaction(store: Store, caller: Caller, bundle: unk
   const b = bundle as Bundle;
   if (b?.resourceType !== 'Bundle') throw badRequest('POST / expects a Bundle');
   if (b.type !== 'transaction') throw badRequest(`only transaction Bundles are processed, not ${String(b.type)}`);
-  const entries = b.entry ?? [];
+  const entries: unknown = b.entry ?? [];
+  if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array');
   if (entries.length > MAX_TRANSACTION_ENTRIES) throw badRequest(`a transaction may hold at most ${MAX_TRANSACTION_ENTRIES} entries`);
   const requests = entries.map(entryRequest);
   // Creates get their ids now so that urn:uuid references between entries can be rewritten.

@@ -76,6 +76,22 @@ describe('directory part over mutual TLS', () => {
     assert.equal((await gp.call(`${svc.url}/Organization/${org.id}`, { method: 'DELETE' })).status, 404);
   });
 
+  it('answers malformed transactions with a 400 OperationOutcome', async () => {
+    const tx = (entry: unknown) => ({ resourceType: 'Bundle', type: 'transaction', entry });
+    const org = organization('11111111');
+    for (const body of [
+      tx({}),
+      tx([null]),
+      tx([{ request: { method: 'POST', url: 5 }, resource: org }]),
+      tx([{ request: { method: 'POST', url: 'Organization' }, resource: 'x' }]),
+      tx([{ request: { method: 'POST', url: 'Organization' }, resource: { ...org, name: 'a\ud800' } }]),
+    ]) {
+      const r = await gp.call<{ resourceType: string }>(`${svc.url}/`, { method: 'POST', body });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.body.resourceType, 'OperationOutcome');
+    }
+  });
+
   it('lets a mandated vendor publish by transaction, and a replica finds the endpoint', async () => {
     assert.equal((await gp.call(`${svc.url}/OrganizationAffiliation`, { method: 'POST', body: mandate('11111111', '51494752') })).status, 201);
     const bundle: Bundle = {

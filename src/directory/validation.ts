@@ -39,6 +39,28 @@ const STATUS: Partial<Record<DirectoryType, string[]>> = {
   Location: ['active', 'suspended', 'inactive'],
 };
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const MAX_DEPTH = 64;
+
+/**
+ * The path of a key or string PostgreSQL's jsonb cannot hold (NUL, or a lone UTF-16 surrogate,
+ * which JSON can spell as an escape but is no text), or null. Nesting beyond MAX_DEPTH is no
+ * FHIR resource and is refused rather than walked.
+ */
+function unstorableText(value: unknown, path: string, depth = 0): string | null {
+  const bad = (t: string) => t.includes('\u0000') || LONE_SURROGATE.test(t);
+  if (typeof value === 'string') return bad(value) ? path : null;
+  if (value === null || typeof value !== 'object') return null;
+  if (depth > MAX_DEPTH) throw badRequest(`${path}: the resource is nested more than ${MAX_DEPTH} levels deep`);
+  for (const [k, v] of Object.entries(value)) {
+    const at = Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`;
+    if (bad(k)) return at;
+    const found = unstorableText(v, at, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Checks `body` is a well-formed `type` entry; 400 for the wrong kind of body, 422 for profile violations. */
 export function validateEntry(type: DirectoryType, body: unknown): asserts body is Json & { resourceType: DirectoryType } {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body must be a FHIR resource (JSON object)');
@@ -47,6 +69,8 @@ export function validateEntry(type: DirectoryType, body: unknown): asserts body 
     if (isDirectoryType(r.resourceType)) throw badRequest(`expected a ${type}, got ${String(r.resourceType)}`);
     throw unprocessable(`the directory holds ${type} here, not ${String(r.resourceType)}`);
   }
+  const unstorable = unstorableText(r, type);
+  if (unstorable) throw badRequest(`${unstorable} holds a NUL character or a lone surrogate, which is not valid text`, [unstorable]);
   assertValidResource(r, { expectedType: type, profiles: [PROFILES[type]] });
   const issues: OperationOutcomeIssue[] = [];
   if (r.id !== undefined && (typeof r.id !== 'string' || !ID.test(r.id))) issues.push(issue(`${type}.id`, 'id must match [A-Za-z0-9-.]{1,64}'));
