@@ -158,6 +158,13 @@ for (const backend of await backends()) {
       await assert.rejects(applyTransaction(store, { ura }, { resourceType: 'Bundle', type: 'batch' }), status(400));
     });
 
+    it('stores only ids that are FHIR ids and URL path segments', async () => {
+      for (const id of ['..', '.', '../x', 'a b', 'x'.repeat(65), '']) {
+        await assert.rejects(updateEntry(store, { ura: '34343434' }, 'Organization', id, organization('34343434'), undefined), status(400), id);
+      }
+      assert.equal((await updateEntry(store, { ura: '34343434' }, 'Organization', '...', organization('34343434'), undefined)).status, 201);
+    });
+
     it('searches by identifier, _id and _lastUpdated only, paging with next links', async () => {
       const byUra = await searchEntries(store, 'Organization', { identifier: `${SYSTEM.ura}|11111111` }, BASE);
       assert.deepEqual(byUra.entry?.map((e) => e.resource?.id), ['8e18530e-2ce1-5dc2-b34b-7d5de91a5c07']);

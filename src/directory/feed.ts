@@ -29,6 +29,8 @@ export interface WriteRequest {
 }
 
 const MAX_TRANSACTION_ENTRIES = 1000;
+/** FHIR's id type, less `.` and `..`: an id is a URL path segment, and those two are not addressable. */
+const FHIR_ID = /^(?!\.\.?$)[A-Za-z0-9\-.]{1,64}$/;
 
 /** `W/"3"`, `"3"` or `3` → 3. */
 export function parseIfMatch(value: string): number {
@@ -52,6 +54,7 @@ async function writeOne(tx: Queryable, caller: Caller, lastUpdated: string, req:
   let id: string;
   if (req.method === 'PUT') {
     if (!req.id) throw badRequest('update needs an id in the URL');
+    if (!FHIR_ID.test(req.id)) throw badRequest(`the id in the URL must match [A-Za-z0-9-.]{1,64}, got ${JSON.stringify(req.id.slice(0, 80))}`);
     if (body.id !== undefined && body.id !== req.id) throw badRequest(`the body's id (${String(body.id)}) differs from the URL's (${req.id})`);
     id = req.id;
   } else {
@@ -138,6 +141,7 @@ function entryRequest(raw: unknown, index: number): WriteRequest & { fullUrl?: s
     return { method: 'POST', type, body: entry.resource, fullUrl: entry.fullUrl };
   }
   if (req.method === 'PUT' && id && extra === undefined) {
+    // The URL is not percent-decoded here, so an encoded id fails the id pattern in writeOne.
     return { method: 'PUT', type, id, body: entry.resource, ifMatch: req.ifMatch, fullUrl: entry.fullUrl };
   }
   throw badRequest(`entry ${index}: only POST [type] and PUT [type]/[id] are allowed (no delete in the directory)`);

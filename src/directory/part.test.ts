@@ -76,7 +76,7 @@ describe('directory part over mutual TLS', () => {
     assert.equal((await gp.call(`${svc.url}/Organization/${org.id}`, { method: 'DELETE' })).status, 404);
   });
 
-  it('answers malformed transactions with a 400 OperationOutcome', async () => {
+  it('answers malformed transactions and unusable ids with a 400 OperationOutcome, writing nothing', async () => {
     const tx = (entry: unknown) => ({ resourceType: 'Bundle', type: 'transaction', entry });
     const org = organization('11111111');
     for (const body of [
@@ -84,12 +84,22 @@ describe('directory part over mutual TLS', () => {
       tx([null]),
       tx([{ request: { method: 'POST', url: 5 }, resource: org }]),
       tx([{ request: { method: 'POST', url: 'Organization' }, resource: 'x' }]),
+      tx([{ request: { method: 'PUT', url: 'Organization/..%2Fx' }, resource: org }]),
       tx([{ request: { method: 'POST', url: 'Organization' }, resource: { ...org, name: 'a\ud800' } }]),
     ]) {
       const r = await gp.call<{ resourceType: string }>(`${svc.url}/`, { method: 'POST', body });
       assert.equal(r.status, 400, JSON.stringify(body));
       assert.equal(r.body.resourceType, 'OperationOutcome');
     }
+    for (const id of ['..%2Fx', 'a%20b', 'x'.repeat(65)]) {
+      const r = await gp.call<{ resourceType: string }>(`${svc.url}/Organization/${id}`, { method: 'PUT', body: org });
+      assert.equal(r.status, 400, id);
+      assert.equal(r.body.resourceType, 'OperationOutcome');
+    }
+    const mismatch = await gp.call(`${svc.url}/Organization/abc`, { method: 'PUT', body: { ...org, id: 'abd' } });
+    assert.equal(mismatch.status, 400);
+    const history = await gp.call<Bundle>(`${svc.url}/Organization/_history`);
+    assert.ok(!history.body.entry?.some((e) => e.resource?.id === '..' || e.resource?.id === '../x' || e.resource?.id === 'abc'));
   });
 
   it('lets a mandated vendor publish by transaction, and a replica finds the endpoint', async () => {
