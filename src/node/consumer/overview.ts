@@ -1,6 +1,6 @@
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
-import { buildAuditEvent } from '../../audit/event.ts';
-import { badRequest, forbidden } from '../../kit/fhir/outcome.ts';
+import { type AuditOutcome, buildAuditEvent } from '../../audit/event.ts';
+import { badRequest, forbidden, HttpError } from '../../kit/fhir/outcome.ts';
 import { PartClient, UpstreamError } from '../../kit/http/client.ts';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
@@ -50,12 +50,6 @@ interface TenantClient {
   tokens: TrustTokenProvider;
 }
 
-function exchangeDefinition(env: NodeEnvironment, code: string): ExchangeDefinition {
-  const ex = env.agreements().exchanges.find((e) => e.code === code);
-  if (!ex) throw badRequest(`unknown exchange "${code}"`);
-  return ex;
-}
-
 function batchFor(exchange: ExchangeDefinition, categories: string[], bsn: string): Bundle {
   const patient = `${SYSTEM.bsn}|${bsn}`;
   const wanted = exchange.queries.filter((q) => q.resourceType === 'Patient' || categories.includes(q.dataCategory));
@@ -70,17 +64,49 @@ function batchFor(exchange: ExchangeDefinition, categories: string[], bsn: strin
   return { resourceType: 'Bundle', type: 'batch', entry };
 }
 
+/** Why an overview could not be made at all: the referral index gave no answer in time. */
+export const LOCALISATION_TIMEOUT = 'the referral index (PRS + NVI) did not answer within the overview deadline';
+
+class PastDeadline extends Error {}
+
+/**
+ * Waits for `work` no longer than until `deadlineAt`. The work itself is not cancelled (the
+ * environment's calls keep their own deadlines); only the overview stops waiting for it.
+ */
+function withinDeadline<T>(work: Promise<T>, deadlineAt: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new PastDeadline()), Math.max(0, deadlineAt - Date.now()));
+  });
+  work.catch(() => {}); // a late failure of abandoned work is not an unhandled rejection
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** How long past the deadline the audit event waits for the citizen's transparency token. */
+const AUDIT_GRACE_MS = 100;
+
+function localisationFailure(err: unknown, deadlineMs: number): HttpError {
+  if (err instanceof PastDeadline || (err instanceof UpstreamError && err.status === 504)) {
+    return new HttpError(504, 'timeout', `${LOCALISATION_TIMEOUT} (${deadlineMs} ms); no holder could be asked`);
+  }
+  // The URL of a failed call carries a single-use pseudonym token: only the status is told.
+  const why = err instanceof UpstreamError ? `HTTP ${err.status}` : 'no answer';
+  return new HttpError(502, 'transient', `the referral index (PRS + NVI) could not be asked (${why}); no holder could be asked`);
+}
+
 function outcomeText(oo: OperationOutcome | undefined, fallback: string): string {
   return oo?.issue?.map((i) => i.diagnostics).filter(Boolean).join('; ') || fallback;
 }
+
+/** What the audit event names of the exchange (also for a request naming an unknown one). */
+type AuditedExchange = { code: string; dataCategories: string[] };
 
 /** The requester's audit event; a failure to log is reported, never hidden, but does not undo the answer. */
 async function auditRequest(
   env: NodeEnvironment,
   req: OverviewRequest,
-  exchange: ExchangeDefinition,
-  holders: HolderResult[],
-  items: number,
+  exchange: AuditedExchange,
+  result: { outcome: AuditOutcome; description: string },
   pseudonymToken: Promise<string | undefined>,
 ): Promise<void> {
   try {
@@ -97,8 +123,8 @@ async function auditRequest(
         what: { exchange: exchange.code, dataCategories: exchange.dataCategories, interaction: 'operation', query: 'Patient/$overview', side: 'requester' },
         patient: { transparencyPseudonymToken: pseudonym, localReference: pseudonym ? undefined : `overview:${req.trace.traceId}` },
         why: { purposeOfUse: req.emergencyReason ? 'ETREAT' : 'TREAT', emergencyReason: req.emergencyReason },
-        outcome: holders.every((h) => h.status === 'ok') ? 'success' : 'minor-failure',
-        outcomeDescription: `${items} items from ${holders.filter((h) => h.status === 'ok').length}/${holders.length} holders`,
+        outcome: result.outcome,
+        outcomeDescription: result.description,
         traceparent: formatTraceparent(req.trace),
       }),
     );
@@ -133,8 +159,10 @@ export function createOverviewService(options: OverviewOptions): OverviewService
     deadlineAt: number,
   ): Promise<HolderResult> {
     const started = Date.now();
-    const endpoint = await options.env.endpoint(holder.ura, exchange.code).catch(() => null);
-    const name = endpoint?.name ?? (await options.env.participant(holder.ura).catch(() => null))?.name ?? `URA ${holder.ura}`;
+    // Addressing counts against the same deadline as the call itself.
+    const endpoint = await withinDeadline(options.env.endpoint(holder.ura, exchange.code), deadlineAt).catch(() => null);
+    const name =
+      endpoint?.name ?? (await withinDeadline(options.env.participant(holder.ura), deadlineAt).catch(() => null))?.name ?? `URA ${holder.ura}`;
     const result = (status: HolderResult['status'], reason: string, resources: Resource[] = []): HolderResult => ({
       ura: holder.ura,
       name,
@@ -144,7 +172,10 @@ export function createOverviewService(options: OverviewOptions): OverviewService
       resources,
       elapsedMs: Date.now() - started,
     });
-    if (!endpoint) return result('failed', `no active endpoint for ${exchange.code} in the care-services directory`);
+    if (!endpoint) {
+      if (Date.now() >= deadlineAt) return result('timeout', 'no address for it within the deadline');
+      return result('failed', `no active endpoint for ${exchange.code} in the care-services directory`);
+    }
     const { client } = clientFor(req.tenant);
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) return result('timeout', 'deadline passed before the call');
@@ -185,21 +216,42 @@ export function createOverviewService(options: OverviewOptions): OverviewService
 
   return {
     async overview(req) {
+      // Without a valid BSN nothing names a patient: refused without an audit event.
       if (!isValidBsn(req.bsn)) throw badRequest('not a valid BSN (11-test)');
-      const exchange = exchangeDefinition(options.env, req.exchange);
-      if (!exchange.requesterRoles.includes(req.user.roleCode)) {
-        throw forbidden(`role ${req.user.roleCode} may not request ${exchange.code}`);
-      }
       const started = Date.now();
       const deadlineAt = started + options.deadlineMs;
+      // The transparency token is needed only for the audit event: fetch it alongside the work,
+      // waiting for it no longer than the deadline (the event then names the trace instead).
+      const pseudonymToken = withinDeadline(options.env.transparencyPseudonym(req.tenant, req.bsn), deadlineAt + AUDIT_GRACE_MS).catch(
+        () => undefined,
+      );
+      const audit = (exchange: AuditedExchange, outcome: AuditOutcome, description: string) =>
+        auditRequest(options.env, req, exchange, { outcome, description }, pseudonymToken);
+      /** A refused or failed request is in the audit log too, then answered with its OperationOutcome. */
+      const refuse = async (exchange: AuditedExchange, err: HttpError): Promise<never> => {
+        await audit(exchange, 'serious-failure', `refused (${err.status}): ${err.message}`);
+        throw err;
+      };
+
+      const exchange = options.env.agreements().exchanges.find((e) => e.code === req.exchange);
+      if (!exchange) return refuse({ code: req.exchange, dataCategories: [] }, badRequest(`unknown exchange "${req.exchange}"`));
+      if (!exchange.requesterRoles.includes(req.user.roleCode)) {
+        return refuse(exchange, forbidden(`role ${req.user.roleCode} may not request ${exchange.code}`));
+      }
+
+      let located: Awaited<ReturnType<NodeEnvironment['localise']>>;
+      try {
+        located = await withinDeadline(options.env.localise(req.tenant, req.bsn, exchange.code, req.trace), deadlineAt);
+      } catch (err) {
+        // No holder can be asked: an error, not an empty overview a clinician could read as "nothing known".
+        return refuse(exchange, localisationFailure(err, options.deadlineMs));
+      }
       const warnings: string[] = [];
-      // The transparency token is needed only for the audit event: fetch it alongside the fan-out.
-      const pseudonymToken = options.env.transparencyPseudonym(req.tenant, req.bsn).catch(() => undefined);
-      const located = await options.env.localise(req.tenant, req.bsn, exchange.code, req.trace);
       if (located.length === 0) warnings.push('the referral index knows no holder of data about this patient for this exchange');
       const holders = await Promise.all(located.map((h) => queryHolder(req, exchange, h, deadlineAt)));
       const { bundle, stats } = mergeOverview({ bsn: req.bsn, holders, warnings });
-      await auditRequest(options.env, req, exchange, holders, stats.items, pseudonymToken);
+      const answered = holders.filter((h) => h.status === 'ok').length;
+      await audit(exchange, answered === holders.length ? 'success' : 'minor-failure', `${stats.items} items from ${answered}/${holders.length} holders`);
       return {
         bundle,
         holders: holders.map((h) => ({ ura: h.ura, name: h.name, status: h.status, elapsedMs: h.elapsedMs })),

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AuditEvent, OperationOutcome } from '@medplum/fhirtypes';
+import { HttpError } from '../../kit/fhir/outcome.ts';
+import { UpstreamError } from '../../kit/http/client.ts';
+import { newTrace } from '../../kit/trace.ts';
+import { DE_GROOT } from '../../sandbox/cast.ts';
+import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
+import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import { createOverviewService, type OverviewRequest } from './overview.ts';
+
+// The overview's own deadline covers localisation and addressing too, and a refused or failed
+// request is audited. The network is replaced by an environment whose parts hang or fail on cue.
+
+const DEADLINE_MS = 300;
+/** What "within the deadline" allows for timers and the audit write. */
+const MARGIN_MS = 250;
+const never = <T>() => new Promise<T>(() => {});
+
+const tenant: NodeTenant = {
+  ura: '90000101',
+  name: 'Ziekenhuis Veluwe',
+  type: 'V4',
+  identity: { cert: '', key: '', ca: '' },
+  ehrBaseUrl: 'http://ehr.invalid/fhir',
+};
+
+function environment(overrides: Partial<NodeEnvironment>): { env: NodeEnvironment; events: AuditEvent[] } {
+  const events: AuditEvent[] = [];
+  const env: NodeEnvironment = {
+    agreements: defaultAgreements,
+    participant: async () => null,
+    localise: async () => [],
+    registerReferral: async () => {},
+    withdrawReferral: async () => {},
+    endpoint: async () => null,
+    consent: { closedQuestion: async () => ({ decision: 'Permit' }) } as unknown as NodeEnvironment['consent'],
+    verifyVerklaring: async () => {
+      throw new Error('not used');
+    },
+    transparencyPseudonym: async () => undefined,
+    audit: async (event) => {
+      events.push(event);
+    },
+    ...overrides,
+  };
+  return { env, events };
+}
+
+function request(overrides: Partial<OverviewRequest> = {}): OverviewRequest {
+  return {
+    tenant,
+    bsn: DE_GROOT.bsn,
+    exchange: 'acute-zorg',
+    user: { deziNumber: '900001011', roleCode: '01.045', name: 'A. Bakker', ura: tenant.ura },
+    verklaring: 'unused',
+    trace: newTrace(),
+    ...overrides,
+  };
+}
+
+async function refusal(work: Promise<unknown>): Promise<{ error: HttpError; ms: number }> {
+  const started = Date.now();
+  try {
+    await work;
+  } catch (err) {
+    assert.ok(err instanceof HttpError, String(err));
+    return { error: err, ms: Date.now() - started };
+  }
+  assert.fail('expected the overview to be refused');
+}
+
+describe('overview deadline and refusals', () => {
+  it('a hanging referral index: 504 naming it, within the deadline, audited as failed', async () => {
+    const { env, events } = environment({ localise: never });
+    const service = createOverviewService({ env, deadlineMs: DEADLINE_MS });
+    const { error, ms } = await refusal(service.overview(request()));
+    assert.equal(error.status, 504);
+    assert.equal(error.outcome.issue[0].code, 'timeout');
+    assert.match(error.message, /referral index/);
+    assert.ok(ms < DEADLINE_MS + MARGIN_MS, `answered after ${ms} ms`);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].outcome, '8');
+    assert.ok(!JSON.stringify(events).includes(DE_GROOT.bsn), 'no BSN in the audit event');
+    await service.close();
+  });
+
+  it('a failing referral index: 502 naming it, without the failed URL (it carries a pseudonym token)', async () => {
+    const url = 'https://nvi.example/List?subject:identifier=secret-token';
+    const { env, events } = environment({
+      localise: async () => {
+        throw new UpstreamError(url, 503, undefined, `GET ${url} → 503`);
+      },
+    });
+    const { error } = await refusal(createOverviewService({ env, deadlineMs: DEADLINE_MS }).overview(request()));
+    assert.equal(error.status, 502);
+    assert.match(error.message, /referral index.*503/);
+    assert.ok(!JSON.stringify(error.outcome).includes('secret-token'));
+    assert.equal(events[0]?.outcome, '8');
+  });
+
+  it('a professional whose role has no part in the exchange is refused and audited; an invalid BSN is refused only', async () => {
+    const { env, events } = environment({});
+    const service = createOverviewService({ env, deadlineMs: DEADLINE_MS });
+    const assistant = request({ user: { deziNumber: '900001014', roleCode: '30.001', name: 'S. Smit', ura: tenant.ura } });
+    const { error } = await refusal(service.overview(assistant));
+    assert.equal(error.status, 403);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].outcome, '8');
+    assert.match(events[0].outcomeDesc ?? '', /refused \(403\)/);
+    assert.ok(events[0].agent?.some((a) => JSON.stringify(a).includes('900001014')), 'the event names the professional');
+
+    const { error: invalid } = await refusal(service.overview(request({ bsn: '123456789' })));
+    assert.equal(invalid.status, 400);
+    assert.equal(events.length, 1, 'no patient is named, so there is nothing to audit');
+  });
+
+  it('a hanging address lookup or transparency token does not hold the overview past its deadline', async () => {
+    const { env, events } = environment({
+      localise: async () => [{ ura: '90000102', categories: ['Allergies'] }],
+      endpoint: never,
+      participant: never,
+      transparencyPseudonym: never,
+    });
+    const started = Date.now();
+    const result = await createOverviewService({ env, deadlineMs: DEADLINE_MS }).overview(request());
+    const ms = Date.now() - started;
+    assert.ok(ms < DEADLINE_MS + MARGIN_MS, `answered after ${ms} ms`);
+    assert.deepEqual(result.holders.map((h) => h.status), ['timeout']);
+    const outcomes = (result.bundle.entry ?? []).map((e) => e.resource).filter((r): r is OperationOutcome => r?.resourceType === 'OperationOutcome');
+    assert.equal(outcomes.length, 1);
+    assert.equal(outcomes[0].issue[0].code, 'timeout');
+    assert.match(outcomes[0].issue[0].diagnostics ?? '', /URA 90000102/);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].outcome, '4');
+  });
+});
