@@ -1,5 +1,6 @@
 import type { AuditEvent, Organization } from '@medplum/fhirtypes';
 import { createAuditLogWriter } from '../audit/chain.ts';
+import { summarizeAuditEvent } from '../audit/event.ts';
 import { startOutboxWorker, transparencySender } from '../audit/outbox.ts';
 import { transparencyPseudonymToken } from '../audit/transparency/pseudonym-client.ts';
 import { PrsClient } from '../pseudonyms/client.ts';
@@ -125,9 +126,18 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
   const verklaring = verklaringVerifier({ network: ctx.network, client: () => nodeClient, settings: ctx.settings });
 
   const writer = createAuditLogWriter(ctx.store, { outbox: true });
+  // Each organisation's access events go out under its own certificate and token: the
+  // transparency part accepts an event only in the name of the organisation the caller acts for.
+  const transparencyUrl = ctx.network.has('transparency') ? ctx.network.url('transparency') : '';
+  const senders = new Map(o.tenants.map((t) => [t.ura, transparencySender(tenantClients(t).client, transparencyUrl)]));
   const outbox = startOutboxWorker(
     ctx.store,
-    transparencySender(tenantClients(firstTenant).client, ctx.network.has('transparency') ? ctx.network.url('transparency') : ''),
+    async (event) => {
+      const ura = summarizeAuditEvent(event).organizationUra ?? '';
+      const send = senders.get(ura);
+      if (!send) throw new Error(`access event for ${ura || 'no organisation'}, which this node does not serve`);
+      await send(event);
+    },
     { intervalMs: 1000 },
   );
 

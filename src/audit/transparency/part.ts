@@ -117,7 +117,7 @@ export function createTransparencyPart(options: TransparencyOptions = {}): PartD
       app.get('/.well-known/pseudonym-recipient', async () => ({ recipientOrganization: keys.audience, recipientScope: keys.scope }));
 
       app.post('/AuditEvent', { preHandler: requireScope(TRANSPARENCY_WRITE_SCOPE) }, async (request, reply) => {
-        const item = await acceptIncomingEvent(request.body, request.peer, { resolve, maxDelayMs });
+        const item = await acceptIncomingEvent(request.body, request.peer, { resolve, maxDelayMs, actingUra: request.token?.sub });
         const r = await appender.append(item);
         return reply
           .code(r.duplicate ? 200 : 201)
