@@ -212,6 +212,18 @@ for (const backend of await backends()) {
       assert.deepEqual(paged, (full.entry ?? []).map((e) => `${e.resource?.id}@${e.resource?.meta?.versionId}`));
       await assert.rejects(historyOf(store, 'Organization', { _since: 'soon' }, BASE), status(400));
       await assert.rejects(historyOf(store, 'Organization', { _type: 'x' }, BASE), status(400));
+      // Which of two _since values would apply is undefined: refused.
+      await assert.rejects(historyOf(store, 'Organization', { _since: [since, '2000-01-01'] }, BASE), status(400));
+      await assert.rejects(historyOf(store, 'Organization', { _count: ['1', '2'] }, BASE), status(400));
+    });
+
+    it('refuses a repeated _id (it would AND) and ORs comma-separated ids', async () => {
+      const ids = ((await searchEntries(store, 'Organization', { _count: '2' }, BASE)).entry ?? []).map((e) => e.resource?.id as string);
+      assert.equal(ids.length, 2);
+      await assert.rejects(searchEntries(store, 'Organization', { _id: ids }, BASE), status(400));
+      await assert.rejects(searchEntries(store, 'Organization', { _count: ['1', '2'] }, BASE), status(400));
+      const both = await searchEntries(store, 'Organization', { _id: ids.join(',') }, BASE);
+      assert.deepEqual(both.entry?.map((e) => e.resource?.id).sort(), [...ids].sort());
     });
   });
 }

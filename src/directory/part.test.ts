@@ -73,6 +73,8 @@ describe('directory part over mutual TLS', () => {
     assert.equal((await stranger.call(`${svc.url}/Endpoint`, { method: 'POST', body: endpoint('11111111', '99999999') })).status, 403);
     assert.equal((await gp.call(`${svc.url}/Patient`)).status, 404);
     assert.equal((await gp.call(`${svc.url}/Organization?name=x`)).status, 400);
+    assert.equal((await gp.call(`${svc.url}/Organization?_id=a&_id=b`)).status, 400);
+    assert.equal((await gp.call(`${svc.url}/Organization/_history?_since=2024-01-01&_since=2025-01-01`)).status, 400);
     assert.equal((await gp.call(`${svc.url}/Organization/${org.id}`, { method: 'DELETE' })).status, 404);
   });
 

@@ -95,7 +95,9 @@ function links(baseUrl: string, path: string, params: Map<string, string[]>, cou
 
 /** GET [type]?… (ITI-90). Unsupported parameters are a 400. */
 export async function searchEntries(store: Store, type: DirectoryType, query: SearchQuery, baseUrl: string): Promise<Bundle> {
-  const params = strictParams(query, ['_id', 'identifier', '_lastUpdated', '_after']);
+  // A repeated _id would be ANDed (FHIR), which matches nothing unless the ids are equal: it is
+  // refused as a likely mistake; several ids go comma-separated (OR) in one _id.
+  const params = strictParams(query, ['_id', 'identifier', '_lastUpdated', '_after'], { single: ['_id', '_after'] });
   if (params.has('_offset')) throw badRequest('page with the next link (_after), not _offset');
   const count = countOf(params);
   const args: unknown[] = [type];
@@ -130,7 +132,7 @@ export async function searchEntries(store: Store, type: DirectoryType, query: Se
 
 /** GET [type]/_history?_since=&_count= (ITI-91), oldest first. */
 export async function historyOf(store: Store, type: DirectoryType, query: SearchQuery, baseUrl: string): Promise<Bundle> {
-  const params = strictParams(query, ['_since', '_after']);
+  const params = strictParams(query, ['_since', '_after'], { single: ['_since', '_after'] });
   const count = countOf(params);
   const args: unknown[] = [type];
   const where = ['type = $1'];

@@ -5,17 +5,28 @@ import { badRequest } from './outcome.ts';
 // ignored (a clinician must never get "all" when the filter was misspelled).
 
 const ALWAYS_ALLOWED = ['_count', '_format', '_offset', '_pretty'];
+// Repeating one of these has no meaning (which value wins would be an accident of parsing).
+const ALWAYS_SINGLE = ['_count', '_format', '_offset', '_pretty'];
 
 export type SearchQuery = Record<string, string | string[] | undefined>;
 
-export function strictParams(query: SearchQuery, allowed: readonly string[]): Map<string, string[]> {
+export interface StrictOptions {
+  /** Parameters that may appear at most once (400 when repeated), besides the paging ones. */
+  single?: readonly string[];
+}
+
+export function strictParams(query: SearchQuery, allowed: readonly string[], options: StrictOptions = {}): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [key, raw] of Object.entries(query)) {
     if (raw === undefined) continue;
     if (!allowed.includes(key) && !ALWAYS_ALLOWED.includes(key)) {
       throw badRequest(`unknown or unsupported search parameter: ${key} (supported: ${allowed.join(', ')})`, [key]);
     }
-    out.set(key, Array.isArray(raw) ? raw : [raw]);
+    const values = Array.isArray(raw) ? raw : [raw];
+    if (values.length > 1 && (ALWAYS_SINGLE.includes(key) || options.single?.includes(key))) {
+      throw badRequest(`search parameter ${key} may appear only once`, [key]);
+    }
+    out.set(key, values);
   }
   return out;
 }

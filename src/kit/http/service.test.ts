@@ -164,6 +164,12 @@ describe('service factory over mutual TLS', () => {
     assert.match(r.body.issue[0].diagnostics, /colour/);
   });
 
+  it('answers a repeated paging parameter with 400', async () => {
+    const r = await client(good).call<{ issue: Array<{ diagnostics: string }> }>(`${svc.url}/Basic?_count=1&_count=2`);
+    assert.equal(r.status, 400);
+    assert.match(r.body.issue[0].diagnostics, /_count may appear only once/);
+  });
+
   it('answers an unknown endpoint with 404 and an internal error with an opaque 500', async () => {
     assert.equal((await client(good).call(`${svc.url}/Nothing`)).status, 404);
     const r = await client(good).call<{ issue: Array<{ diagnostics: string }> }>(`${svc.url}/boom`);
