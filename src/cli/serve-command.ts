@@ -73,18 +73,26 @@ Environment:
         process.exit(2);
       }
       const guardClient = name !== 'trust' ? new PartClient({ tls }) : undefined;
-      const svc = await createService(part, {
-        tls,
-        peerGuard: guardClient ? createPeerGuard({ trustUrl: config.network.trust, client: guardClient, maxAgeSeconds: 30 }) : undefined,
-        network,
-        host: config.host,
-        port: config.port,
-        publicUrl: config.publicUrl,
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        settings: config.settings,
-        log,
-      });
+      let svc: Awaited<ReturnType<typeof createService>>;
+      try {
+        svc = await createService(part, {
+          tls,
+          peerGuard: guardClient ? createPeerGuard({ trustUrl: config.network.trust, client: guardClient, maxAgeSeconds: 30 }) : undefined,
+          network,
+          host: config.host,
+          port: config.port,
+          publicUrl: config.publicUrl,
+          databaseUrl: config.databaseUrl,
+          dataDir: config.dataDir,
+          settings: config.settings,
+          log,
+        });
+      } catch (err) {
+        // A part that refuses its settings (for example identity without a directory) says why.
+        process.stderr.write(`ldn serve ${name}: ${(err as Error).message}\n`);
+        await guardClient?.close();
+        process.exit(2);
+      }
       log.info({ url: svc.url }, `${name} listening`);
       const shutdown = async () => {
         await svc.close();

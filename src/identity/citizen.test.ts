@@ -10,6 +10,7 @@ import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-
 import { DE_GROOT } from '../sandbox/cast.ts';
 import { createCitizenIdentityPart, CITIZEN_IDENTITY_MIGRATIONS } from './citizen.ts';
 import { LOA } from './constants.ts';
+import { castCitizenDirectory, castProfessionalDirectory } from './directory.ts';
 import { createIdentityPart, IDENTITY_MIGRATIONS } from './professional.ts';
 import { TestBrowser } from './testing/browser.ts';
 import { type VerklaringError, verifyVerklaring } from './verklaring/verify.ts';
@@ -34,13 +35,15 @@ describe('citizen identity provider with openid-client', () => {
     await migrate(citizenStore, CITIZEN_IDENTITY_MIGRATIONS);
     citizen = await createService(
       createCitizenIdentityPart({
+        directory: castCitizenDirectory(),
+        requirePassword: false,
         clients: [{ client_id: 'citizen-portal', client_name: 'Mijn Gezondheidsoverzicht', client_secret: SECRET, redirect_uris: [REDIRECT] }],
       }),
       { tls: await pki.identity('90000001', { name: 'citizen-identity' }), network: staticNetwork({}), store: citizenStore },
     );
     const professionalStore = await openPgliteStore('identity');
     await migrate(professionalStore, IDENTITY_MIGRATIONS);
-    professional = await createService(createIdentityPart({ clients: [] }), {
+    professional = await createService(createIdentityPart({ clients: [], directory: castProfessionalDirectory(), requirePassword: false }), {
       tls: await pki.identity('90000001', { name: 'identity' }),
       network: staticNetwork({}),
       store: professionalStore,

@@ -10,13 +10,14 @@ import { OIDC_MODELS_MIGRATION_SQL, purgeExpired } from './oidc/adapter.ts';
 import { registerLoginRoutes } from './oidc/interaction.ts';
 import { mountProvider, OIDC_PUBLIC_PATHS } from './oidc/mount.ts';
 import { buildProvider } from './oidc/provider.ts';
-import { clientsFrom, type ProviderOptions, requirePasswordFrom } from './settings.ts';
+import { clientsFrom, directoryFrom, type ProviderOptions, requirePasswordFrom } from './settings.ts';
 
 // The citizen identity provider (DigiD-like): OpenID Connect code flow with PKCE for the
 // citizen portal only. The subject is the BSN, `acr` the level of assurance. It issues no
 // verklaring and has its own keys and issuer, so its tokens can never pass as a professional.
 
 export interface CitizenIdentityOptions extends ProviderOptions {
+  /** Who can log in; default the sandbox cast only with settings.directory = 'cast' (else the part does not start). */
   directory?: CitizenDirectory;
   /** Level of assurance the login asserts; default substantial in the sandbox, low with a password. */
   loa?: string;
@@ -37,7 +38,7 @@ export function createCitizenIdentityPart(options: CitizenIdentityOptions = {}):
     publicPaths: [...OIDC_PUBLIC_PATHS, LOGIN_PATH],
     async register(app: FastifyInstance, ctx: PartContext) {
       const db = ctx.store;
-      const directory = options.directory ?? castCitizenDirectory();
+      const directory = directoryFrom(options.directory, ctx.settings, castCitizenDirectory, 'citizen-identity');
       const clients = clientsFrom(options, ctx.settings);
       const requirePassword = requirePasswordFrom(options, ctx.settings);
       // STUB: the sandbox asserts "substantial" without a second factor; a real DigiD does the work.

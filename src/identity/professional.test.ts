@@ -8,6 +8,7 @@ import { migrate } from '../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
 import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-pki.ts';
 import { VERKLARING_JSON_SCHEMA } from './constants.ts';
+import { castProfessionalDirectory } from './directory.ts';
 import { createIdentityPart, IDENTITY_MIGRATIONS } from './professional.ts';
 import { TestBrowser } from './testing/browser.ts';
 import { httpStatusChecker, type VerklaringError, verifyVerklaring } from './verklaring/verify.ts';
@@ -32,6 +33,8 @@ describe('professional identity provider with openid-client', () => {
     const store = await openIsolatedPgliteStore('identity');
     await migrate(store, IDENTITY_MIGRATIONS);
     const part = createIdentityPart({
+      directory: castProfessionalDirectory(),
+      requirePassword: false,
       operatorUra: OPERATOR_URA,
       clients: [
         { client_id: 'clinician-portal', client_name: 'Clinician portal', client_secret: SECRET, redirect_uris: [REDIRECT] },

@@ -10,7 +10,7 @@ import { KEYS_MIGRATION_SQL, loadOrCreateCookieKeys, loadOrCreateRsaKey, publicJ
 import { registerLoginRoutes } from './oidc/interaction.ts';
 import { mountProvider, OIDC_PUBLIC_PATHS } from './oidc/mount.ts';
 import { buildProvider } from './oidc/provider.ts';
-import { clientsFrom, positiveInt, type ProviderOptions, requirePasswordFrom } from './settings.ts';
+import { clientsFrom, directoryFrom, positiveInt, type ProviderOptions, requirePasswordFrom } from './settings.ts';
 import { professionalName } from './verklaring/claims.ts';
 import { issueVerklaring } from './verklaring/issue.ts';
 import { activeVerklaringForGrant, findVerklaring, revokeVerklaring, statusOf, VERKLARING_MIGRATION_SQL } from './verklaring/store.ts';
@@ -21,6 +21,7 @@ import { activeVerklaringForGrant, findVerklaring, revokeVerklaring, statusOf, V
 // status at /status/v1/verklaring/<id>; the holder organisation or the operator can revoke it.
 
 export interface IdentityOptions extends ProviderOptions {
+  /** Who can log in; default the sandbox cast only with settings.directory = 'cast' (else the part does not start). */
   directory?: ProfessionalDirectory;
   /** Lifetime of a verklaring; default settings.verklaring_ttl_seconds or 8 hours (one shift). */
   verklaringTtlSeconds?: number;
@@ -43,7 +44,7 @@ export function createIdentityPart(options: IdentityOptions = {}): PartDefinitio
     publicPaths: [...OIDC_PUBLIC_PATHS, LOGIN_PATH, VERKLARING_JWKS_PATH, VERKLARING_STATUS_PREFIX],
     async register(app: FastifyInstance, ctx: PartContext) {
       const db = ctx.store;
-      const directory = options.directory ?? castProfessionalDirectory();
+      const directory = directoryFrom(options.directory, ctx.settings, castProfessionalDirectory, 'identity');
       const clients = clientsFrom(options, ctx.settings);
       const requirePassword = requirePasswordFrom(options, ctx.settings);
       const ttl = options.verklaringTtlSeconds ?? positiveInt(ctx.settings.verklaring_ttl_seconds, 8 * 60 * 60, 'verklaring_ttl_seconds');

@@ -5,7 +5,7 @@ import type { ClientMetadata } from 'oidc-provider';
 export interface ProviderOptions {
   /** Registered OIDC clients; default from settings.clients (JSON array of client metadata). */
   clients?: ClientMetadata[];
-  /** Ask a password instead of offering the cast; default settings.require_password === 'true'. */
+  /** Ask a password instead of offering a pick list; default true unless settings.require_password is 'false'. */
   requirePassword?: boolean;
   /** Issuer identifier; default settings.issuer, else the part's base URL. */
   issuer?: string;
@@ -26,8 +26,26 @@ export function clientsFrom(options: ProviderOptions, settings: Record<string, s
   return parsed as ClientMetadata[];
 }
 
+/** Password-less login (pick from a list) only when asked for: the sandbox passes it in code. */
 export function requirePasswordFrom(options: ProviderOptions, settings: Record<string, string | undefined>): boolean {
-  return options.requirePassword ?? settings.require_password === 'true';
+  if (options.requirePassword !== undefined) return options.requirePassword;
+  const value = settings.require_password ?? 'true';
+  if (value !== 'true' && value !== 'false') throw new Error(`setting "require_password" must be true or false, got "${value}"`);
+  return value === 'true';
+}
+
+/**
+ * The people who can log in: the directory passed in code, or the sandbox cast when the
+ * setting "directory" is "cast" (a demonstration). There is no default: a provider that
+ * silently let anyone log in as a cast member would be worse than one that does not start.
+ */
+export function directoryFrom<D>(given: D | undefined, settings: Record<string, string | undefined>, cast: () => D, part: string): D {
+  if (given) return given;
+  if (settings.directory === 'cast') return cast();
+  const got = settings.directory === undefined ? '' : ` (got "${settings.directory}")`;
+  throw new Error(
+    `${part}: no directory of people who may log in${got}; pass one in code, or set LDN_SETTING_DIRECTORY=cast to use the sandbox cast (demonstration only)`,
+  );
 }
 
 export function positiveInt(value: string | undefined, fallback: number, name: string): number {

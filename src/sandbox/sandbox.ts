@@ -5,7 +5,7 @@ import type { RunningService } from '../kit/http/service.ts';
 import { roleName } from '../kit/identifiers/roles.ts';
 import { createLogger } from '../kit/log.ts';
 import type { TlsIdentity } from '../kit/part.ts';
-import { createCitizenIdentityPart, createIdentityPart } from '../identity/part.ts';
+import { castCitizenDirectory, castProfessionalDirectory, createCitizenIdentityPart, createIdentityPart } from '../identity/part.ts';
 import { viewerClientId } from '../node/viewer.ts';
 import { createPortalPart } from '../portals/part.ts';
 import { getParticipant, holdsQualification, qualify } from '../trust/register/participants.ts';
@@ -145,6 +145,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     await startPart(
       sb,
       createIdentityPart({
+        // The sandbox login page: pick a cast clinician, no password.
+        directory: castProfessionalDirectory(),
+        requirePassword: false,
         operatorUra: OPERATOR.ura,
         clients: nodes.map((n) => ({
           client_id: viewerClientId(n.name),
@@ -158,6 +161,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     await startPart(
       sb,
       createCitizenIdentityPart({
+        directory: castCitizenDirectory(),
+        requirePassword: false,
         clients: [
           {
             client_id: PORTAL_CLIENT_ID,
