@@ -95,6 +95,9 @@ const ROWS: Row[] = [
   // the query allow-list
   { ...ACUTE, name: 'resource type not allow-listed', query: '/Procedure', state: 'permit', mode: 'opt-in', allow: false, why: /Procedure is not allow-listed/ },
   { ...ACUTE, name: 'parameter not allow-listed', query: '/AllergyIntolerance?code=123', state: 'permit', mode: 'opt-in', allow: false, why: /code not allow-listed/ },
+  { ...ACUTE, name: 'parameter value not allow-listed', query: '/Observation?category=social-history', state: 'permit', mode: 'opt-in', allow: false, why: /category=social-history is not allow-listed/ },
+  { ...ACUTE, name: 'wildcard _include', query: '/MedicationStatement?_include=*', state: 'permit', mode: 'opt-in', allow: false, why: /_include=\* is never allow-listed/ },
+  { ...ACUTE, name: 'listed _include', query: '/MedicationStatement?_include=MedicationStatement:medication', state: 'permit', mode: 'opt-in', allow: true, why: /consent all/ },
   { ...ACUTE, name: 'search not bound to a patient', state: 'permit', mode: 'opt-in', allow: false, why: /not restricted to one patient/, tweak: (i) => { i.request.query_params = {}; } },
   { ...ACUTE, name: 'search for another patient', state: 'permit', mode: 'opt-in', allow: false, why: /another patient/, tweak: (i) => { i.request.query_params = { 'patient:identifier': `${SYSTEM.bsn}|${testBsn(7)}` }; } },
   { ...ACUTE, name: 'POST _search is a search', query: '/AllergyIntolerance/_search', method: 'POST', state: 'permit', mode: 'opt-in', allow: true, why: /consent all/ },

@@ -7,21 +7,27 @@ import type { AgreementsDocument, AllowedQuery, ExchangeDefinition, ScopeDefinit
 
 const CONSENT_EVENT_CODE = 'GGC002';
 
-const q = (resourceType: string, dataCategory: string, params: string[] = []): AllowedQuery => ({ resourceType, dataCategory, params });
+const q = (resourceType: string, dataCategory: string, params: string[] = [], values?: Record<string, string[]>): AllowedQuery => ({
+  resourceType,
+  dataCategory,
+  params,
+  ...(values ? { values } : {}),
+});
 
 const PATIENT = q('Patient', 'Patient', ['identifier']);
 const ALLERGIES = q('AllergyIntolerance', 'AllergyIntolerance', ['clinical-status']);
-const CONDITIONS = q('Condition', 'Condition', ['clinical-status', 'category']);
-const MEDICATION_USE = q('MedicationStatement', 'MedicationUse', ['status', '_include']);
-const MEDICATION_DISPENSE = q('MedicationDispense', 'MedicationUse', ['_include']);
-const MEDICATION_REQUEST = q('MedicationRequest', 'MedicationRequest', ['status', 'category', '_include']);
+const CONDITIONS = q('Condition', 'Condition', ['clinical-status', 'category'], { category: ['problem-list-item', 'encounter-diagnosis'] });
+const MEDICATION_USE = q('MedicationStatement', 'MedicationUse', ['status', '_include'], { _include: ['MedicationStatement:medication'] });
+const MEDICATION_DISPENSE = q('MedicationDispense', 'MedicationUse', ['_include'], { _include: ['MedicationDispense:medication'] });
+const MEDICATION_REQUEST = q('MedicationRequest', 'MedicationRequest', ['status', 'category', '_include'], { _include: ['MedicationRequest:medication'] });
 const ALERTS = q('Flag', 'Alert', ['status']);
-const VITALS = q('Observation', 'ObservationVitalSigns', ['category', 'code', 'date']);
-const LAB = q('Observation', 'ObservationLaboratory', ['category', 'code', 'date']);
+// Observation category codes (HL7 observation-category) decide which data category a result is in.
+const VITALS = q('Observation', 'ObservationVitalSigns', ['category', 'code', 'date'], { category: ['vital-signs'] });
+const LAB = q('Observation', 'ObservationLaboratory', ['category', 'code', 'date'], { category: ['laboratory'] });
 const PROCEDURES = q('Procedure', 'Procedure', ['date']);
 const ENCOUNTERS = q('Encounter', 'Encounter', ['class', 'date']);
 const IMMUNIZATIONS = q('Immunization', 'MedicationUse', []);
-const DEVICES = q('DeviceUseStatement', 'Device', ['_include']);
+const DEVICES = q('DeviceUseStatement', 'Device', ['_include'], { _include: ['DeviceUseStatement:device'] });
 const ADVANCE_DIRECTIVES = q('Consent', 'AdvanceDirective', ['category']);
 const DOCUMENTS = q('Composition', 'Document', ['type']);
 const TASKS = q('Task', 'Request', ['status', 'code']);
@@ -117,6 +123,16 @@ const EXCHANGES: ExchangeDefinition[] = [
   }),
 ];
 
+/** One entry allowing what either allows: the union of parameters and of listed values. */
+function mergeQueries(a: AllowedQuery, b: AllowedQuery): AllowedQuery {
+  const params = [...new Set([...a.params, ...b.params])];
+  // A parameter stays limited only if neither entry allows it with any value.
+  const limits = (x: AllowedQuery, p: string) => x.values?.[p] !== undefined || !x.params.includes(p);
+  const names = [...new Set([...Object.keys(a.values ?? {}), ...Object.keys(b.values ?? {})])].filter((p) => limits(a, p) && limits(b, p));
+  const values = Object.fromEntries(names.map((p) => [p, [...new Set([...(a.values?.[p] ?? []), ...(b.values?.[p] ?? [])])]]));
+  return { resourceType: a.resourceType, dataCategory: a.dataCategory, params, ...(names.length ? { values } : {}) };
+}
+
 /** Organisation type of the network operator, whose citizen portal asks on the citizen's behalf. */
 const OPERATOR_TYPE = 'NB';
 
@@ -129,7 +145,7 @@ function citizenAccess(others: ExchangeDefinition[]): ExchangeDefinition {
     if (!CITIZEN_RESOURCE_TYPES.test(query.resourceType)) continue;
     const key = `${query.resourceType} ${query.dataCategory}`;
     const known = queries.get(key);
-    queries.set(key, known ? { ...known, params: [...new Set([...known.params, ...query.params])] } : structuredClone(query));
+    queries.set(key, known ? mergeQueries(known, query) : structuredClone(query));
   }
   return {
     ...exchange({

@@ -34,6 +34,12 @@ export interface AllowedQuery {
   resourceType: string;
   /** Search parameters that may appear (besides the patient parameter). */
   params: string[];
+  /**
+   * Values a parameter may take, per parameter name; a parameter not named here may take any
+   * value. A `category` list also decides which resources of this type belong to `dataCategory`:
+   * a resource must carry one of these category codes. Absent (older documents): no limits.
+   */
+  values?: Record<string, string[]>;
   /** GF data-category code that the results belong to. */
   dataCategory: string;
 }
