@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AuditEvent, Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, OperationOutcome, Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import { eventsByTraceId } from '../../src/audit/chain.ts';
 import { PartClient } from '../../src/kit/http/client.ts';
 import { newTrace } from '../../src/kit/trace.ts';
+import { SYSTEM } from '../../src/kit/identifiers/systems.ts';
+import { ehrDataFor } from '../../src/node/ehr-sim/cast-data.ts';
 import { SOURCE_EXTENSION } from '../../src/node/integration/merge.ts';
 import { CITIZENS, DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
@@ -24,6 +26,9 @@ const sources = (r: Resource) =>
     .filter((e) => e.url === SOURCE_EXTENSION)
     .map((e) => e.valueReference?.display);
 const resources = (b: Bundle) => (b.entry ?? []).map((e) => e.resource as Resource);
+/** De Groot's own Patient id in the GP's simulated EHR. */
+const gpPatientId = () =>
+  ehrDataFor(GP).find((x) => x.resourceType === 'Patient' && (x as Patient).identifier?.some((i) => i.system === SYSTEM.bsn && i.value === DE_GROOT.bsn))?.id;
 const outcomes = (b: Bundle) => resources(b).filter((r): r is OperationOutcome => r.resourceType === 'OperationOutcome');
 
 describe('the overview through the sandbox', { timeout: 300_000 }, () => {
@@ -113,6 +118,18 @@ describe('the overview through the sandbox', { timeout: 300_000 }, () => {
       assert.equal(r.status, 200);
       assert.ok(outcomes(r.body).some((o) => /Huisartsenpraktijk Kerkrade/.test(o.issue[0].diagnostics ?? '')));
       for (const c of CITIZENS.slice(1)) assert.ok(!JSON.stringify(r.body).includes(c.bsn));
+      // Clinical resources carry no BSN, so check the items themselves: nothing is attributed to
+      // the GP, and no source the overview cites at the GP is anything but De Groot's own record.
+      const clinical = resources(r.body).filter((x) => !['Patient', 'Provenance', 'OperationOutcome'].includes(x.resourceType));
+      assert.ok(clinical.length > 0, 'the other holders still answer');
+      assert.deepEqual(clinical.filter((x) => sources(x).includes('Huisartsenpraktijk Kerkrade')).map((x) => x.resourceType), []);
+      const deGrootAtGp = new Set(ehrDataFor(GP).filter((x) => JSON.stringify(x).includes(`"Patient/${gpPatientId()}"`)).map((x) => `${x.resourceType}/${x.id}`));
+      assert.ok(deGrootAtGp.size > 0);
+      const cited = resources(r.body)
+        .filter((x): x is Provenance => x.resourceType === 'Provenance')
+        .flatMap((p) => p.entity?.map((e) => e.what.reference ?? '') ?? [])
+        .filter((ref) => ref.includes(`/org/${GP}/`));
+      for (const ref of cited) assert.ok(deGrootAtGp.has(ref.split('/').slice(-2).join('/')), `${ref} is not about De Groot`);
     } finally {
       sandbox.ehr.faults.clear(GP);
     }
