@@ -113,7 +113,8 @@ async function serveOne(o: CitizenApiOptions, tenant: NodeTenant, exchange: Exch
   if (!check.ok) {
     return { status: 403, resource: forbidden(`not allow-listed for ${exchange.code}: ${check.problems.join('; ')}`).outcome, categories: [] as string[] };
   }
-  const { bundle, patientRefs } = await searchEhr(o.connectors.get(tenant.ura)!, `${baseUrl}/org/${tenant.ura}/fhir`, type, query, bsn);
+  const permitted = { exchange, categories: check.dataCategories };
+  const { bundle, patientRefs } = await searchEhr(o.connectors.get(tenant.ura)!, `${baseUrl}/org/${tenant.ura}/fhir`, type, query, bsn, permitted);
   return { status: 200, resource: bundle as Resource, categories: check.dataCategories, patientRefs };
 }
 

@@ -1,15 +1,17 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildAuditEvent } from '../../audit/event.ts';
 import type { Pdp } from '../../consent/pdp/evaluate.ts';
 import type { PdpDecision } from '../../consent/pdp/types.ts';
 import { badRequest, forbidden, HttpError, notFound, operationOutcome } from '../../kit/fhir/outcome.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
+import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { ExchangeMetrics } from '../metrics.ts';
 import { type EhrConnector, EhrError } from './ehr-connector.ts';
 import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
+import { permittedResources } from './response-filter.ts';
 
 // The source side's open interface, behind the enforcement point. For every search:
 // mutual TLS (kit) → access token bound to that certificate, for this tenant and an exchange
@@ -38,6 +40,12 @@ interface Served {
   patientRefs?: string[];
 }
 
+function exchangeDefinition(env: NodeEnvironment, code: string): ExchangeDefinition {
+  const exchange = env.agreements().exchanges.find((e) => e.code === code);
+  if (!exchange) throw forbidden(`the agreements define no exchange ${code}`);
+  return exchange;
+}
+
 function exchangeOf(env: NodeEnvironment, claims: AccessTokenClaims): string {
   const scopes = new Set(claims.scope.split(' '));
   const exchange = env.agreements().exchanges.find((e) => e.scopes.some((s) => scopes.has(s)));
@@ -55,30 +63,42 @@ function decodeReason(raw: string | string[] | undefined): string | undefined {
   }
 }
 
-/** One search against the tenant's EHR for the patient with this BSN, as a searchset under `fhirBase`. */
+/** What the decision lets out of one search: the exchange's allow-list and the permitted data categories. */
+export interface Permitted {
+  exchange: ExchangeDefinition;
+  categories: string[];
+}
+
+/**
+ * One search against the tenant's EHR for the patient with this BSN, as a searchset under
+ * `fhirBase`, holding only the resources the decision permits (`withheld`: how many it dropped).
+ */
 export async function searchEhr(
   connector: EhrConnector,
   fhirBase: string,
   type: string,
   query: Query,
   bsn: string,
+  permitted: Permitted,
   signal?: AbortSignal,
-): Promise<{ bundle: Bundle; patientRefs: string[] }> {
+): Promise<{ bundle: Bundle; patientRefs: string[]; withheld: number }> {
   const patients = await connector.patientsByBsn(bsn);
   const found: Resource[] = [];
+  let withheld = 0;
   for (const p of patients) {
     const resources = await connector.search(type, ehrSearchParams(type, query, p.id!), signal);
-    // Only the searched type leaves the node (no _include of other patients' data by accident).
-    for (const r of resources) if (r.resourceType === type || (type !== 'Patient' && r.resourceType === 'Medication')) found.push(r);
+    const answer = permittedResources(resources, type, permitted.exchange, permitted.categories);
+    found.push(...answer.kept);
+    withheld += answer.withheld;
   }
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'searchset',
     total: found.length,
     link: [{ relation: 'self', url: `${fhirBase}/${type}` }],
-    entry: found.map((r) => ({ fullUrl: `${fhirBase}/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } })),
+    entry: found.map((r) => ({ fullUrl: `${fhirBase}/${r.resourceType}/${r.id}`, resource: r, search: { mode: r.resourceType === type ? 'match' : 'include' } })),
   };
-  return { bundle, patientRefs: patients.map((p) => `Patient/${p.id}`) };
+  return { bundle, patientRefs: patients.map((p) => `Patient/${p.id}`), withheld };
 }
 
 /** The searches of a batch Bundle (GET type-level searches only, 1 to MAX_BATCH_ENTRIES). */
@@ -117,6 +137,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
 
   async function serveSearch(
     signal: AbortSignal,
+    log: FastifyBaseLogger,
     tenant: NodeTenant,
     claims: AccessTokenClaims,
     exchange: string,
@@ -151,8 +172,11 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       const text = decision.reasons.map((r) => r.description).join('; ');
       return { status: 403, resource: new HttpError(403, 'forbidden', `access denied: ${text}`).outcome, categories: decision.dataCategories ?? [], decision };
     }
-    const { bundle, patientRefs } = await searchEhr(o.connectors.get(tenant.ura)!, `${o.baseUrl()}/org/${tenant.ura}/fhir`, type, query, bsn, signal);
-    return { status: 200, resource: bundle, categories: decision.dataCategories ?? [], decision, patientRefs };
+    const permitted = { exchange: exchangeDefinition(o.env, exchange), categories: decision.dataCategories ?? [] };
+    const fhirBase = `${o.baseUrl()}/org/${tenant.ura}/fhir`;
+    const { bundle, patientRefs, withheld } = await searchEhr(o.connectors.get(tenant.ura)!, fhirBase, type, query, bsn, permitted, signal);
+    if (withheld > 0) log.info({ tenant: tenant.ura, type, withheld }, 'EHR answer held resources outside the decision; withheld');
+    return { status: 200, resource: bundle, categories: permitted.categories, decision, patientRefs };
   }
 
   async function audit(request: FastifyRequest, tenant: NodeTenant, claims: AccessTokenClaims, exchange: string, bsn: string | undefined, served: Served[], queries: string[]) {
@@ -204,7 +228,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       // The searches of one batch run in parallel: the holder's answer time is its slowest
       // search, not their sum. The patient lookup is shared (the connector memoises it).
       const results = await Promise.allSettled(
-        searches.map((s) => serveSearch(gaveUp.signal, tenant, claims, exchange, s.type, s.query, emergencyReason)),
+        searches.map((s) => serveSearch(gaveUp.signal, request.log, tenant, claims, exchange, s.type, s.query, emergencyReason)),
       );
       bsn = searches.length ? bsnOfQuery(searches[0].type, searches[0].query) : undefined;
       // A search the EHR could not answer fails on its own entry; the others still count. Only
