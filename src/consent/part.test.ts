@@ -45,6 +45,8 @@ describe('consent part over mutual TLS', () => {
   let portal: PartClient;
   let leiden: PartClient;
   let veluwe: PartClient;
+  // Each subscriber's node origins as the directory would list them.
+  const nodeOrigins: Record<string, string[]> = {};
 
   before(async () => {
     pki = await createTestPki();
@@ -67,6 +69,7 @@ describe('consent part over mutual TLS', () => {
         citizenAuth: citizenTokenAuth({ issuer: CITIZEN_ISSUER, jwks, audience: 'portal' }),
         tokens: 'off',
         delivery: { intervalMs: 50, baseDelayMs: 50, maxDelayMs: 200 },
+        subscriberOrigins: async (ura) => nodeOrigins[ura] ?? [],
       }),
       { tls: await pki.identity('90000002', { name: 'consent' }), network: staticNetwork({}), store },
     );
@@ -169,6 +172,32 @@ describe('consent part over mutual TLS', () => {
     assert.equal((await leiden.call(`${svc.url}/Consent/${r.body.id}`)).status, 401, 'providers cannot browse consents');
   });
 
+  it('refuses a callback endpoint that is not on the subscriber\'s own node (422), writing nothing', async () => {
+    nodeOrigins[LEIDEN] = ['https://leiden.node.test'];
+    nodeOrigins[VELUWE] = ['https://veluwe.node.test'];
+    const sub = (endpoint: string) => ({
+      resourceType: 'Subscription',
+      criteria: `Consent?patient:identifier=${SYSTEM.bsn}|${DE_GROOT.bsn}`,
+      channel: { type: 'rest-hook', endpoint, payload: 'application/fhir+json' },
+    });
+    const [before] = await svc.store.query<{ n: string | number }>('SELECT count(*) AS n FROM subscription');
+    for (const [client, endpoint] of [
+      [leiden, 'https://internal.example/admin'], // any host: the consent part would call it with its own certificate
+      [leiden, 'https://leiden.node.test:8443/notify'], // same host, another port
+      [leiden, 'https://x@leiden.node.test/notify'],
+      [veluwe, 'https://leiden.node.test/notify'], // another organisation's node: would leak its notifications
+    ] as const) {
+      const r = await client.call<OperationOutcome>(`${svc.url}/Subscription`, { method: 'POST', body: sub(endpoint) });
+      assert.equal(r.status, 422, endpoint);
+      assert.equal(r.body.resourceType, 'OperationOutcome');
+    }
+    const [afterwards] = await svc.store.query<{ n: string | number }>('SELECT count(*) AS n FROM subscription');
+    assert.equal(Number(afterwards.n), Number(before.n));
+    const own = await leiden.call<{ id: string }>(`${svc.url}/Subscription`, { method: 'POST', body: sub('https://leiden.node.test/consent/notify') });
+    assert.equal(own.status, 201);
+    assert.equal((await leiden.call(`${svc.url}/Subscription/${own.body.id}`, { method: 'DELETE' })).status, 204);
+  });
+
   it('delivers a notification after the subscriber comes back, and the holder\'s next decision follows within 5 s', async () => {
     // The holder (Leiden) runs a notification receiver over mutual TLS and a PDP with a cached oracle.
     const received: Bundle[] = [];
@@ -190,6 +219,7 @@ describe('consent part over mutual TLS', () => {
       createService(receiverPart, { tls: holderTls, network: staticNetwork({}), store: svc.store, port });
     const first = await start();
     const port = Number(new URL(first.url).port);
+    nodeOrigins[LEIDEN] = [`https://127.0.0.1:${port}`];
     await first.app.close(); // the subscriber is down
     const bsn = DE_GROOT.bsn;
     holder = new HolderSubscriptions({

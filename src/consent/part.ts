@@ -14,7 +14,8 @@ import { parseClosedQuestion } from './closed-question.ts';
 import { CONSENT_MIGRATIONS } from './migrations.ts';
 import { NotificationDispatcher } from './notifications.ts';
 import { ConsentRegistry, type RecordedBy, type StoredConsent, type WriteGuard } from './registry.ts';
-import { SubscriptionStore } from './subscription-store.ts';
+import { networkSubscriberOrigins, requireOwnEndpoint, type SubscriberOrigins } from './subscriber-endpoints.ts';
+import { parseSubscription, SubscriptionStore } from './subscription-store.ts';
 
 // The consent registry as a part (Mitz-like). Citizens manage their own choices through the
 // portal (citizen token); care providers record on a citizen's behalf (their URA and professional
@@ -32,6 +33,8 @@ export interface ConsentPartOptions {
   tokens?: TokenVerification | 'auto' | 'off';
   /** Notification delivery tuning. */
   delivery?: { intervalMs?: number; baseDelayMs?: number; maxDelayMs?: number; maxAttempts?: number; deadlineMs?: number };
+  /** Where each subscriber may receive notifications; default: its Endpoints in the network's directory. */
+  subscriberOrigins?: SubscriberOrigins;
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -58,6 +61,7 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
   const agreements = options.agreements ?? (() => sandboxAgreements);
   let dispatcher: NotificationDispatcher | null = null;
   let client: PartClient | null = null;
+  let closeOrigins: (() => Promise<void>) | null = null;
 
   return {
     name: 'consent',
@@ -80,6 +84,10 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
       const registry = new ConsentRegistry(ctx.store);
       const subscriptions = new SubscriptionStore(ctx.store);
       client = new PartClient({ tls: ctx.tls, maxRetries: 0 });
+      const { origins: subscriberOrigins, close } = options.subscriberOrigins
+        ? { origins: options.subscriberOrigins, close: async () => {} }
+        : networkSubscriberOrigins(ctx);
+      closeOrigins = close;
 
       const tokens =
         options.tokens === 'off'
@@ -218,6 +226,8 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
       app.post('/Subscription', { preHandler: guard('consent:read') }, async (request, reply) => {
         const ura = callerUra(request);
         if (!ura) throw forbidden('a subscriber must be a care provider with a URA');
+        // Notifications go out with our certificate: only to the subscriber's own node.
+        await requireOwnEndpoint(subscriberOrigins, ura, parseSubscription(request.body, ura).endpoint);
         const sub = await subscriptions.create(request.body, ura);
         ctx.log.info({ event: 'consent.subscribe', subscription: sub.id, subscriber: ura, patient: maskBsn(sub.bsn) }, 'subscription created');
         return reply.code(201).header('location', `${ctx.baseUrl}/Subscription/${sub.id}`).type(FHIR_JSON).send(sub.resource);
@@ -240,6 +250,7 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
     async stop() {
       await dispatcher?.stop();
       await client?.close();
+      await closeOrigins?.();
     },
   };
 }
