@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as x509 from '@peculiar/x509';
+import fc from 'fast-check';
 import { base64url } from 'jose';
 import { PartClient } from '../kit/http/client.ts';
 import { createService, type RunningService } from '../kit/http/service.ts';
@@ -205,6 +206,49 @@ describe('trust part over mutual TLS', () => {
     assert.equal(readCertificateIdentity(renewed.body.certificate).ura, '90000301');
     const record = await client(holder).call<{ replaces: string }>(`${trust.url}/certificates/${renewed.body.serial}`);
     assert.equal(record.body.replaces, issued.body.serial);
+  });
+
+  it('answers malformed operator bodies with 400 OperationOutcomes, never a 5xx', async () => {
+    const op = client(operator);
+    const send = (path: string, body?: string) =>
+      op.call<Outcome>(`${trust.url}${path}`, { method: 'POST', ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }) });
+    // The ones the review found: no body, JSON null, a name that is not a string.
+    for (const [path, body] of [
+      ['/participants', undefined],
+      ['/participants', 'null'],
+      ['/participants', '[]'],
+      ['/participants', JSON.stringify({ ura: '90000302', name: 42, organizationType: 'V4' })],
+      ['/participants', JSON.stringify({ ura: '90000302', name: 'X', organizationType: 'V4', address: 'Kerkrade' })],
+      ['/vendors', JSON.stringify({ kvk: '12345679', name: 'V', hosts: [1] })],
+      ['/agreements', 'null'],
+      ['/agreements/network', JSON.stringify({ statusMaxAgeSeconds: '30' })],
+      ['/certificates', JSON.stringify({ csr: 7 })],
+    ] as const) {
+      const r = await send(path, body);
+      assert.equal(r.status, 400, `${path} ${body}: ${r.text}`);
+      assert.equal(r.body.resourceType, 'OperationOutcome');
+    }
+    // Routes on a participant, vendor and certificate that do not exist: random bodies change nothing.
+    const routes = [
+      '/participants',
+      '/participants/90000999/status',
+      '/participants/90000999/qualifications',
+      '/participants/90000999/qualifications/bgz/withdraw',
+      '/vendors',
+      '/vendors/99999999/status',
+      '/certificates',
+      '/certificates/00/revoke',
+      '/agreements',
+      '/agreements/network',
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.option(fc.jsonValue(), { nil: undefined }), async (path, value) => {
+        const r = await send(path, value === undefined ? undefined : JSON.stringify(value));
+        assert.ok(r.status < 500, `${path} ${JSON.stringify(value)}: ${r.status} ${r.text}`);
+        if (r.status >= 400) assert.equal(r.body.resourceType, 'OperationOutcome');
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('serves signed agreements; parts refuse an older, unsigned or foreign-signed one', async () => {

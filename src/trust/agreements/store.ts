@@ -38,6 +38,8 @@ export function checkAgreements(doc: AgreementsDocument): void {
     scopes.add(s.scope);
   }
   for (const e of doc.exchanges) {
+    if (typeof e?.code !== 'string') throw badRequest('every exchange needs a code');
+    if (e.scopes !== undefined && !Array.isArray(e.scopes)) throw badRequest(`exchange ${e.code}: scopes must be an array`);
     for (const s of e.scopes ?? []) if (!scopes.has(s)) throw badRequest(`exchange ${e.code} names unknown scope ${s}`);
   }
 }

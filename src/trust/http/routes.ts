@@ -19,14 +19,13 @@ import {
   withdrawQualification,
 } from '../register/participants.ts';
 import type { TrustRuntime } from '../runtime.ts';
+import { isHostname, isIpAddress, objectBody, optionalAddress, optionalNumber, optionalText, optionalTextList, requiredText } from './bodies.ts';
 
 // The trust part's own API. Public: the signed agreements and status list. Every participant:
 // reading the register (plain JSON: this is an administrative register; the directory part
 // publishes organisations as FHIR) and renewing its own certificate. The operator (configured
 // URA, optionally system number): admitting, suspending, revoking, qualifying, publishing.
 
-type Body = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function registerTrustRoutes(app: FastifyInstance, rt: TrustRuntime): void {
   const operator = (request: FastifyRequest): string => {
@@ -51,47 +50,58 @@ export function registerTrustRoutes(app: FastifyInstance, rt: TrustRuntime): voi
 
   app.post('/participants', async (req, reply) => {
     const actor = operator(req);
-    const p = await registerParticipant(rt.store, req.body as ParticipantInput, actor);
+    const b = objectBody(req.body);
+    const input: ParticipantInput = {
+      ura: requiredText(b, 'ura'),
+      name: requiredText(b, 'name'),
+      organizationType: requiredText(b, 'organizationType'),
+      agb: optionalText(b, 'agb'),
+      address: optionalAddress(b, 'address'),
+    };
+    const p = await registerParticipant(rt.store, input, actor);
     return reply.code(201).send(done(p));
   });
   app.post<{ Params: { ura: string } }>('/participants/:ura/status', async (req) => {
     const actor = operator(req);
-    const b = (req.body ?? {}) as Body;
-    return done(await setParticipantStatus(rt.store, req.params.ura, str(b.status) as ParticipantStatus, str(b.reason) ?? '', actor));
+    const b = objectBody(req.body);
+    return done(await setParticipantStatus(rt.store, req.params.ura, requiredText(b, 'status') as ParticipantStatus, optionalText(b, 'reason') ?? '', actor));
   });
   app.post<{ Params: { ura: string } }>('/participants/:ura/qualifications', async (req) => {
     const actor = operator(req);
-    const b = (req.body ?? {}) as Body;
-    return done(await qualify(rt.store, req.params.ura, { qualification: str(b.qualification) ?? '', validFrom: str(b.validFrom), validUntil: str(b.validUntil) }, actor));
+    const b = objectBody(req.body);
+    const input = { qualification: requiredText(b, 'qualification'), validFrom: optionalText(b, 'validFrom'), validUntil: optionalText(b, 'validUntil') };
+    return done(await qualify(rt.store, req.params.ura, input, actor));
   });
   app.post<{ Params: { ura: string; qualification: string } }>('/participants/:ura/qualifications/:qualification/withdraw', async (req) => {
     operator(req);
+    objectBody(req.body, { optional: true });
     return done(await withdrawQualification(rt.store, req.params.ura, req.params.qualification));
   });
   app.post('/vendors', async (req, reply) => {
     const actor = operator(req);
-    const b = (req.body ?? {}) as Body;
-    const v = await registerVendor(rt.store, { kvk: str(b.kvk) ?? '', name: str(b.name) ?? '', hosts: Array.isArray(b.hosts) ? b.hosts.map(String) : [] }, actor);
+    const b = objectBody(req.body);
+    const v = await registerVendor(rt.store, { kvk: requiredText(b, 'kvk'), name: requiredText(b, 'name'), hosts: optionalTextList(b, 'hosts') ?? [] }, actor);
     return reply.code(201).send(done(v));
   });
   app.post<{ Params: { kvk: string } }>('/vendors/:kvk/status', async (req) => {
     const actor = operator(req);
-    const b = (req.body ?? {}) as Body;
-    return done(await setVendorStatus(rt.store, req.params.kvk, str(b.status) as ParticipantStatus, str(b.reason) ?? '', actor));
+    const b = objectBody(req.body);
+    return done(await setVendorStatus(rt.store, req.params.kvk, requiredText(b, 'status') as ParticipantStatus, optionalText(b, 'reason') ?? '', actor));
   });
 
   // A CSR from the operator names its holder; one from a participant is a renewal of its own.
   app.post('/certificates', async (req, reply) => {
     if (!rt.ca) throw forbidden('this trust instance holds no network CA key');
-    const b = (req.body ?? {}) as Body;
-    const csrPem = str(b.csr);
-    if (!csrPem) throw badRequest('csr (PKCS#10 PEM) is required');
+    const b = objectBody(req.body);
+    const csrPem = optionalText(b, 'csr');
+    if (!csrPem) throw badRequest('csr (PKCS#10 PEM) is required', ['csr']);
     const peer = req.peer!;
-    const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : undefined);
     const input = rt.isOperator(peer)
-      ? { ura: str(b.ura), kvk: str(b.kvk), systemNumber: str(b.systemNumber) }
+      ? { ura: optionalText(b, 'ura'), kvk: optionalText(b, 'kvk'), systemNumber: optionalText(b, 'systemNumber') }
       : { ura: peer.ura || undefined, kvk: peer.ura ? undefined : peer.kvk, systemNumber: peer.systemNumber || undefined, replaces: peer.serialNumber };
-    const issued = await issueFromCsr(rt.store, rt.ca, { csrPem, ...input, dnsNames: list(b.dnsNames), ipAddresses: list(b.ipAddresses) });
+    const dnsNames = optionalTextList(b, 'dnsNames', isHostname);
+    const ipAddresses = optionalTextList(b, 'ipAddresses', isIpAddress);
+    const issued = await issueFromCsr(rt.store, rt.ca, { csrPem, ...input, dnsNames, ipAddresses });
     req.log.info({ event: 'certificate.issued', serial: issued.serial, ura: input.ura, kvk: input.kvk }, 'certificate issued');
     return reply.code(201).send(done({ serial: issued.serial, thumbprint: issued.thumbprint, certificate: issued.certPem, notAfter: issued.notAfter }));
   });
@@ -100,22 +110,22 @@ export function registerTrustRoutes(app: FastifyInstance, rt: TrustRuntime): voi
     const peer = req.peer!;
     const holder = (cert.ura && cert.ura === peer.ura) || (!cert.ura && cert.kvk && cert.kvk === peer.kvk);
     if (!rt.isOperator(peer) && !holder) throw forbidden('only the operator or the holder may revoke a certificate');
-    const reason = str(((req.body ?? {}) as Body).reason) ?? 'unspecified';
+    const reason = optionalText(objectBody(req.body, { optional: true }), 'reason') ?? 'unspecified';
     req.log.warn({ event: 'certificate.revoked', serial: cert.serial, reason }, 'certificate revoked');
     return done(await revokeCertificate(rt.store, cert.serial, reason));
   });
 
   app.post('/agreements', async (req, reply) => {
     const actor = operator(req);
-    const doc = await publishAgreements(rt.store, req.body as AgreementsDocument, actor);
+    const doc = await publishAgreements(rt.store, objectBody(req.body) as unknown as AgreementsDocument, actor);
     return reply.code(201).send(done({ version: doc.version }));
   });
   app.post('/agreements/network', async (req, reply) => {
     const actor = operator(req);
-    const b = (req.body ?? {}) as Body;
+    const b = objectBody(req.body);
     const doc = await changeNetworkSettings(
       rt.store,
-      { consentMode: str(b.consentMode) as AgreementsDocument['network']['consentMode'] | undefined, statusMaxAgeSeconds: typeof b.statusMaxAgeSeconds === 'number' ? b.statusMaxAgeSeconds : undefined },
+      { consentMode: optionalText(b, 'consentMode') as AgreementsDocument['network']['consentMode'] | undefined, statusMaxAgeSeconds: optionalNumber(b, 'statusMaxAgeSeconds') },
       actor,
     );
     return reply.code(201).send(done({ version: doc.version, network: doc.network }));
