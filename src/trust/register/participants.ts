@@ -1,5 +1,7 @@
-import { badRequest, conflict, notFound } from '../../kit/fhir/outcome.ts';
+import { badRequest, conflict, notFound, unprocessable } from '../../kit/fhir/outcome.ts';
 import type { Queryable, Store } from '../../kit/store/store.ts';
+import { currentAgreements } from '../agreements/store.ts';
+import type { AgreementsDocument } from '../agreements/types.ts';
 
 // The participant register as plain functions over the trust store. Status changes follow a
 // small state machine and every change is written to the history in the same transaction.
@@ -133,6 +135,14 @@ export async function qualify(
   actor: string,
 ): Promise<Participant> {
   if (!/^[a-z][a-z0-9-]{1,40}$/.test(input.qualification ?? '')) throw badRequest('qualification must be an exchange or generic-function code');
+  // Only what the current agreements name: a typo would otherwise be recorded and grant nothing.
+  const agreements = await currentAgreements(store);
+  const known = qualificationCodes(agreements);
+  if (!known.includes(input.qualification)) {
+    throw unprocessable(
+      `unknown qualification "${input.qualification}": agreements version ${agreements.version} names ${known.join(', ')}`,
+    );
+  }
   const from = input.validFrom ? new Date(input.validFrom) : new Date();
   const until = input.validUntil ? new Date(input.validUntil) : null;
   if (Number.isNaN(from.getTime()) || (until && Number.isNaN(until.getTime()))) throw badRequest('validFrom/validUntil must be dates');
@@ -147,6 +157,13 @@ export async function qualify(
     actor,
   ]);
   return getParticipant(store, ura);
+}
+
+/** What a participant can be qualified for: the exchanges and the generic functions (the
+ * qualifications the scopes of the central parts ask for) of an agreements document. */
+export function qualificationCodes(doc: AgreementsDocument): string[] {
+  const generic = doc.scopes.map((s) => s.qualification).filter((q): q is string => !!q);
+  return [...new Set([...doc.exchanges.map((e) => e.code), ...generic])].sort();
 }
 
 /** Ends every open qualification of this kind now. */

@@ -80,6 +80,19 @@ for (const backend of await backends()) {
       await assert.rejects(qualify(store, '90000202', { qualification: 'bgz', validFrom: future, validUntil: new Date().toISOString() }, 'op'), (e) => status(e, 400));
     });
 
+    it('qualifies only for an exchange or generic function the current agreements name', async () => {
+      await registerParticipant(store, { ura: '90000204', name: 'Typo Zorg', organizationType: 'Z3' }, 'op');
+      await assert.rejects(
+        qualify(store, '90000204', { qualification: 'bgzz' }, 'op'),
+        (e) => status(e, 422) && /bgzz/.test((e as Error).message) && /bgz,/.test((e as Error).message),
+      );
+      await assert.rejects(qualify(store, '90000204', { qualification: 'root-access' }, 'op'), (e) => status(e, 422));
+      const p = await qualify(store, '90000204', { qualification: 'localization' }, 'op');
+      assert.equal(holdsQualification(await qualify(store, '90000204', { qualification: 'acute-zorg' }, 'op'), 'acute-zorg'), true);
+      assert.equal(holdsQualification(p, 'localization'), true);
+      assert.equal((await getParticipant(store, '90000204')).qualifications.some((q) => q.qualification === 'bgzz'), false);
+    });
+
     it('signs a CSR only for an admitted participant, from the register identity', async () => {
       await registerParticipant(store, { ura: '90000203', name: 'CSR Zorg', organizationType: 'V4', agb: '06000203' }, 'op');
       await assert.rejects(issueFromCsr(store, ca, { csrPem: await csr(), ura: '90000203' }), (e) => status(e, 403));
