@@ -138,6 +138,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
   async function serveSearch(
     signal: AbortSignal,
     log: FastifyBaseLogger,
+    decisions: PdpDecision[],
     tenant: NodeTenant,
     claims: AccessTokenClaims,
     exchange: string,
@@ -168,6 +169,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
         ...(emergencyReason !== undefined ? { emergency: { reason: emergencyReason } } : {}),
       },
     });
+    decisions.push(decision);
     if (!decision.allow) {
       const text = decision.reasons.map((r) => r.description).join('; ');
       return { status: 403, resource: new HttpError(403, 'forbidden', `access denied: ${text}`).outcome, categories: decision.dataCategories ?? [], decision };
@@ -179,9 +181,27 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     return { status: 200, resource: bundle, categories: permitted.categories, decision, patientRefs };
   }
 
-  async function audit(request: FastifyRequest, tenant: NodeTenant, claims: AccessTokenClaims, exchange: string, bsn: string | undefined, served: Served[], queries: string[]) {
-    const allowed = served.some((s) => s.status === 200);
-    const emergency = served.find((s) => s.decision?.emergency);
+  async function audit(
+    request: FastifyRequest,
+    tenant: NodeTenant,
+    claims: AccessTokenClaims,
+    exchange: string | undefined,
+    served: Served[],
+    decisions: PdpDecision[],
+    searches: Array<{ type: string; query: Query }>,
+    queries: string[],
+    emergencyReason: string | undefined,
+    failure: HttpError | undefined,
+  ) {
+    const allowed = !failure && served.some((s) => s.status === 200);
+    const emergency = decisions.some((d) => d.allow && d.emergency);
+    const failedSearches = served.filter((s) => s.status >= 500).length;
+    let bsn: string | undefined;
+    try {
+      bsn = searches.length ? bsnOfQuery(searches[0].type, searches[0].query) : undefined;
+    } catch {
+      bsn = undefined; // the request named no valid patient: the event names the request instead
+    }
     const event = buildAuditEvent({
       who: {
         professionalNumber: claims.dezi_number,
@@ -192,8 +212,8 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
         otherPartyUra: claims.sub,
       },
       what: {
-        exchange,
-        dataCategories: [...new Set(served.flatMap((s) => s.categories))],
+        exchange: exchange ?? 'none',
+        dataCategories: [...new Set([...served.flatMap((s) => s.categories), ...decisions.flatMap((d) => d.dataCategories ?? [])])],
         interaction: 'search-type',
         query: queries.join(' ; '),
         side: 'holder',
@@ -202,9 +222,15 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
         localReference: served.find((s) => s.patientRefs?.length)?.patientRefs?.[0] ?? `request:${request.trace.traceId}`,
         transparencyPseudonymToken: bsn ? await o.env.transparencyPseudonym(tenant, bsn).catch(() => undefined) : undefined,
       },
-      why: { purposeOfUse: emergency ? 'ETREAT' : 'TREAT', emergencyReason: emergency ? decodeReason(request.headers[EMERGENCY_HEADER]) : undefined },
-      outcome: allowed ? 'success' : 'minor-failure',
-      outcomeDescription: allowed ? undefined : 'access denied by the policy decision',
+      why: { purposeOfUse: emergency ? 'ETREAT' : 'TREAT', emergencyReason: emergency ? emergencyReason : undefined },
+      outcome: allowed ? 'success' : failure && failure.status >= 500 ? 'serious-failure' : 'minor-failure',
+      outcomeDescription: failure
+        ? `failed: ${failure.message}`
+        : !allowed
+          ? 'access denied by the policy decision'
+          : failedSearches > 0
+            ? `${failedSearches} of ${served.length} searches failed at the record system`
+            : undefined,
       traceparent: formatTraceparent(request.trace),
     });
     await o.env.audit(event);
@@ -219,18 +245,21 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       if (!reply.raw.writableFinished) gaveUp.abort();
     };
     reply.raw.once('close', onClose);
-    const claims = await o.verifyToken(request, tenant);
-    const exchange = exchangeOf(o.env, claims);
-    const emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
-    let bsn: string | undefined;
+    let claims: AccessTokenClaims | undefined;
+    let exchange: string | undefined;
+    let emergencyReason: string | undefined;
+    let failure: HttpError | undefined;
+    const decisions: PdpDecision[] = [];
     const served: Served[] = [];
     try {
+      claims = await o.verifyToken(request, tenant);
+      exchange = exchangeOf(o.env, claims);
+      emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
       // The searches of one batch run in parallel: the holder's answer time is its slowest
       // search, not their sum. The patient lookup is shared (the connector memoises it).
       const results = await Promise.allSettled(
-        searches.map((s) => serveSearch(gaveUp.signal, request.log, tenant, claims, exchange, s.type, s.query, emergencyReason)),
+        searches.map((s) => serveSearch(gaveUp.signal, request.log, decisions, tenant, claims!, exchange!, s.type, s.query, emergencyReason)),
       );
-      bsn = searches.length ? bsnOfQuery(searches[0].type, searches[0].query) : undefined;
       // A search the EHR could not answer fails on its own entry; the others still count. Only
       // when nothing was answered, or on any other error, does the whole request fail.
       const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -245,12 +274,16 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       }
       o.metrics?.record(exchange, served.some((x) => x.status === 200) ? 'ok' : 'refused');
     } catch (err) {
-      o.metrics?.record(exchange, 'failed');
-      throw ehrFailure(err, request, ura);
+      if (exchange) o.metrics?.record(exchange, 'failed');
+      const thrown = ehrFailure(err, request, ura);
+      failure = thrown instanceof HttpError ? thrown : new HttpError(500, 'exception', 'internal error');
+      throw thrown;
     } finally {
       reply.raw.off('close', onClose);
-      if (served.length > 0) {
-        await audit(request, tenant, claims, exchange, bsn, served, searches.map((s) => `${s.type}?${Object.keys(s.query).join('&')}`)).catch((e) =>
+      // Every access by a verified requester is audited, also one that failed half-way.
+      if (claims) {
+        const queries = searches.map((s) => `${s.type}?${Object.keys(s.query).join('&')}`);
+        await audit(request, tenant, claims, exchange, served, decisions, searches, queries, emergencyReason, failure).catch((e) =>
           request.log.error({ err: e }, 'audit append failed'),
         );
       }
