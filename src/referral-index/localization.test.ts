@@ -132,6 +132,29 @@ describe('localisation over the network (PRS + NVI + registration client)', () =
     assert.equal(r.status, 403);
   });
 
+  it('a named exchange counts only when the register says the caller may request in it', async () => {
+    const bsn = testBsn(7373);
+    await parts[LEIDEN].referrals.register(bsn, ['AllergyIntolerance', 'Imaging', 'Procedure']);
+    const lookup = async (ura: string, exchange: string) => {
+      const token = await new PrsClient(parts[ura].client, net.prs.url).pseudonymise(bsn, 'ura:90000001', 'nationale-verwijsindex');
+      return parts[ura].client.call<Bundle<List>>(`${net.nvi.url}/List?subject:identifier=${encodeURIComponent(token)}`, { scope: 'nvi:read', headers: { 'x-ldn-exchange': exchange } });
+    };
+    // The pharmacy (J8) holds no bgz qualification: naming the broadest exchange reveals nothing.
+    assert.equal((await lookup(PHARMACY, 'bgz')).status, 403);
+    // It is qualified for acute care (as a holder), but J8 is not among its requester types.
+    assert.equal((await lookup(PHARMACY, 'acute-zorg')).status, 403);
+    assert.equal((await lookup(PHARMACY, 'no-such-exchange')).status, 403);
+    // The hospital may request in bgz: Procedure comes back, Imaging (not in bgz) does not.
+    const bgz = await lookup(VELUWE, 'bgz');
+    assert.equal(bgz.status, 200);
+    assert.deepEqual(bgz.body.entry?.map((e) => e.resource?.code?.coding?.[0]?.code).sort(), ['AllergyIntolerance', 'Procedure']);
+    // An exchange scope in the token (granted by the AS) needs no header.
+    const token = await new PrsClient(parts[VELUWE].client, net.prs.url).pseudonymise(bsn, 'ura:90000001', 'nationale-verwijsindex');
+    const scoped = await parts[VELUWE].client.call<Bundle<List>>(`${net.nvi.url}/List?subject:identifier=${encodeURIComponent(token)}`, { scope: 'nvi:read beeldbeschikbaarheid' });
+    assert.equal(scoped.status, 200);
+    assert.deepEqual(scoped.body.entry?.map((e) => e.resource?.code?.coding?.[0]?.code), ['Imaging']);
+  });
+
   it('lists a holder\'s own registrations by source and lets only the custodian delete', async () => {
     const bsn = testBsn(9191);
     await parts[PHARMACY].referrals.register(bsn, ['MedicationRequest']);

@@ -1,12 +1,13 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { FastifyRequest } from 'fastify';
-import { badRequest, forbidden, notFound } from '../kit/fhir/outcome.ts';
+import { badRequest, forbidden, HttpError, notFound } from '../kit/fhir/outcome.ts';
 import { pageParams, strictParams } from '../kit/fhir/search.ts';
-import type { PartDefinition } from '../kit/part.ts';
+import { PartClient } from '../kit/http/client.ts';
+import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { type TokenGuardOptions, tokenGuard } from '../pseudonyms/token-guard.ts';
 import { scopesOf } from '../trust/auth/index.ts';
 import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
-import type { AgreementsDocument } from '../trust/agreements/types.ts';
+import type { AgreementsDocument, ExchangeDefinition } from '../trust/agreements/types.ts';
 import { CARE_CONTEXT_CATEGORIES } from './data-categories.ts';
 import { referralToList } from './list-resource.ts';
 import { nviMigrations } from './migrations.ts';
@@ -25,8 +26,11 @@ import { processTransaction } from './transaction.ts';
 //   GET  /List?source:identifier=…            the caller's own registrations (nvi:write or nvi:read)
 //   GET|DELETE /List/<id>                     own referrals only
 //   GET  /.well-known/pseudonym-recipient     {recipientOrganization, recipientScope} for holders
-// The exchange of a lookup comes from the access token's exchange scope(s), else from the
-// X-Ldn-Exchange header; its data categories (agreements document) bound what is returned.
+// The exchange of a lookup comes from the access token's exchange scope(s) (the trust AS grants
+// those only to qualified participants), else from the X-Ldn-Exchange header, which counts only
+// when the trust register says the caller may request in that exchange: it holds the exchange's
+// qualification and is of one of its requester organisation types (what the AS checks before it
+// grants the scope). Its data categories (agreements document) bound what is returned.
 // Setting NVI_CRYPTO_WORKERS ("auto" = cores, a number, "off"): per-subject crypto (JWE decrypt,
 // unblind, HMAC) runs in a worker-thread pool so the HTTP event loop stays free.
 
@@ -39,6 +43,21 @@ export interface NviOptions extends TokenGuardOptions {
   agreements?: () => Promise<AgreementsDocument>;
   /** Crypto worker threads; overrides NVI_CRYPTO_WORKERS. 0 or 'off' = inline on the event loop. */
   cryptoWorkers?: number | 'auto' | 'off';
+  /** A participant's register entry (null: not registered); default: the trust part's /participants/<ura>. */
+  participant?: (ura: string) => Promise<RequesterStanding | null>;
+}
+
+/** What the NVI needs of a caller's trust-register entry to judge an exchange it names. */
+export interface RequesterStanding {
+  organizationType: string;
+  qualifications: Array<{ qualification: string; validFrom: string; validUntil: string | null }>;
+}
+
+function qualifiedFor(caller: RequesterStanding, exchange: ExchangeDefinition, at: Date): boolean {
+  const held = caller.qualifications.some(
+    (q) => q.qualification === exchange.code && new Date(q.validFrom) <= at && (q.validUntil === null || new Date(q.validUntil) > at),
+  );
+  return held && exchange.requesterOrganizationTypes.includes(caller.organizationType);
 }
 
 /** URAs the caller acts for: the token's subject (cert-bound), else the certificate's URA. */
@@ -48,11 +67,54 @@ function callerCustodians(request: FastifyRequest): string[] {
   return [ura];
 }
 
-/** Data categories the caller's exchange may reveal; deny (empty) when no exchange is named. */
-export function allowedCategories(agreements: AgreementsDocument, tokenScopes: string[], exchangeHeader: string | undefined): string[] {
+/**
+ * Data categories the caller's exchange may reveal; deny (empty) when no exchange is named, or when
+ * the header names one the caller is not qualified to request in (`caller` is its register entry,
+ * looked up only when the header is used).
+ */
+export async function allowedCategories(
+  agreements: AgreementsDocument,
+  tokenScopes: string[],
+  exchangeHeader: string | undefined,
+  caller: () => Promise<RequesterStanding | null>,
+  at = new Date(),
+): Promise<string[]> {
   let exchanges = agreements.exchanges.filter((e) => e.scopes.some((s) => tokenScopes.includes(s)));
-  if (exchanges.length === 0 && exchangeHeader) exchanges = agreements.exchanges.filter((e) => e.code === exchangeHeader);
+  if (exchanges.length === 0 && exchangeHeader) {
+    const named = agreements.exchanges.filter((e) => e.code === exchangeHeader);
+    const standing = named.length ? await caller() : null;
+    exchanges = standing ? named.filter((e) => qualifiedFor(standing, e, at)) : [];
+  }
   return [...new Set(exchanges.flatMap((e) => e.dataCategories))];
+}
+
+const REGISTER_MEMO_MS = 30_000;
+const REGISTER_MEMO_MAX = 10_000;
+
+/** Register entries from the trust part, remembered 30 s (a withdrawn qualification counts within that). */
+function trustRegister(ctx: PartContext): { lookup: (ura: string) => Promise<RequesterStanding | null>; close: () => Promise<void> } {
+  let client: PartClient | undefined;
+  const memo = new Map<string, { at: number; entry: Promise<RequesterStanding | null> }>();
+  const fetchEntry = async (ura: string): Promise<RequesterStanding | null> => {
+    if (!ctx.network.has('trust')) throw new HttpError(503, 'transient', 'the trust register is not reachable: a named exchange cannot be checked');
+    client ??= new PartClient({ tls: ctx.tls });
+    const r = await client.call<RequesterStanding>(`${ctx.network.url('trust')}/participants/${encodeURIComponent(ura)}`);
+    if (r.status === 404) return null;
+    if (r.status !== 200) throw new HttpError(503, 'transient', `the trust register answered ${r.status}: a named exchange cannot be checked`);
+    return r.body;
+  };
+  return {
+    lookup(ura) {
+      const hit = memo.get(ura);
+      if (hit && Date.now() - hit.at < REGISTER_MEMO_MS) return hit.entry;
+      if (memo.size >= REGISTER_MEMO_MAX) memo.clear();
+      const entry = fetchEntry(ura);
+      memo.set(ura, { at: Date.now(), entry });
+      entry.catch(() => memo.delete(ura)); // a failure is not remembered
+      return entry;
+    },
+    close: async () => client?.close(),
+  };
 }
 
 export function createNviPart(options: NviOptions = {}): PartDefinition {
@@ -92,6 +154,9 @@ export function createNviPart(options: NviOptions = {}): PartDefinition {
       }
       stopAnnouncing = await announceToPrs(ctx, keys);
       const requireScope = tokenGuard(app, ctx, options);
+      const register = options.participant ? undefined : trustRegister(ctx);
+      const standingOf = options.participant ?? (register as NonNullable<typeof register>).lookup;
+      app.addHook('onClose', async () => register?.close());
       const hashes = pool ? pool.hashes : (value: string) => subjectHashes(value, keys);
       const accepted = async () => new Set([...CARE_CONTEXT_CATEGORIES, ...(await agreementsOf()).exchanges.flatMap((e) => e.dataCategories)]);
       const fhir = { 'content-type': 'application/fhir+json' };
@@ -122,8 +187,12 @@ export function createNviPart(options: NviOptions = {}): PartDefinition {
         let bundle: Bundle;
         if (subjectRaw) {
           const value = parseSubjectParam(subjectRaw[0]);
-          const allowed = allowedCategories(await agreementsOf(), request.token ? scopesOf(request.token) : [], request.headers[EXCHANGE_HEADER] as string | undefined);
-          if (allowed.length === 0) throw forbidden(`name the exchange (access-token exchange scope or ${EXCHANGE_HEADER} header): lookups return only its data categories`);
+          const allowed = await allowedCategories(await agreementsOf(), request.token ? scopesOf(request.token) : [], request.headers[EXCHANGE_HEADER] as string | undefined, () =>
+            standingOf(callerCustodians(request)[0]),
+          );
+          if (allowed.length === 0) {
+            throw forbidden(`name an exchange you are qualified to request in (access-token exchange scope or ${EXCHANGE_HEADER} header): lookups return only its data categories`);
+          }
           let subject: Awaited<ReturnType<typeof hashes>>;
           try {
             subject = await hashes(value);

@@ -7,14 +7,30 @@ import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-
 import { createPrsPart } from '../pseudonyms/part.ts';
 import { AUTHORIZATION_SERVER_PUBLIC_PATHS, authMigrations, loadOrCreateSigningKey, registerTokenEndpoint, TrustTokenProvider } from '../trust/auth/index.ts';
 import { ReferralClient } from './client.ts';
-import { createNviPart } from './part.ts';
+import { ORGANIZATIONS } from '../sandbox/cast.ts';
+import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
+import { createNviPart, type RequesterStanding } from './part.ts';
 
 // Tests only: a small network over real mutual TLS with a stand-in trust authorisation server
 // (grants what is asked among the localisation and exchange scopes), the PRS and the NVI, sharing
-// one in-memory PGlite (one schema each) because creating one costs seconds.
+// one in-memory PGlite (one schema each) because creating one costs seconds. Its register knows the
+// cast, qualified as the sandbox seed does: for every exchange its type requests or holds in.
 
 export const OPERATOR_URA = '90000001';
 const GRANTABLE = new Set(['prs:eval', 'nvi:read', 'nvi:write', 'acute-zorg', 'bgz', 'medicatieoverdracht', 'beeldbeschikbaarheid']);
+
+/** The cast's register entries (GET /participants/<ura> of the stand-in trust part). */
+export const TEST_REGISTER: Map<string, RequesterStanding> = new Map(
+  ORGANIZATIONS.map((o) => [
+    o.ura,
+    {
+      organizationType: o.type,
+      qualifications: defaultAgreements()
+        .exchanges.filter((e) => e.requesterOrganizationTypes.includes(o.type) || e.holderOrganizationTypes.includes(o.type))
+        .map((e) => ({ qualification: e.code, validFrom: '2020-01-01T00:00:00Z', validUntil: null })),
+    },
+  ]),
+);
 
 export interface TestNetwork {
   pki: TestPki;
@@ -47,6 +63,10 @@ export async function startTestNetwork(): Promise<TestNetwork> {
         store: ctx.store,
         admit: async (peer, ura) => (peer.ura === ura ? null : 'not your URA'),
         scopesFor: async (_c, requested) => requested.filter((s) => GRANTABLE.has(s)),
+      });
+      app.get<{ Params: { ura: string } }>('/participants/:ura', async (request, reply) => {
+        const entry = TEST_REGISTER.get(request.params.ura);
+        return entry ? { ura: request.params.ura, ...entry } : reply.code(404).send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
       });
     },
   };
