@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { RecordsConsentOracle } from '../../consent/pdp/oracle.ts';
+import { createPdp } from '../../consent/pdp/evaluate.ts';
+import { testBsn } from '../../kit/identifiers/bsn.ts';
+import { SYSTEM } from '../../kit/identifiers/systems.ts';
+import { sendOutcome, toHttpError } from '../../kit/http/service.ts';
+import { createLogger } from '../../kit/log.ts';
+import { newTrace } from '../../kit/trace.ts';
+import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
+import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
+import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import { EhrConnector } from './ehr-connector.ts';
+import { registerHolderApi } from './holder-api.ts';
+
+// The holder's enforcement point with the real policy decision point, in front of an EHR that
+// does not answer (nothing listens on its port): every access by a verified requester leaves an
+// audit event, also when every search failed at the EHR.
+
+const BSN = testBsn(1001);
+const HOLDER: NodeTenant = { ura: '90000102', name: 'Ziekenhuis Leiden', type: 'V4', identity: {} as NodeTenant['identity'], ehrBaseUrl: 'http://127.0.0.1:9/fhir' };
+const REQUESTER = '90000101';
+const CLAIMS = { sub: REQUESTER, scope: 'acute-zorg', client_id: REQUESTER, dezi_number: '900001011', role_code: '01.045', name: 'A. Bakker' } as AccessTokenClaims;
+const PATIENT = `patient:identifier=${encodeURIComponent(`${SYSTEM.bsn}|${BSN}`)}`;
+
+describe('holder audit', () => {
+  const events: AuditEvent[] = [];
+  let app: FastifyInstance;
+  const connector = new EhrConnector({ baseUrl: HOLDER.ehrBaseUrl, deadlineMs: 2000 });
+  before(async () => {
+    const agreements = defaultAgreements();
+    const env = {
+      agreements: () => agreements,
+      participant: async (ura: string) => ({ ura, name: 'Ziekenhuis Veluwe', type: 'V4', status: 'admitted', qualifications: [{ code: 'acute-zorg' }] }),
+      transparencyPseudonym: async () => undefined,
+      audit: async (e: AuditEvent) => {
+        events.push(e);
+      },
+    } as unknown as NodeEnvironment;
+    const consent = new RecordsConsentOracle(() => [{ id: 'all', version: 1, bsn: BSN, status: 'active', provision: 'permit', holderUras: [], holderTypes: [], requesterUras: [], requesterTypes: [], dataCategories: [] }], () => 'opt-in');
+    app = Fastify();
+    const log = createLogger('test', { level: 'silent' });
+    app.addHook('onRequest', async (request) => {
+      request.trace = newTrace();
+    });
+    app.setErrorHandler((err: FastifyError, _request, reply) => sendOutcome(reply, toHttpError(err, log)));
+    await registerHolderApi(app, {
+      tenants: new Map([[HOLDER.ura, HOLDER]]),
+      env,
+      pdp: createPdp({ agreements: () => agreements, consent }),
+      connectors: new Map([[HOLDER.ura, connector]]),
+      verifyToken: async () => CLAIMS,
+      baseUrl: () => 'https://holder.test',
+    });
+  });
+  after(async () => {
+    await app.close();
+    await connector.close();
+  });
+
+  it('writes a serious-failure event when every search failed at the EHR', async () => {
+    events.length = 0;
+    const r = await app.inject({ method: 'GET', url: `/org/${HOLDER.ura}/fhir/AllergyIntolerance?${PATIENT}` });
+    assert.equal(r.statusCode, 502, r.body);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].outcome, '8');
+    assert.match(events[0].outcomeDesc ?? '', /record system did not answer/);
+    assert.ok(!JSON.stringify(events[0]).includes(BSN));
+  });
+
+  it('writes a minor-failure event for a refused query and for a broken emergency header', async () => {
+    events.length = 0;
+    const refused = await app.inject({ method: 'GET', url: `/org/${HOLDER.ura}/fhir/MedicationStatement?${PATIENT}&_include=*` });
+    assert.equal(refused.statusCode, 403, refused.body);
+    const broken = await app.inject({ method: 'GET', url: `/org/${HOLDER.ura}/fhir/AllergyIntolerance?${PATIENT}`, headers: { 'ldn-emergency-reason': '%E0%A4%A' } });
+    assert.equal(broken.statusCode, 400, broken.body);
+    assert.deepEqual(events.map((e) => e.outcome), ['4', '4']);
+  });
+});
