@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditLogMigrations } from '../audit/chain.ts';
 import { REPLICA_MIGRATIONS } from '../directory/replica/migrations.ts';
-import { createPdp } from '../consent/pdp/evaluate.ts';
+import { createPdp, MIN_REASON_LENGTH } from '../consent/pdp/evaluate.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import type { Migration } from '../kit/store/store.ts';
@@ -21,7 +21,7 @@ import { ExchangeMetrics } from './metrics.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
-import { registerHolderApi } from './source/holder-api.ts';
+import { decodeReason, EMERGENCY_HEADER, registerHolderApi } from './source/holder-api.ts';
 import { nodeMigrations } from './source/migrations.ts';
 import { startReferralSync, type ReferralSync } from './source/referral-sync.ts';
 
@@ -167,14 +167,18 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
           if (!claims.scope.split(' ').some((s) => env.agreements().exchanges.find((e) => e.code === exchange)?.scopes.includes(s))) {
             throw forbidden(`the access token does not carry the ${exchange} scope`);
           }
-          const emergencyReason = request.headers['ldn-emergency-reason'];
+          // A break-the-glass reason the holders would refuse is refused here, before any holder is asked.
+          const emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
+          if (emergencyReason !== undefined && emergencyReason.trim().length < MIN_REASON_LENGTH) {
+            throw badRequest(`${EMERGENCY_HEADER} must give a reason of at least ${MIN_REASON_LENGTH} characters`);
+          }
           const result = await overview.overview({
             tenant,
             bsn,
             exchange,
             user,
             verklaring,
-            emergencyReason: typeof emergencyReason === 'string' ? decodeURIComponent(emergencyReason) : undefined,
+            emergencyReason,
             trace: request.trace,
           });
           return reply.type('application/fhir+json').send(result.bundle);

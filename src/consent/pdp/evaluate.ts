@@ -19,7 +19,8 @@ const REQUIRED: Array<[keyof PdpInput, string[]]> = [
   ['request', ['method', 'path']],
   ['context', ['data_holder_organization_id', 'data_holder_facility_type', 'patient_bsn', 'purpose_of_use', 'exchange']],
 ];
-const MIN_REASON_LENGTH = 5;
+/** Shortest break-the-glass reason (trimmed) the policy accepts. */
+export const MIN_REASON_LENGTH = 5;
 
 export interface PdpOptions {
   agreements: () => AgreementsDocument;

@@ -53,7 +53,8 @@ function exchangeOf(env: NodeEnvironment, claims: AccessTokenClaims): string {
   return exchange.code;
 }
 
-function decodeReason(raw: string | string[] | undefined): string | undefined {
+/** The URL-encoded emergency reason header as text; 400 when it is not valid percent-encoding. */
+export function decodeReason(raw: string | string[] | undefined): string | undefined {
   const v = Array.isArray(raw) ? raw[0] : raw;
   if (!v) return undefined;
   try {
