@@ -168,7 +168,10 @@ export async function run(args: string[]): Promise<void> {
   const prs = await createService(prsPart, { tls: await pki.identity(nviUra, { name: 'prs' }), network, store: prsStore });
   network.set('prs', prs.url);
   const nviStore = await openStore({ schema, databaseUrl, poolSize: concurrency }, nviMigrations);
-  const nvi = await createService(createNviPart({ cryptoWorkers }), {
+  // The caller's trust-register entry (which the NVI checks before honouring the exchange it
+  // names, and caches for 30 s): a hospital qualified for acute care, as the register would say.
+  const standing = { organizationType: 'V4', qualifications: [{ qualification: EXCHANGE, validFrom: '2020-01-01T00:00:00Z', validUntil: null }] };
+  const nvi = await createService(createNviPart({ cryptoWorkers, participant: async () => standing }), {
     tls: await pki.identity(nviUra, { name: 'nvi' }), network, store: nviStore, settings: { NVI_INDEX_KEY: indexKey.toString('hex') },
   });
   services.push(nvi, prs, trust);
