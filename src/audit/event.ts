@@ -260,6 +260,11 @@ export function summarizeAuditEvent(event: AuditEvent) {
   const org = event.agent?.find((a) => a.type?.coding?.[0]?.code === 'PRF');
   const patient = event.entity?.find((e) => e.role?.code === '1');
   const data = event.entity?.find((e) => e.role?.code === '4');
+  const side = data?.detail?.find((d) => d.type === 'side')?.valueString;
+  // The other side sits in the network agent that is not this node: the client when we served,
+  // the server when we asked.
+  const otherAgentCode = side === 'holder' ? '110153' : side === 'requester' ? '110152' : undefined;
+  const otherParty = event.agent?.find((a) => a.type?.coding?.[0]?.code === otherAgentCode && a.who?.identifier?.system === SYSTEM.ura);
   return {
     id: event.id,
     recorded: event.recorded,
@@ -269,7 +274,8 @@ export function summarizeAuditEvent(event: AuditEvent) {
     roleCode: user?.role?.[0]?.coding?.[0]?.code,
     exchange: data?.what?.identifier?.value,
     dataCategories: (data?.securityLabel ?? []).map((c) => c.code!).filter(Boolean),
-    side: data?.detail?.find((d) => d.type === 'side')?.valueString,
+    side,
+    otherPartyUra: otherParty?.who?.identifier?.value,
     pseudonym: patient?.what?.identifier?.system === SYSTEM.transparencyPseudonym ? patient.what.identifier.value : undefined,
     pseudonymToken: patient?.what?.identifier?.system === AUDIT_SYSTEM.transparencyPseudonymToken ? patient.what.identifier.value : undefined,
     purposeOfUse: event.purposeOfEvent?.[0]?.coding?.[0]?.code,

@@ -21,6 +21,8 @@ export const AUDIT_SYSTEM = {
    * pseudonym (SYSTEM.transparencyPseudonym) before anything is stored.
    */
   transparencyPseudonymToken: 'https://ldn.example.nl/fhir/NamingSystem/transparency-pseudonym-token',
+  /** Opaque key the transparency log's citizen view gives all events of one access (one trace id). */
+  accessGroup: 'https://ldn.example.nl/fhir/NamingSystem/access-group',
 } as const;
 
 export const AUDIT_EXTENSION = {

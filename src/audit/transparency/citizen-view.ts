@@ -1,14 +1,18 @@
+import { createHash } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { UZI_ROLES } from '../../kit/identifiers/roles.ts';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import type { Queryable } from '../../kit/store/store.ts';
 import type { AgreementsDocument } from '../../trust/agreements/types.ts';
 import { summarizeAuditEvent } from '../event.ts';
-import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION } from '../uris.ts';
+import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION, AUDIT_SYSTEM } from '../uris.ts';
 
 // What a citizen sees of an access: who (organisation, role, and the professional's name only
 // where the exchange's agreements allow it), when, which categories, why, emergency or not.
-// Professional numbers, client ids, queries and trace ids stay out of the citizen's view.
+// Professional numbers, client ids, queries and trace ids stay out of the citizen's view. The
+// portal also gets the side and the other party (a holder's event names the requester there) and
+// an opaque access group derived from the trace id, so it can show the requester's and the
+// holders' events of one access as one line without learning the trace id.
 
 export interface CitizenAccessEntry {
   eventId: string;
@@ -25,6 +29,11 @@ export interface CitizenAccessEntry {
   emergency: boolean;
   emergencyReason?: string;
   side?: string;
+  /** The other side: the requester in a holder's event, the holder in a requester's event. */
+  otherPartyUra?: string;
+  otherPartyName?: string;
+  /** Same for every event of one access (one W3C trace id); not the trace id itself. */
+  accessGroup?: string;
   /** True when the holder refused or the access failed (no data was shown). */
   refused?: boolean;
 }
@@ -33,6 +42,11 @@ export interface CitizenViewOptions {
   /** Current agreements; without them, professional names are never shown (deny by default). */
   agreements?: () => AgreementsDocument | undefined;
   organizationName?: (ura: string) => string | undefined;
+}
+
+/** Opaque key shared by the events of one access: a hash of the trace id, which itself stays out. */
+export function accessGroupOf(traceId: string): string {
+  return createHash('sha256').update(`ldn-access-group:${traceId}`).digest('base64url').slice(0, 22);
 }
 
 export function toCitizenEntry(event: AuditEvent, leafIndex: number, options: CitizenViewOptions = {}): CitizenAccessEntry {
@@ -54,6 +68,9 @@ export function toCitizenEntry(event: AuditEvent, leafIndex: number, options: Ci
     emergency: s.emergency,
     emergencyReason: s.emergencyReason,
     side: s.side,
+    otherPartyUra: s.otherPartyUra,
+    otherPartyName: s.otherPartyUra ? options.organizationName?.(s.otherPartyUra) : undefined,
+    accessGroup: s.traceId ? accessGroupOf(s.traceId) : undefined,
     refused: s.outcome !== undefined && s.outcome !== '0',
   };
 }
@@ -89,6 +106,7 @@ export function citizenAuditEvent(
       ],
       agent: [
         {
+          type: { coding: [{ system: AUDIT_CODE_SYSTEM.participationType, code: 'PRF', display: 'performer' }] },
           who: { identifier: { system: SYSTEM.ura, value: entry.organizationUra }, display: entry.organizationName },
           requestor: !entry.roleCode,
         },
@@ -101,6 +119,16 @@ export function citizenAuditEvent(
               },
             ]
           : []),
+        ...(entry.otherPartyUra && (entry.side === 'holder' || entry.side === 'requester')
+          ? [
+              {
+                // As in the full event: the client (requester) when this is a holder's event.
+                type: { coding: [{ system: AUDIT_CODE_SYSTEM.dicom, code: entry.side === 'holder' ? '110153' : '110152' }] },
+                who: { identifier: { system: SYSTEM.ura, value: entry.otherPartyUra }, display: entry.otherPartyName },
+                requestor: false,
+              },
+            ]
+          : []),
       ],
       source: { observer: { identifier: { system: SYSTEM.ura, value: entry.organizationUra } } },
       entity: [
@@ -109,7 +137,9 @@ export function citizenAuditEvent(
           role: { system: AUDIT_CODE_SYSTEM.objectRole, code: '4', display: 'Domain Resource' },
           what: entry.exchange ? { identifier: { system: CODE_SYSTEM.exchange, value: entry.exchange } } : undefined,
           securityLabel: entry.dataCategories.map((code) => ({ system: CODE_SYSTEM.dataCategories, code })),
+          detail: entry.side ? [{ type: 'side', valueString: entry.side }] : undefined,
         },
+        ...(entry.accessGroup ? [{ what: { identifier: { system: AUDIT_SYSTEM.accessGroup, value: entry.accessGroup } } }] : []),
       ],
     }),
   ) as AuditEvent;

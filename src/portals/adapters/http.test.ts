@@ -19,6 +19,11 @@ const entry = fc.record({
   purposeOfUse: fc.constant('TREAT'),
   emergency: fc.boolean(),
   emergencyReason: fc.option(fc.string({ minLength: 1 }), { nil: undefined }),
+  side: fc.option(fc.constantFrom('requester', 'holder'), { nil: undefined }),
+  otherPartyUra: fc.option(fc.stringMatching(/^\d{8}$/), { nil: undefined }),
+  otherPartyName: fc.option(fc.string({ minLength: 1 }), { nil: undefined }),
+  accessGroup: fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{22}$/), { nil: undefined }),
+  refused: fc.boolean(),
 });
 
 test('accessEntryOf reads the citizen AuditEvent of the transparency part back', () => {
@@ -36,6 +41,13 @@ test('accessEntryOf reads the citizen AuditEvent of the transparency part back',
       assert.deepEqual(back.dataCategories, e.dataCategories);
       assert.equal(back.emergency, e.emergency);
       if (e.emergency) assert.equal(back.emergencyReason ?? '', e.emergencyReason ?? '');
+      assert.equal(back.refused, e.refused);
+      assert.equal(back.side, e.side);
+      assert.equal(back.accessGroup, e.accessGroup);
+      // The organisation is the event's own, never the other party (a holder's event names the requester there).
+      const known = e.side !== undefined && e.otherPartyUra !== undefined;
+      assert.equal(back.otherPartyUra, known ? e.otherPartyUra : undefined);
+      assert.equal(back.otherPartyName, known ? e.otherPartyName : undefined);
     }),
   );
 });

@@ -1,9 +1,9 @@
-import type { AuditEvent, Bundle, Consent } from '@medplum/fhirtypes';
+import type { AuditEvent, AuditEventAgent, Bundle, Consent } from '@medplum/fhirtypes';
 import type { JWK } from 'jose';
 import type { InclusionProof } from '../../audit/transparency/log-store.ts';
 import type { SignedTreeHead } from '../../audit/transparency/tree-head.ts';
 import { PATIENT_TOKEN_PARAM } from '../../audit/transparency/part.ts';
-import { AUDIT_EXTENSION } from '../../audit/uris.ts';
+import { AUDIT_EXTENSION, AUDIT_SYSTEM } from '../../audit/uris.ts';
 import { consentResource, parseConsent } from '../../consent/fhir.ts';
 import type { PartClient } from '../../kit/http/client.ts';
 import { UZI_ROLES } from '../../kit/identifiers/roles.ts';
@@ -11,6 +11,7 @@ import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import { fetchAgreements } from '../../trust/agreements/jws.ts';
 import type { AgreementsDocument, ConsentMode } from '../../trust/agreements/types.ts';
 import type { Participant, ParticipantStatus } from '../../trust/register/participants.ts';
+import type { LoggedAccess } from '../citizen/access-rows.ts';
 import type {
   AccessEntry,
   AccessLogPort,
@@ -74,12 +75,20 @@ export function httpConsent(options: { client: PartClient; consentUrl: string; m
 // ---- transparency part (src/audit/transparency/part.ts) ----
 
 /** Reads the transparency part's reduced citizen AuditEvent (and its proof link) back into what the page shows. */
-export function accessEntryOf(e: AuditEvent, proofUrl?: string): AccessEntry {
+export function accessEntryOf(e: AuditEvent, proofUrl?: string): LoggedAccess {
   const codings = e.purposeOfEvent?.flatMap((p) => p.coding ?? []) ?? [];
-  const org = e.agent?.find((a) => a.who?.identifier?.system === SYSTEM.ura);
+  const typeCode = (a: AuditEventAgent) => a.type?.coding?.[0]?.code;
+  const hasUra = (a: AuditEventAgent) => a.who?.identifier?.system === SYSTEM.ura;
+  // The organisation whose event it is (typed performer; older parts sent it untyped and first);
+  // the other side is the network agent (DICOM source/destination) that names a URA.
+  const org = e.agent?.find((a) => hasUra(a) && typeCode(a) === 'PRF') ?? e.agent?.find((a) => hasUra(a) && !a.type);
+  const other = e.agent?.find((a) => hasUra(a) && (typeCode(a) === '110153' || typeCode(a) === '110152'));
   const professional = e.agent?.find((a) => a.role?.some((r) => r.coding?.some((c) => c.system === SYSTEM.uziRole)));
   const roleCode = professional?.role?.flatMap((r) => r.coding ?? []).find((c) => c.system === SYSTEM.uziRole)?.code;
-  const domain = e.entity?.find((x) => x.what?.identifier?.system === CODE_SYSTEM.exchange || (x.securityLabel?.length ?? 0) > 0);
+  const domain =
+    e.entity?.find((x) => x.role?.code === '4' && x.what?.identifier?.system !== AUDIT_SYSTEM.accessGroup) ??
+    e.entity?.find((x) => x.what?.identifier?.system === CODE_SYSTEM.exchange || (x.securityLabel?.length ?? 0) > 0);
+  const side = domain?.detail?.find((d) => d.type === 'side')?.valueString;
   const leafIndex = e.extension?.find((x) => x.url === AUDIT_EXTENSION.leafIndex)?.valueInteger;
   return {
     eventId: e.id ?? '',
@@ -96,6 +105,10 @@ export function accessEntryOf(e: AuditEvent, proofUrl?: string): AccessEntry {
     refused: e.outcome !== undefined && e.outcome !== '0',
     leafIndex: Number.isSafeInteger(leafIndex) && (leafIndex as number) >= 0 ? leafIndex : undefined,
     proofUrl,
+    side: side === 'holder' || side === 'requester' ? side : undefined,
+    otherPartyUra: other?.who?.identifier?.value,
+    otherPartyName: other?.who?.display,
+    accessGroup: e.entity?.find((x) => x.what?.identifier?.system === AUDIT_SYSTEM.accessGroup)?.what?.identifier?.value,
   };
 }
 

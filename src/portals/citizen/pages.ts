@@ -7,6 +7,7 @@ import { formatDate, type Lang, type Translate, translator } from '../ui/i18n.ts
 import { banner, type NavItem, page } from '../ui/layout.ts';
 import { problemText } from '../ui/source-problems.ts';
 import { CATEGORY_NAMES, categoryName, PROVIDER_KIND_NAMES, providerKindName } from './vocabulary.ts';
+import { accessRows } from './access-rows.ts';
 import type { AccessLogView } from './verify-access.ts';
 
 // Mijn Gezondheidsoverzicht: my data (grouped and on a timeline), my consent choices with
@@ -181,16 +182,18 @@ export function accessPage(f: CitizenFrame, view: AccessLogView | undefined): st
   const head = view.headVerified && view.head
     ? banner('ok', t('cit.access.proof'), [], t('cit.access.headOk', { size: view.head.treeSize, root: view.head.rootHash, when: formatDate(view.head.timestamp, f.lang, true) }))
     : banner('warn', t('cit.access.proof'), [], t('cit.access.headBad'));
-  const rows = view.entries.map(
-    (e) => html`<tr>
-<td><time datetime="${e.when}">${formatDate(e.when, f.lang, true)}</time></td>
-<td>${e.organizationName ?? `URA ${e.organizationUra}`}${e.professionalName ? html`<br>${e.professionalName}` : ''}</td>
-<td>${e.roleName ?? e.roleCode ?? ''}</td>
-<td>${e.refused ? html`<span class="tag">${t('cit.access.refused')}</span> ` : ''}${e.dataCategories.map((c) => categoryName(c, f.lang)).join(', ')}</td>
-<td>${e.emergency ? html`<span class="tag tag-danger">${t('cit.access.emergency')}</span> ${e.emergencyReason ?? ''}` : t('cit.access.regular')}</td>
-<td>${e.inLog ? html`<span class="tag tag-ok">✓ ${t('cit.access.proofOk')}</span>` : html`<span class="tag tag-danger">${t('cit.access.proofBad')}</span>`}</td>
-</tr>`,
-  );
+  const orgName = (ura: string | undefined, name: string | undefined) => name ?? (ura ? `URA ${ura}` : t('common.unknown'));
+  const rows = accessRows(view.entries).map((r) => {
+    const holders = r.holders.map((h) => (h.refused ? t('cit.access.holderRefused', { name: orgName(h.ura, h.name) }) : orgName(h.ura, h.name)));
+    return html`<tr>
+<td><time datetime="${r.when}">${formatDate(r.when, f.lang, true)}</time></td>
+<td>${r.kind === 'self' ? t('cit.access.self') : html`${orgName(r.accessorUra, r.accessorName)}${r.professionalName ? html`<br>${r.professionalName}` : ''}`}</td>
+<td>${r.roleName ?? r.roleCode ?? ''}</td>
+<td>${r.refused ? html`<span class="tag">${t('cit.access.refused')}</span> ` : ''}${r.dataCategories.map((c) => categoryName(c, f.lang)).join(', ')}${holders.length ? html`<div class="sources">${t('cit.access.holders', { holders: holders.join(', ') })}</div>` : ''}</td>
+<td>${r.kind === 'self' ? t('cit.access.selfWhy') : r.emergency ? html`<span class="tag tag-danger">${t('cit.access.emergency')}</span> ${r.emergencyReason ?? ''}` : t('cit.access.regular')}</td>
+<td>${r.inLog ? html`<span class="tag tag-ok">✓ ${t('cit.access.proofOk')}</span>` : html`<span class="tag tag-danger">${t('cit.access.proofBad')}</span>`}</td>
+</tr>`;
+  });
   return frame(
     f,
     t('cit.access.title'),

@@ -1,15 +1,19 @@
 import type { TreeHead } from '../../audit/transparency/tree-head.ts';
 import { verifySignedTreeHead } from '../../audit/transparency/tree-head.ts';
 import { verifyInclusion } from '../../audit/transparency/merkle.ts';
-import type { AccessEntry, AccessLogPort } from '../ports.ts';
+import type { AccessLogPort } from '../ports.ts';
+import type { LoggedAccess } from './access-rows.ts';
 
 // The access log is only worth showing if it can be checked: the portal verifies the log's
 // signed tree head with the log's public key, and each listed access's inclusion proof against
 // that head (RFC 9162 audit paths), server-side, and shows the verified head to the citizen.
 // Limitation: the citizen view is a reduced AuditEvent, so the proof shows that the log holds a
 // leaf at that position for this event id, not that the shown fields equal the leaf's bytes.
+// Binding them needs those bytes, and a leaf holds the stable pseudonym and the professional
+// number, which the portal must not get; it needs a leaf that commits to the citizen's fields
+// separately (a log format change), not a change here.
 
-export interface VerifiedAccess extends AccessEntry {
+export interface VerifiedAccess extends LoggedAccess {
   inLog: boolean;
 }
 
@@ -22,7 +26,7 @@ export interface AccessLogView {
 const b64 = (s: string) => Buffer.from(s, 'base64');
 const MAX_PROOFS = 100;
 
-export async function verifiedAccessLog(port: AccessLogPort, entries: AccessEntry[]): Promise<AccessLogView> {
+export async function verifiedAccessLog(port: AccessLogPort, entries: LoggedAccess[]): Promise<AccessLogView> {
   let head: TreeHead | undefined;
   try {
     const signed = await port.treeHead();
