@@ -79,3 +79,59 @@ describe('holder audit', () => {
     assert.deepEqual(events.map((e) => e.outcome), ['4', '4']);
   });
 });
+
+describe('holder audit failure', () => {
+  // An EHR that answers: one patient with the BSN and one allergy. The audit log refuses writes.
+  let ehr: import('node:http').Server;
+  let app: FastifyInstance;
+  let connector: EhrConnector;
+  before(async () => {
+    const { createServer } = await import('node:http');
+    ehr = createServer((req, res) => {
+      res.setHeader('content-type', 'application/fhir+json');
+      const patient = { resourceType: 'Patient', id: 'p1', identifier: [{ system: SYSTEM.bsn, value: BSN }] };
+      const allergy = { resourceType: 'AllergyIntolerance', id: 'a1', patient: { reference: 'Patient/p1' }, code: { text: 'contrastmiddel' } };
+      const resource = req.url?.startsWith('/fhir/Patient') ? patient : allergy;
+      res.end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [{ resource, search: { mode: 'match' } }] }));
+    });
+    await new Promise<void>((r) => ehr.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(ehr.address() as import('node:net').AddressInfo).port}/fhir`;
+    connector = new EhrConnector({ baseUrl: base, deadlineMs: 2000 });
+    const agreements = defaultAgreements();
+    const env = {
+      agreements: () => agreements,
+      participant: async (ura: string) => ({ ura, name: 'Ziekenhuis Veluwe', type: 'V4', status: 'admitted', qualifications: [{ code: 'acute-zorg' }] }),
+      transparencyPseudonym: async () => undefined,
+      audit: async () => {
+        throw new Error('disk full');
+      },
+    } as unknown as NodeEnvironment;
+    const consent = new RecordsConsentOracle(() => [{ id: 'all', version: 1, bsn: BSN, status: 'active', provision: 'permit', holderUras: [], holderTypes: [], requesterUras: [], requesterTypes: [], dataCategories: [] }], () => 'opt-in');
+    app = Fastify();
+    const log = createLogger('test', { level: 'silent' });
+    app.addHook('onRequest', async (request) => {
+      request.trace = newTrace();
+    });
+    app.setErrorHandler((err: FastifyError, _request, reply) => sendOutcome(reply, toHttpError(err, log)));
+    await registerHolderApi(app, {
+      tenants: new Map([[HOLDER.ura, { ...HOLDER, ehrBaseUrl: base }]]),
+      env,
+      pdp: createPdp({ agreements: () => agreements, consent }),
+      connectors: new Map([[HOLDER.ura, connector]]),
+      verifyToken: async () => CLAIMS,
+      baseUrl: () => 'https://holder.test',
+    });
+  });
+  after(async () => {
+    await app.close();
+    await connector.close();
+    await new Promise((r) => ehr.close(r));
+  });
+
+  it('releases nothing when the access cannot be logged (503)', async () => {
+    const r = await app.inject({ method: 'GET', url: `/org/${HOLDER.ura}/fhir/AllergyIntolerance?${PATIENT}` });
+    assert.equal(r.statusCode, 503, r.body);
+    assert.equal(JSON.parse(r.body).resourceType, 'OperationOutcome');
+    assert.ok(!r.body.includes('contrastmiddel'), 'no clinical data in the answer');
+  });
+});

@@ -250,6 +250,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     let exchange: string | undefined;
     let emergencyReason: string | undefined;
     let failure: HttpError | undefined;
+    let auditFailed = false;
     const decisions: PdpDecision[] = [];
     const served: Served[] = [];
     try {
@@ -284,11 +285,14 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       // Every access by a verified requester is audited, also one that failed half-way.
       if (claims) {
         const queries = searches.map((s) => `${s.type}?${Object.keys(s.query).join('&')}`);
-        await audit(request, tenant, claims, exchange, served, decisions, searches, queries, emergencyReason, failure).catch((e) =>
-          request.log.error({ err: e }, 'audit append failed'),
-        );
+        await audit(request, tenant, claims, exchange, served, decisions, searches, queries, emergencyReason, failure).catch((e) => {
+          auditFailed = true;
+          request.log.error({ err: e }, 'audit append failed');
+        });
       }
     }
+    // Deny on error: an access that could not be logged releases nothing.
+    if (auditFailed) throw new HttpError(503, 'transient', 'the access could not be logged, so no data is released; try again');
     return served;
   }
 
