@@ -99,4 +99,13 @@ describe('referral sync', () => {
     const [{ n }] = await store.query<{ n: string }>('SELECT count(*) AS n FROM referral_pending');
     assert.equal(Number(n), 0, 'nothing left pending');
   });
+
+  it('registers no referral for an observation no exchange covers (social history)', async () => {
+    const { categoryOf } = await import('./referral-sync.ts');
+    const agreements = defaultAgreements();
+    const obs = (code: string) => ({ resourceType: 'Observation', category: [{ coding: [{ code }] }] });
+    assert.match(String(categoryOf(obs('vital-signs'), agreements)), /VitalSigns/);
+    assert.match(String(categoryOf(obs('laboratory'), agreements)), /Laboratory/);
+    assert.equal(categoryOf(obs('social-history'), agreements), undefined);
+  });
 });

@@ -34,6 +34,8 @@ export function categoryOf(resource: { resourceType: string; category?: unknown 
     const codes = JSON.stringify(resource.category ?? []);
     if (codes.includes('"vital-signs"')) return candidates.find((c) => c.includes('VitalSigns'));
     if (codes.includes('"laboratory"')) return candidates.find((c) => c.includes('Laboratory'));
+    // Another kind of observation (social history, say) is in no exchange: no referral for it.
+    return undefined;
   }
   return candidates[0];
 }
