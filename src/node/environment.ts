@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import type { TlsIdentity } from '../kit/part.ts';
+import type { Peer, TlsIdentity } from '../kit/part.ts';
 import type { TraceContext } from '../kit/trace.ts';
 import type { ConsentOracle } from '../consent/pdp/oracle.ts';
 import type { UserContext } from '../trust/auth/claims.ts';
@@ -41,6 +41,16 @@ export interface HolderEndpoint {
   address: string;
 }
 
+/** Receives the consent part's change notifications for the node's tenants (rest-hook). */
+export interface ConsentNotificationReceiver {
+  /** True only for the consent part's own certificate. */
+  isConsentPart(peer: Peer | undefined): Promise<boolean>;
+  /** Clears the notified patient's cached answers; 'unknown' when the subscription is not the tenant's (any more). Throws on a malformed body. */
+  receive(tenantUra: string, body: unknown): 'applied' | 'unknown';
+  /** Switches off, at the consent part, a subscription the tenant no longer tracks. */
+  forget(tenantUra: string, subscriptionId: string): void;
+}
+
 export interface NodeEnvironment {
   agreements(): AgreementsDocument;
   participant(ura: string): Promise<ParticipantView | null>;
@@ -52,6 +62,8 @@ export interface NodeEnvironment {
   /** Addressing from the node's directory replica. */
   endpoint(ura: string, exchange: string): Promise<HolderEndpoint | null>;
   consent: ConsentOracle;
+  /** Consent change notifications (absent: the node offers no notification route; the cache TTL alone bounds staleness). */
+  consentNotifications?: ConsentNotificationReceiver;
   /** Verifies a Dezi verklaring for the node's authorisation server (jwt-bearer grant). */
   verifyVerklaring(assertion: string, expectedUra: string): Promise<UserContext>;
   /** A PRS token naming the patient to the transparency part (which alone derives its pseudonym). */

@@ -16,6 +16,7 @@ import { startAgreementsSource } from '../trust/agreements/source.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import type { ClientContext } from '../trust/auth/token-issuer.ts';
 import { verklaringVerifier } from '../trust/verklaring.ts';
+import { createConsentNotifications } from './consent-notifications.ts';
 import type { NodeEnvironment, NodeTenant, ParticipantView } from './environment.ts';
 
 // The node's view of the network over the central parts' public HTTP interfaces: agreements
@@ -29,7 +30,21 @@ export interface NetworkEnvironmentOptions {
   directorySyncMs?: number;
   agreementsRefreshMs?: number;
   participantCacheMs?: number;
+  /**
+   * How long a consent answer is reused (ms). Change notifications clear it at once; the TTL only
+   * bounds staleness when a notification is lost. Default: setting consent_cache_ms
+   * (LDN_SETTING_CONSENT_CACHE_MS, also read from the environment in the sandbox), else 4000.
+   */
   consentCacheMs?: number;
+}
+
+function consentCacheMsOf(ctx: PartContext, given: number | undefined): number {
+  if (given !== undefined) return given;
+  const raw = ctx.settings.consent_cache_ms ?? process.env.LDN_SETTING_CONSENT_CACHE_MS;
+  if (raw === undefined || raw === '') return 4000;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0) throw new Error(`consent_cache_ms must be a whole number of milliseconds (got "${raw}")`);
+  return ms;
 }
 
 export interface RunningEnvironment extends NodeEnvironment {
@@ -109,8 +124,19 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
         return oracle.closedQuestion(q);
       },
     },
-    { ttlMs: o.consentCacheMs ?? 4000 },
+    { ttlMs: consentCacheMsOf(ctx, o.consentCacheMs) },
   );
+  // Each tenant subscribes at the consent part for the patients it is asked about; the consent
+  // part's notifications clear those patients' cached answers.
+  const notifications = createConsentNotifications({
+    tenants: o.tenants,
+    clientOf: (t) => tenantClients(t).client,
+    consentUrl: () => ctx.network.url('consent'),
+    nodeBaseUrl: () => ctx.baseUrl,
+    cache: consent,
+    tls: ctx.tls,
+    log: ctx.log,
+  });
 
   // Addressing: a replica of the national directory in the node's own store.
   const replica = new UpdateClient({
@@ -156,7 +182,8 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
       const name = org?.entry?.find((e) => e.resource?.resourceType === 'Organization')?.resource?.name ?? `URA ${ura}`;
       return { ura, name, address: endpoint.address };
     },
-    consent,
+    consent: notifications.oracle,
+    consentNotifications: notifications.receiver,
     verifyVerklaring: (assertion, expectedUra) => verklaring(assertion, { ura: expectedUra } as ClientContext),
     // A PRS token addressed to the transparency part: it alone turns it into the citizen's
     // stable pseudonym there, so the national access log never sees a BSN.

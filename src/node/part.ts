@@ -17,6 +17,7 @@ import {
   verifyAccessToken,
 } from '../trust/auth/index.ts';
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';
+import { registerConsentNotificationRoute } from './consent-notifications.ts';
 import { ExchangeMetrics } from './metrics.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
@@ -141,6 +142,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
         return { node: options.name, ...metrics.snapshot() };
       });
       await registerCitizenApi(app, { ctx, tenants, env, connectors });
+      // The consent part's change notifications (its certificate only) clear cached consent answers.
+      if (env.consentNotifications) await registerConsentNotificationRoute(app, { tenants, receiver: env.consentNotifications });
 
       const overview = createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000 });
       // The organisation's own systems (its certificate) ask for an overview for a logged-in
