@@ -7,7 +7,7 @@ import type { Store } from '../kit/store/store.ts';
 import { type CastOrganization, type CastVendor, OPERATOR, ORGANIZATIONS, VENDORS } from '../sandbox/cast.ts';
 import { currentAgreements } from './agreements/store.ts';
 import { issueFromCsr } from './certificates/lifecycle.ts';
-import { getParticipant, qualify, registerParticipant, registerVendor, setParticipantStatus, setVendorStatus } from './register/participants.ts';
+import { getParticipant, holdsQualification, qualify, registerParticipant, registerVendor, setParticipantStatus, setVendorStatus } from './register/participants.ts';
 
 // Admits the sandbox cast the way an operator would: register, admit, qualify, and issue each
 // holder's certificate from a CSR through the lifecycle (the private key never leaves the
@@ -62,6 +62,11 @@ export async function seedTrust(store: Store, options: SeedOptions = {}): Promis
 
   await registerParticipant(store, { ura: operator.ura, name: operator.name, organizationType: OPERATOR_ORGANIZATION_TYPE }, ACTOR);
   await admitted(store, operator.ura);
+  // The operator's citizen portal asks the referral index where a citizen's own data is (the
+  // citizen-access exchange): like any requester, it holds that exchange's qualification.
+  if (!holdsQualification(await getParticipant(store, operator.ura), 'citizen-access')) {
+    await qualify(store, operator.ura, { qualification: 'citizen-access' }, ACTOR);
+  }
   for (const org of organizations) {
     const before = await registerParticipant(
       store,
