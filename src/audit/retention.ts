@@ -40,3 +40,57 @@ export async function pruneAuditLog(
     return { pruned: deleted.length, checkpoint };
   });
 }
+
+/**
+ * A retention setting in days: absent, empty or 0 means keep forever (undefined). Fractions are
+ * allowed (tests and short-lived sandboxes); anything else is a configuration error at start-up.
+ */
+export function retentionDaysSetting(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const days = Number(raw);
+  if (!Number.isFinite(days) || days < 0) throw new Error(`${name} must be a non-negative number of days (got "${raw}"); 0 or absent keeps everything`);
+  return days === 0 ? undefined : days;
+}
+
+export interface RetentionJob {
+  /** Runs one pass now (also used by tests); passes never overlap. */
+  runOnce(): Promise<void>;
+  /** Cancels the timer and waits for a pass in progress, so the store can close after it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `pass` shortly after start and then every intervalMs, on an unref'd timer (it never keeps
+ * the process alive). A failing pass is logged and retried at the next tick.
+ */
+export function startRetentionJob(
+  pass: () => Promise<void>,
+  options: { intervalMs?: number; firstRunMs?: number; onError(err: unknown): void },
+): RetentionJob {
+  const intervalMs = options.intervalMs ?? 3_600_000;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const runOnce = (): Promise<void> => {
+    running ??= pass()
+      .catch(options.onError)
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+  const schedule = (ms: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => void runOnce().then(() => schedule(intervalMs)), ms);
+    timer.unref();
+  };
+  schedule(options.firstRunMs ?? 10_000);
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,5 +1,6 @@
 import type { AuditEvent, Organization } from '@medplum/fhirtypes';
 import { createAuditLogWriter } from '../audit/chain.ts';
+import { startAuditRetention } from './audit-retention.ts';
 import { summarizeAuditEvent } from '../audit/event.ts';
 import { startOutboxWorker, transparencySender } from '../audit/outbox.ts';
 import { transparencyPseudonymToken } from '../audit/transparency/pseudonym-client.ts';
@@ -152,6 +153,8 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
   const verklaring = verklaringVerifier({ network: ctx.network, client: () => nodeClient, settings: ctx.settings });
 
   const writer = createAuditLogWriter(ctx.store, { outbox: true });
+  // Retention of the local log (setting audit_retention_days; absent = keep forever).
+  const retention = startAuditRetention(ctx);
   // Each organisation's access events go out under its own certificate and token: the
   // transparency part accepts an event only in the name of the organisation the caller acts for.
   const transparencyUrl = ctx.network.has('transparency') ? ctx.network.url('transparency') : '';
@@ -200,6 +203,7 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
     async stop() {
       agreements.stop();
       await replica.stop();
+      await retention.stop();
       await outbox.stop();
       await writer.flush?.();
       await nodeClient.close();
