@@ -56,6 +56,15 @@ CREATE TABLE tlog_head (
     id: 'tlog_002_frontier',
     sql: `ALTER TABLE tlog_state ADD COLUMN frontier bytea NOT NULL DEFAULT '\\x';`,
   },
+  {
+    // Retention: an old event's body and pseudonym are cleared; its row (dedup by event id, leaf
+    // index) and its leaf stay. The partial index finds the bodies still kept, oldest first.
+    id: 'tlog_003_retention',
+    sql: `
+ALTER TABLE tlog_entry ALTER COLUMN body DROP NOT NULL;
+CREATE INDEX tlog_entry_kept_since ON tlog_entry ((coalesce(recorded, received_at))) WHERE body IS NOT NULL;
+`,
+  },
 ];
 
 export interface LogItem {

@@ -8,11 +8,13 @@ import type { PartContext, PartDefinition, Peer } from '../../kit/part.ts';
 import { type TokenGuardOptions, type TokenMode, tokenGuard } from '../../pseudonyms/token-guard.ts';
 import { sodiumReady } from '../../pseudonyms/sodium.ts';
 import { OPERATOR } from '../../sandbox/cast.ts';
+import { type RetentionJob, retentionDaysSetting, startRetentionJob } from '../retention.ts';
 import { createJwsSigner, generateSigningKey, type JwsSigner } from '../signing.ts';
 import { citizenAccessEntries, citizenAuditEvent, type CitizenViewOptions, inclusionProofPath } from './citizen-view.ts';
 import { consistencyProof, createLogAppender, inclusionProof, leafIndexOf, logSize, transparencyLogMigrations } from './log-store.ts';
 import { acceptIncomingEvent, type PseudonymResolver } from './receive.ts';
 import { announceToPrs, loadTransparencyRecipientKeys } from './recipient-keys.ts';
+import { pruneEventBodies } from './retention.ts';
 import { PseudonymTokenRefused, stablePseudonyms } from './stable-pseudonym.ts';
 import { latestSignedTreeHead, type SignedTreeHead, signTreeHead } from './tree-head.ts';
 
@@ -50,6 +52,12 @@ export interface TransparencyOptions extends CitizenViewOptions, TokenGuardOptio
   tokens?: TokenMode;
   /** How late an event may arrive after it was recorded (its token is judged at recording time). */
   maxDeliveryDelayMs?: number;
+  /**
+   * Days an event's body (and its citizen pseudonym) is kept; its leaf stays for ever, so proofs
+   * and heads stay valid. Default: setting transparency_retention_days (LDN_SETTING_TRANSPARENCY_RETENTION_DAYS);
+   * absent or 0 = keep forever.
+   */
+  retentionDays?: number;
 }
 
 const KEY_FILE = 'transparency-signing-key.json';
@@ -79,6 +87,7 @@ const nonNegativeInt = (value: unknown, name: string): number | undefined => {
 export function createTransparencyPart(options: TransparencyOptions = {}): PartDefinition {
   let timer: NodeJS.Timeout | undefined;
   let stopAnnouncing: (() => Promise<void>) | undefined;
+  let retention: RetentionJob | undefined;
   return {
     name: 'transparency',
     schema: 'transparency',
@@ -104,6 +113,21 @@ export function createTransparencyPart(options: TransparencyOptions = {}): PartD
       const sign = () => signTreeHead(store, signer);
       timer = setInterval(() => void sign().catch((err) => ctx.log.warn({ err }, 'tree head signing failed')), interval);
       timer.unref();
+      const retentionDays =
+        options.retentionDays ?? retentionDaysSetting(
+          // The sandbox passes no settings to this part; it reads them from the environment too.
+          ctx.settings.transparency_retention_days ?? process.env.LDN_SETTING_TRANSPARENCY_RETENTION_DAYS,
+          'transparency_retention_days',
+        );
+      if (retentionDays !== undefined) {
+        retention = startRetentionJob(
+          async () => {
+            const { cleared } = await pruneEventBodies(store, { olderThanDays: retentionDays });
+            if (cleared > 0) ctx.log.info({ event: 'transparency.pruned', cleared, days: retentionDays }, 'old event bodies removed; leaves kept');
+          },
+          { onError: (err) => ctx.log.warn({ err, event: 'transparency.prune_failed' }, 'transparency retention pass failed') },
+        );
+      }
 
       /** The latest head, re-signed on demand at most once per second when the log grew. */
       const freshHead = async (mustCover?: number): Promise<SignedTreeHead> => {
@@ -180,6 +204,7 @@ export function createTransparencyPart(options: TransparencyOptions = {}): PartD
     },
     async stop() {
       if (timer) clearInterval(timer);
+      await retention?.stop();
       await stopAnnouncing?.();
     },
   };
