@@ -4,6 +4,7 @@ import canonicalize from 'canonicalize';
 import { groupCommit } from '../kit/store/group-commit.ts';
 import type { Migration, Queryable, Store } from '../kit/store/store.ts';
 import { summarizeAuditEvent, toTransparencyEvent, withoutPseudonymToken } from './event.ts';
+import type { OutboxSealer } from './outbox-sealing.ts';
 
 // The node's local, hash-chained audit log. Record n commits to record n-1:
 //   hash_n = SHA-256(hash_{n-1} || RFC8785({seq: n, event}))
@@ -65,6 +66,12 @@ CREATE TABLE audit_outbox_rejected (
 );
 `,
   },
+  {
+    // The patient's BSN sealed with the node's outbox key, for a copy whose PRS token is fetched at
+    // delivery (outbox-sealing.ts). Only here, never in audit_log; gone with the delivered row.
+    id: 'audit_003_outbox_sealed_patient',
+    sql: 'ALTER TABLE audit_outbox ADD COLUMN sealed_patient text;',
+  },
 ];
 
 export interface ChainEntry {
@@ -81,8 +88,18 @@ export interface AppendResult {
 }
 
 export interface AppendOptions {
-  /** Also queue a transparency copy for delivery (events with a transparency pseudonym token only). */
+  /**
+   * Also queue a transparency copy for delivery: for an event appended with the patient's BSN
+   * (its PRS token is then fetched at delivery), or one that already carries a PRS token.
+   */
   outbox?: boolean;
+  /** Seals the BSN of events appended with one; required when such events are queued. */
+  sealer?: OutboxSealer;
+}
+
+/** Per event: the patient's BSN, which only the outbox row keeps (sealed), to name the patient at delivery. */
+export interface DeliveryPatient {
+  bsn: string;
 }
 
 export function chainHash(prevHashHex: string, entry: ChainEntry): string {
@@ -107,18 +124,32 @@ export interface PreparedEvent {
   recorded: string;
   traceId: string | null;
   outboxBody: string | null;
+  outboxSealedPatient: string | null;
 }
 
-export function prepareEvent(event: AuditEvent, options: AppendOptions = {}): PreparedEvent {
+export function prepareEvent(event: AuditEvent, options: AppendOptions = {}, patient?: DeliveryPatient): PreparedEvent {
   const summary = summarizeAuditEvent(event);
+  const id = requireId(event);
+  const local = withoutPseudonymToken(event);
   // The PRS token goes to the outbox copy only: it is single-use transit data for the
-  // transparency part, not part of the node's own (kept for years) record.
+  // transparency part, not part of the node's own (kept for years) record. With the BSN given,
+  // the copy is queued whatever the PRS's state now, and named at delivery with a fresh token.
+  let outboxBody: string | null = null;
+  let outboxSealedPatient: string | null = null;
+  if (options.outbox && patient) {
+    if (!options.sealer) throw new Error('an event appended with the patient BSN needs AppendOptions.sealer to be queued');
+    outboxSealedPatient = options.sealer.seal(patient.bsn, id);
+    outboxBody = JSON.stringify(toTransparencyEvent(local));
+  } else if (options.outbox && summary.pseudonymToken) {
+    outboxBody = JSON.stringify(toTransparencyEvent(event));
+  }
   return {
-    id: requireId(event),
-    eventCanonical: canonicalize(withoutPseudonymToken(event))!,
+    id,
+    eventCanonical: canonicalize(local)!,
     recorded: event.recorded ?? new Date().toISOString(),
     traceId: summary.traceId ?? null,
-    outboxBody: options.outbox && summary.pseudonymToken ? JSON.stringify(toTransparencyEvent(event)) : null,
+    outboxBody,
+    outboxSealedPatient,
   };
 }
 
@@ -164,7 +195,7 @@ interface AppendPlan {
   results: AppendResult[];
   head: { seq: number; hash: string };
   rows: { seq: number[]; id: string[]; recorded: string[]; trace: (string | null)[]; entry: string[]; prev: string[]; hash: string[] };
-  outbox: { id: string[]; body: string[] };
+  outbox: { id: string[]; body: string[]; sealed: (string | null)[] };
 }
 
 function planAppend(
@@ -175,7 +206,7 @@ function planAppend(
   let seq = head.seq;
   let hash = head.hash;
   const rows: AppendPlan['rows'] = { seq: [], id: [], recorded: [], trace: [], entry: [], prev: [], hash: [] };
-  const outbox: AppendPlan['outbox'] = { id: [], body: [] };
+  const outbox: AppendPlan['outbox'] = { id: [], body: [], sealed: [] };
   const results: AppendResult[] = [];
   const seen = new Set<string>();
   for (const p of prepared) {
@@ -201,6 +232,7 @@ function planAppend(
     if (p.outboxBody) {
       outbox.id.push(p.id);
       outbox.body.push(p.outboxBody);
+      outbox.sealed.push(p.outboxSealedPatient);
     }
   }
   return { results, head: { seq, hash }, rows, outbox };
@@ -221,12 +253,12 @@ async function writeIfHeadIs(q: Queryable, expected: { seq: number; hash: string
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[])
        WHERE EXISTS (SELECT 1 FROM moved)
      ), outbox AS (
-       INSERT INTO audit_outbox (event_id, body)
-       SELECT * FROM unnest($8::text[], $9::text[]) WHERE EXISTS (SELECT 1 FROM moved)
+       INSERT INTO audit_outbox (event_id, body, sealed_patient)
+       SELECT * FROM unnest($8::text[], $9::text[], $14::text[]) WHERE EXISTS (SELECT 1 FROM moved)
        ON CONFLICT (event_id) DO NOTHING
      )
      SELECT count(*)::int AS n FROM moved`,
-    [rows.seq, rows.id, rows.recorded, rows.trace, rows.entry, rows.prev, rows.hash, outbox.id, outbox.body, plan.head.seq, plan.head.hash, expected.seq, expected.hash],
+    [rows.seq, rows.id, rows.recorded, rows.trace, rows.entry, rows.prev, rows.hash, outbox.id, outbox.body, plan.head.seq, plan.head.hash, expected.seq, expected.hash, outbox.sealed],
   );
   return Number(r?.n) === 1;
 }
@@ -248,8 +280,8 @@ async function appendInTx(tx: Queryable, prepared: readonly PreparedEvent[]): Pr
   return plan.results;
 }
 
-export async function appendAuditEvent(store: Store, event: AuditEvent, options: AppendOptions = {}): Promise<AppendResult> {
-  const [r] = await appendAuditEvents(store, [event], options);
+export async function appendAuditEvent(store: Store, event: AuditEvent, options: AppendOptions = {}, patient?: DeliveryPatient): Promise<AppendResult> {
+  const [r] = await appendPrepared(store, [prepareEvent(event, options, patient)]);
   return r;
 }
 
@@ -267,7 +299,7 @@ export function createAuditLogWriter(store: Store, options: AppendOptions & { ma
   const commit = groupCommit((events: PreparedEvent[]) => appendPrepared(store, events), options.maxBatch ?? 500);
   return {
     // Canonicalise now, while an earlier batch may be waiting on the database.
-    append: (event: AuditEvent): Promise<AppendResult> => commit.append(prepareEvent(event, options)),
+    append: (event: AuditEvent, patient?: DeliveryPatient): Promise<AppendResult> => commit.append(prepareEvent(event, options, patient)),
     /** Resolves when everything queued so far is committed. */
     flush: () => commit.flush(),
   };

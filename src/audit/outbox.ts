@@ -2,6 +2,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import type { PartClient } from '../kit/http/client.ts';
 import type { Store } from '../kit/store/store.ts';
 import { withoutPseudonymToken } from './event.ts';
+import { type OutboxSealer, withPseudonymToken } from './outbox-sealing.ts';
 
 // At-least-once delivery of transparency copies from a node's local log to the transparency
 // part. appendAuditEvent(…, {outbox: true}) queues the copy in the same transaction as the
@@ -11,8 +12,20 @@ import { withoutPseudonymToken } from './event.ts';
 // receiver ignores duplicates by event id, so re-sending after a crash is harmless. A copy the
 // receiver refuses for good (400/409/413/422, e.g. its PRS token is no longer acceptable) moves
 // to audit_outbox_rejected (without the token) instead of blocking the queue behind it.
+// A copy queued with the patient's sealed BSN gets its PRS token here, just before it is sent, so
+// the PRS being down at access time loses nothing and a long outage leaves no stale token; the
+// sealed BSN goes with the delivered (or rejected) row. Not wired into the node yet: the
+// transparency part (receive.ts) still wants the token valid at `recorded`, so a copy delivered
+// more than about a minute after the access would be refused until it judges such tokens at receipt.
 
 export type SendEvent = (event: AuditEvent) => Promise<void>;
+
+/** Names the patient of a copy queued with a sealed BSN: opens it and asks the PRS for a token. */
+export interface TokenAtDelivery {
+  sealer: OutboxSealer;
+  /** A fresh PRS token for the transparency part, asked on behalf of the event's organisation. */
+  fetchToken(event: AuditEvent, bsn: string): Promise<string>;
+}
 
 export interface OutboxOptions {
   batchSize?: number;
@@ -21,6 +34,8 @@ export interface OutboxOptions {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   now?: () => Date;
+  /** Needed to deliver copies queued with a sealed BSN (without it they wait and back off). */
+  tokenAtDelivery?: TokenAtDelivery;
 }
 
 export interface DeliveryPass {
@@ -42,12 +57,12 @@ export async function deliverOutbox(store: Store, send: SendEvent, options: Outb
   const base = options.baseBackoffMs ?? 500;
   const max = options.maxBackoffMs ?? 5 * 60_000;
   const t = now();
-  const leased = await store.query<{ event_id: string; body: string; attempts: number }>(
+  const leased = await store.query<{ event_id: string; body: string; attempts: number; sealed_patient: string | null }>(
     `UPDATE audit_outbox SET next_attempt_at = $1
      WHERE event_id IN (
        SELECT event_id FROM audit_outbox WHERE next_attempt_at <= $2
        ORDER BY created_at, event_id LIMIT $3 FOR UPDATE SKIP LOCKED)
-     RETURNING event_id, body, attempts`,
+     RETURNING event_id, body, attempts, sealed_patient`,
     [new Date(t.getTime() + (options.leaseMs ?? 60_000)).toISOString(), t.toISOString(), options.batchSize ?? 100],
   );
   let delivered = 0;
@@ -56,7 +71,7 @@ export async function deliverOutbox(store: Store, send: SendEvent, options: Outb
   const done: string[] = [];
   for (const [i, row] of leased.entries()) {
     try {
-      await send(JSON.parse(row.body) as AuditEvent);
+      await send(await namedForDelivery(row, options.tokenAtDelivery));
       done.push(row.event_id);
       delivered += 1;
     } catch (err) {
@@ -83,6 +98,15 @@ export async function deliverOutbox(store: Store, send: SendEvent, options: Outb
   if (done.length) await store.query('DELETE FROM audit_outbox WHERE event_id = ANY($1::text[])', [done]);
   const [{ n }] = await store.query<{ n: string }>('SELECT count(*) AS n FROM audit_outbox');
   return { delivered, failed, rejected, pending: Number(n) };
+}
+
+async function namedForDelivery(row: { event_id: string; body: string; sealed_patient: string | null }, via: TokenAtDelivery | undefined): Promise<AuditEvent> {
+  const event = JSON.parse(row.body) as AuditEvent;
+  if (row.sealed_patient === null) return event;
+  if (!via) throw new Error('copy queued with a sealed BSN, but this worker has no tokenAtDelivery');
+  // The BSN exists in clear only in this call, on its way to the PRS.
+  const token = await via.fetchToken(event, via.sealer.open(row.sealed_patient, row.event_id));
+  return withPseudonymToken(event, token);
 }
 
 /** Statuses that a retry cannot change (the same copy would be refused again). */
