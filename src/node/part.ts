@@ -17,6 +17,7 @@ import {
   verifyAccessToken,
 } from '../trust/auth/index.ts';
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';
+import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
 import { ExchangeMetrics } from './metrics.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
@@ -67,7 +68,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
     name: 'node',
     schema,
     migrations,
-    publicPaths: [...AUTHORIZATION_SERVER_PUBLIC_PATHS, ...(options.extraPublicPaths ?? [])],
+    publicPaths: [...AUTHORIZATION_SERVER_PUBLIC_PATHS, AUDIT_CHECKPOINT_JWKS_PATH, ...(options.extraPublicPaths ?? [])],
     capability: {
       description: `LDN participant node "${options.name}": open interface per organisation at /org/<URA>/fhir`,
       resources: [
@@ -88,6 +89,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       const signingKey = await loadOrCreateSigningKey(ctx.store, 'node-access-token');
       const jwks = publicJwks([signingKey]);
       const tenantBase = (ura: string) => `${ctx.baseUrl}/org/${ura}`;
+      // The public key of the audit-log checkpoints, for `ldn audit verify --checkpoint-key`.
+      await registerAuditCheckpointKey(app, ctx.store);
 
       await registerTokenEndpoint(app, {
         issuer: () => ctx.baseUrl,

@@ -55,8 +55,14 @@ describe('ldn sandbox (the command)', { timeout: 180_000 }, () => {
         maxRetries: 0,
       });
       const r = await client.call(`${manifest.services.trust.url}/participants/${p.ura}`);
+      // Each node publishes the public key of its audit-log checkpoints (for ldn audit verify).
+      const nodeOrigin = new URL(p.nodeUrl ?? assert.fail("the participant has a node")).origin;
+      const keys = await client.call<{ keys?: Array<{ kty?: string; d?: string }> }>(`${nodeOrigin}/.well-known/audit-checkpoint-jwks.json`);
       await client.close();
       assert.equal(r.status, 200);
+      assert.equal(keys.status, 200);
+      assert.equal(keys.body.keys?.length, 1);
+      assert.equal(keys.body.keys?.[0].d, undefined, 'no private part');
 
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
