@@ -14,9 +14,8 @@ import { type OutboxSealer, withPseudonymToken } from './outbox-sealing.ts';
 // to audit_outbox_rejected (without the token) instead of blocking the queue behind it.
 // A copy queued with the patient's sealed BSN gets its PRS token here, just before it is sent, so
 // the PRS being down at access time loses nothing and a long outage leaves no stale token; the
-// sealed BSN goes with the delivered (or rejected) row. Not wired into the node yet: the
-// transparency part (receive.ts) still wants the token valid at `recorded`, so a copy delivered
-// more than about a minute after the access would be refused until it judges such tokens at receipt.
+// sealed BSN goes with the delivered (or rejected) row. The transparency part (receive.ts) accepts
+// such a token as valid at arrival for an event recorded within its delivery grace (24 h default).
 
 export type SendEvent = (event: AuditEvent) => Promise<void>;
 

@@ -132,6 +132,25 @@ describe('acceptIncomingEvent: delivery grace counts from the PRS token\'s exp',
     assert.equal(await statusOf(acceptIncomingEvent(eventAt(exp + 1000), VELUWE, { resolve, now: exp + HOUR })), 422);
   });
 
+  it('accepts a token fetched at delivery (valid at arrival) for an event recorded within the grace', async () => {
+    // The PRS was down at access time: the outbox fetched the token hours later, at delivery.
+    const arrival = issuedAt + 60_000;
+    assert.equal(await statusOf(acceptIncomingEvent(eventAt(issuedAt - 3 * HOUR), VELUWE, { resolve, now: arrival })), 0);
+    assert.equal(await statusOf(acceptIncomingEvent(eventAt(issuedAt - 23 * HOUR), VELUWE, { resolve, now: arrival })), 0);
+    // Older than the grace (24 h by default, or as configured): too late, even with a fresh token.
+    assert.equal(await statusOf(acceptIncomingEvent(eventAt(arrival - 24 * HOUR - 1000), VELUWE, { resolve, now: arrival })), 422);
+    assert.equal(await statusOf(acceptIncomingEvent(eventAt(issuedAt - 2 * HOUR), VELUWE, { resolve, now: arrival, maxDelayMs: HOUR })), 422);
+    assert.equal(await statusOf(acceptIncomingEvent(eventAt(issuedAt - 6 * 24 * HOUR), VELUWE, { resolve, now: arrival, maxDelayMs: 30 * 24 * HOUR })), 0);
+    assert.equal(await statusOf(acceptIncomingEvent(eventAt(issuedAt - 8 * 24 * HOUR), VELUWE, { resolve, now: arrival, maxDelayMs: 30 * 24 * HOUR })), 422);
+    // Not in the future beyond the clock skew, whatever the token.
+    assert.equal(await statusOf(acceptIncomingEvent(eventAt(arrival + 2 * 60_000), VELUWE, { resolve, now: arrival })), 422);
+  });
+
+  it('a token valid neither at `recorded` nor at arrival is refused', async () => {
+    // Expired by arrival, and the event lies before the token's life.
+    assert.equal(await statusOf(acceptIncomingEvent(eventAt(issuedAt - HOUR), VELUWE, { resolve, now: exp + 1000 })), 422);
+  });
+
   it('a configured grace is capped at 7 days', async () => {
     const event = eventAt(issuedAt + 10_000);
     assert.equal(await statusOf(acceptIncomingEvent(event, VELUWE, { resolve, now: exp + 6 * 24 * HOUR, maxDelayMs: 30 * 24 * HOUR })), 0);

@@ -18,11 +18,17 @@ import { PseudonymTokenRefused } from './stable-pseudonym.ts';
 // organisation the certificate's vendor hosts), else the URA of the mTLS certificate itself. A
 // vendor certificate without a token names no organisation, so it cannot log.
 //
-// Token freshness: the PRS token must have been valid when the access was recorded (the node
-// fetched it then), which pins `recorded` inside the token's own life (iat − 1 min .. exp, at most
-// 6 min). Delivery may come later, because events wait in the node's outbox while this part is
-// down, but only for a bounded grace counted from the token's exp, never from the claimed
-// `recorded`: backdating an event cannot stretch an old token's life.
+// Token freshness: the PRS token must have been valid either when the access was recorded (the
+// node fetched it at access time) or when the event arrives here (the node's outbox fetched it at
+// delivery, so an access made while the PRS or this part was down still reaches the citizen).
+// - Valid at `recorded`: that pins `recorded` inside the token's own life (iat − 1 min .. exp, at
+//   most 6 min). Delivery may come later, but only for a bounded grace counted from the token's
+//   exp, never from the claimed `recorded`: backdating an event cannot stretch an old token's life.
+// - Valid at arrival: `recorded` must lie within the delivery grace before now (and not in the
+//   future). The trade-off: the token no longer pins `recorded`, so a participant could backdate
+//   an event by up to the grace (24 h by default, 7 days at most). It gains little by that: the
+//   event is still in its own name, and the log keeps its own arrival time (received_at) beside
+//   the claimed one, which bounds any backdating for whoever reads the log.
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const CLOCK_SKEW_MS = 60_000;
@@ -74,25 +80,7 @@ export async function acceptIncomingEvent(body: unknown, peer: Peer | undefined,
   const acting = options.actingUra || peer?.ura;
   if (!acting) throw forbidden('the caller acts for no organisation (no access token naming one, and no URA in its certificate)');
   if (s.organizationUra !== acting) throw forbidden(`the event is in the name of ${s.organizationUra}, but the caller acts for ${acting}`);
-  let pseudonym: string;
-  try {
-    [pseudonym] = await options.resolve(s.pseudonymToken, recordedMs);
-  } catch (err) {
-    if (err instanceof PseudonymTokenRefused) throw unprocessable(`patient pseudonym token refused: ${err.message}`);
-    throw err;
-  }
-  // Valid at `recorded`, so exp > recorded. When the grace began after `recorded`, the token must
-  // also have been valid when it began (exp > now − grace); its iat lies before `recorded`, so
-  // this second look tests exp alone.
-  const graceStart = now - graceMs;
-  if (graceStart > recordedMs) {
-    try {
-      await options.resolve(s.pseudonymToken, graceStart);
-    } catch (err) {
-      if (err instanceof PseudonymTokenRefused) throw unprocessable(`patient pseudonym token expired more than ${Math.round(graceMs / 60_000)} min ago: too late to deliver`);
-      throw err;
-    }
-  }
+  const pseudonym = await resolveAtRecordedOrArrival(options.resolve, s.pseudonymToken, recordedMs, now, graceMs);
   const patient = copy.entity?.find((e) => e.role?.code === '1');
   if (!patient?.what || typeof patient.what !== 'object') throw unprocessable('the event has no patient entity');
   patient.what.identifier = { system: SYSTEM.transparencyPseudonym, value: pseudonym };
@@ -113,4 +101,32 @@ export async function acceptIncomingEvent(body: unknown, peer: Peer | undefined,
     sourceUra: peer?.ura || peer?.commonName || undefined,
     recorded: event.recorded,
   };
+}
+
+/** The stable pseudonym of a token valid at `recorded` (within the grace after its exp) or at arrival. */
+async function resolveAtRecordedOrArrival(resolve: PseudonymResolver, token: string, recordedMs: number, now: number, graceMs: number): Promise<string> {
+  const graceStart = now - graceMs;
+  let atRecorded: PseudonymTokenRefused;
+  try {
+    const [pseudonym] = await resolve(token, recordedMs);
+    // Valid at `recorded`, so exp > recorded. When the grace began after `recorded`, the token must
+    // also have been valid when it began (exp > now − grace); its iat lies before `recorded`, so
+    // this second look tests exp alone.
+    if (graceStart > recordedMs) await resolve(token, graceStart);
+    return pseudonym;
+  } catch (err) {
+    if (!(err instanceof PseudonymTokenRefused)) throw err;
+    atRecorded = err;
+  }
+  // A token fetched at delivery: valid now, for an event recorded within the grace.
+  if (recordedMs < graceStart) {
+    throw unprocessable(`patient pseudonym token refused (${atRecorded.message}), and the event was recorded more than ${Math.round(graceMs / 60_000)} min ago: too late to deliver`);
+  }
+  try {
+    const [pseudonym] = await resolve(token, now);
+    return pseudonym;
+  } catch (err) {
+    if (err instanceof PseudonymTokenRefused) throw unprocessable(`patient pseudonym token refused: valid neither when the event was recorded (${atRecorded.message}) nor now (${err.message})`);
+    throw err;
+  }
 }
