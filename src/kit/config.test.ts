@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadServeConfig } from './config.ts';
+import { ConfigError, loadServeConfig, settingsView } from './config.ts';
 
 describe('serve configuration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ldn-config-'));
@@ -33,5 +33,15 @@ describe('serve configuration', () => {
     assert.equal(c.port, 9001);
     assert.equal(c.network.trust, 'https://trust.example');
     assert.deepEqual(c.settings, { a: '1', hmac_key: 'k' });
+  });
+
+  it('lets a part read a setting in any case (LDN_SETTING_NVI_INDEX_KEY is settings.NVI_INDEX_KEY)', () => {
+    const c = loadServeConfig('nvi', { env: { LDN_TLS_CERT: pem, LDN_TLS_KEY: pem, LDN_TLS_CA: pem, LDN_SETTING_NVI_INDEX_KEY: 'ab', LDN_NETWORK: '{"trust":"https://t.example"}' } });
+    const view = settingsView(c.settings);
+    assert.equal(view.NVI_INDEX_KEY, 'ab');
+    assert.equal(view.nvi_index_key, 'ab');
+    assert.ok('Nvi_Index_Key' in view);
+    assert.equal(settingsView({ TOKENS: 'off' }).tokens, 'off');
+    assert.equal(view.PRS_MASTER_SEED, undefined);
   });
 });

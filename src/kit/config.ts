@@ -85,3 +85,16 @@ export function loadServeConfig(part: string, options: { configFile?: string; en
     settings,
   };
 }
+
+/**
+ * Settings by name in any case: `LDN_SETTING_NVI_INDEX_KEY`, a config file's `nvi_index_key` and
+ * a part's `settings.NVI_INDEX_KEY` are one setting (the environment's names arrive lower-cased).
+ */
+export function settingsView(raw: Record<string, string | undefined>): Record<string, string | undefined> {
+  const lower: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(raw)) lower[k.toLowerCase()] = v;
+  return new Proxy(lower, {
+    get: (target, key) => (typeof key === 'string' ? target[key.toLowerCase()] : undefined),
+    has: (target, key) => typeof key === 'string' && key.toLowerCase() in target,
+  });
+}

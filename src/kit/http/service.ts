@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { settingsView } from '../config.ts';
 import { capabilityStatement } from '../fhir/capability.ts';
 import { HttpError, operationOutcome } from '../fhir/outcome.ts';
 import { createLogger, scrubDigits } from '../log.ts';
@@ -195,7 +196,7 @@ export async function createService(part: PartDefinition, options: ServiceOption
     log,
     tls: options.tls,
     network: options.network,
-    settings: options.settings ?? {},
+    settings: settingsView(options.settings ?? {}),
     dataDir: options.filesDir,
   };
   await part.register(app, ctx);
