@@ -39,12 +39,18 @@ export async function mountClinicianViewer(
     await clinicianViewerPlugin(scope, {
       basePath: VIEWER_BASE,
       oidc: lazyLogin,
-      exchanges: () =>
-        runtime.env
-          .agreements()
-          // Only exchanges a professional can request (not the citizen's own access).
-          .exchanges.filter((e) => e.requesterRoles.length > 0)
-          .map((e) => ({ code: e.code, name: e.name, emergencyAccess: e.emergencyAccess })),
+      exchanges: (who) => {
+        const tenant = who.ura ? runtime.tenants.get(who.ura) : undefined;
+        return (
+          runtime.env
+            .agreements()
+            // Only what this clinician may request: her role and her organisation's type are
+            // allowed (never the citizen's own access, which names no professional role).
+            .exchanges.filter((e) => who.roleCode !== undefined && e.requesterRoles.includes(who.roleCode))
+            .filter((e) => tenant !== undefined && e.requesterOrganizationTypes.includes(tenant.type))
+            .map((e) => ({ code: e.code, name: e.name, emergencyAccess: e.emergencyAccess }))
+        );
+      },
       overview: async (input) => {
         const s = input.session;
         const tenant = s.ura ? runtime.tenants.get(s.ura) : undefined;

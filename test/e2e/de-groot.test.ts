@@ -26,6 +26,11 @@ for (const backend of backends)
     it('shows the contrast allergy from Leiden and medication from both Kerkrade holders', async () => {
       const { browser, viewer } = await clinicianLogin(sandbox, EMERGENCY_PHYSICIAN);
       try {
+        // She is offered only exchanges her role and her hospital may request.
+        const search = await browser.request(`${viewer}/search`);
+        const offered = [...search.body.matchAll(/<option value="([a-z-]+)"/g)].map((m) => m[1]);
+        assert.ok(offered.includes('acute-zorg'), offered.join());
+        assert.ok(!offered.includes('citizen-access') && !offered.includes('eoverdracht'), offered.join());
         const page = await openOverview(browser, viewer, DE_GROOT.bsn);
         if (page.status !== 200) (await import('node:fs')).writeFileSync('/tmp/page.html', page.body);
         assert.equal(page.status, 200);

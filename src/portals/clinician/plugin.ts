@@ -21,8 +21,8 @@ export interface ClinicianViewerOptions {
   /** The Dezi-like provider (openid-client settings), or a ready LoginProvider (tests). */
   oidc: OidcSettings | LoginProvider;
   overview: OverviewPort;
-  /** Exchanges from the agreements document; acute care is listed first. */
-  exchanges: ExchangeOption[] | (() => ExchangeOption[]);
+  /** Exchanges from the agreements document that this clinician may request; acute care is listed first. */
+  exchanges: ExchangeOption[] | ((who: ClinicianIdentity) => ExchangeOption[]);
   sessions?: SessionStore;
   /** False only for plain-HTTP tests. */
   secureCookies?: boolean;
@@ -53,7 +53,7 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
     secureCookies: opts.secureCookies,
     ttlSeconds: opts.sessionTtlSeconds ?? 8 * 3600,
   });
-  const exchanges = () => orderExchanges(typeof opts.exchanges === 'function' ? opts.exchanges() : opts.exchanges);
+  const exchanges = (who: ClinicianIdentity) => orderExchanges(typeof opts.exchanges === 'function' ? opts.exchanges(who) : opts.exchanges);
 
   await installWebKit(app, `${base}/assets`);
   installErrorPage(app, { portal: (lang) => translator(lang)('clin.title'), home: `${base}/`, assetBase: `${base}/assets` });
@@ -107,7 +107,7 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
   app.get(`${base}/search`, async (request, reply) => {
     const who = await requireClinician(request).catch(() => undefined);
     if (!who) return reply.redirect(`${base}/`);
-    return sendPage(reply, searchPage(frameOf(request, reply, undefined, { identity: who.identity, csrf: who.csrf }), exchanges()));
+    return sendPage(reply, searchPage(frameOf(request, reply, undefined, { identity: who.identity, csrf: who.csrf }), exchanges(who.identity)));
   });
 
   // The overview is the answer to a POST (the BSN stays out of URLs); its language toggle is a
@@ -126,7 +126,7 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
     const t = translator(f.lang);
     const bsn = typeof body.bsn === 'string' ? body.bsn.trim() : '';
     const code = typeof body.exchange === 'string' ? body.exchange : '';
-    const list = exchanges();
+    const list = exchanges(who.identity);
     const exchange = list.find((x) => x.code === code);
     if (!isValidBsn(bsn)) {
       return sendPage(reply, searchPage(f, list, { bsn: bsn.slice(0, 20), exchange: code, bsnError: t('clin.bsnInvalid') }), 400);
