@@ -93,9 +93,9 @@ export function custodianIdentifier(holder: Holder, resourceType: string, value:
 
 const sct = (c: Concept, text?: string): CodeableConcept => ({
   coding: [{ system: TERMINOLOGY.snomed, code: c.code, display: c.display }],
-  ...(text ? { text } : {}),
+  ...((text ?? c.text) ? { text: text ?? c.text } : {}),
 });
-const loinc = (c: Concept): CodeableConcept => ({ coding: [{ system: TERMINOLOGY.loinc, code: c.code, display: c.display }] });
+const loinc = (c: Concept): CodeableConcept => ({ coding: [{ system: TERMINOLOGY.loinc, code: c.code, display: c.display }], ...(c.text ? { text: c.text } : {}) });
 const coded = (system: string, code: string, display?: string): CodeableConcept => ({
   coding: [{ system, code, ...(display ? { display } : {}) }],
 });

@@ -7,6 +7,8 @@
 export interface Concept {
   code: string;
   display: string;
+  /** What a Dutch EHR shows (CodeableConcept.text); the display stays the code system's own. */
+  text?: string;
 }
 
 export interface ConditionDef extends Concept {
@@ -117,8 +119,8 @@ export const ALLERGENS = {
     text: 'Jodiumhoudende contrastmiddelen',
     category: 'medication',
     reactions: [
-      { code: '126485001', display: 'Urticaria' },
-      { code: '267036007', display: 'Dyspnea' },
+      { code: '126485001', display: 'Urticaria', text: 'Urticaria (netelroos)' },
+      { code: '267036007', display: 'Dyspnea', text: 'Benauwdheid' },
     ],
   },
   penicillin: {
@@ -126,35 +128,35 @@ export const ALLERGENS = {
     display: 'Penicillin',
     text: 'Penicillines',
     category: 'medication',
-    reactions: [{ code: '271807003', display: 'Eruption of skin' }],
+    reactions: [{ code: '271807003', display: 'Eruption of skin', text: 'Huiduitslag' }],
   },
   ibuprofen: {
     code: '387207008',
     display: 'Ibuprofen',
     text: 'Ibuprofen',
     category: 'medication',
-    reactions: [{ code: '41291007', display: 'Angioedema' }],
+    reactions: [{ code: '41291007', display: 'Angioedema', text: 'Angio-oedeem' }],
   },
   peanut: {
     code: '256349002',
     display: 'Peanut - dietary',
     text: 'Pinda',
     category: 'food',
-    reactions: [{ code: '39579001', display: 'Anaphylaxis' }],
+    reactions: [{ code: '39579001', display: 'Anaphylaxis', text: 'Anafylaxie' }],
   },
   latex: {
     code: '111088007',
     display: 'Latex',
     text: 'Latex',
     category: 'environment',
-    reactions: [{ code: '40275004', display: 'Contact dermatitis' }],
+    reactions: [{ code: '40275004', display: 'Contact dermatitis', text: 'Contacteczeem' }],
   },
   pollen: {
     code: '256259004',
     display: 'Pollen',
     text: 'Pollen (hooikoorts)',
     category: 'environment',
-    reactions: [{ code: '70076002', display: 'Rhinitis' }],
+    reactions: [{ code: '70076002', display: 'Rhinitis', text: 'Rinitis' }],
   },
 } satisfies Record<string, AllergenDef>;
 
@@ -169,31 +171,31 @@ export interface LabDef extends Concept {
 }
 
 export const LABS = {
-  hba1c: { code: '59261-8', display: 'Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol', unit: 'mmol/mol', low: 20, high: 42, decimals: 0 },
-  glucose: { code: '14771-0', display: 'Fasting glucose [Moles/volume] in Serum or Plasma', unit: 'mmol/L', low: 4.0, high: 6.1, decimals: 1 },
-  cholesterol: { code: '14647-2', display: 'Cholesterol [Moles/volume] in Serum or Plasma', unit: 'mmol/L', low: 3.5, high: 6.5, decimals: 1 },
-  ldl: { code: '22748-8', display: 'Cholesterol in LDL [Moles/volume] in Serum or Plasma', unit: 'mmol/L', low: 1.5, high: 3.5, decimals: 1 },
-  creatinine: { code: '14682-9', display: 'Creatinine [Moles/volume] in Serum or Plasma', unit: 'umol/L', low: 60, high: 110, decimals: 0 },
-  egfr: { code: '62238-1', display: 'Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, Plasma or Blood by Creatinine-based formula (CKD-EPI)', unit: 'mL/min/{1.73_m2}', low: 60, high: 120, decimals: 0 },
-  potassium: { code: '2823-3', display: 'Potassium [Moles/volume] in Serum or Plasma', unit: 'mmol/L', low: 3.5, high: 5.0, decimals: 1 },
-  hemoglobin: { code: '59260-0', display: 'Hemoglobin [Moles/volume] in Blood', unit: 'mmol/L', low: 7.5, high: 10.0, decimals: 1 },
-  tsh: { code: '3016-3', display: 'Thyrotropin [Units/volume] in Serum or Plasma', unit: 'm[IU]/L', low: 0.4, high: 4.0, decimals: 1 },
-  crp: { code: '1988-5', display: 'C reactive protein [Mass/volume] in Serum or Plasma', unit: 'mg/L', low: 0, high: 10, decimals: 0 },
+  hba1c: { code: '59261-8', display: 'Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol', text: 'HbA1c', unit: 'mmol/mol', low: 20, high: 42, decimals: 0 },
+  glucose: { code: '14771-0', display: 'Fasting glucose [Moles/volume] in Serum or Plasma', text: 'Glucose nuchter', unit: 'mmol/L', low: 4.0, high: 6.1, decimals: 1 },
+  cholesterol: { code: '14647-2', display: 'Cholesterol [Moles/volume] in Serum or Plasma', text: 'Cholesterol totaal', unit: 'mmol/L', low: 3.5, high: 6.5, decimals: 1 },
+  ldl: { code: '22748-8', display: 'Cholesterol in LDL [Moles/volume] in Serum or Plasma', text: 'LDL-cholesterol', unit: 'mmol/L', low: 1.5, high: 3.5, decimals: 1 },
+  creatinine: { code: '14682-9', display: 'Creatinine [Moles/volume] in Serum or Plasma', text: 'Kreatinine', unit: 'umol/L', low: 60, high: 110, decimals: 0 },
+  egfr: { code: '62238-1', display: 'Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, Plasma or Blood by Creatinine-based formula (CKD-EPI)', text: 'eGFR (CKD-EPI)', unit: 'mL/min/{1.73_m2}', low: 60, high: 120, decimals: 0 },
+  potassium: { code: '2823-3', display: 'Potassium [Moles/volume] in Serum or Plasma', text: 'Kalium', unit: 'mmol/L', low: 3.5, high: 5.0, decimals: 1 },
+  hemoglobin: { code: '59260-0', display: 'Hemoglobin [Moles/volume] in Blood', text: 'Hemoglobine', unit: 'mmol/L', low: 7.5, high: 10.0, decimals: 1 },
+  tsh: { code: '3016-3', display: 'Thyrotropin [Units/volume] in Serum or Plasma', text: 'TSH', unit: 'm[IU]/L', low: 0.4, high: 4.0, decimals: 1 },
+  crp: { code: '1988-5', display: 'C reactive protein [Mass/volume] in Serum or Plasma', text: 'CRP', unit: 'mg/L', low: 0, high: 10, decimals: 0 },
 } satisfies Record<string, LabDef>;
 
 export type LabKey = keyof typeof LABS;
 
 /** Vital signs as the FHIR vital-signs profile codes them (LOINC). */
 export const VITALS = {
-  bloodPressure: { code: '85354-9', display: 'Blood pressure panel with all children optional' },
-  systolic: { code: '8480-6', display: 'Systolic blood pressure' },
-  diastolic: { code: '8462-4', display: 'Diastolic blood pressure' },
-  heartRate: { code: '8867-4', display: 'Heart rate' },
-  bodyWeight: { code: '29463-7', display: 'Body weight' },
-  bodyHeight: { code: '8302-2', display: 'Body height' },
-  bmi: { code: '39156-5', display: 'Body mass index (BMI) [Ratio]' },
-  temperature: { code: '8310-5', display: 'Body temperature' },
-  oxygenSaturation: { code: '2708-6', display: 'Oxygen saturation in Arterial blood' },
+  bloodPressure: { code: '85354-9', display: 'Blood pressure panel with all children optional', text: 'Bloeddruk' },
+  systolic: { code: '8480-6', display: 'Systolic blood pressure', text: 'Systolische bloeddruk' },
+  diastolic: { code: '8462-4', display: 'Diastolic blood pressure', text: 'Diastolische bloeddruk' },
+  heartRate: { code: '8867-4', display: 'Heart rate', text: 'Hartfrequentie' },
+  bodyWeight: { code: '29463-7', display: 'Body weight', text: 'Lichaamsgewicht' },
+  bodyHeight: { code: '8302-2', display: 'Body height', text: 'Lichaamslengte' },
+  bmi: { code: '39156-5', display: 'Body mass index (BMI) [Ratio]', text: 'BMI' },
+  temperature: { code: '8310-5', display: 'Body temperature', text: 'Lichaamstemperatuur' },
+  oxygenSaturation: { code: '2708-6', display: 'Oxygen saturation in Arterial blood', text: 'Zuurstofsaturatie' },
 } satisfies Record<string, Concept>;
 
 export const PROCEDURES = {
