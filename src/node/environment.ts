@@ -66,8 +66,11 @@ export interface NodeEnvironment {
   consentNotifications?: ConsentNotificationReceiver;
   /** Verifies a Dezi verklaring for the node's authorisation server (jwt-bearer grant). */
   verifyVerklaring(assertion: string, expectedUra: string): Promise<UserContext>;
-  /** A PRS token naming the patient to the transparency part (which alone derives its pseudonym). */
-  transparencyPseudonym(tenant: NodeTenant, bsn: string): Promise<string | undefined>;
-  /** Appends to the node's hash-chained audit log (and its outbox to the transparency part). */
-  audit(event: AuditEvent): Promise<void>;
+  /**
+   * Appends to the node's hash-chained audit log (and its outbox to the transparency part). With
+   * `patient`, the outbox keeps the BSN sealed and names the patient to the transparency part with
+   * a PRS token fetched at delivery, so an access made while the PRS or that part is down still
+   * reaches the citizen's log. The hash-chained log itself never holds the BSN.
+   */
+  audit(event: AuditEvent, patient?: { bsn: string }): Promise<void>;
 }

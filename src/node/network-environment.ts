@@ -2,7 +2,8 @@ import type { AuditEvent, Organization } from '@medplum/fhirtypes';
 import { createAuditLogWriter } from '../audit/chain.ts';
 import { startAuditRetention } from './audit-retention.ts';
 import { summarizeAuditEvent } from '../audit/event.ts';
-import { startOutboxWorker, transparencySender } from '../audit/outbox.ts';
+import { startOutboxWorker, type TokenAtDelivery, transparencySender } from '../audit/outbox.ts';
+import { outboxSealer } from '../audit/outbox-sealing.ts';
 import { transparencyPseudonymToken } from '../audit/transparency/pseudonym-client.ts';
 import { PrsClient } from '../pseudonyms/client.ts';
 import type { ClosedAnswer, ClosedQuestion } from '../consent/model.ts';
@@ -17,6 +18,7 @@ import { startAgreementsSource } from '../trust/agreements/source.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import type { ClientContext } from '../trust/auth/token-issuer.ts';
 import { verklaringVerifier } from '../trust/verklaring.ts';
+import { loadOrCreateOutboxKey, outboxKeySetting } from './audit-outbox-key.ts';
 import { createConsentNotifications } from './consent-notifications.ts';
 import type { NodeEnvironment, NodeTenant, ParticipantView } from './environment.ts';
 
@@ -59,6 +61,11 @@ interface TenantClients {
 }
 
 export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvironmentOptions): Promise<RunningEnvironment> {
+  // Accesses are queued with the patient's BSN sealed by the node's outbox key; the PRS token
+  // naming the patient to the transparency part is fetched at delivery (outbox.ts), so neither
+  // the PRS nor that part being down at access time loses the citizen's log line.
+  // Loaded first: nothing has started yet that would need stopping if it fails.
+  const sealer = outboxSealer(outboxKeySetting(ctx.settings) ?? (await loadOrCreateOutboxKey(ctx.store)));
   const trustUrl = () => ctx.network.url('trust');
   const tokenEndpoint = () => `${trustUrl()}/oauth/token`;
   // The node's own identity (its server certificate) for reading public network data.
@@ -152,22 +159,35 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
 
   const verklaring = verklaringVerifier({ network: ctx.network, client: () => nodeClient, settings: ctx.settings });
 
-  const writer = createAuditLogWriter(ctx.store, { outbox: true });
+  const writer = createAuditLogWriter(ctx.store, { outbox: true, sealer });
   // Retention of the local log (setting audit_retention_days; absent = keep forever).
   const retention = startAuditRetention(ctx);
   // Each organisation's access events go out under its own certificate and token: the
   // transparency part accepts an event only in the name of the organisation the caller acts for.
   const transparencyUrl = ctx.network.has('transparency') ? ctx.network.url('transparency') : '';
   const senders = new Map(o.tenants.map((t) => [t.ura, transparencySender(tenantClients(t).client, transparencyUrl)]));
+  const tenantOf = (event: AuditEvent): NodeTenant => {
+    const ura = summarizeAuditEvent(event).organizationUra ?? '';
+    const tenant = o.tenants.find((t) => t.ura === ura);
+    if (!tenant) throw new Error(`access event for ${ura || 'no organisation'}, which this node does not serve`);
+    return tenant;
+  };
+  // The token is asked by the organisation the event is in the name of, with its own certificate.
+  const tokenAtDelivery: TokenAtDelivery = {
+    sealer,
+    fetchToken: (event, bsn) => {
+      const { client } = tenantClients(tenantOf(event));
+      return transparencyPseudonymToken(new PrsClient(client, ctx.network.url('prs')), client, transparencyUrl, bsn);
+    },
+  };
   const outbox = startOutboxWorker(
     ctx.store,
     async (event) => {
-      const ura = summarizeAuditEvent(event).organizationUra ?? '';
-      const send = senders.get(ura);
-      if (!send) throw new Error(`access event for ${ura || 'no organisation'}, which this node does not serve`);
+      const send = senders.get(tenantOf(event).ura);
+      if (!send) throw new Error('no transparency sender for the event\'s organisation');
       await send(event);
     },
-    { intervalMs: 1000 },
+    { intervalMs: 1000, tokenAtDelivery },
   );
 
   return {
@@ -188,15 +208,9 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
     consent: notifications.oracle,
     consentNotifications: notifications.receiver,
     verifyVerklaring: (assertion, expectedUra) => verklaring(assertion, { ura: expectedUra } as ClientContext),
-    // A PRS token addressed to the transparency part: it alone turns it into the citizen's
-    // stable pseudonym there, so the national access log never sees a BSN.
-    transparencyPseudonym: async (tenant, bsn) => {
-      if (!ctx.network.has('transparency')) return undefined;
-      const { client } = tenantClients(tenant);
-      return transparencyPseudonymToken(new PrsClient(client, ctx.network.url('prs')), client, ctx.network.url('transparency'), bsn);
-    },
-    async audit(event: AuditEvent) {
-      await writer.append(event);
+    // Without a transparency part in the network nothing is queued for it: the local log only.
+    async audit(event: AuditEvent, patient?: { bsn: string }) {
+      await writer.append(event, transparencyUrl && patient ? { bsn: patient.bsn } : undefined);
       outbox.kick?.();
     },
     replica,

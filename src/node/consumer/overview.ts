@@ -82,9 +82,6 @@ function withinDeadline<T>(work: Promise<T>, deadlineAt: number): Promise<T> {
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
-/** How long past the deadline the audit event waits for the citizen's transparency token. */
-const AUDIT_GRACE_MS = 100;
-
 function localisationFailure(err: unknown, deadlineMs: number): HttpError {
   if (err instanceof PastDeadline || (err instanceof UpstreamError && err.status === 504)) {
     return new HttpError(504, 'timeout', `${LOCALISATION_TIMEOUT} (${deadlineMs} ms); no holder could be asked`);
@@ -107,10 +104,10 @@ async function auditRequest(
   req: OverviewRequest,
   exchange: AuditedExchange,
   result: { outcome: AuditOutcome; description: string },
-  pseudonymToken: Promise<string | undefined>,
 ): Promise<void> {
   try {
-    const pseudonym = await pseudonymToken;
+    // The BSN is sealed in the outbox only; the PRS token naming the patient to the transparency
+    // part is fetched at delivery, so the overview neither waits for it nor loses the log line.
     await env.audit(
       buildAuditEvent({
         who: {
@@ -121,12 +118,13 @@ async function auditRequest(
           clientId: req.tenant.ura,
         },
         what: { exchange: exchange.code, dataCategories: exchange.dataCategories, interaction: 'operation', query: 'Patient/$overview', side: 'requester' },
-        patient: { transparencyPseudonymToken: pseudonym, localReference: pseudonym ? undefined : `overview:${req.trace.traceId}` },
+        patient: { localReference: `overview:${req.trace.traceId}` },
         why: { purposeOfUse: req.emergencyReason ? 'ETREAT' : 'TREAT', emergencyReason: req.emergencyReason },
         outcome: result.outcome,
         outcomeDescription: result.description,
         traceparent: formatTraceparent(req.trace),
       }),
+      { bsn: req.bsn },
     );
   } catch (err) {
     throw new Error(`audit of the overview failed: ${(err as Error).message}`);
@@ -220,13 +218,8 @@ export function createOverviewService(options: OverviewOptions): OverviewService
       if (!isValidBsn(req.bsn)) throw badRequest('not a valid BSN (11-test)');
       const started = Date.now();
       const deadlineAt = started + options.deadlineMs;
-      // The transparency token is needed only for the audit event: fetch it alongside the work,
-      // waiting for it no longer than the deadline (the event then names the trace instead).
-      const pseudonymToken = withinDeadline(options.env.transparencyPseudonym(req.tenant, req.bsn), deadlineAt + AUDIT_GRACE_MS).catch(
-        () => undefined,
-      );
       const audit = (exchange: AuditedExchange, outcome: AuditOutcome, description: string) =>
-        auditRequest(options.env, req, exchange, { outcome, description }, pseudonymToken);
+        auditRequest(options.env, req, exchange, { outcome, description });
       /** A refused or failed request is in the audit log too, then answered with its OperationOutcome. */
       const refuse = async (exchange: AuditedExchange, err: HttpError): Promise<never> => {
         await audit(exchange, 'serious-failure', `refused (${err.status}): ${err.message}`);

@@ -141,12 +141,13 @@ async function audit(
       },
       patient: {
         localReference: served.find((s) => s.patientRefs?.length)?.patientRefs?.[0] ?? `request:${request.trace.traceId}`,
-        transparencyPseudonymToken: await o.env.transparencyPseudonym(tenant, citizen.bsn).catch(() => undefined),
       },
       why: { purposeOfUse: 'PATRQT' },
       outcome: allowed ? 'success' : 'minor-failure',
       outcomeDescription: allowed ? undefined : 'no search was allow-listed for citizen-access',
       traceparent: formatTraceparent(request.trace),
     }),
+    // Sealed in the outbox only; the transparency part's PRS token is fetched at delivery.
+    { bsn: citizen.bsn },
   );
 }

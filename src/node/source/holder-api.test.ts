@@ -27,6 +27,8 @@ const PATIENT = `patient:identifier=${encodeURIComponent(`${SYSTEM.bsn}|${BSN}`)
 
 describe('holder audit', () => {
   const events: AuditEvent[] = [];
+  /** What each event was handed to the outbox with (the BSN, sealed there; never in the event). */
+  const patients: Array<{ bsn: string } | undefined> = [];
   let app: FastifyInstance;
   const connector = new EhrConnector({ baseUrl: HOLDER.ehrBaseUrl, deadlineMs: 2000 });
   before(async () => {
@@ -34,9 +36,9 @@ describe('holder audit', () => {
     const env = {
       agreements: () => agreements,
       participant: async (ura: string) => ({ ura, name: 'Ziekenhuis Veluwe', type: 'V4', status: 'admitted', qualifications: [{ code: 'acute-zorg' }] }),
-      transparencyPseudonym: async () => undefined,
-      audit: async (e: AuditEvent) => {
+      audit: async (e: AuditEvent, patient?: { bsn: string }) => {
         events.push(e);
+        patients.push(patient);
       },
     } as unknown as NodeEnvironment;
     const consent = new RecordsConsentOracle(() => [{ id: 'all', version: 1, bsn: BSN, status: 'active', provision: 'permit', holderUras: [], holderTypes: [], requesterUras: [], requesterTypes: [], dataCategories: [] }], () => 'opt-in');
@@ -68,6 +70,7 @@ describe('holder audit', () => {
     assert.equal(events[0].outcome, '8');
     assert.match(events[0].outcomeDesc ?? '', /record system did not answer/);
     assert.ok(!JSON.stringify(events[0]).includes(BSN));
+    assert.deepEqual(patients.at(-1), { bsn: BSN }, 'the BSN goes to the outbox, to name the patient at delivery');
   });
 
   it('writes a minor-failure event for a refused query and for a broken emergency header', async () => {
@@ -101,7 +104,6 @@ describe('holder audit failure', () => {
     const env = {
       agreements: () => agreements,
       participant: async (ura: string) => ({ ura, name: 'Ziekenhuis Veluwe', type: 'V4', status: 'admitted', qualifications: [{ code: 'acute-zorg' }] }),
-      transparencyPseudonym: async () => undefined,
       audit: async () => {
         throw new Error('disk full');
       },

@@ -221,7 +221,6 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       },
       patient: {
         localReference: served.find((s) => s.patientRefs?.length)?.patientRefs?.[0] ?? `request:${request.trace.traceId}`,
-        transparencyPseudonymToken: bsn ? await o.env.transparencyPseudonym(tenant, bsn).catch(() => undefined) : undefined,
       },
       why: { purposeOfUse: emergency ? 'ETREAT' : 'TREAT', emergencyReason: emergency ? emergencyReason : undefined },
       outcome: allowed ? 'success' : failure && failure.status >= 500 ? 'serious-failure' : 'minor-failure',
@@ -234,7 +233,9 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
             : undefined,
       traceparent: formatTraceparent(request.trace),
     });
-    await o.env.audit(event);
+    // The BSN goes to the outbox only, sealed; the PRS token naming the patient to the
+    // transparency part is fetched at delivery, so a PRS outage now does not lose the log line.
+    await o.env.audit(event, bsn ? { bsn } : undefined);
   }
 
   async function run(request: FastifyRequest, reply: FastifyReply, ura: string, searches: Array<{ type: string; query: Query }>) {
