@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { testBsn } from '../kit/identifiers/bsn.ts';
 import { SYSTEM } from '../kit/identifiers/systems.ts';
-import { AuditInputError, buildAuditEvent, containsBsn, redactBsns, summarizeAuditEvent, toTransparencyEvent, traceIdOf, withoutPseudonymToken } from './event.ts';
+import { AuditInputError, buildAuditEvent, containsBsn, localPatientReference, redactBsns, summarizeAuditEvent, toTransparencyEvent, traceIdOf, withoutPseudonymToken } from './event.ts';
 import { SAMPLE_PSEUDONYM_TOKEN, sampleInput } from './test-fixtures.ts';
 
 describe('buildAuditEvent', () => {
@@ -89,5 +89,25 @@ describe('buildAuditEvent', () => {
         if (!containsBsn(text)) assert.equal(out, text);
       }),
     );
+  });
+});
+
+describe('localPatientReference', () => {
+  it('never yields what buildAuditEvent refuses as a BSN, whatever the trace id or EHR id (property)', () => {
+    const hex = fc.stringMatching(/^[0-9a-f]{32}$/);
+    const ehrRef = fc.option(fc.oneof(fc.stringMatching(/^Patient\/[0-9]{1,12}$/), fc.constant(`Patient/${testBsn(7)}`)), { nil: undefined });
+    fc.assert(
+      fc.property(ehrRef, hex, (ref, traceId) => {
+        const r = localPatientReference(ref, 'request', traceId);
+        assert.ok(!containsBsn(r), r);
+        if (ref && !containsBsn(ref)) assert.equal(r, ref);
+      }),
+    );
+  });
+
+  it('keeps a trace id that happens to hold a valid BSN out of the reference', () => {
+    const traceId = `ab${testBsn(3)}cdef0123456789abcdef0`.slice(0, 32);
+    assert.ok(containsBsn(`overview:${traceId}`), 'the raw trace id would have been refused');
+    assert.ok(!containsBsn(localPatientReference(undefined, 'overview', traceId)));
   });
 });

@@ -85,6 +85,16 @@ export function containsBsn(value: string): boolean {
   return false;
 }
 
+/**
+ * The patient's local reference for an access event: the EHR's own reference when it cannot be
+ * taken for a BSN (an EHR that numbers patients by BSN, or by 9-digit ids that pass the 11-test),
+ * else a reference to the request's trace, in groups of four so that it never holds a 9-digit run.
+ */
+export function localPatientReference(ehrReference: string | undefined, kind: string, traceId: string): string {
+  if (ehrReference && !containsBsn(ehrReference)) return ehrReference;
+  return `${kind}:${(traceId.match(/.{1,4}/g) ?? [traceId]).join('-')}`;
+}
+
 /** Replaces every standalone 9-digit run that passes the 11-test by "[bsn]". */
 export function redactBsns(value: string): string {
   return value.replace(/(?<!\d)\d{9}(?!\d)/g, (d) => (isValidBsn(d) ? '[bsn]' : d));

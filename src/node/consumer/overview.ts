@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
-import { type AuditOutcome, buildAuditEvent } from '../../audit/event.ts';
+import { type AuditOutcome, buildAuditEvent, localPatientReference } from '../../audit/event.ts';
 import { badRequest, forbidden, HttpError } from '../../kit/fhir/outcome.ts';
 import { PartClient, UpstreamError } from '../../kit/http/client.ts';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
@@ -118,7 +118,7 @@ async function auditRequest(
           clientId: req.tenant.ura,
         },
         what: { exchange: exchange.code, dataCategories: exchange.dataCategories, interaction: 'operation', query: 'Patient/$overview', side: 'requester' },
-        patient: { localReference: `overview:${req.trace.traceId}` },
+        patient: { localReference: localPatientReference(undefined, 'overview', req.trace.traceId) },
         why: { purposeOfUse: req.emergencyReason ? 'ETREAT' : 'TREAT', emergencyReason: req.emergencyReason },
         outcome: result.outcome,
         outcomeDescription: result.description,

@@ -1,7 +1,7 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { buildAuditEvent } from '../../audit/event.ts';
+import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
 import { checkQuery } from '../../consent/pdp/query.ts';
 import { forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { PartClient } from '../../kit/http/client.ts';
@@ -140,7 +140,7 @@ async function audit(
         side: 'holder',
       },
       patient: {
-        localReference: served.find((s) => s.patientRefs?.length)?.patientRefs?.[0] ?? `request:${request.trace.traceId}`,
+        localReference: localPatientReference(served.find((s) => s.patientRefs?.length)?.patientRefs?.[0], 'request', request.trace.traceId),
       },
       why: { purposeOfUse: 'PATRQT' },
       outcome: allowed ? 'success' : 'minor-failure',

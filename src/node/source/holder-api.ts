@@ -1,6 +1,6 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { buildAuditEvent } from '../../audit/event.ts';
+import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
 import type { Pdp } from '../../consent/pdp/evaluate.ts';
 import type { PdpDecision } from '../../consent/pdp/types.ts';
 import { badRequest, forbidden, HttpError, notFound, operationOutcome } from '../../kit/fhir/outcome.ts';
@@ -220,7 +220,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
         side: 'holder',
       },
       patient: {
-        localReference: served.find((s) => s.patientRefs?.length)?.patientRefs?.[0] ?? `request:${request.trace.traceId}`,
+        localReference: localPatientReference(served.find((s) => s.patientRefs?.length)?.patientRefs?.[0], 'request', request.trace.traceId),
       },
       why: { purposeOfUse: emergency ? 'ETREAT' : 'TREAT', emergencyReason: emergency ? emergencyReason : undefined },
       outcome: allowed ? 'success' : failure && failure.status >= 500 ? 'serious-failure' : 'minor-failure',
