@@ -25,6 +25,32 @@ const REQUESTER = '90000101';
 const CLAIMS = { sub: REQUESTER, scope: 'acute-zorg', client_id: REQUESTER, dezi_number: '900001011', role_code: '01.045', name: 'A. Bakker' } as AccessTokenClaims;
 const PATIENT = `patient:identifier=${encodeURIComponent(`${SYSTEM.bsn}|${BSN}`)}`;
 
+/** The holder API with the real PDP (everything permitted by one consent), in front of `ehrBaseUrl`. */
+async function holderApp(audit: NodeEnvironment['audit'], connector: EhrConnector, ehrBaseUrl: string): Promise<FastifyInstance> {
+  const agreements = defaultAgreements();
+  const env = {
+    agreements: () => agreements,
+    participant: async (ura: string) => ({ ura, name: 'Ziekenhuis Veluwe', type: 'V4', status: 'admitted', qualifications: [{ code: 'acute-zorg' }] }),
+    audit,
+  } as unknown as NodeEnvironment;
+  const consent = new RecordsConsentOracle(() => [{ id: 'all', version: 1, bsn: BSN, status: 'active', provision: 'permit', holderUras: [], holderTypes: [], requesterUras: [], requesterTypes: [], dataCategories: [] }], () => 'opt-in');
+  const app = Fastify();
+  const log = createLogger('test', { level: 'silent' });
+  app.addHook('onRequest', async (request) => {
+    request.trace = newTrace();
+  });
+  app.setErrorHandler((err: FastifyError, _request, reply) => sendOutcome(reply, toHttpError(err, log)));
+  await registerHolderApi(app, {
+    tenants: new Map([[HOLDER.ura, { ...HOLDER, ehrBaseUrl }]]),
+    env,
+    pdp: createPdp({ agreements: () => agreements, consent }),
+    connectors: new Map([[HOLDER.ura, connector]]),
+    verifyToken: async () => CLAIMS,
+    baseUrl: () => 'https://holder.test',
+  });
+  return app;
+}
+
 describe('holder audit', () => {
   const events: AuditEvent[] = [];
   /** What each event was handed to the outbox with (the BSN, sealed there; never in the event). */
@@ -32,30 +58,14 @@ describe('holder audit', () => {
   let app: FastifyInstance;
   const connector = new EhrConnector({ baseUrl: HOLDER.ehrBaseUrl, deadlineMs: 2000 });
   before(async () => {
-    const agreements = defaultAgreements();
-    const env = {
-      agreements: () => agreements,
-      participant: async (ura: string) => ({ ura, name: 'Ziekenhuis Veluwe', type: 'V4', status: 'admitted', qualifications: [{ code: 'acute-zorg' }] }),
-      audit: async (e: AuditEvent, patient?: { bsn: string }) => {
+    app = await holderApp(
+      async (e: AuditEvent, patient?: { bsn: string }) => {
         events.push(e);
         patients.push(patient);
       },
-    } as unknown as NodeEnvironment;
-    const consent = new RecordsConsentOracle(() => [{ id: 'all', version: 1, bsn: BSN, status: 'active', provision: 'permit', holderUras: [], holderTypes: [], requesterUras: [], requesterTypes: [], dataCategories: [] }], () => 'opt-in');
-    app = Fastify();
-    const log = createLogger('test', { level: 'silent' });
-    app.addHook('onRequest', async (request) => {
-      request.trace = newTrace();
-    });
-    app.setErrorHandler((err: FastifyError, _request, reply) => sendOutcome(reply, toHttpError(err, log)));
-    await registerHolderApi(app, {
-      tenants: new Map([[HOLDER.ura, HOLDER]]),
-      env,
-      pdp: createPdp({ agreements: () => agreements, consent }),
-      connectors: new Map([[HOLDER.ura, connector]]),
-      verifyToken: async () => CLAIMS,
-      baseUrl: () => 'https://holder.test',
-    });
+      connector,
+      HOLDER.ehrBaseUrl,
+    );
   });
   after(async () => {
     await app.close();
@@ -100,29 +110,13 @@ describe('holder audit failure', () => {
     await new Promise<void>((r) => ehr.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(ehr.address() as import('node:net').AddressInfo).port}/fhir`;
     connector = new EhrConnector({ baseUrl: base, deadlineMs: 2000 });
-    const agreements = defaultAgreements();
-    const env = {
-      agreements: () => agreements,
-      participant: async (ura: string) => ({ ura, name: 'Ziekenhuis Veluwe', type: 'V4', status: 'admitted', qualifications: [{ code: 'acute-zorg' }] }),
-      audit: async () => {
+    app = await holderApp(
+      async () => {
         throw new Error('disk full');
       },
-    } as unknown as NodeEnvironment;
-    const consent = new RecordsConsentOracle(() => [{ id: 'all', version: 1, bsn: BSN, status: 'active', provision: 'permit', holderUras: [], holderTypes: [], requesterUras: [], requesterTypes: [], dataCategories: [] }], () => 'opt-in');
-    app = Fastify();
-    const log = createLogger('test', { level: 'silent' });
-    app.addHook('onRequest', async (request) => {
-      request.trace = newTrace();
-    });
-    app.setErrorHandler((err: FastifyError, _request, reply) => sendOutcome(reply, toHttpError(err, log)));
-    await registerHolderApi(app, {
-      tenants: new Map([[HOLDER.ura, { ...HOLDER, ehrBaseUrl: base }]]),
-      env,
-      pdp: createPdp({ agreements: () => agreements, consent }),
-      connectors: new Map([[HOLDER.ura, connector]]),
-      verifyToken: async () => CLAIMS,
-      baseUrl: () => 'https://holder.test',
-    });
+      connector,
+      base,
+    );
   });
   after(async () => {
     await app.close();
