@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { TestBrowser } from '../../src/identity/testing/browser.ts';
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { clinicianLogin, openOverview, startTestSandbox } from './sandbox-helpers.ts';
+import { citizenPortalLogin, clinicianLogin, openOverview, startTestSandbox } from './sandbox-helpers.ts';
 
 // At-least-once to the citizen's access log: while the PRS cannot be reached by the nodes'
 // outboxes, A. Bakker opens De Groot's overview. No PRS token can be had for the transparency
@@ -23,19 +22,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as import('node:net').AddressInfo;
   await new Promise<void>((r) => server.close(() => r()));
   return port;
-}
-
-async function citizenLogin(sandbox: Sandbox, bsn: string): Promise<{ browser: TestBrowser; base: string }> {
-  const base = `${(sandbox.manifest.portal?.url ?? '').replace(/\/$/, '')}/citizen`;
-  const callback = `${base}/callback`;
-  const browser = new TestBrowser(sandbox.identities.operator.ca);
-  const loginPage = await browser.follow(`${base}/login`, callback);
-  const action = /<form method="post" action="([^"]+)"/.exec(loginPage.body)?.[1];
-  assert.ok(action, `no login form: ${loginPage.body.slice(0, 300)}`);
-  const done = await browser.follow(new URL(action.replace(/&amp;/g, '&'), loginPage.url).href, callback, { form: { account: bsn, do: 'login', lang: 'nl' } });
-  assert.ok(done.location?.startsWith(callback), `expected the portal callback, got ${done.status}`);
-  await browser.request(done.location as string);
-  return { browser, base };
 }
 
 function accessTable(body: string): string[][] {
@@ -116,7 +102,7 @@ describe('an access while the PRS is down still reaches the citizen\'s log', { t
     assert.deepEqual(await bsnHits(sandbox, DE_GROOT.bsn), [], 'no BSN in the node audit tables while queued');
 
     sandbox.network.set('prs', prsUrl);
-    const { browser, base } = await citizenLogin(sandbox, DE_GROOT.bsn);
+    const { browser, base } = await citizenPortalLogin(sandbox, DE_GROOT.bsn);
     try {
       const until = Date.now() + 120_000;
       for (;;) {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TestBrowser } from '../../src/identity/testing/browser.ts';
+import type { TestBrowser } from '../../src/identity/testing/browser.ts';
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { clinicianLogin, openOverview, startTestSandbox } from './sandbox-helpers.ts';
+import { citizenPortalLogin, clinicianLogin, openOverview, startTestSandbox } from './sandbox-helpers.ts';
 
 // "Who viewed my data", end to end: A. Bakker (Ziekenhuis Veluwe) opens De Groot's overview,
 // which leaves an event at Veluwe and one at each holder; De Groot looks at his own data. His
@@ -12,19 +12,6 @@ import { clinicianLogin, openOverview, startTestSandbox } from './sandbox-helper
 // (the outbox fetches the PRS token at delivery and retries), so all three holders are named.
 
 const BAKKER = '900001011';
-
-async function citizenLogin(sandbox: Sandbox, bsn: string): Promise<{ browser: TestBrowser; base: string }> {
-  const base = `${(sandbox.manifest.portal?.url ?? '').replace(/\/$/, '')}/citizen`;
-  const callback = `${base}/callback`;
-  const browser = new TestBrowser(sandbox.identities.operator.ca);
-  const loginPage = await browser.follow(`${base}/login`, callback);
-  const action = /<form method="post" action="([^"]+)"/.exec(loginPage.body)?.[1];
-  assert.ok(action, `no login form: ${loginPage.body.slice(0, 300)}`);
-  const done = await browser.follow(new URL(action.replace(/&amp;/g, '&'), loginPage.url).href, callback, { form: { account: bsn, do: 'login', lang: 'nl' } });
-  assert.ok(done.location?.startsWith(callback), `expected the portal callback, got ${done.status}`);
-  await browser.request(done.location as string);
-  return { browser, base };
-}
 
 /** The access table as rows of cell texts. */
 function accessTable(body: string): string[][] {
@@ -79,7 +66,7 @@ describe("the citizen's access log groups one access and names who looked", { ti
     } finally {
       await clinician.browser.close();
     }
-    const { browser, base } = await citizenLogin(sandbox, DE_GROOT.bsn);
+    const { browser, base } = await citizenPortalLogin(sandbox, DE_GROOT.bsn);
     try {
       // Every holder's event joined to Bakker's line.
       const holders = ['Ziekenhuis Leiden', 'Apotheek Kerkrade', 'Huisartsenpraktijk Kerkrade'];
@@ -96,7 +83,7 @@ describe("the citizen's access log groups one access and names who looked", { ti
   });
 
   it('shows his own look at "my data" as his own, with the organisations whose data he saw', async () => {
-    const { browser, base } = await citizenLogin(sandbox, DE_GROOT.bsn);
+    const { browser, base } = await citizenPortalLogin(sandbox, DE_GROOT.bsn);
     try {
       const data = await browser.request(`${base}/data`);
       assert.equal(data.status, 200);

@@ -10,7 +10,7 @@ import { newTrace, type TraceContext } from '../../src/kit/trace.ts';
 import { CITIZENS, DE_GROOT } from '../../src/sandbox/cast.ts';
 import { PORTAL_CLIENT_ID } from '../../src/sandbox/central.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { startTestSandbox } from './sandbox-helpers.ts';
+import { citizenPortalLogin, startTestSandbox } from './sandbox-helpers.ts';
 
 // "My data" in Mijn Gezondheidsoverzicht, end to end: De Groot logs in with the DigiD-like
 // provider, the portal localises his holders (PRS + NVI), addresses them (directory) and asks each
@@ -23,21 +23,6 @@ const portalUrl = (sandbox: Sandbox) => (sandbox.manifest.portal?.url ?? '').rep
 const bsnParam = (bsn: string) => encodeURIComponent(`http://fhir.nl/fhir/NamingSystem/bsn|${bsn}`);
 
 /** De Groot's browser session at the portal, logged in through the citizen provider. */
-async function citizenPortalLogin(sandbox: Sandbox, bsn: string): Promise<{ browser: TestBrowser; base: string }> {
-  const base = `${portalUrl(sandbox)}/citizen`;
-  const callback = `${base}/callback`;
-  const browser = new TestBrowser(sandbox.identities.operator.ca);
-  const loginPage = await browser.follow(`${base}/login`, callback);
-  assert.equal(loginPage.status, 200, loginPage.body.slice(0, 300));
-  const action = /<form method="post" action="([^"]+)"/.exec(loginPage.body)?.[1];
-  assert.ok(action, `no login form: ${loginPage.body.slice(0, 300)}`);
-  const done = await browser.follow(new URL(action.replace(/&amp;/g, '&'), loginPage.url).href, callback, { form: { account: bsn, do: 'login', lang: 'nl' } });
-  assert.ok(done.location?.startsWith(callback), `expected the portal callback, got ${done.status} ${done.body.slice(0, 300)}`);
-  const landed = await browser.request(done.location as string);
-  assert.equal(landed.status, 302, landed.body.slice(0, 300));
-  return { browser, base };
-}
-
 /** A citizen id_token as the portal obtains it (code flow with PKCE, as the portal's client). */
 async function citizenIdToken(sandbox: Sandbox, bsn: string): Promise<string> {
   const callback = `${portalUrl(sandbox)}/citizen/callback`;

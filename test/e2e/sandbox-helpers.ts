@@ -93,6 +93,22 @@ export async function openOverview(
 
 export { clinicianVerklaring } from '../../src/sandbox/clinician-login.ts';
 
+/** A citizen logs in to the portal through the DigiD-like provider; returns the citizen portal's base URL. */
+export async function citizenPortalLogin(sandbox: Sandbox, bsn: string): Promise<{ browser: TestBrowser; base: string }> {
+  const base = `${(sandbox.manifest.portal?.url ?? '').replace(/\/$/, '')}/citizen`;
+  const callback = `${base}/callback`;
+  const browser = new TestBrowser(sandbox.identities.operator.ca);
+  const loginPage = await browser.follow(`${base}/login`, callback);
+  if (loginPage.status !== 200) throw new Error(`citizen login page: ${loginPage.status} ${loginPage.body.slice(0, 300)}`);
+  const action = /<form method="post" action="([^"]+)"/.exec(loginPage.body)?.[1];
+  if (!action) throw new Error(`no login form: ${loginPage.body.slice(0, 300)}`);
+  const done = await browser.follow(new URL(action.replace(/&amp;/g, '&'), loginPage.url).href, callback, { form: { account: bsn, do: 'login', lang: 'nl' } });
+  if (!done.location?.startsWith(callback)) throw new Error(`expected the portal callback, got ${done.status} ${done.body.slice(0, 300)}`);
+  const landed = await browser.request(done.location);
+  if (landed.status !== 302) throw new Error(`portal callback: ${landed.status} ${landed.body.slice(0, 300)}`);
+  return { browser, base };
+}
+
 /** The overview as the organisation's own EHR asks its node for it (API, JSON Bundle). */
 export async function apiOverview(
   sandbox: Sandbox,
