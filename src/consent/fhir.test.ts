@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HttpError } from '../kit/fhir/outcome.ts';
 import { testBsn } from '../kit/identifiers/bsn.ts';
 import { consentResource, emptyScope, parseConsent, type ParsedConsent } from './fhir.ts';
+import { statusOf } from '../kit/testing/status-of.ts';
 
 const base: ParsedConsent = { ...emptyScope(), bsn: testBsn(1001), status: 'active', provision: 'permit' };
-
-function status(fn: () => unknown): number {
-  try {
-    fn();
-    return 200;
-  } catch (err) {
-    assert.ok(err instanceof HttpError, String(err));
-    return err.status;
-  }
-}
 
 describe('FHIR Consent mapping', () => {
   it('round-trips every scope dimension', () => {
@@ -35,9 +25,9 @@ describe('FHIR Consent mapping', () => {
 
   it('refuses broken rules with 422 and non-Consents with 400', () => {
     const good = consentResource(base);
-    assert.equal(status(() => parseConsent(good)), 200);
-    assert.equal(status(() => parseConsent({ resourceType: 'Patient' })), 400);
-    assert.equal(status(() => parseConsent('x')), 400);
+    assert.equal(statusOf(() => parseConsent(good)), 200);
+    assert.equal(statusOf(() => parseConsent({ resourceType: 'Patient' })), 400);
+    assert.equal(statusOf(() => parseConsent('x')), 400);
     // biome-ignore lint/suspicious/noExplicitAny: mutations reach into arbitrary fields on purpose
     const broken: Array<(c: any) => void> = [
       (c) => { c.patient.identifier.value = '123456789'; },
@@ -55,7 +45,7 @@ describe('FHIR Consent mapping', () => {
     for (const mutate of broken) {
       const c = structuredClone(good);
       mutate(c);
-      assert.equal(status(() => parseConsent(c)), 422, JSON.stringify(c.provision));
+      assert.equal(statusOf(() => parseConsent(c)), 422, JSON.stringify(c.provision));
     }
   });
 
@@ -78,7 +68,7 @@ describe('FHIR Consent mapping', () => {
     for (const mutate of shapes) {
       const c = structuredClone(good);
       mutate(c);
-      assert.equal(status(() => parseConsent(c)), 422, JSON.stringify(c.provision));
+      assert.equal(statusOf(() => parseConsent(c)), 422, JSON.stringify(c.provision));
     }
   });
 
@@ -91,7 +81,7 @@ describe('FHIR Consent mapping', () => {
       fc.property(fc.dictionary(fields, value), (changes) => {
         const c = structuredClone(withCategory);
         Object.assign(c.provision as object, changes);
-        const s = status(() => parseConsent(c));
+        const s = statusOf(() => parseConsent(c));
         assert.ok([200, 400, 422].includes(s), `status ${s}`);
         if (s === 200) {
           // Accepted: a non-empty limitation must still limit (a dropped malformed entry would widen the choice).
@@ -109,13 +99,13 @@ describe('FHIR Consent mapping', () => {
   it('never throws anything but an HttpError on arbitrary input (property)', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
-        const s = status(() => parseConsent(value));
+        const s = statusOf(() => parseConsent(value));
         assert.ok(s === 400 || s === 422);
       }),
     );
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom('status', 'scope', 'patient', 'provision', 'category'), fc.jsonValue()), (fields) => {
-        const s = status(() => parseConsent({ ...consentResource(base), ...fields }));
+        const s = statusOf(() => parseConsent({ ...consentResource(base), ...fields }));
         assert.ok([200, 400, 422].includes(s));
       }),
     );

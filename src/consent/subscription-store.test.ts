@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HttpError } from '../kit/fhir/outcome.ts';
 import { testBsn } from '../kit/identifiers/bsn.ts';
 import { SYSTEM } from '../kit/identifiers/systems.ts';
 import { parseSubscription } from './subscription-store.ts';
 import { CONSENT_URI } from './uris.ts';
+import { statusOf } from '../kit/testing/status-of.ts';
 
 // Subscription shapes: anything a client can send must end in 400/403/422, never a crash (500).
 
@@ -17,16 +17,6 @@ const good = {
   criteria: `Consent?patient:identifier=${SYSTEM.bsn}|${testBsn(1001)}`,
   channel: { type: 'rest-hook', endpoint: 'https://holder.example/notify', payload: 'application/fhir+json' },
 };
-
-function status(fn: () => unknown): number {
-  try {
-    fn();
-    return 200;
-  } catch (err) {
-    assert.ok(err instanceof HttpError, String(err));
-    return err.status;
-  }
-}
 
 describe('Subscription parsing', () => {
   it('accepts a well-formed subscription', () => {
@@ -44,7 +34,7 @@ describe('Subscription parsing', () => {
       { channel: { type: 'rest-hook', endpoint: ['https://x'] } },
       { channel: { ...good.channel, payload: 42 } },
     ];
-    for (const change of shapes) assert.equal(status(() => parseSubscription({ ...good, ...change }, URA)), 422, JSON.stringify(change));
+    for (const change of shapes) assert.equal(statusOf(() => parseSubscription({ ...good, ...change }, URA)), 422, JSON.stringify(change));
   });
 
   it('never answers anything but 400/403/422 for arbitrary Subscription-ish JSON (property)', () => {
@@ -57,11 +47,11 @@ describe('Subscription parsing', () => {
     );
     fc.assert(
       fc.property(fc.dictionary(field, value), (changes) => {
-        const s = status(() => parseSubscription({ ...good, ...changes }, URA));
+        const s = statusOf(() => parseSubscription({ ...good, ...changes }, URA));
         assert.ok([200, 400, 403, 422].includes(s), `status ${s}`);
       }),
       { numRuns: 300 },
     );
-    fc.assert(fc.property(fc.jsonValue(), (v) => assert.ok([400, 422].includes(status(() => parseSubscription(v, URA))))));
+    fc.assert(fc.property(fc.jsonValue(), (v) => assert.ok([400, 422].includes(statusOf(() => parseSubscription(v, URA))))));
   });
 });
