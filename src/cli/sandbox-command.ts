@@ -9,6 +9,18 @@ function portNumber(value: string): number {
   return n;
 }
 
+const QUIETER_THAN_INFO = ['warn', 'error', 'fatal', 'silent'];
+
+/**
+ * The sandbox's log level and request logging. Request lines are logged at info, so --verbose
+ * must also lower the level to info (it used to set request logging under a warn-level logger,
+ * and nothing appeared); a more detailed LDN_LOG_LEVEL (debug, trace) is kept.
+ */
+export function sandboxLogging(verbose: boolean, envLevel: string | undefined): { level: string; logRequests: boolean } {
+  if (!verbose) return { level: envLevel ?? 'warn', logRequests: process.env.LDN_LOG_REQUESTS === '1' };
+  return { level: !envLevel || QUIETER_THAN_INFO.includes(envLevel) ? 'info' : envLevel, logRequests: true };
+}
+
 export function sandboxCommand(): Command {
   return new Command('sandbox')
     .description('start the whole network on this machine: central services, participants, seeded data, portals')
@@ -19,8 +31,9 @@ export function sandboxCommand(): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--verbose', 'log every request')
     .action(async (opts: { manifest: string; dataDir?: string; databaseUrl?: string; portBase: number; host: string; verbose?: boolean }) => {
-      if (opts.verbose) process.env.LDN_LOG_REQUESTS = '1';
-      const log = createLogger('sandbox', { pretty: process.stdout.isTTY, level: process.env.LDN_LOG_LEVEL ?? 'warn' });
+      const logging = sandboxLogging(opts.verbose === true, process.env.LDN_LOG_LEVEL);
+      if (logging.logRequests) process.env.LDN_LOG_REQUESTS = '1';
+      const log = createLogger('sandbox', { pretty: process.stdout.isTTY, level: logging.level });
       const started = Date.now();
       process.stdout.write('Starting the LDN sandbox…\n');
       const sandbox = await startSandbox({

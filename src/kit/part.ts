@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { RateLimitedDoor } from './http/rate-limits.ts';
 import type { Migration, Store } from './store/store.ts';
 import type { TraceContext } from './trace.ts';
 
@@ -75,6 +76,8 @@ export interface PartDefinition {
   publicPaths?: string[];
   /** FHIR resource types this part serves, for its CapabilityStatement at /metadata. */
   capability?: CapabilityInput;
+  /** Doors with a per-caller rate limit (logins, tokens, consent changes, operator actions). */
+  rateLimits?: readonly RateLimitedDoor[];
   /** Registers the part's routes. Runs after the kit's hooks are installed. */
   register(app: FastifyInstance, ctx: PartContext): Promise<void>;
   /** Called on shutdown before the store closes (stop timers, flush outboxes). */

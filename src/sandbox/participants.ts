@@ -7,6 +7,7 @@ import type { NodeTenant } from '../node/environment.ts';
 import { createNetworkEnvironment } from '../node/network-environment.ts';
 import { createNodePart, type NodeRuntime } from '../node/part.ts';
 import { mountClinicianViewer, VIEWER_BASE } from '../node/viewer.ts';
+import { applyServerLimits, fastifyLimitOptions } from '../kit/http/server-limits.ts';
 import type { RunningService } from '../kit/http/service.ts';
 import type { TlsIdentity } from '../kit/part.ts';
 import type { Store } from '../kit/store/store.ts';
@@ -34,9 +35,10 @@ export async function startEhrSimulator(sb: SandboxContext): Promise<EhrSimulato
     if (Number(n) === 0) await seedEhr(store, org.ura, sb.cast.ehrData(org.ura, reference));
   }
   const faults = new EhrFaultRegistry();
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  const app = Fastify({ logger: false, forceCloseConnections: true, ...fastifyLimitOptions() });
   await app.register(ehrSimulatorPlugin, { prefix: '/ehr', stores, faults });
   await app.listen({ host: '127.0.0.1', port: sb.nextPort() });
+  applyServerLimits(app.server);
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/ehr`;
   sb.log.info({ url }, 'EHR simulator listening');
   return {

@@ -10,7 +10,10 @@ import type { NetworkView, PartContext, PartDefinition, Peer, TlsIdentity } from
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { continueTrace, formatTraceparent } from '../trace.ts';
+import { checkBody, checkUrl } from './edge.ts';
 import { peerFromDer, peerOf, thumbprintOf } from './peer.ts';
+import { registerRateLimits } from './rate-limits.ts';
+import { applyServerLimits, fastifyLimitOptions, SERVER_LIMITS } from './server-limits.ts';
 
 // The service factory: wraps a part in HTTPS with mutual TLS. TLS accepts any client so that
 // refusals are explained (401 OperationOutcome) instead of a bare handshake alert; every path
@@ -36,6 +39,8 @@ export interface ServiceOptions {
   bodyLimit?: number;
   /** Refuses a peer whose participant is revoked or suspended: return a reason to refuse, or null. */
   peerGuard?: (peer: Peer) => Promise<string | null>;
+  /** Log one line per request (the CLI's --verbose); default: LDN_LOG_REQUESTS=1. */
+  logRequests?: boolean;
 }
 
 export interface RunningService {
@@ -105,9 +110,17 @@ export async function createService(part: PartDefinition, options: ServiceOption
 
   const https = Fastify({
     loggerInstance: log,
-    logController: new LogController({ disableRequestLogging: process.env.LDN_LOG_REQUESTS !== '1' }),
+    logController: new LogController({ disableRequestLogging: !(options.logRequests ?? process.env.LDN_LOG_REQUESTS === '1') }),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    https: { key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca, requestCert: true, rejectUnauthorized: false },
+    https: {
+      key: options.tls.key,
+      cert: options.tls.cert,
+      ca: options.tls.ca,
+      requestCert: true,
+      rejectUnauthorized: false,
+      maxHeaderSize: SERVER_LIMITS.maxHeaderSize,
+    },
+    ...fastifyLimitOptions(),
     forceCloseConnections: true,
     return503OnClosing: true,
     // A URL the router cannot decode (400) or a path segment over the length limit (414) is
@@ -137,6 +150,8 @@ export async function createService(part: PartDefinition, options: ServiceOption
     const trace = continueTrace(request.headers.traceparent as string | undefined);
     request.trace = trace;
     reply.header('traceresponse', formatTraceparent(trace));
+    // Refused before anything reads it, public paths included (kit/http/edge.ts says why).
+    checkUrl(request.url);
     const peer = peerOf(request.raw.socket as TLSSocket);
     if (peer) request.peer = peer;
     if (isPublic(request.url, publicPaths)) return;
@@ -174,6 +189,9 @@ export async function createService(part: PartDefinition, options: ServiceOption
     }
   });
 
+  // Bodies are checked once parsed, before validation and handlers.
+  app.addHook('preValidation', async (request: FastifyRequest) => checkBody(request));
+
   app.setErrorHandler((err: FastifyError, _request, reply) => sendOutcome(reply, toHttpError(err, log)));
   app.setNotFoundHandler((request, reply) =>
     sendOutcome(reply, new HttpError(404, 'not-found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`)),
@@ -199,8 +217,11 @@ export async function createService(part: PartDefinition, options: ServiceOption
     settings: settingsView(options.settings ?? {}),
     dataDir: options.filesDir,
   };
+  const scale = Number(ctx.settings.RATE_LIMIT_SCALE ?? '1');
+  await registerRateLimits(app, part.rateLimits ?? [], Number.isFinite(scale) && scale > 0 ? scale : 1);
   await part.register(app, ctx);
   await app.listen({ host, port: options.port ?? 0 });
+  applyServerLimits(app.server);
   const port = (app.server.address() as AddressInfo).port;
   if (!baseUrl) baseUrl = `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 
