@@ -64,6 +64,12 @@ export interface PartContext {
   settings: Record<string, string | undefined>;
   /** Optional data directory for files a part keeps besides its store (keys); undefined = memory only. */
   dataDir?: string;
+  /**
+   * The network's certificate status check (revocation, participant status), deny on error; for
+   * doors on public paths that authenticate a certificate themselves (token endpoints).
+   * Undefined where the part runs without a trust framework (the trust part itself, tests).
+   */
+  peerStatus?: (peer: Peer) => Promise<string | null>;
 }
 
 export interface PartDefinition {

@@ -9,6 +9,7 @@ import { type AccessTokenClaims, userOf } from '../trust/auth/claims.ts';
 import {
   AUTHORIZATION_SERVER_PUBLIC_PATHS,
   authMigrations,
+  defaultAdmit,
   loadOrCreateSigningKey,
   OAuthError,
   publicJwks,
@@ -118,6 +119,9 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
           });
         },
         verifyUserAssertion: (assertion, client) => env.verifyVerklaring(assertion, client.ura),
+        // The token endpoint is a public path (it answers in OAuth JSON), so the kit's guard does
+        // not run there: it checks the certificate's standing itself, the same way.
+        admit: async (peer, ura) => (ctx.peerStatus ? await ctx.peerStatus(peer) : null) ?? defaultAdmit(peer, ura),
       });
 
       const verifyToken = async (request: FastifyRequest, tenant: NodeTenant): Promise<AccessTokenClaims> => {

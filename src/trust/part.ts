@@ -1,3 +1,4 @@
+import { isRevoked } from '../kit/http/certificate-status.ts';
 import { readFileSync } from 'node:fs';
 import { PartClient } from '../kit/http/client.ts';
 import type { PartDefinition, Peer } from '../kit/part.ts';
@@ -31,7 +32,7 @@ export const DEFAULT_OPERATOR_URA = '90000001';
 /** Whether this certificate may act for this URA now: admitted, not revoked, own URA or hosted by its vendor. */
 async function admit(rt: TrustRuntime, peer: Peer, ura: string): Promise<string | null> {
   const list = await rt.statusList();
-  if (list.revoked.includes(peer.thumbprint)) return 'certificate revoked';
+  if (isRevoked(list, peer.thumbprint)) return 'certificate revoked';
   if (peer.ura) {
     if (peer.ura !== ura) return `certificate is issued to ${peer.ura}, not ${ura}`;
   } else if (peer.kvk) {

@@ -1,3 +1,4 @@
+import { credentialTooLong } from '../../kit/http/credential-limits.ts';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -83,6 +84,8 @@ function unverifiedParts(jwt: string): { header: ReturnType<typeof decodeProtect
 
 export async function verifyVerklaring(jwt: string, o: VerifyVerklaringOptions): Promise<VerklaringClaims> {
   if (typeof jwt !== 'string' || jwt.split('.').length !== 3) throw new VerklaringError('malformed', 'not a compact JWS JWT');
+  const tooLong = credentialTooLong('the verklaring', jwt);
+  if (tooLong) throw new VerklaringError('malformed', tooLong);
   const { header, payload } = unverifiedParts(jwt);
 
   // Shape first: a citizen id_token or any other JWT is told apart before keys are fetched.

@@ -10,6 +10,7 @@ import type { NetworkView, PartContext, PartDefinition, Peer, TlsIdentity } from
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { continueTrace, formatTraceparent } from '../trace.ts';
+import { peerRefusal } from './certificate-status.ts';
 import { checkBody, checkUrl } from './edge.ts';
 import { peerFromDer, peerOf, thumbprintOf } from './peer.ts';
 import { registerRateLimits } from './rate-limits.ts';
@@ -107,6 +108,10 @@ export async function createService(part: PartDefinition, options: ServiceOption
     options.store ??
     (await openStore({ schema: part.schema, databaseUrl: options.databaseUrl, dataDir: options.dataDir }, part.migrations));
   const publicPaths = part.publicPaths ?? [];
+  const guard = options.peerGuard;
+  const peerStatus = guard
+    ? (peer: Peer) => peerRefusal(guard, peer, (err) => log.warn({ err }, 'peer status unavailable; denying'))
+    : undefined;
 
   const https = Fastify({
     loggerInstance: log,
@@ -174,14 +179,8 @@ export async function createService(part: PartDefinition, options: ServiceOption
       refused(401, why, presented);
       throw new HttpError(401, 'security', `a network client certificate is required (${why})`);
     }
-    if (options.peerGuard) {
-      let reason: string | null;
-      try {
-        reason = await options.peerGuard(peer);
-      } catch (err) {
-        log.warn({ err }, 'peer status unavailable; denying');
-        reason = 'participant status could not be checked';
-      }
+    if (peerStatus) {
+      const reason = await peerStatus(peer);
       if (reason) {
         refused(403, reason, { ura: peer.ura || undefined, kvk: peer.kvk, thumbprint: peer.thumbprint });
         throw new HttpError(403, 'security', `participant refused: ${reason}`);
@@ -216,6 +215,7 @@ export async function createService(part: PartDefinition, options: ServiceOption
     network: options.network,
     settings: settingsView(options.settings ?? {}),
     dataDir: options.filesDir,
+    peerStatus,
   };
   const scale = Number(ctx.settings.RATE_LIMIT_SCALE ?? '1');
   await registerRateLimits(app, part.rateLimits ?? [], Number.isFinite(scale) && scale > 0 ? scale : 1);

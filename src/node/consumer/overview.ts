@@ -10,6 +10,7 @@ import { TokenRequestError, TrustTokenProvider } from '../../trust/auth/token-pr
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { type HolderResult, mergeOverview } from '../integration/merge.ts';
+import { FanOutLimiter, type FanOutLimits, mapBounded } from './fan-out-limit.ts';
 import { EMERGENCY_HEADER } from '../source/holder-api.ts';
 
 // The data-integration function: for one patient and one exchange, localise (PRS + NVI) →
@@ -43,6 +44,8 @@ export interface OverviewOptions {
   /** Overall deadline for the fan-out (ms). */
   deadlineMs: number;
   maxResponseBytes?: number;
+  /** Per-requester bounds on the fan-out (default DEFAULT_FAN_OUT_LIMITS). */
+  fanOut?: FanOutLimits;
 }
 
 interface TenantClient {
@@ -212,8 +215,8 @@ export function createOverviewService(options: OverviewOptions): OverviewService
     }
   }
 
-  return {
-    async overview(req) {
+  const limiter = new FanOutLimiter(options.fanOut);
+  const overview = async (req: OverviewRequest): Promise<OverviewResult> => {
       // Without a valid BSN nothing names a patient: refused without an audit event.
       if (!isValidBsn(req.bsn)) throw badRequest('not a valid BSN (11-test)');
       const started = Date.now();
@@ -241,7 +244,7 @@ export function createOverviewService(options: OverviewOptions): OverviewService
       }
       const warnings: string[] = [];
       if (located.length === 0) warnings.push('the referral index knows no holder of data about this patient for this exchange');
-      const holders = await Promise.all(located.map((h) => queryHolder(req, exchange, h, deadlineAt)));
+      const holders = await mapBounded(located, limiter.limits.holders, (h) => queryHolder(req, exchange, h, deadlineAt));
       const { bundle, stats } = mergeOverview({ bsn: req.bsn, holders, warnings });
       const answered = holders.filter((h) => h.status === 'ok').length;
       await audit(exchange, answered === holders.length ? 'success' : 'minor-failure', `${stats.items} items from ${answered}/${holders.length} holders`);
@@ -249,7 +252,11 @@ export function createOverviewService(options: OverviewOptions): OverviewService
         bundle,
         holders: holders.map((h) => ({ ura: h.ura, name: h.name, status: h.status, elapsedMs: h.elapsedMs })),
       };
-    },
+  };
+
+  return {
+    // The requester is the professional at her organisation: her share of the fan-out is bounded.
+    overview: (req) => limiter.run(`${req.tenant.ura}/${req.user.deziNumber}`, () => overview(req)),
     async close() {
       for (const c of clients.values()) {
         await c.client.close();

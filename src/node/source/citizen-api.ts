@@ -12,6 +12,8 @@ import { remoteJwks } from '../../trust/auth/remote-jwks.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from './ehr-connector.ts';
+import { credentialTooLong } from '../../kit/http/credential-limits.ts';
+import { checkSearchValues } from './search-values.ts';
 import { batchResponse, batchSearches, ehrFailure, searchEhr } from './holder-api.ts';
 import { bsnOfQuery, type Query } from './query-translation.ts';
 
@@ -42,6 +44,8 @@ export interface VerifiedCitizen {
 /** Verifies the citizen provider's id_token; 401 when it does not verify. */
 export async function verifyCitizenToken(token: string, input: { issuer: string; jwks: JWTVerifyGetKey; audience: string }): Promise<VerifiedCitizen> {
   try {
+    const tooLong = credentialTooLong("the citizen's id_token", token);
+    if (tooLong) throw new Error(tooLong);
     const { payload } = await jwtVerify(token, input.jwks, { issuer: input.issuer, audience: input.audience, clockTolerance: 5, requiredClaims: ['sub', 'exp'] });
     if (typeof payload.sub !== 'string' || !isValidBsn(payload.sub)) throw new Error('the token names no valid BSN');
     if (typeof payload.acr !== 'string' || !payload.acr) throw new Error('the token states no level of assurance (acr)');
@@ -90,6 +94,7 @@ export async function registerCitizenApi(app: FastifyInstance, o: CitizenApiOpti
     // Every search must be about her, before anything is read.
     for (const s of searches) {
       if (bsnOfQuery(s.type, s.query) !== citizen.bsn) throw forbidden('a citizen may only see her own data: a search names another BSN than her token');
+      checkSearchValues(s.type, s.query);
     }
     const exchange = exchangeFor(tenant);
 

@@ -12,6 +12,7 @@ import type { ExchangeMetrics } from '../metrics.ts';
 import { type EhrConnector, EhrError } from './ehr-connector.ts';
 import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
 import { permittedResources } from './response-filter.ts';
+import { checkSearchValues } from './search-values.ts';
 
 // The source side's open interface, behind the enforcement point. For every search:
 // mutual TLS (kit) → access token bound to that certificate, for this tenant and an exchange
@@ -102,15 +103,53 @@ export async function searchEhr(
   return { bundle, patientRefs: patients.map((p) => `Patient/${p.id}`), withheld };
 }
 
-/** The searches of a batch Bundle (GET type-level searches only, 1 to MAX_BATCH_ENTRIES). */
-export function batchSearches(body: Bundle | undefined): Array<{ type: string; query: Query }> {
-  if (body?.resourceType !== 'Bundle' || body.type !== 'batch') throw badRequest('expected a Bundle of type batch');
+const MAX_ENTRY_URL = 2048;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The searches of a batch Bundle (GET type-level searches only, 1 to MAX_BATCH_ENTRIES). The
+ * shape is checked before anything reads it: the body is whatever the caller sent (`entry: [null]`
+ * and `url: 5` used to reach the code below as if they were entries, and became 500s).
+ */
+export function batchSearches(body: unknown): Array<{ type: string; query: Query }> {
+  if (!isObject(body) || body.resourceType !== 'Bundle' || body.type !== 'batch') throw badRequest('expected a Bundle of type batch');
   const entries = body.entry ?? [];
+  if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array', ['Bundle.entry']);
   if (entries.length === 0 || entries.length > MAX_BATCH_ENTRIES) throw badRequest(`a batch carries 1 to ${MAX_BATCH_ENTRIES} searches`);
-  return entries.map((e, i) => {
-    if (e.request?.method !== 'GET' || !e.request.url) throw badRequest(`entry ${i}: only GET searches are allowed`);
-    return parseEntryUrl(e.request.url);
+  return entries.map((e: unknown, i) => {
+    const where = [`Bundle.entry[${i}].request`];
+    if (!isObject(e) || !isObject(e.request)) throw badRequest(`entry ${i} must be an object with a request`, where);
+    const { method, url } = e.request;
+    if (method !== 'GET') throw badRequest(`entry ${i}: only GET searches are allowed`, where);
+    if (typeof url !== 'string' || url === '' || url.length > MAX_ENTRY_URL) {
+      throw badRequest(`entry ${i}: request.url must be a search of at most ${MAX_ENTRY_URL} characters`, where);
+    }
+    return parseEntryUrl(url);
   });
+}
+
+/**
+ * The one patient a request is about. A batch naming two patients is refused: one access is
+ * about one patient, and its audit event and the patient's access log must say so (a batch
+ * answered for two patients was audited for the first only).
+ */
+export function onePatient(searches: Array<{ type: string; query: Query }>): string {
+  const bsns = new Set(searches.map((s) => bsnOfQuery(s.type, s.query)));
+  if (bsns.size > 1) throw badRequest(`the searches of one request must name one patient; this one names ${bsns.size}`);
+  return [...bsns][0];
+}
+
+/** The distinct valid BSNs the searches name (for the audit of a request that may have been refused for naming several). */
+function namedPatients(searches: Array<{ type: string; query: Query }>): string[] {
+  const out = new Set<string>();
+  for (const s of searches) {
+    try {
+      out.add(bsnOfQuery(s.type, s.query));
+    } catch {
+      // a search that names no valid patient names nobody to audit for
+    }
+  }
+  return [...out];
 }
 
 /** The batch-response for searches answered in order. */
@@ -197,12 +236,6 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     const allowed = !failure && served.some((s) => s.status === 200);
     const emergency = decisions.some((d) => d.allow && d.emergency);
     const failedSearches = served.filter((s) => s.status >= 500).length;
-    let bsn: string | undefined;
-    try {
-      bsn = searches.length ? bsnOfQuery(searches[0].type, searches[0].query) : undefined;
-    } catch {
-      bsn = undefined; // the request named no valid patient: the event names the request instead
-    }
     const event = buildAuditEvent({
       who: {
         professionalNumber: claims.dezi_number,
@@ -235,7 +268,11 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     });
     // The BSN goes to the outbox only, sealed; the PRS token naming the patient to the
     // transparency part is fetched at delivery, so a PRS outage now does not lose the log line.
-    await o.env.audit(event, bsn ? { bsn } : undefined);
+    // Every patient the request names gets the event in her access log (one, unless the request
+    // was refused for naming several); a request that named none is logged locally only.
+    const patients = namedPatients(searches);
+    if (patients.length === 0) await o.env.audit(event, undefined);
+    for (const bsn of patients) await o.env.audit(structuredClone(event), { bsn });
   }
 
   async function run(request: FastifyRequest, reply: FastifyReply, ura: string, searches: Array<{ type: string; query: Query }>) {
@@ -258,6 +295,9 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       claims = await o.verifyToken(request, tenant);
       exchange = exchangeOf(o.env, claims);
       emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
+      // The caller's mistakes are 400s before the policy or the EHR is asked.
+      onePatient(searches);
+      for (const s of searches) checkSearchValues(s.type, s.query);
       // The searches of one batch run in parallel: the holder's answer time is its slowest
       // search, not their sum. The patient lookup is shared (the connector memoises it).
       const results = await Promise.allSettled(
@@ -303,7 +343,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     return reply.code(served.status).type('application/fhir+json').send(served.resource);
   });
 
-  app.post<{ Params: { ura: string }; Body: Bundle }>('/org/:ura/fhir', async (request, reply) => {
+  app.post<{ Params: { ura: string }; Body: unknown }>('/org/:ura/fhir', async (request, reply) => {
     const served = await run(request, reply, request.params.ura, batchSearches(request.body));
     return reply.type('application/fhir+json').send(batchResponse(served));
   });

@@ -21,6 +21,7 @@ export interface TokenEndpointOptions extends TokenIssuerOptions {
 }
 
 const FORM = 'application/x-www-form-urlencoded';
+const TOKEN_REQUEST_BODY_LIMIT = 32 * 1024;
 
 /** Form bodies where a repeated parameter is an error (RFC 6749 §3.2), not a silent pick. */
 function parseForm(body: string): Record<string, string> {
@@ -78,7 +79,8 @@ export async function registerTokenEndpoint(app: FastifyInstance, options: Token
       return reply.code(500).header('cache-control', 'no-store').send({ error: 'server_error', error_description: 'internal error; see the server log' });
     });
 
-    scoped.post('/oauth/token', async (request, reply) => {
+    // A token request is a few kB of form fields; the credential limits are checked per field.
+    scoped.post('/oauth/token', { bodyLimit: TOKEN_REQUEST_BODY_LIMIT }, async (request, reply) => {
       if (!(request.headers['content-type'] ?? '').startsWith(FORM)) throw invalidRequest(`the token request must be ${FORM}`);
       if (!request.peer) {
         const socket = request.raw.socket as TLSSocket;

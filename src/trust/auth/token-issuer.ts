@@ -1,3 +1,4 @@
+import { credentialTooLong } from '../../kit/http/credential-limits.ts';
 import { type KeyObject, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import type { Peer } from '../../kit/part.ts';
@@ -126,6 +127,8 @@ export class TokenIssuer {
     if (grantType === JWT_BEARER_GRANT) {
       if (!params.assertion) throw invalidRequest('assertion (the Dezi verklaring) is required for the jwt-bearer grant');
       if (!this.options.verifyUserAssertion) throw unsupportedGrantType('this server accepts no user assertions');
+      const tooLong = credentialTooLong('assertion (the Dezi verklaring)', params.assertion);
+      if (tooLong) throw invalidGrant(tooLong);
       try {
         user = await this.options.verifyUserAssertion(params.assertion, client);
       } catch (err) {
@@ -151,6 +154,8 @@ export class TokenIssuer {
       throw invalidClient('client authentication by private_key_jwt (client_assertion) is required');
     }
     const assertion = params.client_assertion;
+    const tooLong = credentialTooLong('client_assertion', assertion);
+    if (tooLong) throw invalidClient(tooLong);
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(assertion);

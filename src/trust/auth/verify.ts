@@ -1,3 +1,4 @@
+import { credentialTooLong } from '../../kit/http/credential-limits.ts';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import type { Peer } from '../../kit/part.ts';
@@ -79,6 +80,8 @@ const MAX_VERIFIED = 10_000;
 export async function verifyAccessToken(token: string, options: VerifyOptions): Promise<AccessTokenClaims> {
   if (typeof token !== 'string' || token.split('.').length !== 3)
     throw new TokenRefusal(401, 'invalid_token', 'not a signed JWT');
+  const tooLong = credentialTooLong('the access token', token);
+  if (tooLong) throw new TokenRefusal(401, 'invalid_token', tooLong);
   const cacheKey = `${options.issuer}\n${token}`;
   let payload = (options.remember === false ? undefined : verified.get(cacheKey)) as AccessTokenClaims;
   if (payload && payload.exp + (options.clockToleranceSeconds ?? 5) <= Date.now() / 1000) {

@@ -1,6 +1,6 @@
 import { CompactSign, compactVerify, type JWTVerifyGetKey } from 'jose';
 import type { KeyObject } from 'node:crypto';
-import type { Peer } from '../../kit/part.ts';
+import { certificateRefusal } from '../../kit/http/certificate-status.ts';
 import type { Queryable } from '../../kit/store/store.ts';
 import type { SigningKey } from '../auth/keys.ts';
 import { revokedThumbprints } from './lifecycle.ts';
@@ -47,16 +47,5 @@ export async function verifyStatusList(jws: string, keys: JWTVerifyGetKey | KeyO
   return list;
 }
 
-/** Why this peer must be refused according to the list, or null. */
-export function refusalFor(list: Pick<StatusList, 'participants' | 'vendors' | 'revoked'>, peer: Pick<Peer, 'ura' | 'kvk' | 'thumbprint'>): string | null {
-  if (list.revoked.includes(peer.thumbprint)) return 'certificate revoked';
-  if (peer.ura) {
-    const status = list.participants[peer.ura];
-    return status === 'admitted' ? null : `participant ${peer.ura} is ${status ?? 'not admitted'}`;
-  }
-  if (peer.kvk) {
-    const status = list.vendors[peer.kvk];
-    return status === 'admitted' ? null : `vendor ${peer.kvk} is ${status ?? 'not admitted'}`;
-  }
-  return 'certificate names no participant';
-}
+/** Why this peer must be refused according to the list, or null (the kit's one check). */
+export const refusalFor = certificateRefusal;
