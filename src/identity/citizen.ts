@@ -6,7 +6,7 @@ import { LOA, LOGIN_PATH } from './constants.ts';
 import { CREDENTIALS_MIGRATION_SQL } from './credentials.ts';
 import { type CitizenDirectory, castCitizenDirectory } from './directory.ts';
 import { KEYS_MIGRATION_SQL, loadOrCreateCookieKeys, loadOrCreateRsaKey } from './keys.ts';
-import { OIDC_MODELS_MIGRATION_SQL, purgeExpired } from './oidc/adapter.ts';
+import { OIDC_MODELS_MIGRATION_SQL, oidcStoreKey, purgeExpired } from './oidc/adapter.ts';
 import { registerLoginRoutes } from './oidc/interaction.ts';
 import { mountProvider, OIDC_PUBLIC_PATHS } from './oidc/mount.ts';
 import { buildProvider } from './oidc/provider.ts';
@@ -55,6 +55,7 @@ export function createCitizenIdentityPart(options: CitizenIdentityOptions = {}):
           idTokenKey,
           cookieKeys,
           log: ctx.log,
+          storeKey: oidcStoreKey(ctx.settings.oidc_store_key),
           acrValues: [LOA.low, LOA.substantial, LOA.high],
           claims: { openid: ['sub', 'acr'] },
           async findAccount(bsn) {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Provider } from 'oidc-provider';
 import { forbidden, notFound } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
-import { OIDC_MODELS_MIGRATION_SQL, purgeExpired } from './oidc/adapter.ts';
+import { OIDC_MODELS_MIGRATION_SQL, oidcStoreKey, purgeExpired } from './oidc/adapter.ts';
 import { LOA, LOGIN_PATH, VERKLARING_ADMIN_PREFIX, VERKLARING_JWKS_PATH, VERKLARING_STATUS_PREFIX } from './constants.ts';
 import { CREDENTIALS_MIGRATION_SQL } from './credentials.ts';
 import { castProfessionalDirectory, type ProfessionalDirectory } from './directory.ts';
@@ -64,6 +64,7 @@ export function createIdentityPart(options: IdentityOptions = {}): PartDefinitio
           idTokenKey,
           cookieKeys,
           log: ctx.log,
+          storeKey: oidcStoreKey(ctx.settings.oidc_store_key),
           acrValues: [LOA.high],
           claims: { openid: ['sub', 'verklaring'], profile: ['name', 'family_name', 'given_name'] },
           async findAccount(deziNumber, token) {

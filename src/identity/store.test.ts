@@ -38,6 +38,20 @@ for (const backend of await backends()) {
       assert.equal(await sessions.find('s1'), undefined);
     });
 
+    it('keeps no bearer value or account id in clear: ids are keyed hashes, payloads sealed', async () => {
+      const tokens = new StoreAdapter(store, 'AccessToken');
+      await tokens.upsert('opaque-access-token-value-123', { grantId: 'grant-xyz', accountId: '999990019', uid: 'uid-abc' }, 60);
+      const rows = await store.query('SELECT * FROM oidc_models');
+      const dump = JSON.stringify(rows);
+      for (const secret of ['opaque-access-token-value-123', '999990019', 'grant-xyz', 'uid-abc']) assert.ok(!dump.includes(secret), `${secret} is not in the table`);
+      assert.equal((await tokens.find('opaque-access-token-value-123'))?.accountId, '999990019');
+      // Another key (another process without OIDC_STORE_KEY) finds nothing rather than garbage.
+      const { randomBytes } = await import('node:crypto');
+      assert.equal(await new StoreAdapter(store, 'AccessToken', randomBytes(32)).find('opaque-access-token-value-123'), undefined);
+      await tokens.revokeByGrantId('grant-xyz');
+      assert.equal(await tokens.find('opaque-access-token-value-123'), undefined);
+    });
+
     it('consumes a code once: a second consume is refused as invalid_grant', async () => {
       const codes = new StoreAdapter(store, 'AuthorizationCode');
       await codes.upsert('c1', { grantId: 'g1' }, 60);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Migration, Store } from '../kit/store/store.ts';
 import { appendCookie, cookieHeader, readCookies } from './ui/cookies.ts';
@@ -6,7 +6,10 @@ import { newToken } from './ui/web.ts';
 
 // Server-side sessions behind an opaque cookie (HttpOnly, Secure, SameSite=Lax). Only a hash of
 // the session id is stored, so a copy of the table cannot be replayed as cookies. Browsers never
-// hold tokens or personal data: those stay in the session record.
+// hold tokens or personal data: those stay in the session record, sealed (AES-256-GCM) under a
+// key derived from the session id itself (HKDF), which only the browser holds: a copy of the
+// store, a backup or a log of its rows shows no BSN, ID token or verklaring, and a row cannot
+// be opened without the cookie that belongs to it.
 
 export interface SessionStore {
   get(idHash: string): Promise<unknown | undefined>;
@@ -70,6 +73,37 @@ export class StoreSessionStore implements SessionStore {
 
 const hashId = (id: string) => createHash('sha256').update(id).digest('base64url');
 
+const SEAL_INFO = 'ldn portal session v1';
+const sealKey = (id: string, cookieName: string) => Buffer.from(hkdfSync('sha256', id, cookieName, SEAL_INFO, 32));
+
+/** What the store holds for a session: its data sealed under the session id's key. */
+interface Sealed {
+  sealed: string;
+}
+
+export function sealSession(id: string, cookieName: string, data: unknown): Sealed {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealKey(id, cookieName), iv);
+  const body = Buffer.concat([cipher.update(JSON.stringify(data), 'utf8'), cipher.final()]);
+  return { sealed: Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url') };
+}
+
+/** The session data, or undefined when the row is not sealed under this id (tampered, or from another cookie). */
+export function openSession(id: string, cookieName: string, stored: unknown): unknown {
+  const sealed = (stored as Partial<Sealed> | undefined)?.sealed;
+  if (typeof sealed !== 'string') return undefined;
+  const raw = Buffer.from(sealed, 'base64url');
+  if (raw.length < 12 + 16) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', sealKey(id, cookieName), raw.subarray(0, 12));
+    decipher.setAuthTag(raw.subarray(raw.length - 16));
+    const text = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface SessionOptions {
   cookieName: string;
   cookiePath: string;
@@ -93,7 +127,7 @@ export class Sessions<T extends object> {
   async load(request: FastifyRequest): Promise<{ id: string; data: Session<T> } | undefined> {
     const id = readCookies(request.headers.cookie)[this.options.cookieName];
     if (!id || id.length > 100) return undefined;
-    const data = (await this.store.get(hashId(id))) as Session<T> | undefined;
+    const data = openSession(id, this.options.cookieName, await this.store.get(hashId(id))) as Session<T> | undefined;
     return data ? { id, data } : undefined;
   }
 
@@ -101,13 +135,13 @@ export class Sessions<T extends object> {
   async create(reply: FastifyReply, data: T): Promise<{ id: string; data: Session<T> }> {
     const id = newToken();
     const full = { ...data, csrf: newToken() } as Session<T>;
-    await this.store.set(hashId(id), full, this.ttl);
+    await this.store.set(hashId(id), sealSession(id, this.options.cookieName, full), this.ttl);
     appendCookie(reply, cookieHeader(this.options.cookieName, id, { path: this.options.cookiePath, secure: this.options.secureCookies, maxAgeSeconds: this.ttl }));
     return { id, data: full };
   }
 
   async save(id: string, data: Session<T>): Promise<void> {
-    await this.store.set(hashId(id), data, this.ttl);
+    await this.store.set(hashId(id), sealSession(id, this.options.cookieName, data), this.ttl);
   }
 
   async destroy(reply: FastifyReply, id: string | undefined): Promise<void> {

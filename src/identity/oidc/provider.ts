@@ -21,6 +21,8 @@ export interface ProviderSetup {
   findAccount(accountId: string, token?: { grantId?: string }): Promise<Account | undefined>;
   acrValues?: string[];
   log: Logger;
+  /** Seals the provider's table (adapter.ts); undefined = one key for this process. */
+  storeKey?: Buffer;
 }
 
 const TTL_SECONDS = {
@@ -34,7 +36,7 @@ const TTL_SECONDS = {
 
 export function buildProvider(s: ProviderSetup): Provider {
   const provider = new Provider(s.issuer, {
-    adapter: storeAdapterFactory(s.db),
+    adapter: storeAdapterFactory(s.db, s.storeKey),
     clients: s.clients,
     jwks: { keys: [s.idTokenKey.privateJwk] },
     cookies: { keys: s.cookieKeys },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
@@ -272,7 +273,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     // was refused for naming several); a request that named none is logged locally only.
     const patients = namedPatients(searches);
     if (patients.length === 0) await o.env.audit(event, undefined);
-    for (const bsn of patients) await o.env.audit(structuredClone(event), { bsn });
+    for (const [i, bsn] of patients.entries()) await o.env.audit(i === 0 ? event : { ...structuredClone(event), id: randomUUID() }, { bsn });
   }
 
   async function run(request: FastifyRequest, reply: FastifyReply, ura: string, searches: Array<{ type: string; query: Query }>) {

@@ -38,7 +38,9 @@ export function citizenFromLogin(login: LoginResult): CitizenIdentity {
   const bsn = str(login.claims.bsn) ?? login.subject;
   if (!isValidBsn(bsn)) throw new Error('the citizen provider returned no valid BSN');
   const name = str(login.claims.name) ?? [str(login.claims.given_name), str(login.claims.family_name)].filter(Boolean).join(' ');
-  return { bsn, name: name || undefined, loa: str(login.claims.acr), idToken: login.idToken, accessToken: login.accessToken };
+  // Only what the session needs: the ID token proves her to the holders, consent and the
+  // access log; the access token only stands in for a provider that issues no ID token.
+  return { bsn, name: name || undefined, loa: str(login.claims.acr), idToken: login.idToken, ...(login.idToken ? {} : { accessToken: login.accessToken }) };
 }
 
 export function registerCitizenPortal(app: FastifyInstance, deps: CitizenPortalDeps): void {

@@ -30,6 +30,5 @@ export function clinicianFromLogin(login: LoginResult): ClinicianIdentity {
     ura: str(c.abonnee_nummer),
     organizationName: str(c.abonnee_naam),
     verklaring,
-    idToken: login.idToken,
   };
 }
