@@ -16,6 +16,7 @@ import { NotificationDispatcher } from './notifications.ts';
 import { ConsentRegistry, type RecordedBy, type StoredConsent, type WriteGuard } from './registry.ts';
 import { networkSubscriberOrigins, requireOwnEndpoint, type SubscriberOrigins } from './subscriber-endpoints.ts';
 import { parseSubscription, SubscriptionStore } from './subscription-store.ts';
+import { doors } from '../kit/http/rate-limits.ts';
 
 // The consent registry as a part (Mitz-like). Citizens manage their own choices through the
 // portal (citizen token); care providers record on a citizen's behalf (their URA and professional
@@ -65,6 +66,7 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
 
   return {
     name: 'consent',
+    rateLimits: doors('consentChange', ['POST /Consent', 'PUT /Consent/:id']),
     schema: 'consent',
     migrations: CONSENT_MIGRATIONS,
     capability: {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Provider } from 'oidc-provider';
 import { maskBsn } from '../kit/identifiers/bsn.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
-import { LOA, LOGIN_PATH } from './constants.ts';
+import { LOA, LOGIN_PATH, OIDC_ROUTES } from './constants.ts';
 import { CREDENTIALS_MIGRATION_SQL } from './credentials.ts';
 import { type CitizenDirectory, castCitizenDirectory } from './directory.ts';
 import { KEYS_MIGRATION_SQL, loadOrCreateCookieKeys, loadOrCreateRsaKey } from './keys.ts';
@@ -11,6 +11,7 @@ import { registerLoginRoutes } from './oidc/interaction.ts';
 import { mountProvider, OIDC_PUBLIC_PATHS } from './oidc/mount.ts';
 import { buildProvider } from './oidc/provider.ts';
 import { clientsFrom, directoryFrom, type ProviderOptions, requirePasswordFrom } from './settings.ts';
+import { doors } from '../kit/http/rate-limits.ts';
 
 // The citizen identity provider (DigiD-like): OpenID Connect code flow with PKCE for the
 // citizen portal only. The subject is the BSN, `acr` the level of assurance. It issues no
@@ -36,6 +37,7 @@ export function createCitizenIdentityPart(options: CitizenIdentityOptions = {}):
     schema: 'citizen_identity',
     migrations: CITIZEN_IDENTITY_MIGRATIONS,
     publicPaths: [...OIDC_PUBLIC_PATHS, LOGIN_PATH],
+    rateLimits: [...doors('login', [`POST ${LOGIN_PATH}/:uid`]), ...doors('token', [`POST ${OIDC_ROUTES.token}`])],
     async register(app: FastifyInstance, ctx: PartContext) {
       const db = ctx.store;
       const directory = directoryFrom(options.directory, ctx.settings, castCitizenDirectory, 'citizen-identity');

@@ -3,7 +3,7 @@ import type { Provider } from 'oidc-provider';
 import { forbidden, notFound } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { OIDC_MODELS_MIGRATION_SQL, oidcStoreKey, purgeExpired } from './oidc/adapter.ts';
-import { LOA, LOGIN_PATH, VERKLARING_ADMIN_PREFIX, VERKLARING_JWKS_PATH, VERKLARING_STATUS_PREFIX } from './constants.ts';
+import { LOA, LOGIN_PATH, OIDC_ROUTES, VERKLARING_ADMIN_PREFIX, VERKLARING_JWKS_PATH, VERKLARING_STATUS_PREFIX } from './constants.ts';
 import { CREDENTIALS_MIGRATION_SQL } from './credentials.ts';
 import { castProfessionalDirectory, type ProfessionalDirectory } from './directory.ts';
 import { KEYS_MIGRATION_SQL, loadOrCreateCookieKeys, loadOrCreateRsaKey, publicJwks } from './keys.ts';
@@ -14,6 +14,7 @@ import { clientsFrom, directoryFrom, positiveInt, type ProviderOptions, requireP
 import { professionalName } from './verklaring/claims.ts';
 import { issueVerklaring } from './verklaring/issue.ts';
 import { activeVerklaringForGrant, findVerklaring, revokeVerklaring, statusOf, VERKLARING_MIGRATION_SQL } from './verklaring/store.ts';
+import { doors } from '../kit/http/rate-limits.ts';
 
 // The professional identity provider (Dezi-like): OpenID Connect code flow with PKCE; every
 // login issues a fresh verklaring that rides in the id_token and userinfo as `verklaring`.
@@ -42,6 +43,7 @@ export function createIdentityPart(options: IdentityOptions = {}): PartDefinitio
     schema: 'identity',
     migrations: IDENTITY_MIGRATIONS,
     publicPaths: [...OIDC_PUBLIC_PATHS, LOGIN_PATH, VERKLARING_JWKS_PATH, VERKLARING_STATUS_PREFIX],
+    rateLimits: [...doors('login', [`POST ${LOGIN_PATH}/:uid`]), ...doors('token', [`POST ${OIDC_ROUTES.token}`])],
     async register(app: FastifyInstance, ctx: PartContext) {
       const db = ctx.store;
       const directory = directoryFrom(options.directory, ctx.settings, castProfessionalDirectory, 'identity');

@@ -27,6 +27,7 @@ import { registerCitizenApi } from './source/citizen-api.ts';
 import { decodeReason, EMERGENCY_HEADER, registerHolderApi } from './source/holder-api.ts';
 import { nodeMigrations } from './source/migrations.ts';
 import { startReferralSync, type ReferralSync } from './source/referral-sync.ts';
+import { doors } from '../kit/http/rate-limits.ts';
 
 // The participant node: one process next to one or more organisations' EHRs (a vendor hosts
 // several). Each organisation is a tenant at /org/<URA> with its own certificate, data and
@@ -69,6 +70,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
     name: 'node',
     schema,
     migrations,
+    rateLimits: doors('token', ['POST /oauth/token']),
     publicPaths: [...AUTHORIZATION_SERVER_PUBLIC_PATHS, AUDIT_CHECKPOINT_JWKS_PATH, ...(options.extraPublicPaths ?? [])],
     capability: {
       description: `LDN participant node "${options.name}": open interface per organisation at /org/<URA>/fhir`,

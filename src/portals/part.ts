@@ -22,6 +22,7 @@ import { html } from './ui/html.ts';
 import { languageOf, translator } from './ui/i18n.ts';
 import { page } from './ui/layout.ts';
 import { installErrorPage, installWebKit, sendPage } from './ui/web.ts';
+import { doors } from '../kit/http/rate-limits.ts';
 
 // The central `portal` part: Mijn Gezondheidsoverzicht (/citizen) and the operator dashboard
 // (/operator). Every path is public (browsers carry no client certificate); people are
@@ -94,6 +95,16 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
     schema: 'portal',
     migrations: portalSessionMigrations,
     publicPaths: ['/'],
+    rateLimits: [
+      ...doors('login', ['GET /citizen/login', 'POST /operator/login']),
+      ...doors('consentChange', ['POST /citizen/consent', 'POST /citizen/consent/:id']),
+      ...doors('operator', [
+        'POST /operator/participants/:ura/status',
+        'POST /operator/participants/:ura/qualify',
+        'POST /operator/participants/:ura/withdraw',
+        'POST /operator/certificates/:serial/revoke',
+      ]),
+    ],
     async register(app: FastifyInstance, ctx: PartContext) {
       const o = typeof options === 'function' ? options(ctx) : options;
       const sandbox = ctx.settings.sandbox === 'true' || ctx.settings.sandbox === '1';

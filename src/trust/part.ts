@@ -12,6 +12,7 @@ import { getParticipant } from './register/participants.ts';
 import { createRuntime, type TrustRuntime } from './runtime.ts';
 import { decideScopes } from './scopes.ts';
 import { verklaringVerifier } from './verklaring.ts';
+import { doors } from '../kit/http/rate-limits.ts';
 
 // The trust framework part: participant register, network CA (certificate lifecycle and the
 // signed status list), the signed agreements document, and the authorisation server for the
@@ -61,6 +62,21 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
     schema: 'trust',
     migrations: [...registerMigrations, ...authMigrations],
     publicPaths: TRUST_PUBLIC_PATHS,
+    rateLimits: [
+      ...doors('token', ['POST /oauth/token']),
+      ...doors('operator', [
+        'POST /participants',
+        'POST /participants/:ura/status',
+        'POST /participants/:ura/qualifications',
+        'POST /participants/:ura/qualifications/:qualification/withdraw',
+        'POST /vendors',
+        'POST /vendors/:kvk/status',
+        'POST /certificates',
+        'POST /certificates/:serial/revoke',
+        'POST /agreements',
+        'POST /agreements/network',
+      ]),
+    ],
     async register(app, ctx) {
       const s = ctx.settings;
       const ca = options.ca ?? (s.ca_cert_file && s.ca_key_file ? await loadCa(readFileSync(s.ca_cert_file, 'utf8'), readFileSync(s.ca_key_file, 'utf8')) : null);

@@ -37,6 +37,13 @@ export class TestBrowser {
     }
   }
 
+  /** The Cookie header this browser would send to `url` (tests that send their own requests with its session). */
+  cookieHeader(url: string): string | undefined {
+    const path = new URL(url).pathname;
+    const sent = [...this.cookies.values()].filter((c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`));
+    return sent.length ? sent.map((c) => `${c.name}=${c.value}`).join('; ') : undefined;
+  }
+
   async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Page> {
     const headers: Record<string, string> = { accept: 'text/html' };
     const path = new URL(url).pathname;

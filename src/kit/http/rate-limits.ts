@@ -57,3 +57,27 @@ export async function registerRateLimits(app: FastifyInstance, doors: readonly R
       tooManyRequests(`too many requests: at most ${context.max} per window from one caller; try again in ${context.after}`, Math.max(1, Math.ceil(context.ttl / 1000))),
   });
 }
+
+/**
+ * Requests per minute per caller at each kind of door. Generous for a person or a system doing
+ * its work (tokens are cached for minutes), far below what guessing or flooding needs. Load
+ * tests raise them all with LDN_SETTING_RATE_LIMIT_SCALE.
+ */
+export const DOOR_LIMITS = {
+  /** A login form (per browser session or address: the browser has no network certificate). */
+  login: 60,
+  /** A token endpoint (per client certificate). */
+  token: 1200,
+  /** A consent change (per certificate at the registry, per citizen session at the portal). */
+  consentChange: 60,
+  /** An operator action (per certificate at the trust part, per operator session at the portal). */
+  operator: 120,
+} as const;
+
+/** Doors of one kind: each `METHOD /route` with the kind's limit. */
+export function doors(kind: keyof typeof DOOR_LIMITS, routes: readonly string[]): RateLimitedDoor[] {
+  return routes.map((r) => {
+    const [method, url] = r.split(' ');
+    return { method, url, max: DOOR_LIMITS[kind] };
+  });
+}

@@ -217,7 +217,7 @@ export async function createService(part: PartDefinition, options: ServiceOption
     dataDir: options.filesDir,
     peerStatus,
   };
-  const scale = Number(ctx.settings.RATE_LIMIT_SCALE ?? '1');
+  const scale = Number(ctx.settings.RATE_LIMIT_SCALE ?? process.env.LDN_SETTING_RATE_LIMIT_SCALE ?? '1');
   await registerRateLimits(app, part.rateLimits ?? [], Number.isFinite(scale) && scale > 0 ? scale : 1);
   await part.register(app, ctx);
   await app.listen({ host, port: options.port ?? 0 });

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
+import { HttpError } from '../../kit/fhir/outcome.ts';
 import { banner, page } from './layout.ts';
 import { html } from './html.ts';
 import { type Lang, languageOf, translator } from './i18n.ts';
@@ -76,10 +77,19 @@ export class PageError extends Error {
 
 /** Errors in a portal scope become an HTML page in the visitor's language, never a stack trace. */
 export function installErrorPage(app: FastifyInstance, options: { portal: (lang: Lang) => string; home: string; assetBase: string }) {
-  app.setErrorHandler((err: FastifyError | PageError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((err: FastifyError | PageError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
     const lang = languageOf(request);
     const t = translator(lang);
-    const status = err instanceof PageError ? err.status : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    // The kit's refusals (rate limits, NUL bytes) carry their own status and headers (Retry-After).
+    if (err instanceof HttpError) for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+    const status =
+      err instanceof PageError || err instanceof HttpError ? err.status : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    // A program (not a browser) that asks for JSON gets the OperationOutcome every part answers with.
+    if (/application\/(fhir\+)?json/.test(String(request.headers.accept ?? '')) && !/text\/html/.test(String(request.headers.accept ?? ''))) {
+      if (status >= 500) request.log.error({ err }, 'portal request failed');
+      const outcome = err instanceof HttpError ? err : new HttpError(status, status === 401 ? 'login' : status === 403 ? 'forbidden' : status < 500 ? 'invalid' : 'exception', status < 500 ? t(err instanceof PageError ? err.messageKey : 'common.badRequest') : 'internal error');
+      return reply.code(status).type('application/fhir+json').send(outcome.outcome);
+    }
     const key = err instanceof PageError ? err.messageKey : status < 500 ? 'common.badRequest' : 'common.error';
     if (status >= 500) request.log.error({ err }, 'portal page failed');
     securityHeaders(reply);

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DE_GROOT } from '../../src/sandbox/cast.ts';
+import type { Sandbox } from '../../src/sandbox/sandbox.ts';
+import { check, closeAgents, send, type World, worldOf } from './negative/harness.ts';
+import { MATRIX } from './negative/tables.ts';
+import { citizenPortalLogin, startTestSandbox } from './sandbox-helpers.ts';
+
+// The negative matrix (issue 15): every table of hostile requests (test/e2e/negative/<part>.ts)
+// against one real sandbox. Each case asserts its status and the OperationOutcome body.
+
+export const MIN_CASES = 150;
+
+describe('negative matrix', { timeout: 900_000 }, () => {
+  let sandbox: Sandbox;
+  let world: World;
+
+  before(async () => {
+    sandbox = await startTestSandbox();
+    world = await worldOf(sandbox, async () => (await citizenPortalLogin(sandbox, DE_GROOT.bsn)).browser);
+  });
+  after(async () => {
+    await world?.close();
+    await closeAgents();
+    await sandbox?.stop();
+  });
+
+  it(`holds at least ${MIN_CASES} cases`, () => {
+    const total = Object.values(MATRIX).reduce((n, cases) => n + cases.length, 0);
+    assert.ok(total >= MIN_CASES, `${total} cases`);
+    const names = Object.values(MATRIX).flatMap((cases) => cases.map((c) => c.name));
+    assert.equal(new Set(names).size, names.length, 'case names are unique');
+  });
+
+  for (const [part, cases] of Object.entries(MATRIX)) {
+    describe(part, () => {
+      for (const c of cases) it(c.name, async () => check(c, await send(world, c)));
+    });
+  }
+});
