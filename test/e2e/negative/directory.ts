@@ -31,7 +31,7 @@ export const directoryCases: MatrixCase[] = [
   { name: 'directory: bad _lastUpdated', target: D, path: '/Organization?_lastUpdated=yesterday', bearer: read, expect: 400 },
   { name: 'directory: unknown resource type', target: D, path: '/Patient', bearer: read, expect: 404 },
   { name: 'directory: path traversal', target: D, path: '/Organization/..%2F..%2Ftrust', bearer: read, expect: 404 },
-  { name: 'directory: broken percent-encoding', target: D, path: '/Organization?identifier=%E0%A4%A', bearer: read, expect: 400 },
-  { name: 'directory: write without If-Match', target: D, method: 'PUT', path: '/Organization/x', bearer: write, body: { resourceType: 'Organization', id: 'x', name: 'X' }, expect: 428 },
+  { name: 'directory: broken percent-encoding', target: D, path: '/Organization/%E0%A4%A', bearer: read, expect: 400 },
+  { name: 'directory: write of an Organization without its custodian identifier', target: D, method: 'PUT', path: '/Organization/x', bearer: write, body: { resourceType: 'Organization', id: 'x', name: 'X' }, expect: 422, code: 'required' },
   { name: 'directory: NUL in a written resource', target: D, method: 'POST', path: '/Organization', bearer: write, body: { resourceType: 'Organization', name: 'X\u0000Y' }, expect: 400, code: 'invalid' },
 ];

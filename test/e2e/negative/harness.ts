@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { Agent } from 'undici';
@@ -63,6 +64,11 @@ export interface MatrixCase {
   oauth?: boolean;
   /** For redirects: where it may point. */
   location?: RegExp;
+  /**
+   * A page for a person's browser (login forms), which answers in HTML whatever the Accept
+   * header: the body must be an HTML page that shows no internals.
+   */
+  html?: boolean;
 }
 
 export interface World {
@@ -192,7 +198,9 @@ export interface Answer {
 /** Sends one case as written (path not normalised). */
 export async function send(world: World, c: MatrixCase): Promise<Answer> {
   const base = new URL(world.url(c.target));
-  const path = `${base.pathname.replace(/\/$/, '')}${c.path}`;
+  // {serial:<who>}: the serial number of that participant's certificate.
+  const filled = c.path.replace(/\{serial:([a-z-]+)\}/g, (_m, who: string) => new X509Certificate(world.identity(who as Who)!.cert).serialNumber.toLowerCase());
+  const path = `${base.pathname.replace(/\/$/, '')}${filled}`;
   const headers: Record<string, string> = { accept: 'application/fhir+json', ...(c.headers ?? {}) };
   let body: string | undefined;
   if (c.raw !== undefined) {
@@ -220,6 +228,11 @@ export function check(c: MatrixCase, a: Answer): void {
   assert.equal(a.status, c.expect, where);
   if (c.location) assert.match(String(a.headers.location ?? ''), c.location, where);
   if (a.status < 400) return;
+  if (c.html) {
+    assert.match(a.text, /^<!doctype html>/i, where);
+    assert.doesNotMatch(a.text, /\bat [\w$.<>]+ \(.*:\d+:\d+\)|Error:/, where);
+    return;
+  }
   let body: unknown;
   try {
     body = JSON.parse(a.text);

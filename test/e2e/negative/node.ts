@@ -33,7 +33,7 @@ export const nodeCases: MatrixCase[] = [
   { name: 'node: patient named in another system', target: L, path: `/fhir/AllergyIntolerance?patient:identifier=${encodeURIComponent('urn:x|900010010')}`, bearer: acute, expect: 400 },
   { name: 'node: two patients in one search', target: L, path: `/fhir/AllergyIntolerance?${P}&subject:identifier=${encodeURIComponent(`${BSN}|900020003`)}`, bearer: acute, expect: 403 },
   { name: 'node: batch naming two patients (cross-patient)', target: L, method: 'POST', path: '/fhir', bearer: acute, body: batch(`AllergyIntolerance?${P}`, `AllergyIntolerance?patient:identifier=${encodeURIComponent(`${BSN}|900020003`)}`), expect: 400 },
-  { name: 'node: unknown tenant', target: 'nodehost:leiden', path: `/org/99999999/fhir/AllergyIntolerance?${P}`, bearer: acute, expect: 404 },
+  { name: 'node: unknown tenant', target: 'nodehost:leiden', path: `/org/99999999/fhir/AllergyIntolerance?${P}`, bearer: { ...acute, audience: L }, expect: 404 },
   { name: 'node: emergency reason that is no percent-encoding', target: L, path: `/fhir/AllergyIntolerance?${P}`, bearer: acute, headers: { 'ldn-emergency-reason': '%E0%A4%A' }, expect: 400 },
   // input
   { name: 'node: clinical-status=bogus', target: L, path: `/fhir/AllergyIntolerance?${P}&clinical-status=bogus`, bearer: acute, expect: 400, code: 'invalid' },

@@ -6,7 +6,7 @@ const X = 'transparency';
 const write = { scope: 'transparency:write' };
 
 export const transparencyCases: MatrixCase[] = [
-  { name: 'transparency: no certificate', target: X, path: '/tree-head', as: 'none', expect: 401, code: 'security' },
+  { name: 'transparency: append without a certificate', target: X, method: 'POST', path: '/AuditEvent', as: 'none', body: { resourceType: 'AuditEvent' }, expect: 401, code: 'security' },
   { name: 'transparency: append without a token', target: X, method: 'POST', path: '/AuditEvent', body: { resourceType: 'AuditEvent' }, expect: 401 },
   { name: 'transparency: append with a directory token', target: X, method: 'POST', path: '/AuditEvent', bearer: { scope: 'directory:read', audience: 'directory' }, body: { resourceType: 'AuditEvent' }, expect: 401 },
   { name: 'transparency: append that is no AuditEvent', target: X, method: 'POST', path: '/AuditEvent', bearer: write, body: { resourceType: 'Patient' }, expect: 400 },

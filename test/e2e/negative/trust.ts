@@ -13,7 +13,8 @@ export const trustCases: MatrixCase[] = [
   { name: 'trust: operator API with a certificate of another CA', target: T, path: '/participants', as: 'foreign', expect: 401, code: 'security' },
   { name: 'trust: participant writes the register', target: T, method: 'POST', path: '/participants', as: 'veluwe', body: { ura: '90009999', name: 'X', type: 'V4' }, expect: 403 },
   { name: 'trust: participant suspends another', target: T, method: 'POST', path: '/participants/90000102/status', as: 'veluwe', body: { status: 'suspended' }, expect: 403 },
-  { name: 'trust: participant revokes a certificate', target: T, method: 'POST', path: '/certificates/01/revoke', as: 'veluwe', body: { reason: 'x' }, expect: 403 },
+  { name: 'trust: participant revokes a certificate', target: T, method: 'POST', path: '/certificates/{serial:leiden}/revoke', as: 'veluwe', body: { reason: 'x' }, expect: 403 },
+  { name: 'trust: participant revokes an unknown certificate', target: T, method: 'POST', path: '/certificates/01/revoke', as: 'veluwe', body: { reason: 'x' }, expect: 404, code: 'not-found' },
   { name: 'trust: participant replaces the agreements', target: T, method: 'POST', path: '/agreements', as: 'leiden', body: { version: 999 }, expect: 403 },
   // input
   { name: 'trust: NUL in a participant path', target: T, path: '/participants/%00', as: 'operator', expect: 400, code: 'invalid' },
