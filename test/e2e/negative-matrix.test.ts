@@ -3,11 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { check, closeAgents, send, type World, worldOf } from './negative/harness.ts';
+import { fuzzHandlers } from './negative/handler-fuzz.ts';
 import { MATRIX } from './negative/tables.ts';
 import { citizenPortalLogin, startTestSandbox } from './sandbox-helpers.ts';
 
 // The negative matrix (issue 15): every table of hostile requests (test/e2e/negative/<part>.ts)
-// against one real sandbox. Each case asserts its status and the OperationOutcome body.
+// against one real sandbox. Each case asserts its status and the OperationOutcome body. Then
+// fuzzing of the handlers over HTTPS on the same sandbox (LDN_FUZZ_RUNS; `npm run fuzz`: 10 000).
 
 export const MIN_CASES = 150;
 
@@ -37,4 +39,10 @@ describe('negative matrix', { timeout: 900_000 }, () => {
       for (const c of cases) it(c.name, async () => check(c, await send(world, c)));
     });
   }
+
+  // Last: random requests may change state (a caller's own referrals, its recipient key).
+  it('fuzzing the handlers: no 5xx, every error a JSON body (or a login page)', async () => {
+    const runs = Number(process.env.LDN_FUZZ_RUNS ?? 150);
+    assert.equal(await fuzzHandlers(world, runs), runs);
+  });
 });
