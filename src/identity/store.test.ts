@@ -85,6 +85,9 @@ for (const backend of await backends()) {
       const opts = { issuer: ISSUER, jku: `${ISSUER}/dezi/jwks.json`, statusBase: `${ISSUER}/status/v1/verklaring`, ttlSeconds: 600, grantId: 'g9' };
       const { jwt, claims } = await issueVerklaring(store, key, who, opts);
       assert.equal(await activeVerklaringForGrant(store, 'g9', '900001031'), jwt);
+      const rows = JSON.stringify(await store.query('SELECT * FROM verklaringen'));
+      assert.ok(!rows.includes(jwt.split('.')[2]), 'the verklaring is not in the table in clear');
+      assert.equal(await activeVerklaringForGrant(store, 'another grant', '900001031'), undefined);
       const record = await findVerklaring(store, claims.verklaring_id);
       assert.ok(record);
       assert.equal(statusOf(record), 'active');
