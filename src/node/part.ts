@@ -17,6 +17,7 @@ import {
   TokenRefusal,
   verifyAccessToken,
 } from '../trust/auth/index.ts';
+import { fanOutLimitsFrom } from './consumer/fan-out-limit.ts';
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
@@ -154,7 +155,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       // The consent part's change notifications (its certificate only) clear cached consent answers.
       if (env.consentNotifications) await registerConsentNotificationRoute(app, { tenants, receiver: env.consentNotifications });
 
-      const overview = createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000 });
+      const overview = createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000, fanOut: fanOutLimitsFrom(ctx.settings) });
       // The organisation's own systems (its certificate) ask for an overview for a logged-in
       // clinician: her access token from this node's AS names her; her verklaring travels along
       // so that each holder's AS can verify her itself.

@@ -45,4 +45,13 @@ describe('negative matrix', { timeout: 900_000 }, () => {
     const runs = Number(process.env.LDN_FUZZ_RUNS ?? 150);
     assert.equal(await fuzzHandlers(world, runs), runs);
   });
+
+  // After everything else: it uses up this address's operator-login allowance for a minute.
+  it('rate limits a real door: the operator login answers 429 with Retry-After as an OperationOutcome', async () => {
+    const attempt = { name: 'operator login attempt', target: 'portal', method: 'POST', path: '/operator/login', as: 'none' as const, raw: 'password=wrong', contentType: 'application/x-www-form-urlencoded', expect: 303 };
+    let last = await send(world, attempt);
+    for (let i = 0; i < 80 && last.status !== 429; i++) last = await send(world, attempt);
+    check({ ...attempt, expect: 429, code: 'throttled' }, last);
+    assert.ok(Number(last.headers['retry-after']) >= 1, JSON.stringify(last.headers));
+  });
 });
