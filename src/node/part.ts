@@ -21,6 +21,8 @@ import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
 import { ExchangeMetrics } from './metrics.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
+import { DicomWebArchive } from './imaging/archive-client.ts';
+import { registerWadoGate } from './imaging/wado-gate.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
 import { decodeReason, EMERGENCY_HEADER, registerHolderApi } from './source/holder-api.ts';
@@ -60,6 +62,7 @@ export interface NodeRuntime {
 export function createNodePart(options: NodeOptions): PartDefinition & { runtime(): NodeRuntime | undefined } {
   const tenants = new Map(options.tenants.map((t) => [t.ura, t]));
   const connectors = new Map(options.tenants.map((t) => [t.ura, new EhrConnector({ baseUrl: t.ehrBaseUrl })]));
+  const archives = new Map(options.tenants.filter((t) => t.archive).map((t) => [t.ura, new DicomWebArchive(t.archive!)]));
   let runtime: NodeRuntime | undefined;
   const schema = `node_${options.name.replace(/[^a-z0-9_]/g, '_')}`;
   const migrations: Migration[] = [...authMigrations, ...auditLogMigrations, ...REPLICA_MIGRATIONS, ...nodeMigrations];
@@ -137,7 +140,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
 
       const pdp = createPdp({ agreements: () => env.agreements(), consent: env.consent });
       const metrics = new ExchangeMetrics();
-      await registerHolderApi(app, { tenants, env, pdp, connectors, verifyToken, baseUrl: () => ctx.baseUrl, metrics });
+      await registerHolderApi(app, { tenants, env, pdp, connectors, verifyToken, baseUrl: () => ctx.baseUrl, metrics, archives });
+      await registerWadoGate(app, { tenants, env, pdp, connectors, archives, verifyToken, baseUrl: () => ctx.baseUrl });
       // Exchange volumes for the network operator's dashboard (operator certificate only).
       const operatorUra = ctx.settings.operator_ura ?? '90000001';
       app.get('/metrics', async (request) => {
@@ -204,6 +208,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       await runtime?.overview.close();
       await runtime?.env.stop?.();
       for (const c of connectors.values()) await c.close();
+      for (const a of archives.values()) await a.close();
     },
   };
 }
