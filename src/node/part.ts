@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditLogMigrations } from '../audit/chain.ts';
 import { REPLICA_MIGRATIONS } from '../directory/replica/migrations.ts';
-import { createPdp, MIN_REASON_LENGTH } from '../consent/pdp/evaluate.ts';
-import { badRequest, forbidden, HttpError, notFound } from '../kit/fhir/outcome.ts';
+import { createPdp } from '../consent/pdp/evaluate.ts';
+import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import type { Migration } from '../kit/store/store.ts';
-import { type AccessTokenClaims, userOf } from '../trust/auth/claims.ts';
+import type { AccessTokenClaims } from '../trust/auth/claims.ts';
 import {
   AUTHORIZATION_SERVER_PUBLIC_PATHS,
   authMigrations,
@@ -16,7 +16,9 @@ import {
   TokenRefusal,
   verifyAccessToken,
 } from '../trust/auth/index.ts';
+import { clinicianRequest } from './consumer/clinician-request.ts';
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';
+import { registerSummaryOperation } from './consumer/summary/operation.ts';
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
 import { ExchangeMetrics } from './metrics.ts';
@@ -25,7 +27,7 @@ import { DicomWebArchive } from './imaging/archive-client.ts';
 import { registerWadoGate } from './imaging/wado-gate.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
-import { decodeReason, EMERGENCY_HEADER, registerHolderApi } from './source/holder-api.ts';
+import { registerHolderApi } from './source/holder-api.ts';
 import { nodeMigrations } from './source/migrations.ts';
 import { startReferralSync, type ReferralSync } from './source/referral-sync.ts';
 
@@ -82,7 +84,10 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
           searchParams: [{ name: 'patient:identifier', type: 'token' as const }],
         })),
       ],
-      operations: [{ name: 'overview', definition: 'https://ldn.example.nl/fhir/OperationDefinition/Patient-overview' }],
+      operations: [
+        { name: 'overview', definition: 'https://ldn.example.nl/fhir/OperationDefinition/Patient-overview' },
+        { name: 'summary', definition: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary' },
+      ],
       systemInteractions: ['batch'],
     },
     runtime: () => runtime,
@@ -154,34 +159,12 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
 
       const overview = createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000 });
       // The organisation's own systems (its certificate) ask for an overview for a logged-in
-      // clinician: her access token from this node's AS names her; her verklaring travels along
-      // so that each holder's AS can verify her itself.
+      // clinician (checks in consumer/clinician-request.ts).
       app.get<{ Params: { ura: string }; Querystring: { identifier?: string; exchange?: string } }>(
         '/org/:ura/fhir/Patient/$overview',
         async (request, reply) => {
-          const tenant = tenants.get(request.params.ura);
-          if (!tenant) throw notFound(`this node serves no organisation with URA ${request.params.ura}`);
-          if (request.peer?.ura !== tenant.ura) throw forbidden('only the organisation itself may ask its node for an overview');
-          const claims = await verifyToken(request, tenant);
-          const user = userOf(claims);
-          if (!user) throw forbidden('the access token names no professional');
-          const verklaring = request.headers['dezi-verklaring'];
-          if (typeof verklaring !== 'string') throw badRequest('the Dezi-Verklaring header (the clinician\'s verklaring) is required');
-          const checked = await env.verifyVerklaring(verklaring, tenant.ura).catch((e: Error) => {
-            throw forbidden(`verklaring refused: ${e.message}`);
-          });
-          if (checked.deziNumber !== user.deziNumber) throw forbidden('the verklaring names another professional than the token');
-          const [system, bsn] = (request.query.identifier ?? '').split('|');
-          if (!bsn || system !== 'http://fhir.nl/fhir/NamingSystem/bsn') throw badRequest('identifier must be http://fhir.nl/fhir/NamingSystem/bsn|<BSN>');
           const exchange = request.query.exchange ?? 'acute-zorg';
-          if (!claims.scope.split(' ').some((s) => env.agreements().exchanges.find((e) => e.code === exchange)?.scopes.includes(s))) {
-            throw forbidden(`the access token does not carry the ${exchange} scope`);
-          }
-          // A break-the-glass reason the holders would refuse is refused here, before any holder is asked.
-          const emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
-          if (emergencyReason !== undefined && emergencyReason.trim().length < MIN_REASON_LENGTH) {
-            throw badRequest(`${EMERGENCY_HEADER} must give a reason of at least ${MIN_REASON_LENGTH} characters`);
-          }
+          const { tenant, user, verklaring, bsn, emergencyReason } = await clinicianRequest(request, { tenants, env, verifyToken }, exchange);
           const result = await overview.overview({
             tenant,
             bsn,
@@ -194,6 +177,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
           return reply.type('application/fhir+json').send(result.bundle);
         },
       );
+      // The International Patient Summary as a FHIR document (consumer/summary/).
+      await registerSummaryOperation(app, { tenants, env, verifyToken, overview });
 
       const referralSync =
         options.referralSyncIntervalMs === 0
