@@ -116,6 +116,7 @@ export function imagingEhrResources(ura: string, seed: string, reference: string
       id: studyId,
       meta: { versionId: '1', lastUpdated: s.started },
       identifier: [
+        chart.identifier('ImagingStudy', studyId),
         { system: DICOM_UID_SYSTEM, value: `urn:oid:${s.studyUid}` },
         { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, value: s.accession },
       ],
@@ -142,6 +143,7 @@ export function imagingEhrResources(ura: string, seed: string, reference: string
       resourceType: 'DiagnosticReport',
       id: reportId,
       meta: { versionId: '1', lastUpdated: ready },
+      identifier: [chart.identifier('DiagnosticReport', reportId)],
       status: 'final',
       category: [
         { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'RAD', display: 'Radiology' }] },
