@@ -10,7 +10,7 @@ import { imagingUnavailable } from '../../src/sandbox/archives/cast-archives.ts'
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { TrustTokenProvider } from '../../src/trust/auth/token-provider.ts';
-import { apiOverview, clinicianLogin, clinicianVerklaring, openOverview, startTestSandbox } from './sandbox-helpers.ts';
+import { apiOverview, citizenPortalLogin, clinicianLogin, clinicianVerklaring, openOverview, startTestSandbox } from './sandbox-helpers.ts';
 
 // Beeldbeschikbaarheid with a real archive (issue 19): Orthanc per hospital, De Groot's CT head
 // at Veluwe found through the NVI, listed with its report and previewed through the Veluwe node's
@@ -155,6 +155,18 @@ describe('beeldbeschikbaarheid with a real image archive', { timeout: 600_000, s
       assert.ok(named.some((t) => /Ziekenhuis Veluwe/.test(t)), named.join(' | '));
     } finally {
       process.kill(archive.pid!, 'SIGCONT');
+    }
+  });
+
+  it('lists his studies in the citizen portal too', async () => {
+    const { browser, base } = await citizenPortalLogin(sandbox, DE_GROOT.bsn);
+    try {
+      const page = await browser.request(`${base}/data`);
+      assert.equal(page.status, 200, page.body.slice(0, 300));
+      assert.match(page.body, /CT hersenen blanco/);
+      assert.match(page.body, /X-buikoverzicht/);
+    } finally {
+      await browser.close();
     }
   });
 
