@@ -20,7 +20,7 @@ describe('image preview in the clinician viewer (Chromium)', { skip: !available 
   let sandbox: Sandbox;
   let browser: Browser;
   before(async () => {
-    [sandbox, browser] = await Promise.all([startTestSandbox({ overviewDeadlineMs: 10_000 }), launchBrowser()]);
+    [sandbox, browser] = await Promise.all([startTestSandbox({ overviewDeadlineMs: 20_000 }), launchBrowser()]);
   });
   after(async () => {
     await browser?.close();
@@ -41,7 +41,10 @@ describe('image preview in the clinician viewer (Chromium)', { skip: !available 
     await page.getByRole('button', { name: 'Overzicht ophalen' }).click();
     const images = page.locator('section', { has: page.getByRole('heading', { name: 'Beelden' }) });
     await images.waitFor();
+    await screenshot(page, 'imaging-preview-overview');
     const row = images.locator('tr', { hasText: 'CT hersenen blanco' });
+    const banner = (await page.getByRole('alert').count()) ? (await page.getByRole('alert').allTextContents()).join(' ') : '';
+    assert.equal(await row.count(), 1, `the CT row (banner: ${banner}; section: ${await images.textContent()})`);
     assert.match((await row.textContent()) ?? '', /Ziekenhuis Veluwe/);
     assert.match((await images.textContent()) ?? '', /X-buikoverzicht/);
     await row.getByText('Toon voorbeeld').click();
