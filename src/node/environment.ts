@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Peer, TlsIdentity } from '../kit/part.ts';
+import type { ArchiveConnection } from './imaging/archive-client.ts';
 import type { TraceContext } from '../kit/trace.ts';
 import type { ConsentOracle } from '../consent/pdp/oracle.ts';
 import type { UserContext } from '../trust/auth/claims.ts';
@@ -19,6 +20,8 @@ export interface NodeTenant {
   identity: TlsIdentity;
   /** FHIR R4 base URL of the organisation's EHR (the simulator in the sandbox). */
   ehrBaseUrl: string;
+  /** The organisation's image archive (DICOMweb), when it publishes images (node/imaging/). */
+  archive?: ArchiveConnection;
 }
 
 export interface ParticipantView {

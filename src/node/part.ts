@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditLogMigrations } from '../audit/chain.ts';
 import { REPLICA_MIGRATIONS } from '../directory/replica/migrations.ts';
-import { createPdp, MIN_REASON_LENGTH } from '../consent/pdp/evaluate.ts';
-import { badRequest, forbidden, HttpError, notFound } from '../kit/fhir/outcome.ts';
+import { createPdp } from '../consent/pdp/evaluate.ts';
+import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import type { Migration } from '../kit/store/store.ts';
-import { type AccessTokenClaims, userOf } from '../trust/auth/claims.ts';
+import type { AccessTokenClaims } from '../trust/auth/claims.ts';
 import {
   AUTHORIZATION_SERVER_PUBLIC_PATHS,
   authMigrations,
@@ -17,15 +17,19 @@ import {
   TokenRefusal,
   verifyAccessToken,
 } from '../trust/auth/index.ts';
+import { clinicianRequest } from './consumer/clinician-request.ts';
 import { fanOutLimitsFrom } from './consumer/fan-out-limit.ts';
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';
+import { registerSummaryOperation } from './consumer/summary/operation.ts';
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
 import { ExchangeMetrics } from './metrics.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
+import { DicomWebArchive } from './imaging/archive-client.ts';
+import { registerWadoGate } from './imaging/wado-gate.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
-import { decodeReason, EMERGENCY_HEADER, registerHolderApi } from './source/holder-api.ts';
+import { registerHolderApi } from './source/holder-api.ts';
 import { nodeMigrations } from './source/migrations.ts';
 import { startReferralSync, type ReferralSync } from './source/referral-sync.ts';
 import { doors } from '../kit/http/rate-limits.ts';
@@ -63,6 +67,7 @@ export interface NodeRuntime {
 export function createNodePart(options: NodeOptions): PartDefinition & { runtime(): NodeRuntime | undefined } {
   const tenants = new Map(options.tenants.map((t) => [t.ura, t]));
   const connectors = new Map(options.tenants.map((t) => [t.ura, new EhrConnector({ baseUrl: t.ehrBaseUrl })]));
+  const archives = new Map(options.tenants.filter((t) => t.archive).map((t) => [t.ura, new DicomWebArchive(t.archive!)]));
   let runtime: NodeRuntime | undefined;
   const schema = `node_${options.name.replace(/[^a-z0-9_]/g, '_')}`;
   const migrations: Migration[] = [...authMigrations, ...auditLogMigrations, ...REPLICA_MIGRATIONS, ...nodeMigrations];
@@ -83,7 +88,10 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
           searchParams: [{ name: 'patient:identifier', type: 'token' as const }],
         })),
       ],
-      operations: [{ name: 'overview', definition: 'https://ldn.example.nl/fhir/OperationDefinition/Patient-overview' }],
+      operations: [
+        { name: 'overview', definition: 'https://ldn.example.nl/fhir/OperationDefinition/Patient-overview' },
+        { name: 'summary', definition: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary' },
+      ],
       systemInteractions: ['batch'],
     },
     runtime: () => runtime,
@@ -144,7 +152,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
 
       const pdp = createPdp({ agreements: () => env.agreements(), consent: env.consent });
       const metrics = new ExchangeMetrics();
-      await registerHolderApi(app, { tenants, env, pdp, connectors, verifyToken, baseUrl: () => ctx.baseUrl, metrics });
+      await registerHolderApi(app, { tenants, env, pdp, connectors, verifyToken, baseUrl: () => ctx.baseUrl, metrics, archives });
+      await registerWadoGate(app, { tenants, env, pdp, connectors, archives, verifyToken, baseUrl: () => ctx.baseUrl });
       // Exchange volumes for the network operator's dashboard (operator certificate only).
       const operatorUra = ctx.settings.operator_ura ?? '90000001';
       app.get('/metrics', async (request) => {
@@ -157,34 +166,12 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
 
       const overview = createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000, fanOut: fanOutLimitsFrom(ctx.settings) });
       // The organisation's own systems (its certificate) ask for an overview for a logged-in
-      // clinician: her access token from this node's AS names her; her verklaring travels along
-      // so that each holder's AS can verify her itself.
+      // clinician (checks in consumer/clinician-request.ts).
       app.get<{ Params: { ura: string }; Querystring: { identifier?: string; exchange?: string } }>(
         '/org/:ura/fhir/Patient/$overview',
         async (request, reply) => {
-          const tenant = tenants.get(request.params.ura);
-          if (!tenant) throw notFound(`this node serves no organisation with URA ${request.params.ura}`);
-          if (request.peer?.ura !== tenant.ura) throw forbidden('only the organisation itself may ask its node for an overview');
-          const claims = await verifyToken(request, tenant);
-          const user = userOf(claims);
-          if (!user) throw forbidden('the access token names no professional');
-          const verklaring = request.headers['dezi-verklaring'];
-          if (typeof verklaring !== 'string') throw badRequest('the Dezi-Verklaring header (the clinician\'s verklaring) is required');
-          const checked = await env.verifyVerklaring(verklaring, tenant.ura).catch((e: Error) => {
-            throw forbidden(`verklaring refused: ${e.message}`);
-          });
-          if (checked.deziNumber !== user.deziNumber) throw forbidden('the verklaring names another professional than the token');
-          const [system, bsn] = (request.query.identifier ?? '').split('|');
-          if (!bsn || system !== 'http://fhir.nl/fhir/NamingSystem/bsn') throw badRequest('identifier must be http://fhir.nl/fhir/NamingSystem/bsn|<BSN>');
           const exchange = request.query.exchange ?? 'acute-zorg';
-          if (!claims.scope.split(' ').some((s) => env.agreements().exchanges.find((e) => e.code === exchange)?.scopes.includes(s))) {
-            throw forbidden(`the access token does not carry the ${exchange} scope`);
-          }
-          // A break-the-glass reason the holders would refuse is refused here, before any holder is asked.
-          const emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
-          if (emergencyReason !== undefined && emergencyReason.trim().length < MIN_REASON_LENGTH) {
-            throw badRequest(`${EMERGENCY_HEADER} must give a reason of at least ${MIN_REASON_LENGTH} characters`);
-          }
+          const { tenant, user, verklaring, bsn, emergencyReason } = await clinicianRequest(request, { tenants, env, verifyToken }, exchange);
           const result = await overview.overview({
             tenant,
             bsn,
@@ -197,6 +184,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
           return reply.type('application/fhir+json').send(result.bundle);
         },
       );
+      // The International Patient Summary as a FHIR document (consumer/summary/).
+      await registerSummaryOperation(app, { tenants, env, verifyToken, overview });
 
       const referralSync =
         options.referralSyncIntervalMs === 0
@@ -211,6 +200,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       await runtime?.overview.close();
       await runtime?.env.stop?.();
       for (const c of connectors.values()) await c.close();
+      for (const a of archives.values()) await a.close();
     },
   };
 }

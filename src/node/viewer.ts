@@ -4,6 +4,7 @@ import type { NetworkView } from '../kit/part.ts';
 import { newTrace } from '../kit/trace.ts';
 import { clinicianViewerPlugin } from '../portals/clinician/plugin.ts';
 import { callbackUrlOf, type LoginProvider, openIdLogin } from '../portals/oidc.ts';
+import { createImagePreviewer } from './imaging/preview.ts';
 import type { NodeRuntime } from './part.ts';
 
 // The clinician viewer is served by the node of the clinician's own organisation: she logs in
@@ -35,6 +36,8 @@ export async function mountClinicianViewer(
     begin: () => provider().begin(),
     complete: (url, pending) => provider().complete(callbackUrlOf(redirectUri(), `${url.pathname}${url.search}`), pending),
   };
+  const previewer = createImagePreviewer(runtime.env);
+  app.addHook('onClose', () => previewer.close());
   await app.register(async (scope) => {
     await clinicianViewerPlugin(scope, {
       basePath: VIEWER_BASE,
@@ -50,6 +53,13 @@ export async function mountClinicianViewer(
             .filter((e) => tenant !== undefined && e.requesterOrganizationTypes.includes(tenant.type))
             .map((e) => ({ code: e.code, name: e.name, emergencyAccess: e.emergencyAccess }))
         );
+      },
+      coversImages: (code) => runtime.env.agreements().exchanges.some((e) => e.code === code && e.queries.some((q) => q.resourceType === 'ImagingStudy')),
+      imagePreview: async (input) => {
+        const s = input.session;
+        const tenant = s.ura ? runtime.tenants.get(s.ura) : undefined;
+        if (!tenant || !s.verklaring) throw forbidden('your login carries no Dezi verklaring for this node');
+        return previewer.fetch({ tenant, verklaring: s.verklaring, holderUra: input.holderUra, exchange: input.exchange, study: input.study, series: input.series, trace: input.trace });
       },
       overview: async (input) => {
         const s = input.session;

@@ -2,6 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { createService, type RunningService } from '../kit/http/service.ts';
 import type { PartDefinition, Peer, TlsIdentity } from '../kit/part.ts';
+import type { CastStudy } from '../node/ehr-sim/imaging.ts';
 import type { CastOrganization, CastVendor } from './cast.ts';
 import type { SandboxNetwork } from './network.ts';
 import type { SandboxPki } from './pki.ts';
@@ -14,6 +15,8 @@ export interface SandboxCast {
   vendors: CastVendor[];
   /** The EHR contents of one organisation, dated relative to `reference`. */
   ehrData(ura: string, reference: string): Resource[];
+  /** The studies in one organisation's image archive (absent: no archives). */
+  imaging?(ura: string, reference: string): CastStudy[];
 }
 
 export interface SandboxContext {

@@ -4,6 +4,7 @@ import { EhrFaultRegistry } from '../node/ehr-sim/faults.ts';
 import { ehrSimulatorPlugin } from '../node/ehr-sim/plugin.ts';
 import { openEhrStore, seedEhr } from '../node/ehr-sim/store.ts';
 import type { NodeTenant } from '../node/environment.ts';
+import type { ArchiveConnection } from '../node/imaging/archive-client.ts';
 import { createNetworkEnvironment } from '../node/network-environment.ts';
 import { createNodePart, type NodeRuntime } from '../node/part.ts';
 import { mountClinicianViewer, VIEWER_BASE } from '../node/viewer.ts';
@@ -66,7 +67,13 @@ export function castNodeNames(sb: SandboxContext): string[] {
 
 export async function startNodes(
   sb: SandboxContext,
-  input: { ehrUrl: string; participants: Map<string, TlsIdentity>; vendors: Map<string, TlsIdentity>; overviewDeadlineMs?: number },
+  input: {
+    ehrUrl: string;
+    participants: Map<string, TlsIdentity>;
+    vendors: Map<string, TlsIdentity>;
+    overviewDeadlineMs?: number;
+    archives?: Map<string, ArchiveConnection>;
+  },
 ): Promise<RunningNode[]> {
   const nodes: RunningNode[] = [];
   for (const name of castNodeNames(sb)) {
@@ -77,6 +84,7 @@ export async function startNodes(
       type: o.type,
       identity: input.participants.get(o.ura)!,
       ehrBaseUrl: `${input.ehrUrl}/${o.ura}/fhir`,
+      ...(input.archives?.has(o.ura) ? { archive: input.archives.get(o.ura) } : {}),
     }));
     // A vendor's node presents the vendor's certificate; a single organisation's node its own.
     const vendor = sb.cast.vendors.find((v) => orgs.every((o) => v.hosts.includes(o.ura)) && orgs.length > 1);

@@ -12,7 +12,9 @@ import { getParticipant, holdsQualification, qualify } from '../trust/register/p
 import { CITIZENS, CLINICIANS, OPERATOR, ORGANIZATIONS, VENDORS } from './cast.ts';
 import { type CentralServices, PORTAL_CLIENT_ID, startCentralServices } from './central.ts';
 import { type SandboxCast, type SandboxContext, startPart } from './context.ts';
-import { ehrDataFor } from '../node/ehr-sim/cast-data.ts';
+import { CAST_SEED, ehrDataFor } from '../node/ehr-sim/cast-data.ts';
+import { castImagingStudies } from '../node/ehr-sim/imaging.ts';
+import { type CastArchives, startCastArchives } from './archives/cast-archives.ts';
 import { type Manifest, writeManifest } from './manifest.ts';
 import { SandboxNetwork } from './network.ts';
 import { type EhrSimulator, type RunningNode, startEhrSimulator, startNodes } from './participants.ts';
@@ -41,6 +43,8 @@ export interface SandboxOptions {
   seedConsents?: boolean;
   /** Progress lines for people waiting at a terminal. */
   progress?: (step: string) => void;
+  /** Start the hospitals' image archives (Orthanc; default true, skipped loudly when absent). */
+  imaging?: boolean;
 }
 
 export interface Sandbox {
@@ -52,6 +56,7 @@ export interface Sandbox {
   central: CentralServices;
   nodes: RunningNode[];
   ehr: EhrSimulator;
+  archives: CastArchives;
   stop(): Promise<void>;
 }
 
@@ -79,6 +84,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     organizations: ORGANIZATIONS,
     vendors: VENDORS,
     ehrData: (ura, reference) => ehrDataFor(ura, { reference }),
+    imaging: (ura, reference) => castImagingStudies(ura, CAST_SEED, reference),
   };
   const sb: SandboxContext = {
     cast,
@@ -134,7 +140,17 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     progress('EHR simulator and participant nodes');
     const ehr = await startEhrSimulator(sb);
     stops.push(() => ehr.stop());
-    const nodes = await startNodes(sb, { ehrUrl: ehr.url, participants: ids.participants, vendors: ids.vendors, overviewDeadlineMs: options.overviewDeadlineMs });
+    progress('image archives (Orthanc) with the cast\'s studies');
+    const archives = await startCastArchives(sb, { enabled: options.imaging });
+    stops.push(() => archives.stop());
+    if (archives.unavailable && options.imaging !== false) progress(`!! no image archives: ${archives.unavailable}`);
+    const nodes = await startNodes(sb, {
+      ehrUrl: ehr.url,
+      participants: ids.participants,
+      vendors: ids.vendors,
+      overviewDeadlineMs: options.overviewDeadlineMs,
+      archives: archives.connections,
+    });
 
     progress('identity providers and portal');
     const portal = await startPart(
@@ -230,6 +246,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       central,
       nodes,
       ehr,
+      archives,
       stop,
     };
   } catch (err) {

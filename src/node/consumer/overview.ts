@@ -243,8 +243,12 @@ export function createOverviewService(options: OverviewOptions): OverviewService
         return refuse(exchange, localisationFailure(err, options.deadlineMs));
       }
       const warnings: string[] = [];
-      if (located.length === 0) warnings.push('the referral index knows no holder of data about this patient for this exchange');
-      const holders = await mapBounded(located, limiter.limits.holders, (h) => queryHolder(req, exchange, h, deadlineAt));
+      // A holder that registered only the Patient record has nothing of this exchange to give (an
+      // organisation that knows him only from imaging, in an acute-care overview): not asked, and
+      // so not reported as a source that failed.
+      const relevant = located.filter((h) => h.categories.some((c) => c !== 'Patient'));
+      if (relevant.length === 0) warnings.push('the referral index knows no holder of data about this patient for this exchange');
+      const holders = await mapBounded(relevant, limiter.limits.holders, (h) => queryHolder(req, exchange, h, deadlineAt));
       const { bundle, stats } = mergeOverview({ bsn: req.bsn, holders, warnings });
       const answered = holders.filter((h) => h.status === 'ok').length;
       await audit(exchange, answered === holders.length ? 'success' : 'minor-failure', `${stats.items} items from ${answered}/${holders.length} holders`);

@@ -2,6 +2,8 @@ import type { Resource } from '@medplum/fhirtypes';
 import { type CastCitizen, CITIZENS, DE_GROOT, ORGANIZATIONS, organizationByUra } from '../../sandbox/cast.ts';
 import { DEFAULT_REFERENCE_DATE } from './dates.ts';
 import { deGrootChart } from './de-groot.ts';
+import { deGrootLabHistory } from './de-groot-lab-history.ts';
+import { imagingEhrResources } from './imaging.ts';
 import { type ClinicalProfile, chartFor, type HolderKind, holderKind, profileFor } from './histories.ts';
 import { rng } from './random.ts';
 
@@ -45,7 +47,8 @@ export function ehrDataFor(ura: string, options: { seed?: string; reference?: st
   const out: Resource[] = [];
   for (const citizen of CITIZENS) {
     if (citizen.bsn === DE_GROOT.bsn) {
-      out.push(...deGrootChart(ura, seed, reference));
+      const chart = deGrootChart(ura, seed, reference);
+      out.push(...chart, ...deGrootLabHistory(ura, seed, reference), ...imagingEhrResources(ura, seed, reference, { withPatient: chart.length === 0 }));
       continue;
     }
     const profile = profileFor(citizen, seed, reference);

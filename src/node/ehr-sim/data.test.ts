@@ -74,7 +74,10 @@ describe('EHR simulator cast data', () => {
     const gpConditions = ehrDataFor(DE_GROOT_HOLDERS.gp).filter((r) => r.resourceType === 'Condition' && patientIdOf(r) === deGrootPatientId(DE_GROOT_HOLDERS.gp));
     const codes = gpConditions.map((c) => (c as { code?: { coding?: Array<{ code?: string }> } }).code?.coding?.[0].code);
     for (const code of ['38341003', '13644009', '44054006']) assert.ok(codes.includes(code), `GP has problem ${code}`);
-    for (const ura of ['90000101', '90000105', '90000106']) assert.equal(deGrootPatientId(ura), undefined);
+    for (const ura of ['90000105', '90000106']) assert.equal(deGrootPatientId(ura), undefined);
+    // Veluwe knows him only from today's CT for his TIA (imaging.ts): the study and its report.
+    const veluwe = ehrDataFor('90000101').filter((r) => patientIdOf(r) === deGrootPatientId('90000101'));
+    assert.deepEqual([...new Set(veluwe.map((r) => r.resourceType))].sort(), ['DiagnosticReport', 'ImagingStudy', 'Patient']);
   });
 
   it('every resource validates, names its custodian and refers to a local Patient', () => {

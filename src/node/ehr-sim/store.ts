@@ -67,6 +67,8 @@ export const SUPPORTED_TYPES = [
   'Encounter',
   'Immunization',
   'Flag',
+  'ImagingStudy',
+  'DiagnosticReport',
 ] as const;
 
 export function assertSupportedType(type: string): void {
@@ -216,7 +218,7 @@ export function searchParamsFor(type: string): string[] {
   if (type === 'Patient') return common;
   const clinical = [...common, 'patient', 'subject', 'patient.identifier', 'subject.identifier', 'subject:Patient.identifier'];
   if (type !== 'Encounter') clinical.push('code');
-  if (['Condition', 'Observation', 'AllergyIntolerance', 'MedicationRequest', 'MedicationStatement', 'Flag'].includes(type)) clinical.push('category');
+  if (['Condition', 'Observation', 'AllergyIntolerance', 'MedicationRequest', 'MedicationStatement', 'Flag', 'DiagnosticReport'].includes(type)) clinical.push('category');
   return clinical;
 }
 

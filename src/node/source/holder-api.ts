@@ -9,6 +9,8 @@ import { formatTraceparent } from '../../kit/trace.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import type { DicomWebArchive } from '../imaging/archive-client.ts';
+import { searchArchive } from '../imaging/archive-search.ts';
 import type { ExchangeMetrics } from '../metrics.ts';
 import { type EhrConnector, EhrError } from './ehr-connector.ts';
 import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
@@ -31,6 +33,8 @@ export interface HolderApiOptions {
   verifyToken(request: FastifyRequest, tenant: NodeTenant): Promise<AccessTokenClaims>;
   baseUrl(): string;
   metrics?: ExchangeMetrics;
+  /** Image archives (DICOMweb) of the tenants that have one, by URA. */
+  archives?: Map<string, DicomWebArchive>;
 }
 
 interface Served {
@@ -169,6 +173,41 @@ export function ehrFailure(err: unknown, request: FastifyRequest, ura: string): 
   return new HttpError(502, 'transient', `the organisation's record system did not answer: ${err.message}`);
 }
 
+/** The policy decision for one search by a verified requester (also used per study by the WADO-RS gate). */
+export async function decideSearch(
+  o: Pick<HolderApiOptions, 'env' | 'pdp'>,
+  tenant: NodeTenant,
+  claims: AccessTokenClaims,
+  exchange: string,
+  type: string,
+  query: Query,
+  bsn: string,
+  emergencyReason: string | undefined,
+): Promise<PdpDecision> {
+  const requester = await o.env.participant(claims.sub);
+  return o.pdp.evaluate({
+    subject: {
+      scope: claims.scope,
+      client_id: claims.client_id,
+      organization_ura: claims.sub,
+      organization_name: requester?.name,
+      organization_facility_type: requester?.type ?? '',
+      user_id: claims.dezi_number ?? '',
+      user_role: claims.role_code ?? '',
+      client_qualifications: requester?.status === 'admitted' ? requester.qualifications : [],
+    },
+    request: { method: 'GET', path: `/${type}`, query_params: query },
+    context: {
+      data_holder_organization_id: tenant.ura,
+      data_holder_facility_type: tenant.type,
+      patient_bsn: bsn,
+      purpose_of_use: 'TREAT',
+      exchange,
+      ...(emergencyReason !== undefined ? { emergency: { reason: emergencyReason } } : {}),
+    },
+  });
+}
+
 export async function registerHolderApi(app: FastifyInstance, o: HolderApiOptions): Promise<void> {
   const tenantOf = (ura: string): NodeTenant => {
     const t = o.tenants.get(ura);
@@ -188,28 +227,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     emergencyReason: string | undefined,
   ): Promise<Served> {
     const bsn = bsnOfQuery(type, query);
-    const requester = await o.env.participant(claims.sub);
-    const decision = await o.pdp.evaluate({
-      subject: {
-        scope: claims.scope,
-        client_id: claims.client_id,
-        organization_ura: claims.sub,
-        organization_name: requester?.name,
-        organization_facility_type: requester?.type ?? '',
-        user_id: claims.dezi_number ?? '',
-        user_role: claims.role_code ?? '',
-        client_qualifications: requester?.status === 'admitted' ? requester.qualifications : [],
-      },
-      request: { method: 'GET', path: `/${type}`, query_params: query },
-      context: {
-        data_holder_organization_id: tenant.ura,
-        data_holder_facility_type: tenant.type,
-        patient_bsn: bsn,
-        purpose_of_use: 'TREAT',
-        exchange,
-        ...(emergencyReason !== undefined ? { emergency: { reason: emergencyReason } } : {}),
-      },
-    });
+    const decision = await decideSearch(o, tenant, claims, exchange, type, query, bsn, emergencyReason);
     decisions.push(decision);
     if (!decision.allow) {
       const text = decision.reasons.map((r) => r.description).join('; ');
@@ -217,7 +235,11 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     }
     const permitted = { exchange: exchangeDefinition(o.env, exchange), categories: decision.dataCategories ?? [] };
     const fhirBase = `${o.baseUrl()}/org/${tenant.ura}/fhir`;
-    const { bundle, patientRefs, withheld } = await searchEhr(o.connectors.get(tenant.ura)!, fhirBase, type, query, bsn, permitted, signal);
+    // Images are answered from the organisation's image archive, when it has one (imaging/archive-search.ts).
+    const archive = type === 'ImagingStudy' ? o.archives?.get(tenant.ura) : undefined;
+    const { bundle, patientRefs, withheld } = archive
+      ? await searchArchive(archive, o.connectors.get(tenant.ura)!, fhirBase, query, bsn, permitted, signal)
+      : await searchEhr(o.connectors.get(tenant.ura)!, fhirBase, type, query, bsn, permitted, signal);
     if (withheld > 0) log.info({ tenant: tenant.ura, type, withheld }, 'EHR answer held resources outside the decision; withheld');
     return { status: 200, resource: bundle, categories: permitted.categories, decision, patientRefs };
   }

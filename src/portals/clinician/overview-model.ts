@@ -56,7 +56,8 @@ function quantity(v: unknown): string | undefined {
 function labelOf(r: Resource): string {
   const a = r as unknown as Any;
   if (groupOf(r) === 'medication') return conceptText(medicationCode(r as never)) ?? r.resourceType;
-  return conceptText(a.code as CodeableConcept) ?? r.resourceType;
+  // An ImagingStudy has no code: its description names it ("CT hersenen blanco").
+  return conceptText(a.code as CodeableConcept) ?? (typeof a.description === 'string' ? a.description : undefined) ?? r.resourceType;
 }
 
 /** Status words in the reader's language; the source's own text when the code is not one we know. */

@@ -122,7 +122,7 @@ ${state.emergencyError ? html`<p class="field-error" id="reason-error">${state.e
 </section>`;
 }
 
-export function overviewPage(f: ViewerFrame, model: OverviewModel, state: OverviewState): string {
+export function overviewPage(f: ViewerFrame, model: OverviewModel, state: OverviewState, extra?: Html): string {
   const t = translator(f.lang);
   const title = t('clin.overviewTitle', { exchange: state.exchange.name[f.lang] });
   const patient = model.patient
@@ -160,6 +160,7 @@ ${state.emergencyReason ? banner('warn', t('clin.emergency.used', { reason: stat
 ${patient}
 ${problems}
 ${groups}
+${extra ?? ''}
 ${state.emergencyReason ? '' : emergencyForm(f, state)}
 <p><a href="${f.basePath}/search">${t('clin.newSearch')}</a></p>`,
   );

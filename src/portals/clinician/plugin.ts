@@ -5,6 +5,7 @@ import type { ClinicianIdentity, ExchangeOption, OverviewPort } from '../ports.t
 import { MemorySessionStore, type SessionStore, Sessions } from '../sessions.ts';
 import { type Lang, languageOf, statusWording, translator } from '../ui/i18n.ts';
 import { csrfMatches, installErrorPage, installWebKit, PageError, sendPage } from '../ui/web.ts';
+import { extraSections, type ImagePreviewPort, registerImagePreviewRoute } from './extra-sections.ts';
 import { clinicianFromLogin } from './identity.ts';
 import { overviewModel } from './overview-model.ts';
 import { failedOverviewPage, loginPage, overviewPage, searchPage, type ViewerFrame } from './pages.ts';
@@ -27,6 +28,10 @@ export interface ClinicianViewerOptions {
   /** False only for plain-HTTP tests. */
   secureCookies?: boolean;
   sessionTtlSeconds?: number;
+  /** Rendered image previews through the node (extra-sections.ts); without it no preview route. */
+  imagePreview?: ImagePreviewPort;
+  /** Whether an exchange's overview has an images section. */
+  coversImages?: (exchange: string) => boolean;
 }
 
 interface ViewerSession {
@@ -149,13 +154,23 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
     const state = { bsn, exchange, emergencyReason };
     try {
       const bundle = await opts.overview({ bsn, exchange: exchange.code, session: who.identity, emergencyReason, trace: request.trace });
-      return sendPage(reply, overviewPage(f, overviewModel(bundle, statusWording(t)), state));
+      const model = overviewModel(bundle, statusWording(t));
+      const extra = extraSections(bundle, {
+        lang: f.lang,
+        basePath: base,
+        exchange: exchange.code,
+        coversImages: opts.coversImages?.(exchange.code) ?? false,
+        incomplete: model.problems.some((p) => p.severity === 'error' || p.kind === 'holder-partial'),
+      });
+      return sendPage(reply, overviewPage(f, model, state, extra));
     } catch (err) {
       request.log.warn({ err }, 'overview failed');
       const reason = err instanceof Error ? err.message.slice(0, 300) : String(err);
       return sendPage(reply, failedOverviewPage(f, state, t('clin.failed', { reason })), 502);
     }
   });
+
+  if (opts.imagePreview) registerImagePreviewRoute(app, base, requireClinician, opts.imagePreview);
 
   app.post(`${base}/logout`, async (request, reply) => {
     const s = await sessions.load(request);

@@ -164,8 +164,8 @@ function citizenAccess(others: ExchangeDefinition[]): ExchangeDefinition {
   };
 }
 
-/** The patient data a citizen sees of herself (not documents, tasks or images: no viewer for those yet). */
-const CITIZEN_RESOURCE_TYPES = /^(Patient|AllergyIntolerance|Condition|Medication\w*|Observation|Immunization|Procedure|Encounter|Flag)$/;
+/** The patient data a citizen sees of herself (her studies and their reports listed; not documents or tasks: no viewer for those yet). */
+const CITIZEN_RESOURCE_TYPES = /^(Patient|AllergyIntolerance|Condition|Medication\w*|Observation|Immunization|Procedure|Encounter|Flag|ImagingStudy|DiagnosticReport)$/;
 
 EXCHANGES.push(citizenAccess(EXCHANGES));
 

@@ -1,0 +1,49 @@
+import type { FastifyRequest } from 'fastify';
+import { MIN_REASON_LENGTH } from '../../consent/pdp/evaluate.ts';
+import { badRequest, forbidden, notFound } from '../../kit/fhir/outcome.ts';
+import { type AccessTokenClaims, type UserContext, userOf } from '../../trust/auth/claims.ts';
+import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import { decodeReason, EMERGENCY_HEADER } from '../source/holder-api.ts';
+
+// What every operation an organisation's own systems ask of its node for a logged-in clinician
+// checks first ($overview, $summary): its own certificate, her access token from this node's AS,
+// her verklaring (travelling along so each holder's AS can verify her), the patient by BSN, an
+// exchange scope, and a break-the-glass reason the holders would accept.
+
+export interface ClinicianRequest {
+  tenant: NodeTenant;
+  user: UserContext;
+  verklaring: string;
+  bsn: string;
+  emergencyReason?: string;
+}
+
+export async function clinicianRequest(
+  request: FastifyRequest<{ Params: { ura: string }; Querystring: { identifier?: string } }>,
+  o: { tenants: Map<string, NodeTenant>; env: NodeEnvironment; verifyToken(request: FastifyRequest, tenant: NodeTenant): Promise<AccessTokenClaims> },
+  exchange: string,
+): Promise<ClinicianRequest> {
+  const tenant = o.tenants.get(request.params.ura);
+  if (!tenant) throw notFound(`this node serves no organisation with URA ${request.params.ura}`);
+  if (request.peer?.ura !== tenant.ura) throw forbidden('only the organisation itself may ask its node for this');
+  const claims = await o.verifyToken(request, tenant);
+  const user = userOf(claims);
+  if (!user) throw forbidden('the access token names no professional');
+  const verklaring = request.headers['dezi-verklaring'];
+  if (typeof verklaring !== 'string') throw badRequest('the Dezi-Verklaring header (the clinician\'s verklaring) is required');
+  const checked = await o.env.verifyVerklaring(verklaring, tenant.ura).catch((e: Error) => {
+    throw forbidden(`verklaring refused: ${e.message}`);
+  });
+  if (checked.deziNumber !== user.deziNumber) throw forbidden('the verklaring names another professional than the token');
+  const [system, bsn] = (request.query.identifier ?? '').split('|');
+  if (!bsn || system !== 'http://fhir.nl/fhir/NamingSystem/bsn') throw badRequest('identifier must be http://fhir.nl/fhir/NamingSystem/bsn|<BSN>');
+  if (!claims.scope.split(' ').some((s) => o.env.agreements().exchanges.find((e) => e.code === exchange)?.scopes.includes(s))) {
+    throw forbidden(`the access token does not carry the ${exchange} scope`);
+  }
+  // A break-the-glass reason the holders would refuse is refused here, before any holder is asked.
+  const emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
+  if (emergencyReason !== undefined && emergencyReason.trim().length < MIN_REASON_LENGTH) {
+    throw badRequest(`${EMERGENCY_HEADER} must give a reason of at least ${MIN_REASON_LENGTH} characters`);
+  }
+  return { tenant, user, verklaring, bsn, emergencyReason };
+}
