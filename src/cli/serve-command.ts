@@ -7,6 +7,7 @@ import { createPeerGuard } from '../trust/certificates/peer-guard.ts';
 import { createLogger } from '../kit/log.ts';
 import type { NetworkView } from '../kit/part.ts';
 import { CENTRAL_PARTS, partNames } from '../sandbox/registry.ts';
+import { serveSettingsHelp, vetSettings } from './part-settings-registry.ts';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -25,10 +26,12 @@ Environment:
   LDN_SETTING_<NAME>                      part-specific settings
   LDN_LOG_LEVEL                           trace|debug|info|warn|error (default info)`,
     )
+    .addHelpText('after', () => serveSettingsHelp(process.argv))
     .action(async (name: string, opts: { config?: string }) => {
+      if (name === 'ehr-sim') return (await import('./serve-ehr-sim.ts')).runEhrSim();
       const entry = CENTRAL_PARTS.find((p) => p.name === name);
       if (!entry) {
-        process.stderr.write(`unknown part "${name}"; available: ${partNames().join(', ') || '(none yet)'}\n`);
+        process.stderr.write(`unknown part "${name}"; available: ${[...partNames(), 'ehr-sim'].join(', ')}\n`);
         process.exit(2);
       }
       let config: ReturnType<typeof loadServeConfig>;
@@ -41,6 +44,9 @@ Environment:
         }
         throw err;
       }
+      const vetted = vetSettings(name, config.settings);
+      for (const l of vetted.lines) process.stderr.write(`${l}\n`);
+      if (vetted.refuse) process.exit(2);
       // Every part but the trust framework refuses revoked or suspended participants from the
       // trust framework's status list; without its URL a part would admit any certificate the
       // CA ever signed, so it does not start (deny by default).
