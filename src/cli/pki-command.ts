@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { createCa, issueCertificate, loadCa, readCertificateIdentity } from '../kit/pki/certificates.ts';
 import { createCertificateRequest, requestedCommonName } from '../kit/pki/requests.ts';
+import { generateRecipientJwk } from '../pseudonyms/recipient-jwk.ts';
 import { parseCsr } from '../trust/certificates/lifecycle.ts';
 
 // `ldn pki`: the network CA and the certificates the operator issues offline while bootstrapping
@@ -97,6 +98,14 @@ export function pkiCommand(): Command {
       writeNew(o.out, leaf.certPem);
       const id = readCertificateIdentity(leaf.certPem);
       process.stdout.write(`${o.out}: ${id.commonName}, ${id.ura ? `URA ${id.ura}` : `KvK ${id.kvk}`}, serial ${id.serialNumber}, until ${id.notAfter.toISOString()}\n`);
+    });
+  pki
+    .command('recipient-key')
+    .description('make a PRS recipient\'s private JWE key (X25519, ECDH-ES+A256KW) for the NVI or transparency setting <part>_prs_private_jwk; every instance of that part gets the same file')
+    .requiredOption('--out <file>', 'where to write the private JWK (0600)')
+    .action((o: { out: string }) => {
+      writeNew(o.out, JSON.stringify(generateRecipientJwk()), true);
+      process.stdout.write(`${o.out}\n`);
     });
   return pki;
 }
