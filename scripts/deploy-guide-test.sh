@@ -10,6 +10,7 @@ export D="${LDN_DEPLOY_DIR:-$(mktemp -d /tmp/ldn-deploy-XXXXXX)}"
 export PORT_BASE="${PORT_BASE:-$((20000 + RANDOM % 20000))}"
 export LDN_LOG_LEVEL="${LDN_LOG_LEVEL:-warn}"
 
+mkdir -p "$D"
 script="$D/bootstrap.sh"
 awk '/<!-- bootstrap:begin -->/{on=1; next} /<!-- bootstrap:end -->/{on=0} on && /^```bash$/{inb=1; next} on && /^```$/{inb=0; next} inb' docs/deploy.md > "$script"
 [ -s "$script" ] || { echo "FAIL: no bootstrap blocks found in docs/deploy.md"; exit 1; }

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { output } from './output.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import type { PartClient } from '../kit/http/client.ts';
 import { type ConnectionOptions, connection, withClient, withConnectionOptions } from './operator-client.ts';
@@ -22,7 +23,7 @@ type Run = (client: PartClient, trustUrl: string) => Promise<unknown>;
 async function operate(o: ConnectionOptions, run: Run): Promise<void> {
   const { trustUrl, tls } = connection(o);
   const result = await withClient(tls, (client) => run(client, trustUrl));
-  if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (result !== undefined) output.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
 const post = (client: PartClient, url: string, body: unknown) => client.json(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });

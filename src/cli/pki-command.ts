@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { output } from './output.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import { createCa, issueCertificate, loadCa, readCertificateIdentity } from '../kit/pki/certificates.ts';
 import { createCertificateRequest, requestedCommonName } from '../kit/pki/requests.ts';
@@ -46,7 +47,7 @@ export function pkiCommand(): Command {
       const ca = await createCa(o.name, { notBefore, notAfter: new Date(notBefore.getTime() + o.days * 86400_000) });
       writeNew(join(o.dir, 'ca-key.pem'), ca.keyPem, true);
       writeNew(join(o.dir, 'ca.pem'), ca.certPem);
-      process.stdout.write(`${join(o.dir, 'ca.pem')}\n`);
+      output.write(`${join(o.dir, 'ca.pem')}\n`);
     });
   pki
     .command('request')
@@ -58,7 +59,7 @@ export function pkiCommand(): Command {
       const req = await createCertificateRequest(o.name);
       writeNew(o.keyOut, req.keyPem, true);
       writeNew(o.csrOut, req.csrPem);
-      process.stdout.write(`${o.csrOut}\n`);
+      output.write(`${o.csrOut}\n`);
     });
   pki
     .command('issue')
@@ -97,7 +98,7 @@ export function pkiCommand(): Command {
       });
       writeNew(o.out, leaf.certPem);
       const id = readCertificateIdentity(leaf.certPem);
-      process.stdout.write(`${o.out}: ${id.commonName}, ${id.ura ? `URA ${id.ura}` : `KvK ${id.kvk}`}, serial ${id.serialNumber}, until ${id.notAfter.toISOString()}\n`);
+      output.write(`${o.out}: ${id.commonName}, ${id.ura ? `URA ${id.ura}` : `KvK ${id.kvk}`}, serial ${id.serialNumber}, until ${id.notAfter.toISOString()}\n`);
     });
   pki
     .command('recipient-key')
@@ -105,7 +106,7 @@ export function pkiCommand(): Command {
     .requiredOption('--out <file>', 'where to write the private JWK (0600)')
     .action((o: { out: string }) => {
       writeNew(o.out, JSON.stringify(generateRecipientJwk()), true);
-      process.stdout.write(`${o.out}\n`);
+      output.write(`${o.out}\n`);
     });
   return pki;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Bundle } from '@medplum/fhirtypes';
+import { output } from './output.ts';
 import { Command } from 'commander';
 import { withCurrentVersions } from '../directory/publish-cast.ts';
 import { PartClient } from '../kit/http/client.ts';
@@ -43,7 +44,7 @@ export function publishDirectoryCommand(): Command {
           return r.status === 200 ? (/W\/"(\d+)"/.exec(r.headers.etag ?? '')?.[1] ?? null) : null;
         });
         const answer = await client.json<Bundle>(`${directory}/`, { method: 'POST', body: current.bundle, scope: 'directory:write' });
-        for (const e of answer.entry ?? []) process.stdout.write(`${e.response?.status ?? '?'} ${e.response?.location ?? ''}\n`);
+        for (const e of answer.entry ?? []) output.write(`${e.response?.status ?? '?'} ${e.response?.location ?? ''}\n`);
       } finally {
         await client.close();
         await tokens.close?.();
