@@ -44,9 +44,6 @@ Environment:
         }
         throw err;
       }
-      const vetted = vetSettings(name, config.settings);
-      for (const l of vetted.lines) process.stderr.write(`${l}\n`);
-      if (vetted.refuse) process.exit(2);
       // Every part but the trust framework refuses revoked or suspended participants from the
       // trust framework's status list; without its URL a part would admit any certificate the
       // CA ever signed, so it does not start (deny by default).
@@ -57,6 +54,9 @@ Environment:
         );
         process.exit(2);
       }
+      const vetted = vetSettings(name, config.settings);
+      for (const l of vetted.lines) process.stderr.write(`${l}\n`);
+      if (vetted.refuse) process.exit(2);
       const log = createLogger(name);
       const network: NetworkView = {
         url: (p) => {

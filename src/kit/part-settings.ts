@@ -86,7 +86,9 @@ export function checkSettings(declared: PartSettings, given: Record<string, stri
     seen.add(name);
     const d = byName.get(name);
     if (!d) {
-      const near = declared.map((x) => x.name).filter((n) => distance(n.toLowerCase(), name) <= 3);
+      const scored = declared.map((x) => ({ n: x.name, d: distance(x.name.toLowerCase(), name) })).filter((x) => x.d <= 3);
+      const best = Math.min(...scored.map((x) => x.d));
+      const near = scored.filter((x) => x.d === best).map((x) => x.n);
       unknown.push(`${rawName}${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}`);
       continue;
     }
