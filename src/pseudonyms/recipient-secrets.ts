@@ -61,7 +61,7 @@ export async function loadRecipientKeys(ctx: PartContext, o: RecipientKeyOptions
   const publicJwk = publicRecipientJwk(privateJwk);
   const bits = Buffer.from(publicJwk.n ?? '', 'base64url').length * 8;
   if (recipientKeyType(privateJwk) === 'RSA')
-    ctx.log.warn({ event: `${name}.rsa-key` }, `${o.prefix} JWE key is RSA: each PRS token costs an RSA decryption; an X25519 key (the default) is ~10x cheaper`);
+    ctx.log.warn({ event: `${name}.rsa-key` }, `${o.prefix} JWE key is RSA: each PRS token costs an RSA decryption; an X25519 key (the default) costs ~5x less CPU to open`);
   // RSA private operations grow ~cubically with the modulus: 2048 bits keeps each decrypt at
   // ~0.4 ms; 4096 costs ~6x more for no gain within this design's RSA-OAEP-256 + A256GCM.
   if (bits > 2048) ctx.log.warn({ event: `${name}.rsa-key-size`, bits }, `${o.prefix} JWE key has ${bits} bits; 2048 is enough and ~6x cheaper per decrypt`);
