@@ -15,8 +15,14 @@ import { percentile } from './lib/report.ts';
 // index key, no PRS round trips); the remaining rows are filler whose subject hashes are
 // pseudorandom 32-byte strings, which is what HMAC outputs look like.
 // The NVI runs its per-lookup crypto in a worker-thread pool (--workers auto = cores, N, or off).
+// PRS tokens are sealed to the NVI's X25519 key (ECDH-ES+A256KW, design §5); --jwe rsa measures the
+// older RSA-OAEP-256 form. --instances 2 also starts two NVI processes (as `ldn serve nvi` would)
+// behind HAProxy in TCP passthrough and measures, in interleaved rounds, one instance behind it
+// against both: the scaling factor from one to two instances (on this 2-core machine the load
+// generator, PostgreSQL and both instances share the same cores, so expect well under 2).
 //   npm run bench -- nvi [--rows 10000000] [--patients 2000] [--duration 10] [--concurrency 32]
-//                        [--workers auto|N|off] [--database-url postgres://…] [--keep]
+//                        [--workers auto|N|off] [--jwe x25519|rsa] [--instances 1|2] [--rounds 2]
+//                        [--database-url postgres://…] [--keep]
 // Run time (2-core machine, local PostgreSQL, measured): ~45 s in total for --rows 1000000 (8 s
 // load), ~1 min 45 s for the default 10 000 000 (64 s load); the rest is set-up and measuring.
 
@@ -111,6 +117,11 @@ export async function run(args: string[]): Promise<void> {
   const cryptoWorkers = workersArg === 'auto' || workersArg === 'off' ? workersArg : num(args, '--workers', 0);
   const databaseUrl = arg(args, '--database-url') ?? process.env.LDN_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const schema = `nvi_bench_${randomBytes(3).toString('hex')}`;
+  const jweForm = arg(args, '--jwe') ?? 'x25519';
+  if (jweForm !== 'x25519' && jweForm !== 'rsa') throw new Error('--jwe must be x25519 or rsa');
+  const instances = num(args, '--instances', 1);
+  if (instances !== 1 && instances !== 2) throw new Error('--instances must be 1 or 2');
+  const rounds = Math.max(1, num(args, '--rounds', 2));
 
   // Imports that pull in the service stack stay inside run(): the load worker needs none of them.
   const { default: cliProgress } = await import('cli-progress');
@@ -134,6 +145,10 @@ export async function run(args: string[]): Promise<void> {
   const { nviMigrations } = await import('../src/referral-index/migrations.ts');
   const { hashElement, NVI_RECIPIENT_SCOPE } = await import('../src/referral-index/subject-hash.ts');
   const auth = await import('../src/trust/auth/index.ts');
+  const { generateRecipientJwk } = await import('../src/pseudonyms/recipient-jwk.ts');
+  const { exportJWK, generateKeyPair } = await import('jose');
+  // One JWE key for every NVI instance (the setting an operator gives each instance).
+  const nviJwk = jweForm === 'rsa' ? await exportJWK((await generateKeyPair('RSA-OAEP-256', { modulusLength: 2048, extractable: true })).privateKey) : generateRecipientJwk();
 
   const pool = new pg.Pool({ connectionString: databaseUrl, max: concurrency });
   await pool.query('SELECT 1').catch((err) => {
@@ -144,6 +159,7 @@ export async function run(args: string[]): Promise<void> {
   const recipient = `ura:${nviUra}`;
   const prsSeed = new Uint8Array(randomBytes(32));
   const indexKey = randomBytes(32);
+  const nviSettings = { NVI_INDEX_KEY: indexKey.toString('hex'), NVI_PRS_PRIVATE_JWK: JSON.stringify(nviJwk) };
   const pki = await createTestPki();
   const network = staticNetwork({});
   const services: Array<{ close(): Promise<void> }> = [];
@@ -168,11 +184,12 @@ export async function run(args: string[]): Promise<void> {
   const prs = await createService(prsPart, { tls: await pki.identity(nviUra, { name: 'prs' }), network, store: prsStore });
   network.set('prs', prs.url);
   const nviStore = await openStore({ schema, databaseUrl, poolSize: concurrency }, nviMigrations);
+  const nviTls = await pki.identity(nviUra, { name: 'nvi' });
   // The caller's trust-register entry (which the NVI checks before honouring the exchange it
   // names, and caches for 30 s): a hospital qualified for acute care, as the register would say.
   const standing = { organizationType: 'V4', qualifications: [{ qualification: EXCHANGE, validFrom: '2020-01-01T00:00:00Z', validUntil: null }] };
   const nvi = await createService(createNviPart({ cryptoWorkers, participant: async () => standing }), {
-    tls: await pki.identity(nviUra, { name: 'nvi' }), network, store: nviStore, settings: { NVI_INDEX_KEY: indexKey.toString('hex') },
+    tls: nviTls, network, store: nviStore, settings: nviSettings,
   });
   services.push(nvi, prs, trust);
 
@@ -283,13 +300,59 @@ export async function run(args: string[]): Promise<void> {
     const httpRate = http.count / http.seconds;
     const rawRate = rawResult.count / rawResult.seconds;
     line('rows', Number(n), { patientsWithRealPseudonyms: patients, loadSeconds: Math.round(loadSeconds) });
-    line('http_lookups_per_s', httpRate, { unit: 'req/s', concurrency, cryptoWorkers: poolSizeFrom(cryptoWorkers), cores: availableParallelism() });
+    line('http_lookups_per_s', httpRate, { unit: 'req/s', concurrency, cryptoWorkers: poolSizeFrom(cryptoWorkers), cores: availableParallelism(), jwe: jweForm === 'rsa' ? 'RSA-OAEP-256' : 'ECDH-ES+A256KW X25519' });
     line('raw_pk_lookups_per_s', rawRate, { unit: 'query/s', concurrency });
     line('lookups_per_s_ratio', httpRate / rawRate, { ceiling: 'raw pg primary-key lookups, same table, same run', target: 0.3 });
     line('http_p50_ms', percentile(sortedHttp, 50), { unit: 'ms' });
     line('http_p99_ms', percentile(sortedHttp, 99), { unit: 'ms', target: 50 });
     line('raw_p50_ms', percentile(sortedRaw, 50), { unit: 'ms' });
     line('raw_p99_ms', percentile(sortedRaw, 99), { unit: 'ms' });
+
+    // 5. Several instances behind HAProxy (TCP passthrough): one of them, then both, interleaved.
+    if (instances > 1) {
+      const { freePort, haproxyAvailable, HAPROXY, startHaproxy } = await import('./lib/haproxy.ts');
+      const { spawnNviInstance } = await import('./lib/nvi-instance.ts');
+      if (!haproxyAvailable()) {
+        process.stderr.write(`!! SKIPPED --instances ${instances}: no haproxy at ${HAPROXY} (apt-get install haproxy, or set LDN_HAPROXY)\n`);
+        return;
+      }
+      const lbPort = await freePort();
+      const lbUrl = `https://127.0.0.1:${lbPort}`;
+      const started = await Promise.all(
+        Array.from({ length: instances }, () =>
+          spawnNviInstance({
+            tls: nviTls, trustUrl: trust.url, prsUrl: prs.url, publicUrl: lbUrl, databaseUrl, schema,
+            poolSize: concurrency, cryptoWorkers, settings: nviSettings, standing,
+          }),
+        ),
+      );
+      services.unshift(...started.map((i) => ({ close: i.stop })));
+      const lbTokens = new auth.TrustTokenProvider({ tls: prsClientTls, ura: '90000101', tokenEndpoint: `${trust.url}/oauth/token` });
+      const lbToken = await lbTokens.token(lbUrl, 'nvi:read');
+      await lbTokens.close();
+      const lbUrls = urls.map((u) => lbUrl + u.slice(nvi.url.length));
+      const byCount = new Map<number, LoadResult[]>([[1, []], [instances, []]]);
+      for (let r = 0; r < rounds; r++) {
+        for (const n of [1, instances]) {
+          const lb = await startHaproxy(lbPort, started.slice(0, n).map((i) => ({ host: '127.0.0.1', port: i.port })));
+          try {
+            const res = await runWorker({ urls: lbUrls, accessToken: lbToken, cert: prsClientTls.cert, key: prsClientTls.key, ca: prsClientTls.ca, concurrency, duration, warmup: 1 });
+            if (res.non2xx > 0) throw new Error(`${res.non2xx} lookups through HAProxy to ${n} instance(s) were not 200`);
+            byCount.get(n)?.push(res);
+          } finally {
+            await lb.stop();
+          }
+        }
+      }
+      const rate = (rs: LoadResult[]) => rs.reduce((a, x) => a + x.count, 0) / rs.reduce((a, x) => a + x.seconds, 0);
+      const lat = (rs: LoadResult[]) => rs.flatMap((x) => x.latenciesMs).sort((a, b) => a - b);
+      const one = byCount.get(1) ?? [];
+      const many = byCount.get(instances) ?? [];
+      line('lb_1_instance_lookups_per_s', rate(one), { unit: 'req/s', via: 'haproxy tcp passthrough', rounds, p50_ms: percentile(lat(one), 50), p99_ms: percentile(lat(one), 99) });
+      line(`lb_${instances}_instances_lookups_per_s`, rate(many), { unit: 'req/s', via: 'haproxy tcp passthrough', rounds, p50_ms: percentile(lat(many), 50), p99_ms: percentile(lat(many), 99) });
+      line(`scaling_1_to_${instances}_instances`, rate(many) / rate(one), { ceiling: 'one instance behind the same load balancer, same run, interleaved rounds', ideal: instances, cores: availableParallelism() });
+      line(`lb_${instances}_instances_vs_raw_ratio`, rate(many) / rawRate, { ceiling: 'raw pg primary-key lookups, same table, same run' });
+    }
   } finally {
     for (const s of services) await s.close().catch(() => {});
     await nviStore.close().catch(() => {});

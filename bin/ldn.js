@@ -4,4 +4,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src/cli/main.ts');
+// The bootstrap commands load only what they use (src/cli/bootstrap-main.ts).
+const BOOTSTRAP = ['pki', 'admin', 'publish-directory'];
+await import(BOOTSTRAP.includes(process.argv[2]) ? '../src/cli/bootstrap-main.ts' : '../src/cli/main.ts');

@@ -1,5 +1,8 @@
 import { Command } from 'commander';
+import { adminCommand } from './admin-command.ts';
 import { auditCommand } from './audit-command.ts';
+import { pkiCommand } from './pki-command.ts';
+import { publishDirectoryCommand } from './publish-directory-command.ts';
 import { sandboxCommand } from './sandbox-command.ts';
 import { serveCommand } from './serve-command.ts';
 
@@ -13,7 +16,10 @@ const program = new Command('ldn')
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(sandboxCommand())
   .addCommand(serveCommand())
-  .addCommand(auditCommand());
+  .addCommand(auditCommand())
+  .addCommand(pkiCommand())
+  .addCommand(adminCommand())
+  .addCommand(publishDirectoryCommand());
 
 for (const cmd of program.commands) cmd.showSuggestionAfterError(true).showHelpAfterError('(run with --help for usage)');
 

@@ -7,6 +7,7 @@ import { createPeerGuard } from '../trust/certificates/peer-guard.ts';
 import { createLogger } from '../kit/log.ts';
 import type { NetworkView } from '../kit/part.ts';
 import { CENTRAL_PARTS, partNames } from '../sandbox/registry.ts';
+import { serveSettingsHelp, vetSettings } from './part-settings-registry.ts';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -25,10 +26,12 @@ Environment:
   LDN_SETTING_<NAME>                      part-specific settings
   LDN_LOG_LEVEL                           trace|debug|info|warn|error (default info)`,
     )
+    .addHelpText('after', () => serveSettingsHelp(process.argv))
     .action(async (name: string, opts: { config?: string }) => {
+      if (name === 'ehr-sim') return (await import('./serve-ehr-sim.ts')).runEhrSim();
       const entry = CENTRAL_PARTS.find((p) => p.name === name);
       if (!entry) {
-        process.stderr.write(`unknown part "${name}"; available: ${partNames().join(', ') || '(none yet)'}\n`);
+        process.stderr.write(`unknown part "${name}"; available: ${[...partNames(), 'ehr-sim'].join(', ')}\n`);
         process.exit(2);
       }
       let config: ReturnType<typeof loadServeConfig>;
@@ -51,6 +54,9 @@ Environment:
         );
         process.exit(2);
       }
+      const vetted = vetSettings(name, config.settings);
+      for (const l of vetted.lines) process.stderr.write(`${l}\n`);
+      if (vetted.refuse) process.exit(2);
       const log = createLogger(name);
       const network: NetworkView = {
         url: (p) => {

@@ -1,10 +1,13 @@
-import type { KeyObject as NodeKeyObject } from 'node:crypto';
+import { KeyObject as NodeKeyObject } from 'node:crypto';
 import { compactDecrypt, type CryptoKey, type KeyObject } from 'jose';
+import { isEcdhKey, openEcdhEsA256Kw, sealEcdhEsA256Kw } from './jwe-ecdh.ts';
 import { sealRsaOaep256A256Gcm } from './jwe-seal.ts';
 
 // The PRS answer (design §5): the evaluated element(s) encrypted to the recipient with JWE
-// RSA-OAEP-256 + A256GCM, so the requesting holder that relays it can read nothing. The recipient
-// checks audience and expiry before it uses the element.
+// RSA-OAEP-256 + A256GCM, or ECDH-ES+A256KW + A256GCM (X25519 or P-256) for a recipient that
+// registered an elliptic-curve key, so the requesting holder that relays it can read nothing. The
+// recipient checks audience and expiry before it uses the element; the key it holds decides the
+// one algorithm it accepts (no algorithm choice is taken from the token).
 
 export const TOKEN_ALG = 'RSA-OAEP-256';
 export const TOKEN_ENC = 'A256GCM';
@@ -53,7 +56,19 @@ export async function sealEvaluation(
     version: current.version,
     extra_versions: Object.fromEntries(older.map((e) => [String(e.version), SUBJECT_PREFIX + Buffer.from(e.evaluated).toString('base64url')])),
   };
-  return sealRsaOaep256A256Gcm(Buffer.from(JSON.stringify(claims)), to.key, { typ: 'prs-eval+json', ...(to.kid ? { kid: to.kid } : {}) });
+  const header = { typ: 'prs-eval+json', ...(to.kid ? { kid: to.kid } : {}) };
+  const plaintext = Buffer.from(JSON.stringify(claims));
+  const ec = ecdhKeyObject(to.key);
+  return ec ? sealEcdhEsA256Kw(plaintext, ec, header) : sealRsaOaep256A256Gcm(plaintext, to.key, header);
+}
+
+/** An X25519/P-256 key as a node KeyObject (a WebCrypto CryptoKey is converted), else undefined. */
+function ecdhKeyObject(key: unknown): NodeKeyObject | undefined {
+  if (key instanceof NodeKeyObject) return isEcdhKey(key) ? key : undefined;
+  const name = (key as { algorithm?: { name?: string } } | null)?.algorithm?.name;
+  if (name !== 'X25519' && name !== 'ECDH') return undefined;
+  const ko = NodeKeyObject.from(key as Parameters<typeof NodeKeyObject.from>[0]);
+  return isEcdhKey(ko) ? ko : undefined;
 }
 
 /** Decrypts and checks a PRS token; returns the evaluated elements, current version first. */
@@ -63,8 +78,10 @@ export async function openEvaluation(
   expect: { audience: string; scope?: string; now?: number },
 ): Promise<EvaluatedElement[]> {
   let plaintext: Uint8Array;
+  const ec = ecdhKeyObject(key);
   try {
-    ({ plaintext } = await compactDecrypt(jwe, key, { keyManagementAlgorithms: [TOKEN_ALG], contentEncryptionAlgorithms: [TOKEN_ENC] }));
+    if (ec) ({ plaintext } = openEcdhEsA256Kw(jwe, ec));
+    else ({ plaintext } = await compactDecrypt(jwe, key, { keyManagementAlgorithms: [TOKEN_ALG], contentEncryptionAlgorithms: [TOKEN_ENC] }));
   } catch {
     throw new TokenRefused('pseudonym token cannot be decrypted by this recipient');
   }

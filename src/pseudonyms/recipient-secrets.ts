@@ -1,14 +1,15 @@
-import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
 import { PartClient } from '../kit/http/client.ts';
 import type { PartContext } from '../kit/part.ts';
 import { readCertificateIdentity } from '../kit/pki/certificates.ts';
 import { PrsClient } from './client.ts';
+import { generateRecipientJwk, importDecryptionKey, publicRecipientJwk, recipientKeyType } from './recipient-jwk.ts';
 
-// What every PRS recipient (the NVI, the transparency log) keeps: the RSA key PRS tokens are
-// encrypted to, and the HMAC key that turns an unblinded element into what it stores. Settings
+// What every PRS recipient (the NVI, the transparency log) keeps: the JWE key PRS tokens are
+// encrypted to (X25519 when created here; an RSA key from settings or an older file still works), and the HMAC key that turns an unblinded element into what it stores. Settings
 // <PREFIX>_PRS_PRIVATE_JWK (JSON) and <PREFIX>_<HMAC> (hex) win; otherwise both are kept in the
 // part's data directory; a memory-only sandbox makes fresh ones (its store is fresh too).
 
@@ -17,8 +18,8 @@ export interface RecipientKeys {
   /** "ura:<URA>", the audience PRS tokens must carry. */
   audience: string;
   scope: string;
-  /** RSA-OAEP-256 private key, imported once (jose re-imports a KeyObject on every decrypt). */
-  decryptionKey: CryptoKey;
+  /** X25519 KeyObject (ECDH-ES+A256KW), or an RSA-OAEP-256 CryptoKey imported once (jose re-imports a KeyObject on every decrypt). */
+  decryptionKey: CryptoKey | KeyObject;
   /** The private JWK itself, only for the recipient's own crypto worker threads. */
   privateJwk: JWK;
   publicJwk: JWK;
@@ -45,9 +46,7 @@ function persisted(ctx: PartContext, file: string, make: () => Promise<string>):
   });
 }
 
-export async function importDecryptionKey(privateJwk: JWK): Promise<CryptoKey> {
-  return (await importJWK({ ...privateJwk, alg: 'RSA-OAEP-256' }, 'RSA-OAEP-256', { extractable: false })) as CryptoKey;
-}
+export { importDecryptionKey } from './recipient-jwk.ts';
 
 export async function loadRecipientKeys(ctx: PartContext, o: RecipientKeyOptions): Promise<RecipientKeys> {
   const name = o.prefix.toLowerCase();
@@ -57,13 +56,12 @@ export async function loadRecipientKeys(ctx: PartContext, o: RecipientKeyOptions
   const hmacSetting = `${o.prefix}_${o.hmacSetting}`;
   const jwkText =
     ctx.settings[jwkSetting] ??
-    (await persisted(ctx, `${name}-prs-decryption-key.json`, async () => {
-      const { privateKey } = await generateKeyPair('RSA-OAEP-256', { modulusLength: 2048, extractable: true });
-      return JSON.stringify(await exportJWK(privateKey));
-    }));
+    (await persisted(ctx, `${name}-prs-decryption-key.json`, async () => JSON.stringify(generateRecipientJwk())));
   const privateJwk = JSON.parse(jwkText) as JWK;
-  const pub = createPublicKey(createPrivateKey({ key: privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' })).export({ format: 'jwk' }) as JWK;
-  const bits = Buffer.from(pub.n ?? '', 'base64url').length * 8;
+  const publicJwk = publicRecipientJwk(privateJwk);
+  const bits = Buffer.from(publicJwk.n ?? '', 'base64url').length * 8;
+  if (recipientKeyType(privateJwk) === 'RSA')
+    ctx.log.warn({ event: `${name}.rsa-key` }, `${o.prefix} JWE key is RSA: each PRS token costs an RSA decryption; an X25519 key (the default) costs ~5x less CPU to open`);
   // RSA private operations grow ~cubically with the modulus: 2048 bits keeps each decrypt at
   // ~0.4 ms; 4096 costs ~6x more for no gain within this design's RSA-OAEP-256 + A256GCM.
   if (bits > 2048) ctx.log.warn({ event: `${name}.rsa-key-size`, bits }, `${o.prefix} JWE key has ${bits} bits; 2048 is enough and ~6x cheaper per decrypt`);
@@ -76,7 +74,7 @@ export async function loadRecipientKeys(ctx: PartContext, o: RecipientKeyOptions
     scope: o.scope,
     decryptionKey: await importDecryptionKey(privateJwk),
     privateJwk,
-    publicJwk: { kty: 'RSA', n: pub.n, e: pub.e, alg: 'RSA-OAEP-256', use: 'enc' },
+    publicJwk,
     hmacKey: new Uint8Array(Buffer.from(hmacHex, 'hex')),
   };
 }

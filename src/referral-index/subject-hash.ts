@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
-import { type CryptoKey, importJWK, type JWK, type KeyObject } from 'jose';
+import { createHmac, type KeyObject as NodeKeyObject } from 'node:crypto';
+import type { CryptoKey, KeyObject } from 'jose';
 import { TokenRefused } from '../pseudonyms/evaluation-token.ts';
 import { decodePseudonymToken } from '../pseudonyms/nvi-identifier.ts';
 import { recipientElements } from '../pseudonyms/recipient.ts';
@@ -17,13 +17,13 @@ export interface SubjectKeys {
   /** "ura:<URA>" the PRS tokens must be addressed to. */
   audience: string;
   scope: string;
-  /** RSA private key for the PRS JWE; a CryptoKey imported once (a KeyObject is re-imported per call by jose). */
-  decryptionKey: CryptoKey | KeyObject;
+  /** Private key for the PRS JWE: an X25519/P-256 node KeyObject, or an RSA CryptoKey imported once (jose re-imports a KeyObject per call). */
+  decryptionKey: CryptoKey | KeyObject | NodeKeyObject;
   /** HMAC key for the stored subject hash. */
   indexKey: Uint8Array;
 }
 
-/** The RSA-OAEP-256 private key as a non-extractable CryptoKey (import once, reuse for every token). */
+/** The private JWE key in its ready form (import once, reuse for every token). */
 export { importDecryptionKey } from '../pseudonyms/recipient-secrets.ts';
 
 export function hashElement(indexKey: Uint8Array, element: Uint8Array): Buffer {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
-import { type CryptoKey, importJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import pino from 'pino';
 import { PartClient } from '../../kit/http/client.ts';
 import { testBsn } from '../../kit/identifiers/bsn.ts';
@@ -11,6 +11,7 @@ import { openIsolatedPgliteStore } from '../../kit/store/pglite.ts';
 import { migrate } from '../../kit/store/migrate.ts';
 import type { Store } from '../../kit/store/store.ts';
 import { sealEvaluation } from '../../pseudonyms/evaluation-token.ts';
+import { recipientKeyLookup } from '../../pseudonyms/recipient-keys.ts';
 import { encodePseudonymToken } from '../../pseudonyms/nvi-identifier.ts';
 import { OPERATOR } from '../../sandbox/cast.ts';
 import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
@@ -127,8 +128,9 @@ describe('transparency part', () => {
     assert.equal((await post(veluwe, base('f2', { transparencyPseudonym: 'tp-degroot' }))).status, 422, 'clear pseudonym');
     assert.equal((await post(veluwe, base('f3', { localReference: 'Patient/p1' }))).status, 422, 'no patient token');
     // Tokens sealed with the part's real public key (as the PRS would), but expired or for someone else.
-    const [{ jwk }] = await net.prs.store.query<{ jwk: JWK }>('SELECT jwk FROM recipient_keys');
-    const key = (await importJWK(jwk, 'RSA-OAEP-256')) as CryptoKey;
+    const registered = await recipientKeyLookup(net.prs.store)(`ura:${OPERATOR.ura}`, TRANSPARENCY_RECIPIENT_SCOPE);
+    assert.ok(registered, 'the transparency part registered its JWE key at the PRS');
+    const { key } = registered;
     const sealed = async (to: { org: string; scope: string }, now = Date.now()) =>
       encodePseudonymToken({
         evaluatedOutput: await sealEvaluation([{ version: 1, evaluated: randomBytes(32) }], { recipientOrganization: to.org, recipientScope: to.scope, key }, { now }),

@@ -1,0 +1,35 @@
+import type { SettingDeclaration } from './part-settings.ts';
+
+// Settings more than one part reads (declared once here, listed by each part that reads them).
+
+export const TOKENS_SETTING: SettingDeclaration = {
+  name: 'tokens',
+  type: { oneOf: ['required', 'off'] },
+  default: 'required',
+  doc: 'access tokens from the trust part on protected calls; "off" (mutual TLS only) is for benchmarks and tests',
+};
+
+export const OPERATOR_URA_SETTING: SettingDeclaration = {
+  name: 'operator_ura',
+  type: 'ura',
+  default: '90000001',
+  doc: 'URA of the network operator (its certificate may administer; it holds citizen-access for the citizen portal)',
+};
+
+/** The JWE key and the keyed-hash key of a PRS recipient (src/pseudonyms/recipient-secrets.ts). */
+export function prsRecipientSettings(prefix: string, hmacName: string, stores: string): SettingDeclaration[] {
+  return [
+    {
+      name: `${prefix}_prs_private_jwk`,
+      type: 'json',
+      secret: true,
+      doc: `private JWK PRS tokens are encrypted to: X25519 (ECDH-ES+A256KW, created when absent) or RSA (RSA-OAEP-256); the same for every instance`,
+    },
+    {
+      name: `${prefix}_${hmacName}`,
+      type: 'hex',
+      secret: true,
+      doc: `HMAC key (≥ 32 bytes hex) that turns a pseudonym into what the ${stores} stores; the same for every instance, never changed without re-keying`,
+    },
+  ];
+}
