@@ -47,9 +47,15 @@ describe('BgZ and IPS stories', { timeout: 400_000 }, () => {
   };
 
   it('BgZ: the internist receives the zib sections, each item with its source', async () => {
-    const r = await apiOverview(sandbox, { ura: VELUWE, verklaring, bsn: DE_GROOT.bsn, exchange: 'bgz' });
+    // On a loaded machine the first (cold) overview may miss a holder's deadline: she asks again,
+    // as a clinician would; the sections are checked on an answer where every holder answered.
+    let r = await apiOverview(sandbox, { ura: VELUWE, verklaring, bsn: DE_GROOT.bsn, exchange: 'bgz' });
+    for (let i = 0; i < 3 && JSON.stringify(r.body).includes('holder-timeout'); i++) {
+      r = await apiOverview(sandbox, { ura: VELUWE, verklaring, bsn: DE_GROOT.bsn, exchange: 'bgz' });
+    }
     assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 500));
     const bundle = r.body as unknown as Bundle;
+    const problems = (bundle.entry ?? []).map((e) => e.resource).filter((x) => x?.resourceType === 'OperationOutcome');
     const sections = new Map(bgzSections(bundle).map((s) => [s.zib, s.count]));
     // What his holders record about him: every one of these sections has data.
     for (const zib of [
@@ -64,7 +70,7 @@ describe('BgZ and IPS stories', { timeout: 400_000 }, () => {
       'nl.zorg.Verrichting',
       'nl.zorg.Contact',
     ]) {
-      assert.ok((sections.get(zib) ?? 0) > 0, `${zib} has data: ${JSON.stringify([...sections])}`);
+      assert.ok((sections.get(zib) ?? 0) > 0, `${zib} has data: ${JSON.stringify([...sections])} ${JSON.stringify(problems)}`);
     }
     // The BgZ's holders are hospitals and GPs: the pharmacy's dispenses are not part of it.
     assert.equal(sections.get('nl.zorg.Verstrekking'), 0);
