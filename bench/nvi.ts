@@ -25,6 +25,7 @@ import { percentile } from './lib/report.ts';
 //                        [--database-url postgres://…] [--keep]
 // Run time (2-core machine, local PostgreSQL, measured): ~45 s in total for --rows 1000000 (8 s
 // load), ~1 min 45 s for the default 10 000 000 (64 s load); the rest is set-up and measuring.
+// --instances 2 adds 2 × rounds × (duration + 1 s) plus two process starts.
 
 const WORKER_FLAG = '--nvi-load-worker';
 const CATEGORIES = ['MedicationUse', 'AllergyIntolerance', 'Condition', 'ObservationLaboratory', 'Alert', 'MedicationRequest', 'Imaging', 'Procedure'];
