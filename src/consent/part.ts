@@ -77,7 +77,8 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
         },
         { type: 'Subscription', interactions: ['create', 'read', 'delete'] },
       ],
-      operations: [{ name: 'closed-question', definition: 'https://ldn.example.nl/fhir/OperationDefinition/closed-question' }],
+      // The closed question takes and answers plain JSON (the Mitz attribute set): described in OpenAPI.
+      openApiPath: '/openapi.json',
     },
 
     async register(app, ctx: PartContext) {

@@ -20,6 +20,7 @@ import { createOverviewService, type OverviewService } from './consumer/overview
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
 import { ExchangeMetrics } from './metrics.ts';
+import { OVERVIEW_OPERATION } from './overview-operation.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
@@ -79,7 +80,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
           searchParams: [{ name: 'patient:identifier', type: 'token' as const }],
         })),
       ],
-      operations: [{ name: 'overview', definition: 'https://ldn.example.nl/fhir/OperationDefinition/Patient-overview' }],
+      operations: [{ name: 'overview', definition: OVERVIEW_OPERATION }],
       systemInteractions: ['batch'],
     },
     runtime: () => runtime,

@@ -52,7 +52,8 @@ export function createPrsPart(options: PrsOptions = {}): PartDefinition {
     capability: {
       description: 'LDN pseudonym service: RFC 9497 OPRF (ristretto255-SHA512), results encrypted to the recipient (JWE)',
       resources: [],
-      operations: [{ name: 'oprf-eval', definition: 'POST /oprf/eval' }],
+      // The OPRF evaluation is not a FHIR operation: it is described in OpenAPI.
+      openApiPath: '/openapi.json',
     },
     async register(app, ctx) {
       await sodiumReady();

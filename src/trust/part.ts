@@ -102,7 +102,8 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
           return decision.allowed;
         },
         verifyUserAssertion: verklaringVerifier({ network: ctx.network, client: () => client!, settings: s }),
-        scopesSupported: () => [],
+        // Every scope the agreements define (decideScopes says which a caller may hold).
+        scopesSupported: async () => (await rt.agreements()).scopes.map((d) => d.scope),
       });
       registerTrustRoutes(app, rt);
     },
