@@ -71,8 +71,11 @@ export async function probeFhirBase(base: string, probe: Probe, options: FhirBas
   for (const r of rest?.resource ?? []) {
     const interactions = new Set((r.interaction ?? []).map((i) => i.code));
     if (!interactions.has('delete')) {
+      // Where instances are served (read), an undeclared DELETE is 405; where no instance path
+      // exists at all, 404 is as right.
       const del = await probe(`${base}/${r.type}/conformance-probe`, { method: 'DELETE' });
-      check(`${r.type}.delete-405`, del.status === 405 && isOutcome(del.body), `DELETE ${r.type}/<id> (not declared) → ${del.status}`);
+      const expected = interactions.has('read') || interactions.has('update') ? [405] : [404, 405];
+      check(`${r.type}.delete-refused`, expected.includes(del.status) && isOutcome(del.body), `DELETE ${r.type}/<id> (not declared) → ${del.status}, expected ${expected.join(' or ')}`);
     }
     if (!options.searches || !interactions.has('search-type')) continue;
     for (const p of r.searchParam ?? []) {

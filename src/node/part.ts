@@ -20,7 +20,8 @@ import { createOverviewService, type OverviewService } from './consumer/overview
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
 import { ExchangeMetrics } from './metrics.ts';
-import { OVERVIEW_OPERATION } from './overview-operation.ts';
+import { tenantCapability } from './tenant-capability.ts';
+import { registerTenantMetadata } from './tenant-metadata.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
@@ -69,19 +70,18 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
     name: 'node',
     schema,
     migrations,
-    publicPaths: [...AUTHORIZATION_SERVER_PUBLIC_PATHS, AUDIT_CHECKPOINT_JWKS_PATH, ...(options.extraPublicPaths ?? [])],
+    publicPaths: [
+      ...AUTHORIZATION_SERVER_PUBLIC_PATHS,
+      AUDIT_CHECKPOINT_JWKS_PATH,
+      // Each organisation's FHIR self-description is readable before any token is fetched.
+      ...options.tenants.flatMap((t) => [`/org/${t.ura}/fhir/metadata`, `/org/${t.ura}/fhir/OperationDefinition/`]),
+      ...(options.extraPublicPaths ?? []),
+    ],
+    // The node's root is no FHIR base: each organisation's is /org/<URA>/fhir, with its own
+    // CapabilityStatement generated from the agreements (tenant-capability.ts).
     capability: {
-      description: `LDN participant node "${options.name}": open interface per organisation at /org/<URA>/fhir`,
-      resources: [
-        { type: 'Patient', interactions: ['search-type'], searchParams: [{ name: 'identifier', type: 'token' }] },
-        ...['AllergyIntolerance', 'Condition', 'MedicationStatement', 'MedicationRequest', 'MedicationDispense', 'Observation', 'Flag'].map((type) => ({
-          type,
-          interactions: ['search-type' as const],
-          searchParams: [{ name: 'patient:identifier', type: 'token' as const }],
-        })),
-      ],
-      operations: [{ name: 'overview', definition: OVERVIEW_OPERATION }],
-      systemInteractions: ['batch'],
+      description: `LDN participant node "${options.name}": the open interface of each organisation is at /org/<URA>/fhir (its CapabilityStatement at /org/<URA>/fhir/metadata)`,
+      resources: [],
     },
     runtime: () => runtime,
 
@@ -136,9 +136,19 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
         }
       };
 
+      registerTenantMetadata(app, { tenants, agreements: () => env.agreements(), baseUrl: () => ctx.baseUrl });
       const pdp = createPdp({ agreements: () => env.agreements(), consent: env.consent });
       const metrics = new ExchangeMetrics();
-      await registerHolderApi(app, { tenants, env, pdp, connectors, verifyToken, baseUrl: () => ctx.baseUrl, metrics });
+      await registerHolderApi(app, {
+        tenants,
+        env,
+        pdp,
+        connectors,
+        verifyToken,
+        baseUrl: () => ctx.baseUrl,
+        metrics,
+        declared: (tenant) => tenantCapability(env.agreements(), tenant),
+      });
       // Exchange volumes for the network operator's dashboard (operator certificate only).
       const operatorUra = ctx.settings.operator_ura ?? '90000001';
       app.get('/metrics', async (request) => {

@@ -9,6 +9,8 @@ import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { ExchangeMetrics } from '../metrics.ts';
+import type { CapabilityInput } from '../../kit/part.ts';
+import { checkDeclaredSearch } from './declared-searches.ts';
 import { type EhrConnector, EhrError } from './ehr-connector.ts';
 import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
 import { permittedResources } from './response-filter.ts';
@@ -29,6 +31,8 @@ export interface HolderApiOptions {
   verifyToken(request: FastifyRequest, tenant: NodeTenant): Promise<AccessTokenClaims>;
   baseUrl(): string;
   metrics?: ExchangeMetrics;
+  /** What the organisation's CapabilityStatement declares; searches outside it are refused before the decision. */
+  declared?(tenant: NodeTenant): CapabilityInput;
 }
 
 interface Served {
@@ -147,6 +151,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     query: Query,
     emergencyReason: string | undefined,
   ): Promise<Served> {
+    if (o.declared) checkDeclaredSearch(o.declared(tenant), type, query);
     const bsn = bsnOfQuery(type, query);
     const requester = await o.env.participant(claims.sub);
     const decision = await o.pdp.evaluate({
