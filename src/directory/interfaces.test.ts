@@ -27,7 +27,7 @@ describe('directory interfaces: declared = served', () => {
     const store = await openPgliteStore('directory');
     await migrate(store, part.migrations);
     svc = await createService(part, { tls: await pki.identity('90000001', { name: 'directory' }), network: staticNetwork({}), store });
-    gp = new PartClient({ tls: await pki.identity('11111111'), maxRetries: 0 });
+    gp = new PartClient({ tls: await pki.identity('11111111'), maxRetries: 0, defaultDeadlineMs: 120_000 });
     const ep = await gp.call<{ id: string }>(`${svc.url}/Endpoint`, { method: 'POST', body: endpoint('11111111', '51494752', 'https://gp.example.org/fhir') });
     assert.equal(ep.status, 201, JSON.stringify(ep.body));
     endpointId = ep.body.id;
