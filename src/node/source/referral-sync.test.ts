@@ -23,7 +23,8 @@ class EhrStandIn {
   entries: BundleEntry[] = [];
   private clock = Date.parse('2026-01-01T00:00:00Z');
   add(action: 'create' | 'delete', resourceType: string, id: string, patient?: string) {
-    const at = new Date((this.clock += 1000)).toISOString();
+    this.clock += 1000;
+    const at = new Date(this.clock).toISOString();
     const url = `${resourceType}/${id}`;
     const resource = { resourceType, id, meta: { lastUpdated: at }, ...(resourceType === 'Patient' ? {} : { patient: { reference: patient } }) } as Resource;
     this.entries.push(
