@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { auditCommand } from './audit-command.ts';
+import { conformanceCommand } from './conformance-command.ts';
 import { sandboxCommand } from './sandbox-command.ts';
 import { serveCommand } from './serve-command.ts';
 
@@ -13,7 +14,8 @@ const program = new Command('ldn')
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(sandboxCommand())
   .addCommand(serveCommand())
-  .addCommand(auditCommand());
+  .addCommand(auditCommand())
+  .addCommand(conformanceCommand());
 
 for (const cmd of program.commands) cmd.showSuggestionAfterError(true).showHelpAfterError('(run with --help for usage)');
 

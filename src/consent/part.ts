@@ -1,3 +1,4 @@
+import { consentOpenApi } from './openapi.ts';
 import type { Bundle, Consent } from '@medplum/fhirtypes';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { badRequest, forbidden, notFound, unauthorized } from '../kit/fhir/outcome.ts';
@@ -80,6 +81,7 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
       // The closed question takes and answers plain JSON (the Mitz attribute set): described in OpenAPI.
       openApiPath: '/openapi.json',
     },
+    openApi: consentOpenApi,
 
     async register(app, ctx: PartContext) {
       const registry = new ConsentRegistry(ctx.store);

@@ -75,8 +75,8 @@ export interface PartDefinition {
   publicPaths?: string[];
   /** FHIR resource types this part serves, for its CapabilityStatement at /metadata. */
   capability?: CapabilityInput;
-  /** OpenAPI 3.1 document of the part's non-FHIR API, served at /openapi.json (base URL filled in). */
-  openApi?: (baseUrl: string) => Record<string, unknown>;
+  /** OpenAPI 3.1 document of the part's non-FHIR API, served at /openapi.json. */
+  openApi?: (baseUrl: string, tokenEndpoint: string) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Registers the part's routes. Runs after the kit's hooks are installed. */
   register(app: FastifyInstance, ctx: PartContext): Promise<void>;
   /** Called on shutdown before the store closes (stop timers, flush outboxes). */

@@ -20,6 +20,7 @@ import { createOverviewService, type OverviewService } from './consumer/overview
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
 import { ExchangeMetrics } from './metrics.ts';
+import { nodeOpenApi } from './openapi.ts';
 import { tenantCapability } from './tenant-capability.ts';
 import { registerTenantMetadata } from './tenant-metadata.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
@@ -82,7 +83,10 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
     capability: {
       description: `LDN participant node "${options.name}": the open interface of each organisation is at /org/<URA>/fhir (its CapabilityStatement at /org/<URA>/fhir/metadata)`,
       resources: [],
+      openApiPath: '/openapi.json',
     },
+    openApi: (baseUrl) =>
+      nodeOpenApi(baseUrl, Object.fromEntries(runtime?.env.agreements().scopes.filter((d) => d.audience === 'node').map((d) => [d.scope, d.description]) ?? [])),
     runtime: () => runtime,
 
     async register(app, ctx) {

@@ -10,6 +10,7 @@ import { registerMigrations } from './register/migrations.ts';
 import { getParticipant } from './register/participants.ts';
 import { createRuntime, type TrustRuntime } from './runtime.ts';
 import { decideScopes } from './scopes.ts';
+import { trustOpenApi } from './openapi.ts';
 import { verklaringVerifier } from './verklaring.ts';
 
 // The trust framework part: participant register, network CA (certificate lifecycle and the
@@ -51,15 +52,17 @@ function openToAll(method: string, url: string): boolean {
 }
 const TOKEN_PATH = '/oauth/token';
 /** The kit's own capability and health endpoints. */
-const SERVICE_PATHS = ['/metadata', '/health'];
+const SERVICE_PATHS = ['/metadata', '/health', '/openapi.json'];
 
 export function createTrustPart(options: TrustPartOptions = {}): PartDefinition {
   let client: PartClient | null = null;
+  let runtime: TrustRuntime | undefined;
   return {
     name: 'trust',
     schema: 'trust',
     migrations: [...registerMigrations, ...authMigrations],
     publicPaths: TRUST_PUBLIC_PATHS,
+    openApi: async (baseUrl) => trustOpenApi(baseUrl, Object.fromEntries((await runtime?.agreements())?.scopes.map((d) => [d.scope, d.description]) ?? [])),
     async register(app, ctx) {
       const s = ctx.settings;
       const ca = options.ca ?? (s.ca_cert_file && s.ca_key_file ? await loadCa(readFileSync(s.ca_cert_file, 'utf8'), readFileSync(s.ca_key_file, 'utf8')) : null);
@@ -73,6 +76,7 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
         issuer: () => ctx.baseUrl,
       });
       await rt.agreements(); // publishes the default document on first start
+      runtime = rt;
       client = new PartClient({ tls: ctx.tls });
 
       // The register is this part's own peer guard: a revoked certificate or a suspended or

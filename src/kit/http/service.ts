@@ -221,7 +221,7 @@ export async function createService(part: PartDefinition, options: ServiceOption
   }
   if (part.openApi) {
     const openApi = part.openApi;
-    app.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApi(baseUrl)));
+    app.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(await openApi(baseUrl, tokenEndpoint())));
   }
   app.get('/health', async () => ({ status: 'ok', part: part.name }));
 
