@@ -1,5 +1,5 @@
 import type { CapabilityStatement, OperationDefinition, OperationOutcome } from '@medplum/fhirtypes';
-import { OAUTH_URIS_EXTENSION, SECURITY_SERVICE_SYSTEM } from '../kit/fhir/capability.ts';
+import { MODIFIER_ONLY, OAUTH_URIS_EXTENSION, SECURITY_SERVICE_SYSTEM } from '../kit/fhir/capability.ts';
 import { validateResource } from '../kit/fhir/validate.ts';
 import type { Check, Probe } from './types.ts';
 
@@ -79,11 +79,14 @@ export async function probeFhirBase(base: string, probe: Probe, options: FhirBas
     }
     if (!options.searches || !interactions.has('search-type')) continue;
     for (const p of r.searchParam ?? []) {
-      const res = await probe(`${base}/${r.type}?${encodeURIComponent(p.name)}=${encodeURIComponent(PROBE_VALUE[p.type] ?? 'x')}`);
+      // A parameter served only with a modifier says so in its documentation ("with the :identifier modifier only").
+      const modifier = MODIFIER_ONLY.exec(p.documentation ?? '')?.[1];
+      const key = modifier ? `${p.name}:${modifier}` : p.name;
+      const res = await probe(`${base}/${r.type}?${encodeURIComponent(key)}=${encodeURIComponent(modifier === 'identifier' ? PROBE_VALUE.token : (PROBE_VALUE[p.type] ?? 'x'))}`);
       check(
         `${r.type}.search.${p.name}`,
-        !refusedAsUnsupported(res.status, res.body, p.name) && res.status < 500,
-        `declared ${p.name} (${p.type}) → ${res.status}`,
+        !refusedAsUnsupported(res.status, res.body, key) && !refusedAsUnsupported(res.status, res.body, p.name) && res.status < 500,
+        `declared ${key} (${p.type}) → ${res.status}`,
       );
     }
     const undeclared = '_ldn-undeclared';

@@ -9,10 +9,11 @@ import { probeFhirBase } from '../../src/conformance/fhir-base.ts';
 import { probeOpenApi } from '../../src/conformance/openapi.ts';
 import { partClientProbe } from '../../src/conformance/part-client-probe.ts';
 import { runConformance } from '../../src/conformance/run.ts';
-import type { Check } from '../../src/conformance/types.ts';
+import type { Check, Probe } from '../../src/conformance/types.ts';
 import { PartClient } from '../../src/kit/http/client.ts';
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
+import { TrustTokenProvider } from '../../src/trust/auth/token-provider.ts';
 import { clinicianVerklaring, startTestSandbox } from './sandbox-helpers.ts';
 
 // Declared = served for every part of the running sandbox, and the conformance kit passing the
@@ -39,9 +40,17 @@ describe('interfaces: declared = served, and the conformance kit passes the sand
   });
 
   it('every central part: metadata valid, security declared, XML 406, unknown path 404, OpenAPI valid and routed', async () => {
+    const tokens = new TrustTokenProvider({ tls: sandbox.identities.participants.get(VELUWE)!, ura: VELUWE, tokenEndpoint: `${sandbox.manifest.services.trust.url}/oauth/token` });
+    const withTokens = new PartClient({ tls: sandbox.identities.participants.get(VELUWE)!, tokens, maxRetries: 0, defaultDeadlineMs: 120_000 });
+    const probes: Record<string, Probe> = {
+      nvi: partClientProbe(withTokens, { scope: 'nvi:read', resource: sandbox.manifest.services.nvi.url }),
+      directory: partClientProbe(withTokens, { scope: 'directory:read', resource: sandbox.manifest.services.directory.url }),
+    };
     for (const name of ['trust', 'directory', 'prs', 'nvi', 'consent', 'transparency']) {
       const base = sandbox.manifest.services[name].url;
-      const { checks } = await probeFhirBase(base, partClientProbe(client));
+      // Every declared search parameter is probed where the caller may search (consent and the
+      // transparency log check parameters before they ask who the citizen is).
+      const { checks } = await probeFhirBase(base, probes[name] ?? partClientProbe(client), { searches: ['directory', 'nvi', 'consent', 'transparency'].includes(name) });
       assert.deepEqual(failedOf(checks), [], `${name}: ${JSON.stringify(failedOf(checks))}`);
       if (['trust', 'prs', 'consent', 'transparency'].includes(name)) {
         const api = await probeOpenApi(base, partClientProbe(client));
@@ -53,6 +62,26 @@ describe('interfaces: declared = served, and the conformance kit passes the sand
       const api = await probeOpenApi(node.url, partClientProbe(client));
       assert.deepEqual(failedOf(api.checks), [], `node ${node.name} OpenAPI: ${JSON.stringify(failedOf(api.checks))}`);
     }
+    await withTokens.close();
+    await tokens.close?.();
+  });
+
+  it('the API catalogue lists every part, and each description it links answers', async () => {
+    const portal = sandbox.manifest.portal!.url.replace(/\/$/, '');
+    const index = await client.call<{ entries: Array<{ id: string; part: string; description: string }> }>(`${portal}/apis.json`);
+    assert.equal(index.status, 200);
+    for (const part of ['trust', 'directory', 'prs', 'nvi', 'consent', 'transparency', 'identity', 'citizen-identity', 'node']) {
+      assert.ok(index.body.entries.some((e) => e.part === part), part);
+    }
+    for (const e of index.body.entries) {
+      const url = e.description.replace('{URA}', '90000102');
+      if (e.part === 'node' && !url.startsWith(sandbox.manifest.participants.find((p) => p.ura === '90000102')!.nodeUrl!.replace(/\/org\/.*$/, ''))) continue;
+      const r = await client.call(url);
+      assert.equal(r.status, 200, `${e.id}: ${url} → ${r.status}`);
+    }
+    const page = await client.call(`${portal}/apis?lang=en`);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /API catalogue/);
   });
 
   it('the trust part publishes RFC 8414 metadata with every scope the agreements define', async () => {

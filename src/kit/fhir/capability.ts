@@ -1,5 +1,5 @@
 import type { CapabilityStatement, CapabilityStatementRestSecurity, OperationDefinition } from '@medplum/fhirtypes';
-import type { CapabilityInput } from '../part.ts';
+import type { CapabilityInput, SearchParamDeclaration } from '../part.ts';
 
 // The CapabilityStatement of a FHIR base, built from the same declarations the routes and the
 // search code use (CapabilityInput), so what a part declares is what it serves.
@@ -7,6 +7,20 @@ import type { CapabilityInput } from '../part.ts';
 export const SECURITY_SERVICE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/restful-security-service';
 /** The SMART extension that names the token endpoint in rest.security. */
 export const OAUTH_URIS_EXTENSION = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
+
+/**
+ * The convention for a search parameter served only with one modifier: its documentation says
+ * "with the :identifier modifier only" (R4 CapabilityStatement has no element for it).
+ */
+export const MODIFIER_ONLY = /with the :([a-z-]+) modifier only/i;
+
+/** The query keys a search serves for these declarations (name, or name:modifier). */
+export function servedKeys(params: SearchParamDeclaration[]): string[] {
+  return params.map((p) => {
+    const modifier = MODIFIER_ONLY.exec(p.documentation ?? '')?.[1];
+    return modifier ? `${p.name}:${modifier}` : p.name;
+  });
+}
 
 /** Mutual TLS and bearer tokens, with the token endpoint that issues them. */
 export function restSecurity(tokenEndpoint: string): CapabilityStatementRestSecurity {
