@@ -13,7 +13,7 @@ export interface DirectorySearchParam extends SearchParamDeclaration {
 
 /** `Organization/x`, `x` or `https://…/Organization/x` → `Organization/x`. */
 export function referenceValue(value: string, target: string): string {
-  const parts = value.split('/').filter(Boolean);
+  const parts = value.split('/');
   const id = parts[parts.length - 1];
   const type = parts.length >= 2 ? parts[parts.length - 2] : target;
   if (!id || !/^[A-Za-z0-9\-.]{1,64}$/.test(id) || type !== target) throw badRequest(`not a reference to ${target}: ${JSON.stringify(value)}`);
