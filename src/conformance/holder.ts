@@ -26,11 +26,14 @@ export interface HolderCheckOptions {
 
 const patientParam = (bsn: string) => `${SYSTEM.bsn}|${bsn}`;
 
-/** The search URL an allow-listed query stands for, with the listed values it permits. */
+/**
+ * The search URL an allow-listed query stands for, with the listed values that restrict it
+ * (category). `_include` is optional for a requester and left out: the overview does not send it.
+ */
 export function allowListedSearch(q: AllowedQuery, bsn: string): string {
   const params = new URLSearchParams();
   params.set(q.resourceType === 'Patient' ? 'identifier' : 'patient:identifier', patientParam(bsn));
-  for (const [name, values] of Object.entries(q.values ?? {})) params.set(name, values.join(','));
+  for (const [name, values] of Object.entries(q.values ?? {})) if (name !== '_include') params.set(name, values.join(','));
   return `${q.resourceType}?${params.toString()}`;
 }
 

@@ -55,7 +55,7 @@ describe('interfaces: declared = served, and the conformance kit passes the sand
       if (['trust', 'prs', 'consent', 'transparency'].includes(name)) {
         const api = await probeOpenApi(base, partClientProbe(client));
         assert.deepEqual(failedOf(api.checks), [], `${name} OpenAPI: ${JSON.stringify(failedOf(api.checks))}`);
-        assert.ok(api.checks.length > 3);
+        assert.ok(api.checks.length >= 3, `${name}: at least one operation probed`);
       }
     }
     for (const node of sandbox.manifest.nodes) {
