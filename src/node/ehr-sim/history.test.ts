@@ -56,7 +56,8 @@ describe('EHR simulator _history', () => {
   it('shows a create and a delete made through the simulator\'s API since a moment', async () => {
     const since = new Date().toISOString();
     const found = await get(`${base}/Patient?identifier=${encodeURIComponent(`${SYSTEM.bsn}|${DE_GROOT.bsn}`)}`);
-    const pid = (found.body.entry?.[0].resource as Patient).id;
+    const pid = (found.body.entry?.[0]?.resource as Patient | undefined)?.id;
+    assert.ok(pid, 'De Groot is in the simulated EHR');
     const created = await fetch(`${base}/Flag`, {
       method: 'POST',
       headers: { 'content-type': 'application/fhir+json' },
