@@ -19,9 +19,10 @@ export function conformanceCommand(): Command {
     .option('--clinician <dezi>', 'clinician whose verklaring carries user-level scopes (default: the first of the requester)')
     .option('--bsn <bsn>', 'test patient the target holds data about', '900010010')
     .option('--deadline-ms <n>', 'longest acceptable answer per search (holder role)', '3000')
+    .option('--audit-wait-ms <n>', 'how long the holder\'s accesses may take to reach the transparency log', '30000')
     .option('--junit <file>', 'write JUnit XML here', 'conformance-junit.xml')
     .option('--html <file>', 'write the HTML report here', 'conformance-report.html')
-    .action(async (opts: { target: string; as: ConformanceRole; exchange: string; manifest: string; requester?: string; clinician?: string; bsn: string; deadlineMs: string; junit: string; html: string }) => {
+    .action(async (opts: { target: string; as: ConformanceRole; exchange: string; manifest: string; requester?: string; clinician?: string; bsn: string; deadlineMs: string; auditWaitMs: string; junit: string; html: string }) => {
       const manifest = JSON.parse(readFileSync(opts.manifest, 'utf8')) as Manifest;
       const requester = opts.requester ?? manifest.participants.find((p) => !opts.target.includes(`/org/${p.ura}/`))?.ura;
       let verklaring: string | undefined;
@@ -38,6 +39,7 @@ export function conformanceCommand(): Command {
         verklaring,
         bsn: opts.bsn,
         deadlineMs: Number(opts.deadlineMs),
+        auditWaitMs: Number(opts.auditWaitMs),
       });
       writeFileSync(opts.junit, junitReport(report));
       writeFileSync(opts.html, htmlReport(report));

@@ -41,6 +41,8 @@ describe('conformance kit: a broken holder fails rule by rule', () => {
       exchange: 'acute-zorg',
       bsn: testBsn(1001),
       deadlineMs: 60_000,
+      // A log that never grows: the fixture writes no audit.
+      transparencyLog: { treeSize: async () => 41, waitMs: 1500 },
     });
     const failed = new Set(checks.filter((c) => !c.ok).map((c) => c.rule));
     for (const rule of [
@@ -58,6 +60,7 @@ describe('conformance kit: a broken holder fails rule by rule', () => {
       'refuses.unlisted-value',
       'refuses.unlisted-parameter',
       'refuses.invalid-bsn',
+      'audit.reaches-transparency-log',
     ]) {
       assert.ok(failed.has(rule), `expected ${rule} to fail; failed: ${[...failed].join(', ')}`);
     }

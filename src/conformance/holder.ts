@@ -22,6 +22,11 @@ export interface HolderCheckOptions {
   bsn: string;
   /** Longest acceptable answer time per search (ms). */
   deadlineMs: number;
+  /**
+   * The network's transparency log, to see the holder's accesses arrive (its audit outbox
+   * delivers them); absent: the audit rule is not checked.
+   */
+  transparencyLog?: { treeSize(): Promise<number>; waitMs: number };
 }
 
 const patientParam = (bsn: string) => `${SYSTEM.bsn}|${bsn}`;
@@ -57,6 +62,7 @@ export async function checkHolder(o: HolderCheckOptions): Promise<Check[]> {
     check('exchange.known', false, `the agreements define no exchange ${o.exchange}`);
     return checks;
   }
+  const logBefore = o.transparencyLog ? await o.transparencyLog.treeSize().catch(() => undefined) : undefined;
   const anonymous = await o.probeWithoutToken(`${o.target}/Patient?identifier=${encodeURIComponent(patientParam(o.bsn))}`);
   check('token.required', anonymous.status === 401 && (anonymous.body as OperationOutcome)?.resourceType === 'OperationOutcome', `search without an access token → ${anonymous.status}`);
 
@@ -107,5 +113,23 @@ export async function checkHolder(o: HolderCheckOptions): Promise<Check[]> {
   check('refuses.unlisted-parameter', other.status === 400 || other.status === 403, `Patient?_ldn-unlisted=1 → ${other.status}`);
   const badBsn = await o.probe(`${o.target}/Patient?identifier=${encodeURIComponent(`${SYSTEM.bsn}|123456789`)}`);
   check('refuses.invalid-bsn', badBsn.status === 400, `Patient?identifier=<BSN failing the 11-test> → ${badBsn.status}`);
+  if (o.transparencyLog) checks.push(await auditArrived(o.transparencyLog, logBefore));
   return checks;
+}
+
+/**
+ * Every access by a verified requester is logged and reaches the transparency log: after the
+ * accesses above, the log must grow. (Other traffic could grow it too: a pass is necessary, not
+ * sufficient evidence; a holder that logs nothing fails.)
+ */
+async function auditArrived(log: NonNullable<HolderCheckOptions['transparencyLog']>, before: number | undefined): Promise<Check> {
+  if (before === undefined) return { rule: 'audit.reaches-transparency-log', ok: false, detail: 'the transparency log\'s tree head could not be read' };
+  const until = Date.now() + log.waitMs;
+  let size = before;
+  while (Date.now() < until) {
+    size = await log.treeSize().catch(() => size);
+    if (size > before) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return { rule: 'audit.reaches-transparency-log', ok: size > before, detail: `transparency log size ${before} → ${size} within ${log.waitMs} ms of the accesses` };
 }

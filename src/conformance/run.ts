@@ -31,6 +31,8 @@ export interface ConformanceOptions {
   /** Test patient (holder: a BSN the holder has data about; ehr: the same in the EHR). */
   bsn?: string;
   deadlineMs?: number;
+  /** How long the holder's accesses may take to reach the transparency log (ms, default 30 s). */
+  auditWaitMs?: number;
 }
 
 function identityOf(manifest: Manifest, ura: string): TlsIdentity {
@@ -79,6 +81,18 @@ export async function runConformance(o: ConformanceOptions): Promise<Conformance
           exchange,
           bsn: o.bsn ?? '',
           deadlineMs: o.deadlineMs ?? 3000,
+          ...(o.manifest.services.transparency
+            ? {
+                transparencyLog: {
+                  waitMs: o.auditWaitMs ?? 30_000,
+                  treeSize: async () => {
+                    const r = await bare.call<{ treeSize?: number }>(`${o.manifest.services.transparency.url}/tree-head`);
+                    if (r.status !== 200 || typeof r.body?.treeSize !== 'number') throw new Error(`tree head → ${r.status}`);
+                    return r.body.treeSize;
+                  },
+                },
+              }
+            : {}),
         })),
       );
       return { target, role: o.role, exchange, startedAt, checks };
