@@ -56,7 +56,7 @@ const OPERATION_DEFINITION_PREFIX = '/OperationDefinition/';
 
 function isPublic(url: string, publicPaths: readonly string[]): boolean {
   const path = url.split('?')[0];
-  return HEALTH_PATHS.includes(path) || path.startsWith(OPERATION_DEFINITION_PREFIX) || publicPaths.some((p) => path === p || (p.endsWith('/') ? path.startsWith(p) : path.startsWith(`${p}/`) || path === p));
+  return HEALTH_PATHS.includes(path) || publicPaths.some((p) => path === p || (p.endsWith('/') ? path.startsWith(p) : path.startsWith(`${p}/`) || path === p));
 }
 
 export function sendOutcome(reply: FastifyReply, err: HttpError): FastifyReply {
@@ -106,7 +106,8 @@ export async function createService(part: PartDefinition, options: ServiceOption
   const store =
     options.store ??
     (await openStore({ schema: part.schema, databaseUrl: options.databaseUrl, dataDir: options.dataDir }, part.migrations));
-  const publicPaths = part.publicPaths ?? [];
+  // The OperationDefinitions a part serves are public like its CapabilityStatement (only a part that has some).
+  const publicPaths = [...(part.publicPaths ?? []), ...(operationDefinitions(part.capability).size > 0 ? [OPERATION_DEFINITION_PREFIX] : [])];
 
   const https = Fastify({
     loggerInstance: log,
