@@ -25,7 +25,7 @@ const BAKKER = '900001011';
 const HOLDERS = ['90000102', '90000103', '90000104']; // Leiden, GP and pharmacy hold De Groot's data
 const failedOf = (checks: Check[]) => checks.filter((c) => !c.ok);
 
-describe('interfaces: declared = served, and the conformance kit passes the sandbox', { timeout: 900_000 }, () => {
+describe('interfaces: declared = served, and the conformance kit passes the sandbox', { timeout: 1_800_000 }, () => {
   let sandbox: Sandbox;
   let client: PartClient;
   let verklaring: string;
