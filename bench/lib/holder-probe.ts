@@ -81,8 +81,8 @@ export class HolderProbe {
   take(t0: number, t1: number): HolderTimes {
     const ehrByUra = new Map<string, { ms: number; n: number }>();
     for (const s of this.clientSpans) {
-      // The EHR calls of the holders' batch calls; not the referral sync's change feed.
-      const ura = s.service === 'ehr' ? /\/ehr\/(\d{8})\/fhir\/(?!changes)/.exec(s.path)?.[1] : undefined;
+      // The EHR calls of the holders' batch calls; not the referral sync's change polling (_history, metadata).
+      const ura = s.service === 'ehr' ? /\/ehr\/(\d{8})\/fhir\/(?!changes|_history|metadata)/.exec(s.path)?.[1] : undefined;
       if (!ura) continue;
       const e = ehrByUra.get(ura) ?? { ms: 0, n: 0 };
       e.ms += s.end - s.start;

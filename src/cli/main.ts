@@ -3,6 +3,7 @@ import { adminCommand } from './admin-command.ts';
 import { auditCommand } from './audit-command.ts';
 import { pkiCommand } from './pki-command.ts';
 import { publishDirectoryCommand } from './publish-directory-command.ts';
+import { conformanceCommand } from './conformance-command.ts';
 import { sandboxCommand } from './sandbox-command.ts';
 import { serveCommand } from './serve-command.ts';
 
@@ -19,7 +20,8 @@ const program = new Command('ldn')
   .addCommand(auditCommand())
   .addCommand(pkiCommand())
   .addCommand(adminCommand())
-  .addCommand(publishDirectoryCommand());
+  .addCommand(publishDirectoryCommand())
+  .addCommand(conformanceCommand());
 
 for (const cmd of program.commands) cmd.showSuggestionAfterError(true).showHelpAfterError('(run with --help for usage)');
 

@@ -1,3 +1,4 @@
+import { consentOpenApi } from './openapi.ts';
 import type { Bundle, Consent } from '@medplum/fhirtypes';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { badRequest, forbidden, notFound, unauthorized } from '../kit/fhir/outcome.ts';
@@ -79,8 +80,10 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
         },
         { type: 'Subscription', interactions: ['create', 'read', 'delete'] },
       ],
-      operations: [{ name: 'closed-question', definition: 'https://ldn.example.nl/fhir/OperationDefinition/closed-question' }],
+      // The closed question takes and answers plain JSON (the Mitz attribute set): described in OpenAPI.
+      openApiPath: '/openapi.json',
     },
+    openApi: consentOpenApi,
 
     async register(app, ctx: PartContext) {
       const registry = new ConsentRegistry(ctx.store);

@@ -75,7 +75,7 @@ describe('directory part over mutual TLS', () => {
     assert.equal((await gp.call(`${svc.url}/Organization?name=x`)).status, 400);
     assert.equal((await gp.call(`${svc.url}/Organization?_id=a&_id=b`)).status, 400);
     assert.equal((await gp.call(`${svc.url}/Organization/_history?_since=2024-01-01&_since=2025-01-01`)).status, 400);
-    assert.equal((await gp.call(`${svc.url}/Organization/${org.id}`, { method: 'DELETE' })).status, 404);
+    assert.equal((await gp.call(`${svc.url}/Organization/${org.id}`, { method: 'DELETE' })).status, 405);
   });
 
   it('answers malformed transactions and unusable ids with a 400 OperationOutcome, writing nothing', async () => {

@@ -9,6 +9,7 @@ import { applyTransaction, createEntry, type DirectoryResource, etag, readEntry,
 import { DIRECTORY_MIGRATIONS } from './migrations.ts';
 import type { Caller } from './ownership.ts';
 import { historyOf, searchEntries } from './query.ts';
+import { HISTORY_PARAMS, INCLUDES, REVINCLUDES, searchParamsOf } from './search-params.ts';
 
 // The national care-services directory (LRZa-like) as a part:
 //   POST /[type]             create (ITI-130)                 directory:write
@@ -34,14 +35,13 @@ export const DIRECTORY_CAPABILITY: CapabilityInput = {
   description: 'LDN national care-services directory (IHE mCSD as profiled by the GF IG: ITI-130 feed, ITI-90 search, ITI-91 history)',
   resources: DIRECTORY_TYPES.map((type) => ({
     type,
+    // No delete: entries are withdrawn by status (DELETE answers 405).
     interactions: ['create', 'update', 'read', 'search-type', 'history-type'],
-    searchParams: [
-      { name: 'identifier', type: 'token' as const },
-      { name: '_id', type: 'token' as const },
-      { name: '_lastUpdated', type: 'date' as const },
-      { name: '_since', type: 'date' as const },
-    ],
+    searchParams: searchParamsOf(type).map(({ name, type: t, documentation }) => ({ name, type: t, documentation })),
+    searchInclude: Object.keys(INCLUDES[type] ?? {}),
+    searchRevInclude: Object.keys(REVINCLUDES[type] ?? {}),
     profile: PROFILES[type],
+    documentation: `History (ITI-91): GET ${type}/_history with ${HISTORY_PARAMS.join(', ')} and _count, oldest first. Create and update need If-Match on update.`,
   })),
   systemInteractions: ['transaction'],
 };

@@ -1,10 +1,11 @@
 import type { Bundle, BundleLink } from '@medplum/fhirtypes';
-import { badRequest } from '../kit/fhir/outcome.ts';
+import { badRequest, HttpError } from '../kit/fhir/outcome.ts';
 import { type SearchQuery, strictParams } from '../kit/fhir/search.ts';
 import type { Store } from '../kit/store/store.ts';
 import { readWatermark } from './clock.ts';
 import type { DirectoryType } from './codes.ts';
 import type { DirectoryResource } from './feed.ts';
+import { HISTORY_PARAMS, INCLUDES, REVINCLUDES, searchParamsOf } from './search-params.ts';
 
 // ITI-90 (search: identifier, _id, _lastUpdated; the directory does no other matching) and
 // ITI-91 (type history since a moment). Both page by keyset (`_after`), not offset, so a
@@ -93,12 +94,18 @@ function links(baseUrl: string, path: string, params: Map<string, string[]>, cou
   return out;
 }
 
-/** GET [type]?… (ITI-90). Unsupported parameters are a 400. */
+/** GET [type]?… (ITI-90). Only the parameters of the search table (search-params.ts) are served; others are a 400. */
 export async function searchEntries(store: Store, type: DirectoryType, query: SearchQuery, baseUrl: string): Promise<Bundle> {
+  const table = searchParamsOf(type);
+  const includes = INCLUDES[type] ?? {};
+  const revIncludes = REVINCLUDES[type] ?? {};
   // A repeated _id would be ANDed (FHIR), which matches nothing unless the ids are equal: it is
   // refused as a likely mistake; several ids go comma-separated (OR) in one _id.
-  const params = strictParams(query, ['_id', 'identifier', '_lastUpdated', '_after'], { single: ['_id', '_after'] });
+  const allowed = [...table.map((p) => p.name), ...(Object.keys(includes).length ? ['_include'] : []), ...(Object.keys(revIncludes).length ? ['_revinclude'] : [])];
+  const params = strictParams(query, allowed, { single: ['_id', '_after'] });
   if (params.has('_offset')) throw badRequest('page with the next link (_after), not _offset');
+  for (const v of params.get('_include') ?? []) if (!(v in includes)) throw unsupported('_include', v, Object.keys(includes));
+  for (const v of params.get('_revinclude') ?? []) if (!(v in revIncludes)) throw unsupported('_revinclude', v, Object.keys(revIncludes));
   const count = countOf(params);
   const args: unknown[] = [type];
   const where = ['type = $1'];
@@ -108,7 +115,13 @@ export async function searchEntries(store: Store, type: DirectoryType, query: Se
   }
   for (const v of params.get('identifier') ?? []) where.push(identifierCondition(v, args));
   for (const v of params.get('_lastUpdated') ?? []) where.push(lastUpdatedCondition(v, args));
+  for (const p of table) if (p.condition) for (const v of params.get(p.name) ?? []) where.push(p.condition(v, args));
   const after = params.get('_after')?.[0];
+  // The total is cheap on the first page (one indexed count); later pages leave it out.
+  const total =
+    after === undefined
+      ? Number((await store.query<{ n: string }>(`SELECT count(*) AS n FROM resources r WHERE ${where.join(' AND ')}`, args))[0].n)
+      : undefined;
   if (after !== undefined) {
     args.push(after);
     where.push(`id > $${args.length}`);
@@ -116,23 +129,64 @@ export async function searchEntries(store: Store, type: DirectoryType, query: Se
   const watermark = await readWatermark(store);
   args.push(count + 1);
   const rows = await store.query<{ id: string; resource: DirectoryResource }>(
-    `SELECT id, resource FROM resources WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${args.length}`,
+    `SELECT id, resource FROM resources r WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${args.length}`,
     args,
   );
   const more = rows.length > count;
   const page = rows.slice(0, count);
+  const included = await includedResources(store, type, page.map((r) => r.resource), params);
   return {
     resourceType: 'Bundle',
     type: 'searchset',
     meta: { lastUpdated: watermark },
+    ...(total !== undefined ? { total } : {}),
     link: links(baseUrl, `/${type}`, params, count, more ? page[page.length - 1].id : null),
-    entry: page.map((r) => ({ fullUrl: `${baseUrl}/${type}/${r.id}`, resource: r.resource, search: { mode: 'match' as const } })),
+    entry: [
+      ...page.map((r) => ({ fullUrl: `${baseUrl}/${type}/${r.id}`, resource: r.resource, search: { mode: 'match' as const } })),
+      ...included.map((r) => ({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'include' as const } })),
+    ],
   };
+}
+
+function unsupported(param: string, value: string, served: string[]) {
+  return new HttpError(400, 'not-supported', `${param}=${value} is not served here (served: ${served.join(', ') || 'none'})`, { expression: [param] });
+}
+
+/** The resources `_include` and `_revinclude` ask for, once each, never a match again. */
+async function includedResources(store: Store, type: DirectoryType, matches: DirectoryResource[], params: Map<string, string[]>): Promise<DirectoryResource[]> {
+  const out = new Map<string, DirectoryResource>();
+  const seen = new Set(matches.map((r) => `${r.resourceType}/${r.id}`));
+  const add = (rows: Array<{ resource: DirectoryResource }>) => {
+    for (const { resource } of rows) {
+      const key = `${resource.resourceType}/${resource.id}`;
+      if (!seen.has(key)) out.set(key, resource);
+    }
+  };
+  if (matches.length === 0) return [];
+  for (const v of params.get('_include') ?? []) {
+    const spec = INCLUDES[type]![v];
+    const ids = matches.flatMap((m) => {
+      const refs = (m as unknown as Record<string, unknown>)[spec.element];
+      return (Array.isArray(refs) ? refs : refs ? [refs] : [])
+        .map((r) => (r as { reference?: string }).reference ?? '')
+        .filter((ref) => ref.startsWith(`${spec.target}/`))
+        .map((ref) => ref.slice(spec.target.length + 1));
+    });
+    if (ids.length) add(await store.query('SELECT resource FROM resources WHERE type = $1 AND id = ANY($2::text[]) ORDER BY id', [spec.target, ids]));
+  }
+  for (const v of params.get('_revinclude') ?? []) {
+    const spec = REVINCLUDES[type]![v];
+    const param = searchParamsOf(spec.source).find((p) => p.name === spec.param)!;
+    const args: unknown[] = [spec.source];
+    const condition = param.condition!(matches.map((m) => `${type}/${m.id}`).join(','), args);
+    add(await store.query(`SELECT resource FROM resources r WHERE type = $1 AND ${condition} ORDER BY id LIMIT ${MAX_COUNT}`, args));
+  }
+  return [...out.values()];
 }
 
 /** GET [type]/_history?_since=&_count= (ITI-91), oldest first. */
 export async function historyOf(store: Store, type: DirectoryType, query: SearchQuery, baseUrl: string): Promise<Bundle> {
-  const params = strictParams(query, ['_since', '_after'], { single: ['_since', '_after'] });
+  const params = strictParams(query, HISTORY_PARAMS, { single: HISTORY_PARAMS });
   const count = countOf(params);
   const args: unknown[] = [type];
   const where = ['type = $1'];

@@ -84,20 +84,38 @@ export interface PartDefinition {
   capability?: CapabilityInput;
   /** Doors with a per-caller rate limit (logins, tokens, consent changes, operator actions). */
   rateLimits?: readonly RateLimitedDoor[];
+  /** OpenAPI 3.1 document of the part's non-FHIR API, served at /openapi.json. */
+  openApi?: (baseUrl: string, tokenEndpoint: string) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Registers the part's routes. Runs after the kit's hooks are installed. */
   register(app: FastifyInstance, ctx: PartContext): Promise<void>;
   /** Called on shutdown before the store closes (stop timers, flush outboxes). */
   stop?(): Promise<void>;
 }
 
+/** One search parameter a resource's search serves; the search code checks queries against the same list. */
+export interface SearchParamDeclaration {
+  name: string;
+  type: 'token' | 'string' | 'date' | 'reference' | 'uri' | 'number' | 'special';
+  documentation?: string;
+}
+
+export type ResourceInteraction = 'read' | 'vread' | 'update' | 'create' | 'delete' | 'search-type' | 'history-type' | 'history-instance';
+
 export interface CapabilityInput {
   description: string;
   resources: Array<{
     type: string;
-    interactions: Array<'read' | 'vread' | 'update' | 'create' | 'delete' | 'search-type' | 'history-type' | 'history-instance'>;
-    searchParams?: Array<{ name: string; type: 'token' | 'string' | 'date' | 'reference' | 'uri' | 'number' }>;
+    interactions: ResourceInteraction[];
+    searchParams?: SearchParamDeclaration[];
+    /** `_include` / `_revinclude` values served, e.g. Organization:endpoint. */
+    searchInclude?: string[];
+    searchRevInclude?: string[];
     profile?: string;
+    documentation?: string;
   }>;
-  operations?: Array<{ name: string; definition: string }>;
+  /** FHIR operations: each with the OperationDefinition the kit serves at [base]/OperationDefinition/<id>. */
+  operations?: Array<{ name: string; definition: import('@medplum/fhirtypes').OperationDefinition }>;
   systemInteractions?: Array<'transaction' | 'batch' | 'search-system' | 'history-system'>;
+  /** Where the non-FHIR part of this API is described (OpenAPI 3.1), relative to the base. */
+  openApiPath?: string;
 }

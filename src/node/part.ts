@@ -24,6 +24,9 @@ import { registerSummaryOperation } from './consumer/summary/operation.ts';
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
 import { ExchangeMetrics } from './metrics.ts';
+import { nodeOpenApi } from './openapi.ts';
+import { tenantCapability } from './tenant-capability.ts';
+import { registerTenantMetadata } from './tenant-metadata.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
 import { DicomWebArchive } from './imaging/archive-client.ts';
 import { registerWadoGate } from './imaging/wado-gate.ts';
@@ -77,23 +80,22 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
     schema,
     migrations,
     rateLimits: doors('token', ['POST /oauth/token']),
-    publicPaths: [...AUTHORIZATION_SERVER_PUBLIC_PATHS, AUDIT_CHECKPOINT_JWKS_PATH, ...(options.extraPublicPaths ?? [])],
+    publicPaths: [
+      ...AUTHORIZATION_SERVER_PUBLIC_PATHS,
+      AUDIT_CHECKPOINT_JWKS_PATH,
+      // Each organisation's FHIR self-description is readable before any token is fetched.
+      ...options.tenants.flatMap((t) => [`/org/${t.ura}/fhir/metadata`, `/org/${t.ura}/fhir/OperationDefinition/`]),
+      ...(options.extraPublicPaths ?? []),
+    ],
+    // The node's root is no FHIR base: each organisation's is /org/<URA>/fhir, with its own
+    // CapabilityStatement generated from the agreements (tenant-capability.ts).
     capability: {
-      description: `LDN participant node "${options.name}": open interface per organisation at /org/<URA>/fhir`,
-      resources: [
-        { type: 'Patient', interactions: ['search-type'], searchParams: [{ name: 'identifier', type: 'token' }] },
-        ...['AllergyIntolerance', 'Condition', 'MedicationStatement', 'MedicationRequest', 'MedicationDispense', 'Observation', 'Flag'].map((type) => ({
-          type,
-          interactions: ['search-type' as const],
-          searchParams: [{ name: 'patient:identifier', type: 'token' as const }],
-        })),
-      ],
-      operations: [
-        { name: 'overview', definition: 'https://ldn.example.nl/fhir/OperationDefinition/Patient-overview' },
-        { name: 'summary', definition: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary' },
-      ],
-      systemInteractions: ['batch'],
+      description: `LDN participant node "${options.name}": the open interface of each organisation is at /org/<URA>/fhir (its CapabilityStatement at /org/<URA>/fhir/metadata)`,
+      resources: [],
+      openApiPath: '/openapi.json',
     },
+    openApi: (baseUrl) =>
+      nodeOpenApi(baseUrl, Object.fromEntries(runtime?.env.agreements().scopes.filter((d) => d.audience === 'node').map((d) => [d.scope, d.description]) ?? [])),
     runtime: () => runtime,
 
     async register(app, ctx) {
@@ -150,9 +152,20 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
         }
       };
 
+      registerTenantMetadata(app, { tenants, agreements: () => env.agreements(), baseUrl: () => ctx.baseUrl });
       const pdp = createPdp({ agreements: () => env.agreements(), consent: env.consent });
       const metrics = new ExchangeMetrics();
-      await registerHolderApi(app, { tenants, env, pdp, connectors, verifyToken, baseUrl: () => ctx.baseUrl, metrics, archives });
+      await registerHolderApi(app, {
+        tenants,
+        env,
+        pdp,
+        connectors,
+        verifyToken,
+        baseUrl: () => ctx.baseUrl,
+        metrics,
+        archives,
+        declared: (tenant) => tenantCapability(env.agreements(), tenant),
+      });
       await registerWadoGate(app, { tenants, env, pdp, connectors, archives, verifyToken, baseUrl: () => ctx.baseUrl });
       // Exchange volumes for the network operator's dashboard (operator certificate only).
       const operatorUra = ctx.settings.operator_ura ?? '90000001';

@@ -10,6 +10,8 @@ import type { PartContext, PartDefinition, TlsIdentity } from '../kit/part.ts';
 import { fetchAgreements } from '../trust/agreements/jws.ts';
 import type { AgreementsDocument, ConsentMode } from '../trust/agreements/types.ts';
 import { httpCitizenData } from './adapters/citizen-data.ts';
+import { buildCatalogue } from './catalogue/index.ts';
+import { CATALOGUE_PATH, registerCatalogue } from './catalogue/routes.ts';
 import { httpAccessLog, httpConsent, httpNetworkMonitor, httpTrustOperator, type MonitorTarget } from './adapters/http.ts';
 import { CITIZEN_BASE } from './citizen/pages.ts';
 import { type CitizenSession, registerCitizenPortal } from './citizen/routes.ts';
@@ -197,7 +199,8 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
               deadlineMs: ctx.settings.citizen_data_deadline_ms ? Number(ctx.settings.citizen_data_deadline_ms) : undefined,
             })
           : unwiredCitizenData);
-      const monitor = o.monitor ?? httpNetworkMonitor({ client, targets: monitorTargets(ctx) });
+      const targetsOf = monitorTargets(ctx);
+      const monitor = o.monitor ?? httpNetworkMonitor({ client, targets: targetsOf });
       const store = o.sessions ?? new StoreSessionStore(ctx.store);
       const secureCookies = o.secureCookies;
 
@@ -219,9 +222,19 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
               path: '/',
               main: html`<h1>LDN</h1><ul>
 <li><a href="${CITIZEN_BASE}/">${t('cit.title')}</a> – ${t('cit.intro')}</li>
-<li><a href="${OPERATOR_BASE}/">${t('op.title')}</a> – ${t('op.login.intro')}</li></ul>`,
+<li><a href="${OPERATOR_BASE}/">${t('op.title')}</a> – ${t('op.login.intro')}</li>
+<li><a href="${CATALOGUE_PATH}">${lang === 'nl' ? 'API-bibliotheek' : 'API catalogue'}</a></li></ul>`,
             }),
           );
+        });
+
+        registerCatalogue(scope, {
+          assetBase: ASSETS,
+          catalogue: async () => {
+            const targets = targetsOf();
+            const doc = await agreements().catch(() => undefined);
+            return buildCatalogue({ parts: targets.filter((t) => t.kind === 'part'), nodes: targets.filter((t) => t.kind === 'node'), agreements: doc });
+          },
         });
 
         registerCitizenPortal(scope, {

@@ -1,3 +1,4 @@
+import { prsOpenApi } from './openapi.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,8 +53,10 @@ export function createPrsPart(options: PrsOptions = {}): PartDefinition {
     capability: {
       description: 'LDN pseudonym service: RFC 9497 OPRF (ristretto255-SHA512), results encrypted to the recipient (JWE)',
       resources: [],
-      operations: [{ name: 'oprf-eval', definition: 'POST /oprf/eval' }],
+      // The OPRF evaluation is not a FHIR operation: it is described in OpenAPI.
+      openApiPath: '/openapi.json',
     },
+    openApi: prsOpenApi,
     async register(app, ctx) {
       await sodiumReady();
       const keyring = new KeyRing({ seed: options.seed ?? loadSeed(ctx), versions: options.versions ?? parseVersions(ctx.settings.PRS_KEY_VERSIONS) });

@@ -13,7 +13,7 @@ import { referralToList } from './list-resource.ts';
 import { nviMigrations } from './migrations.ts';
 import { announceToPrs, loadNviKeys } from './nvi-keys.ts';
 import { findBySource, findBySubject, readReferral, withdrawById } from './referrals.ts';
-import { parseCodeParam, parseSourceParam, parseSubjectParam } from './search-params.ts';
+import { NVI_SEARCH_KEYS, NVI_SEARCH_PARAMS, parseCodeParam, parseSourceParam, parseSubjectParam } from './search-params.ts';
 import { SubjectRefused, subjectHashes } from './subject-hash.ts';
 import { poolSizeFrom, type SubjectHashPool, startSubjectHashPool } from './subject-hash-pool.ts';
 import { sodiumReady } from '../pseudonyms/sodium.ts';
@@ -134,11 +134,7 @@ export function createNviPart(options: NviOptions = {}): PartDefinition {
         {
           type: 'List',
           interactions: ['create', 'read', 'delete', 'search-type'],
-          searchParams: [
-            { name: 'subject', type: 'token' },
-            { name: 'code', type: 'token' },
-            { name: 'source', type: 'token' },
-          ],
+          searchParams: NVI_SEARCH_PARAMS,
           profile: 'http://minvws.github.io/generiekefuncties-docs/StructureDefinition/nl-gf-localization-list',
         },
       ],
@@ -178,7 +174,7 @@ export function createNviPart(options: NviOptions = {}): PartDefinition {
 
       app.get('/List', { preHandler: requireScope(NVI_READ_SCOPE) }, async (request, reply) => {
         const query = request.query as Record<string, string>;
-        const q = strictParams(query, ['subject:identifier', 'code', 'source:identifier']);
+        const q = strictParams(query, NVI_SEARCH_KEYS);
         const subjectRaw = q.get('subject:identifier');
         const sourceRaw = q.get('source:identifier');
         if ((subjectRaw ? 1 : 0) + (sourceRaw ? 1 : 0) !== 1) throw badRequest('search with either subject:identifier or source:identifier');

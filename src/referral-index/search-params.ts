@@ -1,7 +1,17 @@
+import { servedKeys } from '../kit/fhir/capability.ts';
 import { badRequest } from '../kit/fhir/outcome.ts';
+import type { SearchParamDeclaration } from '../kit/part.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
 import { looksLikeBsn } from '../pseudonyms/nvi-identifier.ts';
 import { isCategoryToken } from './data-categories.ts';
+
+/** The List search as declared in the CapabilityStatement; the search accepts exactly NVI_SEARCH_KEYS. */
+export const NVI_SEARCH_PARAMS: SearchParamDeclaration[] = [
+  { name: 'subject', type: 'reference', documentation: 'With the :identifier modifier only: subject:identifier=<NVI identifier system>|<PRS-sealed pseudonym token>' },
+  { name: 'code', type: 'token', documentation: 'Data category (GF data categories)' },
+  { name: 'source', type: 'reference', documentation: 'With the :identifier modifier only: source:identifier=<OAuth client id system>|<client id>, own referrals' },
+];
+export const NVI_SEARCH_KEYS = servedKeys(NVI_SEARCH_PARAMS);
 
 // Token search parameters of the NVI. A plain BSN where a pseudonym belongs is refused with 400,
 // and neither this code nor its error message repeats the value.

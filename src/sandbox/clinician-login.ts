@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { TestBrowser } from '../identity/testing/browser.ts';
+import type { Manifest } from './manifest.ts';
 import type { Sandbox } from './sandbox.ts';
 
 // Scripts, tests and benchmarks act as a clinician's EHR does: log her in at the Dezi-like
@@ -9,13 +11,19 @@ import type { Sandbox } from './sandbox.ts';
  * the Dezi-like provider (as her organisation's viewer client), the verklaring from the id_token.
  */
 export async function clinicianVerklaring(sandbox: Sandbox, deziNumber: string): Promise<string> {
+  return manifestClinicianVerklaring(sandbox.manifest, deziNumber, sandbox.identities.operator.ca);
+}
+
+/** The same from the manifest alone (scripts and `ldn conformance` against a running sandbox). */
+export async function manifestClinicianVerklaring(manifest: Manifest, deziNumber: string, ca = readFileSync(manifest.ca.cert, 'utf8')): Promise<string> {
   const client = await import('openid-client');
-  const clinician = sandbox.manifest.users.clinicians.find((c) => c.deziNumber === deziNumber)!;
-  const node = sandbox.nodes.find((n) => clinician.viewer.startsWith(n.url))!;
+  const clinician = manifest.users.clinicians.find((c) => c.deziNumber === deziNumber);
+  if (!clinician) throw new Error(`the sandbox has no clinician ${deziNumber}`);
+  const node = manifest.nodes.find((n) => clinician.viewer.startsWith(n.url))!;
   const callback = `${node.url}/viewer/callback`;
-  const browser = new TestBrowser(sandbox.identities.operator.ca);
+  const browser = new TestBrowser(ca);
   try {
-    const config = await client.discovery(new URL(sandbox.network.url('identity')), `viewer-${node.name}`, undefined, client.None(), {
+    const config = await client.discovery(new URL(manifest.services.identity.url), `viewer-${node.name}`, undefined, client.None(), {
       [client.customFetch]: browser.fetch as import('openid-client').CustomFetch,
     });
     const verifier = client.randomPKCECodeVerifier();

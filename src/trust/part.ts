@@ -11,6 +11,7 @@ import { registerMigrations } from './register/migrations.ts';
 import { getParticipant } from './register/participants.ts';
 import { createRuntime, type TrustRuntime } from './runtime.ts';
 import { decideScopes } from './scopes.ts';
+import { trustOpenApi } from './openapi.ts';
 import { verklaringVerifier } from './verklaring.ts';
 import { doors } from '../kit/http/rate-limits.ts';
 
@@ -53,10 +54,11 @@ function openToAll(method: string, url: string): boolean {
 }
 const TOKEN_PATH = '/oauth/token';
 /** The kit's own capability and health endpoints. */
-const SERVICE_PATHS = ['/metadata', '/health'];
+const SERVICE_PATHS = ['/metadata', '/health', '/openapi.json'];
 
 export function createTrustPart(options: TrustPartOptions = {}): PartDefinition {
   let client: PartClient | null = null;
+  let runtime: TrustRuntime | undefined;
   return {
     name: 'trust',
     schema: 'trust',
@@ -77,6 +79,7 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
         'POST /agreements/network',
       ]),
     ],
+    openApi: async (baseUrl) => trustOpenApi(baseUrl, Object.fromEntries((await runtime?.agreements())?.scopes.map((d) => [d.scope, d.description]) ?? [])),
     async register(app, ctx) {
       const s = ctx.settings;
       const ca = options.ca ?? (s.ca_cert_file && s.ca_key_file ? await loadCa(readFileSync(s.ca_cert_file, 'utf8'), readFileSync(s.ca_key_file, 'utf8')) : null);
@@ -90,6 +93,7 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
         issuer: () => ctx.baseUrl,
       });
       await rt.agreements(); // publishes the default document on first start
+      runtime = rt;
       client = new PartClient({ tls: ctx.tls });
 
       // The register is this part's own peer guard: a revoked certificate or a suspended or
@@ -119,7 +123,8 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
           return decision.allowed;
         },
         verifyUserAssertion: verklaringVerifier({ network: ctx.network, client: () => client!, settings: s }),
-        scopesSupported: () => [],
+        // Every scope the agreements define (decideScopes says which a caller may hold).
+        scopesSupported: async () => (await rt.agreements()).scopes.map((d) => d.scope),
       });
       registerTrustRoutes(app, rt);
     },

@@ -1,3 +1,4 @@
+import { transparencyOpenApi } from './openapi.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
@@ -96,7 +97,9 @@ export function createTransparencyPart(options: TransparencyOptions = {}): PartD
     capability: {
       description: 'LDN access transparency log: append-only Merkle tree of AuditEvents with signed tree heads',
       resources: [{ type: 'AuditEvent', interactions: ['create', 'search-type'], searchParams: [{ name: 'patient', type: 'token' }, { name: PATIENT_TOKEN_PARAM, type: 'string' }] }],
+      openApiPath: '/openapi.json',
     },
+    openApi: transparencyOpenApi,
     async register(app, ctx) {
       await sodiumReady();
       const signer = options.signer ?? (await loadSigner(ctx));

@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
-import { badRequest } from './outcome.ts';
+import { badRequest, HttpError } from './outcome.ts';
 
 // Strict search handling: a parameter the endpoint does not support is a 400, not silently
 // ignored (a clinician must never get "all" when the filter was misspelled).
@@ -20,7 +20,9 @@ export function strictParams(query: SearchQuery, allowed: readonly string[], opt
   for (const [key, raw] of Object.entries(query)) {
     if (raw === undefined) continue;
     if (!allowed.includes(key) && !ALWAYS_ALLOWED.includes(key)) {
-      throw badRequest(`unknown or unsupported search parameter: ${key} (supported: ${allowed.join(', ')})`, [key]);
+      // Code not-supported (not invalid): a client, and the conformance kit, can tell "not served
+      // here" from "served, but this value is wrong".
+      throw new HttpError(400, 'not-supported', `unknown or unsupported search parameter: ${key} (supported: ${allowed.join(', ')})`, { expression: [key] });
     }
     const values = Array.isArray(raw) ? raw : [raw];
     if (values.length > 1 && (ALWAYS_SINGLE.includes(key) || options.single?.includes(key))) {

@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { settingsView } from '../config.ts';
-import { capabilityStatement } from '../fhir/capability.ts';
+import { capabilityStatement, operationDefinitions } from '../fhir/capability.ts';
 import { HttpError, operationOutcome } from '../fhir/outcome.ts';
 import { createLogger, scrubDigits } from '../log.ts';
 import type { NetworkView, PartContext, PartDefinition, Peer, TlsIdentity } from '../part.ts';
@@ -12,6 +12,8 @@ import type { Store } from '../store/store.ts';
 import { continueTrace, formatTraceparent } from '../trace.ts';
 import { peerRefusal } from './certificate-status.ts';
 import { checkBody, checkUrl } from './edge.ts';
+import { MethodTable } from './method-table.ts';
+import { refuseUnservableFormat } from './negotiation.ts';
 import { peerFromDer, peerOf, thumbprintOf } from './peer.ts';
 import { registerRateLimits } from './rate-limits.ts';
 import { applyServerLimits, fastifyLimitOptions, SERVER_LIMITS } from './server-limits.ts';
@@ -53,7 +55,10 @@ export interface RunningService {
 }
 
 const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
-const HEALTH_PATHS = ['/metadata', '/health'];
+/** The self-descriptions every part serves without a certificate. */
+export const SELF_DESCRIPTION_PATHS = ['/metadata', '/health', '/openapi.json'];
+const HEALTH_PATHS = SELF_DESCRIPTION_PATHS;
+const OPERATION_DEFINITION_PREFIX = '/OperationDefinition/';
 
 function isPublic(url: string, publicPaths: readonly string[]): boolean {
   const path = url.split('?')[0];
@@ -107,11 +112,12 @@ export async function createService(part: PartDefinition, options: ServiceOption
   const store =
     options.store ??
     (await openStore({ schema: part.schema, databaseUrl: options.databaseUrl, dataDir: options.dataDir }, part.migrations));
-  const publicPaths = part.publicPaths ?? [];
   const guard = options.peerGuard;
   const peerStatus = guard
     ? (peer: Peer) => peerRefusal(guard, peer, (err) => log.warn({ err }, 'peer status unavailable; denying'))
     : undefined;
+  // The OperationDefinitions a part serves are public like its CapabilityStatement (only a part that has some).
+  const publicPaths = [...(part.publicPaths ?? []), ...(operationDefinitions(part.capability).size > 0 ? [OPERATION_DEFINITION_PREFIX] : [])];
 
   const https = Fastify({
     loggerInstance: log,
@@ -148,6 +154,9 @@ export async function createService(part: PartDefinition, options: ServiceOption
       done(e, undefined);
     }
   });
+
+  const methods = new MethodTable();
+  app.addHook('onRoute', (route) => methods.add(route.method, route.url));
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     // The trace rides on the request (explicit, and ~20% cheaper than AsyncLocalStorage here);
@@ -190,18 +199,47 @@ export async function createService(part: PartDefinition, options: ServiceOption
 
   // Bodies are checked once parsed, before validation and handlers.
   app.addHook('preValidation', async (request: FastifyRequest) => checkBody(request));
+  // After the certificate check: what the caller may not see is refused before formats matter.
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    refuseUnservableFormat(request.query as Record<string, unknown>, request.headers.accept);
+  });
 
   app.setErrorHandler((err: FastifyError, _request, reply) => sendOutcome(reply, toHttpError(err, log)));
-  app.setNotFoundHandler((request, reply) =>
-    sendOutcome(reply, new HttpError(404, 'not-found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = methods.allowed(path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      return sendOutcome(
+        reply,
+        new HttpError(405, 'not-supported', `${request.method} is not supported on ${path}; allowed: ${allowed.join(', ')}`, {
+          headers: { allow: allowed.join(', ') },
+        }),
+      );
+    }
+    return sendOutcome(reply, new HttpError(404, 'not-found', `no such endpoint: ${request.method} ${path}`));
+  });
 
   let baseUrl = options.publicUrl ?? '';
   let metadata: string | null = null; // serialised once: it only changes with the code
+  // A part that runs its own authorisation server names its own token endpoint; the others the trust part's.
+  const tokenEndpoint = () =>
+    part.publicPaths?.includes('/oauth/token') || !options.network.has('trust') ? `${baseUrl}/oauth/token` : `${options.network.url('trust')}/oauth/token`;
   app.get('/metadata', async (_req, reply) => {
-    metadata ??= JSON.stringify(capabilityStatement(part.name, baseUrl, part.capability));
+    metadata ??= JSON.stringify(capabilityStatement(part.name, baseUrl, part.capability, tokenEndpoint()));
     return reply.type('application/fhir+json').send(metadata);
   });
+  const definitions = operationDefinitions(part.capability);
+  if (definitions.size > 0) {
+    app.get<{ Params: { id: string } }>(`${OPERATION_DEFINITION_PREFIX}:id`, async (request, reply) => {
+      const definition = definitions.get(request.params.id);
+      if (!definition) throw new HttpError(404, 'not-found', `no OperationDefinition ${request.params.id} here`);
+      return reply.type('application/fhir+json').send(definition);
+    });
+  }
+  if (part.openApi) {
+    const openApi = part.openApi;
+    app.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(await openApi(baseUrl, tokenEndpoint())));
+  }
   app.get('/health', async () => ({ status: 'ok', part: part.name }));
 
   const ctx: PartContext = {

@@ -7,6 +7,7 @@ import { sendOutcome, toHttpError } from '../../kit/http/service.ts';
 import { SYSTEM } from '../../kit/identifiers/index.ts';
 import type { Store } from '../../kit/store/store.ts';
 import { EhrFaultRegistry, type EhrFaults, parseFaults, shapeBody } from './faults.ts';
+import { historyBundle } from './history.ts';
 import { patientIdOf } from './resource-facts.ts';
 import { parsePatientReference } from './search-params.ts';
 import {
@@ -24,7 +25,7 @@ import {
 // The simulator's FHIR R4 API, one base per organisation: [prefix]/<ura>/fhir. Plain HTTP,
 // no authentication: it stands in for a vendor's EHR API behind the node, inside the sandbox
 // only. The node must never depend on anything here that a real FHIR server would not offer,
-// except the optional /changes feed (a real EHR would use _history or Subscriptions).
+// (the old /changes feed stays for scripts; the node polls the standard _history).
 
 export interface EhrSimulatorOptions {
   /** One store per simulated organisation, keyed by URA (see openEhrStore). */
@@ -96,6 +97,13 @@ export async function ehrSimulatorPlugin(app: FastifyInstance, options: EhrSimul
     if (!Number.isInteger(count) || count < 1) throw badRequest('_count must be a positive integer');
     const changes = await changesSince(storeOf(ura), since, count);
     return send(reply, f, { changes, next: changes.length > 0 ? changes[changes.length - 1].seq : since });
+  });
+
+  // System history (FHIR _history): what the node's connector polls, as it would a real EHR.
+  app.get<{ Params: Params; Querystring: { _since?: string; _count?: string; _after?: string } }>('/:ura/fhir/_history', async (request, reply) => {
+    const { ura } = request.params;
+    const f = await beforeRead(request, reply, ura);
+    return send(reply, f, await historyBundle(storeOf(ura), baseUrl(request, ura), request.query));
   });
 
   app.get<{ Params: Params; Querystring: SearchQuery }>('/:ura/fhir/:type', async (request, reply) => {
@@ -238,6 +246,7 @@ function capability(ura: string): CapabilityStatement {
     rest: [
       {
         mode: 'server',
+        interaction: [{ code: 'history-system' }],
         resource: SUPPORTED_TYPES.map((type) => ({
           type,
           interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'create' }, { code: 'update' }, { code: 'delete' }],

@@ -4,7 +4,7 @@ import { SYSTEM } from '../../kit/identifiers/systems.ts';
 
 // The node's connection to an organisation's EHR: any FHIR R4 server, configured by base URL
 // (and, outside the sandbox, a bearer credential). The node only reads through it: find the
-// patient by BSN, run an allow-listed search, follow the change feed.
+// patient by BSN, run an allow-listed search; ehr-changes.ts follows its changes (_history).
 
 export interface EhrConnectorOptions {
   baseUrl: string;
@@ -17,19 +17,18 @@ export interface EhrConnectorOptions {
 
 export class EhrError extends Error {}
 
-export interface EhrChange {
-  seq: number;
-  action: 'create' | 'update' | 'delete';
-  resourceType: string;
-  id: string;
-  /** Local id of the patient the resource is about. */
-  patient?: string;
-}
-
 export class EhrConnector {
   private readonly agent = new Agent({ connections: 16, keepAliveTimeout: 30_000 });
 
   constructor(private readonly options: EhrConnectorOptions) {}
+
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  private headers(): Record<string, string> {
+    return { accept: 'application/fhir+json', ...(this.options.bearer ? { authorization: `Bearer ${this.options.bearer}` } : {}) };
+  }
 
   private async get(url: string, signal?: AbortSignal): Promise<Bundle> {
     const body = await this.getJson(url, signal);
@@ -38,11 +37,11 @@ export class EhrConnector {
   }
 
   /** `signal`: the caller gave up (the requester went away); the EHR call is abandoned too. */
-  private async getJson(url: string, signal?: AbortSignal): Promise<unknown> {
+  async getJson(url: string, signal?: AbortSignal): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.options.deadlineMs ?? 5000);
     const res = await request(url, {
       dispatcher: this.agent,
-      headers: { accept: 'application/fhir+json', ...(this.options.bearer ? { authorization: `Bearer ${this.options.bearer}` } : {}) },
+      headers: this.headers(),
       signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
     }).catch((err: Error) => {
       throw new EhrError(`EHR unreachable: ${err.message}`);
@@ -79,11 +78,19 @@ export class EhrConnector {
     return r;
   }
 
-  /** The EHR's change feed (the simulator's /changes; a production connector maps _history onto it). */
-  async changes(since: number, count = 200): Promise<{ changes: EhrChange[]; next: number }> {
-    const body = (await this.getJson(`${this.options.baseUrl}/changes?since=${since}&_count=${count}`)) as { changes?: EhrChange[]; next?: number };
-    if (!Array.isArray(body?.changes)) throw new EhrError('malformed change feed');
-    return { changes: body.changes, next: Number(body.next ?? since) };
+  /** Whether the EHR still has this resource: 200 yes, 404 or 410 no, anything else an EhrError. */
+  async exists(type: string, id: string): Promise<boolean> {
+    const res = await request(`${this.options.baseUrl}/${type}/${encodeURIComponent(id)}`, {
+      dispatcher: this.agent,
+      headers: this.headers(),
+      signal: AbortSignal.timeout(this.options.deadlineMs ?? 5000),
+    }).catch((err: Error) => {
+      throw new EhrError(`EHR unreachable: ${err.message}`);
+    });
+    await res.body.dump();
+    if (res.statusCode === 200) return true;
+    if (res.statusCode === 404 || res.statusCode === 410) return false;
+    throw new EhrError(`EHR answered ${res.statusCode} on a read`);
   }
 
   /** Follows `next` links up to maxPages; returns every matched resource. */

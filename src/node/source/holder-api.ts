@@ -12,6 +12,8 @@ import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { DicomWebArchive } from '../imaging/archive-client.ts';
 import { searchArchive } from '../imaging/archive-search.ts';
 import type { ExchangeMetrics } from '../metrics.ts';
+import type { CapabilityInput } from '../../kit/part.ts';
+import { checkDeclaredSearch } from './declared-searches.ts';
 import { type EhrConnector, EhrError } from './ehr-connector.ts';
 import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
 import { permittedResources } from './response-filter.ts';
@@ -35,6 +37,8 @@ export interface HolderApiOptions {
   metrics?: ExchangeMetrics;
   /** Image archives (DICOMweb) of the tenants that have one, by URA. */
   archives?: Map<string, DicomWebArchive>;
+  /** What the organisation's CapabilityStatement declares; searches outside it are refused before the decision. */
+  declared?(tenant: NodeTenant): CapabilityInput;
 }
 
 interface Served {
@@ -226,6 +230,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     query: Query,
     emergencyReason: string | undefined,
   ): Promise<Served> {
+    if (o.declared) checkDeclaredSearch(o.declared(tenant), type, query);
     const bsn = bsnOfQuery(type, query);
     const decision = await decideSearch(o, tenant, claims, exchange, type, query, bsn, emergencyReason);
     decisions.push(decision);

@@ -35,4 +35,13 @@ CREATE TABLE referral_cursor (
   PRIMARY KEY (tenant_ura, patient_id, category)
 );`,
   },
+  {
+    // The change cursor of FHIR _history / _lastUpdated polling: the EHR's own instant (ISO text).
+    // referral_cursor (the old /changes sequence number) is no longer read.
+    id: '317_node_referral_since',
+    sql: `CREATE TABLE referral_since (
+  tenant_ura text PRIMARY KEY,
+  since text NOT NULL
+);`,
+  },
 ];

@@ -12,7 +12,7 @@ describe('open-interface query translation', () => {
   it('finds the BSN and rewrites the search to the EHR patient id', () => {
     const q = { 'patient:identifier': `${SYSTEM.bsn}|${bsn}`, 'clinical-status': 'active' };
     assert.equal(bsnOfQuery('AllergyIntolerance', q), bsn);
-    assert.equal(ehrSearchParams('AllergyIntolerance', q, 'p1').toString(), 'clinical-status=active&patient=p1');
+    assert.equal(ehrSearchParams('AllergyIntolerance', q, 'p1').toString(), 'clinical-status=active&patient=Patient%2Fp1');
     assert.equal(ehrSearchParams('Patient', { identifier: `${SYSTEM.bsn}|${bsn}` }, 'p1').toString(), '_id=p1');
   });
 

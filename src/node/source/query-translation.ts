@@ -35,7 +35,8 @@ export function ehrSearchParams(type: string, query: Query, patientId: string): 
     for (const value of Array.isArray(v) ? v : [v]) out.append(k, value);
   }
   if (type === 'Patient') out.set('_id', patientId);
-  else out.set('patient', patientId);
+  // A typed reference: every FHIR server matches it (Medplum's does not match a bare id).
+  else out.set('patient', `Patient/${patientId}`);
   return out;
 }
 

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { BundleEntry, Resource } from '@medplum/fhirtypes';
 import pino from 'pino';
 import { migrate } from '../../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../../kit/store/pglite.ts';
 import type { Store } from '../../kit/store/store.ts';
 import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
-import type { EhrChange, EhrConnector } from './ehr-connector.ts';
+import type { EhrConnector } from './ehr-connector.ts';
 import { nodeMigrations } from './migrations.ts';
 import { startReferralSync } from './referral-sync.ts';
 
@@ -17,16 +18,30 @@ import { startReferralSync } from './referral-sync.ts';
 const TENANT = { ura: '90000103', type: 'Z3' } as NodeTenant;
 const BSN = '999990019';
 
+/** An EHR that offers FHIR system history (`_history?_since=`), in memory. */
 class EhrStandIn {
-  changes: EhrChange[] = [];
-  add(action: EhrChange['action'], resourceType: string, id: string, patient?: string) {
-    this.changes.push({ seq: this.changes.length + 1, action, resourceType, id, patient });
+  entries: BundleEntry[] = [];
+  private clock = Date.parse('2026-01-01T00:00:00Z');
+  add(action: 'create' | 'delete', resourceType: string, id: string, patient?: string) {
+    this.clock += 1000;
+    const at = new Date(this.clock).toISOString();
+    const url = `${resourceType}/${id}`;
+    const resource = { resourceType, id, meta: { lastUpdated: at }, ...(resourceType === 'Patient' ? {} : { patient: { reference: patient } }) } as Resource;
+    this.entries.push(
+      action === 'delete'
+        ? { request: { method: 'DELETE', url }, response: { status: '204', lastModified: at } }
+        : { resource, request: { method: 'POST', url: resourceType }, response: { status: '201', lastModified: at } },
+    );
   }
   connector(): EhrConnector {
     return {
-      changes: async (since: number, count = 200) => {
-        const page = this.changes.filter((c) => c.seq > since).slice(0, count);
-        return { changes: page, next: page.length ? page[page.length - 1].seq : since };
+      baseUrl: 'http://ehr.test/fhir',
+      getJson: async (url: string) => {
+        const u = new URL(url);
+        if (u.pathname.endsWith('/metadata')) return { resourceType: 'CapabilityStatement', rest: [{ mode: 'server', interaction: [{ code: 'history-system' }] }] };
+        const since = u.searchParams.get('_since');
+        const entry = this.entries.filter((e) => !since || Date.parse(e.response?.lastModified ?? '') >= Date.parse(since));
+        return { resourceType: 'Bundle', type: 'history', entry };
       },
       read: async (type: string, id: string) => ({ resourceType: type, id, identifier: [{ system: 'http://fhir.nl/fhir/NamingSystem/bsn', value: BSN }] }),
     } as unknown as EhrConnector;

@@ -4,7 +4,8 @@ import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import type { Store } from '../../kit/store/store.ts';
 import type { AgreementsDocument } from '../../trust/agreements/types.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
-import type { EhrChange, EhrConnector } from './ehr-connector.ts';
+import { type EhrChange, EhrChangeFeed } from './ehr-changes.ts';
+import type { EhrConnector } from './ehr-connector.ts';
 
 // Keeps the national referral index in step with the EHRs: when a tenant's EHR gains the first
 // resource of a data category for a patient, register "this organisation has <category> about
@@ -40,7 +41,21 @@ export function categoryOf(resource: { resourceType: string; category?: unknown 
   return candidates[0];
 }
 
+/** The resource types whose changes can make or end a referral: those the agreements' queries name. */
+export function referralTypes(agreements: AgreementsDocument): string[] {
+  return [...new Set(agreements.exchanges.flatMap((e) => e.queries.map((q) => q.resourceType)))].sort();
+}
+
 export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
+  const feeds = new Map<string, EhrChangeFeed>();
+  const feedOf = (ura: string, connector: EhrConnector) => {
+    let feed = feeds.get(ura);
+    if (!feed) {
+      feed = new EhrChangeFeed(connector, () => referralTypes(o.env.agreements()));
+      feeds.set(ura, feed);
+    }
+    return feed;
+  };
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<{ registered: number; withdrawn: number }> | null = null;
   let stopped = false;
@@ -50,17 +65,25 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
     return p?.identifier?.find((i) => i.system === SYSTEM.bsn)?.value;
   }
 
+  /** The local patient id a resource is about (its patient or subject reference). */
+  function patientOf(r: Resource): string | undefined {
+    if (r.resourceType === 'Patient') return r.id;
+    const x = r as { patient?: { reference?: string }; subject?: { reference?: string } };
+    const ref = x.patient?.reference ?? x.subject?.reference;
+    const m = ref ? /(?:^|\/)Patient\/([^/]+)$/.exec(ref) : null;
+    return m?.[1];
+  }
+
   /** What a change does to the holdings, read from the EHR before anything is written. */
   async function planChange(connector: EhrConnector, c: EhrChange): Promise<{ key: string; holding?: [string, string] }> {
     const key = `${c.resourceType}/${c.id}`;
     if (c.action === 'delete') return { key };
-    const patientId = c.resourceType === 'Patient' ? c.id : c.patient?.replace(/^Patient\//, '');
+    // A history entry normally carries the resource; when it does not, read it (gone = no holding).
+    const r = c.resource ?? (await connector.read<Resource>(c.resourceType, c.id).catch(() => undefined));
+    if (!r) return { key };
+    const patientId = patientOf(r);
     if (!patientId) return { key };
-    let category = categoryOf({ resourceType: c.resourceType }, o.env.agreements());
-    if (c.resourceType === 'Observation') {
-      const r = await connector.read<Resource & { category?: unknown }>(c.resourceType, c.id).catch(() => undefined);
-      if (r) category = categoryOf(r, o.env.agreements());
-    }
+    const category = categoryOf(r as Resource & { category?: unknown }, o.env.agreements());
     return category ? { key, holding: [patientId, category] } : { key };
   }
 
@@ -69,7 +92,7 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
    * they touch as pending reconciliation, and the cursor. A pair stays pending until the NVI has
    * been told, so a failed registration or withdrawal is retried, not forgotten.
    */
-  async function applyPage(tenant: NodeTenant, plans: Array<{ key: string; holding?: [string, string] }>, next: number): Promise<void> {
+  async function applyPage(tenant: NodeTenant, plans: Array<{ key: string; holding?: [string, string] }>, cursor: string | undefined): Promise<void> {
     await o.store.transaction(async (tx) => {
       const pend = (patientId: string, category: string) =>
         tx.query('INSERT INTO referral_pending (tenant_ura, patient_id, category) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [tenant.ura, patientId, category]);
@@ -91,7 +114,9 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
         );
         await pend(patientId, category);
       }
-      await tx.query('INSERT INTO referral_cursor (tenant_ura, seq) VALUES ($1, $2) ON CONFLICT (tenant_ura) DO UPDATE SET seq = EXCLUDED.seq', [tenant.ura, next]);
+      if (cursor !== undefined) {
+        await tx.query('INSERT INTO referral_since (tenant_ura, since) VALUES ($1, $2) ON CONFLICT (tenant_ura) DO UPDATE SET since = EXCLUDED.since', [tenant.ura, cursor]);
+      }
     });
   }
 
@@ -151,17 +176,22 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
     const counts = { registered: 0, withdrawn: 0 };
     // Whatever an earlier pass could not tell the NVI goes first.
     await settle(tenant, connector, counts);
-    const [cursor] = await o.store.query<{ seq: string }>('SELECT seq FROM referral_cursor WHERE tenant_ura = $1', [tenant.ura]);
-    let since = cursor ? Number(cursor.seq) : 0;
-    for (;;) {
-      const { changes, next } = await connector.changes(since, 500);
-      if (changes.length === 0) break;
+    const [cursor] = await o.store.query<{ since: string }>('SELECT since FROM referral_since WHERE tenant_ura = $1', [tenant.ura]);
+    const feed = feedOf(tenant.ura, connector);
+    await feed.poll(cursor?.since, async (changes, next) => {
       const plans = [];
       for (const c of changes) plans.push(await planChange(connector, c));
       await applyPage(tenant, plans, next);
-      since = next;
       await settle(tenant, connector, counts);
-      if (stopped) break;
+    });
+    // Search polling sees no deletions: the held resources the EHR no longer has are withdrawn.
+    if ((await feed.mode()) === 'search') {
+      const held = await o.store.query<{ resource_key: string }>('SELECT resource_key FROM referral_holdings WHERE tenant_ura = $1 ORDER BY resource_key', [tenant.ura]);
+      const gone = await feed.gone(held.map((h) => h.resource_key));
+      if (gone.length) {
+        await applyPage(tenant, gone.map((key) => ({ key })), undefined);
+        await settle(tenant, connector, counts);
+      }
     }
     return counts;
   }

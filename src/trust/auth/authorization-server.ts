@@ -14,8 +14,8 @@ import { TokenIssuer, type TokenIssuerOptions } from './token-issuer.ts';
 export const AUTHORIZATION_SERVER_PUBLIC_PATHS = ['/oauth/token', '/.well-known/oauth-authorization-server', '/.well-known/jwks.json'];
 
 export interface TokenEndpointOptions extends TokenIssuerOptions {
-  /** Scopes to advertise in the metadata. */
-  scopesSupported?: () => string[];
+  /** Scopes to advertise in the metadata (all the agreements define for this server's audience). */
+  scopesSupported?: () => string[] | Promise<string[]>;
   /** Further keys to publish in the JWKS (e.g. the key that signs the trust framework's documents). */
   publishedKeys?: SigningKey[];
 }
@@ -52,8 +52,11 @@ export async function registerTokenEndpoint(app: FastifyInstance, options: Token
     token_endpoint_auth_signing_alg_values_supported: ['ES256', 'RS256'],
     introspection_endpoint_auth_methods_supported: ['tls_client_auth'],
     tls_client_certificate_bound_access_tokens: true,
-    response_types_supported: [],
-    scopes_supported: options.scopesSupported?.() ?? [],
+    // RFC 8414 §2 makes response_types_supported REQUIRED (authlib refuses an empty list). This
+    // server has no authorization endpoint; 'token' is the only response it gives (§3.2 of RFC 6749).
+    response_types_supported: ['token'],
+    service_documentation: `${issuer.issuer}/openapi.json`,
+    scopes_supported: [...new Set(await (options.scopesSupported?.() ?? []))].sort(),
   }));
   app.get('/.well-known/jwks.json', async (_req, reply) =>
     reply.header('cache-control', 'public, max-age=300').send(publicJwks([options.signingKey, ...(options.publishedKeys ?? [])])),
