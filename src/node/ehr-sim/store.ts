@@ -67,6 +67,9 @@ export const SUPPORTED_TYPES = [
   'Encounter',
   'Immunization',
   'Flag',
+  // The nursing handover (eOverdracht): the transfer document and the receiving team.
+  'Composition',
+  'CareTeam',
 ] as const;
 
 export function assertSupportedType(type: string): void {

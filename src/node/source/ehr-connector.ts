@@ -3,8 +3,9 @@ import { Agent, request } from 'undici';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 
 // The node's connection to an organisation's EHR: any FHIR R4 server, configured by base URL
-// (and, outside the sandbox, a bearer credential). The node only reads through it: find the
-// patient by BSN, run an allow-listed search, follow the change feed.
+// (and, outside the sandbox, a bearer credential). The node reads through it: find the patient
+// by BSN, run an allow-listed search, follow the change feed; the one write is `create`, for a
+// professional's own record of what she did through the node (a pharmacy's dispense).
 
 export interface EhrConnectorOptions {
   baseUrl: string;
@@ -77,6 +78,24 @@ export class EhrConnector {
     const r = (await this.getJson(`${this.options.baseUrl}/${type}/${encodeURIComponent(id)}`)) as T;
     if (r?.resourceType !== type) throw new EhrError(`EHR answered something other than ${type}`);
     return r;
+  }
+
+  /** Creates a resource in the EHR (POST [base]/[type]); returns it as stored. */
+  async create<T extends Resource>(resource: T): Promise<T> {
+    const res = await request(`${this.options.baseUrl}/${resource.resourceType}`, {
+      method: 'POST',
+      dispatcher: this.agent,
+      headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(this.options.bearer ? { authorization: `Bearer ${this.options.bearer}` } : {}) },
+      body: JSON.stringify(resource),
+      signal: AbortSignal.timeout(this.options.deadlineMs ?? 5000),
+    }).catch((err: Error) => {
+      throw new EhrError(`EHR unreachable: ${err.message}`);
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw new EhrError(`EHR answered ${res.statusCode} to a create`);
+    const stored = JSON.parse(text) as T;
+    if (stored?.resourceType !== resource.resourceType || !stored.id) throw new EhrError('EHR answered a create with something else');
+    return stored;
   }
 
   /** The EHR's change feed (the simulator's /changes; a production connector maps _history onto it). */
