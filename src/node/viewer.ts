@@ -4,6 +4,8 @@ import type { NetworkView } from '../kit/part.ts';
 import { newTrace } from '../kit/trace.ts';
 import { clinicianViewerPlugin } from '../portals/clinician/plugin.ts';
 import { callbackUrlOf, type LoginProvider, openIdLogin } from '../portals/oidc.ts';
+import { MemorySessionStore } from '../portals/sessions.ts';
+import { registerHandoverPages } from './workflow/viewer-pages.ts';
 import type { NodeRuntime } from './part.ts';
 
 // The clinician viewer is served by the node of the clinician's own organisation: she logs in
@@ -35,9 +37,12 @@ export async function mountClinicianViewer(
     begin: () => provider().begin(),
     complete: (url, pending) => provider().complete(callbackUrlOf(redirectUri(), `${url.pathname}${url.search}`), pending),
   };
+  // One session store for the viewer and its handover pages (notified pull, src/node/workflow/).
+  const sessions = new MemorySessionStore();
   await app.register(async (scope) => {
     await clinicianViewerPlugin(scope, {
       basePath: VIEWER_BASE,
+      sessions,
       oidc: lazyLogin,
       exchanges: (who) => {
         const tenant = who.ura ? runtime.tenants.get(who.ura) : undefined;
@@ -67,6 +72,14 @@ export async function mountClinicianViewer(
         });
         return result.bundle;
       },
+    });
+    await registerHandoverPages(scope, {
+      basePath: VIEWER_BASE,
+      sessions,
+      tenants: runtime.tenants,
+      env: runtime.env,
+      receiver: runtime.workflow.receiver,
+      publicBase: () => runtime.ctx.baseUrl,
     });
   });
 }

@@ -1,4 +1,4 @@
-import type { Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { PartClient } from '../../src/kit/http/client.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { TrustTokenProvider } from '../../src/trust/auth/token-provider.ts';
@@ -50,12 +50,21 @@ export async function recordInEhr(sandbox: Sandbox, ura: string, resources: Reso
   }
 }
 
-/** Rows of one node's hash-chained audit log whose entry mentions `text`. */
+/**
+ * Events of one node's hash-chained audit log (the query decoded from its base64 entity) that
+ * mention `text`, each as one searchable line.
+ */
 export async function auditEntries(sandbox: Sandbox, node: string, text: string): Promise<string[]> {
   const store = sandbox.nodes.find((n) => n.name === node)?.runtime()?.ctx.store;
   if (!store) throw new Error(`no node ${node}`);
-  const rows = await store.query<{ entry: string }>('SELECT entry FROM audit_log WHERE entry LIKE $1 ORDER BY seq', [`%${text}%`]);
-  return rows.map((r) => r.entry);
+  const rows = await store.query<{ entry: string }>('SELECT entry FROM audit_log ORDER BY seq');
+  return rows
+    .map((r) => {
+      const event = (JSON.parse(r.entry) as { event: AuditEvent }).event;
+      const queries = (event.entity ?? []).map((e) => (e.query ? Buffer.from(e.query, 'base64').toString('utf8') : '')).join(' ');
+      return `${JSON.stringify(event)} ${queries}`;
+    })
+    .filter((line) => line.includes(text));
 }
 
 export function statusParams(status: string, reason?: string, outputs: string[] = []) {

@@ -280,8 +280,11 @@ describe('notified pull in the sandbox', { timeout: 900_000 }, () => {
       for (const n of sandbox.nodes) await n.runtime()?.referralSync?.runOnce();
       const r = await apiOverview(sandbox, { ura: GP, verklaring, bsn: DE_GROOT.bsn });
       assert.equal(r.status, 200, text(r.body));
-      const clopidogrel = ((r.body as unknown as Bundle).entry ?? []).map((e) => e.resource).filter((x) => x && /B01AC04/.test(JSON.stringify(x)));
-      assert.ok(clopidogrel.some((x) => x?.resourceType === 'MedicationDispense'), `dispense in the overview: ${text(clopidogrel).slice(0, 800)}`);
+      // One clopidogrel item: the GP's prescription and the pharmacy's dispense as its sources.
+      const items = ((r.body as unknown as Bundle).entry ?? []).map((e) => e.resource).filter((x) => x?.resourceType.startsWith('Medication') && /B01AC04/.test(JSON.stringify(x)));
+      assert.equal(items.length, 1, text(items).slice(0, 1500));
+      const sources = text(items[0]?.meta);
+      for (const holder of [GP, PHARMACY]) assert.match(text(items[0]), new RegExp(holder), `sources: ${sources}`);
     });
   });
 });

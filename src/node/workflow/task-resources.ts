@@ -133,7 +133,8 @@ export function parseNotification(body: unknown): Notification {
   } catch {
     throw badRequest('Task.basedOn must be the absolute URL of the workflow Task', ['Task.basedOn']);
   }
-  if (url.protocol !== 'https:' || !/\/Task\/[A-Za-z0-9\-.]{1,64}$/.test(url.pathname) || url.search || url.hash) {
+  // Compared as written: a URL the parser would normalise (dot segments, case) is not accepted.
+  if (url.protocol !== 'https:' || url.href !== taskUrl || !/\/Task\/[A-Za-z0-9\-.]{1,64}$/.test(url.pathname) || url.search || url.hash) {
     throw badRequest('Task.basedOn must be an https URL ending in Task/<id>', ['Task.basedOn']);
   }
   const description = typeof t.description === 'string' ? t.description.slice(0, 500) : undefined;
