@@ -9,7 +9,7 @@ import { CITIZENS, DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { TrustTokenProvider } from '../../src/trust/auth/token-provider.ts';
 import { auditEntries, recordInEhr, statusParams, type WorkflowCaller, workflowCaller } from './notified-pull-helpers.ts';
-import { apiOverview, clinicianVerklaring, startTestSandbox } from './sandbox-helpers.ts';
+import { apiOverview, citizenPortalLogin, clinicianVerklaring, startTestSandbox } from './sandbox-helpers.ts';
 
 // Notified pull end to end in the sandbox: the hospital's nurse hands De Groot over to home care
 // (eOverdracht), the GP sends a prescription to the pharmacy (medicatieoverdracht). Every pull
@@ -130,6 +130,26 @@ describe('notified pull in the sandbox', { timeout: 900_000 }, () => {
       }
     });
 
+    it('De Groot sees the handover and the pull in his access log', async () => {
+      const { browser, base } = await citizenPortalLogin(sandbox, DE_GROOT.bsn);
+      try {
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          const page = await browser.request(`${base}/access`);
+          assert.equal(page.status, 200);
+          const rows = [...page.body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => m[1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' '));
+          // The pull: Thuiszorg Limburg's nurse looked, Ziekenhuis Veluwe's data was read; the handover: Veluwe's nurse.
+          const pull = rows.find((r) => r.includes('Thuiszorg Limburg') && r.includes('E. Janssen') && r.includes('Ziekenhuis Veluwe'));
+          const handover = rows.find((r) => r.includes('Ziekenhuis Veluwe') && r.includes('S. Visser'));
+          if (pull && handover) break;
+          assert.ok(Date.now() < deadline, `access log lacks the handover or the pull: ${JSON.stringify(rows, null, 1)}`);
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+      } finally {
+        await browser.close();
+      }
+    });
+
     it('after completion she can no longer fetch it', async () => {
       const done = await homeCare.call<Task>('POST', `/workflow/inbox/${notificationId}/$status`, statusParams('completed'));
       assert.equal(done.status, 200, text(done.body));
@@ -222,6 +242,22 @@ describe('notified pull in the sandbox', { timeout: 900_000 }, () => {
       }
       assert.equal((await inbox(homeCare)).length, before + 1);
     });
+  });
+
+  // Every exchange of the agreements works end to end or is marked as not offered: the two
+  // pull-by-search exchanges without a test elsewhere, for De Groot (explicit consent on record).
+  describe('the other search exchanges: BgZ and the International Patient Summary', () => {
+    for (const exchange of ['bgz', 'ips']) {
+      it(`${exchange}: a hospital physician gets De Groot's data from the holders`, async () => {
+        const verklaring = await clinicianVerklaring(sandbox, '900001012'); // M. van Dijk, Ziekenhuis Veluwe
+        const r = await apiOverview(sandbox, { ura: VELUWE, verklaring, bsn: DE_GROOT.bsn, exchange });
+        assert.equal(r.status, 200, text(r.body));
+        const b = r.body as unknown as Bundle;
+        const items = (b.entry ?? []).map((e) => e.resource!).filter((x) => x.resourceType !== 'OperationOutcome' && x.resourceType !== 'Patient' && x.resourceType !== 'Provenance');
+        assert.ok(items.some((x) => /Ziekenhuis Leiden/.test(JSON.stringify(x))), `data from Leiden: ${text(refusals(b))}`);
+        assert.ok(items.some((x) => /Huisartsenpraktijk Kerkrade/.test(JSON.stringify(x))), `data from the GP: ${text(refusals(b))}`);
+      });
+    }
   });
 
   describe('medicatieoverdracht: the GP in Kerkrade prescribes, Apotheek Kerkrade dispenses', () => {
