@@ -53,6 +53,9 @@ export async function mountClinicianViewer(
             // allowed (never the citizen's own access, which names no professional role).
             .exchanges.filter((e) => who.roleCode !== undefined && e.requesterRoles.includes(who.roleCode))
             .filter((e) => tenant !== undefined && e.requesterOrganizationTypes.includes(tenant.type))
+            // An exchange whose only basis is the treatment relationship a workflow Task establishes
+            // (eOverdracht) is never answered to a search: it is reached through /viewer/overdrachten.
+            .filter((e) => e.legalBasis.some((b) => b !== 'treatment-relationship'))
             .map((e) => ({ code: e.code, name: e.name, emergencyAccess: e.emergencyAccess }))
         );
       },
