@@ -79,17 +79,16 @@ export interface OutboxRow {
  * another instance (or the next pass) does not send it again while this one is in flight.
  */
 export async function claimDue(store: Store, limit: number, leaseMs: number, only?: string): Promise<OutboxRow[]> {
-  return store.transaction(async (tx) => {
-    const rows = await tx.query<{ task_id: string; attempts: number }>(
-      `SELECT task_id, attempts FROM workflow_outbox WHERE state = 'pending' AND next_at <= now() ${only ? 'AND task_id = $2' : ''}
-       ORDER BY next_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      only ? [limit, only] : [limit],
-    );
-    for (const r of rows) {
-      await tx.query(`UPDATE workflow_outbox SET next_at = now() + ($2::text || ' milliseconds')::interval WHERE task_id = $1`, [r.task_id, String(leaseMs)]);
-    }
-    return rows.map((r) => ({ taskId: r.task_id, attempts: Number(r.attempts) }));
-  });
+  // One statement: the rows are locked, skipped by any concurrent pass, and leased in one go.
+  const rows = await store.query<{ task_id: string; attempts: number }>(
+    `UPDATE workflow_outbox SET next_at = now() + ($2::text || ' milliseconds')::interval
+     WHERE task_id IN (
+       SELECT task_id FROM workflow_outbox WHERE state = 'pending' AND next_at <= now() ${only ? 'AND task_id = $3' : ''}
+       ORDER BY next_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING task_id, attempts`,
+    only ? [limit, String(leaseMs), only] : [limit, String(leaseMs)],
+  );
+  return rows.map((r) => ({ taskId: r.task_id, attempts: Number(r.attempts) }));
 }
 
 export async function markDelivered(store: Store, taskId: string): Promise<void> {
