@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, MedicationDispense, OperationOutcome, Task } from '@medplum/fhirtypes';
 import { PartClient } from '../../src/kit/http/client.ts';
-import { deGrootDischarge, deGrootPrescription, GP, PHARMACY, THUISZORG, VELUWE } from '../../src/node/ehr-sim/workflow-stories.ts';
+import { deGrootDischarge, deGrootPrescription, GP, PHARMACY, stopAgreement, THUISZORG, VELUWE } from '../../src/node/ehr-sim/workflow-stories.ts';
 import { MP9 } from '../../src/node/workflow/exchanges/mp9.ts';
 import { notificationTask } from '../../src/node/workflow/task-resources.ts';
 import { CITIZENS, DE_GROOT } from '../../src/sandbox/cast.ts';
@@ -321,6 +321,16 @@ describe('notified pull in the sandbox', { timeout: 900_000 }, () => {
       assert.equal(items.length, 1, text(items).slice(0, 1500));
       const sources = text(items[0]?.meta);
       for (const holder of [GP, PHARMACY]) assert.match(text(items[0]), new RegExp(holder), `sources: ${sources}`);
+    });
+
+    it("the GP's stop of the medication agreement supersedes it in the next overview", async () => {
+      await recordInEhr(sandbox, GP, [stopAgreement(story.agreement, new Date().toISOString(), `${story.agreement.id}-stop`)]);
+      const verklaring = await clinicianVerklaring(sandbox, HENDRIKS);
+      const r = await apiOverview(sandbox, { ura: GP, verklaring, bsn: DE_GROOT.bsn });
+      assert.equal(r.status, 200, text(r.body));
+      const items = ((r.body as unknown as Bundle).entry ?? []).map((e) => e.resource).filter((x) => x?.resourceType.startsWith('Medication') && /B01AC04/.test(JSON.stringify(x)));
+      assert.equal(items.length, 1, text(items).slice(0, 1500));
+      assert.equal((items[0] as { status?: string }).status, 'stopped');
     });
   });
 });
