@@ -36,6 +36,7 @@ import { registerHolderApi } from './source/holder-api.ts';
 import { nodeMigrations } from './source/migrations.ts';
 import { startReferralSync, type ReferralSync } from './source/referral-sync.ts';
 import { doors } from '../kit/http/rate-limits.ts';
+import { registerWorkflow, type Workflow, workflowMigrations } from './workflow/index.ts';
 
 // The participant node: one process next to one or more organisations' EHRs (a vendor hosts
 // several). Each organisation is a tenant at /org/<URA> with its own certificate, data and
@@ -65,6 +66,8 @@ export interface NodeRuntime {
   tenants: Map<string, NodeTenant>;
   overview: OverviewService;
   referralSync?: ReferralSync;
+  /** Notified pull (eOverdracht, medicatieoverdracht): sender, receiver and their outbox. */
+  workflow: Workflow;
 }
 
 export function createNodePart(options: NodeOptions): PartDefinition & { runtime(): NodeRuntime | undefined } {
@@ -73,7 +76,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
   const archives = new Map(options.tenants.filter((t) => t.archive).map((t) => [t.ura, new DicomWebArchive(t.archive!)]));
   let runtime: NodeRuntime | undefined;
   const schema = `node_${options.name.replace(/[^a-z0-9_]/g, '_')}`;
-  const migrations: Migration[] = [...authMigrations, ...auditLogMigrations, ...REPLICA_MIGRATIONS, ...nodeMigrations];
+  const migrations: Migration[] = [...authMigrations, ...auditLogMigrations, ...REPLICA_MIGRATIONS, ...nodeMigrations, ...workflowMigrations];
 
   return {
     name: 'node',
@@ -200,16 +203,20 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       // The International Patient Summary as a FHIR document (consumer/summary/).
       await registerSummaryOperation(app, { tenants, env, verifyToken, overview });
 
+      // Notified pull: workflow Tasks, their notification outbox, the receivers' inbox and pulls.
+      const workflow = await registerWorkflow(app, { ctx, env, tenants, connectors, verifyToken });
+
       const referralSync =
         options.referralSyncIntervalMs === 0
           ? undefined
           : startReferralSync({ store: ctx.store, env, tenants: [...tenants.values()], connectors, intervalMs: options.referralSyncIntervalMs ?? 2000, log: ctx.log });
-      runtime = { ctx, env, tenants, overview, referralSync };
+      runtime = { ctx, env, tenants, overview, referralSync, workflow };
       for (const ext of options.extensions ?? []) await ext(app, runtime);
     },
 
     async stop() {
       await runtime?.referralSync?.stop();
+      await runtime?.workflow.stop();
       await runtime?.overview.close();
       await runtime?.env.stop?.();
       for (const c of connectors.values()) await c.close();

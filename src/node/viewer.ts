@@ -5,6 +5,8 @@ import { newTrace } from '../kit/trace.ts';
 import { clinicianViewerPlugin } from '../portals/clinician/plugin.ts';
 import { callbackUrlOf, type LoginProvider, openIdLogin } from '../portals/oidc.ts';
 import { createImagePreviewer } from './imaging/preview.ts';
+import { MemorySessionStore } from '../portals/sessions.ts';
+import { registerHandoverPages } from './workflow/viewer-pages.ts';
 import type { NodeRuntime } from './part.ts';
 
 // The clinician viewer is served by the node of the clinician's own organisation: she logs in
@@ -38,9 +40,12 @@ export async function mountClinicianViewer(
   };
   const previewer = createImagePreviewer(runtime.env);
   app.addHook('onClose', () => previewer.close());
+  // One session store for the viewer and its handover pages (notified pull, src/node/workflow/).
+  const sessions = new MemorySessionStore();
   await app.register(async (scope) => {
     await clinicianViewerPlugin(scope, {
       basePath: VIEWER_BASE,
+      sessions,
       oidc: lazyLogin,
       exchanges: (who) => {
         const tenant = who.ura ? runtime.tenants.get(who.ura) : undefined;
@@ -51,6 +56,9 @@ export async function mountClinicianViewer(
             // allowed (never the citizen's own access, which names no professional role).
             .exchanges.filter((e) => who.roleCode !== undefined && e.requesterRoles.includes(who.roleCode))
             .filter((e) => tenant !== undefined && e.requesterOrganizationTypes.includes(tenant.type))
+            // An exchange whose only basis is the treatment relationship a workflow Task establishes
+            // (eOverdracht) is never answered to a search: it is reached through /viewer/overdrachten.
+            .filter((e) => e.legalBasis.some((b) => b !== 'treatment-relationship'))
             .map((e) => ({ code: e.code, name: e.name, emergencyAccess: e.emergencyAccess }))
         );
       },
@@ -77,6 +85,14 @@ export async function mountClinicianViewer(
         });
         return result.bundle;
       },
+    });
+    await registerHandoverPages(scope, {
+      basePath: VIEWER_BASE,
+      sessions,
+      tenants: runtime.tenants,
+      env: runtime.env,
+      receiver: runtime.workflow.receiver,
+      publicBase: () => runtime.ctx.baseUrl,
     });
   });
 }

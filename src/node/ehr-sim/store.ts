@@ -69,6 +69,9 @@ export const SUPPORTED_TYPES = [
   'Flag',
   'ImagingStudy',
   'DiagnosticReport',
+  // The nursing handover (eOverdracht): the transfer document and the receiving team.
+  'Composition',
+  'CareTeam',
 ] as const;
 
 export function assertSupportedType(type: string): void {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Medication, OperationOutcome, Patient, Provenance, Reference, Resource } from '@medplum/fhirtypes';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import { type ClinicalGroup, clinicalDate, groupOf, type MedicationLookup, mergeKey, relevanceRank } from './clinical-keys.ts';
+import { supersedesByTreatment } from './treatments.ts';
 
 // The data-integration function's merge step: many holders' answers become one Bundle about
 // one patient. Every item keeps where it came from (an extension naming each holder, plus a
@@ -119,6 +120,9 @@ const REPRESENTATIVE_PREFERENCE: Record<string, number> = {
 };
 
 function betterRepresentative(candidate: Resource, current: Resource): boolean {
+  // A prescriber's newest medication agreement of the treatment stands for it (a stop or change supersedes).
+  const byTreatment = supersedesByTreatment(candidate, current);
+  if (byTreatment !== undefined) return byTreatment;
   const preference = (REPRESENTATIVE_PREFERENCE[candidate.resourceType] ?? 0) - (REPRESENTATIVE_PREFERENCE[current.resourceType] ?? 0);
   if (preference !== 0) return preference < 0;
   return clinicalDate(candidate) > clinicalDate(current);

@@ -3,8 +3,9 @@ import { Agent, request } from 'undici';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 
 // The node's connection to an organisation's EHR: any FHIR R4 server, configured by base URL
-// (and, outside the sandbox, a bearer credential). The node only reads through it: find the
-// patient by BSN, run an allow-listed search; ehr-changes.ts follows its changes (_history).
+// (and, outside the sandbox, a bearer credential). The node reads through it: find the patient
+// by BSN, run an allow-listed search (ehr-changes.ts follows its changes through _history); the one
+// write is `create`, for a professional's own record of what she did through the node (a pharmacy's dispense).
 
 export interface EhrConnectorOptions {
   baseUrl: string;
@@ -91,6 +92,29 @@ export class EhrConnector {
     if (res.statusCode === 200) return true;
     if (res.statusCode === 404 || res.statusCode === 410) return false;
     throw new EhrError(`EHR answered ${res.statusCode} on a read`);
+  }
+
+  /** Creates a resource in the EHR (POST [base]/[type]); returns it as stored. */
+  async create<T extends Resource>(resource: T): Promise<T> {
+    const res = await request(`${this.options.baseUrl}/${resource.resourceType}`, {
+      method: 'POST',
+      dispatcher: this.agent,
+      headers: { ...this.headers(), 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(resource),
+      signal: AbortSignal.timeout(this.options.deadlineMs ?? 5000),
+    }).catch((err: Error) => {
+      throw new EhrError(`EHR unreachable: ${err.message}`);
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw new EhrError(`EHR answered ${res.statusCode} to a create`);
+    let stored: T;
+    try {
+      stored = JSON.parse(text) as T;
+    } catch {
+      throw new EhrError('EHR answered a create with malformed JSON');
+    }
+    if (stored?.resourceType !== resource.resourceType || !stored.id) throw new EhrError('EHR answered a create with something else');
+    return stored;
   }
 
   /** Follows `next` links up to maxPages; returns every matched resource. */

@@ -81,10 +81,17 @@ const EXCHANGES: ExchangeDefinition[] = [
     requesterRoles: [...PHYSICIANS, ...PHARMACISTS, ...NURSES],
     requesterOrganizationTypes: ['V4', 'Z3', 'J8', 'A1', 'T2', 'X3'],
     holderOrganizationTypes: ['V4', 'Z3', 'J8', 'A1'],
-    legalBasis: ['explicit-consent', 'opt-out'],
+    // Searches rest on consent; a prescription sent by notified pull rests on the workflow Task.
+    legalBasis: ['explicit-consent', 'opt-out', 'treatment-relationship'],
     emergencyAccess: false,
     queries: [PATIENT, MEDICATION_REQUEST, MEDICATION_DISPENSE, MEDICATION_USE, ALLERGIES],
     showProfessionalNameToCitizen: true,
+    notifiedPull: {
+      // SNOMED 16076005 "voorschrijven" (prescription) as the workflow's intent.
+      taskCode: { system: 'http://snomed.info/sct', code: '16076005', display: 'Voorschrijven van medicatie' },
+      resourceTypes: ['Patient', 'MedicationRequest', 'AllergyIntolerance', 'Observation'],
+      notificationScope: 'medicatieoverdracht-notification',
+    },
   }),
   exchange({
     code: 'eoverdracht',
@@ -98,6 +105,11 @@ const EXCHANGES: ExchangeDefinition[] = [
     emergencyAccess: false,
     queries: [PATIENT, TASKS, DOCUMENTS, CONDITIONS, ALLERGIES, MEDICATION_USE],
     showProfessionalNameToCitizen: true,
+    notifiedPull: {
+      taskCode: { system: 'http://snomed.info/sct', code: '308292007', display: 'Overdracht van zorg' },
+      resourceTypes: ['Patient', 'Composition', 'Condition', 'AllergyIntolerance', 'MedicationStatement', 'Observation', 'Procedure', 'CareTeam'],
+      notificationScope: 'eoverdracht-notification',
+    },
   }),
   exchange({
     code: 'beeldbeschikbaarheid',
@@ -181,7 +193,7 @@ const CENTRAL_SCOPES: ScopeDefinition[] = [
 ];
 
 function exchangeScopes(e: ExchangeDefinition): ScopeDefinition[] {
-  return e.scopes.map((scope) => ({
+  const query = e.scopes.map((scope) => ({
     scope,
     audience: 'node',
     description: `${e.name.en}: query a holder`,
@@ -189,6 +201,12 @@ function exchangeScopes(e: ExchangeDefinition): ScopeDefinition[] {
     organizationTypes: e.requesterOrganizationTypes,
     requiresUser: true,
   }));
+  // Notified pull: the sender (a holder of the exchange) delivers the notification as an
+  // organisation; no professional needs to be at hand when the outbox retries it.
+  const notify = e.notifiedPull
+    ? [{ scope: e.notifiedPull.notificationScope, audience: 'node', description: `${e.name.en}: notify a receiver`, qualification: e.code, organizationTypes: e.holderOrganizationTypes }]
+    : [];
+  return [...query, ...notify];
 }
 
 export function defaultAgreements(): AgreementsDocument {

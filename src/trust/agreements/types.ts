@@ -67,6 +67,21 @@ export interface ExchangeDefinition {
   queries: AllowedQuery[];
   /** Whether citizens see the professional's name in their access log. */
   showProfessionalNameToCitizen: boolean;
+  /**
+   * A workflow exchange by notified pull (src/node/workflow/): the sender creates a workflow Task
+   * with this code, notifies the receiver (scope `notificationScope`, no professional needed) and
+   * the receiver pulls exactly what the Task names, of these resource types, while it is active.
+   */
+  notifiedPull?: NotifiedPullDefinition;
+}
+
+export interface NotifiedPullDefinition {
+  /** Task.code of the workflow Task (e.g. SNOMED 308292007 "Overdracht van zorg"). */
+  taskCode: { system: string; code: string; display: string };
+  /** Resource types a workflow Task of this exchange may name for the receiver to pull. */
+  resourceTypes: string[];
+  /** Node scope the sender's node asks for to deliver a notification Task. */
+  notificationScope: string;
 }
 
 export interface AgreementsDocument {
