@@ -23,6 +23,7 @@ import { ExchangeMetrics } from './metrics.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
+import { registerCitizenShare } from './source/citizen-share.ts';
 import { decodeReason, EMERGENCY_HEADER, registerHolderApi } from './source/holder-api.ts';
 import { nodeMigrations } from './source/migrations.ts';
 import { startReferralSync, type ReferralSync } from './source/referral-sync.ts';
@@ -145,6 +146,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
         return { node: options.name, ...metrics.snapshot() };
       });
       await registerCitizenApi(app, { ctx, tenants, env, connectors });
+      await registerCitizenShare(app, { ctx, tenants, env, connectors });
       // The consent part's change notifications (its certificate only) clear cached consent answers.
       if (env.consentNotifications) await registerConsentNotificationRoute(app, { tenants, receiver: env.consentNotifications });
 

@@ -4,7 +4,8 @@ import { SYSTEM } from '../../kit/identifiers/systems.ts';
 
 // The node's connection to an organisation's EHR: any FHIR R4 server, configured by base URL
 // (and, outside the sandbox, a bearer credential). The node only reads through it: find the
-// patient by BSN, run an allow-listed search, follow the change feed.
+// patient by BSN, run an allow-listed search, follow the change feed; it writes only what a
+// citizen shares with the organisation from her own app (create, marked patient-reported).
 
 export interface EhrConnectorOptions {
   baseUrl: string;
@@ -119,6 +120,28 @@ export class EhrConnector {
     const byId = new Map<string, Patient>();
     for (const r of found) if (r.resourceType === 'Patient' && r.id && !byId.has(r.id)) byId.set(r.id, r as Patient);
     return [...byId.values()];
+  }
+
+  /** FHIR create; the stored resource (with the EHR's id) as the EHR returns it. */
+  async create<T extends Resource>(resource: T): Promise<T> {
+    const res = await request(`${this.options.baseUrl}/${resource.resourceType}`, {
+      method: 'POST',
+      dispatcher: this.agent,
+      headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(this.options.bearer ? { authorization: `Bearer ${this.options.bearer}` } : {}) },
+      body: JSON.stringify(resource),
+      signal: AbortSignal.timeout(this.options.deadlineMs ?? 5000),
+    }).catch((err: Error) => {
+      throw new EhrError(`EHR unreachable: ${err.message}`);
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw new EhrError(`EHR refused the create (${res.statusCode})`);
+    try {
+      const stored = JSON.parse(text) as T;
+      if (stored?.resourceType !== resource.resourceType || !stored.id) throw new Error('no id');
+      return stored;
+    } catch {
+      throw new EhrError('EHR answered the create with something other than the stored resource');
+    }
   }
 
   async close(): Promise<void> {

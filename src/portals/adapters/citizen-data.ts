@@ -135,12 +135,16 @@ export function httpCitizenData(o: CitizenDataOptions): CitizenDataPort {
     }
   }
 
-  return async (citizen) => {
+  return async (citizen, options = {}) => {
     if (!citizen.idToken) throw new Error('the login carries no id_token to show the holders');
-    const trace = newTrace();
+    const trace = options.trace ?? newTrace();
     const exchange = (await o.agreements()).exchanges.find((e) => e.code === CITIZEN_EXCHANGE);
     if (!exchange) throw new Error(`the agreements define no ${CITIZEN_EXCHANGE} exchange`);
-    const located = await referrals.localise(citizen.bsn, { exchange: CITIZEN_EXCHANGE, trace });
+    // An app asks only within the categories its citizen granted it: other holders are not asked.
+    const only = options.categories;
+    const located = (await referrals.localise(citizen.bsn, { exchange: CITIZEN_EXCHANGE, trace }))
+      .map((h) => (only ? { ...h, categories: h.categories.filter((c) => only.includes(c)) } : h))
+      .filter((h) => !only || h.categories.length > 0);
     const warnings = located.length === 0 ? ['the referral index knows no organisation holding data about you'] : [];
     const deadlineAt = Date.now() + deadlineMs;
     const holders = await Promise.all(located.map((h) => askHolder(citizen, exchange, h, deadlineAt, trace)));
