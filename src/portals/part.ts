@@ -9,7 +9,10 @@ import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import type { PartContext, PartDefinition, TlsIdentity } from '../kit/part.ts';
 import { fetchAgreements } from '../trust/agreements/jws.ts';
 import type { AgreementsDocument, ConsentMode } from '../trust/agreements/types.ts';
-import { httpCitizenData } from './adapters/citizen-data.ts';
+import { citizenRoute, directoryAddressing, httpCitizenData } from './adapters/citizen-data.ts';
+import { registerCitizenApps } from './apps/wiring.ts';
+import { appGrantMigrations } from './apps/grant-store.ts';
+import { authMigrations } from '../trust/auth/migrations.ts';
 import { httpAccessLog, httpConsent, httpNetworkMonitor, httpTrustOperator, type MonitorTarget } from './adapters/http.ts';
 import { CITIZEN_BASE } from './citizen/pages.ts';
 import { type CitizenSession, registerCitizenPortal } from './citizen/routes.ts';
@@ -92,7 +95,7 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
   return {
     name: 'portal',
     schema: 'portal',
-    migrations: portalSessionMigrations,
+    migrations: [...portalSessionMigrations, ...authMigrations, ...appGrantMigrations],
     publicPaths: ['/'],
     async register(app: FastifyInstance, ctx: PartContext) {
       const o = typeof options === 'function' ? options(ctx) : options;
@@ -190,6 +193,32 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
       const store = o.sessions ?? new StoreSessionStore(ctx.store);
       const secureCookies = o.secureCookies;
 
+      const citizenSessions = new Sessions<CitizenSession>(store, { cookieName: 'ldn_citizen', cookiePath: CITIZEN_BASE, secureCookies });
+      // Citizens' own apps (PGO): the app register's view, grants, tokens and the citizen FHIR API.
+      const addressing = networkClient && ctx.network.has('directory') ? directoryAddressing({ client: networkClient, directoryUrl: ctx.network.url('directory') }) : undefined;
+      const apps = await registerCitizenApps(app, {
+        ctx,
+        client,
+        trustUrl,
+        agreements,
+        citizenData,
+        sessions: citizenSessions,
+        assetBase: ASSETS,
+        async share(ura, token, observation, trace) {
+          if (!addressing || !networkClient) throw new Error('the care-services directory is not wired');
+          const a = await addressing(ura, trace);
+          if (!a.fhirBase) return { status: 404, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: `${a.name} has no active endpoint in the care-services directory` }] } };
+          const r = await networkClient.call(citizenRoute(a.fhirBase).replace(/\$everything$/, 'Observation'), {
+            method: 'POST',
+            body: observation,
+            headers: { authorization: `Bearer ${token}` },
+            retries: 0,
+            trace,
+          });
+          return { status: r.status, body: r.body };
+        },
+      });
+
       await app.register(async (scope) => {
         await installWebKit(scope, ASSETS);
         installErrorPage(scope, { portal: (lang) => translator(lang)('cit.title'), home: '/', assetBase: ASSETS });
@@ -216,13 +245,14 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
         registerCitizenPortal(scope, {
           login: citizenLogin,
           redirectUri: o.citizenLogin ? undefined : citizenRedirect,
-          sessions: new Sessions<CitizenSession>(store, { cookieName: 'ldn_citizen', cookiePath: CITIZEN_BASE, secureCookies }),
+          sessions: citizenSessions,
           citizenData,
           consent,
           accessLog,
           providers,
           assetBase: ASSETS,
         });
+        apps.pages(scope);
         registerOperatorDashboard(scope, {
           sessions: new Sessions<OperatorSession>(store, { cookieName: 'ldn_operator', cookiePath: OPERATOR_BASE, secureCookies, ttlSeconds: 2 * 3600 }),
           trust,

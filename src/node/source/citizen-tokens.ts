@@ -72,9 +72,11 @@ export function citizenTokenVerifier(app: FastifyInstance, ctx: PartContext): (r
   app.addHook('onClose', async () => client.close());
   const keys = new Map<string, JWTVerifyGetKey>();
   const jwksOf = (url: string) => {
-    let k = keys.get(url);
-    if (!k) keys.set(url, (k = remoteJwks(url, client)));
-    return k;
+    const known = keys.get(url);
+    if (known) return known;
+    const fresh = remoteJwks(url, client);
+    keys.set(url, fresh);
+    return fresh;
   };
   return async (request) => {
     const m = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '');
