@@ -37,7 +37,7 @@ export class TestBrowser {
     }
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Page> {
+  async request(url: string, init: { method?: string; form?: Record<string, string> | Array<[string, string]> } = {}): Promise<Page> {
     const headers: Record<string, string> = { accept: 'text/html' };
     const path = new URL(url).pathname;
     const sent = [...this.cookies.values()].filter((c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`));
