@@ -19,7 +19,7 @@ const GP = '90000103';
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const OTHER = CITIZENS.find((c) => c.bsn !== DE_GROOT.bsn)!;
 
-const unescape = (s: string) =>
+const htmlText = (s: string) =>
   s.replace(/&#(\d+);/g, (_m, d: string) => String.fromCharCode(Number(d))).replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 interface TestApp {
@@ -70,7 +70,7 @@ describe('a citizen app authorised through the network', { timeout: 600_000 }, (
     const screen = await citizen.browser.request(url.href);
     assert.equal(screen.status, 200, screen.body.slice(0, 500));
     const form = /<form method="post" action="\/citizen\/apps\/authorize">([\s\S]*?)<\/form>/.exec(screen.body)?.[1] ?? '';
-    const fields: Array<[string, string]> = [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], unescape(m[2])]);
+    const fields: Array<[string, string]> = [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], htmlText(m[2])]);
     for (const c of grant === 'deny' ? [] : grant) fields.push(['category', c]);
     fields.push(['decision', grant === 'deny' ? 'deny' : 'allow']);
     const answer = await citizen.browser.request(`${portal}/citizen/apps/authorize`, { form: fields });
@@ -249,7 +249,7 @@ describe('a citizen app authorised through the network', { timeout: 600_000 }, (
     const forms = [...list.body.matchAll(/action="(\/citizen\/apps\/[^"/]+\/revoke)"><input type="hidden" name="csrf" value="([^"]+)"/g)];
     assert.ok(forms.length > 0);
     for (const [, action, csrf] of forms) {
-      const r = await citizen.browser.request(`${portal}${action}`, { form: { csrf: unescape(csrf) } });
+      const r = await citizen.browser.request(`${portal}${action}`, { form: { csrf: htmlText(csrf) } });
       assert.equal(r.status, 303);
     }
     assert.equal((await get(app, mine.access_token, 'MedicationStatement')).status, 401);
