@@ -51,6 +51,8 @@ export interface PortalOptions {
 }
 
 const ASSETS = '/assets';
+/** Everything in the portal's schema: sessions, its key table and DPoP proof ids, citizens' app grants. */
+export const PORTAL_MIGRATIONS = [...portalSessionMigrations, ...authMigrations, ...appGrantMigrations];
 const CENTRAL_PARTS = ['trust', 'directory', 'prs', 'nvi', 'consent', 'identity', 'citizen-identity', 'transparency'];
 
 /** Without the network's localisation and addressing parts (plain tests), "my data" is unavailable. */
@@ -95,7 +97,7 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
   return {
     name: 'portal',
     schema: 'portal',
-    migrations: [...portalSessionMigrations, ...authMigrations, ...appGrantMigrations],
+    migrations: PORTAL_MIGRATIONS,
     publicPaths: ['/'],
     async register(app: FastifyInstance, ctx: PartContext) {
       const o = typeof options === 'function' ? options(ctx) : options;
