@@ -176,7 +176,10 @@ describe('a citizen app authorised through the network', { timeout: 600_000 }, (
       oidc.authorizationCodeGrant(other.config, callback, { pkceCodeVerifier: verifier, expectedState: state }, undefined, { DPoP: other.dpop }),
       invalidGrant,
     );
-    await assert.rejects(oidc.refreshTokenGrant(other.config, tokens.refresh_token!, undefined, { DPoP: other.dpop }), invalidGrant);
+    // A refresh token presented by another app (another DPoP key) was stolen: refused, and the grant ends.
+    const victim = await tokensFor(app, READ, ['MedicationUse']);
+    await assert.rejects(oidc.refreshTokenGrant(other.config, victim.refresh_token!, undefined, { DPoP: other.dpop }), invalidGrant);
+    assert.equal((await get(app, victim.access_token, 'MedicationStatement')).status, 401);
   });
 
   it('rotates refresh tokens; presenting a used one again revokes the grant', async () => {

@@ -197,7 +197,11 @@ export class GrantStore {
       throw new TokenReuseError('refresh token used twice: the grant is revoked');
     }
     if (row.expired) throw new TokenReuseError('refresh token expired');
-    if (row.jkt !== jkt) throw new TokenReuseError('refresh token is bound to another DPoP key');
+    if (row.jkt !== jkt) {
+      // Someone without the app's key holds its refresh token: it was stolen.
+      await this.revoke(row.grant_id, 'refresh-token-other-key');
+      throw new TokenReuseError('refresh token is bound to another DPoP key: the grant is revoked');
+    }
     const grant = await this.grant(row.grant_id);
     if (!grant || grant.revokedAt) throw new TokenReuseError('the grant was revoked');
     return this.issue(grant, jkt);
