@@ -6,6 +6,7 @@ import { TestBrowser } from '../../src/identity/testing/browser.ts';
 import { PartClient } from '../../src/kit/http/client.ts';
 import { CITIZENS, DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
+import { appTokens, authoriseApp, registerTestApp, TEST_REDIRECT, type TestApp, testAppClient } from '../../src/portals/apps/testing.ts';
 import { citizenPortalLogin, clinicianLogin, openOverview, startTestSandbox } from './sandbox-helpers.ts';
 
 // A citizen's own app (PGO), end to end, with an OAuth/OpenID client library nobody here wrote
@@ -16,18 +17,8 @@ import { citizenPortalLogin, clinicianLogin, openOverview, startTestSandbox } fr
 // operator suspends it. Another app cannot use its code or token; no app can name another citizen.
 
 const GP = '90000103';
-const REDIRECT = 'http://127.0.0.1:9/callback';
+const REDIRECT = TEST_REDIRECT;
 const OTHER = CITIZENS.find((c) => c.bsn !== DE_GROOT.bsn)!;
-
-const htmlText = (s: string) =>
-  s.replace(/&#(\d+);/g, (_m, d: string) => String.fromCharCode(Number(d))).replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-
-interface TestApp {
-  clientId: string;
-  config: oidc.Configuration;
-  dpop: oidc.DPoPHandle;
-  keys: CryptoKeyPair;
-}
 
 describe('a citizen app authorised through the network', { timeout: 600_000 }, () => {
   let sandbox: Sandbox;
@@ -37,52 +28,14 @@ describe('a citizen app authorised through the network', { timeout: 600_000 }, (
   let fhirBase: string;
   const browsers: TestBrowser[] = [];
 
-  const registerApp = async (clientId: string, name: string, scopes: string[]) => {
-    const r = await operator.call(`${sandbox.network.url('trust')}/citizen-apps`, {
-      method: 'POST',
-      body: { clientId, name, vendor: 'PGO Test B.V.', redirectUris: [REDIRECT], scopes },
-    });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-  };
-
+  const registerApp = (clientId: string, name: string, scopes: string[]) => registerTestApp(operator, sandbox.network.url('trust'), { clientId, name, scopes });
   const appClient = async (clientId: string): Promise<TestApp> => {
     const b = new TestBrowser(sandbox.identities.operator.ca);
     browsers.push(b);
-    const metadata = (await (await b.fetch(`${fhirBase}/.well-known/smart-configuration`)).json()) as oidc.ServerMetadata;
-    const config = new oidc.Configuration(metadata, clientId, { redirect_uris: [REDIRECT] }, oidc.None());
-    config[oidc.customFetch] = b.fetch as oidc.CustomFetch;
-    const keys = await oidc.randomDPoPKeyPair();
-    return { clientId, config, keys, dpop: oidc.getDPoPHandle(config, keys) };
+    return testAppClient(fhirBase, clientId, b.fetch);
   };
-
-  /** The app sends the citizen to the grant screen; she grants `grant` (categories) and the app gets its callback URL. */
-  const authorise = async (a: TestApp, scope: string, grant: string[] | 'deny') => {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(a.config, {
-      redirect_uri: REDIRECT,
-      scope,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      aud: fhirBase,
-    });
-    const screen = await citizen.browser.request(url.href);
-    assert.equal(screen.status, 200, screen.body.slice(0, 500));
-    const form = /<form method="post" action="\/citizen\/apps\/authorize">([\s\S]*?)<\/form>/.exec(screen.body)?.[1] ?? '';
-    const fields: Array<[string, string]> = [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], htmlText(m[2])]);
-    for (const c of grant === 'deny' ? [] : grant) fields.push(['category', c]);
-    fields.push(['decision', grant === 'deny' ? 'deny' : 'allow']);
-    const answer = await citizen.browser.request(`${portal}/citizen/apps/authorize`, { form: fields });
-    assert.equal(answer.status, 303, answer.body.slice(0, 500));
-    assert.ok(answer.location?.startsWith(REDIRECT));
-    return { callback: new URL(answer.location!), verifier, state, screen: screen.body };
-  };
-
-  const tokensFor = async (a: TestApp, scope: string, grant: string[]) => {
-    const { callback, verifier, state } = await authorise(a, scope, grant);
-    return oidc.authorizationCodeGrant(a.config, callback, { pkceCodeVerifier: verifier, expectedState: state }, undefined, { DPoP: a.dpop });
-  };
+  const authorise = (a: TestApp, scope: string, grant: string[] | 'deny') => authoriseApp(a, citizen.browser, { portal, fhirBase, scope, grant });
+  const tokensFor = (a: TestApp, scope: string, grant: string[]) => appTokens(a, citizen.browser, { portal, fhirBase, scope, grant });
 
   const get = async (a: TestApp, token: string, path: string) => {
     try {
@@ -252,7 +205,7 @@ describe('a citizen app authorised through the network', { timeout: 600_000 }, (
     const forms = [...list.body.matchAll(/action="(\/citizen\/apps\/[^"/]+\/revoke)"><input type="hidden" name="csrf" value="([^"]+)"/g)];
     assert.ok(forms.length > 0);
     for (const [, action, csrf] of forms) {
-      const r = await citizen.browser.request(`${portal}${action}`, { form: { csrf: htmlText(csrf) } });
+      const r = await citizen.browser.request(`${portal}${action}`, { form: { csrf } });
       assert.equal(r.status, 303);
     }
     assert.equal((await get(app, mine.access_token, 'MedicationStatement')).status, 401);
