@@ -37,6 +37,8 @@ const app: CitizenApp = {
 };
 
 const keys = await generateKeyPair('ES256');
+const appKeys = await generateKeyPair('ES256');
+const confidential: CitizenApp = { ...app, clientId: 'kluis-app', name: 'Kluis', jwks: { keys: [{ ...(await exportJWK(appKeys.publicKey)), kid: 'a1', alg: 'ES256' }] } };
 
 describe('citizen app API', () => {
   let svc: RunningService;
@@ -56,7 +58,7 @@ describe('citizen app API', () => {
       await registerAppApi(fastify, {
         store: ctx.store,
         grants,
-        register: { find: async (id) => (id === app.clientId ? app : undefined) },
+        register: { find: async (id) => [app, confidential].find((a) => a.clientId === id) },
         key: await generateSigningKey(),
         baseUrl: () => ctx.baseUrl,
         citizenData: async (_citizen, options) => {
@@ -107,9 +109,11 @@ describe('citizen app API', () => {
 
   const verifier = 'v'.repeat(50);
   const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const codeFor = async (categories: string[], scopes: string[], clientId = app.clientId) =>
+    (await grants.createGrant({ clientId, appName: app.name, bsn: DE_GROOT.bsn, loa: 'substantial', categories, scopes, redirectUri: app.redirectUris[0], codeChallenge: challenge })).code;
+  const codeForm = (code: string, clientId = app.clientId) => ({ grant_type: 'authorization_code', code, redirect_uri: app.redirectUris[0], client_id: clientId, code_verifier: verifier });
   const tokenFor = async (categories: string[], scopes: string[]) => {
-    const { code } = await grants.createGrant({ clientId: app.clientId, appName: app.name, bsn: DE_GROOT.bsn, loa: 'substantial', categories, scopes, redirectUri: app.redirectUris[0], codeChallenge: challenge });
-    const r = await call('/citizen-api/token', { form: { grant_type: 'authorization_code', code, redirect_uri: app.redirectUris[0], client_id: app.clientId, code_verifier: verifier } });
+    const r = await call('/citizen-api/token', { form: codeForm(await codeFor(categories, scopes)) });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.token_type, 'DPoP');
     return r.body.access_token as string;
@@ -153,6 +157,29 @@ describe('citizen app API', () => {
     const ok = await call('/citizen-api/fhir/Observation?recipient=90000103', { token, body: weight });
     assert.equal(ok.status, 201);
     assert.equal(shared.at(-1)?.subject, undefined, 'the app cannot aim it at another record');
+  });
+
+  it('authenticates a confidential app by private_key_jwt with a key it registered, once per assertion', async () => {
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'a1' })
+      .setIssuer(confidential.clientId)
+      .setSubject(confidential.clientId)
+      .setAudience(`${svc.url}/citizen-api/token`)
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .setJti(randomUUID())
+      .sign(appKeys.privateKey);
+    const withAssertion = (code: string) => ({ ...codeForm(code, confidential.clientId), client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+    const bare = await call('/citizen-api/token', { form: codeForm(await codeFor(['MedicationUse'], [], confidential.clientId), confidential.clientId) });
+    assert.equal(bare.status, 401);
+    assert.equal(bare.body.error, 'invalid_client');
+    const ok = await call('/citizen-api/token', { form: withAssertion(await codeFor(['MedicationUse'], [], confidential.clientId)) });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const replay = await call('/citizen-api/token', { form: withAssertion(await codeFor(['MedicationUse'], [], confidential.clientId)) });
+    assert.equal(replay.status, 401, 'an assertion is used once');
+    const forged = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'a1' }).setIssuer(confidential.clientId).setSubject(confidential.clientId).setAudience(`${svc.url}/citizen-api/token`).setIssuedAt().setExpirationTime('60s').setJti(randomUUID()).sign(keys.privateKey);
+    const wrongKey = await call('/citizen-api/token', { form: { ...withAssertion(await codeFor(['MedicationUse'], [], confidential.clientId)), client_assertion: forged } });
+    assert.equal(wrongKey.status, 401);
   });
 
   it('answers any token request with an OAuth error or tokens, never a server error (property)', async () => {

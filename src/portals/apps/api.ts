@@ -12,13 +12,15 @@ import type { SigningKey } from '../../trust/auth/keys.ts';
 import type { CitizenDataPort } from '../ports.ts';
 import type { AppRegister } from './app-register.ts';
 import { APP_ISSUER_PATH, APP_JWKS_PATH, delegationToken } from './delegation.ts';
+import { authenticateApp, ClientAuthError } from './client-auth.ts';
 import { DpopError, verifyDpopProof } from './dpop.ts';
 import { type Grant, type GrantStore, TokenReuseError } from './grant-store.ts';
 import { APPS_BASE } from './pages.ts';
 import { categoriesOfType, SHARE_SCOPE } from './scopes.ts';
 
 // The citizen's FHIR API for her own apps, and its token endpoint (OAuth 2.1, SMART App Launch
-// standalone patient): authorization code + PKCE S256 for public apps, every token bound to the
+// standalone patient): authorization code + PKCE S256 (public apps; confidential ones also sign a
+// private_key_jwt client assertion with a key in their registered JWKS), every token bound to the
 // app's DPoP key (RFC 9449), refresh tokens rotated (a reused one revokes the grant). Reads are
 // assembled live from all holders by the same data-integration code as the portal's "my data"
 // (adapters/citizen-data.ts), limited to the categories the citizen granted; a measurement goes
@@ -67,7 +69,8 @@ export async function registerAppApi(app: FastifyInstance, deps: AppApiDeps): Pr
     jwks_uri: `${deps.baseUrl()}${APP_JWKS_PATH}`,
     grant_types_supported: ['authorization_code', 'refresh_token'],
     response_types_supported: ['code'],
-    token_endpoint_auth_methods_supported: ['none'],
+    token_endpoint_auth_methods_supported: ['none', 'private_key_jwt'],
+    token_endpoint_auth_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
     code_challenge_methods_supported: ['S256'],
     dpop_signing_alg_values_supported: DPOP_ALGS.split(' '),
     authorization_response_iss_parameter_supported: true,
@@ -96,7 +99,9 @@ export async function registerAppApi(app: FastifyInstance, deps: AppApiDeps): Pr
       const clientId = text('client_id');
       if (!clientId) throw new OAuthFailure(401, 'invalid_client', 'client_id is required (public client)');
       const found = await activeApp(clientId);
-      if (found.jwks) throw new OAuthFailure(401, 'invalid_client', 'confidential app authentication (private_key_jwt) is not offered yet; register the app as a public client');
+      await authenticateApp(found, b, { tokenEndpoint: `${deps.baseUrl()}${TOKEN_PATH}`, db: deps.store }).catch((err) => {
+        throw err instanceof ClientAuthError ? new OAuthFailure(401, 'invalid_client', err.message) : err;
+      });
       const jkt = await verifyDpopProof(request.headers.dpop, { method: 'POST', url: `${deps.baseUrl()}${TOKEN_PATH}`, db: deps.store }).catch((err) => {
         throw err instanceof DpopError ? new OAuthFailure(400, 'invalid_dpop_proof', err.message) : err;
       });
