@@ -11,6 +11,7 @@ import { fetchAgreements } from '../trust/agreements/jws.ts';
 import type { AgreementsDocument, ConsentMode } from '../trust/agreements/types.ts';
 import { citizenRoute, directoryAddressing, httpCitizenData } from './adapters/citizen-data.ts';
 import { registerCitizenApps } from './apps/wiring.ts';
+import type { AppRegister } from './apps/app-register.ts';
 import { appGrantMigrations } from './apps/grant-store.ts';
 import { authMigrations } from '../trust/auth/migrations.ts';
 import { httpAccessLog, httpConsent, httpNetworkMonitor, httpTrustOperator, type MonitorTarget } from './adapters/http.ts';
@@ -48,6 +49,10 @@ export interface PortalOptions {
   sessions?: SessionStore;
   /** False only for plain-HTTP tests. */
   secureCookies?: boolean;
+  /** The app register (default: the trust part's, over mTLS). */
+  appRegister?: AppRegister;
+  /** The agreements (default: the trust part's signed document, kept a minute). */
+  agreements?: () => Promise<AgreementsDocument>;
 }
 
 const ASSETS = '/assets';
@@ -120,13 +125,13 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
       if (opClient) clients.push(opClient);
 
       let agreementsCache: { at: number; document: AgreementsDocument } | undefined;
-      const agreements = async (): Promise<AgreementsDocument> => {
+      const agreements = o.agreements ?? (async (): Promise<AgreementsDocument> => {
         if (agreementsCache && Date.now() - agreementsCache.at < 60_000) return agreementsCache.document;
         if (!trustUrl) throw new Error('no trust part in the network');
         const { document } = await fetchAgreements({ trustUrl, client });
         agreementsCache = { at: Date.now(), document };
         return document;
-      };
+      });
       const mode = async (): Promise<ConsentMode> => (await agreements()).network.consentMode;
 
       // ctx.baseUrl is known only once the service listens: build the relying party on first use.
@@ -206,6 +211,7 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
         citizenData,
         sessions: citizenSessions,
         assetBase: ASSETS,
+        register: o.appRegister,
         async share(ura, token, observation, trace) {
           if (!addressing || !networkClient) throw new Error('the care-services directory is not wired');
           const a = await addressing(ura, trace);

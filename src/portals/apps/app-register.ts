@@ -1,3 +1,4 @@
+import { HttpError } from '../../kit/fhir/outcome.ts';
 import type { PartClient } from '../../kit/http/client.ts';
 import type { CitizenApp } from '../../trust/apps/register.ts';
 
@@ -18,8 +19,11 @@ export function httpAppRegister(o: { client: PartClient; trustUrl: () => string;
     async find(clientId) {
       const hit = cache.get(clientId);
       if (hit && Date.now() - hit.at < maxAge) return hit.app;
-      const r = await o.client.call<CitizenApp>(`${o.trustUrl()}/citizen-apps/${encodeURIComponent(clientId)}`, { retries: 0 });
-      if (r.status !== 200 && r.status !== 404) throw new Error(`the app register answered ${r.status}`);
+      // Deny on error: when the register cannot be asked, no app gets in (503, never a 500).
+      const r = await o.client.call<CitizenApp>(`${o.trustUrl()}/citizen-apps/${encodeURIComponent(clientId)}`, { retries: 0 }).catch((err: Error) => {
+        throw new HttpError(503, 'transient', `the app register cannot be asked: ${err.message}`);
+      });
+      if (r.status !== 200 && r.status !== 404) throw new HttpError(503, 'transient', `the app register answered ${r.status}`);
       const app = r.status === 200 ? r.body : undefined;
       if (cache.size > 1000) cache.clear();
       cache.set(clientId, { at: Date.now(), app });

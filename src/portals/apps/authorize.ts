@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from '../../kit/fhir/outcome.ts';
 import type { CitizenApp } from '../../trust/apps/register.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { CitizenSession } from '../citizen/routes.ts';
@@ -62,7 +63,9 @@ export function registerAppAuthorization(app: FastifyInstance, deps: AuthorizeDe
   /** The app and the checked request, or a reason to refuse without redirecting. */
   const checkClient = async (p: AuthParams): Promise<CitizenApp | undefined> => {
     if (!p.client_id || !p.redirect_uri) return undefined;
-    const found = await deps.register.find(p.client_id);
+    const found = await deps.register.find(p.client_id).catch((err) => {
+      throw new PageError(err instanceof HttpError ? err.status : 503, 'common.error');
+    });
     if (!found || found.status !== 'active' || !found.redirectUris.includes(p.redirect_uri)) return undefined;
     return found;
   };
