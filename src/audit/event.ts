@@ -148,7 +148,8 @@ export function buildAuditEvent(input: AuditEventInput): AuditEvent {
     requestor: false,
   };
   const agents: AuditEventAgent[] = [client, server];
-  if (who.professionalNumber || who.roleCode) {
+  // A citizen's app that looks on her behalf is named here too (no number, no role).
+  if (who.professionalNumber || who.roleCode || who.professionalName) {
     agents.push({
       type: { coding: [{ system: AUDIT_CODE_SYSTEM.participationType, code: 'IRCP', display: 'information recipient' }] },
       role: who.roleCode ? [{ coding: [{ system: SYSTEM.uziRole, code: who.roleCode }] }] : undefined,

@@ -32,6 +32,7 @@ import { DicomWebArchive } from './imaging/archive-client.ts';
 import { registerWadoGate } from './imaging/wado-gate.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
+import { registerCitizenShare } from './source/citizen-share.ts';
 import { registerHolderApi } from './source/holder-api.ts';
 import { nodeMigrations } from './source/migrations.ts';
 import { startReferralSync, type ReferralSync } from './source/referral-sync.ts';
@@ -177,6 +178,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
         return { node: options.name, ...metrics.snapshot() };
       });
       await registerCitizenApi(app, { ctx, tenants, env, connectors });
+      await registerCitizenShare(app, { ctx, tenants, env, connectors });
       // The consent part's change notifications (its certificate only) clear cached consent answers.
       if (env.consentNotifications) await registerConsentNotificationRoute(app, { tenants, receiver: env.consentNotifications });
 

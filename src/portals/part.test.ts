@@ -5,8 +5,7 @@ import { migrate } from '../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
 import type { Store } from '../kit/store/store.ts';
 import { DE_GROOT } from '../sandbox/cast.ts';
-import { createPortalPart } from './part.ts';
-import { portalSessionMigrations } from './sessions.ts';
+import { createPortalPart, PORTAL_MIGRATIONS } from './part.ts';
 import { type FakeAccessLog, fakePortalOptions, mountForTest } from './test-fakes.ts';
 import { CookieJar, csrfOf, HOSTILE } from './test-support.ts';
 import { CONTENT_SECURITY_POLICY } from './ui/web.ts';
@@ -24,7 +23,7 @@ describe('portal part: Mijn Gezondheidsoverzicht', () => {
 
   before(async () => {
     store = await openIsolatedPgliteStore('portal');
-    await migrate(store, portalSessionMigrations);
+    await migrate(store, PORTAL_MIGRATIONS);
     fakes = await fakePortalOptions(DE_GROOT.bsn);
     app = await mountForTest(createPortalPart(fakes.options), { store, settings: { sandbox: 'true' } });
   });
@@ -167,7 +166,7 @@ describe('portal part: operator dashboard', () => {
 
   before(async () => {
     store = await openIsolatedPgliteStore('portal');
-    await migrate(store, portalSessionMigrations);
+    await migrate(store, PORTAL_MIGRATIONS);
     fakes = await fakePortalOptions(DE_GROOT.bsn);
     app = await mountForTest(createPortalPart(fakes.options), { store, settings: { operator_password: 's3cret' } });
   });

@@ -9,9 +9,13 @@ import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import type { PartContext, PartDefinition, TlsIdentity } from '../kit/part.ts';
 import { fetchAgreements } from '../trust/agreements/jws.ts';
 import type { AgreementsDocument, ConsentMode } from '../trust/agreements/types.ts';
-import { httpCitizenData } from './adapters/citizen-data.ts';
 import { buildCatalogue } from './catalogue/index.ts';
 import { CATALOGUE_PATH, registerCatalogue } from './catalogue/routes.ts';
+import { citizenRoute, directoryAddressing, httpCitizenData } from './adapters/citizen-data.ts';
+import { registerCitizenApps } from './apps/wiring.ts';
+import type { AppRegister } from './apps/app-register.ts';
+import { appGrantMigrations } from './apps/grant-store.ts';
+import { authMigrations } from '../trust/auth/migrations.ts';
 import { httpAccessLog, httpConsent, httpNetworkMonitor, httpTrustOperator, type MonitorTarget } from './adapters/http.ts';
 import { CITIZEN_BASE } from './citizen/pages.ts';
 import { type CitizenSession, registerCitizenPortal } from './citizen/routes.ts';
@@ -48,9 +52,15 @@ export interface PortalOptions {
   sessions?: SessionStore;
   /** False only for plain-HTTP tests. */
   secureCookies?: boolean;
+  /** The app register (default: the trust part's, over mTLS). */
+  appRegister?: AppRegister;
+  /** The agreements (default: the trust part's signed document, kept a minute). */
+  agreements?: () => Promise<AgreementsDocument>;
 }
 
 const ASSETS = '/assets';
+/** Everything in the portal's schema: sessions, its key table and DPoP proof ids, citizens' app grants. */
+export const PORTAL_MIGRATIONS = [...portalSessionMigrations, ...authMigrations, ...appGrantMigrations];
 const CENTRAL_PARTS = ['trust', 'directory', 'prs', 'nvi', 'consent', 'identity', 'citizen-identity', 'transparency'];
 
 /** Without the network's localisation and addressing parts (plain tests), "my data" is unavailable. */
@@ -95,7 +105,7 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
   return {
     name: 'portal',
     schema: 'portal',
-    migrations: portalSessionMigrations,
+    migrations: PORTAL_MIGRATIONS,
     publicPaths: ['/'],
     rateLimits: [
       ...doors('login', ['GET /citizen/login', 'POST /operator/login']),
@@ -128,13 +138,13 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
       if (opClient) clients.push(opClient);
 
       let agreementsCache: { at: number; document: AgreementsDocument } | undefined;
-      const agreements = async (): Promise<AgreementsDocument> => {
+      const agreements = o.agreements ?? (async (): Promise<AgreementsDocument> => {
         if (agreementsCache && Date.now() - agreementsCache.at < 60_000) return agreementsCache.document;
         if (!trustUrl) throw new Error('no trust part in the network');
         const { document } = await fetchAgreements({ trustUrl, client });
         agreementsCache = { at: Date.now(), document };
         return document;
-      };
+      });
       const mode = async (): Promise<ConsentMode> => (await agreements()).network.consentMode;
 
       // ctx.baseUrl is known only once the service listens: build the relying party on first use.
@@ -204,6 +214,33 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
       const store = o.sessions ?? new StoreSessionStore(ctx.store);
       const secureCookies = o.secureCookies;
 
+      const citizenSessions = new Sessions<CitizenSession>(store, { cookieName: 'ldn_citizen', cookiePath: CITIZEN_BASE, secureCookies });
+      // Citizens' own apps (PGO): the app register's view, grants, tokens and the citizen FHIR API.
+      const addressing = networkClient && ctx.network.has('directory') ? directoryAddressing({ client: networkClient, directoryUrl: ctx.network.url('directory') }) : undefined;
+      const apps = await registerCitizenApps(app, {
+        ctx,
+        client,
+        trustUrl,
+        agreements,
+        citizenData,
+        sessions: citizenSessions,
+        assetBase: ASSETS,
+        register: o.appRegister,
+        async share(ura, token, observation, trace) {
+          if (!addressing || !networkClient) throw new Error('the care-services directory is not wired');
+          const a = await addressing(ura, trace);
+          if (!a.fhirBase) return { status: 404, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: `${a.name} has no active endpoint in the care-services directory` }] } };
+          const r = await networkClient.call(citizenRoute(a.fhirBase).replace(/\$everything$/, 'Observation'), {
+            method: 'POST',
+            body: observation,
+            headers: { authorization: `Bearer ${token}` },
+            retries: 0,
+            trace,
+          });
+          return { status: r.status, body: r.body };
+        },
+      });
+
       await app.register(async (scope) => {
         await installWebKit(scope, ASSETS);
         installErrorPage(scope, { portal: (lang) => translator(lang)('cit.title'), home: '/', assetBase: ASSETS });
@@ -240,13 +277,14 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
         registerCitizenPortal(scope, {
           login: citizenLogin,
           redirectUri: o.citizenLogin ? undefined : citizenRedirect,
-          sessions: new Sessions<CitizenSession>(store, { cookieName: 'ldn_citizen', cookiePath: CITIZEN_BASE, secureCookies }),
+          sessions: citizenSessions,
           citizenData,
           consent,
           accessLog,
           providers,
           assetBase: ASSETS,
         });
+        apps.pages(scope);
         registerOperatorDashboard(scope, {
           sessions: new Sessions<OperatorSession>(store, { cookieName: 'ldn_operator', cookiePath: OPERATOR_BASE, secureCookies, ttlSeconds: 2 * 3600 }),
           trust,

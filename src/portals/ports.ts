@@ -61,7 +61,13 @@ export interface CitizenIdentity {
 }
 
 /** All of a citizen's data from all providers, as the network assembles it on her behalf. */
-export type CitizenDataPort = (citizen: CitizenIdentity) => Promise<Bundle>;
+export type CitizenDataPort = (citizen: CitizenIdentity, options?: CitizenDataOptions) => Promise<Bundle>;
+
+export interface CitizenDataOptions {
+  /** Ask only for these data categories (an app's grant); absent = all of citizen-access. */
+  categories?: string[];
+  trace?: TraceContext;
+}
 
 /** One current consent choice as the consent part holds it. */
 export interface ConsentChoice extends ParsedConsent {

@@ -7,6 +7,8 @@ import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import { AUTHORIZATION_SERVER_PUBLIC_PATHS, authMigrations, loadOrCreateSigningKey, registerTokenEndpoint } from './auth/index.ts';
 import { invalidScope } from './auth/oauth-error.ts';
 import { registerTrustRoutes } from './http/routes.ts';
+import { citizenAppMigrations } from './apps/register.ts';
+import { registerCitizenAppRoutes } from './apps/routes.ts';
 import { registerMigrations } from './register/migrations.ts';
 import { getParticipant } from './register/participants.ts';
 import { createRuntime, type TrustRuntime } from './runtime.ts';
@@ -62,7 +64,7 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
   return {
     name: 'trust',
     schema: 'trust',
-    migrations: [...registerMigrations, ...authMigrations],
+    migrations: [...registerMigrations, ...authMigrations, ...citizenAppMigrations],
     publicPaths: TRUST_PUBLIC_PATHS,
     rateLimits: [
       ...doors('token', ['POST /oauth/token']),
@@ -127,6 +129,7 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
         scopesSupported: async () => (await rt.agreements()).scopes.map((d) => d.scope),
       });
       registerTrustRoutes(app, rt);
+      registerCitizenAppRoutes(app, rt);
     },
     async stop() {
       await client?.close();

@@ -7,8 +7,7 @@ import { migrate } from '../../src/kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../../src/kit/store/pglite.ts';
 import type { Store } from '../../src/kit/store/store.ts';
 import { clinicianViewerPlugin } from '../../src/portals/clinician/plugin.ts';
-import { createPortalPart } from '../../src/portals/part.ts';
-import { portalSessionMigrations } from '../../src/portals/sessions.ts';
+import { createPortalPart, PORTAL_MIGRATIONS } from '../../src/portals/part.ts';
 import { fakePortalOptions, mountForTest } from '../../src/portals/test-fakes.ts';
 import { CLINICIAN_CLAIMS, deGrootOverview, EXCHANGES, fakeLogin } from '../../src/portals/test-support.ts';
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
@@ -47,7 +46,7 @@ describe('portals in Chromium', { skip: !available && 'chromium not installed' }
     );
     viewerUrl = await listen(viewer);
     store = await openIsolatedPgliteStore('portal');
-    await migrate(store, portalSessionMigrations);
+    await migrate(store, PORTAL_MIGRATIONS);
     fakes = await fakePortalOptions(DE_GROOT.bsn, () => `${portalUrl}/citizen/callback`);
     portal = await mountForTest(createPortalPart(fakes.options), { store, settings: { operator_password: 'sandbox-operator' } });
     portalUrl = await listen(portal);

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEvent, Bundle, OperationOutcome } from '@medplum/fhirtypes';
-import * as oidc from 'openid-client';
 import { eventsByTraceId } from '../../src/audit/chain.ts';
-import { TestBrowser } from '../../src/identity/testing/browser.ts';
 import { PartClient } from '../../src/kit/http/client.ts';
 import type { TlsIdentity } from '../../src/kit/part.ts';
 import { newTrace, type TraceContext } from '../../src/kit/trace.ts';
 import { CITIZENS, DE_GROOT } from '../../src/sandbox/cast.ts';
-import { PORTAL_CLIENT_ID } from '../../src/sandbox/central.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { citizenPortalLogin, startTestSandbox } from './sandbox-helpers.ts';
+import { citizenIdToken, citizenPortalLogin, startTestSandbox } from './sandbox-helpers.ts';
 
 // "My data" in Mijn Gezondheidsoverzicht, end to end: De Groot logs in with the DigiD-like
 // provider, the portal localises his holders (PRS + NVI), addresses them (directory) and asks each
@@ -19,38 +16,7 @@ import { citizenPortalLogin, startTestSandbox } from './sandbox-helpers.ts';
 const LEIDEN = '90000102';
 const VELUWE = '90000101';
 const OTHER = CITIZENS.find((c) => c.bsn !== DE_GROOT.bsn)!;
-const portalUrl = (sandbox: Sandbox) => (sandbox.manifest.portal?.url ?? '').replace(/\/$/, '');
 const bsnParam = (bsn: string) => encodeURIComponent(`http://fhir.nl/fhir/NamingSystem/bsn|${bsn}`);
-
-/** De Groot's browser session at the portal, logged in through the citizen provider. */
-/** A citizen id_token as the portal obtains it (code flow with PKCE, as the portal's client). */
-async function citizenIdToken(sandbox: Sandbox, bsn: string): Promise<string> {
-  const callback = `${portalUrl(sandbox)}/citizen/callback`;
-  const browser = new TestBrowser(sandbox.identities.operator.ca);
-  try {
-    const config = await oidc.discovery(new URL(sandbox.network.url('citizen-identity')), PORTAL_CLIENT_ID, undefined, oidc.None(), {
-      [oidc.customFetch]: browser.fetch as oidc.CustomFetch,
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: callback,
-      scope: 'openid',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      prompt: 'login',
-    });
-    const page = await browser.follow(url.href, callback);
-    const done = await browser.follow(page.url, callback, { form: { account: bsn, do: 'login', lang: 'nl' } });
-    assert.ok(done.location?.startsWith(callback), `login did not reach the callback: ${done.status}`);
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(done.location as string), { pkceCodeVerifier: verifier, expectedState: state });
-    assert.ok(tokens.id_token);
-    return tokens.id_token;
-  } finally {
-    await browser.close();
-  }
-}
 
 describe('a citizen sees her own data from all holders', { timeout: 300_000 }, () => {
   let sandbox: Sandbox;

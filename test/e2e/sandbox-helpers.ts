@@ -1,7 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as oidc from 'openid-client';
 import { TestBrowser } from '../../src/identity/testing/browser.ts';
+import { PORTAL_CLIENT_ID } from '../../src/sandbox/central.ts';
 import { createLogger } from '../../src/kit/log.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.ts';
 
@@ -141,5 +143,34 @@ export async function apiOverview(
   } finally {
     await client.close();
     await tokens.close?.();
+  }
+}
+
+/** A citizen id_token as the portal obtains it (code flow with PKCE, as the portal's client). */
+export async function citizenIdToken(sandbox: Sandbox, bsn: string): Promise<string> {
+  const callback = `${(sandbox.manifest.portal?.url ?? '').replace(/\/$/, '')}/citizen/callback`;
+  const browser = new TestBrowser(sandbox.identities.operator.ca);
+  try {
+    const config = await oidc.discovery(new URL(sandbox.network.url('citizen-identity')), PORTAL_CLIENT_ID, undefined, oidc.None(), {
+      [oidc.customFetch]: browser.fetch as oidc.CustomFetch,
+    });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: callback,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      prompt: 'login',
+    });
+    const page = await browser.follow(url.href, callback);
+    const done = await browser.follow(page.url, callback, { form: { account: bsn, do: 'login', lang: 'nl' } });
+    if (!done.location?.startsWith(callback)) throw new Error(`login did not reach the callback: ${done.status}`);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(done.location as string), { pkceCodeVerifier: verifier, expectedState: state });
+    if (!tokens.id_token) throw new Error('no id_token');
+    return tokens.id_token;
+  } finally {
+    await browser.close();
   }
 }

@@ -110,10 +110,11 @@ export function citizenAuditEvent(
           who: { identifier: { system: SYSTEM.ura, value: entry.organizationUra }, display: entry.organizationName },
           requestor: !entry.roleCode,
         },
-        ...(entry.roleCode
+        // The professional, or (no role) the citizen's app that asked on her behalf.
+        ...(entry.roleCode || entry.professionalName
           ? [
               {
-                role: [{ coding: [{ system: SYSTEM.uziRole, code: entry.roleCode, display: entry.roleName }] }],
+                role: entry.roleCode ? [{ coding: [{ system: SYSTEM.uziRole, code: entry.roleCode, display: entry.roleName }] }] : undefined,
                 who: entry.professionalName ? { display: entry.professionalName } : undefined,
                 requestor: true,
               },

@@ -44,7 +44,7 @@ export class TestBrowser {
     return sent.length ? sent.map((c) => `${c.name}=${c.value}`).join('; ') : undefined;
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Page> {
+  async request(url: string, init: { method?: string; form?: Record<string, string> | Array<[string, string]> } = {}): Promise<Page> {
     const headers: Record<string, string> = { accept: 'text/html' };
     const path = new URL(url).pathname;
     const sent = [...this.cookies.values()].filter((c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`));

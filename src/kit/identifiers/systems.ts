@@ -32,6 +32,11 @@ export const CODE_SYSTEM = {
   exchange: 'https://ldn.example.nl/fhir/CodeSystem/exchange',
   /** LDN's own codes for why an overview may be incomplete (portals word them per language). */
   overviewOutcome: 'https://ldn.example.nl/fhir/CodeSystem/overview-outcome',
+  /** LDN's own tag for data a citizen sent from her own app (patient-reported, never care-measured). */
+  dataOrigin: 'https://ldn.example.nl/fhir/CodeSystem/data-origin',
+  loinc: 'http://loinc.org',
+  observationCategory: 'http://terminology.hl7.org/CodeSystem/observation-category',
+  ucum: 'http://unitsofmeasure.org',
 } as const;
 
 export const EXTENSION = {

@@ -1,3 +1,4 @@
+import { isPatientReported } from '../../kit/fhir/patient-reported.ts';
 import type { CodeableConcept, Coding, Medication, Resource } from '@medplum/fhirtypes';
 
 // What makes two resources from different holders "the same fact": the same coded concept of
@@ -67,6 +68,12 @@ export function groupOf(r: Resource): ClinicalGroup {
 
 /** Merge key, or undefined when the resource must stand alone. */
 export function mergeKey(r: Resource, lookup?: MedicationLookup): string | undefined {
+  // What a citizen reported herself is never merged with what was measured in care.
+  const key = careMergeKey(r, lookup);
+  return key && isPatientReported(r) ? `patient-reported:${key}` : key;
+}
+
+function careMergeKey(r: Resource, lookup?: MedicationLookup): string | undefined {
   const any = r as Resource & { code?: CodeableConcept; effectiveDateTime?: string; issued?: string; clinicalStatus?: CodeableConcept };
   switch (groupOf(r)) {
     case 'medication': {

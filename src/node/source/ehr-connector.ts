@@ -4,8 +4,9 @@ import { SYSTEM } from '../../kit/identifiers/systems.ts';
 
 // The node's connection to an organisation's EHR: any FHIR R4 server, configured by base URL
 // (and, outside the sandbox, a bearer credential). The node reads through it: find the patient
-// by BSN, run an allow-listed search (ehr-changes.ts follows its changes through _history); the one
-// write is `create`, for a professional's own record of what she did through the node (a pharmacy's dispense).
+// by BSN, run an allow-listed search (ehr-changes.ts follows its changes through _history). It writes
+// only with `create`: a professional's own record of what she did through the node (a pharmacy's
+// dispense) and what a citizen shares from her own app (marked patient-reported).
 
 export interface EhrConnectorOptions {
   baseUrl: string;

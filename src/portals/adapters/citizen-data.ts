@@ -31,7 +31,7 @@ export interface CitizenDataOptions {
   maxResponseBytes?: number;
 }
 
-interface Address {
+export interface Address {
   name: string;
   /** FHIR base of the holder's open interface, [node]/org/<URA>/fhir. */
   fhirBase?: string;
@@ -62,13 +62,11 @@ function servesExchange(e: Endpoint, code: string): boolean {
   return (e.payloadType ?? []).some((p) => p.coding?.some((c) => c.system === CODE_SYSTEM.exchange && c.code === code));
 }
 
-export function httpCitizenData(o: CitizenDataOptions): CitizenDataPort {
-  const referrals = new ReferralClient({ client: o.client, nviUrl: o.nviUrl, prsUrl: o.prsUrl, ura: o.ura, sourceClientId: 'portal' });
+/** Addressing through the national directory (the portal keeps no replica): Organization → Endpoint, kept a minute. */
+export function directoryAddressing(o: { client: PartClient; directoryUrl: string; deadlineMs?: number }): (ura: string, trace: TraceContext) => Promise<Address> {
   const addresses = new Map<string, Address>();
   const deadlineMs = o.deadlineMs ?? 5000;
-
-  /** Addressing through the national directory (the portal keeps no replica): Organization → Endpoint. */
-  async function address(ura: string, trace: TraceContext): Promise<Address> {
+  return async (ura, trace) => {
     const cached = addresses.get(ura);
     if (cached && Date.now() - cached.at < ADDRESS_CACHE_MS) return cached;
     const search = (path: string) => o.client.json<Bundle>(`${o.directoryUrl}/${path}`, { scope: DIRECTORY_READ, trace, deadlineMs });
@@ -86,7 +84,13 @@ export function httpCitizenData(o: CitizenDataOptions): CitizenDataPort {
     const result = { name: org?.name ?? `URA ${ura}`, fhirBase, at: Date.now() };
     addresses.set(ura, result);
     return result;
-  }
+  };
+}
+
+export function httpCitizenData(o: CitizenDataOptions): CitizenDataPort {
+  const referrals = new ReferralClient({ client: o.client, nviUrl: o.nviUrl, prsUrl: o.prsUrl, ura: o.ura, sourceClientId: 'portal' });
+  const deadlineMs = o.deadlineMs ?? 5000;
+  const address = directoryAddressing(o);
 
   async function askHolder(citizen: CitizenIdentity, exchange: ExchangeDefinition, holder: Holder, deadlineAt: number, trace: TraceContext): Promise<HolderResult> {
     const started = Date.now();
@@ -135,12 +139,16 @@ export function httpCitizenData(o: CitizenDataOptions): CitizenDataPort {
     }
   }
 
-  return async (citizen) => {
+  return async (citizen, options = {}) => {
     if (!citizen.idToken) throw new Error('the login carries no id_token to show the holders');
-    const trace = newTrace();
+    const trace = options.trace ?? newTrace();
     const exchange = (await o.agreements()).exchanges.find((e) => e.code === CITIZEN_EXCHANGE);
     if (!exchange) throw new Error(`the agreements define no ${CITIZEN_EXCHANGE} exchange`);
-    const located = await referrals.localise(citizen.bsn, { exchange: CITIZEN_EXCHANGE, trace });
+    // An app asks only within the categories its citizen granted it: other holders are not asked.
+    const only = options.categories;
+    const located = (await referrals.localise(citizen.bsn, { exchange: CITIZEN_EXCHANGE, trace }))
+      .map((h) => (only ? { ...h, categories: h.categories.filter((c) => only.includes(c)) } : h))
+      .filter((h) => !only || h.categories.length > 0);
     const warnings = located.length === 0 ? ['the referral index knows no organisation holding data about you'] : [];
     const deadlineAt = Date.now() + deadlineMs;
     const holders = await Promise.all(located.map((h) => askHolder(citizen, exchange, h, deadlineAt, trace)));

@@ -83,7 +83,10 @@ export function accessEntryOf(e: AuditEvent, proofUrl?: string): LoggedAccess {
   // the other side is the network agent (DICOM source/destination) that names a URA.
   const org = e.agent?.find((a) => hasUra(a) && typeCode(a) === 'PRF') ?? e.agent?.find((a) => hasUra(a) && !a.type);
   const other = e.agent?.find((a) => hasUra(a) && (typeCode(a) === '110153' || typeCode(a) === '110152'));
-  const professional = e.agent?.find((a) => a.role?.some((r) => r.coding?.some((c) => c.system === SYSTEM.uziRole)));
+  // The professional by her role; without one, the citizen's app named as the requestor.
+  const professional =
+    e.agent?.find((a) => a.role?.some((r) => r.coding?.some((c) => c.system === SYSTEM.uziRole))) ??
+    e.agent?.find((a) => a.requestor && !hasUra(a) && !!a.who?.display);
   const roleCode = professional?.role?.flatMap((r) => r.coding ?? []).find((c) => c.system === SYSTEM.uziRole)?.code;
   const domain =
     e.entity?.find((x) => x.role?.code === '4' && x.what?.identifier?.system !== AUDIT_SYSTEM.accessGroup) ??

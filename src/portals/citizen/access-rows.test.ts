@@ -106,3 +106,18 @@ test('events without a group or side (older log entries) stay one line each, rea
   assert.equal(rows.length, 2);
   assert.equal(rows[0].accessorName, 'Ziekenhuis Veluwe');
 });
+
+test("a citizen's app looking on her behalf is one line of its own, labelled with the app's name", () => {
+  const own = { ...base, exchange: 'citizen-access', side: 'holder' as const, otherPartyUra: '90000001', dataCategories: ['MedicationUse'] };
+  const rows = accessRows([
+    { ...own, eventId: 'a1', when: '2026-12-03T10:00:00Z', organizationUra: '90000103', organizationName: 'Huisartsenpraktijk Kerkrade', professionalName: 'Gezond Thuis', accessGroup: 'app' },
+    { ...own, eventId: 'a2', when: '2026-12-03T10:00:00Z', organizationUra: '90000104', organizationName: 'Apotheek Kerkrade', professionalName: 'Gezond Thuis', accessGroup: 'app' },
+    { ...own, eventId: 's1', when: '2026-12-03T09:00:00Z', organizationUra: '90000103', organizationName: 'Huisartsenpraktijk Kerkrade', accessGroup: 'self' },
+  ]);
+  assert.equal(rows.length, 2);
+  assert.equal(rows[0].kind, 'app');
+  assert.equal(rows[0].appName, 'Gezond Thuis');
+  assert.deepEqual(rows[0].holders.map((h) => h.name), ['Huisartsenpraktijk Kerkrade', 'Apotheek Kerkrade']);
+  assert.equal(rows[0].professionalName, undefined, 'an app is not a professional');
+  assert.equal(rows[1].kind, 'self');
+});

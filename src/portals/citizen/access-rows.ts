@@ -4,7 +4,8 @@ import type { AccessEntry } from '../ports.ts';
 // that was asked. A holder's event is written by the holder, so its own organisation is the holder
 // and the one who looked is the other party. Here they become one line per access (one trace):
 // who looked (the requesting organisation and professional) and whose data was read. The
-// citizen's own look at her data (exchange citizen-access) is labelled as hers.
+// citizen's own look at her data (exchange citizen-access) is labelled as hers, or as her app's
+// when an app she authorised asked (the holders name the app where a professional would stand).
 
 export const CITIZEN_OWN_EXCHANGE = 'citizen-access';
 
@@ -26,8 +27,10 @@ export interface HolderRead {
 }
 
 export interface AccessRow {
-  /** The citizen herself, or a care provider. */
-  kind: 'self' | 'professional';
+  /** The citizen herself, one of her apps, or a care provider. */
+  kind: 'self' | 'app' | 'professional';
+  /** The app that asked on her behalf (kind app). */
+  appName?: string;
   when: string;
   accessorUra?: string;
   accessorName?: string;
@@ -73,8 +76,10 @@ function rowOf(events: Verified[]): AccessRow {
   const served = holderEvents.filter((e) => !e.refused);
   const categories = holderEvents.length ? served.flatMap((e) => e.dataCategories) : (requester?.dataCategories ?? []);
   const own = isOwn(events[0]);
+  const appName = own ? events.find((e) => e.professionalName)?.professionalName : undefined;
   return {
-    kind: own ? 'self' : 'professional',
+    kind: own ? (appName ? 'app' : 'self') : 'professional',
+    appName,
     when: events.map((e) => e.when).sort()[0] ?? '',
     accessorUra: own ? undefined : requester ? requester.organizationUra : firstHolder?.otherPartyUra,
     accessorName: own ? undefined : requester ? requester.organizationName : firstHolder?.otherPartyName,

@@ -27,7 +27,7 @@ type Section = 'data' | 'timeline' | 'consent' | 'access';
 function frame(f: CitizenFrame, title: string, main: Html, current?: Section): string {
   const t = translator(f.lang);
   const nav: NavItem[] | undefined = f.user
-    ? (['data', 'timeline', 'consent', 'access'] as const).map((s) => ({ href: `${CITIZEN_BASE}/${s}`, label: t(`cit.nav.${s}`), current: s === current }))
+    ? (['data', 'timeline', 'consent', 'access', 'apps'] as const).map((s) => ({ href: `${CITIZEN_BASE}/${s}`, label: t(`cit.nav.${s}`), current: s === current }))
     : undefined;
   return page({
     lang: f.lang,
@@ -61,7 +61,7 @@ export function dataPage(f: CitizenFrame, model: OverviewModel | undefined): str
       (g) => html`<section aria-labelledby="g-${g.group}"><h2 id="g-${g.group}">${t(`clin.group.${g.group}`)}</h2>
 <div class="table-wrap"><table><thead><tr><th scope="col">${t('clin.col.item')}</th><th scope="col">${t('clin.col.detail')}</th><th scope="col">${t('common.date')}</th><th scope="col">${t('common.sources')}</th></tr></thead>
 <tbody>${g.items.map(
-        (i) => html`<tr><td>${i.label}</td><td>${i.details.join(' · ')}</td><td>${i.date ? html`<time datetime="${i.date}">${formatDate(i.date, f.lang)}</time>` : ''}</td><td class="sources">${i.sources.join(', ')}</td></tr>`,
+        (i) => html`<tr><td>${i.patientReported ? html`<span class="tag tag-warn">${t('common.patientReported')}</span> ` : ''}${i.label}</td><td>${i.details.join(' · ')}</td><td>${i.date ? html`<time datetime="${i.date}">${formatDate(i.date, f.lang)}</time>` : ''}</td><td class="sources">${i.sources.join(', ')}</td></tr>`,
       )}</tbody></table></div></section>`,
     );
   const problems = model.problems.length ? banner('warn', t('clin.banner.title'), model.problems.map((p) => problemText(t, p))) : '';
@@ -187,10 +187,10 @@ export function accessPage(f: CitizenFrame, view: AccessLogView | undefined): st
     const holders = r.holders.map((h) => (h.refused ? t('cit.access.holderRefused', { name: orgName(h.ura, h.name) }) : orgName(h.ura, h.name)));
     return html`<tr>
 <td><time datetime="${r.when}">${formatDate(r.when, f.lang, true)}</time></td>
-<td>${r.kind === 'self' ? t('cit.access.self') : html`${orgName(r.accessorUra, r.accessorName)}${r.professionalName ? html`<br>${r.professionalName}` : ''}`}</td>
+<td>${r.kind === 'self' ? t('cit.access.self') : r.kind === 'app' ? t('cit.access.app', { name: r.appName ?? '' }) : html`${orgName(r.accessorUra, r.accessorName)}${r.professionalName ? html`<br>${r.professionalName}` : ''}`}</td>
 <td>${r.roleName ?? r.roleCode ?? ''}</td>
 <td>${r.refused ? html`<span class="tag">${t('cit.access.refused')}</span> ` : ''}${r.dataCategories.map((c) => categoryName(c, f.lang)).join(', ')}${holders.length ? html`<div class="sources">${t('cit.access.holders', { holders: holders.join(', ') })}</div>` : ''}</td>
-<td>${r.kind === 'self' ? t('cit.access.selfWhy') : r.emergency ? html`<span class="tag tag-danger">${t('cit.access.emergency')}</span> ${r.emergencyReason ?? ''}` : t('cit.access.regular')}</td>
+<td>${r.kind === 'self' ? t('cit.access.selfWhy') : r.kind === 'app' ? t('cit.access.appWhy') : r.emergency ? html`<span class="tag tag-danger">${t('cit.access.emergency')}</span> ${r.emergencyReason ?? ''}` : t('cit.access.regular')}</td>
 <td>${r.inLog ? html`<span class="tag tag-ok">✓ ${t('cit.access.proofOk')}</span>` : html`<span class="tag tag-danger">${t('cit.access.proofBad')}</span>`}</td>
 </tr>`;
   });

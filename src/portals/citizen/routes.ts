@@ -16,6 +16,8 @@ import { CATEGORY_NAMES, PROVIDER_KIND_NAMES } from './vocabulary.ts';
 
 export interface CitizenSession {
   pending?: PendingLogin;
+  /** Where to go after the login (an app's authorisation request), same portal only. */
+  next?: string;
   citizen?: CitizenIdentity;
 }
 
@@ -80,7 +82,8 @@ export function registerCitizenPortal(app: FastifyInstance, deps: CitizenPortalD
     const { url, pending } = await deps.login.begin();
     const old = await deps.sessions.load(request);
     if (old) await deps.sessions.destroy(reply, old.id);
-    await deps.sessions.create(reply, { pending });
+    const next = str((request.query as Record<string, unknown>).next);
+    await deps.sessions.create(reply, { pending, next: next?.startsWith(`${B}/apps/authorize?`) ? next : undefined });
     return reply.redirect(url);
   });
 
@@ -94,7 +97,7 @@ export function registerCitizenPortal(app: FastifyInstance, deps: CitizenPortalD
       const citizen = citizenFromLogin(await deps.login.complete(url, s.data.pending));
       await deps.sessions.destroy(reply, s.id);
       await deps.sessions.create(reply, { citizen });
-      return reply.redirect(`${B}/data`);
+      return reply.redirect(s.data.next ?? `${B}/data`);
     } catch (err) {
       request.log.warn({ err }, 'citizen login failed');
       await deps.sessions.destroy(reply, s.id);

@@ -1,6 +1,7 @@
 import type { Bundle, CodeableConcept, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from '../../node/integration/clinical-keys.ts';
 import { CODE_SYSTEM } from '../../kit/identifiers/systems.ts';
+import { isPatientReported } from '../../kit/fhir/patient-reported.ts';
 import { type OutcomeKind, SOURCE_EXTENSION } from '../../node/integration/merge.ts';
 
 // The merged overview Bundle as the viewer shows it: groups in clinical order (allergies first),
@@ -15,6 +16,8 @@ export interface OverviewItem {
   date: string;
   sources: string[];
   highRisk: boolean;
+  /** Sent by the patient from her own app: shown as such, never as measured in care. */
+  patientReported: boolean;
 }
 
 export interface SourceProblem {
@@ -142,6 +145,7 @@ export function overviewModel(bundle: Bundle, wording?: StatusWording): Overview
       date: clinicalDate(r),
       sources: sourcesOf(r),
       highRisk: (r as unknown as Any).criticality === 'high',
+      patientReported: isPatientReported(r),
     };
     const list = byGroup.get(group) ?? [];
     list.push(item);

@@ -89,7 +89,7 @@ export function searchPage(f: ViewerFrame, exchanges: ExchangeOption[], state: S
 function itemRow(item: OverviewItem, lang: Lang): Html {
   const t = translator(lang);
   return html`<tr>
-<td>${item.highRisk ? html`<span class="tag tag-danger">${t('clin.criticality.high')}</span> ` : ''}${item.label}</td>
+<td>${item.highRisk ? html`<span class="tag tag-danger">${t('clin.criticality.high')}</span> ` : ''}${item.patientReported ? html`<span class="tag tag-warn">${t('common.patientReported')}</span> ` : ''}${item.label}</td>
 <td>${item.details.join(' · ')}</td>
 <td>${item.date ? html`<time datetime="${item.date}">${formatDate(item.date, lang)}</time>` : t('common.unknown')}</td>
 <td class="sources">${item.sources.length ? item.sources.join(', ') : t('common.unknown')}</td>
