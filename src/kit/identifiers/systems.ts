@@ -32,6 +32,8 @@ export const CODE_SYSTEM = {
   exchange: 'https://ldn.example.nl/fhir/CodeSystem/exchange',
   /** LDN's own codes for why an overview may be incomplete (portals word them per language). */
   overviewOutcome: 'https://ldn.example.nl/fhir/CodeSystem/overview-outcome',
+  /** LDN's own codes for why a holder did not release a search's data (patient's choice, policy, failure). */
+  withheldReason: 'https://ldn.example.nl/fhir/CodeSystem/withheld-reason',
 } as const;
 
 export const EXTENSION = {

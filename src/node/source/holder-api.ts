@@ -11,6 +11,7 @@ import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { ExchangeMetrics } from '../metrics.ts';
 import { type EhrConnector, EhrError } from './ehr-connector.ts';
 import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
+import { refusalOutcome } from './refusal.ts';
 import { permittedResources } from './response-filter.ts';
 
 // The source side's open interface, behind the enforcement point. For every search:
@@ -172,8 +173,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     });
     decisions.push(decision);
     if (!decision.allow) {
-      const text = decision.reasons.map((r) => r.description).join('; ');
-      return { status: 403, resource: new HttpError(403, 'forbidden', `access denied: ${text}`).outcome, categories: decision.dataCategories ?? [], decision };
+      return { status: 403, resource: refusalOutcome(decision), categories: decision.dataCategories ?? [], decision };
     }
     const permitted = { exchange: exchangeDefinition(o.env, exchange), categories: decision.dataCategories ?? [] };
     const fhirBase = `${o.baseUrl()}/org/${tenant.ura}/fhir`;

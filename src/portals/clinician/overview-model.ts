@@ -1,7 +1,7 @@
 import type { Bundle, CodeableConcept, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from '../../node/integration/clinical-keys.ts';
 import { CODE_SYSTEM } from '../../kit/identifiers/systems.ts';
-import { type OutcomeKind, SOURCE_EXTENSION } from '../../node/integration/merge.ts';
+import { CATEGORY_OUTCOMES, type CategoryOutcomeKind, type OutcomeKind, SOURCE_EXTENSION } from '../../node/integration/merge.ts';
 
 // The merged overview Bundle as the viewer shows it: groups in clinical order (allergies first),
 // one line per item with every source organisation and the item's date, and the holders that
@@ -27,9 +27,35 @@ export interface SourceProblem {
   text: string;
 }
 
+/** Why a data category is missing from a section: withheld (patient's choice, policy) or not answered. */
+export interface SectionNote {
+  kind: CategoryOutcomeKind;
+  /** Holders named for policy and failures; never for the patient's choice. */
+  holders?: string;
+}
+
+/** The section of the viewer a GF data category belongs to ('patient': the banner). */
+const CATEGORY_SECTION: Record<string, ClinicalGroup | 'patient'> = {
+  Patient: 'patient',
+  AllergyIntolerance: 'allergies',
+  Alert: 'alerts',
+  MedicationUse: 'medication',
+  MedicationRequest: 'medication',
+  Condition: 'problems',
+  ObservationVitalSigns: 'results',
+  ObservationLaboratory: 'results',
+  DiagnosticReport: 'results',
+};
+
+export function sectionOfCategory(category: string): ClinicalGroup | 'patient' {
+  return CATEGORY_SECTION[category] ?? 'other';
+}
+
 export interface OverviewModel {
   patient?: { name: string; birthDate?: string; gender?: string };
-  groups: Array<{ group: ClinicalGroup; items: OverviewItem[] }>;
+  groups: Array<{ group: ClinicalGroup; items: OverviewItem[]; notes: SectionNote[] }>;
+  /** Notes about the patient's own record (a general objection withholds it too). */
+  patientNotes: SectionNote[];
   problems: SourceProblem[];
 }
 
@@ -111,6 +137,13 @@ function sourcesOf(r: Resource): string[] {
 export function overviewModel(bundle: Bundle, wording?: StatusWording): OverviewModel {
   const byGroup = new Map<ClinicalGroup, OverviewItem[]>();
   const problems: SourceProblem[] = [];
+  const notes = new Map<ClinicalGroup | 'patient', SectionNote[]>();
+  const addNote = (section: ClinicalGroup | 'patient', note: SectionNote) => {
+    const list = notes.get(section) ?? [];
+    // One note per reason and holders in a section (vital signs and lab results share one).
+    if (!list.some((n) => n.kind === note.kind && n.holders === note.holders)) list.push(note);
+    notes.set(section, list);
+  };
   let patient: OverviewModel['patient'];
   for (const entry of bundle.entry ?? []) {
     const r = entry.resource;
@@ -124,6 +157,11 @@ export function overviewModel(bundle: Bundle, wording?: StatusWording): Overview
       for (const issue of (r as OperationOutcome).issue ?? []) {
         if (issue.severity !== 'error' && issue.severity !== 'fatal' && issue.severity !== 'warning') continue;
         const kind = issue.details?.coding?.find((c) => c.system === CODE_SYSTEM.overviewOutcome)?.code as OutcomeKind | undefined;
+        const category = issue.details?.coding?.find((c) => c.system === CODE_SYSTEM.dataCategories)?.code;
+        if (kind && category && CATEGORY_OUTCOMES.has(kind)) {
+          addNote(sectionOfCategory(category), { kind: kind as CategoryOutcomeKind, ...(issue.details?.text ? { holders: issue.details.text } : {}) });
+          continue;
+        }
         problems.push({
           severity: issue.severity === 'warning' ? 'warning' : 'error',
           kind,
@@ -148,5 +186,10 @@ export function overviewModel(bundle: Bundle, wording?: StatusWording): Overview
   }
   // Errors (a holder failed or refused) before warnings.
   problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
-  return { patient, groups: GROUP_ORDER.map((group) => ({ group, items: byGroup.get(group) ?? [] })), problems };
+  return {
+    patient,
+    groups: GROUP_ORDER.map((group) => ({ group, items: byGroup.get(group) ?? [], notes: notes.get(group) ?? [] })),
+    patientNotes: notes.get('patient') ?? [],
+    problems,
+  };
 }

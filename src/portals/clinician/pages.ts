@@ -1,9 +1,10 @@
 import { type Html, html } from '../ui/html.ts';
-import { formatDate, type Lang, translator } from '../ui/i18n.ts';
+import type { ClinicalGroup } from '../../node/integration/clinical-keys.ts';
+import { formatDate, type Lang, type MessageKey, translator } from '../ui/i18n.ts';
 import { banner, page } from '../ui/layout.ts';
 import { problemText } from '../ui/source-problems.ts';
 import type { ClinicianIdentity, ExchangeOption } from '../ports.ts';
-import type { OverviewItem, OverviewModel } from './overview-model.ts';
+import type { OverviewItem, OverviewModel, SectionNote } from './overview-model.ts';
 
 // The clinician viewer's pages: plain server-rendered HTML, no client framework, so the overview
 // is on screen as soon as the data has arrived.
@@ -96,6 +97,35 @@ function itemRow(item: OverviewItem, lang: Lang): Html {
 </tr>`;
 }
 
+/** What a section says about data it does not show: withheld by the patient's choice or the policy, or not answered. */
+function sectionNotes(notes: SectionNote[], lang: Lang): Html {
+  if (!notes.length) return html``;
+  const t = translator(lang);
+  return html`<ul class="section-notes">${notes.map(
+    (n) => html`<li class="note note-${n.kind.startsWith('category-') ? 'failed' : 'withheld'}">${t(`withheld.${n.kind}` as MessageKey, { holders: n.holders ?? '' })}</li>`,
+  )}</ul>`;
+}
+
+/**
+ * One section of the overview (one clinical group): its notes first, then its items, and
+ * "no data" only when nothing was withheld or left unanswered. Other sections (imaging,
+ * workflow) are added as another group with the same shape.
+ */
+export function groupSection(g: { group: ClinicalGroup; items: OverviewItem[]; notes: SectionNote[] }, lang: Lang): Html {
+  const t = translator(lang);
+  const table = g.items.length
+    ? html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">${t('clin.col.item')}</th><th scope="col">${t('clin.col.detail')}</th><th scope="col">${t('common.date')}</th><th scope="col">${t('common.sources')}</th></tr></thead>
+<tbody>${g.items.map((i) => itemRow(i, lang))}</tbody></table></div>`
+    : g.notes.length
+      ? ''
+      : html`<p class="muted">${t('common.none')}</p>`;
+  return html`<section aria-labelledby="g-${g.group}" data-section="${g.group}">
+<h2 id="g-${g.group}">${t(`clin.group.${g.group}`)}</h2>
+${sectionNotes(g.notes, lang)}${table}
+</section>`;
+}
+
 export interface OverviewState {
   bsn: string;
   exchange: ExchangeOption;
@@ -128,8 +158,10 @@ export function overviewPage(f: ViewerFrame, model: OverviewModel, state: Overvi
   const patient = model.patient
     ? html`<section class="patient-card" aria-label="${t('clin.patient')}"><strong>${model.patient.name}</strong>${
         model.patient.birthDate ? html` · ${t('clin.born')} <time datetime="${model.patient.birthDate}">${formatDate(model.patient.birthDate, f.lang)}</time>` : ''
-      }</section>`
-    : '';
+      }${sectionNotes(model.patientNotes, f.lang)}</section>`
+    : model.patientNotes.length
+      ? html`<section class="patient-card" aria-label="${t('clin.patient')}">${sectionNotes(model.patientNotes, f.lang)}</section>`
+      : '';
   const problems = model.problems.length
     ? banner(
         model.problems.some((p) => p.severity === 'error') ? 'error' : 'warn',
@@ -138,20 +170,7 @@ export function overviewPage(f: ViewerFrame, model: OverviewModel, state: Overvi
         t('clin.banner.intro'),
       )
     : '';
-  const groups = model.groups
-    .filter((g) => g.items.length > 0 || g.group !== 'other')
-    .map(
-      (g) => html`<section aria-labelledby="g-${g.group}">
-<h2 id="g-${g.group}">${t(`clin.group.${g.group}`)}</h2>
-${
-  g.items.length
-    ? html`<div class="table-wrap"><table>
-<thead><tr><th scope="col">${t('clin.col.item')}</th><th scope="col">${t('clin.col.detail')}</th><th scope="col">${t('common.date')}</th><th scope="col">${t('common.sources')}</th></tr></thead>
-<tbody>${g.items.map((i) => itemRow(i, f.lang))}</tbody></table></div>`
-    : html`<p class="muted">${t('common.none')}</p>`
-}
-</section>`,
-    );
+  const groups = model.groups.filter((g) => g.items.length > 0 || g.notes.length > 0 || g.group !== 'other').map((g) => groupSection(g, f.lang));
   return frame(
     f,
     title,
