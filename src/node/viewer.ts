@@ -39,6 +39,7 @@ export async function mountClinicianViewer(
     await clinicianViewerPlugin(scope, {
       basePath: VIEWER_BASE,
       oidc: lazyLogin,
+      servesOrganisation: (ura) => runtime.tenants.has(ura),
       exchanges: (who) => {
         const tenant = who.ura ? runtime.tenants.get(who.ura) : undefined;
         return (
@@ -65,7 +66,7 @@ export async function mountClinicianViewer(
           emergencyReason: input.emergencyReason,
           trace: input.trace ?? newTrace(),
         });
-        return result.bundle;
+        return { bundle: result.bundle, holders: result.holders.map((h) => ({ name: h.name, status: h.status })) };
       },
     });
   });

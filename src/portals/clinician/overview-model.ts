@@ -1,6 +1,8 @@
 import type { Bundle, CodeableConcept, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from '../../node/integration/clinical-keys.ts';
 import { CODE_SYSTEM } from '../../kit/identifiers/systems.ts';
+import type { Lang } from '../ui/i18n.ts';
+import { formatQuantity, formatRange, type QuantityLike } from '../ui/units.ts';
 import { CATEGORY_OUTCOMES, type CategoryOutcomeKind, type OutcomeKind, SOURCE_EXTENSION } from '../../node/integration/merge.ts';
 
 // The merged overview Bundle as the viewer shows it: groups in clinical order (allergies first),
@@ -73,10 +75,23 @@ function patientName(p: Patient): string {
 
 type Any = Record<string, unknown>;
 
-function quantity(v: unknown): string | undefined {
-  const q = v as { value?: number; unit?: string; code?: string } | undefined;
-  if (q?.value === undefined) return undefined;
-  return `${q.value} ${q.unit ?? q.code ?? ''}`.trim();
+/** How numbers, units and result flags are shown: the reader's language (Dutch by default). */
+export interface DisplayOptions {
+  lang: Lang;
+  /** An interpretation code (H, L, N, HH, LL, A…) spelled out; undefined: the source's own text. */
+  interpretation?: (code: string) => string | undefined;
+}
+
+const DUTCH: DisplayOptions = { lang: 'nl' };
+
+function quantity(v: unknown, display: DisplayOptions): string | undefined {
+  return formatQuantity(v as QuantityLike | undefined, display.lang);
+}
+
+function interpretationText(list: CodeableConcept[] | undefined, display: DisplayOptions): string | undefined {
+  const cc = list?.[0];
+  const code = cc?.coding?.find((c) => c.code)?.code;
+  return (code && display.interpretation?.(code)) ?? conceptText(cc);
 }
 
 function labelOf(r: Resource): string {
@@ -94,7 +109,7 @@ function statusOf(a: Any, wording?: StatusWording): string | undefined {
   return (code && wording?.(code)) ?? conceptText(clinical) ?? code;
 }
 
-function detailsOf(r: Resource, wording?: StatusWording): string[] {
+function detailsOf(r: Resource, wording: StatusWording | undefined, display: DisplayOptions): string[] {
   const a = r as unknown as Any;
   const out: string[] = [];
   const status = statusOf(a, wording);
@@ -113,12 +128,20 @@ function detailsOf(r: Resource, wording?: StatusWording): string[] {
       break;
     }
     case 'results': {
-      // A panel (blood pressure) carries its values in components: "135 mm[Hg] / 85 mm[Hg]".
-      const components = ((a.component as Array<Any> | undefined) ?? []).map((c) => quantity(c.valueQuantity) ?? conceptText(c.valueCodeableConcept as CodeableConcept)).filter(Boolean);
-      const value = quantity(a.valueQuantity) ?? conceptText(a.valueCodeableConcept as CodeableConcept) ?? (a.valueString as string | undefined) ?? (components.length ? components.join(' / ') : undefined);
+      // A panel (blood pressure) carries its values in components: "135 mmHg / 85 mmHg".
+      const components = ((a.component as Array<Any> | undefined) ?? [])
+        .map((c) => quantity(c.valueQuantity, display) ?? conceptText(c.valueCodeableConcept as CodeableConcept))
+        .filter(Boolean);
+      const value =
+        quantity(a.valueQuantity, display) ??
+        conceptText(a.valueCodeableConcept as CodeableConcept) ??
+        (a.valueString as string | undefined) ??
+        (components.length ? components.join(' / ') : undefined);
       if (value) out.push(value);
-      const interp = conceptText((a.interpretation as CodeableConcept[] | undefined)?.[0]);
+      const interp = interpretationText(a.interpretation as CodeableConcept[] | undefined, display);
       if (interp) out.push(interp);
+      const range = formatRange((a.referenceRange as Array<Parameters<typeof formatRange>[0]> | undefined)?.[0], display.lang);
+      if (range) out.push(`ref. ${range}`);
       break;
     }
   }
@@ -134,7 +157,7 @@ function sourcesOf(r: Resource): string[] {
     .filter(Boolean);
 }
 
-export function overviewModel(bundle: Bundle, wording?: StatusWording): OverviewModel {
+export function overviewModel(bundle: Bundle, wording?: StatusWording, display: DisplayOptions = DUTCH): OverviewModel {
   const byGroup = new Map<ClinicalGroup, OverviewItem[]>();
   const problems: SourceProblem[] = [];
   const notes = new Map<ClinicalGroup | 'patient', SectionNote[]>();
@@ -175,7 +198,7 @@ export function overviewModel(bundle: Bundle, wording?: StatusWording): Overview
     const group = groupOf(r);
     const item: OverviewItem = {
       label: labelOf(r),
-      details: detailsOf(r, wording),
+      details: detailsOf(r, wording, display),
       date: clinicalDate(r),
       sources: sourcesOf(r),
       highRisk: (r as unknown as Any).criticality === 'high',
