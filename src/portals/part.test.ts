@@ -90,7 +90,7 @@ describe('portal part: Mijn Gezondheidsoverzicht', () => {
     assert.equal(created.statusCode, 303);
     const page1 = await get(jar, '/citizen/consent?saved=1');
     assert.match(page1.body, /Je keuze is opgeslagen/);
-    assert.match(page1.body, /Je maakt bezwaar: al je gegevens mag niet aan ziekenhuizen worden getoond\./);
+    assert.match(page1.body, /Je maakt bezwaar: Ziekenhuizen mogen al je gegevens niet inzien\./);
     const [choice] = await fakes.consent.list({ bsn: DE_GROOT.bsn });
     assert.deepEqual(choice.requesterTypes, ['V4']);
     const flip = await app.inject({ url: `/citizen/consent/${choice.id}`, ...form(jar, { csrf, version: '1', action: 'flip' }) });
@@ -101,7 +101,7 @@ describe('portal part: Mijn Gezondheidsoverzicht', () => {
     const withdraw = await app.inject({ url: `/citizen/consent/${choice.id}`, ...form(jar, { csrf, version: '2', action: 'withdraw' }) });
     assert.equal(withdraw.statusCode, 303);
     assert.equal(fakes.consent.all.get(choice.id)?.status, 'inactive');
-    assert.match((await get(jar, '/citizen/consent')).body, /ingetrokken/);
+    assert.match((await get(jar, '/citizen/consent')).body, /Ingetrokken op [^:<]+: je gaf toestemming dat ziekenhuizen al je gegevens mochten inzien\./);
   });
 
   test('consent: bad input is refused, and the BSN always comes from the session', async () => {

@@ -143,7 +143,7 @@ describe('portals in Chromium', { skip: !available && 'chromium not installed' }
     await page.getByLabel('Soort zorgverlener', { exact: true }).selectOption('V4');
     await page.getByRole('button', { name: 'Opslaan' }).click();
     await page.getByText('Je keuze is opgeslagen.').waitFor();
-    await page.getByText('Je maakt bezwaar: al je gegevens mag niet aan ziekenhuizen worden getoond.').waitFor();
+    await page.getByText('Je maakt bezwaar: Ziekenhuizen mogen al je gegevens niet inzien.').waitFor();
     assert.deepEqual(await checkPage(page, 'citizen-consent'), []);
     assert.equal([...fakes.consent.all.values()].filter((c) => c.bsn === DE_GROOT.bsn && c.status === 'active').length, 1);
 

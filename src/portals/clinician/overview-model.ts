@@ -80,6 +80,8 @@ export interface DisplayOptions {
   lang: Lang;
   /** An interpretation code (H, L, N, HH, LL, A…) spelled out; undefined: the source's own text. */
   interpretation?: (code: string) => string | undefined;
+  /** A resource type as readers call it (Immunization → vaccinatie), for items without a name of their own. */
+  kind?: (resourceType: string) => string | undefined;
 }
 
 const DUTCH: DisplayOptions = { lang: 'nl' };
@@ -94,10 +96,13 @@ function interpretationText(list: CodeableConcept[] | undefined, display: Displa
   return (code && display.interpretation?.(code)) ?? conceptText(cc);
 }
 
-function labelOf(r: Resource): string {
+function labelOf(r: Resource, display: DisplayOptions): string {
   const a = r as unknown as Any;
-  if (groupOf(r) === 'medication') return conceptText(medicationCode(r as never)) ?? r.resourceType;
-  return conceptText(a.code as CodeableConcept) ?? r.resourceType;
+  const kind = display.kind?.(r.resourceType) ?? r.resourceType;
+  if (groupOf(r) === 'medication') return conceptText(medicationCode(r as never)) ?? kind;
+  // A vaccination is named by its vaccine; an encounter by its type.
+  const own = conceptText((a.code ?? a.vaccineCode ?? (a.type as CodeableConcept[] | undefined)?.[0]) as CodeableConcept | undefined);
+  return own ? (r.resourceType === 'Immunization' || r.resourceType === 'Encounter' ? `${kind}: ${own}` : own) : kind;
 }
 
 /** Status words in the reader's language; the source's own text when the code is not one we know. */
@@ -197,7 +202,7 @@ export function overviewModel(bundle: Bundle, wording?: StatusWording, display: 
     if (r.resourceType === 'Provenance' || r.resourceType === 'Bundle') continue;
     const group = groupOf(r);
     const item: OverviewItem = {
-      label: labelOf(r),
+      label: labelOf(r, display),
       details: detailsOf(r, wording, display),
       date: clinicalDate(r),
       sources: sourcesOf(r),

@@ -3,7 +3,7 @@ import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import { callbackUrlOf, type LoginProvider, type OidcSettings, openIdLogin, type PendingLogin } from '../oidc.ts';
 import type { ClinicianIdentity, ExchangeOption, OverviewPort } from '../ports.ts';
 import { MemorySessionStore, type SessionStore, Sessions } from '../sessions.ts';
-import { interpretationWording, type Lang, languageOf, statusWording, translator } from '../ui/i18n.ts';
+import { interpretationWording, kindWording, type Lang, languageOf, statusWording, translator } from '../ui/i18n.ts';
 import { csrfMatches, installErrorPage, installWebKit, PageError, sendPage } from '../ui/web.ts';
 import { clinicianFromLogin } from './identity.ts';
 import { overviewModel } from './overview-model.ts';
@@ -158,7 +158,7 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
       const answer = await opts.overview({ bsn, exchange: exchange.code, session: who.identity, emergencyReason, trace: request.trace });
       const bundle = 'bundle' in answer ? answer.bundle : answer;
       const holders = 'bundle' in answer ? answer.holders : undefined;
-      const model = overviewModel(bundle, statusWording(t), { lang: f.lang, interpretation: interpretationWording(t) });
+      const model = overviewModel(bundle, statusWording(t), { lang: f.lang, interpretation: interpretationWording(t), kind: kindWording(t) });
       return sendPage(reply, overviewPage(f, model, { ...state, holders }));
     } catch (err) {
       request.log.warn({ err }, 'overview failed');
