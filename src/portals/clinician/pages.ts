@@ -137,7 +137,7 @@ function holdersAsked(holders: HolderSummary[] | undefined, lang: Lang): Html {
   const answered = holders.filter((h) => h.status === 'ok').length;
   return html`<section class="holders" aria-labelledby="holders-title">
 <h2 id="holders-title">${t('clin.holders.title')}</h2>
-<p>${holders.length === 0 ? t('clin.holders.none') : t('clin.holders.summary', { answered, asked: holders.length })}</p>
+<p>${holders.length === 0 ? t('clin.holders.none') : t('clin.holders.summary', { answered, asked: holders.length })} ${t('clin.holders.unnamed')}</p>
 ${holders.length ? html`<ul>${holders.map((h) => html`<li>${h.name}: ${t(`clin.holders.${h.status}` as MessageKey)}</li>`)}</ul>` : ''}
 </section>`;
 }
