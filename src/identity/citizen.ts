@@ -24,6 +24,12 @@ export interface CitizenIdentityOptions extends ProviderOptions {
   loa?: string;
 }
 
+/** A birth date as Dutch readers write it ("12 maart 1974"); the ISO text when it is not a date. */
+function dutchDate(iso: string | undefined): string | undefined {
+  if (!iso || !/^\d{4}-\d{2}-\d{2}$/.test(iso)) return iso;
+  return new Intl.DateTimeFormat('nl-NL', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${iso}T00:00:00Z`));
+}
+
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 export const CITIZEN_IDENTITY_MIGRATIONS = [
@@ -59,10 +65,11 @@ export function createCitizenIdentityPart(options: CitizenIdentityOptions = {}):
           log: ctx.log,
           storeKey: oidcStoreKey(ctx.settings.oidc_store_key),
           acrValues: [LOA.low, LOA.substantial, LOA.high],
-          claims: { openid: ['sub', 'acr'] },
+          // The name only for the portal's header (scope profile); the BSN stays the subject.
+          claims: { openid: ['sub', 'acr'], profile: ['name'] },
           async findAccount(bsn) {
             const citizen = await directory.find(bsn);
-            return citizen ? { accountId: bsn, claims: () => ({ sub: bsn }) } : undefined;
+            return citizen ? { accountId: bsn, claims: () => ({ sub: bsn, name: citizen.name }) } : undefined;
           },
         });
         return provider;
@@ -78,7 +85,7 @@ export function createCitizenIdentityPart(options: CitizenIdentityOptions = {}):
           (await directory.list()).map((c) => ({
             value: c.bsn,
             label: c.name,
-            detail: [c.birthDate, c.city, `BSN ${maskBsn(c.bsn)}`].filter(Boolean).join(' · '),
+            detail: [dutchDate(c.birthDate), c.city, `BSN ${maskBsn(c.bsn)}`].filter(Boolean).join(' · '),
             group: c.city ?? '',
           })),
         async logIn(bsn) {

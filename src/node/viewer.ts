@@ -47,6 +47,7 @@ export async function mountClinicianViewer(
       basePath: VIEWER_BASE,
       sessions,
       oidc: lazyLogin,
+      servesOrganisation: (ura) => runtime.tenants.has(ura),
       exchanges: (who) => {
         const tenant = who.ura ? runtime.tenants.get(who.ura) : undefined;
         return (
@@ -83,7 +84,7 @@ export async function mountClinicianViewer(
           emergencyReason: input.emergencyReason,
           trace: input.trace ?? newTrace(),
         });
-        return result.bundle;
+        return { bundle: result.bundle, holders: result.holders.map((h) => ({ name: h.name, status: h.status })) };
       },
     });
     await registerHandoverPages(scope, {

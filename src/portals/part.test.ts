@@ -89,7 +89,7 @@ describe('portal part: Mijn Gezondheidsoverzicht', () => {
     assert.equal(created.statusCode, 303);
     const page1 = await get(jar, '/citizen/consent?saved=1');
     assert.match(page1.body, /Je keuze is opgeslagen/);
-    assert.match(page1.body, /Je maakt bezwaar: al je gegevens mag niet aan ziekenhuizen worden getoond\./);
+    assert.match(page1.body, /Je maakt bezwaar: Ziekenhuizen mogen al je gegevens niet inzien\./);
     const [choice] = await fakes.consent.list({ bsn: DE_GROOT.bsn });
     assert.deepEqual(choice.requesterTypes, ['V4']);
     const flip = await app.inject({ url: `/citizen/consent/${choice.id}`, ...form(jar, { csrf, version: '1', action: 'flip' }) });
@@ -100,7 +100,7 @@ describe('portal part: Mijn Gezondheidsoverzicht', () => {
     const withdraw = await app.inject({ url: `/citizen/consent/${choice.id}`, ...form(jar, { csrf, version: '2', action: 'withdraw' }) });
     assert.equal(withdraw.statusCode, 303);
     assert.equal(fakes.consent.all.get(choice.id)?.status, 'inactive');
-    assert.match((await get(jar, '/citizen/consent')).body, /ingetrokken/);
+    assert.match((await get(jar, '/citizen/consent')).body, /Ingetrokken op [^:<]+: je gaf toestemming dat ziekenhuizen al je gegevens mochten inzien\./);
   });
 
   test('consent: bad input is refused, and the BSN always comes from the session', async () => {
@@ -168,7 +168,7 @@ describe('portal part: operator dashboard', () => {
     store = await openIsolatedPgliteStore('portal');
     await migrate(store, PORTAL_MIGRATIONS);
     fakes = await fakePortalOptions(DE_GROOT.bsn);
-    app = await mountForTest(createPortalPart(fakes.options), { store, settings: { operator_password: 's3cret' } });
+    app = await mountForTest(createPortalPart(fakes.options), { store, settings: { operator_password: 's3cret', operator_ura: '90000106' } });
   });
   after(async () => {
     await app.close();
@@ -245,5 +245,26 @@ describe('portal part: operator dashboard', () => {
     const agreements = await get(jar, '/operator/agreements');
     assert.match(agreements.body, /Versie 1, uitgegeven op/);
     assert.match(agreements.body, /acute-zorg/);
+  });
+
+  test('participants: a compact table with search, a detail page with the actions, never suspend or revoke the operator itself; role names', async () => {
+    const jar = await operator();
+    const list = await get(jar, '/operator/participants?q=kerkrade');
+    assert.match(list.body, /Huisartsenpraktijk Kerkrade/);
+    assert.doesNotMatch(list.body, /Ziekenhuis Veluwe/, 'the search filters');
+    assert.doesNotMatch(list.body, /Schorsen/, 'no action buttons in the table');
+    assert.match(list.body, /href="\/operator\/participants\/90000103"/);
+    const detail = await get(jar, '/operator/participants/90000103');
+    assert.equal(detail.statusCode, 200);
+    assert.match(detail.body, /Schorsen/);
+    const own = await get(jar, '/operator/participants/90000106');
+    assert.doesNotMatch(own.body, /Schorsen|>Intrekken</);
+    assert.match(own.body, /de beheerder zelf/);
+    const csrf = csrfOf(own.body);
+    await app.inject({ url: '/operator/participants/90000106/status', ...form(jar, { csrf, status: 'suspended', reason: 'by mistake' }) });
+    assert.equal(fakes.trust.participantsByUra.get('90000106')?.status, 'admitted');
+    assert.equal((await get(jar, '/operator/participants/99999999')).statusCode, 404);
+    const agreements = await get(jar, '/operator/agreements');
+    assert.match(agreements.body, /Spoedeisende hulp arts <span class="mono muted">\(01\.045\)<\/span>/);
   });
 });

@@ -292,6 +292,8 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
           password,
           certificateWarningDays: Number(ctx.settings.certificate_warning_days ?? 30),
           assetBase: ASSETS,
+          // The operator's own participant is never offered for suspension or revocation.
+          operatorUra: ctx.settings.operator_ura ?? (opTls ? certificateUra(opTls) : undefined),
         });
       });
       if (!password) ctx.log.warn('portal: sandbox operator login without a password');

@@ -38,8 +38,14 @@ export interface OverviewInput {
   trace?: TraceContext;
 }
 
-/** The node's data-integration function: one merged Bundle (see src/node/integration/merge.ts). */
-export type OverviewPort = (input: OverviewInput) => Promise<Bundle>;
+/** The node's data-integration function: one merged Bundle (see src/node/integration/merge.ts), with the holders asked when known. */
+export type OverviewPort = (input: OverviewInput) => Promise<Bundle | OverviewAnswer>;
+
+export interface OverviewAnswer {
+  bundle: Bundle;
+  /** Holders asked and their status (ok, refused, failed, timeout); never one that withheld all on the patient's choice. */
+  holders: Array<{ name: string; status: string }>;
+}
 
 /** An exchange the viewer offers (from the agreements document). */
 export interface ExchangeOption {

@@ -167,6 +167,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         operatorUra: OPERATOR.ura,
         clients: nodes.map((n) => ({
           client_id: viewerClientId(n.name),
+          // The name the login page shows: the viewer of the organisations the node serves.
+          client_name: `Zorgverlenersviewer ${ORGANIZATIONS.filter((o) => o.node === n.name).map((o) => o.name).join(', ')}`,
           redirect_uris: [`${n.url}/viewer/callback`],
           token_endpoint_auth_method: 'none',
           grant_types: ['authorization_code'],
@@ -182,6 +184,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         clients: [
           {
             client_id: PORTAL_CLIENT_ID,
+            client_name: 'Mijn Gezondheidsoverzicht',
             redirect_uris: [`${portal.url}/citizen/callback`],
             token_endpoint_auth_method: 'none',
             grant_types: ['authorization_code'],

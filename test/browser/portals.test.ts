@@ -142,7 +142,7 @@ describe('portals in Chromium', { skip: !available && 'chromium not installed' }
     await page.getByLabel('Soort zorgverlener', { exact: true }).selectOption('V4');
     await page.getByRole('button', { name: 'Opslaan' }).click();
     await page.getByText('Je keuze is opgeslagen.').waitFor();
-    await page.getByText('Je maakt bezwaar: al je gegevens mag niet aan ziekenhuizen worden getoond.').waitFor();
+    await page.getByText('Je maakt bezwaar: Ziekenhuizen mogen al je gegevens niet inzien.').waitFor();
     assert.deepEqual(await checkPage(page, 'citizen-consent'), []);
     assert.equal([...fakes.consent.all.values()].filter((c) => c.bsn === DE_GROOT.bsn && c.status === 'active').length, 1);
 
@@ -161,9 +161,11 @@ describe('portals in Chromium', { skip: !available && 'chromium not installed' }
     await page.getByRole('button', { name: 'Inloggen' }).click();
     await page.getByRole('heading', { level: 1, name: 'Deelnemers' }).waitFor();
     assert.deepEqual(await checkPage(page, 'operator-participants'), []);
-    const row = page.locator('#p-90000103');
-    await row.getByLabel('Reden').first().fill('Beveiligingsincident');
-    await row.getByRole('button', { name: 'Schorsen' }).click();
+    await page.getByRole('link', { name: 'Huisartsenpraktijk Kerkrade' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Huisartsenpraktijk Kerkrade' }).waitFor();
+    assert.deepEqual(await checkPage(page, 'operator-participant-detail'), []);
+    await page.getByLabel('Reden').first().fill('Beveiligingsincident');
+    await page.getByRole('button', { name: 'Schorsen' }).click();
     await page.getByText('Uitgevoerd: Huisartsenpraktijk Kerkrade: geschorst').waitFor();
     assert.equal(fakes.trust.participantsByUra.get('90000103')?.status, 'suspended');
     await page.getByRole('link', { name: 'Netwerk', exact: true }).click();

@@ -120,11 +120,11 @@ describe('the stories through the real sandbox in Chromium', { skip: !available 
     await page.getByRole('link', { name: 'Mijn toestemmingen' }).click();
     await page.getByRole('heading', { level: 1, name: 'Mijn toestemmingen' }).waitFor();
     // The seed gave him one general permission (the network runs opt-in).
-    await page.getByText('Je geeft toestemming: al je gegevens mag alle zorgverleners worden getoond.').waitFor();
+    await page.getByText('Je geeft toestemming: Alle zorgverleners mogen al je gegevens inzien.').waitFor();
     assert.deepEqual(await checkPage(page, 'sandbox-b2-citizen-consent-before'), []);
     await page.getByRole('button', { name: 'Intrekken' }).click();
     await page.getByText('Je keuze is opgeslagen.').waitFor();
-    await page.getByText('ingetrokken').first().waitFor();
+    await page.getByText(/^Ingetrokken op /).first().waitFor();
     assert.deepEqual(await checkPage(page, 'sandbox-b3-citizen-consent-withdrawn'), []);
     await context.close();
 

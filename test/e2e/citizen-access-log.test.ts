@@ -57,7 +57,7 @@ describe("the citizen's access log groups one access and names who looked", { ti
     }
   }
   const bakkerRows = (rows: string[][]) => rows.filter((r) => r.some((c) => c.includes('A. Bakker')));
-  const ownRows = (rows: string[][]) => rows.filter((r) => r[1] === 'U heeft zelf uw gegevens bekeken');
+  const ownRows = (rows: string[][]) => rows.filter((r) => r[1] === 'Je hebt zelf je gegevens bekeken');
 
   it("shows Bakker's overview as one line by Ziekenhuis Veluwe that read the holders' data", async () => {
     const clinician = await clinicianLogin(sandbox, BAKKER);

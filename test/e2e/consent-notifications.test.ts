@@ -19,7 +19,7 @@ const TEN_MINUTES = String(10 * 60_000);
 const refusals = (b: Bundle) =>
   (b.entry ?? [])
     .map((e) => e.resource)
-    .filter((r): r is OperationOutcome => r?.resourceType === 'OperationOutcome' && r.issue[0]?.code === 'forbidden');
+    .filter((r): r is OperationOutcome => r?.resourceType === 'OperationOutcome' && r.issue[0]?.code === 'suppressed');
 
 describe('consent change notifications in the sandbox', { timeout: 300_000 }, () => {
   let sandbox: Sandbox;

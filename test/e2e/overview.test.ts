@@ -139,7 +139,7 @@ describe('the overview through the sandbox', { timeout: 300_000 }, () => {
     const patient = CITIZENS.find((_c, i) => i >= 4 && i % 2 === 0)!; // no consent recorded in the seed
     const before = await apiOverview(sandbox, { ura: VELUWE, verklaring, bsn: patient.bsn });
     assert.equal(before.status, 200);
-    const refused = outcomes(before.body).filter((o) => o.issue[0].code === 'forbidden');
+    const refused = outcomes(before.body).filter((o) => o.issue[0].code === 'suppressed');
     assert.ok(refused.length > 0, JSON.stringify(outcomes(before.body)));
     assert.ok(!resources(before.body).some((x) => x.resourceType === 'Condition'));
 
@@ -152,11 +152,11 @@ describe('the overview through the sandbox', { timeout: 300_000 }, () => {
       });
       assert.equal(set.status, 201, set.text);
       let after = before;
-      for (let i = 0; i < 30 && outcomes(after.body).some((o) => o.issue[0].code === 'forbidden'); i++) {
+      for (let i = 0; i < 30 && outcomes(after.body).some((o) => o.issue[0].code === 'suppressed'); i++) {
         await new Promise((res) => setTimeout(res, 1000));
         after = await apiOverview(sandbox, { ura: VELUWE, verklaring, bsn: patient.bsn });
       }
-      assert.ok(!outcomes(after.body).some((o) => o.issue[0].code === 'forbidden'), JSON.stringify(outcomes(after.body)));
+      assert.ok(!outcomes(after.body).some((o) => o.issue[0].code === 'suppressed'), JSON.stringify(outcomes(after.body)));
     } finally {
       await operator.call(`${sandbox.network.url('trust')}/agreements/network`, {
         method: 'POST',

@@ -37,6 +37,8 @@ export const CODE_SYSTEM = {
   loinc: 'http://loinc.org',
   observationCategory: 'http://terminology.hl7.org/CodeSystem/observation-category',
   ucum: 'http://unitsofmeasure.org',
+  /** LDN's own codes for why a holder did not release a search's data (patient's choice, policy, failure). */
+  withheldReason: 'https://ldn.example.nl/fhir/CodeSystem/withheld-reason',
 } as const;
 
 export const EXTENSION = {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuditEvent, OperationOutcome } from '@medplum/fhirtypes';
 import { HttpError } from '../../kit/fhir/outcome.ts';
+import { CODE_SYSTEM } from '../../kit/identifiers/systems.ts';
 import { UpstreamError } from '../../kit/http/client.ts';
 import { newTrace } from '../../kit/trace.ts';
 import { DE_GROOT } from '../../sandbox/cast.ts';
@@ -121,7 +122,7 @@ describe('overview deadline and refusals', () => {
     const { env, events } = environment({
       localise: async () => [{ ura: '90000102', categories: ['Allergies'] }],
       endpoint: never,
-      participant: never,
+      participant: async (ura) => ({ ura, name: 'Ziekenhuis Leiden', type: 'V4', status: 'admitted', qualifications: [] }),
     });
     const started = Date.now();
     const result = await createOverviewService({ env, deadlineMs: DEADLINE_MS }).overview(request());
@@ -129,10 +130,38 @@ describe('overview deadline and refusals', () => {
     assert.ok(ms < DEADLINE_MS + MARGIN_MS, `answered after ${ms} ms`);
     assert.deepEqual(result.holders.map((h) => h.status), ['timeout']);
     const outcomes = (result.bundle.entry ?? []).map((e) => e.resource).filter((r): r is OperationOutcome => r?.resourceType === 'OperationOutcome');
-    assert.equal(outcomes.length, 1);
-    assert.equal(outcomes[0].issue[0].code, 'timeout');
-    assert.match(outcomes[0].issue[0].diagnostics ?? '', /URA 90000102/);
+    const holderLevel = outcomes.filter((o) => !o.issue[0].details?.coding?.some((c) => c.system === CODE_SYSTEM.dataCategories));
+    assert.equal(holderLevel.length, 1);
+    assert.equal(holderLevel[0].issue[0].code, 'timeout');
+    assert.match(holderLevel[0].issue[0].diagnostics ?? '', /URA 90000102/);
+    // And every category of the exchange is said not to have been answered in time, naming the holder.
+    const perCategory = outcomes.filter((o) => o.issue[0].details?.coding?.some((c) => c.system === CODE_SYSTEM.dataCategories));
+    assert.ok(perCategory.length >= 5);
+    for (const o of perCategory) assert.equal(o.issue[0].code, 'timeout');
     assert.equal(events.length, 1);
     assert.equal(events[0].outcome, '4');
+  });
+
+  it('a holder whose type cannot be checked in time, or that the agreements do not list as a holder, is neither asked nor named', async () => {
+    let asked = 0;
+    const { env } = environment({
+      localise: async () => [
+        { ura: '90000102', categories: ['AllergyIntolerance'] },
+        { ura: '90000106', categories: ['Condition'] },
+      ],
+      endpoint: async (ura) => {
+        asked++;
+        return { ura, name: 'x', address: 'https://127.0.0.1:1/fhir' };
+      },
+      participant: (ura) => (ura === '90000102' ? never() : Promise.resolve({ ura, name: 'Fysiotherapie Kerkrade', type: 'K9', status: 'admitted', qualifications: [] })),
+    });
+    const started = Date.now();
+    const result = await createOverviewService({ env, deadlineMs: DEADLINE_MS }).overview(request());
+    assert.ok(Date.now() - started < DEADLINE_MS + MARGIN_MS);
+    assert.equal(asked, 0);
+    assert.deepEqual(result.holders, []);
+    const text = JSON.stringify(result.bundle);
+    assert.ok(!text.includes('90000102') && !text.includes('90000106') && !text.includes('Fysiotherapie'), text);
+    assert.match(text, /could not be checked against the agreements/);
   });
 });

@@ -9,14 +9,28 @@ import type { UserContext } from '../../trust/auth/claims.ts';
 import { TokenRequestError, TrustTokenProvider } from '../../trust/auth/token-provider.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
-import { type HolderResult, mergeOverview } from '../integration/merge.ts';
+import { type HolderResult, mergeOverview, type WithheldCategory } from '../integration/merge.ts';
+import { UNNAMED_REFUSALS, withheldReasonOf } from '../source/refusal.ts';
 import { FanOutLimiter, type FanOutLimits, mapBounded } from './fan-out-limit.ts';
 import { EMERGENCY_HEADER } from '../source/holder-api.ts';
 
 // The data-integration function: for one patient and one exchange, localise (PRS + NVI) →
 // address (directory replica) → a token per holder (carrying the clinician's verklaring) →
 // one batch of allow-listed searches per holder, all in parallel under one deadline → merge.
-// What arrives in time is used; every holder that did not answer, refused or failed is named.
+// What arrives in time is used; every data category a holder did not release is said per
+// category (suppressed by the patient's choice or the policy, incomplete, timeout).
+//
+// What the requester learns about holders (the rule; also under emergency access, since the
+// agreements have no exception for it):
+// - a holder whose organisation type the exchange's agreements do not list as a holder
+//   (holderOrganizationTypes) is neither asked nor named, whatever the referral index says;
+//   a holder whose type cannot be checked in time is not asked either (deny on error);
+// - a holder that refused on the patient's choice (an objection, or no consent where one is
+//   needed), or because it could not check that choice (consent registry down), is not named:
+//   not as a source, not in a warning, not in the list of holders asked.
+//   Only the data category is said to be withheld, without the holder, and it is said for every
+//   category the patient's choice covers at any holder asked, whether or not data exists there;
+// - a holder that refused on policy, failed or timed out is named, with the categories it did not answer.
 
 export interface OverviewRequest {
   tenant: NodeTenant;
@@ -53,18 +67,23 @@ interface TenantClient {
   tokens: TrustTokenProvider;
 }
 
-function batchFor(exchange: ExchangeDefinition, categories: string[], bsn: string): Bundle {
+/**
+ * One batch for a holder: every search of the exchange, each with the data categories its
+ * answer may hold. Every holder is asked for every category of the exchange, not only those the
+ * referral index lists for it, so that a refusal on the patient's choice is said for a category
+ * whether or not any holder has data in it.
+ */
+export function batchFor(exchange: ExchangeDefinition, bsn: string): { bundle: Bundle; categories: string[][] } {
   const patient = `${SYSTEM.bsn}|${bsn}`;
-  const wanted = exchange.queries.filter((q) => q.resourceType === 'Patient' || categories.includes(q.dataCategory));
-  const seen = new Set<string>();
-  const entry: BundleEntry[] = [];
-  for (const q of wanted) {
+  const byUrl = new Map<string, string[]>();
+  for (const q of exchange.queries) {
     const url = q.resourceType === 'Patient' ? `Patient?identifier=${encodeURIComponent(patient)}` : `${q.resourceType}?patient:identifier=${encodeURIComponent(patient)}`;
-    if (seen.has(url)) continue;
-    seen.add(url);
-    entry.push({ request: { method: 'GET', url } });
+    const list = byUrl.get(url) ?? [];
+    if (!list.includes(q.dataCategory)) list.push(q.dataCategory);
+    byUrl.set(url, list);
   }
-  return { resourceType: 'Bundle', type: 'batch', entry };
+  const entry: BundleEntry[] = [...byUrl.keys()].map((url) => ({ request: { method: 'GET', url } }));
+  return { bundle: { resourceType: 'Bundle', type: 'batch', entry }, categories: [...byUrl.values()] };
 }
 
 /** Why an overview could not be made at all: the referral index gave no answer in time. */
@@ -156,15 +175,16 @@ export function createOverviewService(options: OverviewOptions): OverviewService
   async function queryHolder(
     req: OverviewRequest,
     exchange: ExchangeDefinition,
-    holder: { ura: string; categories: string[] },
+    holder: { ura: string; name?: string },
     deadlineAt: number,
   ): Promise<HolderResult> {
     const started = Date.now();
+    const { bundle: batch, categories } = batchFor(exchange, req.bsn);
+    const allCategories = [...new Set(categories.flat())];
     // Addressing counts against the same deadline as the call itself.
     const endpoint = await withinDeadline(options.env.endpoint(holder.ura, exchange.code), deadlineAt).catch(() => null);
-    const name =
-      endpoint?.name ?? (await withinDeadline(options.env.participant(holder.ura), deadlineAt).catch(() => null))?.name ?? `URA ${holder.ura}`;
-    const result = (status: HolderResult['status'], reason: string, resources: Resource[] = []): HolderResult => ({
+    const name = endpoint?.name ?? holder.name ?? `URA ${holder.ura}`;
+    const result = (status: HolderResult['status'], reason: string, resources: Resource[] = [], withheld?: WithheldCategory[]): HolderResult => ({
       ura: holder.ura,
       name,
       endpoint: endpoint?.address ?? '',
@@ -172,6 +192,10 @@ export function createOverviewService(options: OverviewOptions): OverviewService
       reason,
       resources,
       elapsedMs: Date.now() - started,
+      // A holder that answered nothing withheld every category it was asked, for the same reason.
+      withheld:
+        withheld ??
+        (status === 'ok' ? [] : allCategories.map((category) => ({ category, reason: status === 'timeout' ? 'timeout' : status === 'refused' ? 'policy' : 'failed' }))),
     });
     if (!endpoint) {
       if (Date.now() >= deadlineAt) return result('timeout', 'no address for it within the deadline');
@@ -183,7 +207,7 @@ export function createOverviewService(options: OverviewOptions): OverviewService
     try {
       const r = await client.call<Bundle | OperationOutcome>(endpoint.address, {
         method: 'POST',
-        body: batchFor(exchange, holder.categories, req.bsn),
+        body: batch,
         scope: exchange.scopes[0],
         resource: endpoint.address.replace(/\/fhir\/?$/, ''),
         userAssertion: req.verklaring,
@@ -198,21 +222,50 @@ export function createOverviewService(options: OverviewOptions): OverviewService
       }
       const resources: Resource[] = [];
       const refusals: string[] = [];
-      for (const e of (r.body as Bundle).entry ?? []) {
-        const status = e.response?.status ?? '';
+      const withheld: WithheldCategory[] = [];
+      let choiceOnly = true;
+      const answers = (r.body as Bundle).entry ?? [];
+      categories.forEach((asked, i) => {
+        const e = answers[i];
+        const status = e?.response?.status ?? '';
         if (status.startsWith('200')) {
           for (const m of (e.resource as Bundle)?.entry ?? []) if (m.resource) resources.push(m.resource);
-        } else {
-          refusals.push(outcomeText(e.resource as OperationOutcome, `HTTP ${status}`));
+          return;
         }
-      }
-      if (resources.length === 0 && refusals.length > 0) return result('refused', [...new Set(refusals)].join('; '));
-      return result('ok', refusals.length ? [...new Set(refusals)].join('; ') : '', resources);
+        const oo = e?.resource as OperationOutcome | undefined;
+        const coded = status.startsWith('403') ? withheldReasonOf(oo) : undefined;
+        const reason: WithheldCategory['reason'] = coded === 'consent-unavailable' ? 'consent-unknown' : (coded ?? (status.startsWith('403') ? 'policy' : 'failed'));
+        for (const category of asked) withheld.push({ category, reason });
+        // The patient's choice (or a consent that could not be checked) is said per category only, never as this holder's refusal.
+        if (coded && UNNAMED_REFUSALS.has(coded)) return;
+        choiceOnly = false;
+        refusals.push(outcomeText(oo, `HTTP ${status || 'no answer'}`));
+      });
+      const why = [...new Set(refusals)].join('; ');
+      if (resources.length === 0 && withheld.length > 0) return result(choiceOnly ? 'withheld' : 'refused', why, [], withheld);
+      return result('ok', why, resources, withheld);
     } catch (err) {
       if (err instanceof TokenRequestError) return result('refused', `token refused: ${err.description}`);
       if (err instanceof UpstreamError && err.status === 504) return result('timeout', `no answer within ${options.deadlineMs} ms`);
       return result('failed', (err as Error).message);
     }
+  }
+
+  /**
+   * The located holders the exchange's agreements list as holders (by organisation type, from
+   * the trust register). Unlisted types are dropped unnamed; so is a holder whose type cannot be
+   * checked in time (deny on error), with an unnamed warning.
+   */
+  async function listedHolders(exchange: ExchangeDefinition, located: Array<{ ura: string }>, deadlineAt: number, warnings: string[]) {
+    const views = await Promise.all(located.map((h) => withinDeadline(options.env.participant(h.ura), deadlineAt).catch(() => undefined)));
+    let unchecked = 0;
+    const listed: Array<{ ura: string; name: string }> = [];
+    views.forEach((view, i) => {
+      if (view === undefined) unchecked++;
+      else if (view && exchange.holderOrganizationTypes.includes(view.type)) listed.push({ ura: located[i].ura, name: view.name });
+    });
+    if (unchecked > 0) warnings.push(`${unchecked} holder(s) could not be checked against the agreements in time and were not asked`);
+    return listed;
   }
 
   const limiter = new FanOutLimiter(options.fanOut);
@@ -247,14 +300,17 @@ export function createOverviewService(options: OverviewOptions): OverviewService
       // organisation that knows him only from imaging, in an acute-care overview): not asked, and
       // so not reported as a source that failed.
       const relevant = located.filter((h) => h.categories.some((c) => c !== 'Patient'));
-      if (relevant.length === 0) warnings.push('the referral index knows no holder of data about this patient for this exchange');
-      const holders = await mapBounded(relevant, limiter.limits.holders, (h) => queryHolder(req, exchange, h, deadlineAt));
-      const { bundle, stats } = mergeOverview({ bsn: req.bsn, holders, warnings });
+      const listed = await listedHolders(exchange, relevant, deadlineAt, warnings);
+      if (listed.length === 0 && warnings.length === 0) warnings.push('the referral index knows no holder of data about this patient for this exchange');
+      const holders = await mapBounded(listed, limiter.limits.holders, (h) => queryHolder(req, exchange, h, deadlineAt));
+      const { bundle, stats } = mergeOverview({ bsn: req.bsn, holders, warnings, emergency: req.emergencyReason !== undefined });
       const answered = holders.filter((h) => h.status === 'ok').length;
+      // The requester's own log names how many were asked; which ones is in the holders' logs.
       await audit(exchange, answered === holders.length ? 'success' : 'minor-failure', `${stats.items} items from ${answered}/${holders.length} holders`);
       return {
         bundle,
-        holders: holders.map((h) => ({ ura: h.ura, name: h.name, status: h.status, elapsedMs: h.elapsedMs })),
+        // A holder that withheld everything on the patient's choice is not named to the requester.
+        holders: holders.filter((h) => h.status !== 'withheld').map((h) => ({ ura: h.ura, name: h.name, status: h.status, elapsedMs: h.elapsedMs })),
       };
   };
 

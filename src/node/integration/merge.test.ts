@@ -221,3 +221,65 @@ describe('merging with faults', () => {
     );
   });
 });
+
+describe('withheld data categories', () => {
+  const issues = (b: Bundle) =>
+    (resources(b).filter((r) => r.resourceType === 'OperationOutcome') as OperationOutcome[]).map((o) => ({
+      code: o.issue[0].code,
+      kind: o.issue[0].details?.coding?.find((c) => c.system === CODE_SYSTEM.overviewOutcome)?.code,
+      category: o.issue[0].details?.coding?.find((c) => c.system === CODE_SYSTEM.dataCategories)?.code,
+      uras: (o.issue[0].details?.coding ?? []).filter((c) => c.system === SYSTEM.ura).map((c) => c.code),
+      text: JSON.stringify(o),
+    }));
+
+  it("says a category withheld on the patient's choice without naming the holder, also when the holder released other data", () => {
+    const { bundle } = mergeOverview({
+      bsn: DE_GROOT.bsn,
+      holders: [
+        holder(DE_GROOT_HOLDERS.leiden, DE_GROOT.bsn, { withheld: [{ category: 'AllergyIntolerance', reason: 'patient-objection' }] }),
+        holder(DE_GROOT_HOLDERS.gp, DE_GROOT.bsn, {
+          status: 'withheld',
+          resources: [],
+          withheld: [
+            { category: 'AllergyIntolerance', reason: 'patient-objection' },
+            { category: 'MedicationUse', reason: 'no-consent' },
+          ],
+        }),
+      ],
+    });
+    const found = issues(bundle);
+    assert.deepEqual(
+      found.map(({ code, kind, category, uras }) => ({ code, kind, category, uras })).sort((a, b) => String(a.category).localeCompare(String(b.category))),
+      [
+        { code: 'suppressed', kind: 'withheld-objection', category: 'AllergyIntolerance', uras: [] },
+        { code: 'suppressed', kind: 'withheld-no-consent', category: 'MedicationUse', uras: [] },
+      ],
+    );
+    for (const f of found) assert.ok(!/Huisartsenpraktijk|Leiden/.test(f.text), f.text);
+    // The withheld GP is no source and no warning anywhere in the Bundle.
+    assert.ok(!JSON.stringify(bundle).includes('Huisartsenpraktijk Kerkrade'));
+  });
+
+  it('names the holder for a policy refusal and for a failure, per category; an objection under emergency access is said to hold', () => {
+    const { bundle } = mergeOverview({
+      bsn: DE_GROOT.bsn,
+      emergency: true,
+      holders: [
+        holder(DE_GROOT_HOLDERS.leiden, DE_GROOT.bsn, {
+          status: 'timeout',
+          resources: [],
+          reason: 'no answer',
+          withheld: [{ category: 'AllergyIntolerance', reason: 'timeout' }],
+        }),
+        holder(DE_GROOT_HOLDERS.gp, DE_GROOT.bsn, { reason: 'not allowed', withheld: [{ category: 'Condition', reason: 'policy' }, { category: 'Patient', reason: 'patient-objection' }] }),
+      ],
+    });
+    const byCategory = new Map(issues(bundle).filter((i) => i.category).map((i) => [i.category, i]));
+    assert.equal(byCategory.get('AllergyIntolerance')?.code, 'timeout');
+    assert.deepEqual(byCategory.get('AllergyIntolerance')?.uras, [DE_GROOT_HOLDERS.leiden]);
+    assert.equal(byCategory.get('Condition')?.kind, 'withheld-policy');
+    assert.deepEqual(byCategory.get('Condition')?.uras, [DE_GROOT_HOLDERS.gp]);
+    assert.equal(byCategory.get('Patient')?.kind, 'withheld-objection-emergency');
+    assert.deepEqual(byCategory.get('Patient')?.uras, []);
+  });
+});

@@ -13,7 +13,15 @@ import { supersedesByTreatment } from './treatments.ts';
 
 export const SOURCE_EXTENSION = 'https://ldn.example.nl/fhir/StructureDefinition/source-organization';
 
-export type HolderStatus = 'ok' | 'failed' | 'timeout' | 'refused';
+/** `withheld`: the holder released nothing, only on the patient's choice; it is never named. */
+export type HolderStatus = 'ok' | 'failed' | 'timeout' | 'refused' | 'withheld';
+
+/** Why a holder did not release a data category it was asked for. */
+export interface WithheldCategory {
+  category: string;
+  /** `consent-unknown`: the holder could not check the patient's choice (deny on error); unnamed like the choice itself. */
+  reason: 'patient-objection' | 'no-consent' | 'consent-unknown' | 'policy' | 'failed' | 'timeout';
+}
 
 export interface HolderResult {
   ura: string;
@@ -24,6 +32,8 @@ export interface HolderResult {
   reason?: string;
   /** Everything the holder returned (Patient and clinical resources). */
   resources: Resource[];
+  /** The data categories it was asked for and did not release (absent: none). */
+  withheld?: WithheldCategory[];
   elapsedMs: number;
 }
 
@@ -31,13 +41,43 @@ export interface HolderResult {
  * Why an overview may be incomplete, coded (CODE_SYSTEM.overviewOutcome) next to the English
  * diagnostics, so that a portal can say it in its reader's language.
  */
-export type OutcomeKind = 'no-holders' | 'holder-timeout' | 'holder-refused' | 'holder-failed' | 'holder-partial' | 'other-patient' | 'foreign-items';
+export type OutcomeKind =
+  | 'no-holders'
+  | 'holder-timeout'
+  | 'holder-refused'
+  | 'holder-failed'
+  | 'holder-partial'
+  | 'other-patient'
+  | 'foreign-items'
+  | CategoryOutcomeKind;
+
+/** Per data category: withheld on the patient's choice or the policy (`suppressed`), or not answered. */
+export type CategoryOutcomeKind =
+  | 'withheld-objection'
+  | 'withheld-objection-emergency'
+  | 'withheld-no-consent'
+  | 'withheld-policy'
+  | 'category-consent-unknown'
+  | 'category-failed'
+  | 'category-timeout';
+
+export const CATEGORY_OUTCOMES: ReadonlySet<string> = new Set<CategoryOutcomeKind>([
+  'withheld-objection',
+  'withheld-objection-emergency',
+  'withheld-no-consent',
+  'withheld-policy',
+  'category-consent-unknown',
+  'category-failed',
+  'category-timeout',
+]);
 
 export interface MergeInput {
   bsn: string;
   holders: HolderResult[];
   /** Warnings from before the fan-out: no holder known for this patient. */
   warnings?: string[];
+  /** The request used emergency access: an objection that still holds is said to hold under it. */
+  emergency?: boolean;
 }
 
 export interface MergeStats {
@@ -141,7 +181,14 @@ function outcomeEntry(severity: 'error' | 'warning', kind: OutcomeKind, text: st
   return { fullUrl: `urn:uuid:${randomUUID()}`, resource: oo };
 }
 
-const ISSUE_TYPE: Record<OutcomeKind, 'timeout' | 'forbidden' | 'exception' | 'business-rule' | 'not-found'> = {
+const ISSUE_TYPE: Record<OutcomeKind, 'timeout' | 'forbidden' | 'exception' | 'business-rule' | 'not-found' | 'suppressed' | 'incomplete'> = {
+  'withheld-objection': 'suppressed',
+  'withheld-objection-emergency': 'suppressed',
+  'withheld-no-consent': 'suppressed',
+  'withheld-policy': 'suppressed',
+  'category-consent-unknown': 'incomplete',
+  'category-failed': 'incomplete',
+  'category-timeout': 'timeout',
   'no-holders': 'not-found',
   'holder-timeout': 'timeout',
   'holder-refused': 'forbidden',
@@ -151,7 +198,76 @@ const ISSUE_TYPE: Record<OutcomeKind, 'timeout' | 'forbidden' | 'exception' | 'b
   'foreign-items': 'business-rule',
 };
 
-const STATUS_KIND: Record<Exclude<HolderStatus, 'ok'>, OutcomeKind> = {
+const CATEGORY_TEXT: Record<CategoryOutcomeKind, string> = {
+  'withheld-objection': 'not shared at the patient\'s request',
+  'withheld-objection-emergency': 'not shared at the patient\'s request; the objection holds under emergency access too',
+  'withheld-no-consent': 'not shared: the patient has not given the consent this exchange needs',
+  'withheld-policy': 'not shared under the agreements of this exchange',
+  'category-consent-unknown': "not answered: the patient's consent could not be checked",
+  'category-failed': 'not answered: the holder failed',
+  'category-timeout': 'not answered within the deadline',
+};
+
+/** Outcomes that follow (or may hide) the patient's choice: they never name a holder. */
+const UNNAMED_KINDS: ReadonlySet<CategoryOutcomeKind> = new Set(['withheld-objection', 'withheld-objection-emergency', 'withheld-no-consent', 'category-consent-unknown']);
+
+function categoryKind(reason: WithheldCategory['reason'], emergency: boolean): CategoryOutcomeKind {
+  switch (reason) {
+    case 'patient-objection':
+      return emergency ? 'withheld-objection-emergency' : 'withheld-objection';
+    case 'no-consent':
+      return 'withheld-no-consent';
+    case 'policy':
+      return 'withheld-policy';
+    case 'consent-unknown':
+      return 'category-consent-unknown';
+    case 'timeout':
+      return 'category-timeout';
+    default:
+      return 'category-failed';
+  }
+}
+
+/**
+ * One OperationOutcome per data category and reason. The patient's choice names no holder (a
+ * holder that refused on it must not be revealed); policy and failures name the holders.
+ */
+function categoryOutcomes(holders: HolderResult[], emergency: boolean): BundleEntry[] {
+  const byKey = new Map<string, { category: string; kind: CategoryOutcomeKind; holders: Map<string, string> }>();
+  for (const h of holders) {
+    for (const w of h.withheld ?? []) {
+      const kind = categoryKind(w.reason, emergency);
+      const key = `${w.category}|${kind}`;
+      const entry = byKey.get(key) ?? { category: w.category, kind, holders: new Map<string, string>() };
+      if (!UNNAMED_KINDS.has(kind)) entry.holders.set(h.ura, h.name);
+      byKey.set(key, entry);
+    }
+  }
+  return [...byKey.values()].map(({ category, kind, holders: named }) => {
+    const names = [...named.values()];
+    const oo: OperationOutcome = {
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: kind.startsWith('category-') ? 'error' : 'warning',
+          code: ISSUE_TYPE[kind],
+          diagnostics: `${category}: ${CATEGORY_TEXT[kind]}${names.length ? ` (${names.join(', ')})` : ''}`,
+          details: {
+            coding: [
+              { system: CODE_SYSTEM.overviewOutcome, code: kind },
+              { system: CODE_SYSTEM.dataCategories, code: category },
+              ...[...named.keys()].map((ura) => ({ system: SYSTEM.ura, code: ura })),
+            ],
+            ...(names.length ? { text: names.join(', ') } : {}),
+          },
+        },
+      ],
+    };
+    return { fullUrl: `urn:uuid:${randomUUID()}`, resource: oo };
+  });
+}
+
+const STATUS_KIND: Record<Exclude<HolderStatus, 'ok' | 'withheld'>, OutcomeKind> = {
   timeout: 'holder-timeout',
   refused: 'holder-refused',
   failed: 'holder-failed',
@@ -165,6 +281,8 @@ export function mergeOverview(input: MergeInput): { bundle: Bundle; stats: Merge
   let single = 0;
 
   for (const holder of input.holders) {
+    // Withheld on the patient's choice only: said per category below, the holder unnamed.
+    if (holder.status === 'withheld') continue;
     if (holder.status !== 'ok') {
       outcomes.push(
         outcomeEntry('error', STATUS_KIND[holder.status], `${holder.name} (URA ${holder.ura}): ${holder.reason ?? holder.status}`, holder),
@@ -277,7 +395,7 @@ export function mergeOverview(input: MergeInput): { bundle: Bundle; stats: Merge
       resourceType: 'Bundle',
       type: 'collection',
       timestamp: new Date().toISOString(),
-      entry: [...patientEntry, ...clinical, ...provenance, ...outcomes],
+      entry: [...patientEntry, ...clinical, ...provenance, ...outcomes, ...categoryOutcomes(input.holders, input.emergency ?? false)],
     },
     stats: { items: sorted.length, merged: mergedCount, dropped },
   };

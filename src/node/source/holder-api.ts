@@ -16,6 +16,7 @@ import type { CapabilityInput } from '../../kit/part.ts';
 import { checkDeclaredSearch } from './declared-searches.ts';
 import { type EhrConnector, EhrError } from './ehr-connector.ts';
 import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
+import { refusalOutcome } from './refusal.ts';
 import { permittedResources } from './response-filter.ts';
 import { checkSearchValues } from './search-values.ts';
 
@@ -235,8 +236,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     const decision = await decideSearch(o, tenant, claims, exchange, type, query, bsn, emergencyReason);
     decisions.push(decision);
     if (!decision.allow) {
-      const text = decision.reasons.map((r) => r.description).join('; ');
-      return { status: 403, resource: new HttpError(403, 'forbidden', `access denied: ${text}`).outcome, categories: decision.dataCategories ?? [], decision };
+      return { status: 403, resource: refusalOutcome(decision), categories: decision.dataCategories ?? [], decision };
     }
     const permitted = { exchange: exchangeDefinition(o.env, exchange), categories: decision.dataCategories ?? [] };
     const fhirBase = `${o.baseUrl()}/org/${tenant.ura}/fhir`;

@@ -186,13 +186,17 @@ export function httpTrustOperator(options: { client: PartClient; trustUrl: strin
         body: {},
         headers: { 'content-type': 'application/json' },
       }),
-    /** Needs GET [trust]/certificates (a list); the trust part serves only /certificates/:serial today. */
+    /** GET [trust]/certificates, every page (the list is the operator's). */
     async certificates() {
-      const r = await c.json<{ certificates: Array<{ serial: string; ura: string | null; kvk: string | null; status: 'valid' | 'revoked'; notAfter: string }> }>(
-        `${base}/certificates`,
-      );
+      type Page = { certificates: Array<{ serial: string; ura: string | null; kvk: string | null; status: 'valid' | 'revoked'; notAfter: string }>; nextOffset?: number };
+      const all: Page['certificates'] = [];
+      for (let offset: number | undefined = 0, pages = 0; offset !== undefined && pages < 50; pages++) {
+        const r: Page = await c.json<Page>(`${base}/certificates?_count=200&_offset=${offset}`);
+        all.push(...r.certificates);
+        offset = r.nextOffset;
+      }
       const now = Date.now();
-      return r.certificates.map(
+      return all.map(
         (x): CertificateInfo => ({
           serial: x.serial,
           subject: x.ura ? `URA ${x.ura}` : `KvK ${x.kvk ?? '?'}`,

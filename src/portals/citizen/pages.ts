@@ -3,7 +3,7 @@ import type { ConsentMode } from '../../trust/agreements/types.ts';
 import type { OverviewModel } from '../clinician/overview-model.ts';
 import type { CitizenIdentity, ConsentChoice, ProviderOption } from '../ports.ts';
 import { type Html, html } from '../ui/html.ts';
-import { formatDate, type Lang, type Translate, translator } from '../ui/i18n.ts';
+import { formatDate, type Lang, type MessageKey, type Translate, translator } from '../ui/i18n.ts';
 import { banner, type NavItem, page } from '../ui/layout.ts';
 import { problemText } from '../ui/source-problems.ts';
 import { CATEGORY_NAMES, categoryName, PROVIDER_KIND_NAMES, providerKindName } from './vocabulary.ts';
@@ -96,24 +96,36 @@ ${
   );
 }
 
-/** One choice in words, e.g. "Je maakt bezwaar: medicijnen die je gebruikt mag niet aan ziekenhuizen worden getoond." */
+/**
+ * One choice as a whole sentence, built from its parts (not glued fragments): who may (not) see
+ * which data, from which holders; a withdrawn choice in the past tense with the date it ended.
+ * "Je maakt bezwaar: ziekenhuizen mogen je allergieën niet inzien."
+ */
 export function choiceSentence(c: ConsentChoice, lang: Lang, providers: ProviderOption[]): string {
   const t = translator(lang);
   const name = (ura: string) => providers.find((p) => p.ura === ura)?.name ?? `URA ${ura}`;
-  const what = c.dataCategories.length ? c.dataCategories.map((x) => categoryName(x, lang)).join(', ') : t('cit.consent.allData');
-  const whoList = [...c.requesterUras.map(name), ...c.requesterTypes.map((x) => providerKindName(x, lang))];
+  const list = (items: string[]) => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} ${t('cit.consent.and')} ${items.at(-1)}`);
+  const what = c.dataCategories.length ? list(c.dataCategories.map((x) => categoryName(x, lang))) : t('cit.consent.allData');
+  const named = c.requesterUras.map(name);
+  const kinds = c.requesterTypes.map((x) => providerKindName(x, lang));
+  const whoList = [...named, ...kinds];
+  // "Ziekenhuis Veluwe mag", but "ziekenhuizen mogen" and "alle zorgverleners mogen".
+  const plural = whoList.length !== 1 || kinds.length > 0;
+  const who = whoList.length ? list(whoList) : t('cit.consent.anyone');
   const holders = [...c.holderUras.map(name), ...c.holderTypes.map((x) => providerKindName(x, lang))];
-  const vars = {
-    verb: t(c.provision === 'permit' ? 'cit.consent.permit' : 'cit.consent.deny'),
-    what,
-    who: whoList.length ? whoList.join(', ') : t('cit.consent.anyone'),
-    from: holders.length ? t('cit.consent.fromHolders', { holders: holders.join(', ') }) : '',
-  };
-  return t(c.provision === 'permit' ? 'cit.consent.sentence' : 'cit.consent.sentenceDeny', vars);
+  const withdrawn = c.status !== 'active';
+  const key = `cit.consent.sentence.${c.provision}.${withdrawn ? 'past' : 'now'}.${plural ? 'plural' : 'single'}` as MessageKey;
+  const sentence = t(key, {
+    // The name opens the clause after the colon of a current choice; in the past tense it stands mid-sentence.
+    who: withdrawn ? who : who.charAt(0).toUpperCase() + who.slice(1),
+    what: holders.length ? t('cit.consent.whatFrom', { what, holders: list(holders) }) : what,
+    date: c.recordedAt ? formatDate(c.recordedAt, lang) : t('common.unknown'),
+  });
+  return sentence;
 }
 
 function choiceActions(c: ConsentChoice, csrf: string, t: Translate): Html {
-  if (c.status !== 'active') return html`<span class="tag">${t('cit.consent.inactive')}</span>`;
+  if (c.status !== 'active') return html``;
   const form = (action: string, label: string, cls = 'secondary') =>
     html`<form class="inline-form" method="post" action="${CITIZEN_BASE}/consent/${c.id}">
 <input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="version" value="${c.version}"><input type="hidden" name="action" value="${action}">
@@ -147,6 +159,7 @@ export function consentPage(f: CitizenFrame, s: ConsentPageState): string {
     html`<h1>${t('cit.consent.title')}</h1>
 <p class="lead">${t('cit.consent.intro')}</p>
 ${s.mode ? html`<p>${t(`cit.consent.mode.${s.mode}`)}</p>` : ''}
+<p>${t('cit.consent.precedence')}</p>
 ${s.saved ? banner('ok', t('cit.consent.saved')) : ''}
 ${s.error ? banner('error', s.error) : ''}
 <h2>${t('cit.consent.current')}</h2>

@@ -5,7 +5,7 @@ import { overviewModel } from '../clinician/overview-model.ts';
 import { callbackUrlOf, type LoginProvider, type LoginResult, type PendingLogin } from '../oidc.ts';
 import type { AccessLogPort, CitizenDataPort, CitizenIdentity, ConsentPort, ProviderOption } from '../ports.ts';
 import type { Sessions } from '../sessions.ts';
-import { languageOf, translator } from '../ui/i18n.ts';
+import { interpretationWording, kindWording, languageOf, statusWording, translator } from '../ui/i18n.ts';
 import { csrfMatches, PageError, sendPage } from '../ui/web.ts';
 import { accessPage, CITIZEN_BASE, type CitizenFrame, citizenLoginPage, consentPage, dataPage, timelinePage } from './pages.ts';
 import { verifiedAccessLog } from './verify-access.ts';
@@ -47,6 +47,9 @@ export function citizenFromLogin(login: LoginResult): CitizenIdentity {
 
 export function registerCitizenPortal(app: FastifyInstance, deps: CitizenPortalDeps): void {
   const B = CITIZEN_BASE;
+  // Only care providers are offered for a choice: never the network operator or another participant that holds no care data.
+  const careProviders = async (): Promise<ProviderOption[]> =>
+    (await deps.providers().catch(() => [] as ProviderOption[])).filter((p) => p.type in PROVIDER_KIND_NAMES);
   const frameOf = (request: FastifyRequest, reply: FastifyReply, user?: CitizenFrame['user']): CitizenFrame => ({
     lang: languageOf(request, reply),
     path: request.url.split('?')[0],
@@ -68,7 +71,7 @@ export function registerCitizenPortal(app: FastifyInstance, deps: CitizenPortalD
   };
   const formUser = async (request: FastifyRequest) => {
     const who = await current(request);
-    if (!who) throw new PageError(401, 'common.notLoggedIn');
+    if (!who) throw new PageError(401, 'cit.notLoggedIn');
     if (!csrfMatches(who.csrf, (request.body as Record<string, unknown> | undefined)?.csrf)) throw new PageError(403, 'common.csrf');
     return who;
   };
@@ -107,7 +110,10 @@ export function registerCitizenPortal(app: FastifyInstance, deps: CitizenPortalD
 
   const model = async (request: FastifyRequest, citizen: CitizenIdentity) => {
     try {
-      return overviewModel(await deps.citizenData(citizen));
+      // Statuses, result flags, kinds of item and numbers in the reader's language, as in the viewer.
+      const lang = languageOf(request);
+      const t = translator(lang);
+      return overviewModel(await deps.citizenData(citizen), statusWording(t), { lang, interpretation: interpretationWording(t), kind: kindWording(t) });
     } catch (err) {
       request.log.warn({ err }, 'citizen data unavailable');
       return undefined;
@@ -134,7 +140,7 @@ export function registerCitizenPortal(app: FastifyInstance, deps: CitizenPortalD
         request.log.warn({ err }, 'consent list unavailable');
         return undefined;
       }),
-      deps.providers().catch(() => []),
+      careProviders(),
     ]);
     return sendPage(reply, consentPage(f, { mode, choices, providers, ...extra }), status);
   };
@@ -161,7 +167,7 @@ export function registerCitizenPortal(app: FastifyInstance, deps: CitizenPortalD
       requesterTypes: [],
       dataCategories: [],
     };
-    const providers = await deps.providers().catch(() => [] as ProviderOption[]);
+    const providers = await careProviders();
     const category = str(b.category);
     const kind = str(b.type);
     const provider = str(b.provider);

@@ -26,10 +26,10 @@ describe('overviewModel details', () => {
   const items = (wording?: (c: string) => string | undefined) => overviewModel(bundle, wording).groups.flatMap((g) => g.items);
 
   it("shows a panel's component values and words the status in the reader's language", () => {
-    assert.deepEqual(items((c) => (c === 'final' ? 'definitief' : undefined))[0].details, ['135 mm[Hg] / 85 mm[Hg]', 'definitief']);
+    assert.deepEqual(items((c) => (c === 'final' ? 'definitief' : undefined))[0].details, ['135 mmHg / 85 mmHg', 'definitief']);
   });
 
   it('keeps the source status when there is no wording for it', () => {
-    assert.deepEqual(items()[0].details, ['135 mm[Hg] / 85 mm[Hg]', 'final']);
+    assert.deepEqual(items()[0].details, ['135 mmHg / 85 mmHg', 'final']);
   });
 });

@@ -2,7 +2,9 @@ import type { Bundle, CodeableConcept, OperationOutcome, Patient, Resource } fro
 import { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from '../../node/integration/clinical-keys.ts';
 import { CODE_SYSTEM } from '../../kit/identifiers/systems.ts';
 import { isPatientReported } from '../../kit/fhir/patient-reported.ts';
-import { type OutcomeKind, SOURCE_EXTENSION } from '../../node/integration/merge.ts';
+import type { Lang } from '../ui/i18n.ts';
+import { formatQuantity, formatRange, type QuantityLike } from '../ui/units.ts';
+import { CATEGORY_OUTCOMES, type CategoryOutcomeKind, type OutcomeKind, SOURCE_EXTENSION } from '../../node/integration/merge.ts';
 
 // The merged overview Bundle as the viewer shows it: groups in clinical order (allergies first),
 // one line per item with every source organisation and the item's date, and the holders that
@@ -30,9 +32,35 @@ export interface SourceProblem {
   text: string;
 }
 
+/** Why a data category is missing from a section: withheld (patient's choice, policy) or not answered. */
+export interface SectionNote {
+  kind: CategoryOutcomeKind;
+  /** Holders named for policy and failures; never for the patient's choice. */
+  holders?: string;
+}
+
+/** The section of the viewer a GF data category belongs to ('patient': the banner). */
+const CATEGORY_SECTION: Record<string, ClinicalGroup | 'patient'> = {
+  Patient: 'patient',
+  AllergyIntolerance: 'allergies',
+  Alert: 'alerts',
+  MedicationUse: 'medication',
+  MedicationRequest: 'medication',
+  Condition: 'problems',
+  ObservationVitalSigns: 'results',
+  ObservationLaboratory: 'results',
+  DiagnosticReport: 'results',
+};
+
+export function sectionOfCategory(category: string): ClinicalGroup | 'patient' {
+  return CATEGORY_SECTION[category] ?? 'other';
+}
+
 export interface OverviewModel {
   patient?: { name: string; birthDate?: string; gender?: string };
-  groups: Array<{ group: ClinicalGroup; items: OverviewItem[] }>;
+  groups: Array<{ group: ClinicalGroup; items: OverviewItem[]; notes: SectionNote[] }>;
+  /** Notes about the patient's own record (a general objection withholds it too). */
+  patientNotes: SectionNote[];
   problems: SourceProblem[];
 }
 
@@ -50,17 +78,36 @@ function patientName(p: Patient): string {
 
 type Any = Record<string, unknown>;
 
-function quantity(v: unknown): string | undefined {
-  const q = v as { value?: number; unit?: string; code?: string } | undefined;
-  if (q?.value === undefined) return undefined;
-  return `${q.value} ${q.unit ?? q.code ?? ''}`.trim();
+/** How numbers, units and result flags are shown: the reader's language (Dutch by default). */
+export interface DisplayOptions {
+  lang: Lang;
+  /** An interpretation code (H, L, N, HH, LL, A…) spelled out; undefined: the source's own text. */
+  interpretation?: (code: string) => string | undefined;
+  /** A resource type as readers call it (Immunization → vaccinatie), for items without a name of their own. */
+  kind?: (resourceType: string) => string | undefined;
 }
 
-function labelOf(r: Resource): string {
+const DUTCH: DisplayOptions = { lang: 'nl' };
+
+function quantity(v: unknown, display: DisplayOptions): string | undefined {
+  return formatQuantity(v as QuantityLike | undefined, display.lang);
+}
+
+function interpretationText(list: CodeableConcept[] | undefined, display: DisplayOptions): string | undefined {
+  const cc = list?.[0];
+  const code = cc?.coding?.find((c) => c.code)?.code;
+  return (code && display.interpretation?.(code)) ?? conceptText(cc);
+}
+
+function labelOf(r: Resource, display: DisplayOptions): string {
   const a = r as unknown as Any;
-  if (groupOf(r) === 'medication') return conceptText(medicationCode(r as never)) ?? r.resourceType;
-  // An ImagingStudy has no code: its description names it ("CT hersenen blanco").
-  return conceptText(a.code as CodeableConcept) ?? (typeof a.description === 'string' ? a.description : undefined) ?? r.resourceType;
+  const kind = display.kind?.(r.resourceType) ?? r.resourceType;
+  if (groupOf(r) === 'medication') return conceptText(medicationCode(r as never)) ?? kind;
+  // A vaccination is named by its vaccine; an encounter by its type; an ImagingStudy has no code:
+  // its description names it ("CT hersenen blanco").
+  const own = conceptText((a.code ?? a.vaccineCode ?? (a.type as CodeableConcept[] | undefined)?.[0]) as CodeableConcept | undefined);
+  if (own) return r.resourceType === 'Immunization' || r.resourceType === 'Encounter' ? `${kind}: ${own}` : own;
+  return typeof a.description === 'string' ? a.description : kind;
 }
 
 /** Status words in the reader's language; the source's own text when the code is not one we know. */
@@ -72,7 +119,7 @@ function statusOf(a: Any, wording?: StatusWording): string | undefined {
   return (code && wording?.(code)) ?? conceptText(clinical) ?? code;
 }
 
-function detailsOf(r: Resource, wording?: StatusWording): string[] {
+function detailsOf(r: Resource, wording: StatusWording | undefined, display: DisplayOptions): string[] {
   const a = r as unknown as Any;
   const out: string[] = [];
   const status = statusOf(a, wording);
@@ -91,12 +138,20 @@ function detailsOf(r: Resource, wording?: StatusWording): string[] {
       break;
     }
     case 'results': {
-      // A panel (blood pressure) carries its values in components: "135 mm[Hg] / 85 mm[Hg]".
-      const components = ((a.component as Array<Any> | undefined) ?? []).map((c) => quantity(c.valueQuantity) ?? conceptText(c.valueCodeableConcept as CodeableConcept)).filter(Boolean);
-      const value = quantity(a.valueQuantity) ?? conceptText(a.valueCodeableConcept as CodeableConcept) ?? (a.valueString as string | undefined) ?? (components.length ? components.join(' / ') : undefined);
+      // A panel (blood pressure) carries its values in components: "135 mmHg / 85 mmHg".
+      const components = ((a.component as Array<Any> | undefined) ?? [])
+        .map((c) => quantity(c.valueQuantity, display) ?? conceptText(c.valueCodeableConcept as CodeableConcept))
+        .filter(Boolean);
+      const value =
+        quantity(a.valueQuantity, display) ??
+        conceptText(a.valueCodeableConcept as CodeableConcept) ??
+        (a.valueString as string | undefined) ??
+        (components.length ? components.join(' / ') : undefined);
       if (value) out.push(value);
-      const interp = conceptText((a.interpretation as CodeableConcept[] | undefined)?.[0]);
+      const interp = interpretationText(a.interpretation as CodeableConcept[] | undefined, display);
       if (interp) out.push(interp);
+      const range = formatRange((a.referenceRange as Array<Parameters<typeof formatRange>[0]> | undefined)?.[0], display.lang);
+      if (range) out.push(`ref. ${range}`);
       break;
     }
   }
@@ -112,9 +167,16 @@ function sourcesOf(r: Resource): string[] {
     .filter(Boolean);
 }
 
-export function overviewModel(bundle: Bundle, wording?: StatusWording): OverviewModel {
+export function overviewModel(bundle: Bundle, wording?: StatusWording, display: DisplayOptions = DUTCH): OverviewModel {
   const byGroup = new Map<ClinicalGroup, OverviewItem[]>();
   const problems: SourceProblem[] = [];
+  const notes = new Map<ClinicalGroup | 'patient', SectionNote[]>();
+  const addNote = (section: ClinicalGroup | 'patient', note: SectionNote) => {
+    const list = notes.get(section) ?? [];
+    // One note per reason and holders in a section (vital signs and lab results share one).
+    if (!list.some((n) => n.kind === note.kind && n.holders === note.holders)) list.push(note);
+    notes.set(section, list);
+  };
   let patient: OverviewModel['patient'];
   for (const entry of bundle.entry ?? []) {
     const r = entry.resource;
@@ -128,6 +190,11 @@ export function overviewModel(bundle: Bundle, wording?: StatusWording): Overview
       for (const issue of (r as OperationOutcome).issue ?? []) {
         if (issue.severity !== 'error' && issue.severity !== 'fatal' && issue.severity !== 'warning') continue;
         const kind = issue.details?.coding?.find((c) => c.system === CODE_SYSTEM.overviewOutcome)?.code as OutcomeKind | undefined;
+        const category = issue.details?.coding?.find((c) => c.system === CODE_SYSTEM.dataCategories)?.code;
+        if (kind && category && CATEGORY_OUTCOMES.has(kind)) {
+          addNote(sectionOfCategory(category), { kind: kind as CategoryOutcomeKind, ...(issue.details?.text ? { holders: issue.details.text } : {}) });
+          continue;
+        }
         problems.push({
           severity: issue.severity === 'warning' ? 'warning' : 'error',
           kind,
@@ -140,8 +207,8 @@ export function overviewModel(bundle: Bundle, wording?: StatusWording): Overview
     if (r.resourceType === 'Provenance' || r.resourceType === 'Bundle') continue;
     const group = groupOf(r);
     const item: OverviewItem = {
-      label: labelOf(r),
-      details: detailsOf(r, wording),
+      label: labelOf(r, display),
+      details: detailsOf(r, wording, display),
       date: clinicalDate(r),
       sources: sourcesOf(r),
       highRisk: (r as unknown as Any).criticality === 'high',
@@ -153,5 +220,10 @@ export function overviewModel(bundle: Bundle, wording?: StatusWording): Overview
   }
   // Errors (a holder failed or refused) before warnings.
   problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
-  return { patient, groups: GROUP_ORDER.map((group) => ({ group, items: byGroup.get(group) ?? [] })), problems };
+  return {
+    patient,
+    groups: GROUP_ORDER.map((group) => ({ group, items: byGroup.get(group) ?? [], notes: notes.get(group) ?? [] })),
+    patientNotes: notes.get('patient') ?? [],
+    problems,
+  };
 }

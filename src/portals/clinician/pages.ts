@@ -1,9 +1,10 @@
 import { type Html, html } from '../ui/html.ts';
-import { formatDate, type Lang, translator } from '../ui/i18n.ts';
+import type { ClinicalGroup } from '../../node/integration/clinical-keys.ts';
+import { formatDate, type Lang, type MessageKey, translator } from '../ui/i18n.ts';
 import { banner, page } from '../ui/layout.ts';
 import { problemText } from '../ui/source-problems.ts';
 import type { ClinicianIdentity, ExchangeOption } from '../ports.ts';
-import type { OverviewItem, OverviewModel } from './overview-model.ts';
+import type { OverviewItem, OverviewModel, SectionNote } from './overview-model.ts';
 
 // The clinician viewer's pages: plain server-rendered HTML, no client framework, so the overview
 // is on screen as soon as the data has arrived.
@@ -26,7 +27,8 @@ function frame(f: ViewerFrame, title: string, main: Html): string {
     path: f.path,
     user: f.user
       ? {
-          name: [f.user.identity.name, f.user.identity.organizationName].filter(Boolean).join(', '),
+          // Who, in which role, for which organisation: the role decides what she may see.
+          name: [f.user.identity.name, f.user.identity.roleName, f.user.identity.organizationName].filter(Boolean).join(', '),
           logoutAction: `${f.basePath}/logout`,
           csrf: f.user.csrf,
         }
@@ -96,8 +98,88 @@ function itemRow(item: OverviewItem, lang: Lang): Html {
 </tr>`;
 }
 
+/** "*****0010": enough to check against the wristband, not the whole number on screen. */
+export function maskedBsn(bsn: string): string {
+  return `${'*'.repeat(Math.max(0, bsn.length - 4))}${bsn.slice(-4)}`;
+}
+
+/** Whole years between a birth date (YYYY, YYYY-MM or YYYY-MM-DD) and `now`; undefined when unreadable. */
+export function ageOn(birthDate: string | undefined, now = new Date()): number | undefined {
+  const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$/.exec(birthDate ?? '');
+  if (!m) return undefined;
+  const [y, mo, d] = [Number(m[1]), Number(m[2] ?? 1), Number(m[3] ?? 1)];
+  let age = now.getUTCFullYear() - y;
+  if (now.getUTCMonth() + 1 < mo || (now.getUTCMonth() + 1 === mo && now.getUTCDate() < d)) age--;
+  return age >= 0 && age < 150 ? age : undefined;
+}
+
+/** The patient banner: name, birth date and age, sex, masked BSN; and why data about him is withheld. */
+function patientBanner(model: OverviewModel, bsn: string, lang: Lang): Html {
+  const t = translator(lang);
+  const p = model.patient;
+  const age = ageOn(p?.birthDate);
+  const facts: Html[] = [];
+  if (p?.birthDate) {
+    facts.push(html`<span>${t('clin.born')} <time datetime="${p.birthDate}">${formatDate(p.birthDate, lang)}</time>${age !== undefined ? html` (${t('clin.age', { age })})` : ''}</span>`);
+  }
+  if (p?.gender) facts.push(html`<span>${t(`clin.sex.${p.gender}` as MessageKey)}</span>`);
+  facts.push(html`<span>BSN <span aria-label="${t('clin.bsnMaskedLabel', { last: bsn.slice(-4) })}">${maskedBsn(bsn)}</span></span>`);
+  return html`<section class="patient-card" aria-label="${t('clin.patient')}">
+<p class="patient-name"><strong>${p?.name || t('clin.patientUnknown')}</strong></p>
+<p class="patient-facts">${facts.map((x, i) => html`${i ? ' · ' : ''}${x}`)}</p>
+${sectionNotes(model.patientNotes, lang)}</section>`;
+}
+
+/** The holders asked and how each answered (those that withheld everything on the patient's choice are never listed). */
+function holdersAsked(holders: HolderSummary[] | undefined, lang: Lang): Html {
+  if (!holders) return html``;
+  const t = translator(lang);
+  const answered = holders.filter((h) => h.status === 'ok').length;
+  return html`<section class="holders" aria-labelledby="holders-title">
+<h2 id="holders-title">${t('clin.holders.title')}</h2>
+<p>${holders.length === 0 ? t('clin.holders.none') : t('clin.holders.summary', { answered, asked: holders.length })} ${t('clin.holders.unnamed')}</p>
+${holders.length ? html`<ul>${holders.map((h) => html`<li>${h.name}: ${t(`clin.holders.${h.status}` as MessageKey)}</li>`)}</ul>` : ''}
+</section>`;
+}
+
+/** What a section says about data it does not show: withheld by the patient's choice or the policy, or not answered. */
+function sectionNotes(notes: SectionNote[], lang: Lang): Html {
+  if (!notes.length) return html``;
+  const t = translator(lang);
+  return html`<ul class="section-notes">${notes.map(
+    (n) => html`<li class="note note-${n.kind.startsWith('category-') ? 'failed' : 'withheld'}">${t(`withheld.${n.kind}` as MessageKey, { holders: n.holders ?? '' })}</li>`,
+  )}</ul>`;
+}
+
+/**
+ * One section of the overview (one clinical group): its notes first, then its items, and
+ * "no data" only when nothing was withheld or left unanswered. Other sections (imaging,
+ * workflow) are added as another group with the same shape.
+ */
+export function groupSection(g: { group: ClinicalGroup; items: OverviewItem[]; notes: SectionNote[] }, lang: Lang): Html {
+  const t = translator(lang);
+  const table = g.items.length
+    ? html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">${t('clin.col.item')}</th><th scope="col">${t('clin.col.detail')}</th><th scope="col">${t(`clin.date.${g.group}`)}</th><th scope="col">${t('common.sources')}</th></tr></thead>
+<tbody>${g.items.map((i) => itemRow(i, lang))}</tbody></table></div>`
+    : g.notes.length
+      ? ''
+      : html`<p class="muted">${t('common.none')}</p>`;
+  return html`<section aria-labelledby="g-${g.group}" data-section="${g.group}">
+<h2 id="g-${g.group}">${t(`clin.group.${g.group}`)}</h2>
+${sectionNotes(g.notes, lang)}${table}
+</section>`;
+}
+
+export interface HolderSummary {
+  name: string;
+  status: string;
+}
+
 export interface OverviewState {
   bsn: string;
+  /** The holders asked and their answer, when the overview port tells them. */
+  holders?: HolderSummary[];
   exchange: ExchangeOption;
   emergencyReason?: string;
   emergencyError?: string;
@@ -125,11 +207,7 @@ ${state.emergencyError ? html`<p class="field-error" id="reason-error">${state.e
 export function overviewPage(f: ViewerFrame, model: OverviewModel, state: OverviewState, extra?: Html): string {
   const t = translator(f.lang);
   const title = t('clin.overviewTitle', { exchange: state.exchange.name[f.lang] });
-  const patient = model.patient
-    ? html`<section class="patient-card" aria-label="${t('clin.patient')}"><strong>${model.patient.name}</strong>${
-        model.patient.birthDate ? html` · ${t('clin.born')} <time datetime="${model.patient.birthDate}">${formatDate(model.patient.birthDate, f.lang)}</time>` : ''
-      }</section>`
-    : '';
+  const patient = patientBanner(model, state.bsn, f.lang);
   const problems = model.problems.length
     ? banner(
         model.problems.some((p) => p.severity === 'error') ? 'error' : 'warn',
@@ -138,20 +216,7 @@ export function overviewPage(f: ViewerFrame, model: OverviewModel, state: Overvi
         t('clin.banner.intro'),
       )
     : '';
-  const groups = model.groups
-    .filter((g) => g.items.length > 0 || g.group !== 'other')
-    .map(
-      (g) => html`<section aria-labelledby="g-${g.group}">
-<h2 id="g-${g.group}">${t(`clin.group.${g.group}`)}</h2>
-${
-  g.items.length
-    ? html`<div class="table-wrap"><table>
-<thead><tr><th scope="col">${t('clin.col.item')}</th><th scope="col">${t('clin.col.detail')}</th><th scope="col">${t('common.date')}</th><th scope="col">${t('common.sources')}</th></tr></thead>
-<tbody>${g.items.map((i) => itemRow(i, f.lang))}</tbody></table></div>`
-    : html`<p class="muted">${t('common.none')}</p>`
-}
-</section>`,
-    );
+  const groups = model.groups.filter((g) => g.items.length > 0 || g.notes.length > 0 || g.group !== 'other').map((g) => groupSection(g, f.lang));
   return frame(
     f,
     title,
@@ -160,6 +225,7 @@ ${state.emergencyReason ? banner('warn', t('clin.emergency.used', { reason: stat
 ${patient}
 ${problems}
 ${groups}
+${holdersAsked(state.holders, f.lang)}
 ${extra ?? ''}
 ${state.emergencyReason ? '' : emergencyForm(f, state)}
 <p><a href="${f.basePath}/search">${t('clin.newSearch')}</a></p>`,

@@ -100,7 +100,7 @@ describe('clinician viewer plugin', () => {
 
   test('search page names the clinician and lists acute care first', async () => {
     const { search } = await loggedIn();
-    assert.match(search.body, /A\. Bakker, Ziekenhuis Veluwe/);
+    assert.match(search.body, /A\. Bakker, Spoedeisende hulp arts, Ziekenhuis Veluwe/);
     const options = [...search.body.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1]);
     assert.deepEqual(options, ['acute-zorg', 'bgz']);
     assert.match(search.body, /data-bsn/);
@@ -120,7 +120,7 @@ describe('clinician viewer plugin', () => {
     assert.match(b, /role="alert"/);
     assert.match(b, /Thuiszorg Limburg gaf geen gegevens vrij \(geweigerd\)\./, 'the refusal in Dutch, not the English diagnostics');
     assert.match(b, /hoog risico/);
-    assert.match(b, /<td>88 umol\/L · definitief<\/td>/, 'status codes in Dutch');
+    assert.match(b, /<td>88 μmol\/L · definitief<\/td>/, 'status codes in Dutch');
     assert.match(b, /Noodtoegang gebruiken/);
     assert.equal(calls.at(-1)?.bsn, DE_GROOT.bsn);
     assert.equal(calls.at(-1)?.session.ura, '90000101');
@@ -134,7 +134,7 @@ describe('clinician viewer plugin', () => {
     assert.match(res.body, />Allergies and intolerances</);
     assert.match(res.body, /Not every source is complete/);
     assert.match(res.body, /Thuiszorg Limburg released no data \(refused\)\./);
-    assert.match(res.body, /<td>88 umol\/L · final<\/td>/);
+    assert.match(res.body, /<td>88 μmol\/L · final<\/td>/);
     assert.match(res.body, /Use emergency access/);
   });
 

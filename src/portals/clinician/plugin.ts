@@ -3,7 +3,7 @@ import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import { callbackUrlOf, type LoginProvider, type OidcSettings, openIdLogin, type PendingLogin } from '../oidc.ts';
 import type { ClinicianIdentity, ExchangeOption, OverviewPort } from '../ports.ts';
 import { MemorySessionStore, type SessionStore, Sessions } from '../sessions.ts';
-import { type Lang, languageOf, statusWording, translator } from '../ui/i18n.ts';
+import { interpretationWording, kindWording, type Lang, languageOf, statusWording, translator } from '../ui/i18n.ts';
 import { csrfMatches, installErrorPage, installWebKit, PageError, sendPage } from '../ui/web.ts';
 import { extraSections, type ImagePreviewPort, registerImagePreviewRoute } from './extra-sections.ts';
 import { clinicianFromLogin } from './identity.ts';
@@ -25,6 +25,8 @@ export interface ClinicianViewerOptions {
   /** Exchanges from the agreements document that this clinician may request; acute care is listed first. */
   exchanges: ExchangeOption[] | ((who: ClinicianIdentity) => ExchangeOption[]);
   sessions?: SessionStore;
+  /** Whether this node serves the organisation (URA) a clinician logs in for; absent: any. */
+  servesOrganisation?: (ura: string) => boolean;
   /** False only for plain-HTTP tests. */
   secureCookies?: boolean;
   sessionTtlSeconds?: number;
@@ -100,7 +102,12 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
       const current = redirectUri ? callbackUrlOf(redirectUri, request.url) : new URL(request.url, 'https://viewer.invalid');
       const result = await login.complete(current, s.data.pending);
       await sessions.destroy(reply, s.id);
-      await sessions.create(reply, { identity: clinicianFromLogin(result) });
+      const identity = clinicianFromLogin(result);
+      // A professional of an organisation this node does not serve gets a clear refusal, not an empty form.
+      if (opts.servesOrganisation && !(identity.ura && opts.servesOrganisation(identity.ura))) {
+        return sendPage(reply, loginPage(f, t('clin.otherOrganisation', { organisation: identity.organizationName ?? identity.ura ?? '?' })), 403);
+      }
+      await sessions.create(reply, { identity });
       return reply.redirect(`${base}/search`);
     } catch (err) {
       request.log.warn({ err }, 'clinician login failed');
@@ -153,8 +160,10 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
 
     const state = { bsn, exchange, emergencyReason };
     try {
-      const bundle = await opts.overview({ bsn, exchange: exchange.code, session: who.identity, emergencyReason, trace: request.trace });
-      const model = overviewModel(bundle, statusWording(t));
+      const answer = await opts.overview({ bsn, exchange: exchange.code, session: who.identity, emergencyReason, trace: request.trace });
+      const bundle = 'bundle' in answer ? answer.bundle : answer;
+      const holders = 'bundle' in answer ? answer.holders : undefined;
+      const model = overviewModel(bundle, statusWording(t), { lang: f.lang, interpretation: interpretationWording(t), kind: kindWording(t) });
       const extra = extraSections(bundle, {
         lang: f.lang,
         basePath: base,
@@ -162,7 +171,7 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
         coversImages: opts.coversImages?.(exchange.code) ?? false,
         incomplete: model.problems.some((p) => p.severity === 'error' || p.kind === 'holder-partial'),
       });
-      return sendPage(reply, overviewPage(f, model, state, extra));
+      return sendPage(reply, overviewPage(f, model, { ...state, holders }, extra));
     } catch (err) {
       request.log.warn({ err }, 'overview failed');
       const reason = err instanceof Error ? err.message.slice(0, 300) : String(err);

@@ -1,4 +1,4 @@
-import { ORGANIZATION_TYPES } from '../../kit/identifiers/roles.ts';
+import { ORGANIZATION_TYPES, roleName } from '../../kit/identifiers/roles.ts';
 import type { AgreementsDocument } from '../../trust/agreements/types.ts';
 import type { Participant, ParticipantStatus } from '../../trust/register/participants.ts';
 import type { CertificateInfo, ExchangeStat, PartHealth } from '../ports.ts';
@@ -63,24 +63,28 @@ const NEXT: Record<ParticipantStatus, Array<{ to: ParticipantStatus; label: 'op.
   revoked: [],
 };
 
-function participantRow(p: Participant, f: OperatorFrame, qualificationCodes: string[]): Html {
+/** The actions on one participant: status changes (never suspend or revoke the operator itself), qualifications. */
+function participantActions(p: Participant, f: OperatorFrame, qualificationCodes: string[], operatorUra?: string): Html {
   const t = translator(f.lang);
   const csrf = f.csrf ?? '';
   const now = Date.now();
   const live = p.qualifications.filter((q) => !q.validUntil || Date.parse(q.validUntil) > now);
   const id = `p-${p.ura}`;
-  const statusForms = NEXT[p.status].map(
-    (n) => html`<form class="inline-form" method="post" action="${OPERATOR_BASE}/participants/${p.ura}/status">
+  const own = p.ura === operatorUra;
+  const statusForms = NEXT[p.status]
+    .filter((n) => !own || n.to === 'admitted')
+    .map(
+      (n) => html`<form class="inline-form" method="post" action="${OPERATOR_BASE}/participants/${p.ura}/status">
 <input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="status" value="${n.to}">
 <label for="${id}-reason-${n.to}">${t('op.reason')}</label><input type="text" id="${id}-reason-${n.to}" name="reason" required maxlength="200">
 <button type="submit" class="${n.to === 'admitted' ? '' : 'danger'}">${t(n.label)}</button></form>`,
-  );
+    );
   const quals = live.length
     ? html`<ul>${live.map(
         (q) => html`<li>${q.qualification}${q.validUntil ? html` (${t('op.validUntil')} ${formatDate(q.validUntil, f.lang)})` : ''}
 <form class="inline-form" method="post" action="${OPERATOR_BASE}/participants/${p.ura}/withdraw"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="qualification" value="${q.qualification}"><button type="submit" class="secondary" aria-label="${t('op.action.withdrawQualification')}: ${q.qualification}">${t('op.action.withdrawQualification')}</button></form></li>`,
       )}</ul>`
-    : html`<span class="muted">–</span>`;
+    : html`<p class="muted">–</p>`;
   const qualify =
     p.status === 'revoked'
       ? ''
@@ -89,21 +93,61 @@ function participantRow(p: Participant, f: OperatorFrame, qualificationCodes: st
 <label for="${id}-q">${t('op.qualification')}</label><select id="${id}-q" name="qualification">${qualificationCodes.map((c) => html`<option value="${c}">${c}</option>`)}</select>
 <label for="${id}-until">${t('op.validUntil')}</label><input type="date" id="${id}-until" name="validUntil">
 <button type="submit" class="secondary">${t('op.action.qualify')}</button></form>`;
-  return html`<tr id="${id}">
-<td class="mono">${p.ura}</td><td>${p.name}</td><td>${ORGANIZATION_TYPES[p.organizationType] ?? p.organizationType}</td>
-<td><span class="tag ${p.status === 'admitted' ? 'tag-ok' : 'tag-danger'}">${t(`op.status.${p.status}`)}</span></td>
-<td>${quals}${qualify}</td><td>${statusForms}</td></tr>`;
+  return html`<section aria-labelledby="${id}-status"><h2 id="${id}-status">${t('op.col.status')}</h2>
+<p><span class="tag ${p.status === 'admitted' ? 'tag-ok' : 'tag-danger'}">${t(`op.status.${p.status}`)}</span>${own ? html` <span class="muted">${t('op.ownParticipant')}</span>` : ''}</p>
+${statusForms}</section>
+<section aria-labelledby="${id}-quals"><h2 id="${id}-quals">${t('op.col.qualifications')}</h2>${quals}${qualify}</section>`;
 }
 
-export function participantsPage(f: OperatorFrame, participants: Participant[] | string, qualificationCodes: string[]): string {
+function participantRow(p: Participant, f: OperatorFrame): Html {
   const t = translator(f.lang);
-  const body =
+  return html`<tr id="p-${p.ura}">
+<td class="mono">${p.ura}</td><td><a href="${OPERATOR_BASE}/participants/${p.ura}">${p.name}</a></td><td>${ORGANIZATION_TYPES[p.organizationType] ?? p.organizationType}</td>
+<td><span class="tag ${p.status === 'admitted' ? 'tag-ok' : 'tag-danger'}">${t(`op.status.${p.status}`)}</span></td>
+<td>${p.qualifications.length}</td></tr>`;
+}
+
+/** Participants as a compact table with a search on name, URA or type; actions are on each participant's own page. */
+export function participantsPage(
+  f: OperatorFrame,
+  participants: Participant[] | string,
+  _qualificationCodes: string[],
+  options: { query?: string; operatorUra?: string } = {},
+): string {
+  const t = translator(f.lang);
+  const q = (options.query ?? '').toLowerCase();
+  const shown =
     typeof participants === 'string'
-      ? banner('error', t('op.loadFailed', { reason: participants }))
-      : html`<div class="table-wrap"><table><caption>${t('op.participants.title')} (${participants.length})</caption>
-<thead><tr><th scope="col">${t('op.col.ura')}</th><th scope="col">${t('op.col.name')}</th><th scope="col">${t('op.col.type')}</th><th scope="col">${t('op.col.status')}</th><th scope="col">${t('op.col.qualifications')}</th><th scope="col">${t('op.col.actions')}</th></tr></thead>
-<tbody>${participants.map((p) => participantRow(p, f, qualificationCodes))}</tbody></table></div>`;
-  return frame(f, t('op.participants.title'), html`<h1>${t('op.participants.title')}</h1>${body}`, 'participants');
+      ? participants
+      : participants.filter(
+          (p) => !q || p.name.toLowerCase().includes(q) || p.ura.includes(q) || (ORGANIZATION_TYPES[p.organizationType] ?? p.organizationType).toLowerCase().includes(q),
+        );
+  const search = html`<form method="get" action="${OPERATOR_BASE}/participants" role="search" class="inline-form">
+<label for="q">${t('op.participants.search')}</label><input type="search" id="q" name="q" value="${options.query ?? ''}" maxlength="100">
+<button type="submit" class="secondary">${t('op.participants.searchButton')}</button></form>`;
+  const body =
+    typeof shown === 'string'
+      ? banner('error', t('op.loadFailed', { reason: shown }))
+      : html`<div class="table-wrap"><table><caption>${t('op.participants.title')} (${shown.length})</caption>
+<thead><tr><th scope="col">${t('op.col.ura')}</th><th scope="col">${t('op.col.name')}</th><th scope="col">${t('op.col.type')}</th><th scope="col">${t('op.col.status')}</th><th scope="col">${t('op.col.qualifications')}</th></tr></thead>
+<tbody>${shown.map((p) => participantRow(p, f))}</tbody></table></div>`;
+  return frame(f, t('op.participants.title'), html`<h1>${t('op.participants.title')}</h1>${search}${body}`, 'participants');
+}
+
+/** One participant: its details and every action the trust part allows on it. */
+export function participantDetailPage(f: OperatorFrame, p: Participant | string | undefined, qualificationCodes: string[], operatorUra?: string): string {
+  const t = translator(f.lang);
+  if (typeof p === 'string') return frame(f, t('op.participants.title'), html`<h1>${t('op.participants.title')}</h1>${banner('error', t('op.loadFailed', { reason: p }))}`, 'participants');
+  if (!p) return frame(f, t('op.participants.title'), html`<h1>${t('op.participants.title')}</h1>${banner('error', t('op.participants.notFound'))}`, 'participants');
+  return frame(
+    f,
+    p.name,
+    html`<p><a href="${OPERATOR_BASE}/participants">${t('op.participants.back')}</a></p>
+<h1>${p.name}</h1>
+<dl class="facts"><dt>${t('op.col.ura')}</dt><dd class="mono">${p.ura}</dd><dt>${t('op.col.type')}</dt><dd>${ORGANIZATION_TYPES[p.organizationType] ?? p.organizationType}</dd></dl>
+${participantActions(p, f, qualificationCodes, operatorUra)}`,
+    'participants',
+  );
 }
 
 export function networkPage(f: OperatorFrame, health: PartHealth[] | string, stats: ExchangeStat[] | string): string {
@@ -172,7 +216,7 @@ export function agreementsPage(f: OperatorFrame, doc: AgreementsDocument | strin
 <p>${t('op.agreements.mode', { mode: doc.network.consentMode })}</p>
 <div class="table-wrap"><table><thead><tr><th scope="col">${t('op.agreements.exchange')}</th><th scope="col">${t('op.agreements.roles')}</th><th scope="col">${t('op.agreements.categories')}</th><th scope="col">${t('op.agreements.basis')}</th><th scope="col">${t('op.agreements.emergency')}</th></tr></thead>
 <tbody>${doc.exchanges.map(
-      (x) => html`<tr><td>${x.name[f.lang]} <span class="mono">(${x.code})</span></td><td>${x.requesterRoles.join(', ')}</td><td>${x.dataCategories.join(', ')}</td><td>${x.legalBasis.join(', ')}</td><td>${x.emergencyAccess ? t('common.yes') : t('common.no')}</td></tr>`,
+      (x) => html`<tr><td>${x.name[f.lang]} <span class="mono">(${x.code})</span></td><td><ul class="plain">${x.requesterRoles.map((r) => html`<li>${roleName(r) ?? r} <span class="mono muted">(${r})</span></li>`)}</ul></td><td>${x.dataCategories.join(', ')}</td><td>${x.legalBasis.join(', ')}</td><td>${x.emergencyAccess ? t('common.yes') : t('common.no')}</td></tr>`,
     )}</tbody></table></div>
 <details><summary>${t('op.agreements.raw')}</summary><pre><code>${JSON.stringify(doc, null, 2)}</code></pre></details>`,
     'agreements',

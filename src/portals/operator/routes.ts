@@ -5,7 +5,7 @@ import type { NetworkMonitorPort, TrustOperatorPort } from '../ports.ts';
 import type { Sessions } from '../sessions.ts';
 import { languageOf, translator } from '../ui/i18n.ts';
 import { csrfMatches, PageError, sendPage } from '../ui/web.ts';
-import { agreementsPage, certificatesPage, networkPage, OPERATOR_BASE, type OperatorFrame, operatorLoginPage, participantsPage } from './pages.ts';
+import { agreementsPage, certificatesPage, networkPage, OPERATOR_BASE, type OperatorFrame, operatorLoginPage, participantDetailPage, participantsPage } from './pages.ts';
 
 // The operator dashboard's routes. The operator logs in with a password (no OIDC: there is one
 // operator); the trust part's operator API is called server-side with the operator's network
@@ -24,6 +24,8 @@ export interface OperatorDeps {
   password?: string;
   certificateWarningDays: number;
   assetBase: string;
+  /** URA of the operator itself: its own row offers no suspend or revoke. */
+  operatorUra?: string;
 }
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -98,21 +100,32 @@ export function registerOperatorDashboard(app: FastifyInstance, deps: OperatorDe
     if (!f) return reply;
     const [participants, agreements] = await Promise.all([deps.trust.participants().catch(reasonOf), deps.trust.agreements().catch(() => undefined)]);
     const codes = agreements ? agreements.exchanges.map((x) => x.code as string) : [];
-    return sendPage(reply, participantsPage(f, participants, codes));
+    const q = str((request.query as Record<string, unknown> | undefined)?.q).slice(0, 100);
+    return sendPage(reply, participantsPage(f, participants, codes, { query: q, operatorUra: deps.operatorUra }));
+  });
+
+  app.get<{ Params: { ura: string } }>(`${B}/participants/:ura`, async (request, reply) => {
+    const f = await pageFrame(request, reply);
+    if (!f) return reply;
+    const [participants, agreements] = await Promise.all([deps.trust.participants().catch(reasonOf), deps.trust.agreements().catch(() => undefined)]);
+    const codes = agreements ? agreements.exchanges.map((x) => x.code as string) : [];
+    const found = typeof participants === 'string' ? participants : participants.find((p) => p.ura === request.params.ura);
+    return sendPage(reply, participantDetailPage(f, found, codes, deps.operatorUra), found ? 200 : 404);
   });
 
   app.post<{ Params: { ura: string } }>(`${B}/participants/:ura/status`, async (request, reply) =>
-    action(request, reply, `${B}/participants`, async () => {
+    action(request, reply, `${B}/participants/${encodeURIComponent(request.params.ura)}`, async () => {
       const status = str(body(request).status) as ParticipantStatus;
       const reason = str(body(request).reason);
       if (!STATUSES.includes(status) || !reason) throw new Error('status and reason are required');
+      if (request.params.ura === deps.operatorUra && status !== 'admitted') throw new Error('the operator does not suspend or revoke itself');
       const p = await deps.trust.setStatus(request.params.ura, status, reason);
       return `${p.name}: ${translator(languageOf(request))(`op.status.${p.status}`)}`;
     }),
   );
 
   app.post<{ Params: { ura: string } }>(`${B}/participants/:ura/qualify`, async (request, reply) =>
-    action(request, reply, `${B}/participants`, async () => {
+    action(request, reply, `${B}/participants/${encodeURIComponent(request.params.ura)}`, async () => {
       const qualification = str(body(request).qualification);
       const until = str(body(request).validUntil) || undefined;
       const p = await deps.trust.qualify(request.params.ura, qualification, until);
@@ -121,7 +134,7 @@ export function registerOperatorDashboard(app: FastifyInstance, deps: OperatorDe
   );
 
   app.post<{ Params: { ura: string } }>(`${B}/participants/:ura/withdraw`, async (request, reply) =>
-    action(request, reply, `${B}/participants`, async () => {
+    action(request, reply, `${B}/participants/${encodeURIComponent(request.params.ura)}`, async () => {
       const qualification = str(body(request).qualification);
       const p = await deps.trust.withdrawQualification(request.params.ura, qualification);
       return `${p.name}: – ${qualification}`;

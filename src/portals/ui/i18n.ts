@@ -46,6 +46,24 @@ export function formatDate(value: string | undefined, lang: Lang, withTime = fal
   }).format(d);
 }
 
+/** A result's interpretation code (H, L, N, HH, LL, A, AA) spelled out; undefined for codes without wording. */
+export function interpretationWording(t: Translate): (code: string) => string | undefined {
+  return (code) => {
+    const key = `interp.${code}`;
+    const text = t(key as MessageKey);
+    return text === key ? undefined : text;
+  };
+}
+
+/** A FHIR resource type as readers call it; undefined for types without wording. */
+export function kindWording(t: Translate): (resourceType: string) => string | undefined {
+  return (type) => {
+    const key = `kind.${type}`;
+    const text = t(key as MessageKey);
+    return text === key ? undefined : text;
+  };
+}
+
 /** A FHIR status code in the reader's language, or undefined when there is no wording for it. */
 export function statusWording(t: Translate): (code: string) => string | undefined {
   return (code) => {

@@ -50,6 +50,7 @@ export function page(input: PageInput): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${input.title} – ${input.portal}</title>
 <link rel="stylesheet" href="${input.assetBase}/portal.css">
 <script src="${input.assetBase}/portal.js" defer></script>

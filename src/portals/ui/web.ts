@@ -69,7 +69,7 @@ export function csrfMatches(expected: string | undefined, submitted: unknown): b
 export class PageError extends Error {
   constructor(
     readonly status: number,
-    readonly messageKey: 'common.badRequest' | 'common.csrf' | 'common.notLoggedIn' | 'common.loginFailed' | 'common.error',
+    readonly messageKey: 'common.badRequest' | 'common.csrf' | 'common.notLoggedIn' | 'cit.notLoggedIn' | 'common.loginFailed' | 'common.error',
   ) {
     super(messageKey);
   }

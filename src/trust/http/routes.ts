@@ -4,6 +4,7 @@ import { AGREEMENTS_MEDIA_TYPE } from '../agreements/jws.ts';
 import { changeNetworkSettings, publishAgreements } from '../agreements/store.ts';
 import type { AgreementsDocument } from '../agreements/types.ts';
 import { getCertificate, issueFromCsr, revokeCertificate } from '../certificates/lifecycle.ts';
+import { listCertificates, parseCertificateListQuery } from '../certificates/list.ts';
 import {
   getParticipant,
   getVendor,
@@ -47,6 +48,14 @@ export function registerTrustRoutes(app: FastifyInstance, rt: TrustRuntime): voi
   app.get<{ Params: { ura: string } }>('/participants/:ura/history', async (req) => ({ history: await statusHistory(rt.store, 'participant', req.params.ura) }));
   app.get<{ Params: { kvk: string } }>('/vendors/:kvk', async (req) => getVendor(rt.store, req.params.kvk));
   app.get<{ Params: { serial: string } }>('/certificates/:serial', async (req) => getCertificate(rt.store, req.params.serial));
+  // The whole list is the operator's: it names every holder's certificates.
+  app.get('/certificates', async (req) => {
+    operator(req);
+    const q = parseCertificateListQuery((req.query ?? {}) as Record<string, unknown>);
+    const page = await listCertificates(rt.store, q);
+    const next = q.offset + page.certificates.length < page.total ? q.offset + q.count : undefined;
+    return { ...page, count: q.count, offset: q.offset, ...(next !== undefined ? { nextOffset: next } : {}) };
+  });
 
   app.post('/participants', async (req, reply) => {
     const actor = operator(req);
