@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { PartKeys } from './keys/part-keys.ts';
 import type { Migration, Store } from './store/store.ts';
 import type { TraceContext } from './trace.ts';
 
@@ -63,6 +64,8 @@ export interface PartContext {
   settings: Record<string, string | undefined>;
   /** Optional data directory for files a part keeps besides its store (keys); undefined = memory only. */
   dataDir?: string;
+  /** The part's long-lived keys, kept in its store sealed under the key-encryption key. */
+  keys: PartKeys;
 }
 
 export interface PartDefinition {

@@ -1,6 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { createService, type RunningService } from '../kit/http/service.ts';
+import type { KeyEncryptionKey } from '../kit/keys/key-encryption-key.ts';
 import type { PartDefinition, Peer, TlsIdentity } from '../kit/part.ts';
 import type { CastOrganization, CastVendor } from './cast.ts';
 import type { SandboxNetwork } from './network.ts';
@@ -27,6 +28,8 @@ export interface SandboxContext {
   pgDir?: string;
   /** Directory for keys parts keep besides their store. */
   dataDir?: string;
+  /** Seals the keys every part keeps in its store (undefined: memory only, each part a random one). */
+  keyEncryptionKey?: KeyEncryptionKey;
   services: RunningService[];
   nextPort(): number;
   /** Issues (or reuses) a bootstrap certificate for a central part, named by the operator's URA. */
@@ -51,6 +54,7 @@ export async function startPart(
     dataDir: sb.pgDir,
     filesDir: sb.dataDir ? `${sb.dataDir}/files/${options.networkName ?? part.name}` : undefined,
     settings: options.settings,
+    keyEncryptionKey: sb.keyEncryptionKey,
     // Every part but the trust framework itself checks callers against the status list.
     peerGuard: part.name === 'trust' ? undefined : sb.peerGuard,
     log: sb.log.child({ part: options.networkName ?? part.name }),

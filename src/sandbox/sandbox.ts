@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { RunningService } from '../kit/http/service.ts';
 import { roleName } from '../kit/identifiers/roles.ts';
+import { kekFile } from '../kit/keys/key-encryption-key.ts';
 import { createLogger } from '../kit/log.ts';
 import type { TlsIdentity } from '../kit/part.ts';
 import { castCitizenDirectory, castProfessionalDirectory, createCitizenIdentityPart, createIdentityPart } from '../identity/part.ts';
@@ -89,6 +90,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     databaseUrl: options.databaseUrl,
     pgDir,
     dataDir,
+    // Stores that outlive the run keep their keys, sealed under a KEK file kept beside them
+    // (the data directory, or next to the manifest for a PostgreSQL sandbox without one).
+    keyEncryptionKey:
+      dataDir || options.databaseUrl ? kekFile(join(dataDir ?? dirname(manifestPath), dataDir ? 'key-encryption-key' : 'sandbox-key-encryption-key')) : undefined,
     services,
     nextPort: () => (port === 0 ? 0 : port++),
     async partIdentity(name) {

@@ -7,6 +7,8 @@ import { capabilityStatement } from '../fhir/capability.ts';
 import { HttpError, operationOutcome } from '../fhir/outcome.ts';
 import { createLogger, scrubDigits } from '../log.ts';
 import type { NetworkView, PartContext, PartDefinition, Peer, TlsIdentity } from '../part.ts';
+import { ephemeralKek, type KeyEncryptionKey, kekFromSettings } from '../keys/key-encryption-key.ts';
+import { partKeys } from '../keys/part-keys.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { continueTrace, formatTraceparent } from '../trace.ts';
@@ -36,6 +38,8 @@ export interface ServiceOptions {
   bodyLimit?: number;
   /** Refuses a peer whose participant is revoked or suspended: return a reason to refuse, or null. */
   peerGuard?: (peer: Peer) => Promise<string | null>;
+  /** Key-encryption key for the part's stored keys when its settings name none (the sandbox's). */
+  keyEncryptionKey?: KeyEncryptionKey;
 }
 
 export interface RunningService {
@@ -98,6 +102,8 @@ export async function createService(part: PartDefinition, options: ServiceOption
   const log = options.log ?? createLogger(part.name);
   const host = options.host ?? '127.0.0.1';
   const ownStore = !options.store;
+  const settings = settingsView(options.settings ?? {});
+  const kek = kekFromSettings(settings); // before the store opens: a malformed KEK is a configuration error
   const store =
     options.store ??
     (await openStore({ schema: part.schema, databaseUrl: options.databaseUrl, dataDir: options.dataDir }, part.migrations));
@@ -187,6 +193,8 @@ export async function createService(part: PartDefinition, options: ServiceOption
   });
   app.get('/health', async () => ({ status: 'ok', part: part.name }));
 
+  // A store that lives only in memory takes its keys with it: a random KEK is enough there.
+  const memoryOnly = !options.databaseUrl && !options.dataDir;
   const ctx: PartContext = {
     name: part.name,
     get baseUrl() {
@@ -196,8 +204,9 @@ export async function createService(part: PartDefinition, options: ServiceOption
     log,
     tls: options.tls,
     network: options.network,
-    settings: settingsView(options.settings ?? {}),
+    settings,
     dataDir: options.filesDir,
+    keys: partKeys(store, { kek: kek.current ?? options.keyEncryptionKey ?? (memoryOnly ? ephemeralKek() : undefined), previousKek: kek.previous, log }),
   };
   await part.register(app, ctx);
   await app.listen({ host, port: options.port ?? 0 });
