@@ -5,7 +5,6 @@ import { searchsetBundle, strictParams } from '../kit/fhir/search.ts';
 import { PartClient } from '../kit/http/client.ts';
 import { maskBsn } from '../kit/identifiers/bsn.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
-import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
 import type { AgreementsDocument } from '../trust/agreements/types.ts';
 import { configureTokenVerification, requireToken, type TokenVerification } from '../trust/auth/require-token.ts';
 import { trustVerification } from '../trust/auth/remote-jwks.ts';
@@ -22,8 +21,8 @@ import { parseSubscription, SubscriptionStore } from './subscription-store.ts';
 // are kept with the version) and ask the closed question; holders subscribe to changes.
 
 export interface ConsentPartOptions {
-  /** The agreements in force (network mode, exchanges); default: the sandbox agreements. */
-  agreements?: () => AgreementsDocument;
+  /** The agreements in force (network mode, exchanges): the trust part's signed document (compose.ts); tests pass defaultAgreements. */
+  agreements: () => AgreementsDocument;
   /** Citizen identity; absent = citizen routes answer 401 (deny by default). */
   citizenAuth?: CitizenAuth;
   /**
@@ -56,9 +55,8 @@ function trustUrlOf(ctx: PartContext): string {
   return ctx.network.url('trust');
 }
 
-export function createConsentPart(options: ConsentPartOptions = {}): PartDefinition {
-  const sandboxAgreements = defaultAgreements();
-  const agreements = options.agreements ?? (() => sandboxAgreements);
+export function createConsentPart(options: ConsentPartOptions): PartDefinition {
+  const agreements = options.agreements;
   let dispatcher: NotificationDispatcher | null = null;
   let client: PartClient | null = null;
   let closeOrigins: (() => Promise<void>) | null = null;
@@ -255,5 +253,3 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
   };
 }
 
-/** The part as the sandbox starts it; the lead passes citizenAuth and agreements via createConsentPart. */
-export const consentPart: PartDefinition = createConsentPart();

@@ -30,7 +30,7 @@ export async function startTestSandbox(options: { postgres?: boolean; overviewDe
   };
 }
 
-async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const { default: pg } = await import('pg');
   const { randomBytes } = await import('node:crypto');
   const { TEST_DATABASE_URL } = await import('../../src/kit/testing/backends.ts');

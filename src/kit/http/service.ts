@@ -12,6 +12,7 @@ import { partKeys } from '../keys/part-keys.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { continueTrace, formatTraceparent } from '../trace.ts';
+import { installHealth, installMetrics, instanceName, type ReadinessCheck, storeCheck } from './operability.ts';
 import { peerFromDer, peerOf, thumbprintOf } from './peer.ts';
 
 // The service factory: wraps a part in HTTPS with mutual TLS. TLS accepts any client so that
@@ -40,6 +41,8 @@ export interface ServiceOptions {
   peerGuard?: (peer: Peer) => Promise<string | null>;
   /** Key-encryption key for the part's stored keys when its settings name none (the sandbox's). */
   keyEncryptionKey?: KeyEncryptionKey;
+  /** Bound on finishing requests in flight at close (default 10 s). */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningService {
@@ -51,7 +54,9 @@ export interface RunningService {
 }
 
 const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
-const HEALTH_PATHS = ['/metadata', '/health'];
+const HEALTH_PATHS = ['/metadata', '/health', '/health/live', '/health/ready'];
+/** How long a closing service lets requests in flight finish before it cuts the connections. */
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 function isPublic(url: string, publicPaths: readonly string[]): boolean {
   const path = url.split('?')[0];
@@ -83,8 +88,22 @@ export function toHttpError(err: FastifyError | Error, log: Logger): HttpError {
       return new HttpError(414, 'too-long', 'a path segment is longer than 100 characters');
   }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new HttpError(fe.statusCode, 'invalid', fe.message);
+  if (databaseUnavailable(err)) {
+    log.warn({ err }, 'database unavailable');
+    return new HttpError(503, 'transient', 'the service cannot reach its database; try again shortly', { headers: { 'retry-after': '5' } });
+  }
   log.error({ err }, 'unhandled error');
   return new HttpError(500, 'exception', 'internal error; see the service log');
+}
+
+// PostgreSQL could not be reached or dropped the connection: SQLSTATE class 08 (connection
+// exception), 57P01-57P03 (shut down, cannot connect now), 53300 (too many connections), or the
+// driver's own socket errors. The request did not fail for its content: 503, not 500.
+const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+function databaseUnavailable(err: Error): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  if (DB_DOWN_CODES.has(code) || code.startsWith('08')) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(err.message);
 }
 
 /**
@@ -99,7 +118,8 @@ function presentedCertificate(socket: TLSSocket): { thumbprint?: string; claimed
 }
 
 export async function createService(part: PartDefinition, options: ServiceOptions): Promise<RunningService> {
-  const log = options.log ?? createLogger(part.name);
+  // Every line names the part and the instance (several instances of a part run behind one address).
+  const log = (options.log ?? createLogger(part.name)).child({ part: part.name, instance: instanceName() });
   const host = options.host ?? '127.0.0.1';
   const ownStore = !options.store;
   const settings = settingsView(options.settings ?? {});
@@ -114,7 +134,9 @@ export async function createService(part: PartDefinition, options: ServiceOption
     logController: new LogController({ disableRequestLogging: process.env.LDN_LOG_REQUESTS !== '1' }),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     https: { key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca, requestCert: true, rejectUnauthorized: false },
-    forceCloseConnections: true,
+    // Graceful: at close, idle keep-alive connections go at once, requests in flight finish
+    // (bounded by shutdownGraceMs), and new requests on open connections get 503.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
     // A URL the router cannot decode (400) or a path segment over the length limit (414) is
     // answered before any route or hook runs; it still gets an OperationOutcome.
@@ -191,7 +213,10 @@ export async function createService(part: PartDefinition, options: ServiceOption
     metadata ??= JSON.stringify(capabilityStatement(part.name, baseUrl, part.capability));
     return reply.type('application/fhir+json').send(metadata);
   });
-  app.get('/health', async () => ({ status: 'ok', part: part.name }));
+  let closingNow = false;
+  const readiness: ReadinessCheck[] = [storeCheck(store)];
+  installHealth(app, part.name, () => readiness, () => closingNow);
+  const metrics = installMetrics(app, { part: part.name, instance: instanceName() }, store);
 
   // A store that lives only in memory takes its keys with it: a random KEK is enough there.
   const memoryOnly = !options.databaseUrl && !options.dataDir;
@@ -206,6 +231,8 @@ export async function createService(part: PartDefinition, options: ServiceOption
     network: options.network,
     settings,
     dataDir: options.filesDir,
+    metrics: metrics.registry,
+    requireForReadiness: (check) => void readiness.push(check),
     keys: partKeys(store, { kek: kek.current ?? options.keyEncryptionKey ?? (memoryOnly ? ephemeralKek() : undefined), previousKek: kek.previous, log }),
   };
   await part.register(app, ctx);
@@ -221,9 +248,18 @@ export async function createService(part: PartDefinition, options: ServiceOption
     store,
     close() {
       closing ??= (async () => {
+        closingNow = true;
+        const grace = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+        const cut = setTimeout(() => {
+          log.warn({ event: 'service.shutdown-cut', graceMs: grace }, 'requests still in flight after the grace period; closing their connections');
+          app.server.closeAllConnections();
+        }, grace);
+        cut.unref();
+        await app.close(); // stops accepting; waits for requests in flight
+        clearTimeout(cut);
         await part.stop?.().catch((err) => log.warn({ err }, 'part stop failed'));
-        await app.close();
         if (ownStore) await store.close();
+        log.info({ event: 'service.stopped' }, `${part.name} stopped`);
       })();
       return closing;
     },

@@ -18,7 +18,7 @@ export class KeyConfigurationError extends Error {}
 export function parseKek(text: string, from: string): KeyEncryptionKey {
   const t = text.trim();
   const key = /^[0-9a-f]{64}$/i.test(t) ? Buffer.from(t, 'hex') : /^[A-Za-z0-9_-]{43}=?$/.test(t) ? Buffer.from(t.replace(/=$/, ''), 'base64url') : null;
-  if (!key || key.length !== 32) throw new KeyConfigurationError(`${from} must be 32 bytes, as 64 hex digits or 43 base64url characters`);
+  if (key?.length !== 32) throw new KeyConfigurationError(`${from} must be 32 bytes, as 64 hex digits or 43 base64url characters`);
   return { key, id: createHash('sha256').update(key).digest('hex').slice(0, 16) };
 }
 

@@ -18,6 +18,8 @@ export async function openPostgresStore(schema: string, databaseUrl: string, poo
     connectionString: databaseUrl,
     max: poolSize,
     options: `-c search_path=${schema}`,
+    // A database that stops answering fails a request (503 from readiness) instead of queueing it for ever.
+    connectionTimeoutMillis: 5_000,
   });
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
@@ -52,6 +54,7 @@ export async function openPostgresStore(schema: string, databaseUrl: string, poo
         client.release();
       }
     },
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await pool.end();
     },

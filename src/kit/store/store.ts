@@ -17,6 +17,8 @@ export interface Store extends Queryable {
   /** Run several statements separated by semicolons, without parameters (migrations, tests). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+  /** Connection pool figures (PostgreSQL), for metrics. */
+  stats?(): { total: number; idle: number; waiting: number };
 }
 
 export interface Migration {
