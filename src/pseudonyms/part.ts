@@ -6,7 +6,8 @@ import { evaluateForRecipient } from './evaluate.ts';
 import { isRecipientScope } from './input.ts';
 import { KeyRing, parseVersions } from './keyring.ts';
 import { sodiumReady } from './sodium.ts';
-import { acceptRecipientJwk, prsMigrations, putRecipientKey, recipientKeyLookup } from './recipient-keys.ts';
+import { acceptRecipientJwk, prsMigrations, putRecipientKey, recipientKeyId, recipientKeyLookup } from './recipient-keys.ts';
+import { changeFeed } from '../kit/store/change-feed.ts';
 import { type TokenGuardOptions, tokenGuard } from './token-guard.ts';
 
 // The pseudonym service (PRS) as a part. It sees only blinded group elements and never which data
@@ -42,6 +43,7 @@ async function loadSeed(ctx: PartContext): Promise<Uint8Array> {
 }
 
 export function createPrsPart(options: PrsOptions = {}): PartDefinition {
+  let unsubscribe: (() => Promise<void>) | undefined;
   return {
     name: 'prs',
     schema: 'prs',
@@ -56,6 +58,9 @@ export function createPrsPart(options: PrsOptions = {}): PartDefinition {
       const keyring = new KeyRing({ seed: options.seed ?? (await loadSeed(ctx)), versions: options.versions ?? parseVersions(ctx.settings.PRS_KEY_VERSIONS) });
       const ttlSeconds = ctx.settings.PRS_TOKEN_TTL_SECONDS ? Number(ctx.settings.PRS_TOKEN_TTL_SECONDS) : undefined;
       const recipientKey = recipientKeyLookup(ctx.store);
+      // Several PRS instances over one database: a key registered at one is used at once by all.
+      const feed = changeFeed(ctx.store);
+      unsubscribe = await feed.subscribe('recipient_keys', (id) => recipientKey.invalidate(id));
       const requireScope = tokenGuard(app, ctx, options);
 
       app.post('/oprf/eval', { preHandler: requireScope(PRS_EVAL_SCOPE) }, async (request) =>
@@ -70,9 +75,13 @@ export function createPrsPart(options: PrsOptions = {}): PartDefinition {
         if (typeof body.scope !== 'string' || !isRecipientScope(body.scope)) throw badRequest('scope must be a short lowercase token', ['scope']);
         const { jwk, kid } = acceptRecipientJwk(body.jwk);
         const created = await putRecipientKey(ctx.store, `ura:${ura}`, body.scope, jwk, kid);
+        await feed.notify('recipient_keys', recipientKeyId(`ura:${ura}`, body.scope));
         ctx.log.info({ event: 'prs.recipient-key', recipient: `ura:${ura}`, scope: body.scope, kid }, 'recipient key registered');
         return reply.code(created ? 201 : 200).send({ recipientOrganization: `ura:${ura}`, recipientScope: body.scope, kid });
       });
+    },
+    async stop() {
+      await unsubscribe?.();
     },
   };
 }
