@@ -20,6 +20,7 @@ import { createOverviewService, type OverviewService } from './consumer/overview
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
 import { ExchangeMetrics } from './metrics.ts';
+import { sendMetrics } from '../kit/http/operability.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
@@ -86,7 +87,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
 
     async register(app, ctx) {
       const env = await options.environment(ctx);
-      const signingKey = await loadOrCreateSigningKey(ctx.store, 'node-access-token');
+      const signingKey = await loadOrCreateSigningKey(ctx.store, 'node-access-token', ctx.keys);
       const jwks = publicJwks([signingKey]);
       const tenantBase = (ura: string) => `${ctx.baseUrl}/org/${ura}`;
       // The public key of the audit-log checkpoints, for `ldn audit verify --checkpoint-key`.
@@ -140,8 +141,10 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       await registerHolderApi(app, { tenants, env, pdp, connectors, verifyToken, baseUrl: () => ctx.baseUrl, metrics });
       // Exchange volumes for the network operator's dashboard (operator certificate only).
       const operatorUra = ctx.settings.operator_ura ?? '90000001';
-      app.get('/metrics', async (request) => {
+      app.get('/metrics', async (request, reply) => {
         if (request.peer?.ura !== operatorUra) throw forbidden('exchange metrics are for the network operator');
+        // A Prometheus scraper (no JSON in Accept) gets the kit's metrics; the operator portal the JSON figures.
+        if (ctx.metrics && !/json/.test(request.headers.accept ?? '')) return sendMetrics(reply, ctx.metrics);
         return { node: options.name, ...metrics.snapshot() };
       });
       await registerCitizenApi(app, { ctx, tenants, env, connectors });

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import type { RunningService } from '../kit/http/service.ts';
 import { PartClient } from '../kit/http/client.ts';
 import { thumbprintOf } from '../kit/http/peer.ts';
@@ -10,6 +11,7 @@ import { createTrustPart } from '../trust/part.ts';
 import { OPERATOR, organizationByUra } from './cast.ts';
 import { type ComposedPart, type ComposeEnv, composeConsent, composeNvi, composeTransparency } from './compose.ts';
 import { type SandboxContext, startPart } from './context.ts';
+import { freePort, startLoadBalancer } from './load-balancer.ts';
 
 // The central services, in dependency order. Each is an independent HTTPS service with its
 // own certificate and schema; each fetches and verifies the signed agreements itself.
@@ -21,6 +23,8 @@ export interface CentralServices {
   nvi: RunningService;
   consent: RunningService;
   transparency: RunningService;
+  /** Every instance of each composed part (more than one behind a load balancer). */
+  instances: Record<string, RunningService[]>;
   stop(): Promise<void>;
 }
 
@@ -45,11 +49,34 @@ export async function startCentralServices(
 
   // The same start path as `ldn serve <part>` (compose.ts): agreements from the trust part's
   // signed document, refreshed; the sandbox adds only what its cast knows.
+  // With several instances (sb.instances) each is composed and started on its own, over the same
+  // store and keys, behind HAProxy; the network then knows the part by the balancer's address.
+  const instances: Record<string, RunningService[]> = {};
   const composed = async (name: string, compose: (env: ComposeEnv) => Promise<ComposedPart>, extra: Partial<ComposeEnv> = {}) => {
     const identity = await sb.partIdentity(name);
-    const c = await compose({ tls: identity, network: sb.network, settings: {}, log: sb.log.child({ part: name }), agreementsRefreshMs: 2000, ...extra });
-    stops.push(c.stop);
-    return startPart(sb, c.part, { identity });
+    const count = sb.instances?.[name] ?? 1;
+    const lbPort = count > 1 ? await freePort(sb.host) : undefined;
+    const publicUrl = lbPort ? `https://${sb.host}:${lbPort}` : undefined;
+    const started: RunningService[] = [];
+    for (let i = 0; i < count; i++) {
+      const c = await compose({ tls: identity, network: sb.network, settings: {}, log: sb.log.child({ part: name }), agreementsRefreshMs: 2000, ...extra });
+      stops.push(c.stop);
+      started.push(await startPart(sb, c.part, { identity, publicUrl, networkName: count > 1 ? null : name }));
+    }
+    instances[name] = started;
+    if (lbPort && publicUrl) {
+      const lb = await startLoadBalancer({
+        name,
+        dir: sb.workDir,
+        host: sb.host,
+        port: lbPort,
+        backends: started.map((s) => ({ host: sb.host, port: (s.app.server.address() as AddressInfo).port })),
+        log: sb.log,
+      });
+      stops.push(lb.stop);
+      sb.network.set(name, publicUrl);
+    }
+    return started[0];
   };
   const nvi = await composed('nvi', composeNvi);
   const consent = await composed('consent', composeConsent);
@@ -68,6 +95,7 @@ export async function startCentralServices(
     nvi,
     consent,
     transparency,
+    instances,
     async stop() {
       for (const stop of stops) await stop();
       for (const c of clients) await c.close();

@@ -30,6 +30,10 @@ export interface SandboxContext {
   dataDir?: string;
   /** Seals the keys every part keeps in its store (undefined: memory only, each part a random one). */
   keyEncryptionKey?: KeyEncryptionKey;
+  /** Instances per central part (nvi, consent) behind a load balancer; default one each. */
+  instances?: Record<string, number>;
+  /** Where the sandbox writes its own working files (load balancer configuration). */
+  workDir: string;
   services: RunningService[];
   nextPort(): number;
   /** Issues (or reuses) a bootstrap certificate for a central part, named by the operator's URA. */
@@ -42,7 +46,7 @@ export interface SandboxContext {
 export async function startPart(
   sb: SandboxContext,
   part: PartDefinition,
-  options: { identity?: TlsIdentity; settings?: Record<string, string>; networkName?: string | null } = {},
+  options: { identity?: TlsIdentity; settings?: Record<string, string>; networkName?: string | null; publicUrl?: string } = {},
 ): Promise<RunningService> {
   const identity = options.identity ?? (await sb.partIdentity(part.name));
   const svc = await createService(part, {
@@ -50,6 +54,7 @@ export async function startPart(
     network: sb.network,
     host: sb.host,
     port: sb.nextPort(),
+    publicUrl: options.publicUrl,
     databaseUrl: sb.databaseUrl,
     dataDir: sb.pgDir,
     filesDir: sb.dataDir ? `${sb.dataDir}/files/${options.networkName ?? part.name}` : undefined,

@@ -42,6 +42,8 @@ export interface SandboxOptions {
   seedConsents?: boolean;
   /** Progress lines for people waiting at a terminal. */
   progress?: (step: string) => void;
+  /** Instances of the NVI and the consent registry behind HAProxy, e.g. { nvi: 2, consent: 2 }. */
+  instances?: Record<string, number>;
 }
 
 export interface Sandbox {
@@ -90,6 +92,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     databaseUrl: options.databaseUrl,
     pgDir,
     dataDir,
+    instances: options.instances,
+    workDir: dirname(manifestPath),
     // Stores that outlive the run keep their keys, sealed under a KEK file kept beside them
     // (the data directory, or next to the manifest for a PostgreSQL sandbox without one).
     keyEncryptionKey:

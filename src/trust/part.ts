@@ -68,8 +68,8 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
         ca,
         operatorUra: options.operatorUra ?? s.operator_ura ?? DEFAULT_OPERATOR_URA,
         operatorSystemNumber: options.operatorSystemNumber ?? s.operator_system_number,
-        tokenKey: await loadOrCreateSigningKey(ctx.store, 'access-token'),
-        documentKey: await loadOrCreateSigningKey(ctx.store, 'documents'),
+        tokenKey: await loadOrCreateSigningKey(ctx.store, 'access-token', ctx.keys),
+        documentKey: await loadOrCreateSigningKey(ctx.store, 'documents', ctx.keys),
         issuer: () => ctx.baseUrl,
       });
       await rt.agreements(); // publishes the default document on first start

@@ -77,8 +77,18 @@ export function installMetrics(app: FastifyInstance, labels: { part: string; ins
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     if (status === 401 || status === 403 || status === 429) refusals.inc({ status: String(status), reason: 'refused' });
   });
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   return { registry, refusals };
+}
+
+/** Prometheus text of a registry (a part that serves /metrics itself hands Prometheus scrapers this). */
+export async function sendMetrics(reply: FastifyReply, registry: Registry): Promise<FastifyReply> {
+  return reply.type(registry.contentType).send(await registry.metrics());
+}
+
+/** GET /metrics (any network peer, mutual TLS), unless the part serves /metrics itself. */
+export function serveMetrics(app: FastifyInstance, registry: Registry): void {
+  if (app.hasRoute({ method: 'GET', url: '/metrics' })) return;
+  app.get('/metrics', async (_request, reply) => sendMetrics(reply, registry));
 }
 
 /** /health/live, /health/ready and /health (= ready, with the part's name). */

@@ -12,7 +12,7 @@ import { partKeys } from '../keys/part-keys.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { continueTrace, formatTraceparent } from '../trace.ts';
-import { installHealth, installMetrics, instanceName, type ReadinessCheck, storeCheck } from './operability.ts';
+import { installHealth, installMetrics, instanceName, type ReadinessCheck, serveMetrics, storeCheck } from './operability.ts';
 import { peerFromDer, peerOf, thumbprintOf } from './peer.ts';
 
 // The service factory: wraps a part in HTTPS with mutual TLS. TLS accepts any client so that
@@ -236,6 +236,7 @@ export async function createService(part: PartDefinition, options: ServiceOption
     keys: partKeys(store, { kek: kek.current ?? options.keyEncryptionKey ?? (memoryOnly ? ephemeralKek() : undefined), previousKek: kek.previous, log }),
   };
   await part.register(app, ctx);
+  serveMetrics(app, metrics.registry);
   await app.listen({ host, port: options.port ?? 0 });
   const port = (app.server.address() as AddressInfo).port;
   if (!baseUrl) baseUrl = `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;

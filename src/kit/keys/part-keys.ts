@@ -21,6 +21,8 @@ export interface SecretOptions {
   legacyFile?: string;
   /** True when the store holds data made under this key: then a missing key is a refusal. */
   hasData?: () => Promise<boolean>;
+  /** Where an earlier version kept the key in clear in the store: imported once, then forgotten there. */
+  legacyRow?: { read(): Promise<string | undefined>; forget(): Promise<void> };
 }
 
 export interface PartKeys {
@@ -102,7 +104,11 @@ export function partKeys(store: Store, options: PartKeysOptions): PartKeys {
       const kek = options.kek;
       if (!kek) throw new KeyConfigurationError(noKek(store.schema));
       let value: string;
-      if (o.legacyFile && existsSync(o.legacyFile)) {
+      const fromRow = await o.legacyRow?.read();
+      if (fromRow !== undefined) {
+        value = fromRow;
+        options.log?.warn({ event: 'keys.imported', key: name }, `key ${name} moved from a clear row into the sealed key store`);
+      } else if (o.legacyFile && existsSync(o.legacyFile)) {
         value = readFileSync(o.legacyFile, 'utf8');
         options.log?.warn({ event: 'keys.imported', key: name, file: o.legacyFile }, `key ${name} imported from ${o.legacyFile} into the store`);
       } else {
@@ -118,6 +124,7 @@ export function partKeys(store: Store, options: PartKeysOptions): PartKeys {
       await store.query('INSERT INTO ldn_part_keys (name, kek_id, sealed) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [name, kek.id, seal(kek, aadOf(name), value)]);
       const winner = await kept(name);
       if (winner === undefined) throw new Error(`key ${name} was not kept`);
+      await o.legacyRow?.forget(); // the clear copy goes once the sealed one is kept
       options.log?.info({ event: 'keys.created', key: name, kek: kek.id }, `key ${name} created and kept in the store`);
       return winner;
     },
