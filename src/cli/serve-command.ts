@@ -5,6 +5,7 @@ import { PartClient } from '../kit/http/client.ts';
 import { createService } from '../kit/http/service.ts';
 import { createPeerGuard } from '../trust/certificates/peer-guard.ts';
 import { createLogger } from '../kit/log.ts';
+import { instanceName } from '../kit/http/operability.ts';
 import type { NetworkView } from '../kit/part.ts';
 import { CENTRAL_PARTS, partNames } from '../sandbox/registry.ts';
 
@@ -54,7 +55,7 @@ Environment:
         );
         process.exit(2);
       }
-      const log = createLogger(name);
+      const log = createLogger(name).child({ part: name, instance: instanceName() });
       const network: NetworkView = {
         url: (p) => {
           const u = config.network[p];

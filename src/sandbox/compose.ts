@@ -45,8 +45,22 @@ async function withAgreements(env: ComposeEnv, build: (source: AgreementsSource,
     await client.close();
     throw new Error(`the trust part's signed agreements could not be fetched: ${(err as Error).message}`);
   }
+  const part = build(source, client);
+  const register = part.register.bind(part);
+  // Without the trust part this part refuses every caller once its status list is too old, and
+  // holds agreements that can no longer change: it is not ready (the balancer takes it out).
+  part.register = async (app, ctx) => {
+    ctx.requireForReadiness?.({
+      name: 'trust',
+      check: async () => {
+        const r = await client.call(`${env.network.url('trust')}/health/live`, { deadlineMs: 1500, retries: 0 });
+        return r.status === 200 ? null : `answered ${r.status}`;
+      },
+    });
+    return register(app, ctx);
+  };
   return {
-    part: build(source, client),
+    part,
     async stop() {
       source.stop();
       await client.close();

@@ -51,7 +51,7 @@ function openToAll(method: string, url: string): boolean {
 }
 const TOKEN_PATH = '/oauth/token';
 /** The kit's own capability and health endpoints. */
-const SERVICE_PATHS = ['/metadata', '/health'];
+const SERVICE_PATHS = ['/metadata', '/health', '/health/live', '/health/ready'];
 
 export function createTrustPart(options: TrustPartOptions = {}): PartDefinition {
   let client: PartClient | null = null;

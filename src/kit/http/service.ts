@@ -119,7 +119,9 @@ function presentedCertificate(socket: TLSSocket): { thumbprint?: string; claimed
 
 export async function createService(part: PartDefinition, options: ServiceOptions): Promise<RunningService> {
   // Every line names the part and the instance (several instances of a part run behind one address).
-  const log = (options.log ?? createLogger(part.name)).child({ part: part.name, instance: instanceName() });
+  const given = options.log ?? createLogger(part.name);
+  const bound = given.bindings();
+  const log = given.child({ ...(bound.part ? {} : { part: part.name }), ...(bound.instance ? {} : { instance: instanceName() }) });
   const host = options.host ?? '127.0.0.1';
   const ownStore = !options.store;
   const settings = settingsView(options.settings ?? {});
