@@ -1,4 +1,5 @@
 import type { Bundle, Consent } from '@medplum/fhirtypes';
+import { outboxDepthGauge } from '../kit/http/operability.ts';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { badRequest, forbidden, notFound, unauthorized } from '../kit/fhir/outcome.ts';
 import { searchsetBundle, strictParams } from '../kit/fhir/search.ts';
@@ -86,6 +87,7 @@ export function createConsentPart(options: ConsentPartOptions): PartDefinition {
         ? { origins: options.subscriberOrigins, close: async () => {} }
         : networkSubscriberOrigins(ctx);
       closeOrigins = close;
+      outboxDepthGauge(ctx.metrics, ctx.store, 'consent-notifications', 'SELECT count(*) AS n FROM notification_outbox WHERE delivered_at IS NULL');
 
       const tokens =
         options.tokens === 'off'

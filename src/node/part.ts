@@ -20,7 +20,7 @@ import { createOverviewService, type OverviewService } from './consumer/overview
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
 import { ExchangeMetrics } from './metrics.ts';
-import { sendMetrics } from '../kit/http/operability.ts';
+import { outboxDepthGauge, sendMetrics } from '../kit/http/operability.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
@@ -87,6 +87,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
 
     async register(app, ctx) {
       const env = await options.environment(ctx);
+      outboxDepthGauge(ctx.metrics, ctx.store, 'audit', 'SELECT count(*) AS n FROM audit_outbox');
       const signingKey = await loadOrCreateSigningKey(ctx.store, 'node-access-token', ctx.keys);
       const jwks = publicJwks([signingKey]);
       const tenantBase = (ura: string) => `${ctx.baseUrl}/org/${ura}`;

@@ -9,6 +9,7 @@ import type { Store } from '../store/store.ts';
 import { postgresReachable, TEST_DATABASE_URL } from '../testing/backends.ts';
 import { createTestPki, staticNetwork } from '../testing/test-pki.ts';
 import { PartClient } from './client.ts';
+import { outboxDepthGauge } from './operability.ts';
 import { createService, type RunningService } from './service.ts';
 
 // Readiness follows the database: a part whose PostgreSQL refuses connections says 503 on
@@ -46,6 +47,7 @@ const notesPart: PartDefinition = {
   schema: 'notes',
   migrations: [],
   async register(app, ctx) {
+    outboxDepthGauge(ctx.metrics, ctx.store, 'notes', 'SELECT count(*) AS n FROM notes');
     app.get('/count', async () => ({ n: Number((await ctx.store.query<{ n: string }>('SELECT count(*) AS n FROM notes'))[0].n) }));
   },
 };
@@ -100,6 +102,9 @@ describe('readiness and metrics', { skip: usable ? false : 'PostgreSQL unreachab
     assert.match(r.text, /ldn_http_request_duration_seconds_bucket/);
     assert.match(r.text, /ldn_db_pool_connections\{state="total"/);
     assert.match(r.text, /instance="/);
+    assert.match(r.text, /ldn_outbox_depth\{outbox="notes"[^}]*\} 0/);
+    await store.query('INSERT INTO notes DEFAULT VALUES');
+    assert.match((await client.call(`${svc.url}/metrics`)).text, /ldn_outbox_depth\{outbox="notes"[^}]*\} 1/);
   });
 
   it('turns 503 while the database refuses connections, requests get 503 (not 500), and is ready again after', async () => {

@@ -80,6 +80,21 @@ export function installMetrics(app: FastifyInstance, labels: { part: string; ins
   return { registry, refusals };
 }
 
+/** A gauge of rows still waiting in an outbox (counted when scraped; a failed count is left out). */
+export function outboxDepthGauge(registry: Registry | undefined, store: Store, outbox: string, waitingSql: string): void {
+  if (!registry) return;
+  new Gauge({
+    name: 'ldn_outbox_depth',
+    help: 'Rows waiting in an outbox',
+    labelNames: ['outbox'] as const,
+    registers: [registry],
+    async collect() {
+      const rows = await store.query<{ n: string }>(waitingSql).catch(() => undefined);
+      if (rows) this.set({ outbox }, Number(rows[0].n));
+    },
+  });
+}
+
 /** Prometheus text of a registry (a part that serves /metrics itself hands Prometheus scrapers this). */
 export async function sendMetrics(reply: FastifyReply, registry: Registry): Promise<FastifyReply> {
   return reply.type(registry.contentType).send(await registry.metrics());
