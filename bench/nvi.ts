@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { defaultAgreements } from '../src/trust/agreements/default-agreements.ts';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,8 @@ import { Agent, request } from 'undici';
 import { testBsn } from '../src/kit/identifiers/bsn.ts';
 import { SYSTEM } from '../src/kit/identifiers/systems.ts';
 import { percentile } from './lib/report.ts';
+
+const benchAgreements = defaultAgreements();
 
 // NVI lookups at 32 concurrent callers through the full HTTP path (mutual TLS, access token,
 // PRS-token decryption, unblinding, keyed hash, index) against raw primary-key lookups through
@@ -160,7 +163,7 @@ export async function run(args: string[]): Promise<void> {
   const recipient = `ura:${nviUra}`;
   const prsSeed = new Uint8Array(randomBytes(32));
   const indexKey = randomBytes(32);
-  const nviSettings = { NVI_INDEX_KEY: indexKey.toString('hex'), NVI_PRS_PRIVATE_JWK: JSON.stringify(nviJwk) };
+  const nviSettings = { KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), NVI_INDEX_KEY: indexKey.toString('hex'), NVI_PRS_PRIVATE_JWK: JSON.stringify(nviJwk) };
   const pki = await createTestPki();
   const network = staticNetwork({});
   const services: Array<{ close(): Promise<void> }> = [];
@@ -189,7 +192,7 @@ export async function run(args: string[]): Promise<void> {
   // The caller's trust-register entry (which the NVI checks before honouring the exchange it
   // names, and caches for 30 s): a hospital qualified for acute care, as the register would say.
   const standing = { organizationType: 'V4', qualifications: [{ qualification: EXCHANGE, validFrom: '2020-01-01T00:00:00Z', validUntil: null }] };
-  const nvi = await createService(createNviPart({ cryptoWorkers, participant: async () => standing }), {
+  const nvi = await createService(createNviPart({ cryptoWorkers, participant: async () => standing, agreements: async () => benchAgreements }), {
     tls: nviTls, network, store: nviStore, settings: nviSettings,
   });
   services.push(nvi, prs, trust);

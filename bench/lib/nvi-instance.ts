@@ -32,8 +32,10 @@ async function instanceMain(): Promise<void> {
   const { createNviPart } = await import('../../src/referral-index/part.ts');
   const { nviMigrations } = await import('../../src/referral-index/migrations.ts');
   const { staticNetwork } = await import('../../src/kit/testing/test-pki.ts');
+  const { defaultAgreements } = await import('../../src/trust/agreements/default-agreements.ts');
+  const agreements = defaultAgreements();
   const store = await openStore({ schema: input.schema, databaseUrl: input.databaseUrl, poolSize: input.poolSize }, nviMigrations);
-  const svc = await createService(createNviPart({ cryptoWorkers: input.cryptoWorkers, participant: async () => input.standing as never }), {
+  const svc = await createService(createNviPart({ cryptoWorkers: input.cryptoWorkers, participant: async () => input.standing as never, agreements: async () => agreements }), {
     tls: input.tls,
     network: staticNetwork({ trust: input.trustUrl, prs: input.prsUrl }),
     store,

@@ -175,6 +175,7 @@ export function transparencySender(client: PartClient, transparencyBaseUrl: stri
       body: event,
       scope: options.scope ?? 'transparency:write',
       retries: 0,
+      idempotent: true, // events carry their own id: a repeat is recorded once
     });
   };
 }

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { ConfigError, loadServeConfig } from '../kit/config.ts';
+import { ConfigError, loadServeConfig, settingsView } from '../kit/config.ts';
 import { PartClient } from '../kit/http/client.ts';
 import { createService } from '../kit/http/service.ts';
 import { createPeerGuard } from '../trust/certificates/peer-guard.ts';
 import { createLogger } from '../kit/log.ts';
+import { instanceName } from '../kit/http/operability.ts';
 import type { NetworkView } from '../kit/part.ts';
 import { CENTRAL_PARTS, partNames } from '../sandbox/registry.ts';
 import { serveSettingsHelp, vetSettings } from './part-settings-registry.ts';
@@ -24,6 +25,9 @@ Environment:
   LDN_NETWORK                             JSON object: other parts' base URLs, e.g. {"trust":"https://trust.example"};
                                           "trust" is required for every part but trust itself
   LDN_SETTING_<NAME>                      part-specific settings
+  LDN_SETTING_KEY_ENCRYPTION_KEY(_FILE)   32 bytes (hex/base64url) sealing the keys the part keeps in its store;
+                                          required with DATABASE_URL or LDN_DATA_DIR (see README, Keys)
+  LDN_INSTANCE                            this instance's name in logs and metrics (default host:pid)
   LDN_LOG_LEVEL                           trace|debug|info|warn|error (default info)`,
     )
     .addHelpText('after', () => serveSettingsHelp(process.argv))
@@ -57,7 +61,7 @@ Environment:
       const vetted = vetSettings(name, config.settings);
       for (const l of vetted.lines) process.stderr.write(`${l}\n`);
       if (vetted.refuse) process.exit(2);
-      const log = createLogger(name);
+      const log = createLogger(name).child({ part: name, instance: instanceName() });
       const network: NetworkView = {
         url: (p) => {
           const u = config.network[p];
@@ -71,13 +75,14 @@ Environment:
         key: readFileSync(config.tls.keyFile, 'utf8'),
         ca: readFileSync(config.tls.caFile, 'utf8'),
       };
-      let part: Awaited<ReturnType<typeof entry.load>>;
+      let composed: Awaited<ReturnType<typeof entry.start>>;
       try {
-        part = await entry.load(config.settings, tls.ca);
+        composed = await entry.start({ tls, network, settings: settingsView(config.settings), log, caPem: tls.ca });
       } catch (err) {
         process.stderr.write(`ldn serve ${name}: ${(err as Error).message}\n`);
         process.exit(2);
       }
+      const part = composed.part;
       const guardClient = name !== 'trust' ? new PartClient({ tls }) : undefined;
       let svc: Awaited<ReturnType<typeof createService>>;
       try {
@@ -94,18 +99,31 @@ Environment:
           log,
         });
       } catch (err) {
-        // A part that refuses its settings (for example identity without a directory) says why.
+        // A part that refuses its settings (for example identity without a directory, or keys it
+        // cannot open) says why.
         process.stderr.write(`ldn serve ${name}: ${(err as Error).message}\n`);
+        await composed.stop().catch(() => {});
         await guardClient?.close();
         process.exit(2);
       }
-      log.info({ url: svc.url }, `${name} listening`);
-      const shutdown = async () => {
+      log.info({ event: 'service.listening', url: svc.url }, `${name} listening`);
+      // Graceful: stop accepting, let requests in flight finish (bounded in the service), then exit.
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ event: 'service.stopping', signal }, `${signal}: stopping ${name}, finishing requests in flight`);
+        const force = setTimeout(() => {
+          log.error({ event: 'service.shutdown-forced' }, 'shutdown did not finish in time; exiting');
+          process.exit(1);
+        }, 20_000);
+        force.unref();
         await svc.close();
+        await composed.stop().catch(() => {});
         await guardClient?.close();
         process.exit(0);
       };
-      process.on('SIGINT', () => void shutdown());
-      process.on('SIGTERM', () => void shutdown());
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
     });
 }

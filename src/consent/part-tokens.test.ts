@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
 import { after, before, describe, it } from 'node:test';
 import { PartClient } from '../kit/http/client.ts';
 import { createService, type RunningService } from '../kit/http/service.ts';
@@ -18,6 +19,8 @@ import { consentResource, emptyScope } from './fhir.ts';
 import { CONSENT_MIGRATIONS } from './migrations.ts';
 import { createConsentPart } from './part.ts';
 import { HttpConsentOracle } from './pdp/oracle.ts';
+
+const TEST_AGREEMENTS = defaultAgreements();
 
 // The consent part behind real certificate-bound access tokens from a trust-style authorisation
 // server: consent:read for the closed question, consent:write (with a professional) on behalf.
@@ -66,7 +69,7 @@ describe('consent part with access tokens', () => {
     as = await createService(asPart, { tls: await pki.identity('90000001', { name: 'trust' }), network: staticNetwork({}), store: asStore });
     const store = await openIsolatedPgliteStore('consent');
     await migrate(store, CONSENT_MIGRATIONS);
-    svc = await createService(createConsentPart({ delivery: { intervalMs: 60_000 } }), {
+    svc = await createService(createConsentPart({ agreements: () => TEST_AGREEMENTS, delivery: { intervalMs: 60_000 } }), {
       tls: await pki.identity('90000002', { name: 'consent' }),
       network: staticNetwork({ trust: as.url }),
       store,

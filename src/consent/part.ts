@@ -1,12 +1,12 @@
 import { consentOpenApi } from './openapi.ts';
 import type { Bundle, Consent } from '@medplum/fhirtypes';
+import { outboxDepthGauge } from '../kit/http/operability.ts';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { badRequest, forbidden, notFound, unauthorized } from '../kit/fhir/outcome.ts';
 import { searchsetBundle, strictParams } from '../kit/fhir/search.ts';
 import { PartClient } from '../kit/http/client.ts';
 import { maskBsn } from '../kit/identifiers/bsn.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
-import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
 import type { AgreementsDocument } from '../trust/agreements/types.ts';
 import { configureTokenVerification, requireToken, type TokenVerification } from '../trust/auth/require-token.ts';
 import { trustVerification } from '../trust/auth/remote-jwks.ts';
@@ -24,8 +24,8 @@ import { doors } from '../kit/http/rate-limits.ts';
 // are kept with the version) and ask the closed question; holders subscribe to changes.
 
 export interface ConsentPartOptions {
-  /** The agreements in force (network mode, exchanges); default: the sandbox agreements. */
-  agreements?: () => AgreementsDocument;
+  /** The agreements in force (network mode, exchanges): the trust part's signed document (compose.ts); tests pass defaultAgreements. */
+  agreements: () => AgreementsDocument;
   /** Citizen identity; absent = citizen routes answer 401 (deny by default). */
   citizenAuth?: CitizenAuth;
   /**
@@ -58,9 +58,8 @@ function trustUrlOf(ctx: PartContext): string {
   return ctx.network.url('trust');
 }
 
-export function createConsentPart(options: ConsentPartOptions = {}): PartDefinition {
-  const sandboxAgreements = defaultAgreements();
-  const agreements = options.agreements ?? (() => sandboxAgreements);
+export function createConsentPart(options: ConsentPartOptions): PartDefinition {
+  const agreements = options.agreements;
   let dispatcher: NotificationDispatcher | null = null;
   let client: PartClient | null = null;
   let closeOrigins: (() => Promise<void>) | null = null;
@@ -93,6 +92,7 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
         ? { origins: options.subscriberOrigins, close: async () => {} }
         : networkSubscriberOrigins(ctx);
       closeOrigins = close;
+      outboxDepthGauge(ctx.metrics, ctx.store, 'consent-notifications', 'SELECT count(*) AS n FROM notification_outbox WHERE delivered_at IS NULL');
 
       const tokens =
         options.tokens === 'off'
@@ -260,5 +260,3 @@ export function createConsentPart(options: ConsentPartOptions = {}): PartDefinit
   };
 }
 
-/** The part as the sandbox starts it; the lead passes citizenAuth and agreements via createConsentPart. */
-export const consentPart: PartDefinition = createConsentPart();

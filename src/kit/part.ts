@@ -2,6 +2,9 @@ import type { X509Certificate } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { RateLimitedDoor } from './http/rate-limits.ts';
+import type { Registry } from 'prom-client';
+import type { ReadinessCheck } from './http/operability.ts';
+import type { PartKeys } from './keys/part-keys.ts';
 import type { Migration, Store } from './store/store.ts';
 import type { TraceContext } from './trace.ts';
 
@@ -70,6 +73,12 @@ export interface PartContext {
    * Undefined where the part runs without a trust framework (the trust part itself, tests).
    */
   peerStatus?: (peer: Peer) => Promise<string | null>;
+  /** The part's long-lived keys, kept in its store sealed under the key-encryption key. */
+  keys: PartKeys;
+  /** Prometheus registry served at /metrics (labelled with part and instance); parts add their figures. */
+  metrics?: Registry;
+  /** Adds a check /health/ready runs (besides the database): a part it cannot work without. */
+  requireForReadiness?(check: ReadinessCheck): void;
 }
 
 export interface PartDefinition {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { generateOutboxKey } from '../audit/outbox-sealing.ts';
+import type { PartKeys } from '../kit/keys/part-keys.ts';
 import type { Store } from '../kit/store/store.ts';
 
 // The node's audit outbox key (AES-256), which seals patients' BSNs in outbox rows until their PRS
@@ -17,6 +18,27 @@ export function outboxKeySetting(settings: Record<string, string | undefined>): 
   if (raw === undefined || raw === '') return undefined;
   const key = /^[A-Za-z0-9_-]+$/.test(raw) ? Buffer.from(raw, 'base64url') : Buffer.alloc(0);
   if (key.length !== 32) throw new Error('audit_outbox_key must be 32 bytes in base64url (value not shown)');
+  return key;
+}
+
+/** The outbox key kept sealed in the node's key store (a clear row an earlier version left is moved there). */
+export async function loadSealedOutboxKey(store: Store, keys: PartKeys): Promise<Uint8Array> {
+  const text = await keys.secret('audit-outbox-key', {
+    legacyRow: {
+      read: async () => {
+        const row = (await store.query<{ private_jwk: { k?: string } | string }>('SELECT private_jwk FROM auth_signing_keys WHERE purpose = $1', [KEY_PURPOSE]))[0];
+        if (!row) return undefined;
+        const jwk = typeof row.private_jwk === 'string' ? (JSON.parse(row.private_jwk) as { k?: string }) : row.private_jwk;
+        return jwk.k;
+      },
+      forget: async () => void (await store.query('DELETE FROM auth_signing_keys WHERE purpose = $1', [KEY_PURPOSE])),
+    },
+    // Outbox rows sealed under a lost key could never be delivered: refuse instead.
+    hasData: async () => (await store.query('SELECT 1 FROM audit_outbox WHERE sealed_patient IS NOT NULL LIMIT 1')).length > 0,
+    make: () => Buffer.from(generateOutboxKey()).toString('base64url'),
+  });
+  const key = Buffer.from(text, 'base64url');
+  if (key.length !== 32) throw new Error('the stored audit outbox key is not a 32-byte key');
   return key;
 }
 

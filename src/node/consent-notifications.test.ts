@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
 import { after, before, describe, it } from 'node:test';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import pino from 'pino';
@@ -17,6 +18,8 @@ import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-
 import { CITIZENS } from '../sandbox/cast.ts';
 import { consentPartRecogniser, createConsentNotifications, notifyEndpoint, registerConsentNotificationRoute } from './consent-notifications.ts';
 import type { ConsentNotificationReceiver, NodeTenant } from './environment.ts';
+
+const TEST_AGREEMENTS = defaultAgreements();
 
 // A holder node's consent notifications against the real consent part over mutual TLS: the node
 // subscribes for the patients it is asked about, the consent part's notification clears the
@@ -68,7 +71,7 @@ describe('consent notifications at the node', () => {
     const store = await openIsolatedPgliteStore('consent');
     await migrate(store, CONSENT_MIGRATIONS);
     consent = await createService(
-      createConsentPart({ tokens: 'off', delivery: { intervalMs: 50, baseDelayMs: 50, maxDelayMs: 200 }, subscriberOrigins: async (ura) => origins[ura] ?? [] }),
+      createConsentPart({ agreements: () => TEST_AGREEMENTS, tokens: 'off', delivery: { intervalMs: 50, baseDelayMs: 50, maxDelayMs: 200 }, subscriberOrigins: async (ura) => origins[ura] ?? [] }),
       { tls: consentTls, network: staticNetwork({}), store },
     );
     const leidenTls = await pki.identity(LEIDEN);

@@ -18,7 +18,7 @@ import { startAgreementsSource } from '../trust/agreements/source.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import type { ClientContext } from '../trust/auth/token-issuer.ts';
 import { verklaringVerifier } from '../trust/verklaring.ts';
-import { loadOrCreateOutboxKey, outboxKeySetting } from './audit-outbox-key.ts';
+import { loadSealedOutboxKey, outboxKeySetting } from './audit-outbox-key.ts';
 import { createConsentNotifications } from './consent-notifications.ts';
 import type { NodeEnvironment, NodeTenant, ParticipantView } from './environment.ts';
 
@@ -65,7 +65,7 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
   // naming the patient to the transparency part is fetched at delivery (outbox.ts), so neither
   // the PRS nor that part being down at access time loses the citizen's log line.
   // Loaded first: nothing has started yet that would need stopping if it fails.
-  const sealer = outboxSealer(outboxKeySetting(ctx.settings) ?? (await loadOrCreateOutboxKey(ctx.store)));
+  const sealer = outboxSealer(outboxKeySetting(ctx.settings) ?? (await loadSealedOutboxKey(ctx.store, ctx.keys)));
   const trustUrl = () => ctx.network.url('trust');
   const tokenEndpoint = () => `${trustUrl()}/oauth/token`;
   // The node's own identity (its server certificate) for reading public network data.

@@ -27,6 +27,7 @@ import { ExchangeMetrics } from './metrics.ts';
 import { nodeOpenApi } from './openapi.ts';
 import { tenantCapability } from './tenant-capability.ts';
 import { registerTenantMetadata } from './tenant-metadata.ts';
+import { outboxDepthGauge, sendMetrics } from '../kit/http/operability.ts';
 import type { NodeEnvironment, NodeTenant } from './environment.ts';
 import { DicomWebArchive } from './imaging/archive-client.ts';
 import { registerWadoGate } from './imaging/wado-gate.ts';
@@ -104,7 +105,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
 
     async register(app, ctx) {
       const env = await options.environment(ctx);
-      const signingKey = await loadOrCreateSigningKey(ctx.store, 'node-access-token');
+      outboxDepthGauge(ctx.metrics, ctx.store, 'audit', 'SELECT count(*) AS n FROM audit_outbox');
+      const signingKey = await loadOrCreateSigningKey(ctx.store, 'node-access-token', ctx.keys);
       const jwks = publicJwks([signingKey]);
       const tenantBase = (ura: string) => `${ctx.baseUrl}/org/${ura}`;
       // The public key of the audit-log checkpoints, for `ldn audit verify --checkpoint-key`.
@@ -173,8 +175,10 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       await registerWadoGate(app, { tenants, env, pdp, connectors, archives, verifyToken, baseUrl: () => ctx.baseUrl });
       // Exchange volumes for the network operator's dashboard (operator certificate only).
       const operatorUra = ctx.settings.operator_ura ?? '90000001';
-      app.get('/metrics', async (request) => {
+      app.get('/metrics', async (request, reply) => {
         if (request.peer?.ura !== operatorUra) throw forbidden('exchange metrics are for the network operator');
+        // A Prometheus scraper (no JSON in Accept) gets the kit's metrics; the operator portal the JSON figures.
+        if (ctx.metrics && !/json/.test(request.headers.accept ?? '')) return sendMetrics(reply, ctx.metrics);
         return { node: options.name, ...metrics.snapshot() };
       });
       await registerCitizenApi(app, { ctx, tenants, env, connectors });

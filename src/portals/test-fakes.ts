@@ -244,6 +244,7 @@ export async function mountForTest(
     tls: { cert: '', key: '', ca: '' },
     network: { has: () => false, url: (p: string) => { throw new Error(`no ${p} in this test network`); } },
     settings: options.settings ?? {},
+    keys: (await import('../kit/keys/part-keys.ts')).partKeys(options.store, { kek: (await import('../kit/keys/key-encryption-key.ts')).ephemeralKek() }),
   });
   await app.ready();
   return app;

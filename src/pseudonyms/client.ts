@@ -18,7 +18,7 @@ export class PrsClient {
    */
   pseudonymise(bsn: string, recipientOrganization: string, recipientScope: string, options: { trace?: TraceContext } = {}): Promise<string> {
     return pseudonymToken(bsn, recipientOrganization, recipientScope, (body) =>
-      this.client.json<{ jwe: string }>(`${this.prsUrl}/oprf/eval`, { method: 'POST', body, scope: PRS_EVAL_SCOPE, trace: options.trace, headers: { 'content-type': 'application/json' } }),
+      this.client.json<{ jwe: string }>(`${this.prsUrl}/oprf/eval`, { method: 'POST', body, scope: PRS_EVAL_SCOPE, idempotent: true, trace: options.trace, headers: { 'content-type': 'application/json' } }),
     );
   }
 

@@ -1,6 +1,5 @@
 import { prsOpenApi } from './openapi.ts';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { badRequest, forbidden } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
@@ -8,7 +7,8 @@ import { evaluateForRecipient } from './evaluate.ts';
 import { isRecipientScope } from './input.ts';
 import { KeyRing, parseVersions } from './keyring.ts';
 import { sodiumReady } from './sodium.ts';
-import { acceptRecipientJwk, prsMigrations, putRecipientKey, recipientKeyLookup } from './recipient-keys.ts';
+import { acceptRecipientJwk, prsMigrations, putRecipientKey, recipientKeyId, recipientKeyLookup } from './recipient-keys.ts';
+import { changeFeed } from '../kit/store/change-feed.ts';
 import { type TokenGuardOptions, tokenGuard } from './token-guard.ts';
 
 // The pseudonym service (PRS) as a part. It sees only blinded group elements and never which data
@@ -26,26 +26,25 @@ export interface PrsOptions extends TokenGuardOptions {
   versions?: number[];
 }
 
-function loadSeed(ctx: PartContext): Uint8Array {
-  const fromSettings = ctx.settings.PRS_MASTER_SEED;
-  if (fromSettings) {
-    if (!/^([0-9a-f]{2}){32,}$/i.test(fromSettings)) throw new Error('PRS_MASTER_SEED must be at least 32 bytes of hex');
-    return new Uint8Array(Buffer.from(fromSettings, 'hex'));
-  }
-  if (ctx.dataDir) {
-    const file = join(ctx.dataDir, SEED_FILE);
-    if (existsSync(file)) return new Uint8Array(Buffer.from(readFileSync(file, 'utf8').trim(), 'hex'));
-    const seed = randomBytes(32);
-    mkdirSync(ctx.dataDir, { recursive: true });
-    writeFileSync(file, seed.toString('hex'), { mode: 0o600 });
-    return new Uint8Array(seed);
-  }
-  // Memory-only sandbox: pseudonyms are stable for this run only, like the stores.
-  ctx.log.warn({ event: 'prs.ephemeral-seed' }, 'PRS master seed is ephemeral (no PRS_MASTER_SEED, no data directory)');
-  return new Uint8Array(randomBytes(32));
+/**
+ * The master seed: PRS_MASTER_SEED when the operator supplies it, else the one kept (sealed) in
+ * the PRS's store, created once. A PRS that has served recipients and lost its seed refuses to
+ * start: a new seed would silently change every pseudonym in the network.
+ */
+async function loadSeed(ctx: PartContext): Promise<Uint8Array> {
+  const supplied = ctx.settings.PRS_MASTER_SEED;
+  if (supplied && !/^([0-9a-f]{2}){32,}$/i.test(supplied)) throw new Error('PRS_MASTER_SEED must be at least 32 bytes of hex');
+  const hex = await ctx.keys.secret('prs-master-seed', {
+    supplied: supplied ? { value: supplied, from: 'PRS_MASTER_SEED' } : undefined,
+    legacyFile: ctx.dataDir ? join(ctx.dataDir, SEED_FILE) : undefined,
+    hasData: async () => (await ctx.store.query('SELECT 1 FROM recipient_keys LIMIT 1')).length > 0,
+    make: () => randomBytes(32).toString('hex'),
+  });
+  return new Uint8Array(Buffer.from(hex.trim(), 'hex'));
 }
 
 export function createPrsPart(options: PrsOptions = {}): PartDefinition {
+  let unsubscribe: (() => Promise<void>) | undefined;
   return {
     name: 'prs',
     schema: 'prs',
@@ -59,9 +58,12 @@ export function createPrsPart(options: PrsOptions = {}): PartDefinition {
     openApi: prsOpenApi,
     async register(app, ctx) {
       await sodiumReady();
-      const keyring = new KeyRing({ seed: options.seed ?? loadSeed(ctx), versions: options.versions ?? parseVersions(ctx.settings.PRS_KEY_VERSIONS) });
+      const keyring = new KeyRing({ seed: options.seed ?? (await loadSeed(ctx)), versions: options.versions ?? parseVersions(ctx.settings.PRS_KEY_VERSIONS) });
       const ttlSeconds = ctx.settings.PRS_TOKEN_TTL_SECONDS ? Number(ctx.settings.PRS_TOKEN_TTL_SECONDS) : undefined;
       const recipientKey = recipientKeyLookup(ctx.store);
+      // Several PRS instances over one database: a key registered at one is used at once by all.
+      const feed = changeFeed(ctx.store);
+      unsubscribe = await feed.subscribe('recipient_keys', (id) => recipientKey.invalidate(id));
       const requireScope = tokenGuard(app, ctx, options);
 
       app.post('/oprf/eval', { preHandler: requireScope(PRS_EVAL_SCOPE) }, async (request) =>
@@ -76,9 +78,13 @@ export function createPrsPart(options: PrsOptions = {}): PartDefinition {
         if (typeof body.scope !== 'string' || !isRecipientScope(body.scope)) throw badRequest('scope must be a short lowercase token', ['scope']);
         const { jwk, kid } = acceptRecipientJwk(body.jwk);
         const created = await putRecipientKey(ctx.store, `ura:${ura}`, body.scope, jwk, kid);
+        await feed.notify('recipient_keys', recipientKeyId(`ura:${ura}`, body.scope));
         ctx.log.info({ event: 'prs.recipient-key', recipient: `ura:${ura}`, scope: body.scope, kid }, 'recipient key registered');
         return reply.code(created ? 201 : 200).send({ recipientOrganization: `ura:${ura}`, recipientScope: body.scope, kid });
       });
+    },
+    async stop() {
+      await unsubscribe?.();
     },
   };
 }

@@ -72,11 +72,22 @@ export async function putRecipientKey(store: Store, recipient: string, scope: st
   return rows[0]?.inserted === true;
 }
 
-/** Key lookup with a short cache: imported keys are reused, re-registrations show within ttlMs. */
-export function recipientKeyLookup(store: Store, ttlMs = 10_000): (recipient: string, scope: string) => Promise<RecipientKey | null> {
+export type RecipientKeyLookup = ((recipient: string, scope: string) => Promise<RecipientKey | null>) & {
+  /** Forgets one recipient's cached key ("<recipient>|<scope>"), or every one (null). */
+  invalidate(id: string | null): void;
+};
+
+/** The cache key and change-feed key of a recipient's key. */
+export const recipientKeyId = (recipient: string, scope: string) => `${recipient}|${scope}`;
+
+/**
+ * Key lookup with a short cache: imported keys are reused; a re-registration at any instance
+ * reaches this one through `invalidate` (the PRS's change feed), and within ttlMs regardless.
+ */
+export function recipientKeyLookup(store: Store, ttlMs = 10_000): RecipientKeyLookup {
   const cache = new Map<string, { at: number; value: RecipientKey | null }>();
-  return async (recipient, scope) => {
-    const id = `${recipient}|${scope}`;
+  const lookup = async (recipient: string, scope: string) => {
+    const id = recipientKeyId(recipient, scope);
     const hit = cache.get(id);
     if (hit && Date.now() - hit.at < ttlMs) return hit.value;
     const rows = await store.query<{ jwk: JWK; kid: string }>('SELECT jwk, kid FROM recipient_keys WHERE recipient = $1 AND scope = $2', [recipient, scope]);
@@ -86,6 +97,12 @@ export function recipientKeyLookup(store: Store, ttlMs = 10_000): (recipient: st
     cache.set(id, { at: Date.now(), value });
     return value;
   };
+  return Object.assign(lookup, {
+    invalidate(id: string | null) {
+      if (id === null) cache.clear();
+      else cache.delete(id);
+    },
+  });
 }
 
 function publicMembers(jwk: JWK): JsonWebKey {

@@ -1,5 +1,4 @@
 import { type KeyObject, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CryptoKey, JWK } from 'jose';
 import { PartClient } from '../kit/http/client.ts';
@@ -33,17 +32,13 @@ export interface RecipientKeyOptions {
   /** Name of the HMAC key setting after the prefix, e.g. "INDEX_KEY". */
   hmacSetting: string;
   scope: string;
+  /** True when the store holds values made under the HMAC key: a lost key is then a refusal. */
+  hasData?: () => Promise<boolean>;
 }
 
-function persisted(ctx: PartContext, file: string, make: () => Promise<string>): Promise<string> | string {
-  if (!ctx.dataDir) return make();
-  const path = join(ctx.dataDir, file);
-  if (existsSync(path)) return readFileSync(path, 'utf8');
-  return make().then((value) => {
-    mkdirSync(ctx.dataDir as string, { recursive: true });
-    writeFileSync(path, value, { mode: 0o600 });
-    return value;
-  });
+/** A recipient secret kept sealed in the part's store (imported once from an older data-directory file). */
+function kept(ctx: PartContext, name: string, hasData: (() => Promise<boolean>) | undefined, make: () => Promise<string> | string): Promise<string> {
+  return ctx.keys.secret(name, { legacyFile: ctx.dataDir ? join(ctx.dataDir, name) : undefined, hasData, make });
 }
 
 export { importDecryptionKey } from './recipient-jwk.ts';
@@ -56,7 +51,7 @@ export async function loadRecipientKeys(ctx: PartContext, o: RecipientKeyOptions
   const hmacSetting = `${o.prefix}_${o.hmacSetting}`;
   const jwkText =
     ctx.settings[jwkSetting] ??
-    (await persisted(ctx, `${name}-prs-decryption-key.json`, async () => JSON.stringify(generateRecipientJwk())));
+    (await kept(ctx, `${name}-prs-decryption-key.json`, undefined, async () => JSON.stringify(generateRecipientJwk())));
   const privateJwk = JSON.parse(jwkText) as JWK;
   const publicJwk = publicRecipientJwk(privateJwk);
   const bits = Buffer.from(publicJwk.n ?? '', 'base64url').length * 8;
@@ -65,9 +60,16 @@ export async function loadRecipientKeys(ctx: PartContext, o: RecipientKeyOptions
   // RSA private operations grow ~cubically with the modulus: 2048 bits keeps each decrypt at
   // ~0.4 ms; 4096 costs ~6x more for no gain within this design's RSA-OAEP-256 + A256GCM.
   if (bits > 2048) ctx.log.warn({ event: `${name}.rsa-key-size`, bits }, `${o.prefix} JWE key has ${bits} bits; 2048 is enough and ~6x cheaper per decrypt`);
-  const hmacHex = (ctx.settings[hmacSetting] ?? (await persisted(ctx, `${name}-${o.hmacSetting.toLowerCase().replace(/_/g, '-')}`, async () => randomBytes(32).toString('hex')))).trim();
-  if (!/^([0-9a-f]{2}){32,}$/i.test(hmacHex)) throw new Error(`${hmacSetting} must be at least 32 bytes of hex`);
-  if (!ctx.settings[hmacSetting] && !ctx.dataDir) ctx.log.warn({ event: `${name}.ephemeral-keys` }, `${o.prefix} keys are ephemeral (no settings, no data directory)`);
+  const suppliedHmac = ctx.settings[hmacSetting];
+  if (suppliedHmac !== undefined && !/^([0-9a-f]{2}){32,}$/i.test(suppliedHmac.trim())) throw new Error(`${hmacSetting} must be at least 32 bytes of hex`);
+  const hmacHex = (
+    await ctx.keys.secret(`${name}-${o.hmacSetting.toLowerCase().replace(/_/g, '-')}`, {
+      supplied: suppliedHmac ? { value: suppliedHmac, from: hmacSetting } : undefined,
+      legacyFile: ctx.dataDir ? join(ctx.dataDir, `${name}-${o.hmacSetting.toLowerCase().replace(/_/g, '-')}`) : undefined,
+      hasData: o.hasData,
+      make: () => randomBytes(32).toString('hex'),
+    })
+  ).trim();
   return {
     ura,
     audience: `ura:${ura}`,

@@ -55,7 +55,7 @@ export class ReferralClient {
 
   private async transaction(entries: BundleEntry[], trace?: TraceContext): Promise<Bundle> {
     const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
-    return this.o.client.json<Bundle>(`${this.o.nviUrl}/`, { method: 'POST', body: bundle, scope: NVI_WRITE_SCOPE, trace });
+    return this.o.client.json<Bundle>(`${this.o.nviUrl}/`, { method: 'POST', body: bundle, scope: NVI_WRITE_SCOPE, trace, idempotent: true /* referrals have a natural key */ });
   }
 
   /** Registers "we hold data of these categories for this patient". Throws InvalidBsnError first. */

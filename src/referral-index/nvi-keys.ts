@@ -8,7 +8,13 @@ import { NVI_RECIPIENT_SCOPE, type SubjectKeys } from './subject-hash.ts';
 export interface NviKeys extends Omit<SubjectKeys, 'decryptionKey'>, RecipientKeys {}
 
 export async function loadNviKeys(ctx: PartContext): Promise<NviKeys> {
-  const keys = await loadRecipientKeys(ctx, { prefix: 'NVI', hmacSetting: 'INDEX_KEY', scope: NVI_RECIPIENT_SCOPE });
+  const keys = await loadRecipientKeys(ctx, {
+    prefix: 'NVI',
+    hmacSetting: 'INDEX_KEY',
+    scope: NVI_RECIPIENT_SCOPE,
+    // Referrals are stored under the index key: a lost key would leave them all unfindable.
+    hasData: async () => (await ctx.store.query('SELECT 1 FROM referrals LIMIT 1')).length > 0,
+  });
   return { ...keys, indexKey: keys.hmacKey };
 }
 

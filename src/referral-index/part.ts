@@ -6,7 +6,6 @@ import { PartClient } from '../kit/http/client.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { type TokenGuardOptions, tokenGuard } from '../pseudonyms/token-guard.ts';
 import { scopesOf } from '../trust/auth/index.ts';
-import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
 import type { AgreementsDocument, ExchangeDefinition } from '../trust/agreements/types.ts';
 import { CARE_CONTEXT_CATEGORIES } from './data-categories.ts';
 import { referralToList } from './list-resource.ts';
@@ -39,8 +38,8 @@ export const NVI_WRITE_SCOPE = 'nvi:write';
 export const EXCHANGE_HEADER = 'x-ldn-exchange';
 
 export interface NviOptions extends TokenGuardOptions {
-  /** The current agreements document (verified by the caller); default: the sandbox's. */
-  agreements?: () => Promise<AgreementsDocument>;
+  /** The current agreements document (the trust part's, verified by the caller; tests pass defaultAgreements). */
+  agreements: () => Promise<AgreementsDocument>;
   /** Crypto worker threads; overrides NVI_CRYPTO_WORKERS. 0 or 'off' = inline on the event loop. */
   cryptoWorkers?: number | 'auto' | 'off';
   /** A participant's register entry (null: not registered); default: the trust part's /participants/<ura>. */
@@ -117,12 +116,11 @@ function trustRegister(ctx: PartContext): { lookup: (ura: string) => Promise<Req
   };
 }
 
-export function createNviPart(options: NviOptions = {}): PartDefinition {
+export function createNviPart(options: NviOptions): PartDefinition {
   let stopAnnouncing: (() => Promise<void>) | undefined;
   let pool: SubjectHashPool | undefined;
-  // The sandbox document is static: build it once, not on every lookup (it showed in profiles).
-  const sandboxAgreements = options.agreements ? undefined : defaultAgreements();
-  const agreementsOf = options.agreements ?? (async () => sandboxAgreements as AgreementsDocument);
+  // No built-in agreements: `ldn serve nvi` and the sandbox hold the trust part's signed document (compose.ts).
+  const agreementsOf = options.agreements;
   return {
     name: 'nvi',
     schema: 'nvi',
@@ -228,6 +226,3 @@ export function createNviPart(options: NviOptions = {}): PartDefinition {
     },
   };
 }
-
-/** The NVI as the sandbox starts it (keys from settings or data directory; sandbox agreements). */
-export const nviPart: PartDefinition = createNviPart();

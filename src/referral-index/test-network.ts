@@ -11,6 +11,9 @@ import { ORGANIZATIONS } from '../sandbox/cast.ts';
 import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
 import { createNviPart, type RequesterStanding } from './part.ts';
 
+/** Tests hold the built-in agreements (no trust part's signed document here); built once. */
+const TEST_AGREEMENTS = defaultAgreements();
+
 // Tests only: a small network over real mutual TLS with a stand-in trust authorisation server
 // (grants what is asked among the localisation and exchange scopes), the PRS and the NVI, sharing
 // one in-memory PGlite (one schema each) because creating one costs seconds. Its register knows the
@@ -80,7 +83,7 @@ export async function startTestNetwork(): Promise<TestNetwork> {
   };
   const trust = await start(trustPart, 'trust');
   const prs = await start(createPrsPart(), 'prs');
-  const nvi = await start(createNviPart(), 'nvi');
+  const nvi = await start(createNviPart({ agreements: async () => TEST_AGREEMENTS }), 'nvi');
 
   return {
     pki,

@@ -1,6 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { createService, type RunningService } from '../kit/http/service.ts';
+import type { KeyEncryptionKey } from '../kit/keys/key-encryption-key.ts';
 import type { PartDefinition, Peer, TlsIdentity } from '../kit/part.ts';
 import type { CastStudy } from '../node/ehr-sim/imaging.ts';
 import type { CastOrganization, CastVendor } from './cast.ts';
@@ -30,6 +31,12 @@ export interface SandboxContext {
   pgDir?: string;
   /** Directory for keys parts keep besides their store. */
   dataDir?: string;
+  /** Seals the keys every part keeps in its store (undefined: memory only, each part a random one). */
+  keyEncryptionKey?: KeyEncryptionKey;
+  /** Instances per central part (nvi, consent) behind a load balancer; default one each. */
+  instances?: Record<string, number>;
+  /** Where the sandbox writes its own working files (load balancer configuration). */
+  workDir: string;
   services: RunningService[];
   nextPort(): number;
   /** Issues (or reuses) a bootstrap certificate for a central part, named by the operator's URA. */
@@ -42,7 +49,7 @@ export interface SandboxContext {
 export async function startPart(
   sb: SandboxContext,
   part: PartDefinition,
-  options: { identity?: TlsIdentity; settings?: Record<string, string>; networkName?: string | null } = {},
+  options: { identity?: TlsIdentity; settings?: Record<string, string>; networkName?: string | null; publicUrl?: string } = {},
 ): Promise<RunningService> {
   const identity = options.identity ?? (await sb.partIdentity(part.name));
   const svc = await createService(part, {
@@ -50,10 +57,12 @@ export async function startPart(
     network: sb.network,
     host: sb.host,
     port: sb.nextPort(),
+    publicUrl: options.publicUrl,
     databaseUrl: sb.databaseUrl,
     dataDir: sb.pgDir,
     filesDir: sb.dataDir ? `${sb.dataDir}/files/${options.networkName ?? part.name}` : undefined,
     settings: options.settings,
+    keyEncryptionKey: sb.keyEncryptionKey,
     // Every part but the trust framework itself checks callers against the status list.
     peerGuard: part.name === 'trust' ? undefined : sb.peerGuard,
     log: sb.log.child({ part: options.networkName ?? part.name }),

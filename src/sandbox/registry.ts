@@ -1,24 +1,27 @@
-import type { PartDefinition } from '../kit/part.ts';
+import type { ComposedPart, ComposeEnv } from './compose.ts';
 
-// The parts `ldn serve <part>` can run, each loaded through its own public module. A part run
-// this way takes its settings from the environment or a config file (see `ldn serve --help`).
+// The parts `ldn serve <part>` can run, each through its own start path (compose.ts for the parts
+// that hold agreements; the sandbox starts those through the same functions). A part run this way
+// takes its settings from the environment or a config file (see `ldn serve --help`).
 
 export interface CentralPartEntry {
   name: string;
-  load(settings: Record<string, string>, caPem: string): Promise<PartDefinition>;
+  start(env: ComposeEnv & { caPem: string }): Promise<ComposedPart>;
 }
 
+const plain = (part: Promise<ComposedPart['part']>): Promise<ComposedPart> => part.then((p) => ({ part: p, stop: async () => {} }));
+
 export const CENTRAL_PARTS: CentralPartEntry[] = [
-  { name: 'trust', load: async () => (await import('../trust/part.ts')).trustPart },
-  { name: 'directory', load: async () => (await import('../directory/part.ts')).directoryPart },
-  { name: 'prs', load: async () => (await import('../pseudonyms/part.ts')).prsPart },
-  { name: 'nvi', load: async () => (await import('../referral-index/part.ts')).nviPart },
-  { name: 'consent', load: async () => (await import('../consent/part.ts')).consentPart },
-  { name: 'transparency', load: async () => (await import('../audit/transparency/part.ts')).transparencyPart },
-  { name: 'identity', load: async () => (await import('../identity/part.ts')).identityPart },
-  { name: 'citizen-identity', load: async () => (await import('../identity/part.ts')).citizenIdentityPart },
-  { name: 'portal', load: async () => (await import('../portals/part.ts')).portalPart },
-  { name: 'node', load: async (settings, ca) => (await import('../node/configured.ts')).configuredNodePart(settings, ca) },
+  { name: 'trust', start: () => plain(import('../trust/part.ts').then((m) => m.trustPart)) },
+  { name: 'directory', start: () => plain(import('../directory/part.ts').then((m) => m.directoryPart)) },
+  { name: 'prs', start: () => plain(import('../pseudonyms/part.ts').then((m) => m.prsPart)) },
+  { name: 'nvi', start: async (env) => (await import('./compose.ts')).composeNvi(env) },
+  { name: 'consent', start: async (env) => (await import('./compose.ts')).composeConsent(env) },
+  { name: 'transparency', start: async (env) => (await import('./compose.ts')).composeTransparency(env) },
+  { name: 'identity', start: () => plain(import('../identity/part.ts').then((m) => m.identityPart)) },
+  { name: 'citizen-identity', start: () => plain(import('../identity/part.ts').then((m) => m.citizenIdentityPart)) },
+  { name: 'portal', start: () => plain(import('../portals/part.ts').then((m) => m.portalPart)) },
+  { name: 'node', start: (env) => plain(import('../node/configured.ts').then((m) => m.configuredNodePart(env.settings, env.caPem))) },
 ];
 
 export function partNames(): string[] {

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { RunningService } from '../kit/http/service.ts';
 import { roleName } from '../kit/identifiers/roles.ts';
+import { kekFile } from '../kit/keys/key-encryption-key.ts';
 import { createLogger } from '../kit/log.ts';
 import type { TlsIdentity } from '../kit/part.ts';
 import { castCitizenDirectory, castProfessionalDirectory, createCitizenIdentityPart, createIdentityPart } from '../identity/part.ts';
@@ -45,6 +46,8 @@ export interface SandboxOptions {
   progress?: (step: string) => void;
   /** Start the hospitals' image archives (Orthanc; default true, skipped loudly when absent). */
   imaging?: boolean;
+  /** Instances of the NVI and the consent registry behind HAProxy, e.g. { nvi: 2, consent: 2 }. */
+  instances?: Record<string, number>;
 }
 
 export interface Sandbox {
@@ -95,6 +98,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     databaseUrl: options.databaseUrl,
     pgDir,
     dataDir,
+    instances: options.instances,
+    workDir: dirname(manifestPath),
+    // Stores that outlive the run keep their keys, sealed under a KEK file kept beside them
+    // (the data directory, or next to the manifest for a PostgreSQL sandbox without one).
+    keyEncryptionKey:
+      dataDir || options.databaseUrl ? kekFile(join(dataDir ?? dirname(manifestPath), dataDir ? 'key-encryption-key' : 'sandbox-key-encryption-key')) : undefined,
     services,
     nextPort: () => (port === 0 ? 0 : port++),
     async partIdentity(name) {

@@ -56,7 +56,7 @@ function openToAll(method: string, url: string): boolean {
 }
 const TOKEN_PATH = '/oauth/token';
 /** The kit's own capability and health endpoints. */
-const SERVICE_PATHS = ['/metadata', '/health', '/openapi.json'];
+const SERVICE_PATHS = ['/metadata', '/health', '/health/live', '/health/ready', '/openapi.json'];
 
 export function createTrustPart(options: TrustPartOptions = {}): PartDefinition {
   let client: PartClient | null = null;
@@ -90,8 +90,8 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
         ca,
         operatorUra: options.operatorUra ?? s.operator_ura ?? DEFAULT_OPERATOR_URA,
         operatorSystemNumber: options.operatorSystemNumber ?? s.operator_system_number,
-        tokenKey: await loadOrCreateSigningKey(ctx.store, 'access-token'),
-        documentKey: await loadOrCreateSigningKey(ctx.store, 'documents'),
+        tokenKey: await loadOrCreateSigningKey(ctx.store, 'access-token', ctx.keys),
+        documentKey: await loadOrCreateSigningKey(ctx.store, 'documents', ctx.keys),
         issuer: () => ctx.baseUrl,
       });
       await rt.agreements(); // publishes the default document on first start

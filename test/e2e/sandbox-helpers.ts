@@ -10,7 +10,7 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.ts';
 // End-to-end tests run the real sandbox (real HTTPS, certificates, tokens, pseudonyms) in the
 // test process on free ports, and act as its users do: through the pages and the APIs.
 
-export async function startTestSandbox(options: { postgres?: boolean; overviewDeadlineMs?: number } = {}): Promise<Sandbox> {
+export async function startTestSandbox(options: { postgres?: boolean; overviewDeadlineMs?: number; instances?: Record<string, number> } = {}): Promise<Sandbox> {
   const dir = mkdtempSync(join(tmpdir(), 'ldn-e2e-'));
   // On PostgreSQL each run gets a database of its own (parts use fixed schema names).
   const db = options.postgres ? await createTestDatabase() : undefined;
@@ -19,6 +19,7 @@ export async function startTestSandbox(options: { postgres?: boolean; overviewDe
     portBase: 0,
     databaseUrl: db?.url,
     overviewDeadlineMs: options.overviewDeadlineMs,
+    instances: options.instances,
     log: createLogger('sandbox', { level: process.env.LDN_LOG_LEVEL ?? 'silent' }),
   });
   if (!db) return sandbox;
@@ -32,7 +33,7 @@ export async function startTestSandbox(options: { postgres?: boolean; overviewDe
   };
 }
 
-async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const { default: pg } = await import('pg');
   const { randomBytes } = await import('node:crypto');
   const { TEST_DATABASE_URL } = await import('../../src/kit/testing/backends.ts');

@@ -1,5 +1,4 @@
 import { transparencyOpenApi } from './openapi.ts';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
@@ -65,17 +64,14 @@ const KEY_FILE = 'transparency-signing-key.json';
 const MIN_ON_DEMAND_MS = 1000;
 
 async function loadSigner(ctx: PartContext): Promise<JwsSigner> {
-  // Keep the signing key across restarts when the part has a data directory; heads signed
-  // under an earlier key would otherwise no longer verify.
-  if (ctx.dataDir) {
-    const file = join(ctx.dataDir, KEY_FILE);
-    if (existsSync(file)) return createJwsSigner(JSON.parse(readFileSync(file, 'utf8')) as JWK, 'transparency-1');
-    const { privateJwk } = await generateSigningKey();
-    mkdirSync(ctx.dataDir, { recursive: true });
-    writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600 });
-    return createJwsSigner(privateJwk, 'transparency-1');
-  }
-  return createJwsSigner((await generateSigningKey()).privateJwk, 'transparency-1');
+  // The signing key is kept (sealed) in the part's store; heads signed under an earlier key would
+  // otherwise no longer verify, so a log with signed heads and no key refuses to start.
+  const jwk = await ctx.keys.secret('transparency-signing-key.json', {
+    legacyFile: ctx.dataDir ? join(ctx.dataDir, KEY_FILE) : undefined,
+    hasData: async () => (await ctx.store.query('SELECT 1 FROM tlog_head LIMIT 1')).length > 0,
+    make: async () => JSON.stringify((await generateSigningKey()).privateJwk),
+  });
+  return createJwsSigner(JSON.parse(jwk) as JWK, 'transparency-1');
 }
 
 const nonNegativeInt = (value: unknown, name: string): number | undefined => {

@@ -14,7 +14,13 @@ export interface TransparencyRecipientKeys extends RecipientKeys {
 }
 
 export async function loadTransparencyRecipientKeys(ctx: PartContext): Promise<TransparencyRecipientKeys> {
-  const keys = await loadRecipientKeys(ctx, { prefix: 'TRANSPARENCY', hmacSetting: 'PSEUDONYM_KEY', scope: TRANSPARENCY_RECIPIENT_SCOPE });
+  const keys = await loadRecipientKeys(ctx, {
+    prefix: 'TRANSPARENCY',
+    hmacSetting: 'PSEUDONYM_KEY',
+    scope: TRANSPARENCY_RECIPIENT_SCOPE,
+    // Citizens find their accesses by the stored pseudonym: a lost key would hide them all.
+    hasData: async () => (await ctx.store.query('SELECT 1 FROM tlog_entry WHERE pseudonym IS NOT NULL LIMIT 1')).length > 0,
+  });
   return { ...keys, pseudonymKey: keys.hmacKey };
 }
 

@@ -32,6 +32,11 @@ export interface CallOptions {
   /** Trace of the request being served (request.trace); a new trace when omitted. */
   trace?: TraceContext;
   maxResponseBytes?: number;
+  /**
+   * A POST that is safe to repeat (idempotent by design, e.g. a lookup or an event with its own id).
+   * GET, HEAD, PUT and DELETE are retried once on a dropped connection anyway; other POSTs never.
+   */
+  idempotent?: boolean;
 }
 
 export interface CallResult<T = unknown> {
@@ -52,6 +57,9 @@ export class UpstreamError extends Error {
   }
 }
 
+/** The connection failed or dropped before an answer (not a deadline): another instance may answer. */
+export class ConnectionFailed extends UpstreamError {}
+
 export interface ClientOptions {
   tls: TlsIdentity;
   tokens?: TokenProvider;
@@ -61,6 +69,8 @@ export interface ClientOptions {
 }
 
 const RETRYABLE = new Set([429, 503]);
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
 
 export class PartClient {
   readonly agent: Agent;
@@ -87,7 +97,16 @@ export class PartClient {
     for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new UpstreamError(url, 504, undefined, `deadline exceeded calling ${url}`);
-      const result = await this.once<T>(url, opts, remaining);
+      let result: CallResult<T>;
+      try {
+        result = await this.once<T>(url, opts, remaining);
+      } catch (err) {
+        // One retry on a dropped connection, only where repeating cannot do harm: a load balancer
+        // sends it to another instance, or the keep-alive connection was closed under us.
+        const method = (opts.method ?? 'GET').toUpperCase();
+        if (!(err instanceof ConnectionFailed) || attempt > 0 || !(IDEMPOTENT_METHODS.has(method) || opts.idempotent)) throw err;
+        continue;
+      }
       if (result.status === 401 && opts.scope && attempt === 0 && this.options.tokens?.invalidate) {
         this.options.tokens.invalidate(opts.resource ?? new URL(url).origin, opts.scope);
         continue;
@@ -137,7 +156,8 @@ export class PartClient {
     } catch (err) {
       const e = err as Error;
       const timeout = e.name === 'TimeoutError' || e.name === 'AbortError';
-      throw new UpstreamError(url, timeout ? 504 : 502, undefined, `${timeout ? 'deadline exceeded' : 'connection failed'} calling ${url}: ${e.message}`);
+      if (timeout) throw new UpstreamError(url, 504, undefined, `deadline exceeded calling ${url}: ${e.message}`);
+      throw new ConnectionFailed(url, 502, undefined, `connection failed calling ${url}: ${e.message}`);
     }
     const limit = opts.maxResponseBytes ?? 20 * 1024 * 1024;
     const chunks: Buffer[] = [];

@@ -7,6 +7,8 @@ import { capabilityStatement, operationDefinitions } from '../fhir/capability.ts
 import { HttpError, operationOutcome } from '../fhir/outcome.ts';
 import { createLogger, scrubDigits } from '../log.ts';
 import type { NetworkView, PartContext, PartDefinition, Peer, TlsIdentity } from '../part.ts';
+import { ephemeralKek, type KeyEncryptionKey, kekFromSettings } from '../keys/key-encryption-key.ts';
+import { partKeys } from '../keys/part-keys.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { continueTrace, formatTraceparent } from '../trace.ts';
@@ -14,6 +16,7 @@ import { peerRefusal } from './certificate-status.ts';
 import { checkBody, checkUrl } from './edge.ts';
 import { MethodTable } from './method-table.ts';
 import { refuseUnservableFormat } from './negotiation.ts';
+import { installHealth, installMetrics, instanceName, type ReadinessCheck, serveMetrics, storeCheck } from './operability.ts';
 import { peerFromDer, peerOf, thumbprintOf } from './peer.ts';
 import { registerRateLimits } from './rate-limits.ts';
 import { applyServerLimits, fastifyLimitOptions, SERVER_LIMITS } from './server-limits.ts';
@@ -44,6 +47,10 @@ export interface ServiceOptions {
   peerGuard?: (peer: Peer) => Promise<string | null>;
   /** Log one line per request (the CLI's --verbose); default: LDN_LOG_REQUESTS=1. */
   logRequests?: boolean;
+  /** Key-encryption key for the part's stored keys when its settings name none (the sandbox's). */
+  keyEncryptionKey?: KeyEncryptionKey;
+  /** Bound on finishing requests in flight at close (default 10 s). */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningService {
@@ -55,10 +62,12 @@ export interface RunningService {
 }
 
 const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
-/** The self-descriptions every part serves without a certificate. */
-export const SELF_DESCRIPTION_PATHS = ['/metadata', '/health', '/openapi.json'];
+/** The self-descriptions and health probes every part serves without a certificate. */
+export const SELF_DESCRIPTION_PATHS = ['/metadata', '/health', '/health/live', '/health/ready', '/openapi.json'];
 const HEALTH_PATHS = SELF_DESCRIPTION_PATHS;
 const OPERATION_DEFINITION_PREFIX = '/OperationDefinition/';
+/** How long a closing service lets requests in flight finish before it cuts the connections. */
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 function isPublic(url: string, publicPaths: readonly string[]): boolean {
   const path = url.split('?')[0];
@@ -90,8 +99,22 @@ export function toHttpError(err: FastifyError | Error, log: Logger): HttpError {
       return new HttpError(414, 'too-long', 'a path segment is longer than 100 characters');
   }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new HttpError(fe.statusCode, 'invalid', fe.message);
+  if (databaseUnavailable(err)) {
+    log.warn({ err }, 'database unavailable');
+    return new HttpError(503, 'transient', 'the service cannot reach its database; try again shortly', { headers: { 'retry-after': '5' } });
+  }
   log.error({ err }, 'unhandled error');
   return new HttpError(500, 'exception', 'internal error; see the service log');
+}
+
+// PostgreSQL could not be reached or dropped the connection: SQLSTATE class 08 (connection
+// exception), 57P01-57P03 (shut down, cannot connect now), 53300 (too many connections), or the
+// driver's own socket errors. The request did not fail for its content: 503, not 500.
+const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+function databaseUnavailable(err: Error): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  if (DB_DOWN_CODES.has(code) || code.startsWith('08')) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(err.message);
 }
 
 /**
@@ -106,9 +129,14 @@ function presentedCertificate(socket: TLSSocket): { thumbprint?: string; claimed
 }
 
 export async function createService(part: PartDefinition, options: ServiceOptions): Promise<RunningService> {
-  const log = options.log ?? createLogger(part.name);
+  // Every line names the part and the instance (several instances of a part run behind one address).
+  const given = options.log ?? createLogger(part.name);
+  const bound = given.bindings();
+  const log = given.child({ ...(bound.part ? {} : { part: part.name }), ...(bound.instance ? {} : { instance: instanceName() }) });
   const host = options.host ?? '127.0.0.1';
   const ownStore = !options.store;
+  const settings = settingsView(options.settings ?? {});
+  const kek = kekFromSettings(settings); // before the store opens: a malformed KEK is a configuration error
   const store =
     options.store ??
     (await openStore({ schema: part.schema, databaseUrl: options.databaseUrl, dataDir: options.dataDir }, part.migrations));
@@ -132,7 +160,9 @@ export async function createService(part: PartDefinition, options: ServiceOption
       maxHeaderSize: SERVER_LIMITS.maxHeaderSize,
     },
     ...fastifyLimitOptions(),
-    forceCloseConnections: true,
+    // Graceful: at close, idle keep-alive connections go at once, requests in flight finish
+    // (bounded by shutdownGraceMs), and new requests on open connections get 503.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
     // A URL the router cannot decode (400) or a path segment over the length limit (414) is
     // answered before any route or hook runs; it still gets an OperationOutcome.
@@ -240,8 +270,13 @@ export async function createService(part: PartDefinition, options: ServiceOption
     const openApi = part.openApi;
     app.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(await openApi(baseUrl, tokenEndpoint())));
   }
-  app.get('/health', async () => ({ status: 'ok', part: part.name }));
+  let closingNow = false;
+  const readiness: ReadinessCheck[] = [storeCheck(store)];
+  installHealth(app, part.name, () => readiness, () => closingNow);
+  const metrics = installMetrics(app, { part: part.name, instance: instanceName() }, store);
 
+  // A store that lives only in memory takes its keys with it: a random KEK is enough there.
+  const memoryOnly = !options.databaseUrl && !options.dataDir;
   const ctx: PartContext = {
     name: part.name,
     get baseUrl() {
@@ -251,13 +286,17 @@ export async function createService(part: PartDefinition, options: ServiceOption
     log,
     tls: options.tls,
     network: options.network,
-    settings: settingsView(options.settings ?? {}),
+    settings,
     dataDir: options.filesDir,
     peerStatus,
+    metrics: metrics.registry,
+    requireForReadiness: (check) => void readiness.push(check),
+    keys: partKeys(store, { kek: kek.current ?? options.keyEncryptionKey ?? (memoryOnly ? ephemeralKek() : undefined), previousKek: kek.previous, log }),
   };
   const scale = Number(ctx.settings.RATE_LIMIT_SCALE ?? process.env.LDN_SETTING_RATE_LIMIT_SCALE ?? '1');
   await registerRateLimits(app, part.rateLimits ?? [], Number.isFinite(scale) && scale > 0 ? scale : 1);
   await part.register(app, ctx);
+  serveMetrics(app, metrics.registry);
   await app.listen({ host, port: options.port ?? 0 });
   applyServerLimits(app.server);
   const port = (app.server.address() as AddressInfo).port;
@@ -271,9 +310,18 @@ export async function createService(part: PartDefinition, options: ServiceOption
     store,
     close() {
       closing ??= (async () => {
+        closingNow = true;
+        const grace = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+        const cut = setTimeout(() => {
+          log.warn({ event: 'service.shutdown-cut', graceMs: grace }, 'requests still in flight after the grace period; closing their connections');
+          app.server.closeAllConnections();
+        }, grace);
+        cut.unref();
+        await app.close(); // stops accepting; waits for requests in flight
+        clearTimeout(cut);
         await part.stop?.().catch((err) => log.warn({ err }, 'part stop failed'));
-        await app.close();
         if (ownStore) await store.close();
+        log.info({ event: 'service.stopped' }, `${part.name} stopped`);
       })();
       return closing;
     },

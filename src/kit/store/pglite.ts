@@ -86,6 +86,12 @@ async function wrap(shared: Shared, schema: string, onClose: () => Promise<void>
         }
       });
     },
+    async listen(channel, onMessage) {
+      const unlisten = await exclusive(() => shared.db.listen(channel, onMessage));
+      return async () => {
+        if (!closed) await exclusive(() => unlisten());
+      };
+    },
     async close() {
       if (closed) return;
       closed = true;

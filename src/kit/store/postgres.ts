@@ -18,6 +18,8 @@ export async function openPostgresStore(schema: string, databaseUrl: string, poo
     connectionString: databaseUrl,
     max: poolSize,
     options: `-c search_path=${schema}`,
+    // A database that stops answering fails a request (503 from readiness) instead of queueing it for ever.
+    connectionTimeoutMillis: 5_000,
   });
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
@@ -52,6 +54,45 @@ export async function openPostgresStore(schema: string, databaseUrl: string, poo
         client.release();
       }
     },
+    async listen(channel, onMessage, onReconnect) {
+      // One dedicated connection per listener: LISTEN belongs to a session, and pooled sessions come and go.
+      let client: pg.Client | undefined;
+      let stopped = false;
+      let delay = 500;
+      const connectOnce = async (): Promise<void> => {
+        const c = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
+        c.on('notification', (n) => {
+          if (n.channel === channel) onMessage(n.payload ?? '');
+        });
+        c.on('error', () => {}); // 'end' follows; reconnect there
+        c.on('end', () => {
+          // Only a connection that was listening reconnects; a failed attempt is retried by reconnect().
+          if (stopped || client !== c) return;
+          client = undefined;
+          setTimeout(() => void reconnect(), delay).unref();
+        });
+        await c.connect();
+        await c.query(`LISTEN "${channel.replace(/"/g, '')}"`);
+        client = c;
+        delay = 500;
+      };
+      const reconnect = async (): Promise<void> => {
+        if (stopped) return;
+        try {
+          await connectOnce();
+          onReconnect?.();
+        } catch {
+          delay = Math.min(delay * 2, 30_000);
+          setTimeout(() => void reconnect(), delay).unref();
+        }
+      };
+      await connectOnce();
+      return async () => {
+        stopped = true;
+        await client?.end().catch(() => {});
+      };
+    },
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await pool.end();
     },

@@ -17,6 +17,14 @@ export interface Store extends Queryable {
   /** Run several statements separated by semicolons, without parameters (migrations, tests). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * LISTEN on a channel (PostgreSQL NOTIFY, also across processes; PGlite within this process).
+   * `onReconnect` runs after a dropped listening connection is back: notifications may have been
+   * missed meanwhile. Returns a function that stops listening.
+   */
+  listen?(channel: string, onMessage: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
+  /** Connection pool figures (PostgreSQL), for metrics. */
+  stats?(): { total: number; idle: number; waiting: number };
 }
 
 export interface Migration {

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject, webcrypto } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK } from 'jose';
+import type { PartKeys } from '../../kit/keys/part-keys.ts';
 import type { Store } from '../../kit/store/store.ts';
 
 // Signing keys of an authorisation server (and of the trust framework's documents). ES256:
@@ -44,8 +45,26 @@ export async function webCryptoKeyOf(key: KeyObject): Promise<CryptoKey | KeyObj
     : webcrypto.subtle.importKey('spki', key.export({ type: 'spki', format: 'der' }), EC_P256, false, ['verify']);
 }
 
-/** The key for `purpose` from the store, created on first use (first writer wins across instances). */
-export async function loadOrCreateSigningKey(store: Store, purpose = 'access-token'): Promise<SigningKey> {
+/**
+ * The key for `purpose` from the store, created on first use (first writer wins across instances).
+ * With the part's sealed key store (`keys`) the private key is kept sealed there and a clear row
+ * an earlier version left in auth_signing_keys is moved into it; without, it stays in that table
+ * in clear (tests and benchmarks).
+ */
+export async function loadOrCreateSigningKey(store: Store, purpose = 'access-token', keys?: PartKeys): Promise<SigningKey> {
+  if (keys) {
+    const text = await keys.secret(`signing-key:${purpose}`, {
+      legacyRow: {
+        read: async () => {
+          const rows = await store.query<{ private_jwk: JWK }>('SELECT private_jwk FROM auth_signing_keys WHERE purpose = $1', [purpose]);
+          return rows.length ? JSON.stringify(parseJwk(rows[0].private_jwk)) : undefined;
+        },
+        forget: async () => void (await store.query('DELETE FROM auth_signing_keys WHERE purpose = $1', [purpose])),
+      },
+      make: async () => JSON.stringify((await generateSigningKey()).privateJwk),
+    });
+    return fromPrivateJwk(JSON.parse(text) as JWK);
+  }
   const existing = await store.query<{ private_jwk: JWK }>('SELECT private_jwk FROM auth_signing_keys WHERE purpose = $1', [purpose]);
   if (existing.length > 0) return fromPrivateJwk(parseJwk(existing[0].private_jwk));
   const fresh = await generateSigningKey();

@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+
+// A part as its own OS process through the same code as production (`ldn serve <part>`), watched
+// as a supervisor (systemd, Kubernetes) would: a process that dies is started again and the
+// restart is logged. The part's keys and data are in its store, so a restart keeps them.
+
+const LDN_BIN = fileURLToPath(new URL('../../bin/ldn.js', import.meta.url));
+
+export interface SupervisedPart {
+  name: string;
+  /** Current process id (changes at each restart). */
+  readonly pid: number | undefined;
+  /** How many times the process was started again after it died. */
+  readonly restarts: number;
+  /** Stops the process for good (SIGTERM, SIGKILL after 15 s); it is not started again. */
+  stop(): Promise<void>;
+}
+
+export function supervisePart(options: {
+  part: string;
+  /** Environment of `ldn serve` (LDN_TLS_*, LDN_PORT, LDN_NETWORK, DATABASE_URL, LDN_SETTING_*…). */
+  env: Record<string, string>;
+  log: Logger;
+  /** Delay before a restart (default 500 ms). */
+  restartDelayMs?: number;
+  /** Where the child's output goes (default: inherited). */
+  output?: 'inherit' | 'ignore';
+}): SupervisedPart {
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let restarts = 0;
+  const start = () => {
+    const c = spawn(process.execPath, [LDN_BIN, 'serve', options.part], {
+      env: { ...process.env, LDN_INSTANCE: `${options.part}-${restarts}`, ...options.env },
+      stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit'],
+    });
+    child = c;
+    options.log.info({ event: 'supervisor.started', part: options.part, pid: c.pid }, `${options.part} started (pid ${c.pid})`);
+    c.on('exit', (code, signal) => {
+      if (stopping) return;
+      restarts += 1;
+      options.log.warn(
+        { event: 'supervisor.restart', part: options.part, pid: c.pid, code, signal, restarts },
+        `${options.part} (pid ${c.pid}) exited (${signal ?? code}); starting it again`,
+      );
+      setTimeout(() => {
+        if (!stopping) start();
+      }, options.restartDelayMs ?? 500).unref();
+    });
+  };
+  start();
+  return {
+    name: options.part,
+    get pid() {
+      return child?.pid;
+    },
+    get restarts() {
+      return restarts;
+    },
+    async stop() {
+      stopping = true;
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((resolve) => c.once('exit', resolve));
+      c.kill('SIGTERM');
+      const force = setTimeout(() => c.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(force);
+    },
+  };
+}
