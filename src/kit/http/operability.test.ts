@@ -78,6 +78,7 @@ describe('readiness and metrics', { skip: usable ? false : 'PostgreSQL unreachab
     await client?.close();
     await svc?.close();
     await store?.close().catch(() => {});
+    await relay.cut(); // the relay's listening server would keep the test process alive
     const { default: pg } = await import('pg');
     const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await c.connect();
