@@ -58,6 +58,13 @@ describe('overview: bad input and faulty holders', { timeout: 300_000 }, () => {
     sandbox = await startTestSandbox({ overviewDeadlineMs: DEADLINE_MS });
     client = new OverviewClient(sandbox, VELUWE);
     verklaring = await clinicianVerklaring(sandbox, BAKKER);
+    // One clean overview first: the cases below are about faults at a holder, not about the first
+    // call's cold start (tokens, verklaring keys, register and consent caches at every holder),
+    // which on a loaded two-core machine can pass this suite's short deadline by itself.
+    for (let i = 0; i < 3; i++) {
+      const warm = await client.overview({ verklaring, bsn: DE_GROOT.bsn });
+      if (warm.status === 200 && bundleOutcomes(warm.body).length === 0) break;
+    }
   });
   after(async () => {
     sandbox?.ehr.faults.clear();

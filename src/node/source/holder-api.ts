@@ -231,7 +231,6 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     query: Query,
     emergencyReason: string | undefined,
   ): Promise<Served> {
-    if (o.declared) checkDeclaredSearch(o.declared(tenant), type, query);
     const bsn = bsnOfQuery(type, query);
     const decision = await decideSearch(o, tenant, claims, exchange, type, query, bsn, emergencyReason);
     decisions.push(decision);
@@ -324,6 +323,9 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       exchange = exchangeOf(o.env, claims);
       emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
       // The caller's mistakes are 400s before the policy or the EHR is asked.
+      // What the organisation's CapabilityStatement does not declare is unsupported (404/400
+      // not-supported) before its values are judged.
+      if (o.declared) for (const s of searches) checkDeclaredSearch(o.declared(tenant), s.type, s.query);
       onePatient(searches);
       for (const s of searches) checkSearchValues(s.type, s.query);
       // The searches of one batch run in parallel: the holder's answer time is its slowest

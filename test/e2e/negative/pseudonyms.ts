@@ -17,5 +17,5 @@ export const pseudonymCases: MatrixCase[] = [
   { name: 'prs: malformed URA', target: P, method: 'PUT', path: '/recipients/abc/key', body: { scope: 'nvi', jwk: {} }, expect: 400 },
   { name: 'prs: own key that is no key', target: P, method: 'PUT', path: '/recipients/90000101/key', body: { scope: 'nvi', jwk: { kty: 'oct', k: 'AAAA' } }, expect: 400 },
   { name: 'prs: own key with a bad scope', target: P, method: 'PUT', path: '/recipients/90000101/key', body: { scope: 'NVI; DROP TABLE', jwk: {} }, expect: 400 },
-  { name: 'prs: GET on the evaluation endpoint', target: P, path: '/oprf/eval', bearer: evalScope, expect: 404 },
+  { name: 'prs: GET on the evaluation endpoint (POST only: 405)', target: P, path: '/oprf/eval', bearer: evalScope, expect: 405 },
 ];
