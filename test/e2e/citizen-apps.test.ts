@@ -189,10 +189,10 @@ describe('a citizen app authorised through the network', { timeout: 600_000 }, (
     let body = '';
     for (let i = 0; i < 30; i++) {
       body = (await citizen.browser.request(`${citizen.base}/access`)).body;
-      if (/Uw app Gezond Thuis/.test(body)) break;
+      if (/Jouw app Gezond Thuis/.test(body)) break;
       await new Promise((res) => setTimeout(res, 1000));
     }
-    assert.match(body, /Uw app Gezond Thuis/);
+    assert.match(body, /Jouw app Gezond Thuis/);
     assert.match(body, /Eigen inzage via uw app/);
   });
 
