@@ -193,7 +193,7 @@ describe('a citizen app authorised through the network', { timeout: 600_000 }, (
       await new Promise((res) => setTimeout(res, 1000));
     }
     assert.match(body, /Jouw app Gezond Thuis/);
-    assert.match(body, /Eigen inzage via uw app/);
+    assert.match(body, /Eigen inzage via je app/);
   });
 
   it('stops the app at once when the citizen revokes it in the portal', async () => {

@@ -65,7 +65,7 @@ function imagingSection(lines: ImagingLine[], i: ExtraSectionsInput): Html {
 ${i.incomplete ? html`<p class="muted">${w.imagesRefused}</p>` : ''}
 ${
   lines.length
-    ? html`<div class="table-wrap"><table><thead><tr><th scope="col">${w.study}</th><th scope="col">${w.modality}</th><th scope="col">${w.bodyPart}</th><th scope="col">Datum</th><th scope="col">Bron</th><th scope="col">${w.report}</th><th scope="col">${w.preview}</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="${w.study}"><table><thead><tr><th scope="col">${w.study}</th><th scope="col">${w.modality}</th><th scope="col">${w.bodyPart}</th><th scope="col">Datum</th><th scope="col">Bron</th><th scope="col">${w.report}</th><th scope="col">${w.preview}</th></tr></thead><tbody>${rows}</tbody></table></div>`
     : html`<p class="muted">${w.noImages}</p>`
 }
 </section>`;
@@ -86,7 +86,7 @@ function trendsSection(trends: LabTrend[], i: ExtraSectionsInput): Html {
     const range = t.low !== undefined || t.high !== undefined ? `${t.low ?? ''}–${t.high ?? ''} ${t.unit}` : '';
     return html`<tr data-test="${t.key}"><td>${t.label}</td><td>${t.points.length > 1 ? sparkline(t) : ''}</td><td>${last.value} ${t.unit}${last.interpretation && last.interpretation !== 'N' ? html` <strong>(${last.interpretation})</strong>` : ''}</td><td>${range}</td><td>${t.points.map((p) => `${p.date.slice(0, 10)}: ${p.value}`).join(' · ')}</td></tr>`;
   });
-  return html`<section aria-labelledby="g-trends"><h2 id="g-trends">${w.trends}</h2><div class="table-wrap"><table><thead><tr><th scope="col">Test</th><th scope="col">Trend</th><th scope="col">${w.last}</th><th scope="col">${w.range}</th><th scope="col">Waarden</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
+  return html`<section aria-labelledby="g-trends"><h2 id="g-trends">${w.trends}</h2><div class="table-wrap" tabindex="0" role="region" aria-labelledby="g-trends"><table><thead><tr><th scope="col">Test</th><th scope="col">Trend</th><th scope="col">${w.last}</th><th scope="col">${w.range}</th><th scope="col">Waarden</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
 
 export function extraSections(bundle: Bundle, input: ExtraSectionsInput): Html {

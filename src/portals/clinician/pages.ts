@@ -159,7 +159,7 @@ function sectionNotes(notes: SectionNote[], lang: Lang): Html {
 export function groupSection(g: { group: ClinicalGroup; items: OverviewItem[]; notes: SectionNote[] }, lang: Lang): Html {
   const t = translator(lang);
   const table = g.items.length
-    ? html`<div class="table-wrap"><table>
+    ? html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="g-${g.group}"><table>
 <thead><tr><th scope="col">${t('clin.col.item')}</th><th scope="col">${t('clin.col.detail')}</th><th scope="col">${t(`clin.date.${g.group}`)}</th><th scope="col">${t('common.sources')}</th></tr></thead>
 <tbody>${g.items.map((i) => itemRow(i, lang))}</tbody></table></div>`
     : g.notes.length
