@@ -200,7 +200,9 @@ describe('beeldbeschikbaarheid with a real image archive', { timeout: 600_000, s
       const page = await openOverview(browser, viewer, DE_GROOT.bsn, { exchange: EXCHANGE });
       const section = /<section aria-labelledby="g-images"[\s\S]*?<\/section>/.exec(page.body)?.[0] ?? '';
       assert.doesNotMatch(section, /CT hersenen/);
-      assert.match(section, /Niet alle beelden konden worden opgehaald/);
+      // Said inside the section, never as "no images" (issue 14).
+      assert.match(section, /Niet gedeeld op verzoek van de patiënt/);
+      assert.doesNotMatch(section, /Geen beelden gevonden/);
     } finally {
       await browser.close();
     }

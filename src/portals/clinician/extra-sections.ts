@@ -5,6 +5,8 @@ import { type Html, href, html } from '../ui/html.ts';
 import { formatDate, type Lang } from '../ui/i18n.ts';
 import { PageError } from '../ui/web.ts';
 import { type ImagingLine, imagingLines } from './imaging-model.ts';
+import type { SectionNote } from './overview-model.ts';
+import { sectionNotes } from './pages.ts';
 import { type LabTrend, labTrends, plotGeometry } from './lab-trends.ts';
 
 // Sections of the overview page beyond the clinical groups: the patient's images (with a
@@ -50,6 +52,8 @@ export interface ExtraSectionsInput {
   coversImages: boolean;
   /** Whether a holder refused or failed (the imaging section then says it may be incomplete). */
   incomplete: boolean;
+  /** Why images are withheld or missing, per reason (the patient's choice, policy, failure). */
+  notes?: SectionNote[];
 }
 
 function imagingSection(lines: ImagingLine[], i: ExtraSectionsInput): Html {
@@ -62,11 +66,14 @@ function imagingSection(lines: ImagingLine[], i: ExtraSectionsInput): Html {
   });
   return html`<section aria-labelledby="g-images" class="imaging">
 <h2 id="g-images">${w.images}</h2>
+${sectionNotes(i.notes ?? [], i.lang)}
 ${i.incomplete ? html`<p class="muted">${w.imagesRefused}</p>` : ''}
 ${
   lines.length
     ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="${w.study}"><table><thead><tr><th scope="col">${w.study}</th><th scope="col">${w.modality}</th><th scope="col">${w.bodyPart}</th><th scope="col">Datum</th><th scope="col">Bron</th><th scope="col">${w.report}</th><th scope="col">${w.preview}</th></tr></thead><tbody>${rows}</tbody></table></div>`
-    : html`<p class="muted">${w.noImages}</p>`
+    : i.notes?.length
+      ? ''
+      : html`<p class="muted">${w.noImages}</p>`
 }
 </section>`;
 }

@@ -40,8 +40,9 @@ export interface SectionNote {
 }
 
 /** The section of the viewer a GF data category belongs to ('patient': the banner). */
-const CATEGORY_SECTION: Record<string, ClinicalGroup | 'patient'> = {
+const CATEGORY_SECTION: Record<string, ClinicalGroup | 'patient' | 'images'> = {
   Patient: 'patient',
+  Imaging: 'images',
   AllergyIntolerance: 'allergies',
   Alert: 'alerts',
   MedicationUse: 'medication',
@@ -52,7 +53,7 @@ const CATEGORY_SECTION: Record<string, ClinicalGroup | 'patient'> = {
   DiagnosticReport: 'results',
 };
 
-export function sectionOfCategory(category: string): ClinicalGroup | 'patient' {
+export function sectionOfCategory(category: string): ClinicalGroup | 'patient' | 'images' {
   return CATEGORY_SECTION[category] ?? 'other';
 }
 
@@ -61,6 +62,8 @@ export interface OverviewModel {
   groups: Array<{ group: ClinicalGroup; items: OverviewItem[]; notes: SectionNote[] }>;
   /** Notes about the patient's own record (a general objection withholds it too). */
   patientNotes: SectionNote[];
+  /** Notes for the images section (drawn by extra-sections.ts when the exchange covers images). */
+  imagingNotes: SectionNote[];
   problems: SourceProblem[];
 }
 
@@ -170,8 +173,8 @@ function sourcesOf(r: Resource): string[] {
 export function overviewModel(bundle: Bundle, wording?: StatusWording, display: DisplayOptions = DUTCH): OverviewModel {
   const byGroup = new Map<ClinicalGroup, OverviewItem[]>();
   const problems: SourceProblem[] = [];
-  const notes = new Map<ClinicalGroup | 'patient', SectionNote[]>();
-  const addNote = (section: ClinicalGroup | 'patient', note: SectionNote) => {
+  const notes = new Map<ClinicalGroup | 'patient' | 'images', SectionNote[]>();
+  const addNote = (section: ClinicalGroup | 'patient' | 'images', note: SectionNote) => {
     const list = notes.get(section) ?? [];
     // One note per reason and holders in a section (vital signs and lab results share one).
     if (!list.some((n) => n.kind === note.kind && n.holders === note.holders)) list.push(note);
@@ -224,6 +227,7 @@ export function overviewModel(bundle: Bundle, wording?: StatusWording, display: 
     patient,
     groups: GROUP_ORDER.map((group) => ({ group, items: byGroup.get(group) ?? [], notes: notes.get(group) ?? [] })),
     patientNotes: notes.get('patient') ?? [],
+    imagingNotes: notes.get('images') ?? [],
     problems,
   };
 }

@@ -143,7 +143,7 @@ ${holders.length ? html`<ul>${holders.map((h) => html`<li>${h.name}: ${t(`clin.h
 }
 
 /** What a section says about data it does not show: withheld by the patient's choice or the policy, or not answered. */
-function sectionNotes(notes: SectionNote[], lang: Lang): Html {
+export function sectionNotes(notes: SectionNote[], lang: Lang): Html {
   if (!notes.length) return html``;
   const t = translator(lang);
   return html`<ul class="section-notes">${notes.map(

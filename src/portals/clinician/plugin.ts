@@ -170,6 +170,7 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
         exchange: exchange.code,
         coversImages: opts.coversImages?.(exchange.code) ?? false,
         incomplete: model.problems.some((p) => p.severity === 'error' || p.kind === 'holder-partial'),
+        notes: model.imagingNotes,
       });
       return sendPage(reply, overviewPage(f, model, { ...state, holders }, extra));
     } catch (err) {
