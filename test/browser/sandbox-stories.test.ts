@@ -128,16 +128,16 @@ describe('the stories through the real sandbox in Chromium', { skip: !available 
     await context.close();
 
     // The holders' consent caches follow within seconds: poll her overview up to ~20 s. Under
-    // opt-in without consent the holders refuse on his choice: each section says the data is not
-    // shared at his request, and no holder that refused on his choice is named (issue 14).
+    // opt-in without consent the holders refuse for want of his consent: each section says so,
+    // and no holder that refused on his choice is named (issue 14).
     const doc = await physician.newPage();
     let main = '';
     for (const started = Date.now(); Date.now() - started < 20_000; await sleep(1500)) {
       await physicianOverview(doc);
       main = (await doc.locator('main').textContent()) ?? '';
-      if (/Niet gedeeld op verzoek van de patiënt/.test(main) && !/contrast/i.test(main)) break;
+      if (/de patiënt heeft geen toestemming gegeven/.test(main) && !/contrast/i.test(main)) break;
     }
-    assert.match(main, /Niet gedeeld op verzoek van de patiënt/, main);
+    assert.match(main, /Niet gedeeld: de patiënt heeft geen toestemming gegeven/, main);
     assert.doesNotMatch(main, /Ziekenhuis Leiden/, 'a holder that refused on his choice is not named');
     assert.equal(await doc.getByText(/contrast/i).count(), 0, 'no allergy after the withdrawal');
     assert.deepEqual(await checkPage(doc, 'sandbox-b4-overview-after-withdrawal'), []);
