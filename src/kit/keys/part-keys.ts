@@ -89,9 +89,22 @@ export function partKeys(store: Store, options: PartKeysOptions): PartKeys {
       throw new KeyRefusal(`key "${name}" in schema ${store.schema} does not open under key-encryption key ${kek.id} (altered or copied from another schema); refusing to start`);
     }
   };
+  // Two instances starting at once both run CREATE TABLE IF NOT EXISTS; PostgreSQL lets one win
+  // and fails the other on its catalog (23505 on pg_type, or 42P07): the table then exists.
+  const ensureTable = async () => {
+    try {
+      await store.query(TABLE);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== '23505' && code !== '42P07') throw err;
+    }
+  };
   return {
     async secret(name, o) {
-      ready ??= store.query(TABLE);
+      ready ??= ensureTable().catch((err) => {
+        ready = undefined;
+        throw err;
+      });
       await ready;
       const existing = await kept(name);
       if (o.supplied) {

@@ -182,7 +182,12 @@ export function createOverviewService(options: OverviewOptions): OverviewService
     const { bundle: batch, categories } = batchFor(exchange, req.bsn);
     const allCategories = [...new Set(categories.flat())];
     // Addressing counts against the same deadline as the call itself.
-    const endpoint = await withinDeadline(options.env.endpoint(holder.ura, exchange.code), deadlineAt).catch(() => null);
+    // Remember why the lookup gave nothing: a timer can fire a millisecond before the clock says so.
+    let addressLate = false;
+    const endpoint = await withinDeadline(options.env.endpoint(holder.ura, exchange.code), deadlineAt).catch((err) => {
+      addressLate = err instanceof PastDeadline || (err instanceof UpstreamError && err.status === 504);
+      return null;
+    });
     const name = endpoint?.name ?? holder.name ?? `URA ${holder.ura}`;
     const result = (status: HolderResult['status'], reason: string, resources: Resource[] = [], withheld?: WithheldCategory[]): HolderResult => ({
       ura: holder.ura,
@@ -198,7 +203,7 @@ export function createOverviewService(options: OverviewOptions): OverviewService
         (status === 'ok' ? [] : allCategories.map((category) => ({ category, reason: status === 'timeout' ? 'timeout' : status === 'refused' ? 'policy' : 'failed' }))),
     });
     if (!endpoint) {
-      if (Date.now() >= deadlineAt) return result('timeout', 'no address for it within the deadline');
+      if (addressLate || Date.now() >= deadlineAt) return result('timeout', 'no address for it within the deadline');
       return result('failed', `no active endpoint for ${exchange.code} in the care-services directory`);
     }
     const { client } = clientFor(req.tenant);
