@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../kit/log.ts';
+import type { Manifest } from '../sandbox/manifest.ts';
 import { startSandbox } from '../sandbox/sandbox.ts';
 import { printSummary } from './summary.ts';
 
@@ -30,28 +31,36 @@ export function sandboxCommand(): Command {
     .option('--port-base <port>', 'first port; parts take consecutive ports (0 = any free port)', portNumber, 9440)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--verbose', 'log every request')
-    .action(async (opts: { manifest: string; dataDir?: string; databaseUrl?: string; portBase: number; host: string; verbose?: boolean }) => {
+    .option('--processes', 'every central part and node as its own OS process (`ldn serve`), restarted when it dies; needs --database-url or --data-dir')
+    .action(async (opts: { manifest: string; dataDir?: string; databaseUrl?: string; portBase: number; host: string; verbose?: boolean; processes?: boolean }) => {
       const logging = sandboxLogging(opts.verbose === true, process.env.LDN_LOG_LEVEL);
       if (logging.logRequests) process.env.LDN_LOG_REQUESTS = '1';
       const log = createLogger('sandbox', { pretty: process.stdout.isTTY, level: logging.level });
       const started = Date.now();
       process.stdout.write('Starting the LDN sandbox…\n');
-      const sandbox = await startSandbox({
+      const sandboxOptions = {
         manifestPath: opts.manifest,
         dataDir: opts.dataDir,
         databaseUrl: opts.databaseUrl,
         portBase: opts.portBase,
         host: opts.host,
         log,
-        progress: (step) => process.stdout.write(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${step}\n`),
-      });
+        progress: (step: string) => process.stdout.write(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${step}\n`),
+      };
+      let sandbox: { manifest: Manifest; manifestPath: string; stop(): Promise<void> };
+      try {
+        sandbox = opts.processes ? await (await import('../sandbox/processes.ts')).startProcessSandbox(sandboxOptions) : await startSandbox(sandboxOptions);
+      } catch (err) {
+        process.stderr.write(`ldn sandbox: ${(err as Error).message}\n`);
+        process.exit(2);
+      }
       printSummary(sandbox, Date.now() - started);
       let stopping = false;
       const shutdown = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         process.stdout.write(`\n${signal}: stopping the sandbox…\n`);
-        const force = setTimeout(() => process.exit(1), 10_000);
+        const force = setTimeout(() => process.exit(1), opts.processes ? 30_000 : 10_000);
         force.unref();
         await sandbox.stop();
         process.stdout.write('Stopped.\n');

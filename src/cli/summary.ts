@@ -1,6 +1,6 @@
 import type { Sandbox } from '../sandbox/sandbox.ts';
 
-export function printSummary(sandbox: Sandbox, ms: number): void {
+export function printSummary(sandbox: Pick<Sandbox, 'manifest' | 'manifestPath'>, ms: number): void {
   const m = sandbox.manifest;
   const lines = [
     '',
@@ -10,7 +10,7 @@ export function printSummary(sandbox: Sandbox, ms: number): void {
     ...m.nodes.map((n) => `  Clinician viewer (${n.name.padEnd(7)}):  ${n.viewer}`),
     '',
     '  Central services:',
-    ...Object.entries(m.services).map(([name, s]) => `    ${name.padEnd(17)} ${s.url}`),
+    ...Object.entries(m.services).map(([name, s]) => `    ${name.padEnd(17)} ${s.url}${s.pid ? `  (pid ${s.pid})` : ''}`),
     '',
     `  Participants: ${m.participants.map((p) => p.name).join(', ')}`,
     `  Clinicians: ${m.users.clinicians.length}, citizens: ${m.users.citizens.length} (Mr De Groot: BSN ${m.users.citizens[0]?.bsn})`,

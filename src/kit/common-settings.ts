@@ -33,3 +33,20 @@ export function prsRecipientSettings(prefix: string, hmacName: string, stores: s
     },
   ];
 }
+
+/** Every part that keeps keys in its store reads these (src/kit/keys/key-encryption-key.ts). */
+export const KEY_ENCRYPTION_KEY_SETTINGS: SettingDeclaration[] = [
+  { name: 'key_encryption_key', type: 'string', secret: true, doc: '32 bytes (hex or base64url) sealing the keys this part keeps in its store; required with DATABASE_URL or LDN_DATA_DIR' },
+  { name: 'key_encryption_key_file', type: 'file', secret: true, doc: 'the same from a file (mode 0600), instead of key_encryption_key' },
+  { name: 'key_encryption_key_previous', type: 'string', secret: true, doc: 'the KEK being replaced, while rotating (keys sealed under it are opened and sealed again)' },
+  { name: 'key_encryption_key_previous_file', type: 'file', secret: true, doc: 'the same from a file' },
+];
+
+/** Parts holding the trust part's signed agreements (src/sandbox/compose.ts). */
+export const AGREEMENTS_REFRESH_SETTING: SettingDeclaration = {
+  name: 'agreements_refresh_ms',
+  type: 'integer',
+  min: 100,
+  default: '5000',
+  doc: "how often the trust part's signed agreements are fetched again (an operator's change reaches this part within it)",
+};

@@ -3,11 +3,13 @@ import type { PartDefinition } from '../kit/part.ts';
 import type { NodeTenant } from './environment.ts';
 import { createNetworkEnvironment } from './network-environment.ts';
 import { createNodePart } from './part.ts';
+import { mountClinicianViewer, VIEWER_BASE } from './viewer.ts';
 
 // `ldn serve node`: a participant node configured from settings, for production.
 //   LDN_SETTING_NODE_NAME     e.g. "zorgsoft-zuid"
 //   LDN_SETTING_TENANTS       path to a JSON file: [{ ura, name, type, certFile, keyFile, ehrBaseUrl }]
 //   LDN_SETTING_OVERVIEW_DEADLINE_MS (default 3000), LDN_SETTING_REFERRAL_SYNC_MS (default 60000)
+//   LDN_SETTING_VIEWER=true   serve the clinician viewer at /viewer/ (the identity part must know its client)
 
 interface TenantConfig {
   ura: string;
@@ -51,5 +53,9 @@ export function configuredNodePart(settings: Record<string, string | undefined>,
     environment: (ctx) => createNetworkEnvironment(ctx, { nodeName: name, tenants }),
     overviewDeadlineMs: Number(settings.overview_deadline_ms ?? 3000),
     referralSyncIntervalMs: Number(settings.referral_sync_ms ?? 60_000),
+    // The built-in clinician viewer (the sandbox's; an EHR normally shows the overview itself).
+    ...(settings.viewer === 'true'
+      ? { extensions: [(app, runtime) => mountClinicianViewer(app, runtime, { nodeName: name, network: runtime.ctx.network })], extraPublicPaths: [VIEWER_BASE] }
+      : {}),
   });
 }

@@ -12,6 +12,8 @@ export interface ManifestParticipant {
   city: string;
   node: string;
   nodeUrl?: string;
+  /** The node's process id (`ldn sandbox --processes`). */
+  nodePid?: number;
   cert: string;
   key: string;
 }
@@ -22,10 +24,11 @@ export interface Manifest {
   pid: number;
   storage: string;
   ca: { cert: string };
-  services: Record<string, { url: string }>;
+  /** `pid`: the part's own process (`ldn sandbox --processes`; absent in-process). */
+  services: Record<string, { url: string; pid?: number }>;
   participants: ManifestParticipant[];
   vendors: Array<{ kvk: string; name: string; hosts: string[]; cert: string; key: string }>;
-  nodes: Array<{ name: string; url: string; viewer: string }>;
+  nodes: Array<{ name: string; url: string; viewer: string; pid?: number }>;
   ehrSimulator: { url: string };
   operator: { ura: string; name: string; cert: string; key: string };
   users: {

@@ -5,6 +5,7 @@ import { seedSandboxConsents } from '../consent/sandbox-seed.ts';
 import { publishCast, withCurrentVersions } from '../directory/publish-cast.ts';
 import { PartClient } from '../kit/http/client.ts';
 import type { RunningService } from '../kit/http/service.ts';
+import type { Store } from '../kit/store/store.ts';
 import type { TlsIdentity } from '../kit/part.ts';
 import { fetchAgreements } from '../trust/agreements/jws.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
@@ -24,7 +25,12 @@ export interface SeededIdentities {
 }
 
 export async function seedTrustFramework(sb: SandboxContext, trust: RunningService): Promise<SeededIdentities> {
-  const seeded = await seedTrust(trust.store, { ca: sb.pki.ca, organizations: sb.cast.organizations, vendors: sb.cast.vendors });
+  return seedTrustStore(sb, trust.store);
+}
+
+/** The same on the trust part's store before its process runs (`ldn sandbox --processes`). */
+export async function seedTrustStore(sb: SandboxContext, store: Store): Promise<SeededIdentities> {
+  const seeded = await seedTrust(store, { ca: sb.pki.ca, organizations: sb.cast.organizations, vendors: sb.cast.vendors });
   const files = new Map<string, { cert: string; key: string }>();
   const write = (name: string, id: TlsIdentity) => {
     const cert = join(sb.pki.dir, `${name}.pem`);

@@ -27,23 +27,36 @@ export function supervisePart(options: {
   restartDelayMs?: number;
   /** Where the child's output goes (default: inherited). */
   output?: 'inherit' | 'ignore';
+  /** Name in logs and LDN_INSTANCE when several processes run the same part (e.g. node-zuid). */
+  label?: string;
+  /**
+   * Run the child in its own process group, so a terminal's Ctrl-C reaches only the supervisor,
+   * which then stops its children in order (otherwise each child gets the signal too, exits, and
+   * would be started again while the supervisor is stopping).
+   */
+  ownProcessGroup?: boolean;
+  /** Called with the new pid at every (re)start (the sandbox rewrites its manifest). */
+  onStart?: (pid: number | undefined) => void;
 }): SupervisedPart {
   let child: ChildProcess | undefined;
   let stopping = false;
   let restarts = 0;
   const start = () => {
     const c = spawn(process.execPath, [LDN_BIN, 'serve', options.part], {
-      env: { ...process.env, LDN_INSTANCE: `${options.part}-${restarts}`, ...options.env },
+      env: { ...process.env, LDN_INSTANCE: `${options.label ?? options.part}-${restarts}`, ...options.env },
       stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit'],
+      detached: options.ownProcessGroup === true,
     });
     child = c;
-    options.log.info({ event: 'supervisor.started', part: options.part, pid: c.pid }, `${options.part} started (pid ${c.pid})`);
+    const name = options.label ?? options.part;
+    options.log.info({ event: 'supervisor.started', part: name, pid: c.pid }, `${name} started (pid ${c.pid})`);
+    options.onStart?.(c.pid);
     c.on('exit', (code, signal) => {
       if (stopping) return;
       restarts += 1;
       options.log.warn(
-        { event: 'supervisor.restart', part: options.part, pid: c.pid, code, signal, restarts },
-        `${options.part} (pid ${c.pid}) exited (${signal ?? code}); starting it again`,
+        { event: 'supervisor.restart', part: name, pid: c.pid, code, signal, restarts },
+        `${name} (pid ${c.pid}) exited (${signal ?? code}); starting it again`,
       );
       setTimeout(() => {
         if (!stopping) start();
