@@ -8,11 +8,15 @@ import { buildAuditEvent } from '../audit/event.ts';
 import { sampleInput } from '../audit/test-fixtures.ts';
 import { BACKENDS } from '../audit/test-stores.ts';
 import { verifyChain } from '../audit/verify.ts';
+import { ephemeralKek } from '../kit/keys/key-encryption-key.ts';
+import { KeyRefusal, type PartKeys, partKeys } from '../kit/keys/part-keys.ts';
 import type { Store } from '../kit/store/store.ts';
+import { generateSigningKey } from '../audit/signing.ts';
 import { authMigrations } from '../trust/auth/index.ts';
 import {
   AUDIT_CHECKPOINT_JWKS_PATH,
   auditRetentionDaysOf,
+  loadOrCreateCheckpointSigner,
   registerAuditCheckpointKey,
   startAuditRetention,
 } from './audit-retention.ts';
@@ -26,14 +30,16 @@ const OLD = '2020-01-01T00:00:00.000Z';
 
 describe('node audit retention', () => {
   let store: Store;
+  let keys: PartKeys;
   before(async () => {
     store = await pglite.open([...authMigrations, ...auditLogMigrations]);
+    keys = partKeys(store, { kek: ephemeralKek() });
   });
   after(() => store.close());
 
   const publishedKey = async () => {
     const app = Fastify();
-    await registerAuditCheckpointKey(app, store);
+    await registerAuditCheckpointKey(app, store, keys);
     const res = await app.inject({ method: 'GET', url: AUDIT_CHECKPOINT_JWKS_PATH });
     await app.close();
     assert.equal(res.statusCode, 200);
@@ -61,7 +67,7 @@ describe('node audit retention', () => {
   it('without the setting the job never prunes', async () => {
     await appendAuditEvents(store, [buildAuditEvent(sampleInput({ id: 'keep-1' }))]);
     await store.query('UPDATE audit_log SET recorded = $1', [OLD]);
-    const job = startAuditRetention({ store, log, settings: {} }, { firstRunMs: 0 });
+    const job = startAuditRetention({ store, log, settings: {}, keys }, { firstRunMs: 0 });
     await job.runOnce();
     await job.stop();
     const [{ n }] = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log');
@@ -78,7 +84,7 @@ describe('node audit retention', () => {
     // Records 1..4 are old, 5..6 are recent.
     await store.query('UPDATE audit_log SET recorded = $1 WHERE seq <= 4', [OLD]);
     const job = startAuditRetention(
-      { store, log, settings: { audit_retention_days: '1' } },
+      { store, log, settings: { audit_retention_days: '1' }, keys },
       { firstRunMs: 5, intervalMs: 60_000 },
     );
     try {
@@ -112,7 +118,7 @@ describe('node audit retention', () => {
     await appendAuditEvents(store, [buildAuditEvent(sampleInput({ id: 'ret-7' }))]);
     await store.query('UPDATE audit_log SET recorded = $1 WHERE seq <= 5', [OLD]);
     const again = startAuditRetention(
-      { store, log, settings: { audit_retention_days: '1' } },
+      { store, log, settings: { audit_retention_days: '1' }, keys },
       { firstRunMs: 60_000 },
     );
     await again.runOnce();
@@ -124,5 +130,27 @@ describe('node audit retention', () => {
       lastSeq: 7,
     });
     assert.deepEqual(await publishedKey(), key);
+  });
+
+  it('keeps the checkpoint key sealed under the KEK, moves a clear row in, and refuses another KEK', async () => {
+    // This store signed checkpoints above: the key is sealed, and no clear copy is in auth_signing_keys.
+    const clear = await store.query("SELECT 1 FROM auth_signing_keys WHERE purpose = 'audit-checkpoint'");
+    assert.equal(clear.length, 0);
+    const [{ sealed }] = await store.query<{ sealed: string }>("SELECT sealed FROM ldn_part_keys WHERE name = 'audit-checkpoint-key'");
+    assert.doesNotMatch(sealed, /"d"|Ed25519|OKP/);
+    // Another KEK over the same store refuses instead of making a new key over signed checkpoints.
+    await assert.rejects(loadOrCreateCheckpointSigner(store, partKeys(store, { kek: ephemeralKek() })), KeyRefusal);
+
+    // A store an earlier version left with the key in clear: the same key is moved in, the row goes.
+    const old = await pglite.open([...authMigrations, ...auditLogMigrations]);
+    try {
+      const { privateJwk, publicJwk } = await generateSigningKey();
+      await old.query("INSERT INTO auth_signing_keys (purpose, kid, private_jwk) VALUES ('audit-checkpoint', 'k1', $1)", [JSON.stringify(privateJwk)]);
+      const signer = await loadOrCreateCheckpointSigner(old, partKeys(old, { kek: ephemeralKek() }));
+      assert.equal(signer.publicJwk.x, publicJwk.x);
+      assert.equal((await old.query("SELECT 1 FROM auth_signing_keys WHERE purpose = 'audit-checkpoint'")).length, 0);
+    } finally {
+      await old.close();
+    }
   });
 });

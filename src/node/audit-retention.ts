@@ -8,6 +8,7 @@ import {
   startRetentionJob,
 } from '../audit/retention.ts';
 import { createJwsSigner, generateSigningKey, type JwsSigner } from '../audit/signing.ts';
+import type { PartKeys } from '../kit/keys/part-keys.ts';
 import type { PartContext } from '../kit/part.ts';
 import type { Store } from '../kit/store/store.ts';
 
@@ -29,40 +30,35 @@ export function auditRetentionDaysOf(settings: Record<string, string | undefined
 }
 
 /**
- * The node's Ed25519 checkpoint key, created on first use. It lives in the node's store (the
- * auth_signing_keys table of the node's own authorisation server), so every instance over one
- * database signs with the same key: the same 'keys in stores' STUB as the access-token key; in
- * production it belongs in an HSM or a mounted secret.
+ * The node's Ed25519 checkpoint key, created on first use and kept sealed under the key-encryption
+ * key in the node's store (like the other part keys), so every instance over one database signs
+ * with the same key and a restart keeps it. A clear row an earlier version left in
+ * auth_signing_keys is moved in once and forgotten there. With checkpoints already signed the node
+ * refuses to make a new key: the published key would no longer verify them.
  */
-export async function loadOrCreateCheckpointSigner(store: Store): Promise<JwsSigner> {
-  const read = async () =>
-    (
-      await store.query<{ private_jwk: JWK | string }>(
-        'SELECT private_jwk FROM auth_signing_keys WHERE purpose = $1',
-        [KEY_PURPOSE],
-      )
-    )[0]?.private_jwk;
-  let stored = await read();
-  if (stored === undefined) {
-    const { privateJwk, publicJwk } = await generateSigningKey();
-    const kid = await calculateJwkThumbprint(publicJwk);
-    // First writer wins when several instances start at once.
-    await store.query(
-      'INSERT INTO auth_signing_keys (purpose, kid, private_jwk) VALUES ($1, $2, $3) ON CONFLICT (purpose) DO NOTHING',
-      [KEY_PURPOSE, kid, JSON.stringify(privateJwk)],
-    );
-    stored = await read();
-  }
-  const privateJwk = (typeof stored === 'string' ? JSON.parse(stored) : stored) as JWK;
+export async function loadOrCreateCheckpointSigner(store: Store, keys: PartKeys): Promise<JwsSigner> {
+  const text = await keys.secret('audit-checkpoint-key', {
+    legacyRow: {
+      read: async () => {
+        const row = (await store.query<{ private_jwk: JWK | string }>('SELECT private_jwk FROM auth_signing_keys WHERE purpose = $1', [KEY_PURPOSE]))[0];
+        if (!row) return undefined;
+        return typeof row.private_jwk === 'string' ? row.private_jwk : JSON.stringify(row.private_jwk);
+      },
+      forget: async () => void (await store.query('DELETE FROM auth_signing_keys WHERE purpose = $1', [KEY_PURPOSE])),
+    },
+    hasData: async () => (await store.query('SELECT 1 FROM audit_checkpoint LIMIT 1')).length > 0,
+    make: async () => JSON.stringify((await generateSigningKey()).privateJwk),
+  });
+  const privateJwk = JSON.parse(text) as JWK;
   const { d: _d, ...publicJwk } = privateJwk;
   return createJwsSigner(privateJwk, await calculateJwkThumbprint(publicJwk));
 }
 
 /** Publishes the checkpoint key's public JWK (a JWKS of one key); the path must be public. */
-export async function registerAuditCheckpointKey(app: FastifyInstance, store: Store): Promise<void> {
+export async function registerAuditCheckpointKey(app: FastifyInstance, store: Store, keys: PartKeys): Promise<void> {
   let signer: Promise<JwsSigner> | undefined;
   app.get(AUDIT_CHECKPOINT_JWKS_PATH, async () => {
-    signer ??= loadOrCreateCheckpointSigner(store).catch((err) => {
+    signer ??= loadOrCreateCheckpointSigner(store, keys).catch((err) => {
       signer = undefined;
       throw err;
     });
@@ -82,7 +78,7 @@ export interface AuditRetentionOptions {
 
 /** Starts the pruning job when retention is configured; otherwise a job that does nothing. */
 export function startAuditRetention(
-  ctx: Pick<PartContext, 'store' | 'log' | 'settings'>,
+  ctx: Pick<PartContext, 'store' | 'log' | 'settings' | 'keys'>,
   over: Partial<AuditRetentionOptions> = {},
 ): RetentionJob {
   const days = over.days ?? auditRetentionDaysOf(ctx.settings);
@@ -92,7 +88,7 @@ export function startAuditRetention(
   let signer: JwsSigner | undefined;
   return startRetentionJob(
     async () => {
-      signer ??= await loadOrCreateCheckpointSigner(store);
+      signer ??= await loadOrCreateCheckpointSigner(store, ctx.keys);
       const r = await pruneAuditLog(store, { olderThanDays: days, signer, now: over.now?.() });
       if (r.pruned > 0)
         log.info(

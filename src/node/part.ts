@@ -110,7 +110,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       const jwks = publicJwks([signingKey]);
       const tenantBase = (ura: string) => `${ctx.baseUrl}/org/${ura}`;
       // The public key of the audit-log checkpoints, for `ldn audit verify --checkpoint-key`.
-      await registerAuditCheckpointKey(app, ctx.store);
+      await registerAuditCheckpointKey(app, ctx.store, ctx.keys);
 
       await registerTokenEndpoint(app, {
         issuer: () => ctx.baseUrl,
