@@ -19,6 +19,7 @@ import {
 } from '../trust/auth/index.ts';
 import { clinicianRequest } from './consumer/clinician-request.ts';
 import { fanOutLimitsFrom } from './consumer/fan-out-limit.ts';
+import { withFanOutMetrics } from './consumer/fan-out-metrics.ts';
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';
 import { registerSummaryOperation } from './consumer/summary/operation.ts';
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
@@ -186,7 +187,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       // The consent part's change notifications (its certificate only) clear cached consent answers.
       if (env.consentNotifications) await registerConsentNotificationRoute(app, { tenants, receiver: env.consentNotifications });
 
-      const overview = createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000, fanOut: fanOutLimitsFrom(ctx.settings) });
+      const overview = withFanOutMetrics(createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000, fanOut: fanOutLimitsFrom(ctx.settings) }), ctx.metrics);
       // The organisation's own systems (its certificate) ask for an overview for a logged-in
       // clinician (checks in consumer/clinician-request.ts).
       app.get<{ Params: { ura: string }; Querystring: { identifier?: string; exchange?: string } }>(

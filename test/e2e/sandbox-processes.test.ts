@@ -116,6 +116,17 @@ describe('the sandbox with every part its own process (PostgreSQL)', { skip: usa
     for (const n of manifest.nodes) assert.ok(n.pid && n.pid !== process.pid, `node ${n.name} has its own pid`);
     assert.equal(manifest.participants.find((p) => p.ura === VELUWE)?.nodePid, manifest.nodes.find((n) => n.name === 'veluwe')?.pid);
     await storyWithin(90_000);
+    // The requesting node's Prometheus figures name the fan-out per holder.
+    const scraper = new PartClient({ tls: sandbox.identities.operator, maxRetries: 0 });
+    try {
+      const metrics = await scraper.call(`${manifest.nodes.find((n) => n.name === 'veluwe')!.url}/metrics`, { deadlineMs: 10_000 });
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.text, /ldn_overview_holder_calls_total\{[^}]*holder="90000102"[^}]*status="ok"[^}]*\} [1-9]/);
+      assert.match(metrics.text, /instance="node-veluwe-0"/, 'each node names itself');
+      assert.match(metrics.text, /ldn_overview_holder_duration_seconds_count\{holder="90000104"/);
+    } finally {
+      await scraper.close();
+    }
   });
 
   it('after kill -9 of the PRS, the NVI and a node mid-story, the restarted processes tell the same story over the same referrals', async () => {
