@@ -8,7 +8,8 @@ import { base64url } from 'jose';
 import { PartClient } from '../kit/http/client.ts';
 import { createService, type RunningService } from '../kit/http/service.ts';
 import type { PartDefinition, TlsIdentity } from '../kit/part.ts';
-import { readCertificateIdentity } from '../kit/pki/certificates.ts';
+import { peerFromDer } from '../kit/http/peer.ts';
+import { pemToDer, readCertificateIdentity } from '../kit/pki/certificates.ts';
 import { migrate } from '../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
 import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-pki.ts';
@@ -139,6 +140,25 @@ describe('trust part over mutual TLS', () => {
     const r = await client(org(HOMECARE)).call<Outcome>(`${nvi.url}/List`);
     assert.equal(r.status, 403);
     assert.match(r.body.issue[0].diagnostics, /suspended/);
+  });
+
+  it('a guard renews the status list by itself within seconds: a suspension reaches it without a refresh', async () => {
+    const quick = createPeerGuard({ trustUrl: trust.url, client: client(operator), maxAgeSeconds: 30, renewSeconds: 1 });
+    const peer = peerFromDer(pemToDer(org(PHYSIO).cert))!;
+    assert.equal(await quick(peer), null, 'admitted');
+    const op = client(operator);
+    const json = { 'content-type': 'application/json' };
+    await op.call(`${trust.url}/participants/${PHYSIO}/status`, { method: 'POST', body: { status: 'suspended', reason: 'renewal test' }, headers: json });
+    try {
+      let refusal: string | null = null;
+      for (let i = 0; i < 40 && !refusal; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        refusal = await quick(peer);
+      }
+      assert.match(refusal ?? 'still admitted', /suspended/);
+    } finally {
+      await op.call(`${trust.url}/participants/${PHYSIO}/status`, { method: 'POST', body: { status: 'admitted', reason: 'renewal test over' }, headers: json });
+    }
   });
 
   it('refuses a revoked certificate while the participant stays admitted', async () => {

@@ -119,7 +119,7 @@ describe('the sandbox with every part its own process (PostgreSQL)', { skip: usa
     // The requesting node's Prometheus figures name the fan-out per holder.
     const scraper = new PartClient({ tls: sandbox.identities.operator, maxRetries: 0 });
     try {
-      const metrics = await scraper.call(`${manifest.nodes.find((n) => n.name === 'veluwe')!.url}/metrics`, { deadlineMs: 10_000 });
+      const metrics = await scraper.call(`${manifest.nodes.find((n) => n.name === 'veluwe')!.url}/metrics`, { deadlineMs: 10_000, headers: { accept: 'text/plain' } });
       assert.equal(metrics.status, 200);
       assert.match(metrics.text, /ldn_overview_holder_calls_total\{[^}]*holder="90000102"[^}]*status="ok"[^}]*\} [1-9]/);
       assert.match(metrics.text, /instance="node-veluwe-0"/, 'each node names itself');

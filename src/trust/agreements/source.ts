@@ -8,6 +8,10 @@ import type { AgreementsDocument } from './types.ts';
 // verified against the trust JWKS, never rolled back to an older version, refreshed on a short
 // interval so an operator's change (e.g. opt-in → opt-out) reaches every decision within it.
 // Until a verified document is held, `current()` throws: decisions deny on error.
+// A short poll rather than PostgreSQL LISTEN/NOTIFY: the document is the trust part's data, which
+// other parts may read only over its HTTP interface (never its database), and it is one small
+// signed document, so fetching it every few seconds (AGREEMENTS_REFRESH_MS) is cheap and brings an
+// operator's switch (e.g. to opt-out) to every instance of every part within that interval.
 
 export interface AgreementsSource {
   current(): AgreementsDocument;
