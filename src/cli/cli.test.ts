@@ -52,4 +52,15 @@ describe('ldn CLI', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses a sandbox of processes without a store they can share, before starting anything', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ldn-cli-'));
+    try {
+      const r = ldn('sandbox', '--processes', '--manifest', join(dir, 'sandbox.json'), '--port-base', '0');
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /--processes needs --database-url .* or --data-dir/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
