@@ -5,7 +5,7 @@ import { createPdp } from '../consent/pdp/evaluate.ts';
 import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import type { Migration } from '../kit/store/store.ts';
-import type { AccessTokenClaims } from '../trust/auth/claims.ts';
+import { type AccessTokenClaims, WORKFLOW_TASK_DETAIL } from '../trust/auth/claims.ts';
 import {
   AUTHORIZATION_SERVER_PUBLIC_PATHS,
   authMigrations,
@@ -39,6 +39,7 @@ import { nodeMigrations } from './source/migrations.ts';
 import { startReferralSync, type ReferralSync } from './source/referral-sync.ts';
 import { doors } from '../kit/http/rate-limits.ts';
 import { registerWorkflow, type Workflow, workflowMigrations } from './workflow/index.ts';
+import { grantWorkflowTask } from './workflow/token-basis.ts';
 
 // The participant node: one process next to one or more organisations' EHRs (a vendor hosts
 // several). Each organisation is a tenant at /org/<URA> with its own certificate, data and
@@ -138,6 +139,9 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
           });
         },
         verifyUserAssertion: (assertion, client) => env.verifyVerklaring(assertion, client.ura),
+        // Notified pull: the receiver names the workflow Task it pulls under (RFC 9396).
+        authorizationDetailsTypes: [WORKFLOW_TASK_DETAIL],
+        authorizationDetailsFor: (client, details, grant) => grantWorkflowTask({ store: ctx.store, env }, client.ura, details, grant),
         // The token endpoint is a public path (it answers in OAuth JSON), so the kit's guard does
         // not run there: it checks the certificate's standing itself, the same way.
         admit: async (peer, ura) => (ctx.peerStatus ? await ctx.peerStatus(peer) : null) ?? defaultAdmit(peer, ura),
