@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../kit/log.ts';
+import { preloadWorkflowStories } from '../sandbox/workflow-demo.ts';
 import { startSandbox } from '../sandbox/sandbox.ts';
 import { printSummary } from './summary.ts';
 
@@ -30,7 +31,8 @@ export function sandboxCommand(): Command {
     .option('--port-base <port>', 'first port; parts take consecutive ports (0 = any free port)', portNumber, 9440)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--verbose', 'log every request')
-    .action(async (opts: { manifest: string; dataDir?: string; databaseUrl?: string; portBase: number; host: string; verbose?: boolean }) => {
+    .option('--no-handovers', 'do not send the two notified-pull stories\' handovers at start (eOverdracht, medicatieoverdracht)')
+    .action(async (opts: { manifest: string; dataDir?: string; databaseUrl?: string; portBase: number; host: string; verbose?: boolean; handovers: boolean }) => {
       const logging = sandboxLogging(opts.verbose === true, process.env.LDN_LOG_LEVEL);
       if (logging.logRequests) process.env.LDN_LOG_REQUESTS = '1';
       const log = createLogger('sandbox', { pretty: process.stdout.isTTY, level: logging.level });
@@ -45,6 +47,11 @@ export function sandboxCommand(): Command {
         log,
         progress: (step) => process.stdout.write(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${step}\n`),
       });
+      if (opts.handovers) {
+        // The notified-pull stories start with a handover waiting in the receivers' lists (README).
+        const lines = await preloadWorkflowStories(sandbox).catch((err: Error) => [`!! the stories' handovers were not sent: ${err.message}`]);
+        for (const line of lines) process.stdout.write(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  handover ${line}\n`);
+      }
       printSummary(sandbox, Date.now() - started);
       let stopping = false;
       const shutdown = async (signal: string) => {
