@@ -36,6 +36,7 @@ import { registerCitizenApi } from './source/citizen-api.ts';
 import { registerCitizenShare } from './source/citizen-share.ts';
 import { registerHolderApi } from './source/holder-api.ts';
 import { nodeMigrations } from './source/migrations.ts';
+import { EHR_NOTIFICATION_PATH, EhrSubscriber } from './source/ehr-subscriber.ts';
 import { startReferralSync, type ReferralSync } from './source/referral-sync.ts';
 import { doors } from '../kit/http/rate-limits.ts';
 import { registerWorkflow, type Workflow, workflowMigrations } from './workflow/index.ts';
@@ -71,6 +72,8 @@ export interface NodeRuntime {
   referralSync?: ReferralSync;
   /** Notified pull (eOverdracht, medicatieoverdracht): sender, receiver and their outbox. */
   workflow: Workflow;
+  /** Topic-based Subscriptions at the EHRs that offer them. */
+  ehrSubscriber?: EhrSubscriber;
 }
 
 export function createNodePart(options: NodeOptions): PartDefinition & { runtime(): NodeRuntime | undefined } {
@@ -89,6 +92,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
     publicPaths: [
       ...AUTHORIZATION_SERVER_PUBLIC_PATHS,
       AUDIT_CHECKPOINT_JWKS_PATH,
+      // The EHRs' Subscription notifications (no certificate: the subscription's secret instead).
+      `${EHR_NOTIFICATION_PATH}/`,
       // Each organisation's FHIR self-description is readable before any token is fetched.
       ...options.tenants.flatMap((t) => [`/org/${t.ura}/fhir/metadata`, `/org/${t.ura}/fhir/OperationDefinition/`]),
       ...(options.extraPublicPaths ?? []),
@@ -220,11 +225,16 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
         options.referralSyncIntervalMs === 0
           ? undefined
           : startReferralSync({ store: ctx.store, env, tenants: [...tenants.values()], connectors, intervalMs: options.referralSyncIntervalMs ?? 2000, log: ctx.log });
-      runtime = { ctx, env, tenants, overview, referralSync, workflow };
+      // EHRs that offer topic-based Subscriptions announce their changes; _history polling stays.
+      const ehrSubscriber = new EhrSubscriber({ tenants: [...tenants.values()], connectors, baseUrl: () => ctx.baseUrl, onChange: () => referralSync?.nudge(), log: ctx.log });
+      ehrSubscriber.register(app);
+      if (referralSync) ehrSubscriber.start();
+      runtime = { ctx, env, tenants, overview, referralSync, workflow, ehrSubscriber };
       for (const ext of options.extensions ?? []) await ext(app, runtime);
     },
 
     async stop() {
+      await runtime?.ehrSubscriber?.stop();
       await runtime?.referralSync?.stop();
       await runtime?.workflow.stop();
       await runtime?.overview.close();
