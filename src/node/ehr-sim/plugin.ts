@@ -1,4 +1,4 @@
-import type { CapabilityStatement, Resource } from '@medplum/fhirtypes';
+import type { BundleEntry, CapabilityStatement, Resource } from '@medplum/fhirtypes';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { HttpError, badRequest, notFound } from '../../kit/fhir/outcome.ts';
@@ -10,6 +10,7 @@ import { EhrFaultRegistry, type EhrFaults, parseFaults, shapeBody } from './faul
 import { historyBundle } from './history.ts';
 import { patientIdOf } from './resource-facts.ts';
 import { parsePatientReference } from './search-params.ts';
+import { includeReferences, isDateParam } from './search-extra.ts';
 import { EhrSubscriptions } from './subscriptions.ts';
 import {
   SUPPORTED_TYPES,
@@ -125,7 +126,14 @@ export async function ehrSimulatorPlugin(app: FastifyInstance, options: EhrSimul
     const result = await searchResources(store, type, criteria, page, override?.id);
     const resources = override?.rewrite ? result.resources.map((r) => pointAt(r, override.rewrite as string)) : result.resources;
     const path = `/${type}`;
-    const bundle = searchsetBundle({ baseUrl: baseUrl(request, ura), path, query: request.query, resources, total: result.total, ...page, hasMore: page.offset + resources.length < result.total });
+    // _include: the stored resources the page's matches reference (contained ones are inside already).
+    const included: BundleEntry[] = [];
+    for (const ref of includeReferences(type, criteria.get('_include') ?? [], resources)) {
+      if (!(SUPPORTED_TYPES as readonly string[]).includes(ref.type)) continue;
+      const found = await readResource(store, ref.type, ref.id);
+      if (found.status === 'ok') included.push({ fullUrl: `${baseUrl(request, ura)}/${ref.type}/${ref.id}`, resource: found.resource, search: { mode: 'include' } });
+    }
+    const bundle = searchsetBundle({ baseUrl: baseUrl(request, ura), path, query: request.query, resources, total: result.total, ...page, hasMore: page.offset + resources.length < result.total, extraEntries: included });
     return send(reply, f, bundle);
   });
 
@@ -262,10 +270,13 @@ function capability(ura: string): CapabilityStatement {
           ...SUPPORTED_TYPES.map((type) => ({
             type,
             interaction: [{ code: 'read' as const }, { code: 'search-type' as const }, { code: 'create' as const }, { code: 'update' as const }, { code: 'delete' as const }],
-            searchParam: searchParamsFor(type).map((name) => ({
-              name,
-              type: name === '_lastUpdated' ? ('date' as const) : name === 'patient' || name === 'subject' ? ('reference' as const) : ('token' as const),
-            })),
+            searchParam: searchParamsFor(type)
+              .filter((name) => name !== '_include')
+              .map((name) => ({
+                name,
+                type: name === '_lastUpdated' || isDateParam(type, name) ? ('date' as const) : name === 'patient' || name === 'subject' ? ('reference' as const) : ('token' as const),
+              })),
+            ...(searchParamsFor(type).includes('_include') ? { searchInclude: [`${type}:medication`] } : {}),
           })),
           EhrSubscriptions.capability(),
         ],
