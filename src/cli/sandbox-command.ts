@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../kit/log.ts';
 import type { Manifest } from '../sandbox/manifest.ts';
+import { preloadWorkflowStories } from '../sandbox/workflow-demo.ts';
 import { startSandbox } from '../sandbox/sandbox.ts';
 import { printSummary } from './summary.ts';
 
@@ -32,7 +33,8 @@ export function sandboxCommand(): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--verbose', 'log every request')
     .option('--processes', 'every central part and node as its own OS process (`ldn serve`), restarted when it dies; needs --database-url or --data-dir')
-    .action(async (opts: { manifest: string; dataDir?: string; databaseUrl?: string; portBase: number; host: string; verbose?: boolean; processes?: boolean }) => {
+    .option('--no-handovers', 'do not send the two notified-pull stories\' handovers at start (eOverdracht, medicatieoverdracht)')
+    .action(async (opts: { manifest: string; dataDir?: string; databaseUrl?: string; portBase: number; host: string; verbose?: boolean; processes?: boolean; handovers: boolean }) => {
       const logging = sandboxLogging(opts.verbose === true, process.env.LDN_LOG_LEVEL);
       if (logging.logRequests) process.env.LDN_LOG_REQUESTS = '1';
       const log = createLogger('sandbox', { pretty: process.stdout.isTTY, level: logging.level });
@@ -49,7 +51,16 @@ export function sandboxCommand(): Command {
       };
       let sandbox: { manifest: Manifest; manifestPath: string; stop(): Promise<void> };
       try {
-        sandbox = opts.processes ? await (await import('../sandbox/processes.ts')).startProcessSandbox(sandboxOptions) : await startSandbox(sandboxOptions);
+        if (opts.processes) sandbox = await (await import('../sandbox/processes.ts')).startProcessSandbox(sandboxOptions);
+        else {
+          const inProcess = await startSandbox(sandboxOptions);
+          sandbox = inProcess;
+          if (opts.handovers) {
+            // The notified-pull stories start with a handover waiting in the receivers' lists (README).
+            const lines = await preloadWorkflowStories(inProcess).catch((err: Error) => [`!! the stories' handovers were not sent: ${err.message}`]);
+            for (const line of lines) process.stdout.write(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  handover ${line}\n`);
+          }
+        }
       } catch (err) {
         process.stderr.write(`ldn sandbox: ${(err as Error).message}\n`);
         process.exit(2);

@@ -4,6 +4,11 @@ import { PartClient } from '../kit/http/client.ts';
 import { testBsn } from '../kit/identifiers/bsn.ts';
 import { createTestPki } from '../kit/testing/test-pki.ts';
 import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
+import { auditLogMigrations } from '../audit/chain.ts';
+import { migrate } from '../kit/store/migrate.ts';
+import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
+import type { Store } from '../kit/store/store.ts';
+import { auditLogVerifier } from './audit-log.ts';
 import { startBrokenNode } from './broken-node.fixture.ts';
 import { checkHolder } from './holder.ts';
 import { htmlReport, junitReport, textReport } from './report.ts';
@@ -15,7 +20,10 @@ import type { Probe } from './types.ts';
 describe('conformance kit: a broken holder fails rule by rule', () => {
   let node: Awaited<ReturnType<typeof startBrokenNode>>;
   let client: PartClient;
+  let auditStore: Store;
   before(async () => {
+    auditStore = await openIsolatedPgliteStore('node_broken');
+    await migrate(auditStore, auditLogMigrations);
     const pki = await createTestPki();
     node = await startBrokenNode(await pki.identity('90000999'));
     client = new PartClient({ tls: await pki.identity('90000101'), maxRetries: 0 });
@@ -23,6 +31,7 @@ describe('conformance kit: a broken holder fails rule by rule', () => {
   after(async () => {
     await client.close();
     await node.app.close();
+    await auditStore.close();
   });
 
   const probe =
@@ -43,6 +52,8 @@ describe('conformance kit: a broken holder fails rule by rule', () => {
       deadlineMs: 60_000,
       // A log that never grows: the fixture writes no audit.
       transparencyLog: { treeSize: async () => 41, waitMs: 1500 },
+      // Its own audit log (an empty, intact chain): no record of the kit's accesses.
+      auditLog: { traceId: 'f'.repeat(32), verify: auditLogVerifier(auditStore), waitMs: 1000 },
     });
     const failed = new Set(checks.filter((c) => !c.ok).map((c) => c.rule));
     for (const rule of [
@@ -61,6 +72,7 @@ describe('conformance kit: a broken holder fails rule by rule', () => {
       'refuses.unlisted-parameter',
       'refuses.invalid-bsn',
       'audit.reaches-transparency-log',
+      'audit.written',
     ]) {
       assert.ok(failed.has(rule), `expected ${rule} to fail; failed: ${[...failed].join(', ')}`);
     }

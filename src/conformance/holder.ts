@@ -2,6 +2,7 @@ import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../kit/identifiers/systems.ts';
 import type { AgreementsDocument, AllowedQuery } from '../trust/agreements/types.ts';
 import { probeFhirBase } from './fhir-base.ts';
+import type { AuditLogVerifier } from './audit-log.ts';
 import type { Check, Probe } from './types.ts';
 
 // The network's requirements of a holder (a node's open interface at /org/<URA>/fhir), checked
@@ -27,6 +28,11 @@ export interface HolderCheckOptions {
    * delivers them); absent: the audit rule is not checked.
    */
   transparencyLog?: { treeSize(): Promise<number>; waitMs: number };
+  /**
+   * The holder's own audit log through the audit-verify interface (audit-log.ts), with the trace
+   * id the probe sends on every call; absent: the rule is reported as not checked (a failure).
+   */
+  auditLog?: { traceId: string; verify: AuditLogVerifier; waitMs?: number };
 }
 
 const patientParam = (bsn: string) => `${SYSTEM.bsn}|${bsn}`;
@@ -70,6 +76,7 @@ export async function checkHolder(o: HolderCheckOptions): Promise<Check[]> {
   const patientIds = new Set(((patients.body as Bundle)?.entry ?? []).map((e) => e.resource).filter((r) => r?.resourceType === 'Patient').map((r) => `Patient/${r?.id}`));
   check('patient.found', patients.status === 200 && patientIds.size > 0, `Patient search for the test patient → ${patients.status}, ${patientIds.size} record(s)`);
 
+  let answeredQueries = 0;
   for (const q of exchange.queries) {
     const search = allowListedSearch(q, o.bsn);
     const name = `${exchange.code}.${q.resourceType}${q.values?.category ? `.${q.values.category.join('+')}` : ''}`;
@@ -81,6 +88,7 @@ export async function checkHolder(o: HolderCheckOptions): Promise<Check[]> {
     check(`${name}.answered`, answered, `${search.split('?')[0]} (allow-listed) → ${res.status}`);
     check(`${name}.deadline`, ms <= o.deadlineMs, `answered in ${ms} ms (limit ${o.deadlineMs} ms)`);
     if (!answered) continue;
+    answeredQueries++;
     const matches = (bundle.entry ?? []).filter((e) => e.search?.mode !== 'include' && e.resource).map((e) => e.resource as Resource);
     const wrongType = matches.filter((r) => r.resourceType !== q.resourceType);
     const allowedCategories = q.values?.category;
@@ -113,8 +121,25 @@ export async function checkHolder(o: HolderCheckOptions): Promise<Check[]> {
   check('refuses.unlisted-parameter', other.status === 400 || other.status === 403, `Patient?_ldn-unlisted=1 → ${other.status}`);
   const badBsn = await o.probe(`${o.target}/Patient?identifier=${encodeURIComponent(`${SYSTEM.bsn}|123456789`)}`);
   check('refuses.invalid-bsn', badBsn.status === 400, `Patient?identifier=<BSN failing the 11-test> → ${badBsn.status}`);
+  checks.push(await auditWritten(o.auditLog, answeredQueries));
   if (o.transparencyLog) checks.push(await auditArrived(o.transparencyLog, logBefore));
   return checks;
+}
+
+/**
+ * Every access is logged in the holder's hash-chained audit log: the chain verifies and holds at
+ * least one record of the kit's trace per allow-listed search it answered.
+ */
+async function auditWritten(log: HolderCheckOptions['auditLog'], answered: number): Promise<Check> {
+  const rule = 'audit.written';
+  if (!log) return { rule, ok: false, detail: 'not checked: give the kit the holder\'s audit log (--audit-schema) to verify' };
+  const until = Date.now() + (log.waitMs ?? 10_000);
+  for (;;) {
+    const v = await log.verify(log.traceId).catch((err: Error) => ({ intact: false, records: 0, detail: `audit log unreadable: ${err.message}` }));
+    const ok = v.intact && answered > 0 && v.records >= answered;
+    if (ok || Date.now() >= until || !v.intact) return { rule, ok, detail: `${v.detail}; ${answered} answered search(es) to account for` };
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /**

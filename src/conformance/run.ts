@@ -4,6 +4,8 @@ import type { TlsIdentity } from '../kit/part.ts';
 import type { Manifest } from '../sandbox/manifest.ts';
 import { fetchAgreements } from '../trust/agreements/jws.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
+import { newTrace } from '../kit/trace.ts';
+import type { AuditLogVerifier } from './audit-log.ts';
 import { checkDirectorySource } from './directory-source.ts';
 import { checkEhr } from './ehr.ts';
 import { probeFhirBase } from './fhir-base.ts';
@@ -33,6 +35,8 @@ export interface ConformanceOptions {
   deadlineMs?: number;
   /** How long the holder's accesses may take to reach the transparency log (ms, default 30 s). */
   auditWaitMs?: number;
+  /** The holder's audit log, for the audit-written rule (audit-log.ts); without it the rule fails as not checked. */
+  auditLog?: AuditLogVerifier;
 }
 
 function identityOf(manifest: Manifest, ura: string): TlsIdentity {
@@ -68,8 +72,10 @@ export async function runConformance(o: ConformanceOptions): Promise<Conformance
       const client = new PartClient({ tls, tokens, maxRetries: 0, defaultDeadlineMs: 60_000 });
       closers.push(() => client.close(), async () => tokens.close?.());
       const resource = target.replace(/\/fhir$/, '');
+      // One trace for every probe: the holder's audit records of the kit's accesses carry its id.
+      const trace = newTrace();
       const withToken = async (url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) => {
-        const r = await client.call(url, { ...init, retries: 0, scope: exchange, resource, ...(o.verklaring ? { userAssertion: o.verklaring } : {}) });
+        const r = await client.call(url, { ...init, retries: 0, trace, scope: exchange, resource, ...(o.verklaring ? { userAssertion: o.verklaring } : {}) });
         return { status: r.status, headers: r.headers, body: r.body };
       };
       checks.push(
@@ -81,6 +87,7 @@ export async function runConformance(o: ConformanceOptions): Promise<Conformance
           exchange,
           bsn: o.bsn ?? '',
           deadlineMs: o.deadlineMs ?? 3000,
+          ...(o.auditLog ? { auditLog: { traceId: trace.traceId, verify: o.auditLog } } : {}),
           ...(o.manifest.services.transparency
             ? {
                 transparencyLog: {

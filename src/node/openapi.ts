@@ -18,8 +18,21 @@ export function nodeOpenApi(baseUrl: string, scopes: Record<string, string>): Re
         post: {
           summary: 'Access token for an organisation\'s open interface (resource = its /org/{ura} base)',
           public: true,
-          requestBody: { contentType: 'application/x-www-form-urlencoded', schema: { type: 'object', required: ['grant_type', 'resource'] } },
-          responses: { '200': { description: 'Access token', schema: { type: 'object' } }, '400': 'OAuth error', '401': 'OAuth error' },
+          requestBody: {
+            contentType: 'application/x-www-form-urlencoded',
+            schema: {
+              type: 'object',
+              required: ['grant_type', 'resource'],
+              properties: {
+                authorization_details: {
+                  type: 'string',
+                  description:
+                    'RFC 9396, for a notified pull: a JSON array with one entry {"type":"https://ldn.example.nl/authorization-details/workflow-task","identifier":"Task/<id>","locations":["<resource>"]} naming the workflow Task the pull is based on; granted only to the Task\'s owner, and carried into the token',
+                },
+              },
+            },
+          },
+          responses: { '200': { description: 'Access token', schema: { type: 'object' } }, '400': 'OAuth error (invalid_authorization_details when the Task is not addressed to the caller)', '401': 'OAuth error' },
         },
       },
       '/.well-known/oauth-authorization-server': { get: { summary: 'Authorisation server metadata (RFC 8414)', public: true, responses: { '200': 'Metadata' } } },

@@ -5,7 +5,7 @@ import { createPdp } from '../consent/pdp/evaluate.ts';
 import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import type { Migration } from '../kit/store/store.ts';
-import type { AccessTokenClaims } from '../trust/auth/claims.ts';
+import { type AccessTokenClaims, WORKFLOW_TASK_DETAIL } from '../trust/auth/claims.ts';
 import {
   AUTHORIZATION_SERVER_PUBLIC_PATHS,
   authMigrations,
@@ -37,9 +37,11 @@ import { registerCitizenApi } from './source/citizen-api.ts';
 import { registerCitizenShare } from './source/citizen-share.ts';
 import { registerHolderApi } from './source/holder-api.ts';
 import { nodeMigrations } from './source/migrations.ts';
+import { EHR_NOTIFICATION_PATH, EhrSubscriber } from './source/ehr-subscriber.ts';
 import { startReferralSync, type ReferralSync } from './source/referral-sync.ts';
 import { doors } from '../kit/http/rate-limits.ts';
 import { registerWorkflow, type Workflow, workflowMigrations } from './workflow/index.ts';
+import { grantWorkflowTask } from './workflow/token-basis.ts';
 
 // The participant node: one process next to one or more organisations' EHRs (a vendor hosts
 // several). Each organisation is a tenant at /org/<URA> with its own certificate, data and
@@ -71,6 +73,8 @@ export interface NodeRuntime {
   referralSync?: ReferralSync;
   /** Notified pull (eOverdracht, medicatieoverdracht): sender, receiver and their outbox. */
   workflow: Workflow;
+  /** Topic-based Subscriptions at the EHRs that offer them. */
+  ehrSubscriber?: EhrSubscriber;
 }
 
 export function createNodePart(options: NodeOptions): PartDefinition & { runtime(): NodeRuntime | undefined } {
@@ -89,6 +93,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
     publicPaths: [
       ...AUTHORIZATION_SERVER_PUBLIC_PATHS,
       AUDIT_CHECKPOINT_JWKS_PATH,
+      // The EHRs' Subscription notifications (no certificate: the subscription's secret instead).
+      `${EHR_NOTIFICATION_PATH}/`,
       // Each organisation's FHIR self-description is readable before any token is fetched.
       ...options.tenants.flatMap((t) => [`/org/${t.ura}/fhir/metadata`, `/org/${t.ura}/fhir/OperationDefinition/`]),
       ...(options.extraPublicPaths ?? []),
@@ -139,6 +145,9 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
           });
         },
         verifyUserAssertion: (assertion, client) => env.verifyVerklaring(assertion, client.ura),
+        // Notified pull: the receiver names the workflow Task it pulls under (RFC 9396).
+        authorizationDetailsTypes: [WORKFLOW_TASK_DETAIL],
+        authorizationDetailsFor: (client, details, grant) => grantWorkflowTask({ store: ctx.store, env }, client.ura, details, grant),
         // The token endpoint is a public path (it answers in OAuth JSON), so the kit's guard does
         // not run there: it checks the certificate's standing itself, the same way.
         admit: async (peer, ura) => (ctx.peerStatus ? await ctx.peerStatus(peer) : null) ?? defaultAdmit(peer, ura),
@@ -217,11 +226,16 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
         options.referralSyncIntervalMs === 0
           ? undefined
           : startReferralSync({ store: ctx.store, env, tenants: [...tenants.values()], connectors, intervalMs: options.referralSyncIntervalMs ?? 2000, log: ctx.log });
-      runtime = { ctx, env, tenants, overview, referralSync, workflow };
+      // EHRs that offer topic-based Subscriptions announce their changes; _history polling stays.
+      const ehrSubscriber = new EhrSubscriber({ tenants: [...tenants.values()], connectors, baseUrl: () => ctx.baseUrl, onChange: () => referralSync?.nudge(), log: ctx.log });
+      ehrSubscriber.register(app);
+      if (referralSync) ehrSubscriber.start();
+      runtime = { ctx, env, tenants, overview, referralSync, workflow, ehrSubscriber };
       for (const ext of options.extensions ?? []) await ext(app, runtime);
     },
 
     async stop() {
+      await runtime?.ehrSubscriber?.stop();
       await runtime?.referralSync?.stop();
       await runtime?.workflow.stop();
       await runtime?.overview.close();

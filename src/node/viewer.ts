@@ -48,6 +48,7 @@ export async function mountClinicianViewer(
       sessions,
       oidc: lazyLogin,
       servesOrganisation: (ura) => runtime.tenants.has(ura),
+      handoversPath: `${VIEWER_BASE}/overdrachten`,
       exchanges: (who) => {
         const tenant = who.ura ? runtime.tenants.get(who.ura) : undefined;
         return (

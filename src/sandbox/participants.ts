@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { EhrFaultRegistry } from '../node/ehr-sim/faults.ts';
@@ -37,7 +38,8 @@ export async function startEhrSimulator(sb: SandboxContext): Promise<EhrSimulato
   }
   const faults = new EhrFaultRegistry();
   const app = Fastify({ logger: false, forceCloseConnections: true, ...fastifyLimitOptions() });
-  await app.register(ehrSimulatorPlugin, { prefix: '/ehr', stores, faults });
+  // The simulator posts its Subscription notifications to the nodes over https: it trusts the network CA.
+  await app.register(ehrSimulatorPlugin, { prefix: '/ehr', stores, faults, notificationCa: readFileSync(sb.pki.caFile, 'utf8') });
   await app.listen({ host: '127.0.0.1', port: sb.nextPort() });
   applyServerLimits(app.server);
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/ehr`;

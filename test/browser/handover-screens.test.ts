@@ -57,8 +57,13 @@ describe('handover screens for the nurse and the pharmacist in Chromium', { skip
 
   test('the home-care nurse sees the notification, accepts, opens the handover with its sources, completes', async () => {
     const { page, viewer } = await login(JANSSEN);
-    // The viewer's search page has no link to the handovers yet (src/portals/clinician is shared); the handover pages link back.
-    await page.goto(`${viewer}/overdrachten`);
+    // The patient search page links to the handovers, in English too.
+    await page.getByRole('link', { name: 'English' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Find a patient' }).waitFor();
+    assert.equal(await page.getByRole('navigation').getByRole('link', { name: 'Handovers' }).getAttribute('href'), new URL(`${viewer}/overdrachten`).pathname);
+    await page.getByRole('link', { name: 'Nederlands' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Patiënt zoeken' }).waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Overdrachten' }).click();
     await page.getByRole('heading', { level: 1, name: 'Overdrachten aan Thuiszorg Limburg' }).waitFor();
     const row = page.locator('tbody tr', { hasText: 'Ziekenhuis Veluwe' });
     assert.equal(await row.count(), 1);

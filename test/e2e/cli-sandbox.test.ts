@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PartClient } from '../../src/kit/http/client.ts';
+import { manifestClinicianVerklaring } from '../../src/sandbox/clinician-login.ts';
 import type { Manifest } from '../../src/sandbox/manifest.ts';
+import { TrustTokenProvider } from '../../src/trust/auth/token-provider.ts';
 
 // `ldn sandbox` as a person runs it: it prints the summary, writes a manifest a script can use,
 // serves over mutual TLS, and stops cleanly on SIGTERM with its ports freed.
@@ -63,6 +65,29 @@ describe('ldn sandbox (the command)', { timeout: 180_000 }, () => {
       assert.equal(keys.status, 200);
       assert.equal(keys.body.keys?.length, 1);
       assert.equal(keys.body.keys?.[0].d, undefined, 'no private part');
+
+      // The handover stories start with a handover waiting: Thuiszorg Limburg's nurse finds
+      // Veluwe's in her list (README, "Try the handover stories").
+      assert.match(out, /handover eoverdracht: Ziekenhuis Veluwe → Thuiszorg Limburg/);
+      assert.match(out, /handover medicatieoverdracht: Huisartsenpraktijk Kerkrade → Apotheek Kerkrade/);
+      const home = manifest.participants.find((x) => x.ura === '90000105')!;
+      const homeTls = { cert: readFileSync(home.cert, 'utf8'), key: readFileSync(home.key, 'utf8'), ca: readFileSync(manifest.ca.cert, 'utf8') };
+      const verklaring = await manifestClinicianVerklaring(manifest, '900001051');
+      const tokens = new TrustTokenProvider({ tls: homeTls, ura: home.ura, tokenEndpoint: `${new URL(home.nodeUrl!).origin}/oauth/token` });
+      const nurse = new PartClient({ tls: homeTls, tokens, maxRetries: 0, defaultDeadlineMs: 60_000 });
+      try {
+        const inbox = await nurse.call<{ entry?: unknown[] }>(`${home.nodeUrl}/workflow/inbox`, {
+          scope: 'eoverdracht',
+          resource: home.nodeUrl,
+          userAssertion: verklaring,
+          headers: { 'dezi-verklaring': verklaring },
+        });
+        assert.equal(inbox.status, 200, JSON.stringify(inbox.body));
+        assert.equal(inbox.body.entry?.length, 1, JSON.stringify(inbox.body));
+      } finally {
+        await nurse.close();
+        await tokens.close?.();
+      }
 
       child.kill('SIGTERM');
       assert.equal(await exited, 0);

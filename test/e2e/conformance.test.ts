@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { probeFhirBase } from '../../src/conformance/fhir-base.ts';
 import { probeOpenApi } from '../../src/conformance/openapi.ts';
 import { partClientProbe } from '../../src/conformance/part-client-probe.ts';
+import { auditLogVerifier } from '../../src/conformance/audit-log.ts';
 import { runConformance } from '../../src/conformance/run.ts';
 import type { Check, Probe } from '../../src/conformance/types.ts';
 import { PartClient } from '../../src/kit/http/client.ts';
@@ -96,10 +97,13 @@ describe('interfaces: declared = served, and the conformance kit passes the sand
   it('the conformance kit passes every holder of De Groot\'s data for acute-zorg', async () => {
     for (const ura of HOLDERS) {
       const target = `${sandbox.manifest.participants.find((p) => p.ura === ura)!.nodeUrl}/fhir`;
-      const report = await runConformance({ target, role: 'holder', exchange: 'acute-zorg', manifest: sandbox.manifest, requester: VELUWE, verklaring, bsn: DE_GROOT.bsn, deadlineMs: 120_000, auditWaitMs: 180_000 });
+      // The holder's own audit log, verified through the audit-verify interface (its node's store).
+      const store = sandbox.nodes.find((n) => n.runtime()?.tenants.has(ura))!.runtime()!.ctx.store;
+      const report = await runConformance({ target, role: 'holder', exchange: 'acute-zorg', manifest: sandbox.manifest, requester: VELUWE, verklaring, bsn: DE_GROOT.bsn, deadlineMs: 120_000, auditWaitMs: 180_000, auditLog: auditLogVerifier(store) });
       assert.deepEqual(failedOf(report.checks), [], `${ura}: ${JSON.stringify(failedOf(report.checks), null, 1)}`);
       assert.ok(report.checks.some((c) => c.rule === 'acute-zorg.AllergyIntolerance.answered'));
       assert.ok(report.checks.some((c) => c.rule === 'audit.reaches-transparency-log'));
+      assert.ok(report.checks.some((c) => c.rule === 'audit.written' && c.ok));
     }
   });
 

@@ -5,9 +5,10 @@ import { PartClient } from '../../src/kit/http/client.ts';
 import { deGrootDischarge, deGrootPrescription, GP, PHARMACY, stopAgreement, THUISZORG, VELUWE } from '../../src/node/ehr-sim/workflow-stories.ts';
 import { MP9 } from '../../src/node/workflow/exchanges/mp9.ts';
 import { notificationTask } from '../../src/node/workflow/task-resources.ts';
+import { workflowTaskDetail } from '../../src/node/workflow/token-basis.ts';
 import { CITIZENS, DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { TrustTokenProvider } from '../../src/trust/auth/token-provider.ts';
+import { TokenRequestError, TrustTokenProvider } from '../../src/trust/auth/token-provider.ts';
 import { auditEntries, recordInEhr, statusParams, type WorkflowCaller, workflowCaller } from './notified-pull-helpers.ts';
 import { apiOverview, citizenPortalLogin, clinicianVerklaring, startTestSandbox } from './sandbox-helpers.ts';
 
@@ -49,6 +50,7 @@ describe('notified pull in the sandbox', { timeout: 900_000 }, () => {
   describe('eOverdracht: Ziekenhuis Veluwe discharges De Groot to Thuiszorg Limburg', () => {
     const story = deGrootDischarge();
     let sent: Task;
+    let second: Task;
     let notificationId: string;
 
     it('the hospital nurse sends the handover; the notification is delivered once', async () => {
@@ -100,15 +102,23 @@ describe('notified pull in the sandbox', { timeout: 900_000 }, () => {
       assert.ok((await auditEntries(sandbox, 'zuid', `Task/${sent.id} (`)).some((e) => e.includes(THUISZORG)), 'requester audit');
     });
 
-    it('a read of something the Task does not name, or of another patient, is refused and audited', async () => {
+    it('a read of something the Task does not name, of another patient, or without the Task in the token is refused and audited', async () => {
       const identity = sandbox.identities.participants.get(THUISZORG)!;
       const node = sandbox.manifest.participants.find((p) => p.ura === VELUWE)!.nodeUrl!;
       const tokens = new TrustTokenProvider({ tls: identity, ura: THUISZORG, tokenEndpoint: `${new URL(node).origin}/oauth/token` });
       const client = new PartClient({ tls: identity, tokens, maxRetries: 0, defaultDeadlineMs: 30_000 });
       const verklaring = await clinicianVerklaring(sandbox, JANSSEN);
       try {
-        const read = (path: string, task = sent.id!) =>
-          client.call<OperationOutcome>(`${node}/fhir/${path}`, { scope: 'eoverdracht', resource: node, userAssertion: verklaring, headers: { 'ldn-workflow-task': task } });
+        // The token request names the workflow Task as its basis (RFC 9396 authorization_details).
+        const read = (path: string, task: string | null = sent.id!) =>
+          client.call<OperationOutcome>(`${node}/fhir/${path}`, {
+            scope: 'eoverdracht',
+            resource: node,
+            userAssertion: verklaring,
+            ...(task ? { authorizationDetails: [workflowTaskDetail(task, node)] } : {}),
+          });
+        const named = await read(`Composition/${story.composition.id}`);
+        assert.equal(named.status, 200, text(named.body));
         const admission = story.resources.find((x) => x.resourceType === 'Encounter')!;
         const notNamed = await read(`Encounter/${admission.id}`);
         assert.equal(notNamed.status, 403, text(notNamed.body));
@@ -119,11 +129,18 @@ describe('notified pull in the sandbox', { timeout: 900_000 }, () => {
         assert.ok(otherPatient, 'the hospital knows other patients');
         const another = await read(`Patient/${otherPatient.id}`);
         assert.equal(another.status, 403, text(another.body));
-        // A Task that does not exist names nothing.
-        const unknown = await read(`Composition/${story.composition.id}`, 'no-such-task');
-        assert.equal(unknown.status, 403);
+        // The same professional and scope without the Task in the token: no basis for any read.
+        const withoutTask = await read(`Composition/${story.composition.id}`, null);
+        assert.equal(withoutTask.status, 403, text(withoutTask.body));
+        assert.match(text(withoutTask.body), /names no workflow Task/);
+        const taskWithoutBasis = await read(`Task/${sent.id}`, null);
+        assert.equal(taskWithoutBasis.status, 403, text(taskWithoutBasis.body));
+        // A Task that does not exist (or is not addressed to her organisation) gets no token at all.
+        await assert.rejects(read(`Composition/${story.composition.id}`, 'no-such-task'), (e: unknown) => e instanceof TokenRequestError && e.error === 'invalid_authorization_details');
         const audited = await auditEntries(sandbox, 'veluwe', `Encounter/${admission.id} (workflow Task ${sent.id})`);
         assert.ok(audited.some((e) => e.includes('refused')), 'refusal audited');
+        const auditedWithout = await auditEntries(sandbox, 'veluwe', `Composition/${story.composition.id} (workflow Task none)`);
+        assert.ok(auditedWithout.some((e) => e.includes('refused') && e.includes('names no workflow Task')), 'refusal without a basis audited');
       } finally {
         await client.close();
         await tokens.close?.();
@@ -202,7 +219,6 @@ describe('notified pull in the sandbox', { timeout: 900_000 }, () => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      let second: Task;
       try {
         const r = await hospital.call<Task>('POST', '/workflow/handovers', { exchange: 'eoverdracht', receiver: THUISZORG, patient: DE_GROOT.bsn, inputs: story.inputs, note: 'Tweede overdracht (wondzorg)' });
         assert.equal(r.status, 201, text(r.body));
@@ -241,6 +257,42 @@ describe('notified pull in the sandbox', { timeout: 900_000 }, () => {
         await tokens.close?.();
       }
       assert.equal((await inbox(homeCare)).length, before + 1);
+    });
+
+    it('a token is good for the one workflow Task it was granted for, never another', async () => {
+      const identity = sandbox.identities.participants.get(THUISZORG)!;
+      const node = sandbox.manifest.participants.find((p) => p.ura === VELUWE)!.nodeUrl!;
+      const tokens = new TrustTokenProvider({ tls: identity, ura: THUISZORG, tokenEndpoint: `${new URL(node).origin}/oauth/token` });
+      const client = new PartClient({ tls: identity, tokens, maxRetries: 0, defaultDeadlineMs: 30_000 });
+      const verklaring = await clinicianVerklaring(sandbox, JANSSEN);
+      const underSecond = { scope: 'eoverdracht', resource: node, userAssertion: verklaring, authorizationDetails: [workflowTaskDetail(second.id!, node)] };
+      try {
+        const own = await client.call<Task>(`${node}/fhir/Task/${second.id}`, underSecond);
+        assert.equal(own.status, 200, text(own.body));
+        assert.equal(own.body.id, second.id);
+        const other = await client.call<OperationOutcome>(`${node}/fhir/Task/${sent.id}`, underSecond);
+        assert.equal(other.status, 403, text(other.body));
+        assert.match(text(other.body), new RegExp(`granted for workflow Task ${second.id}, not for ${sent.id}`));
+        const update = await client.call<OperationOutcome>(`${node}/fhir/Task/${sent.id}/$status`, { ...underSecond, method: 'POST', body: statusParams('in-progress') });
+        assert.equal(update.status, 403, text(update.body));
+        const audited = await auditEntries(sandbox, 'veluwe', `Task/${sent.id} (workflow Task ${sent.id})`);
+        assert.ok(audited.some((e) => e.includes(`granted for workflow Task ${second.id}`)), 'refusal audited');
+      } finally {
+        await client.close();
+        await tokens.close?.();
+      }
+      // Another organisation (the sending hospital itself, whose nurse may request eoverdracht)
+      // gets no token naming Thuiszorg's Task.
+      const veluweIdentity = sandbox.identities.participants.get(VELUWE)!;
+      const veluweTokens = new TrustTokenProvider({ tls: veluweIdentity, ura: VELUWE, tokenEndpoint: `${new URL(node).origin}/oauth/token` });
+      try {
+        const visser = await clinicianVerklaring(sandbox, VISSER);
+        await assert.rejects(veluweTokens.token(node, 'eoverdracht', { userAssertion: visser, authorizationDetails: [workflowTaskDetail(second.id!, node)] }), (e: unknown) =>
+          e instanceof TokenRequestError && e.error === 'invalid_authorization_details' && e.description.includes(`addressed to ${VELUWE}`),
+        );
+      } finally {
+        await veluweTokens.close?.();
+      }
     });
   });
 

@@ -8,9 +8,17 @@ import { childTraceparent, type TraceContext } from '../trace.ts';
 // bounded retries with backoff on 429/503 honouring Retry-After, bounded response size, and
 // W3C traceparent on every call.
 
+/** An RFC 9396 authorization_details entry to ask for (the trust kit defines the types). */
+export interface RequestedAuthorizationDetail {
+  type: string;
+  identifier?: string;
+  locations?: string[];
+  actions?: string[];
+}
+
 export interface TokenProvider {
   /** An access token for `scope` at the part or node whose base URL is `resource` (RFC 8707). */
-  token(resource: string, scope: string, options?: { userAssertion?: string }): Promise<string>;
+  token(resource: string, scope: string, options?: { userAssertion?: string; authorizationDetails?: RequestedAuthorizationDetail[] }): Promise<string>;
   /** Drops a cached token (after a 401). */
   invalidate?(resource: string, scope: string): void;
 }
@@ -27,6 +35,8 @@ export interface CallOptions {
   resource?: string;
   /** Dezi verklaring to carry (jwt-bearer grant) when a professional is behind the call. */
   userAssertion?: string;
+  /** RFC 9396 authorization_details for the token (e.g. the workflow Task a pull is based on). */
+  authorizationDetails?: RequestedAuthorizationDetail[];
   deadlineMs?: number;
   retries?: number;
   /** Trace of the request being served (request.trace); a new trace when omitted. */
@@ -146,6 +156,7 @@ export class PartClient {
     if (opts.scope && this.options.tokens) {
       const token = await this.options.tokens.token(opts.resource ?? new URL(url).origin, opts.scope, {
         userAssertion: opts.userAssertion,
+        authorizationDetails: opts.authorizationDetails,
       });
       headers.authorization = `Bearer ${token}`;
     }

@@ -1,4 +1,4 @@
-import type { CapabilityStatement, Resource } from '@medplum/fhirtypes';
+import type { BundleEntry, CapabilityStatement, Resource } from '@medplum/fhirtypes';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { HttpError, badRequest, notFound } from '../../kit/fhir/outcome.ts';
@@ -10,6 +10,8 @@ import { EhrFaultRegistry, type EhrFaults, parseFaults, shapeBody } from './faul
 import { historyBundle } from './history.ts';
 import { patientIdOf } from './resource-facts.ts';
 import { parsePatientReference } from './search-params.ts';
+import { includeReferences, isDateParam } from './search-extra.ts';
+import { EhrSubscriptions } from './subscriptions.ts';
 import {
   SUPPORTED_TYPES,
   anotherPatientId,
@@ -34,6 +36,8 @@ export interface EhrSimulatorOptions {
   faults?: EhrFaultRegistry;
   /** Expose PUT/GET/DELETE [prefix]/<ura>/admin/faults (default true). */
   admin?: boolean;
+  /** CA certificates the simulator trusts when it posts Subscription notifications over https. */
+  notificationCa?: string;
 }
 
 type Params = { ura: string; type?: string; id?: string };
@@ -64,6 +68,11 @@ export async function ehrSimulatorPlugin(app: FastifyInstance, options: EhrSimul
     const marker = `/${ura}/fhir`;
     return `${request.protocol}://${request.host}${path.slice(0, path.indexOf(marker))}${marker}`;
   };
+
+  // Topic-based Subscriptions (R4 Backport): what a modern EHR offers besides _history.
+  const subscriptions = new EhrSubscriptions({ ca: options.notificationCa, log: app.log as unknown as Logger });
+  subscriptions.register(app, { storeOf, baseUrl });
+  app.addHook('onClose', () => subscriptions.close());
 
   /** Latency, hang and error faults; resolves when the request may proceed. */
   const beforeRead = async (request: FastifyRequest, reply: FastifyReply, ura: string): Promise<EhrFaults> => {
@@ -117,7 +126,14 @@ export async function ehrSimulatorPlugin(app: FastifyInstance, options: EhrSimul
     const result = await searchResources(store, type, criteria, page, override?.id);
     const resources = override?.rewrite ? result.resources.map((r) => pointAt(r, override.rewrite as string)) : result.resources;
     const path = `/${type}`;
-    const bundle = searchsetBundle({ baseUrl: baseUrl(request, ura), path, query: request.query, resources, total: result.total, ...page, hasMore: page.offset + resources.length < result.total });
+    // _include: the stored resources the page's matches reference (contained ones are inside already).
+    const included: BundleEntry[] = [];
+    for (const ref of includeReferences(type, criteria.get('_include') ?? [], resources)) {
+      if (!(SUPPORTED_TYPES as readonly string[]).includes(ref.type)) continue;
+      const found = await readResource(store, ref.type, ref.id);
+      if (found.status === 'ok') included.push({ fullUrl: `${baseUrl(request, ura)}/${ref.type}/${ref.id}`, resource: found.resource, search: { mode: 'include' } });
+    }
+    const bundle = searchsetBundle({ baseUrl: baseUrl(request, ura), path, query: request.query, resources, total: result.total, ...page, hasMore: page.offset + resources.length < result.total, extraEntries: included });
     return send(reply, f, bundle);
   });
 
@@ -147,6 +163,7 @@ export async function ehrSimulatorPlugin(app: FastifyInstance, options: EhrSimul
     const { ura, type = '' } = request.params;
     const body = bodyOf(request.body, type);
     const { resource } = await putResource(storeOf(ura), ura, { ...body, id: undefined } as Resource);
+    subscriptions.changed(ura, `${type}/${resource.id}`, 'POST');
     reply.header('location', `${baseUrl(request, ura)}/${type}/${resource.id}/_history/${resource.meta?.versionId}`);
     return reply.code(201).type(FHIR_JSON).send(resource);
   });
@@ -155,12 +172,14 @@ export async function ehrSimulatorPlugin(app: FastifyInstance, options: EhrSimul
     const { ura, type = '', id = '' } = request.params;
     const body = bodyOf(request.body, type);
     const { resource, created } = await putResource(storeOf(ura), ura, body, { id });
+    subscriptions.changed(ura, `${type}/${resource.id}`, 'PUT');
     return reply.code(created ? 201 : 200).type(FHIR_JSON).send(resource);
   });
 
   app.delete<{ Params: Params }>('/:ura/fhir/:type/:id', async (request, reply) => {
     const { ura, type = '', id = '' } = request.params;
     await deleteResource(storeOf(ura), type, id);
+    subscriptions.changed(ura, `${type}/${id}`, 'DELETE');
     return reply.code(204).send();
   });
 
@@ -247,14 +266,20 @@ function capability(ura: string): CapabilityStatement {
       {
         mode: 'server',
         interaction: [{ code: 'history-system' }],
-        resource: SUPPORTED_TYPES.map((type) => ({
-          type,
-          interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'create' }, { code: 'update' }, { code: 'delete' }],
-          searchParam: searchParamsFor(type).map((name) => ({
-            name,
-            type: name === '_lastUpdated' ? 'date' : name === 'patient' || name === 'subject' ? 'reference' : 'token',
+        resource: [
+          ...SUPPORTED_TYPES.map((type) => ({
+            type,
+            interaction: [{ code: 'read' as const }, { code: 'search-type' as const }, { code: 'create' as const }, { code: 'update' as const }, { code: 'delete' as const }],
+            searchParam: searchParamsFor(type)
+              .filter((name) => name !== '_include')
+              .map((name) => ({
+                name,
+                type: name === '_lastUpdated' || isDateParam(type, name) ? ('date' as const) : name === 'patient' || name === 'subject' ? ('reference' as const) : ('token' as const),
+              })),
+            ...(searchParamsFor(type).includes('_include') ? { searchInclude: [`${type}:medication`] } : {}),
           })),
-        })),
+          EhrSubscriptions.capability(),
+        ],
       },
     ],
   };

@@ -89,6 +89,44 @@ for (const backend of await backends()) {
         await store.close();
       }
     });
+
+    it('the allow-listed queries\' parameters: clinical-status, status, class, type, date, started, _include', async () => {
+      const store = await backend.open('ehr_test_params', EHR_MIGRATIONS);
+      try {
+        const ura = '90000107';
+        const { resource: p } = await putResource(store, ura, { resourceType: 'Patient', identifier: [{ system: SYSTEM.bsn, value: '999990020' }] } as Patient);
+        const subject = { reference: `Patient/${p.id}` };
+        const clinical = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code }] });
+        const put = (r: Record<string, unknown>) => putResource(store, ura, { ...r, subject, patient: subject } as never).then((x) => x.resource.id as string);
+        const active = await put({ resourceType: 'Condition', clinicalStatus: clinical('active'), code: { text: 'a' } });
+        const resolved = await put({ resourceType: 'Condition', clinicalStatus: clinical('resolved'), code: { text: 'b' } });
+        const using = await put({ resourceType: 'MedicationStatement', status: 'active', medicationReference: { reference: '#m' }, contained: [{ resourceType: 'Medication', id: 'm' }] });
+        const stopped = await put({ resourceType: 'MedicationStatement', status: 'stopped', medicationCodeableConcept: { text: 'x' } });
+        const early = await put({ resourceType: 'Observation', status: 'final', code: { text: 'bp' }, effectiveDateTime: '2024-03-01T10:00:00Z' });
+        const late = await put({ resourceType: 'Observation', status: 'final', code: { text: 'bp' }, effectivePeriod: { start: '2026-01-02' } });
+        const visit = await put({ resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'EMER' }, period: { start: '2025-06-01T08:00:00Z' } });
+        const study = await put({ resourceType: 'ImagingStudy', status: 'available', started: '2025-06-01T09:00:00Z', series: [{ uid: '1.2', modality: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: 'CT' } }] });
+        const transfer = await put({ resourceType: 'Composition', status: 'final', type: { coding: [{ system: 'http://loinc.org', code: '18761-7' }] }, date: '2025-06-02', title: 't', author: [] });
+        const ids = async (type: string, params: Record<string, string | string[]>) =>
+          (await searchResources(store, type, q({ patient: p.id as string, ...params }), page)).resources.map((r) => r.id).sort();
+        assert.deepEqual(await ids('Condition', { 'clinical-status': 'active' }), [active]);
+        assert.deepEqual(await ids('Condition', { 'clinical-status': 'http://terminology.hl7.org/CodeSystem/condition-clinical|resolved' }), [resolved]);
+        assert.deepEqual(await ids('Condition', { 'clinical-status': 'other-system|active' }), []);
+        assert.deepEqual(await ids('Condition', { 'clinical-status': 'active,resolved' }), [active, resolved].sort());
+        assert.deepEqual(await ids('MedicationStatement', { status: 'active' }), [using]);
+        assert.deepEqual(await ids('MedicationStatement', { status: 'stopped', _include: 'MedicationStatement:medication' }), [stopped]);
+        assert.deepEqual(await ids('Observation', { date: 'ge2025-01-01' }), [late]);
+        assert.deepEqual(await ids('Observation', { date: ['ge2024-01-01', 'lt2025'] }), [early]);
+        assert.deepEqual(await ids('Encounter', { class: 'EMER', date: '2025-06-01' }), [visit]);
+        assert.deepEqual(await ids('Encounter', { class: 'AMB' }), []);
+        assert.deepEqual(await ids('ImagingStudy', { modality: 'CT', started: 'ge2025-05' }), [study]);
+        assert.deepEqual(await ids('Composition', { type: 'http://loinc.org|18761-7', status: 'final' }), [transfer]);
+        await assert.rejects(searchResources(store, 'MedicationStatement', q({ _include: 'Patient:link' }), page), HttpError);
+        await assert.rejects(searchResources(store, 'Observation', q({ date: 'yesterday' }), page), HttpError);
+      } finally {
+        await store.close();
+      }
+    });
   });
 }
 

@@ -7,6 +7,7 @@ import type { Queryable } from '../../kit/store/store.ts';
 import { organizationByUra } from '../../sandbox/cast.ts';
 import { custodianIdentifier } from './build.ts';
 import { patientIdOf, tokensOf } from './resource-facts.ts';
+import { extraCondition, extraParamsFor } from './search-extra.ts';
 import { dateCondition, parseDate, parsePatientReference, parseToken } from './search-params.ts';
 import { TERMINOLOGY, ehrSchema } from './systems.ts';
 
@@ -222,7 +223,7 @@ export function searchParamsFor(type: string): string[] {
   const clinical = [...common, 'patient', 'subject', 'patient.identifier', 'subject.identifier', 'subject:Patient.identifier'];
   if (type !== 'Encounter') clinical.push('code');
   if (['Condition', 'Observation', 'AllergyIntolerance', 'MedicationRequest', 'MedicationStatement', 'Flag', 'DiagnosticReport'].includes(type)) clinical.push('category');
-  return clinical;
+  return [...clinical, ...extraParamsFor(type)];
 }
 
 export interface SearchResult {
@@ -294,8 +295,11 @@ export async function searchResources(
         where.push(`r.patient_id IN (SELECT p.id FROM ehr_resources p WHERE p.resource_type = 'Patient' AND NOT p.deleted AND ${cond})`);
         break;
       }
-      default:
-        throw badRequest(`unsupported search parameter: ${name}`);
+      default: {
+        const extra = extraCondition(type, name, values, params);
+        if (extra === undefined) throw badRequest(`unsupported search parameter: ${name}`);
+        where.push(extra);
+      }
     }
   }
   if (type === 'Patient' && patientOverride) where.push(`r.id = $${params.push(patientOverride)}`);

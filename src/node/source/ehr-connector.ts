@@ -5,7 +5,7 @@ import { SYSTEM } from '../../kit/identifiers/systems.ts';
 // The node's connection to an organisation's EHR: any FHIR R4 server, configured by base URL
 // (and, outside the sandbox, a bearer credential). The node reads through it: find the patient
 // by BSN, run an allow-listed search (ehr-changes.ts follows its changes through _history). It writes
-// only with `create`: a professional's own record of what she did through the node (a pharmacy's
+// only with `create` (and `remove` of its own Subscription): a professional's own record of what she did through the node (a pharmacy's
 // dispense) and what a citizen shares from her own app (marked patient-reported).
 
 export interface EhrConnectorOptions {
@@ -116,6 +116,20 @@ export class EhrConnector {
     }
     if (stored?.resourceType !== resource.resourceType || !stored.id) throw new EhrError('EHR answered a create with something else');
     return stored;
+  }
+
+  /** Deletes what the node itself made in the EHR (its own Subscription); a missing one is fine. */
+  async remove(type: string, id: string): Promise<void> {
+    const res = await request(`${this.options.baseUrl}/${type}/${encodeURIComponent(id)}`, {
+      method: 'DELETE',
+      dispatcher: this.agent,
+      headers: this.headers(),
+      signal: AbortSignal.timeout(this.options.deadlineMs ?? 5000),
+    }).catch((err: Error) => {
+      throw new EhrError(`EHR unreachable: ${err.message}`);
+    });
+    await res.body.dump();
+    if (res.statusCode >= 300 && res.statusCode !== 404 && res.statusCode !== 410) throw new EhrError(`EHR answered ${res.statusCode} to a delete`);
   }
 
   /** Follows `next` links up to maxPages; returns every matched resource. */

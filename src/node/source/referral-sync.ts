@@ -15,6 +15,8 @@ import type { EhrConnector } from './ehr-connector.ts';
 export interface ReferralSync {
   /** Runs one pass over every tenant now (tests, sandbox seeding). */
   runOnce(): Promise<{ registered: number; withdrawn: number }>;
+  /** A change was announced (an EHR notification): a pass now, or right after the running one. */
+  nudge(): void;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<{ registered: number; withdrawn: number }> | null = null;
   let stopped = false;
+  let again = false;
 
   async function bsnOf(connector: EhrConnector, patientId: string): Promise<string | undefined> {
     const p = await connector.read<Patient>('Patient', patientId).catch(() => undefined);
@@ -211,11 +214,21 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
     return total;
   }
 
-  const runOnce = () => {
+  const runOnce = (): Promise<{ registered: number; withdrawn: number }> => {
     running ??= pass().finally(() => {
       running = null;
+      // A change announced while a pass ran may not have been in its poll: one more pass.
+      if (again && !stopped) {
+        again = false;
+        void runOnce();
+      }
     });
     return running;
+  };
+  const nudge = () => {
+    if (stopped) return;
+    if (running) again = true;
+    else void runOnce();
   };
 
   const schedule = () => {
@@ -230,6 +243,7 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
 
   return {
     runOnce,
+    nudge,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -21,6 +21,7 @@ const task: WorkflowTaskRecord = {
 };
 const input = (over: Partial<PullInput> = {}, req: Partial<PullInput['requester']> = {}): PullInput => ({
   task,
+  basis: 't1',
   exchange,
   holderUra: '90000101',
   requester: { ura: '90000105', type: 'T2', status: 'admitted', qualifications: ['eoverdracht'], scope: 'eoverdracht', roleCode: '30.015', deziNumber: '900001051', ...req },
@@ -51,6 +52,10 @@ describe('pull policy under a workflow Task', () => {
       [input({ task: null }), /no such workflow Task/],
       [input({ holderUra: '90000102' }), /no such workflow Task/],
       [input({ task: { ...task, inputs: ['Encounter/e1'] }, reference: 'Encounter/e1' }), /Encounter is not pulled/],
+      [input({ basis: undefined }), /names no workflow Task/],
+      [input({ basis: undefined, reference: 'Task/t1' }), /names no workflow Task/],
+      [input({ basis: 't2' }), /granted for workflow Task t2, not for t1/],
+      [input({ basis: 't2', reference: 'Task/t1' }), /granted for workflow Task t2/],
     ];
     for (const [i, why] of cases) {
       const d = decidePull(i);

@@ -4,11 +4,13 @@ import { ACTIVE_STATUSES, type WorkflowTaskRecord } from './task-resources.ts';
 
 // The sender's policy for a pull under a workflow Task: the treatment relationship the Task
 // itself establishes is the legal basis, so the Task decides exactly what may be read, by whom
-// and while when. Deny unless every condition holds; every reason is returned for the audit.
+// and while when, and only for a token granted for that Task (token-basis.ts). Deny unless every condition holds; every reason is returned for the audit.
 
 export interface PullInput {
   /** The workflow Task the request names (null: no such Task at this holder). */
   task: WorkflowTaskRecord | null;
+  /** The workflow Task id the access token was granted for (its authorization_details), if any. */
+  basis: string | undefined;
   exchange: ExchangeDefinition | undefined;
   holderUra: string;
   requester: {
@@ -35,11 +37,13 @@ function qualified(list: Array<string | Qualification>, code: string, now: Date)
 
 export function decidePull(i: PullInput): PdpDecision {
   const { task, exchange, requester } = i;
+  if (!i.basis) return { allow: false, reasons: [notAllowed('the access token names no workflow Task as its authorisation basis (authorization_details)')] };
   if (!task || task.tenantUra !== i.holderUra) return { allow: false, reasons: [notAllowed('no such workflow Task at this organisation')] };
   if (!exchange || exchange.code !== task.exchange || !exchange.notifiedPull) {
     return { allow: false, reasons: [notAllowed(`the agreements offer no notified pull for ${task.exchange}`)] };
   }
   const reasons: PdpReason[] = [];
+  if (i.basis !== task.id) reasons.push(notAllowed(`the access token was granted for workflow Task ${i.basis}, not for ${task.id}`));
   if (!exchange.legalBasis.includes('treatment-relationship')) reasons.push(notAllowed(`${exchange.code} has no treatment-relationship basis`));
   if (requester.ura !== task.ownerUra) reasons.push(notAllowed(`the workflow Task is addressed to ${task.ownerUra}, not to ${requester.ura}`));
   if (requester.status !== 'admitted') reasons.push(notAllowed(`requester ${requester.ura} is not an admitted participant`));

@@ -15,13 +15,14 @@ import { auditWorkflow } from './audit.ts';
 import { organisationBaseOf, type WorkflowClients } from './clients.ts';
 import { dispenseFor } from './exchanges/medicatieoverdracht.ts';
 import { isBuildingBlock } from './exchanges/mp9.ts';
-import { WORKFLOW_TASK_HEADER, workflowDefinition } from './sender.ts';
+import { workflowDefinition } from './sender.ts';
 import { getInbox, type InboxRecord, listInbox, receiveNotification, setInboxStatus } from './store.ts';
 import { notificationTask, parseNotification, type StatusUpdate, statusParameters } from './task-resources.ts';
+import { workflowTaskDetail } from './token-basis.ts';
 
 // The receiver's side of notified pull: take a notification once, then, for a professional of
 // the receiving organisation, read the workflow Task, accept or reject it, pull what it names
-// (one read per named resource, naming the Task) and complete or cancel it. Each pull is
+// (one read per named resource, under a token granted for the Task) and complete or cancel it. Each pull is
 // audited here as requester; the sender audits it as holder.
 
 export interface Professional {
@@ -60,14 +61,20 @@ export function createReceiver(d: ReceiverDeps) {
     return n;
   }
 
-  /** A call at the sender's node on the professional's behalf; the sender's refusal becomes ours. */
-  async function atSender<T>(tenant: NodeTenant, n: InboxRecord, url: string, user: Professional, trace: TraceContext, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+  /**
+   * A call at the sender's node on the professional's behalf, with a token whose authorisation
+   * basis is the notified workflow Task (authorization_details); the sender's refusal becomes ours.
+   */
+  async function atSender<T>(tenant: NodeTenant, n: InboxRecord, url: string, user: Professional, trace: TraceContext, init: { method?: string; body?: unknown } = {}): Promise<T> {
     const def = workflowDefinition(d.env, n.exchange);
+    const base = organisationBaseOf(n.taskUrl);
+    const taskId = n.taskUrl.slice(n.taskUrl.lastIndexOf('/') + 1);
     try {
       const r = await d.clients.of(tenant).call<T>(url, {
         ...init,
         scope: def.scopes[0],
-        resource: organisationBaseOf(n.taskUrl),
+        resource: base,
+        authorizationDetails: [workflowTaskDetail(taskId, base)],
         userAssertion: user.verklaring,
         trace,
       });
@@ -129,7 +136,7 @@ export function createReceiver(d: ReceiverDeps) {
           return;
         }
         try {
-          const r = await atSender<Resource>(tenant, notification, url, user, trace, { headers: { [WORKFLOW_TASK_HEADER]: task.id ?? '' } });
+          const r = await atSender<Resource>(tenant, notification, url, user, trace);
           entries.push({ fullUrl: url, resource: r });
           const c = categoryOf(r, d.env.agreements());
           if (c) categories.add(c);

@@ -6,7 +6,7 @@ import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import type { Store } from '../../kit/store/store.ts';
 import type { TraceContext } from '../../kit/trace.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
-import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
+import { type AccessTokenClaims, workflowTaskOf } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { patientIdOf } from '../ehr-sim/resource-facts.ts';
 import { type EhrConnector, EhrError } from '../source/ehr-connector.ts';
@@ -20,8 +20,6 @@ import { mayTransition, parseStatusUpdate, type WorkflowTaskRecord, workflowTask
 // The sender's side of notified pull: make the workflow Task (checked against the agreements,
 // the directory and the EHR) together with its outbox row, and serve the receiver: the Task
 // itself, status changes by the owner, and reads of exactly what the Task names while active.
-
-export const WORKFLOW_TASK_HEADER = 'ldn-workflow-task';
 
 export interface SenderDeps {
   store: Store;
@@ -186,14 +184,21 @@ export async function registerSenderRoutes(
   };
   const names = (r: { tenantUra: string }) => ({ tenantName: d.tenants.get(r.tenantUra)?.name ?? r.tenantUra });
 
-  /** Decides one access under a workflow Task, audits it either way, throws the refusal. */
-  async function authorise(request: FastifyRequest, tenant: NodeTenant, taskId: string, reference: string, interaction: 'read' | 'update') {
+  /**
+   * Decides one access under a workflow Task, audits it either way, throws the refusal. The Task
+   * is the one the token was granted for (authorization_details), or for a read of a Task itself
+   * the one in the URL, which must then be the token's.
+   */
+  async function authorise(request: FastifyRequest, tenant: NodeTenant, urlTaskId: string | undefined, reference: string, interaction: 'read' | 'update') {
     const claims = await d.verifyToken(request, tenant);
+    const basis = workflowTaskOf(claims);
+    const taskId = urlTaskId ?? basis ?? '';
     const task = /^[A-Za-z0-9\-.]{1,64}$/.test(taskId) ? await getTask(d.store, taskId, names) : null;
     const requester = await d.env.participant(claims.sub);
     const exchange = task ? d.env.agreements().exchanges.find((e) => e.code === task.exchange) : undefined;
     const decision = decidePull({
       task,
+      basis,
       exchange,
       holderUra: tenant.ura,
       requester: {
@@ -217,7 +222,7 @@ export async function registerSenderRoutes(
         exchange: task?.exchange ?? 'none',
         dataCategories: categories,
         interaction,
-        query: `${reference} (workflow Task ${taskId})`,
+        query: `${reference} (workflow Task ${taskId || 'none'})`,
         side: 'holder',
         outcome,
         description,
@@ -256,18 +261,12 @@ export async function registerSenderRoutes(
     return reply.type('application/fhir+json').send(served);
   });
 
-  // A read of one resource the workflow Task names (header ldn-workflow-task: <Task id>).
+  // A read of one resource the workflow Task names; the Task is the one the token was granted for.
   app.get<{ Params: { ura: string; type: string; id: string } }>('/org/:ura/fhir/:type/:id', async (request, reply) => {
     const tenant = tenantOf(request.params.ura);
     const { type, id } = request.params;
     if (!/^[A-Z][A-Za-z]{1,40}$/.test(type) || !/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw notFound(`no such resource: ${type}/${id}`);
-    const header = request.headers[WORKFLOW_TASK_HEADER];
-    if (typeof header !== 'string' || !header) {
-      // Without a workflow Task there is no basis for a read; the searches have their own route.
-      await d.verifyToken(request, tenant);
-      throw forbidden(`a read needs the workflow Task that names it (${WORKFLOW_TASK_HEADER} header)`);
-    }
-    const { task, audit } = await authorise(request, tenant, header, `${type}/${id}`, 'read');
+    const { task, audit } = await authorise(request, tenant, undefined, `${type}/${id}`, 'read');
     const bsn = (await d.sender.serve(tenant, task)).for?.identifier?.value;
     let resource: Resource;
     try {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClinicianIdentity } from '../../portals/ports.ts';
 import { type SessionStore, Sessions } from '../../portals/sessions.ts';
 import { type Html, html } from '../../portals/ui/html.ts';
-import { formatDate, type Lang, languageOf } from '../../portals/ui/i18n.ts';
+import { formatDate, type Lang, languageOf, translator } from '../../portals/ui/i18n.ts';
 import { banner, page } from '../../portals/ui/layout.ts';
 import { csrfMatches, PageError, sendPage } from '../../portals/ui/web.ts';
 import { newTrace } from '../../kit/trace.ts';
@@ -96,8 +96,8 @@ export async function registerHandoverPages(app: FastifyInstance, o: HandoverPag
       assetBase: `${base}/assets`,
       path: request.url.split('?')[0],
       nav: [
-        { href: `${base}/search`, label: 'Patiënt zoeken' },
-        { href: `${base}/overdrachten`, label: 'Overdrachten' },
+        { href: `${base}/search`, label: translator(lang)('clin.searchTitle') },
+        { href: `${base}/overdrachten`, label: translator(lang)('clin.handovers') },
       ],
       user: { name: [w.identity.name, w.identity.organizationName].filter(Boolean).join(', '), logoutAction: `${base}/logout`, csrf: w.csrf },
       main,

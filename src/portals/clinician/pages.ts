@@ -14,6 +14,8 @@ export interface ViewerFrame {
   basePath: string;
   path: string;
   user?: { identity: ClinicianIdentity; csrf: string };
+  /** The handovers page of this viewer (notified pull), when it has one. */
+  handoversPath?: string;
 }
 
 function frame(f: ViewerFrame, title: string, main: Html): string {
@@ -25,6 +27,14 @@ function frame(f: ViewerFrame, title: string, main: Html): string {
     title,
     assetBase: `${f.basePath}/assets`,
     path: f.path,
+    // Handovers sent to her organisation are not found by searching a patient: one link away.
+    nav:
+      f.user && f.handoversPath
+        ? [
+            { href: `${f.basePath}/search`, label: t('clin.searchTitle') },
+            { href: f.handoversPath, label: t('clin.handovers') },
+          ]
+        : undefined,
     user: f.user
       ? {
           // Who, in which role, for which organisation: the role decides what she may see.

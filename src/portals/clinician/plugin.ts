@@ -34,6 +34,8 @@ export interface ClinicianViewerOptions {
   imagePreview?: ImagePreviewPort;
   /** Whether an exchange's overview has an images section. */
   coversImages?: (exchange: string) => boolean;
+  /** Where this viewer's handovers page is (notified pull, e.g. '/viewer/overdrachten'); linked from every page once logged in. */
+  handoversPath?: string;
 }
 
 interface ViewerSession {
@@ -70,6 +72,7 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
     basePath: base,
     path: request.url.split('?')[0],
     user,
+    handoversPath: opts.handoversPath,
   });
 
   /** The logged-in clinician, or a redirect to the login page. */

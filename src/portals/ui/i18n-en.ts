@@ -30,6 +30,7 @@ export const EN: Record<keyof typeof NL, string> = {
   'clin.title': 'Clinician viewer',
   'clin.loginIntro': 'Log in with your Dezi credentials to view patient data from the network.',
   'clin.loginButton': 'Log in with Dezi',
+  'clin.handovers': 'Handovers',
   'clin.searchTitle': 'Find a patient',
   'clin.bsn': "Patient's BSN",
   'clin.bsnHint': '9 digits, without dots or spaces.',

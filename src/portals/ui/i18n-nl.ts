@@ -28,6 +28,7 @@ export const NL = {
   'clin.title': 'Zorgverlenersviewer',
   'clin.loginIntro': 'Log in met uw Dezi-gegevens om patiëntgegevens uit het netwerk te bekijken.',
   'clin.loginButton': 'Inloggen met Dezi',
+  'clin.handovers': 'Overdrachten',
   'clin.searchTitle': 'Patiënt zoeken',
   'clin.bsn': 'BSN van de patiënt',
   'clin.bsnHint': '9 cijfers, zonder punten of spaties.',

@@ -16,6 +16,8 @@ export const AUTHORIZATION_SERVER_PUBLIC_PATHS = ['/oauth/token', '/.well-known/
 export interface TokenEndpointOptions extends TokenIssuerOptions {
   /** Scopes to advertise in the metadata (all the agreements define for this server's audience). */
   scopesSupported?: () => string[] | Promise<string[]>;
+  /** RFC 9396 authorization_details types this server grants (advertised in the metadata). */
+  authorizationDetailsTypes?: string[];
   /** Further keys to publish in the JWKS (e.g. the key that signs the trust framework's documents). */
   publishedKeys?: SigningKey[];
 }
@@ -57,6 +59,7 @@ export async function registerTokenEndpoint(app: FastifyInstance, options: Token
     response_types_supported: ['token'],
     service_documentation: `${issuer.issuer}/openapi.json`,
     scopes_supported: [...new Set(await (options.scopesSupported?.() ?? []))].sort(),
+    ...(options.authorizationDetailsTypes?.length ? { authorization_details_types_supported: options.authorizationDetailsTypes } : {}),
   }));
   app.get('/.well-known/jwks.json', async (_req, reply) =>
     reply.header('cache-control', 'public, max-age=300').send(publicJwks([options.signingKey, ...(options.publishedKeys ?? [])])),

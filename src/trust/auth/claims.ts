@@ -31,6 +31,30 @@ export interface AccessTokenClaims extends JWTPayload {
   dezi_number?: string;
   role_code?: string;
   name?: string;
+  /** RFC 9396: what the token was granted for beyond its scopes (e.g. the workflow Task of a notified pull). */
+  authorization_details?: AuthorizationDetail[];
+}
+
+/**
+ * One RFC 9396 authorization details entry. Notified pull names its authorisation basis so:
+ * `{ type: WORKFLOW_TASK_DETAIL, identifier: 'Task/<id>', locations: [<the sender organisation's base>] }`
+ * (the Twiin/Nictiz pull is authorised by the workflow Task; RFC 9396 is the standard way to
+ * carry such a basis in an OAuth token request and in the token).
+ */
+export interface AuthorizationDetail {
+  type: string;
+  identifier?: string;
+  locations?: string[];
+  actions?: string[];
+}
+
+export const WORKFLOW_TASK_DETAIL = 'https://ldn.example.nl/authorization-details/workflow-task';
+
+/** The workflow Task id a token was granted for, if any. */
+export function workflowTaskOf(claims: { authorization_details?: unknown }): string | undefined {
+  const list = Array.isArray(claims.authorization_details) ? (claims.authorization_details as AuthorizationDetail[]) : [];
+  const id = list.find((x) => x && x.type === WORKFLOW_TASK_DETAIL && typeof x.identifier === 'string')?.identifier;
+  return id ? /^Task\/([A-Za-z0-9\-.]{1,64})$/.exec(id)?.[1] : undefined;
 }
 
 export function scopesOf(claims: { scope?: unknown }): string[] {

@@ -8,7 +8,8 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
-  | 'invalid_target';
+  | 'invalid_target'
+  | 'invalid_authorization_details';
 
 export class OAuthError extends Error {
   constructor(
@@ -30,3 +31,5 @@ export const invalidGrant = (d: string) => new OAuthError(400, 'invalid_grant', 
 export const unsupportedGrantType = (d: string) => new OAuthError(400, 'unsupported_grant_type', d);
 export const invalidScope = (d: string) => new OAuthError(400, 'invalid_scope', d);
 export const invalidTarget = (d: string) => new OAuthError(400, 'invalid_target', d);
+/** RFC 9396 §5: an authorization_details entry that is malformed or not granted. */
+export const invalidAuthorizationDetails = (d: string) => new OAuthError(400, 'invalid_authorization_details', d);

@@ -3,11 +3,12 @@ import { type KeyObject, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import type { Peer } from '../../kit/part.ts';
 import type { Store } from '../../kit/store/store.ts';
-import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, MAX_TOKEN_SECONDS, type UserContext } from './claims.ts';
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, type AuthorizationDetail, MAX_TOKEN_SECONDS, type UserContext } from './claims.ts';
 import { CLIENT_ASSERTION_TYPE, JWT_BEARER_GRANT, MAX_ASSERTION_SECONDS } from './client-assertion.ts';
 import { JtiRegister, purgeExpiredJtis } from './jti.ts';
 import { type SigningKey, webCryptoKeyOf } from './keys.ts';
 import {
+  invalidAuthorizationDetails,
   invalidClient,
   invalidGrant,
   invalidRequest,
@@ -30,6 +31,8 @@ export interface ClientContext {
 export interface GrantContext {
   resource: string;
   user?: UserContext;
+  /** RFC 9396 authorization_details of the request (parsed, not yet granted). */
+  authorizationDetails?: AuthorizationDetail[];
 }
 
 export interface TokenIssuerOptions {
@@ -41,6 +44,12 @@ export interface TokenIssuerOptions {
   scopesFor(client: ClientContext, requested: string[], context: GrantContext): Promise<string[]>;
   /** null when this certificate may act for this URA now; otherwise the reason it may not. */
   admit?(peer: Peer, ura: string): Promise<string | null>;
+  /**
+   * RFC 9396: the authorization_details this client is granted for this resource, passed into
+   * the token. Throw an OAuthError (invalid_authorization_details) to refuse one. Without this
+   * option a request carrying authorization_details is refused.
+   */
+  authorizationDetailsFor?(client: ClientContext, details: AuthorizationDetail[], context: GrantContext & { scopes: string[] }): Promise<AuthorizationDetail[]>;
   /** Verifies a professional's Dezi verklaring (jwt-bearer grant). Throw to refuse it. */
   verifyUserAssertion?(assertion: string, client: ClientContext): Promise<UserContext>;
   /** Access-token life in seconds; default and maximum 300. */
@@ -52,9 +61,49 @@ export interface TokenResponse {
   token_type: 'Bearer';
   expires_in: number;
   scope: string;
+  authorization_details?: AuthorizationDetail[];
 }
 
 const CLOCK_SKEW = 5;
+const MAX_DETAILS = 4;
+const MAX_DETAILS_CHARS = 4096;
+
+/** RFC 9396 §2: a JSON array of objects, each with a string type; only the common string fields kept. */
+export function parseAuthorizationDetails(raw: string | undefined): AuthorizationDetail[] | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.length > MAX_DETAILS_CHARS) throw invalidAuthorizationDetails(`authorization_details is longer than ${MAX_DETAILS_CHARS} characters`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalidAuthorizationDetails('authorization_details is not JSON');
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > MAX_DETAILS) {
+    throw invalidAuthorizationDetails(`authorization_details must be a JSON array of 1 to ${MAX_DETAILS} objects`);
+  }
+  const strings = (v: unknown, field: string): string[] | undefined => {
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.length > 8 || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 512)) {
+      throw invalidAuthorizationDetails(`authorization_details ${field} must be an array of strings`);
+    }
+    return v as string[];
+  };
+  return parsed.map((d) => {
+    if (typeof d !== 'object' || d === null || Array.isArray(d)) throw invalidAuthorizationDetails('each authorization_details entry must be an object');
+    const o = d as Record<string, unknown>;
+    if (typeof o.type !== 'string' || !o.type || o.type.length > 256) throw invalidAuthorizationDetails('each authorization_details entry needs a type');
+    if (o.identifier !== undefined && (typeof o.identifier !== 'string' || !o.identifier || o.identifier.length > 256)) {
+      throw invalidAuthorizationDetails('authorization_details identifier must be a string');
+    }
+    const out: AuthorizationDetail = { type: o.type };
+    if (o.identifier !== undefined) out.identifier = o.identifier as string;
+    const locations = strings(o.locations, 'locations');
+    if (locations) out.locations = locations;
+    const actions = strings(o.actions, 'actions');
+    if (actions) out.actions = actions;
+    return out;
+  });
+}
 const PURGE_EVERY = 500;
 
 export const defaultAdmit = async (peer: Peer, ura: string): Promise<string | null> =>
@@ -122,6 +171,7 @@ export class TokenIssuer {
     const resource = checkResource(params.resource ?? params.target_audience);
     const requested = (params.scope ?? '').split(' ').filter(Boolean);
     if (requested.length === 0) throw invalidScope('scope is required');
+    const authorizationDetails = parseAuthorizationDetails(params.authorization_details);
 
     let user: UserContext | undefined;
     if (grantType === JWT_BEARER_GRANT) {
@@ -137,15 +187,21 @@ export class TokenIssuer {
       if (user.ura !== client.ura) throw invalidGrant('verklaring was issued for another organisation');
     }
 
-    const allowed = new Set(await this.options.scopesFor(client, requested, { resource, user }));
+    const allowed = new Set(await this.options.scopesFor(client, requested, { resource, user, authorizationDetails }));
     const refused = requested.filter((s) => !allowed.has(s));
     if (refused.length > 0) throw invalidScope(`scope not allowed for this participant: ${refused.join(' ')}`);
 
+    let details: AuthorizationDetail[] | undefined;
+    if (authorizationDetails) {
+      if (!this.options.authorizationDetailsFor) throw invalidAuthorizationDetails('this server grants no authorization_details');
+      details = await this.options.authorizationDetailsFor(client, authorizationDetails, { resource, user, authorizationDetails, scopes: requested });
+    }
+
     const life = Math.min(this.options.tokenLifetimeSeconds ?? MAX_TOKEN_SECONDS, MAX_TOKEN_SECONDS);
-    const access_token = await this.sign(client, resource, requested.join(' '), life, user);
+    const access_token = await this.sign(client, resource, requested.join(' '), life, user, details);
     // The replay check ran in the store while the token was being signed; a replay's token is dropped.
     if (!(await fresh)) throw invalidClient('client_assertion jti was used before');
-    return { access_token, token_type: 'Bearer', expires_in: life, scope: requested.join(' ') };
+    return { access_token, token_type: 'Bearer', expires_in: life, scope: requested.join(' '), ...(details ? { authorization_details: details } : {}) };
   }
 
   /** private_key_jwt over mutual TLS: the assertion must be signed by the TLS certificate's key. */
@@ -197,7 +253,7 @@ export class TokenIssuer {
     return { client: { ura, peer }, fresh };
   }
 
-  private sign(client: ClientContext, resource: string, scope: string, life: number, user?: UserContext): Promise<string> {
+  private sign(client: ClientContext, resource: string, scope: string, life: number, user?: UserContext, details?: AuthorizationDetail[]): Promise<string> {
     const key = this.options.signingKey;
     const claims: Partial<AccessTokenClaims> = {
       scope,
@@ -205,6 +261,7 @@ export class TokenIssuer {
       cnf: { 'x5t#S256': client.peer.thumbprint },
     };
     if (user) Object.assign(claims, { dezi_number: user.deziNumber, role_code: user.roleCode, name: user.name });
+    if (details?.length) claims.authorization_details = details;
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })

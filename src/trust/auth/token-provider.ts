@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PartClient, type TokenProvider } from '../../kit/http/client.ts';
+import { PartClient, type RequestedAuthorizationDetail, type TokenProvider } from '../../kit/http/client.ts';
 import type { TlsIdentity } from '../../kit/part.ts';
 import { CLIENT_ASSERTION_TYPE, createClientAssertion, JWT_BEARER_GRANT } from './client-assertion.ts';
 
@@ -47,13 +47,14 @@ export class TrustTokenProvider implements TokenProvider {
     this.ownClient = !options.client;
   }
 
-  async token(resource: string, scope: string, options: { userAssertion?: string } = {}): Promise<string> {
-    const key = `${resource}\n${scope}\n${options.userAssertion ? createHash('sha256').update(options.userAssertion).digest('base64url') : ''}`;
+  async token(resource: string, scope: string, options: { userAssertion?: string; authorizationDetails?: RequestedAuthorizationDetail[] } = {}): Promise<string> {
+    const details = options.authorizationDetails?.length ? JSON.stringify(options.authorizationDetails) : '';
+    const key = `${resource}\n${scope}\n${options.userAssertion ? createHash('sha256').update(options.userAssertion).digest('base64url') : ''}\n${details}`;
     const hit = this.cache.get(key);
     if (hit && hit.renewAt > Date.now()) return hit.token;
     const pending = this.inflight.get(key);
     if (pending) return pending;
-    const request = this.request(resource, scope, options.userAssertion)
+    const request = this.request(resource, scope, options.userAssertion, details)
       .then(({ token, expiresIn }) => {
         const margin = this.options.refreshMarginSeconds ?? 30;
         if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
@@ -70,7 +71,7 @@ export class TrustTokenProvider implements TokenProvider {
     for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
   }
 
-  private async request(resource: string, scope: string, userAssertion?: string): Promise<{ token: string; expiresIn: number }> {
+  private async request(resource: string, scope: string, userAssertion?: string, authorizationDetails?: string): Promise<{ token: string; expiresIn: number }> {
     const endpoint = typeof this.options.tokenEndpoint === 'function' ? this.options.tokenEndpoint(resource) : this.options.tokenEndpoint;
     const form: Record<string, string> = {
       grant_type: userAssertion ? JWT_BEARER_GRANT : 'client_credentials',
@@ -80,6 +81,7 @@ export class TrustTokenProvider implements TokenProvider {
       resource,
     };
     if (userAssertion) form.assertion = userAssertion;
+    if (authorizationDetails) form.authorization_details = authorizationDetails;
     const r = await this.client.call<{ access_token?: string; expires_in?: number; error?: string; error_description?: string }>(endpoint, {
       method: 'POST',
       form,
