@@ -1,5 +1,11 @@
 import type { Extension } from '@medplum/fhirtypes';
-import { ORIGINAL_UNIT, TRANSCODED, translation, type UntranslatedReason, untranslated } from './extensions.ts';
+import {
+  ORIGINAL_UNIT,
+  TRANSCODED,
+  translation,
+  type UntranslatedReason,
+  untranslated,
+} from './extensions.ts';
 import { displayIn, type Mapping, type Tables } from './tables.ts';
 
 // One coded element at a time. A CodeableConcept keeps every original coding, in place, and gains
@@ -13,7 +19,12 @@ export const UCUM = 'http://unitsofmeasure.org';
 export const UNIT_LABELS = 'https://ldn.example.nl/fhir/CodeSystem/nl-unit-label';
 
 /** FHIR's own code systems (statuses, categories, v2/v3 tables, languages): international already. */
-const STRUCTURAL_PREFIXES = ['http://terminology.hl7.org/', 'http://hl7.org/fhir/', 'urn:ietf:bcp:', 'urn:iso:std:iso:'];
+const STRUCTURAL_PREFIXES = [
+  'http://terminology.hl7.org/',
+  'http://hl7.org/fhir/',
+  'urn:ietf:bcp:',
+  'urn:iso:std:iso:',
+];
 
 export interface Counts {
   translated: number;
@@ -38,7 +49,8 @@ function isStructural(system: unknown): boolean {
 
 function addExtension(holder: Json, ext: Extension): void {
   const current = holder.extension;
-  holder.extension = current === undefined ? [ext] : Array.isArray(current) ? [...current, ext] : [current, ext];
+  holder.extension =
+    current === undefined ? [ext] : Array.isArray(current) ? [...current, ext] : [current, ext];
 }
 
 /** Adds a translation to the primitive's sibling `_name` (e.g. _text), keeping what was there. */
@@ -72,7 +84,8 @@ export function transcodeConcept(cc: unknown, ctx: Context): void {
   const clinical = codings.filter((c) => !isStructural(c.system));
   if (codings.length > 0 && clinical.length === 0) return; // a status or category: nothing to translate
   if (codings.length === 0) {
-    if (typeof cc.text === 'string' && cc.text.trim() !== '') mark(cc, 'not-coded', `Free text only, not translated: "${cc.text}"`, ctx);
+    if (typeof cc.text === 'string' && cc.text.trim() !== '')
+      mark(cc, 'not-coded', `Free text only, not translated: "${cc.text}"`, ctx);
     return;
   }
   let found: Mapping | undefined;
@@ -82,7 +95,12 @@ export function transcodeConcept(cc: unknown, ctx: Context): void {
     if (found) break;
   }
   if (!found) {
-    mark(cc, 'no-mapping', `No translation for ${clinical.map(describe).join(', ')}; the original coding is kept`, ctx);
+    mark(
+      cc,
+      'no-mapping',
+      `No translation for ${clinical.map(describe).join(', ')}; the original coding is kept`,
+      ctx,
+    );
     return;
   }
   const display = displayIn(found, ctx.language);
@@ -96,7 +114,12 @@ export function transcodeConcept(cc: unknown, ctx: Context): void {
   };
   cc.coding = [target, ...all];
   if (display === undefined) {
-    mark(cc, 'no-display-translation', `${found.system}|${found.code} "${found.display}" has no display in '${ctx.language}'`, ctx);
+    mark(
+      cc,
+      'no-display-translation',
+      `${found.system}|${found.code} "${found.display}" has no display in '${ctx.language}'`,
+      ctx,
+    );
     return;
   }
   if (typeof cc.text === 'string') addTranslation(cc, 'text', ctx.language, display);
@@ -119,7 +142,12 @@ export function transcodeQuantity(q: unknown, ctx: Context): void {
   }
   const m = byLabel ?? (code !== undefined ? labels?.get(code) : undefined);
   if (!m || (q.system !== undefined && typeof q.system !== 'string')) {
-    mark(q, 'no-unit-mapping', `Unit ${describe({ system: q.system, code: code ?? unit })} has no UCUM equivalent in the tables; kept as is`, ctx);
+    mark(
+      q,
+      'no-unit-mapping',
+      `Unit ${describe({ system: q.system, code: code ?? unit })} has no UCUM equivalent in the tables; kept as is`,
+      ctx,
+    );
     return;
   }
   // What the unit was before, always: the recoding can be seen and undone.
@@ -131,6 +159,7 @@ export function transcodeQuantity(q: unknown, ctx: Context): void {
   q.system = UCUM;
   q.code = m.code;
   const display = displayIn(m, ctx.language);
-  if (unit !== undefined && display !== undefined && display !== unit) addTranslation(q, 'unit', ctx.language, display);
+  if (unit !== undefined && display !== undefined && display !== unit)
+    addTranslation(q, 'unit', ctx.language, display);
   ctx.counts.translated++;
 }

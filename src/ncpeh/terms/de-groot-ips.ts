@@ -11,7 +11,11 @@ import { DE_GROOT, organizationByUra } from '../../sandbox/cast.ts';
 // the network. For the transcoding and IPS-validation tests (not used at run time).
 
 function about(resources: Resource[], bsn: string): Resource[] {
-  const patient = resources.find((r) => r.resourceType === 'Patient' && (r as Patient).identifier?.some((i) => i.system === SYSTEM.bsn && i.value === bsn));
+  const patient = resources.find(
+    (r) =>
+      r.resourceType === 'Patient' &&
+      (r as Patient).identifier?.some((i) => i.system === SYSTEM.bsn && i.value === bsn),
+  );
   if (!patient) return [];
   const ref = `"Patient/${patient.id}"`;
   return resources.filter((r) => r === patient || JSON.stringify(r).includes(ref));

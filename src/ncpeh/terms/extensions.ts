@@ -54,7 +54,8 @@ export function translationIn(extensions: unknown, language: string): string | u
     if (e?.url !== TRANSLATION || !Array.isArray(e.extension)) continue;
     const lang = e.extension.find((x) => x?.url === 'lang')?.valueCode;
     const content = e.extension.find((x) => x?.url === 'content')?.valueString;
-    if (typeof content === 'string' && typeof lang === 'string' && sameLanguage(lang, language)) return content;
+    if (typeof content === 'string' && typeof lang === 'string' && sameLanguage(lang, language))
+      return content;
   }
   return undefined;
 }

@@ -22,7 +22,33 @@ export interface Mapping {
 /** source system -> source code -> mapping. */
 export type Tables = ReadonlyMap<string, ReadonlyMap<string, Mapping>>;
 
-const LANGUAGES = ['fr', 'nl', 'de', 'en', 'it', 'es', 'pt', 'pl', 'cs', 'sk', 'hr', 'sl', 'el', 'mt', 'lt', 'lv', 'et', 'fi', 'sv', 'da', 'hu', 'ro', 'bg', 'ga', 'lb'];
+const LANGUAGES = [
+  'fr',
+  'nl',
+  'de',
+  'en',
+  'it',
+  'es',
+  'pt',
+  'pl',
+  'cs',
+  'sk',
+  'hr',
+  'sl',
+  'el',
+  'mt',
+  'lt',
+  'lv',
+  'et',
+  'fi',
+  'sv',
+  'da',
+  'hu',
+  'ro',
+  'bg',
+  'ga',
+  'lb',
+];
 
 export function buildTables(maps: ConceptMap[]): Tables {
   const tables = new Map<string, Map<string, Mapping>>();
@@ -32,7 +58,9 @@ export function buildTables(maps: ConceptMap[]): Tables {
       if (!group.source || !group.target) continue;
       const bySystem = tables.get(group.source) ?? new Map<string, Mapping>();
       for (const element of group.element ?? []) {
-        const target = (element.target ?? []).find((t) => t.equivalence === 'equivalent' || t.equivalence === 'equal');
+        const target = (element.target ?? []).find(
+          (t) => t.equivalence === 'equivalent' || t.equivalence === 'equal',
+        );
         if (!element.code || !target?.code || !target.display) continue;
         const ext = (target as { _display?: { extension?: Extension[] } })._display?.extension;
         const translations = new Map<string, string>();
@@ -40,7 +68,13 @@ export function buildTables(maps: ConceptMap[]): Tables {
           const text = translationIn(ext, lang);
           if (text) translations.set(lang, text);
         }
-        bySystem.set(element.code, { system: group.target, code: target.code, display: target.display, translations, source });
+        bySystem.set(element.code, {
+          system: group.target,
+          code: target.code,
+          display: target.display,
+          translations,
+          source,
+        });
       }
       tables.set(group.source, bySystem);
     }

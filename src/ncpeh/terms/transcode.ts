@@ -17,8 +17,20 @@ export interface Target {
   language: string;
 }
 
-const NOT_CLINICAL = new Set(['Composition', 'Patient', 'Organization', 'Practitioner', 'PractitionerRole', 'Provenance', 'OperationOutcome', 'Bundle']);
-export const FAILURE_TAG = { system: 'https://ldn.example.nl/fhir/CodeSystem/ncpeh-transcoding', code: 'transcoding-failed' };
+const NOT_CLINICAL = new Set([
+  'Composition',
+  'Patient',
+  'Organization',
+  'Practitioner',
+  'PractitionerRole',
+  'Provenance',
+  'OperationOutcome',
+  'Bundle',
+]);
+export const FAILURE_TAG = {
+  system: 'https://ldn.example.nl/fhir/CodeSystem/ncpeh-transcoding',
+  code: 'transcoding-failed',
+};
 
 function language(raw: unknown): string {
   return typeof raw === 'string' && /^[a-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$/.test(raw) ? raw : 'en';
@@ -29,8 +41,12 @@ function country(raw: unknown): string {
 }
 
 export function transcodeWith(input: Bundle, rawTarget: Target, tables: Tables): Bundle {
-  const target = { country: country(isObject(rawTarget) ? rawTarget.country : undefined), language: language(isObject(rawTarget) ? rawTarget.language : undefined) };
-  if (!isObject(input) || input.resourceType !== 'Bundle') return failed(undefined, 'The input is not a Bundle');
+  const target = {
+    country: country(isObject(rawTarget) ? rawTarget.country : undefined),
+    language: language(isObject(rawTarget) ? rawTarget.language : undefined),
+  };
+  if (!isObject(input) || input.resourceType !== 'Bundle')
+    return failed(undefined, 'The input is not a Bundle');
   let bundle: Json;
   try {
     bundle = JSON.parse(JSON.stringify(input)) as Json;
@@ -53,25 +69,52 @@ export function transcodeWith(input: Bundle, rawTarget: Target, tables: Tables):
       failures.push(`${String(r.resourceType)}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const composition = entries.map((e) => e.resource).find((r): r is Json => isObject(r) && r.resourceType === 'Composition');
+  const composition = entries
+    .map((e) => e.resource)
+    .find((r): r is Json => isObject(r) && r.resourceType === 'Composition');
   if (composition) annotateComposition(composition, entries, target, ctx, tables, failures);
   return bundle as unknown as Bundle;
 }
 
-function annotateComposition(composition: Json, entries: Json[], target: Target, ctx: Context, tables: Tables, failures: string[]): void {
-  const byUrl = new Map(entries.filter((e) => typeof e.fullUrl === 'string').map((e) => [e.fullUrl as string, e.resource]));
+function annotateComposition(
+  composition: Json,
+  entries: Json[],
+  target: Target,
+  ctx: Context,
+  tables: Tables,
+  failures: string[],
+): void {
+  const byUrl = new Map(
+    entries.filter((e) => typeof e.fullUrl === 'string').map((e) => [e.fullUrl as string, e.resource]),
+  );
   for (const section of Array.isArray(composition.section) ? composition.section.filter(isObject) : []) {
-    const code = isObject(section.code) && Array.isArray(section.code.coding) ? section.code.coding.find(isObject) : undefined;
-    const m = code && typeof code.system === 'string' && typeof code.code === 'string' ? tables.get(code.system)?.get(code.code) : undefined;
+    const code =
+      isObject(section.code) && Array.isArray(section.code.coding)
+        ? section.code.coding.find(isObject)
+        : undefined;
+    const m =
+      code && typeof code.system === 'string' && typeof code.code === 'string'
+        ? tables.get(code.system)?.get(code.code)
+        : undefined;
     const title = m ? displayIn(m, target.language) : undefined;
     if (title && typeof section.title === 'string' && title !== section.title) {
-      section._title = { extension: [...(isObject(section._title) && Array.isArray(section._title.extension) ? section._title.extension : []), translation(target.language, title)] };
+      section._title = {
+        extension: [
+          ...(isObject(section._title) && Array.isArray(section._title.extension)
+            ? section._title.extension
+            : []),
+          translation(target.language, title),
+        ],
+      };
     }
     const refs = Array.isArray(section.entry) ? section.entry.filter(isObject) : [];
-    const items = refs.map((ref) => entryLabel(typeof ref.reference === 'string' ? byUrl.get(ref.reference) : undefined, target.language));
+    const items = refs.map((ref) =>
+      entryLabel(typeof ref.reference === 'string' ? byUrl.get(ref.reference) : undefined, target.language),
+    );
     section.text = sectionNarrative(items, target.language);
     // A coded reason for an empty section is a concept like any other.
-    if (isObject(section.emptyReason)) transcodeConcept(section.emptyReason, { ...ctx, counts: { translated: 0, untranslated: 0 } });
+    if (isObject(section.emptyReason))
+      transcodeConcept(section.emptyReason, { ...ctx, counts: { translated: 0, untranslated: 0 } });
   }
   const ext = {
     url: TRANSCODING,

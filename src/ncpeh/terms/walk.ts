@@ -30,7 +30,10 @@ function planFor(typeName: string): Step[] {
       const key = choice ? base + t.code[0].toUpperCase() + t.code.slice(1) : base;
       if (t.code === 'CodeableConcept') steps.push({ key, kind: 'concept', type: t.code });
       else if (QUANTITIES.has(t.code)) steps.push({ key, kind: 'quantity', type: t.code });
-      else if (t.code === 'Resource' || (/^[A-Z]/.test(t.code) && t.code !== 'Extension' && t.code !== 'Narrative' && tryGetDataType(t.code))) {
+      else if (
+        t.code === 'Resource' ||
+        (/^[A-Z]/.test(t.code) && t.code !== 'Extension' && t.code !== 'Narrative' && tryGetDataType(t.code))
+      ) {
         steps.push({ key, kind: 'descend', type: t.code });
       }
     }
@@ -43,7 +46,8 @@ function planFor(typeName: string): Step[] {
 export function transcodeResource(resource: Record<string, unknown>, ctx: Context): void {
   loadFhirDefinitions();
   const type = resource.resourceType;
-  if (typeof type !== 'string' || !/^[A-Z][A-Za-z]+$/.test(type) || tryGetDataType(type)?.kind !== 'resource') return;
+  if (typeof type !== 'string' || !/^[A-Z][A-Za-z]+$/.test(type) || tryGetDataType(type)?.kind !== 'resource')
+    return;
   walk(resource, type, ctx, 0);
 }
 
@@ -57,7 +61,11 @@ function walk(value: Record<string, unknown>, typeName: string, ctx: Context, de
       if (step.kind === 'concept') transcodeConcept(item, ctx);
       else if (step.kind === 'quantity') transcodeQuantity(item, ctx);
       else if (step.type === 'Resource') {
-        if (typeof item.resourceType === 'string' && /^[A-Z][A-Za-z]+$/.test(item.resourceType) && tryGetDataType(item.resourceType)?.kind === 'resource') {
+        if (
+          typeof item.resourceType === 'string' &&
+          /^[A-Z][A-Za-z]+$/.test(item.resourceType) &&
+          tryGetDataType(item.resourceType)?.kind === 'resource'
+        ) {
           walk(item, item.resourceType, ctx, depth + 1);
         }
       } else walk(item, step.type, ctx, depth + 1);
