@@ -12,10 +12,10 @@ import type {
   StructureDefinition,
   ValueSet,
 } from '@medplum/fhirtypes';
-import { codeSystemCodes } from '../../src/kit/fhir/bindings.ts';
-import { loadFhirDefinitions } from '../../src/kit/fhir/validate.ts';
+import { codeSystemCodes } from '../../../kit/fhir/bindings.ts';
+import { loadFhirDefinitions } from '../../../kit/fhir/validate.ts';
 
-// The HL7 IPS 2.0.0 profiles (test/data/ips-2.0.0, differentials as published) made usable by the
+// The HL7 IPS 2.0.0 profiles (hl7-ips-2.0.0/, differentials as published; test data, not used at run time) made usable by the
 // project's validator (Medplum's, which needs snapshots): each differential is laid over the R4 base
 // snapshot. Two adaptations, both where Medplum cannot check anyway, and said here:
 // - slicing by `profile` (and by type through resolve()) is not supported by Medplum: such
@@ -29,7 +29,7 @@ import { loadFhirDefinitions } from '../../src/kit/fhir/validate.ts';
 // Required bindings of the profiles (Medplum does not check them) are checked by requiredBindingIssues.
 
 type Json = Record<string, unknown>;
-const DIR = new URL('../data/ips-2.0.0/', import.meta.url);
+const DIR = new URL('./hl7-ips-2.0.0/', import.meta.url);
 
 function readAll<T>(prefix: string): T[] {
   return readdirSync(DIR)
@@ -190,7 +190,7 @@ export function loadIpsProfiles(): Map<string, StructureDefinition> {
 const IPS = 'http://hl7.org/fhir/uv/ips/StructureDefinition';
 const hasCategory = (r: Json, code: string) => JSON.stringify(r.category ?? []).includes(`"code":"${code}"`);
 
-/** The IPS (or, for vital signs, core R4) profile an entry of the document must meet. */
+/** The IPS profile an entry of the document must meet (for vital signs and types IPS does not profile, the R4 one). */
 export function profileFor(r: Json): string | undefined {
   switch (r.resourceType) {
     case 'Bundle':
@@ -210,9 +210,12 @@ export function profileFor(r: Json): string | undefined {
     case 'Observation':
       if (hasCategory(r, 'vital-signs')) return 'http://hl7.org/fhir/StructureDefinition/vitalsigns';
       if (hasCategory(r, 'laboratory')) return `${IPS}/Observation-results-laboratory-pathology-uv-ips`;
-      return undefined;
+      return 'http://hl7.org/fhir/StructureDefinition/Observation';
     default:
-      return undefined;
+      // No IPS profile (e.g. MedicationDispense): the R4 base definition.
+      return typeof r.resourceType === 'string'
+        ? `http://hl7.org/fhir/StructureDefinition/${r.resourceType}`
+        : undefined;
   }
 }
 
@@ -221,7 +224,7 @@ export function validateAgainstIps(resource: Json, profile: string): OperationOu
   const profiles = loadIpsProfiles();
   let issues: OperationOutcomeIssue[];
   try {
-    issues = medplumValidate(resource as never, { profile: profiles.get(profile) ?? vitalSigns(profile) });
+    issues = medplumValidate(resource as never, { profile: profiles.get(profile) ?? coreProfile(profile) });
   } catch (err) {
     if (!(err instanceof OperationOutcomeError)) throw err;
     issues = err.outcome.issue ?? [];
@@ -230,7 +233,8 @@ export function validateAgainstIps(resource: Json, profile: string): OperationOu
   return [...errors, ...requiredBindingIssues(resource, profiles.get(profile))];
 }
 
-function vitalSigns(url: string): StructureDefinition | undefined {
+/** An R4 profile outside the base resources (vitalsigns), indexed on first use; undefined for a base URL. */
+function coreProfile(url: string): StructureDefinition | undefined {
   const e = (readJson('fhir/r4/profiles-others.json').entry as { resource: StructureDefinition }[]).find(
     (x) => x.resource.url === url,
   );

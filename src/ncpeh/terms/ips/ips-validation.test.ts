@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Bundle, Composition, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { loadIpsProfiles, profileFor, validateAgainstIps } from '../../../test/ips/ips-profiles.ts';
-import { validateResource } from '../../kit/fhir/validate.ts';
-import { deGrootIps } from './de-groot-ips.ts';
-import { transcodeSummary } from './index.ts';
+import { loadIpsProfiles, profileFor, validateAgainstIps } from './ips-profiles.ts';
+import { validateResource } from '../../../kit/fhir/validate.ts';
+import { deGrootIps } from '../de-groot-ips.ts';
+import { transcodeSummary } from '../index.ts';
 
 // The IPS document of Patient/$summary for Mr De Groot, before and after transcoding for abroad,
-// against the HL7 IPS 2.0.0 profiles (test/data/ips-2.0.0) with the project's validator: Medplum's
+// against the HL7 IPS 2.0.0 profiles (hl7-ips-2.0.0/) with the project's validator: Medplum's
 // structure, cardinality, slicing and invariant checks, the R4 required bindings (kit) and the
 // profiles' own required bindings. Breaking a profile rule on purpose shows the check can fail.
 
@@ -24,7 +24,7 @@ function ipsProblems(doc: Bundle): string[] {
   const problems = validateAgainstIps(doc as unknown as Json, BUNDLE).map((i) => describeIssue('Bundle', i));
   problems.push(...validateResource(doc).map((i) => describeIssue('Bundle (R4)', i)));
   const entries = doc.entry ?? [];
-  // The Bundle profile's entry slices, which Medplum cannot match (see test/ips/ips-profiles.ts).
+  // The Bundle profile's entry slices, which Medplum cannot match (see ips-profiles.ts).
   if (entries[0]?.resource?.resourceType !== 'Composition')
     problems.push('the first entry must be the Composition');
   if (entries.filter((e) => e.resource?.resourceType === 'Patient').length !== 1)
