@@ -3,7 +3,9 @@ import {
   ORIGINAL_UNIT,
   TRANSCODED,
   translation,
+  translationIn,
   type UntranslatedReason,
+  UNTRANSLATED,
   untranslated,
 } from './extensions.ts';
 import { displayIn, type Mapping, type Tables } from './tables.ts';
@@ -54,15 +56,18 @@ function addExtension(holder: Json, ext: Extension): void {
 }
 
 /** Adds a translation to the primitive's sibling `_name` (e.g. _text), keeping what was there. */
-function addTranslation(holder: Json, name: string, language: string, content: string): void {
+export function addTranslation(holder: Json, name: string, language: string, content: string): void {
   const key = `_${name}`;
   const sibling = isObject(holder[key]) ? { ...(holder[key] as Json) } : {};
+  if (translationIn(sibling.extension, language) !== undefined) return; // one per language, the first kept
   addExtension(sibling, translation(language, content));
   holder[key] = sibling;
 }
 
 function mark(holder: Json, reason: UntranslatedReason, detail: string, ctx: Context): void {
-  addExtension(holder, untranslated(reason, detail));
+  const marked =
+    Array.isArray(holder.extension) && holder.extension.some((e) => isObject(e) && e.url === UNTRANSLATED);
+  if (!marked) addExtension(holder, untranslated(reason, detail));
   ctx.counts.untranslated++;
 }
 
@@ -80,7 +85,13 @@ export function transcodeConcept(cc: unknown, ctx: Context): void {
   if (!isObject(cc)) return;
   const all = Array.isArray(cc.coding) ? cc.coding : [];
   const codings = all.filter(isObject);
-  if (codings.some(alreadyTranscoded)) return;
+  if (codings.some(alreadyTranscoded)) {
+    // Transcoded before (a document sent on again): counted as it was, not changed.
+    const marked =
+      Array.isArray(cc.extension) && cc.extension.some((e) => isObject(e) && e.url === UNTRANSLATED);
+    ctx.counts[marked ? 'untranslated' : 'translated']++;
+    return;
+  }
   const clinical = codings.filter((c) => !isStructural(c.system));
   if (codings.length > 0 && clinical.length === 0) return; // a status or category: nothing to translate
   if (codings.length === 0) {

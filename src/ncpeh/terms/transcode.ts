@@ -1,6 +1,6 @@
 import type { Bundle } from '@medplum/fhirtypes';
-import { type Context, isObject, transcodeConcept } from './concept.ts';
-import { TRANSCODING, translation } from './extensions.ts';
+import { addTranslation, type Context, isObject } from './concept.ts';
+import { TRANSCODING } from './extensions.ts';
 import { entryLabel, sectionNarrative } from './narrative.ts';
 import { displayIn, type Tables } from './tables.ts';
 import { transcodeResource } from './walk.ts';
@@ -97,24 +97,13 @@ function annotateComposition(
         ? tables.get(code.system)?.get(code.code)
         : undefined;
     const title = m ? displayIn(m, target.language) : undefined;
-    if (title && typeof section.title === 'string' && title !== section.title) {
-      section._title = {
-        extension: [
-          ...(isObject(section._title) && Array.isArray(section._title.extension)
-            ? section._title.extension
-            : []),
-          translation(target.language, title),
-        ],
-      };
-    }
+    if (title && typeof section.title === 'string' && title !== section.title)
+      addTranslation(section, 'title', target.language, title);
     const refs = Array.isArray(section.entry) ? section.entry.filter(isObject) : [];
     const items = refs.map((ref) =>
       entryLabel(typeof ref.reference === 'string' ? byUrl.get(ref.reference) : undefined, target.language),
     );
     section.text = sectionNarrative(items, target.language);
-    // A coded reason for an empty section is a concept like any other.
-    if (isObject(section.emptyReason))
-      transcodeConcept(section.emptyReason, { ...ctx, counts: { translated: 0, untranslated: 0 } });
   }
   const ext = {
     url: TRANSCODING,
@@ -126,7 +115,11 @@ function annotateComposition(
       ...failures.map((f) => ({ url: 'failure', valueString: f })),
     ],
   };
-  composition.extension = Array.isArray(composition.extension) ? [...composition.extension, ext] : [ext];
+  // One statement of the latest transcoding (a document transcoded again replaces ours, nothing else).
+  const others = Array.isArray(composition.extension)
+    ? composition.extension.filter((e) => !(isObject(e) && e.url === TRANSCODING))
+    : [];
+  composition.extension = [...others, ext];
 }
 
 /** A Bundle that says, in a tag, that nothing could be transcoded; with the input's data when it could be copied. */
