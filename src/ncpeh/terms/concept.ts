@@ -71,9 +71,16 @@ function mark(holder: Json, reason: UntranslatedReason, detail: string, ctx: Con
   ctx.counts.untranslated++;
 }
 
+/** SNOMED CT identifiers of the Dutch extension: namespace 1000146, long-format partition, check digit. */
+const SNOMED_NL_EXTENSION = /1000146(10|11|12)\d$/;
+
 function describe(c: Json): string {
   const display = typeof c.display === 'string' ? ` "${c.display}"` : '';
-  return `${typeof c.system === 'string' ? c.system : '(no system)'}|${typeof c.code === 'string' ? c.code : '(no code)'}${display}`;
+  const where =
+    c.system === 'http://snomed.info/sct' && typeof c.code === 'string' && SNOMED_NL_EXTENSION.test(c.code)
+      ? ' (a concept of the Dutch SNOMED CT extension, unknown abroad)'
+      : '';
+  return `${typeof c.system === 'string' ? c.system : '(no system)'}|${typeof c.code === 'string' ? c.code : '(no code)'}${display}${where}`;
 }
 
 function alreadyTranscoded(c: Json): boolean {

@@ -1,6 +1,6 @@
-import type { Extension } from '@medplum/fhirtypes';
 import { isObject } from './concept.ts';
-import { primary, TRANSCODED, translationIn, UNTRANSLATED } from './extensions.ts';
+import { primary } from './extensions.ts';
+import { conceptTerms } from './read.ts';
 
 // The Composition's section narratives, rewritten in the target language from the transcoded
 // entries: the translated term first, the Dutch original beside it, and an item that could not be
@@ -50,10 +50,6 @@ function mainConcept(r: Json): Json | undefined {
   return undefined;
 }
 
-function extensionsOf(v: unknown): Extension[] | undefined {
-  return isObject(v) && Array.isArray(v.extension) ? (v.extension as Extension[]) : undefined;
-}
-
 /** One list item: "translated (Dutch: original)", or "original [not translated]". */
 export function entryLabel(resource: unknown, language: string): string {
   if (!isObject(resource)) return '?';
@@ -61,22 +57,9 @@ export function entryLabel(resource: unknown, language: string): string {
   const cc = mainConcept(resource);
   const type = typeof resource.resourceType === 'string' ? resource.resourceType : '?';
   if (!cc) return `${type} [${w.notTranslated}]`;
-  const codings = Array.isArray(cc.coding) ? cc.coding.filter(isObject) : [];
-  const added = codings.find((c) => extensionsOf(c)?.some((e) => e.url === TRANSCODED));
-  const originalCoding = codings.find((c) => c !== added && typeof c.display === 'string');
-  const original =
-    typeof cc.text === 'string'
-      ? cc.text
-      : typeof originalCoding?.display === 'string'
-        ? originalCoding.display
-        : type;
-  const marked = extensionsOf(cc)?.some((e) => e.url === UNTRANSLATED) ?? false;
-  const translated =
-    translationIn(extensionsOf(cc._text), language) ??
-    translationIn(extensionsOf(added?._display), language) ??
-    (primary(language) === 'en' && typeof added?.display === 'string' ? added.display : undefined);
-  if (marked || translated === undefined) return `${original} [${w.notTranslated}]`;
-  return translated === original ? translated : `${translated} (${w.original}: ${original})`;
+  const t = conceptTerms(cc, language);
+  if (t.translated === undefined) return `${t.original} [${w.notTranslated}]`;
+  return t.translated === t.original ? t.translated : `${t.translated} (${w.original}: ${t.original})`;
 }
 
 export function sectionNarrative(items: string[], language: string): { status: 'generated'; div: string } {

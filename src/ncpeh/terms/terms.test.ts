@@ -31,6 +31,7 @@ import {
   UNTRANSLATED,
 } from './extensions.ts';
 import { transcodeSummary } from './index.ts';
+import { conceptTerms } from './read.ts';
 import { buildTables, shippedConceptMaps, shippedTables } from './tables.ts';
 import { transcodeWith } from './transcode.ts';
 
@@ -133,6 +134,22 @@ describe("transcodeSummary on De Groot's IPS", () => {
     );
   });
 
+  it('reads back as translated and original terms (for a viewer)', () => {
+    const allergy = ofType<Resource & { code: CodeableConcept }>(fr, 'AllergyIntolerance')[0];
+    assert.deepEqual(conceptTerms(allergy.code, 'fr'), {
+      original: 'Jodiumhoudende contrastmiddelen',
+      translated: 'Produits de contraste iodés',
+      code: { system: SCT, code: '426722004', display: 'Iodinated contrast media' },
+    });
+    const imaging = conceptTerms(
+      ofType<Resource & { code: CodeableConcept }>(fr, 'DiagnosticReport')[0].code,
+      'fr',
+    );
+    assert.equal(imaging.translated, undefined);
+    assert.equal(imaging.original, 'X-buikoverzicht');
+    assert.equal(imaging.untranslated?.reason, 'no-mapping');
+  });
+
   it('serves English and Belgian Dutch readers too, and marks a language the tables lack', () => {
     const en = transcodeSummary(doc, { country: 'IE', language: 'en' });
     const cond = ofType<Condition>(en, 'Condition').find((c) =>
@@ -188,6 +205,7 @@ describe('transcoding single elements', () => {
     assert.equal(untranslatedReason(m.medicationCodeableConcept as CodeableConcept), 'no-mapping');
     assert.deepEqual((m.medicationCodeableConcept as Json).coding, gpk.coding);
     assert.equal(untranslatedReason(c.code as CodeableConcept), 'no-mapping');
+    assert.match(JSON.stringify((c.code as CodeableConcept).extension), /Dutch SNOMED CT extension/);
     assert.equal(untranslatedReason(a.code as CodeableConcept), 'not-coded');
     assert.equal((a.code as Json).text, text.text);
   });
@@ -232,6 +250,31 @@ describe('transcoding single elements', () => {
       cc.coding?.[0].extension?.[0].valueCanonical,
       'https://ldn.example.nl/fhir/ConceptMap/test-gpk|test',
     );
+  });
+
+  it('uses the ATC coding a Dutch product coding travels with, keeping both', () => {
+    const concept = {
+      coding: [
+        { system: GPK, code: '99999999', display: 'ATORVASTATINE TABLET 20MG' },
+        { system: ATC, code: 'C10AA05' },
+      ],
+    };
+    const out = transcodeSummary(
+      bundle({
+        resourceType: 'MedicationStatement',
+        status: 'active',
+        subject: { reference: 'Patient/p' },
+        medicationCodeableConcept: concept,
+      }),
+      { country: 'BE', language: 'nl' },
+    );
+    const cc = first(out).medicationCodeableConcept as CodeableConcept;
+    assert.deepEqual(
+      [cc.coding?.[0].system, cc.coding?.[0].code, tr(cc.coding?.[0], 'display', 'nl')],
+      [ATC, 'C10AA05', 'atorvastatine'],
+    );
+    assert.deepEqual(cc.coding?.slice(1), concept.coding);
+    assert.equal(untranslatedReason(cc), undefined);
   });
 
   it('translates Dutch unit labels, recodes a label-only unit to UCUM keeping the original, and marks an unknown unit', () => {
