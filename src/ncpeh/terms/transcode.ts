@@ -55,16 +55,17 @@ export function transcodeWith(input: Bundle, rawTarget: Target, tables: Tables):
   }
   const ctx: Context = { tables, language: target.language, counts: { translated: 0, untranslated: 0 } };
   const failures: string[] = [];
-  const entries = Array.isArray(bundle.entry) ? bundle.entry.filter(isObject) : [];
-  for (const entry of entries) {
-    const r = entry.resource;
-    if (!isObject(r) || NOT_CLINICAL.has(r.resourceType as string)) continue;
-    const before = JSON.stringify(r);
+  const all: unknown[] = Array.isArray(bundle.entry) ? bundle.entry : [];
+  const entries = all.filter(isObject);
+  for (const [i, entry] of all.entries()) {
+    const r = isObject(entry) ? entry.resource : undefined;
+    if (!isObject(entry) || !isObject(r) || NOT_CLINICAL.has(r.resourceType as string)) continue;
     try {
       transcodeResource(r, ctx);
     } catch (err) {
-      // Deny on error for this entry: its original stays, untranslated, and the Composition says so.
-      entry.resource = JSON.parse(before);
+      // Deny on error for this entry: its original (a fresh copy of the input's) stays, untranslated,
+      // and the Composition says so. The copy keeps the array's indices, so entry i is input entry i.
+      entry.resource = JSON.parse(JSON.stringify((input.entry as Json[])[i].resource));
       ctx.counts.untranslated++;
       failures.push(`${String(r.resourceType)}: ${err instanceof Error ? err.message : String(err)}`);
     }
