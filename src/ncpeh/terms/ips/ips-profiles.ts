@@ -13,7 +13,7 @@ import type {
   ValueSet,
 } from '@medplum/fhirtypes';
 import { codeSystemCodes } from '../../../kit/fhir/bindings.ts';
-import { loadFhirDefinitions } from '../../../kit/fhir/validate.ts';
+import { loadFhirDefinitions, validateResource } from '../../../kit/fhir/validate.ts';
 
 // The HL7 IPS 2.0.0 profiles (hl7-ips-2.0.0/, differentials as published; test data, not used at run time) made usable by the
 // project's validator (Medplum's, which needs snapshots): each differential is laid over the R4 base
@@ -306,4 +306,46 @@ export function requiredBindingIssues(
     }
   }
   return issues;
+}
+
+// ---- a whole IPS document ----
+
+const BUNDLE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
+
+function describeIssue(where: string, i: OperationOutcomeIssue): string {
+  return `${where}: ${i.details?.text ?? i.diagnostics} ${i.expression?.join(',') ?? ''}`;
+}
+
+/** Every problem of the document as an IPS: the Bundle, each entry and each contained resource. */
+export function ipsDocumentProblems(doc: Bundle): string[] {
+  loadIpsProfiles();
+  const problems = validateAgainstIps(doc as unknown as Json, BUNDLE).map((i) => describeIssue('Bundle', i));
+  problems.push(...validateResource(doc).map((i) => describeIssue('Bundle (R4)', i)));
+  const entries = doc.entry ?? [];
+  // The Bundle profile's entry slices, which Medplum cannot match (see above).
+  if (entries[0]?.resource?.resourceType !== 'Composition')
+    problems.push('the first entry must be the Composition');
+  if (entries.filter((e) => e.resource?.resourceType === 'Patient').length !== 1)
+    problems.push('exactly one Patient entry');
+  for (const [n, e] of entries.entries()) {
+    const r = e.resource as unknown as Json;
+    const profile = profileFor(r);
+    if (!profile) {
+      problems.push(`entry ${n} (${String(r.resourceType)}) has no IPS profile`);
+      continue;
+    }
+    problems.push(
+      ...validateAgainstIps(r, profile).map((i) => describeIssue(`entry ${n} ${String(r.resourceType)}`, i)),
+    );
+    for (const c of (r.contained ?? []) as Json[]) {
+      const cp = profileFor(c);
+      if (cp)
+        problems.push(
+          ...validateAgainstIps(c, cp).map((i) =>
+            describeIssue(`entry ${n} contained ${String(c.resourceType)}`, i),
+          ),
+        );
+    }
+  }
+  return problems;
 }
