@@ -321,6 +321,20 @@ describe('transcoding single elements', () => {
     assert.equal(dose.code, '999');
   });
 
+  it('transcodes an ePrescription searchset the same way (no Composition needed)', () => {
+    const gp = deGrootIps().entry?.filter((e) => e.resource?.resourceType === 'MedicationRequest') ?? [];
+    const searchset: Bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      entry: gp.map((e) => ({ ...e, search: { mode: 'match' } })),
+    };
+    const out = transcodeSummary(searchset, { country: 'BE', language: 'fr' });
+    assert.equal(out.type, 'searchset');
+    const concepts = (out.entry ?? []).map((e) => medicationConcept(e.resource as Resource));
+    assert.equal(concepts.length, 3);
+    for (const cc of concepts) assert.ok(isAdded(cc.coding?.[0] ?? {}) && tr(cc, 'text', 'fr'));
+  });
+
   it('never changes a status or category coding', () => {
     const clinicalStatus = {
       coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }],
