@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, BundleEntry, Composition, CompositionSection, OperationOutcome, Organization, Patient, Reference, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Composition, CompositionSection, Observation, OperationOutcome, Organization, Patient, Reference, Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../../../kit/identifiers/systems.ts';
+import { SOURCE_EXTENSION } from '../../integration/merge.ts';
 
 // The International Patient Summary as a FHIR document (HL7 IPS, R4): a Bundle of type
 // `document` whose first entry is a Composition (LOINC 60591-5) with the IPS sections, built from
@@ -82,6 +83,16 @@ function repoint<T>(value: T, urls: Map<string, string>): T {
   return value;
 }
 
+/**
+ * The IPS lab-result profile requires a performer: when the holder's record names none, the
+ * organisations that reported the result (its source extensions) answer for it.
+ */
+function withPerformer(r: Resource): Resource {
+  if (r.resourceType !== 'Observation' || !hasCategory(r, 'laboratory') || (r as Observation).performer?.length) return r;
+  const sources = (r as Observation).extension?.filter((e) => e.url === SOURCE_EXTENSION && e.valueReference).map((e) => e.valueReference as Reference) ?? [];
+  return sources.length ? ({ ...r, performer: sources } as Observation) : r;
+}
+
 export function ipsDocument(input: IpsInput): Bundle {
   const now = (input.now ?? new Date()).toISOString();
   const entries = input.overview.entry ?? [];
@@ -106,7 +117,7 @@ export function ipsDocument(input: IpsInput): Bundle {
     for (const e of mine) {
       const fullUrl = urls.get(e.fullUrl as string) as string;
       const { id: _id, ...rest } = e.resource as Resource & { id?: string };
-      documentEntries.push({ fullUrl, resource: repoint(rest as Resource, urls) });
+      documentEntries.push({ fullUrl, resource: withPerformer(repoint(rest as Resource, urls)) });
       refs.push({ reference: fullUrl });
     }
     sections.push({
