@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Bundle, Composition, OperationOutcome } from '@medplum/fhirtypes';
+import { consentResource, emptyScope } from '../../src/consent/fhir.ts';
+import { ConsentRegistry } from '../../src/consent/registry.ts';
+import { testBsn } from '../../src/kit/identifiers/bsn.ts';
+import { crossBorderEvents } from '../../src/ncpeh/audit.ts';
+import { DE_GROOT } from '../../src/sandbox/cast.ts';
+import type { Sandbox } from '../../src/sandbox/sandbox.ts';
+import { BELGIUM } from '../../src/sandbox/second-country.ts';
+import { belgianCall, DE_GROOT_DEMOGRAPHICS, summaryRequest } from './cross-border-helpers.ts';
+import { citizenPortalLogin, startTestSandbox } from './sandbox-helpers.ts';
+
+// Cross-border care (issue 21), end to end across two countries with their own CAs: Mr De Groot,
+// on holiday in Belgium, is seen at UZ Brussel; Dr. Dubois asks Belgium's contact point for his
+// patient summary, which asks NCPeH-NL through the mutually signed trust list; NCPeH-NL identifies
+// him by BSN and demographics, maps her role, applies his consent, assembles the IPS from the
+// Dutch holders through its node's data-integration function, and both sides audit it.
+
+const outcomeText = (b: unknown) => JSON.stringify((b as OperationOutcome).issue?.map((i) => [i.code, i.diagnostics]));
+
+describe('cross-border patient summary (NCPeH)', { timeout: 400_000 }, () => {
+  let sandbox: Sandbox;
+  before(async () => {
+    sandbox = await startTestSandbox({ overviewDeadlineMs: 20_000 });
+  });
+  after(async () => {
+    await sandbox?.stop();
+  });
+
+  it('a Belgian doctor receives De Groot\'s summary: an IPS document with his contrast allergy', async () => {
+    let r = await belgianCall<Bundle>(sandbox, 'hospital', '/cross-border/patient-summary', summaryRequest(DE_GROOT_DEMOGRAPHICS));
+    // A cold first fan-out on a loaded machine may miss a holder: the doctor asks again.
+    for (let i = 0; i < 2 && JSON.stringify(r.body).includes('summary-incomplete'); i++) {
+      r = await belgianCall<Bundle>(sandbox, 'hospital', '/cross-border/patient-summary', summaryRequest(DE_GROOT_DEMOGRAPHICS));
+    }
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 600));
+    assert.equal(r.body.type, 'document');
+    const composition = r.body.entry?.[0].resource as Composition;
+    assert.equal(composition.type.coding?.[0].code, '60591-5');
+    const text = JSON.stringify(r.body);
+    assert.match(text, /AllergyIntolerance/);
+    assert.match(text, /Ziekenhuis Leiden/, 'each item keeps its Dutch source');
+    assert.ok(!text.includes('Buitenland'), 'the requester\'s label stays in the Dutch logs');
+  });
+
+  it('a demographics mismatch and an unknown BSN get the same refusal: existence is not revealed', async () => {
+    const wrongBirth = await belgianCall(sandbox, 'hospital', '/cross-border/patient-summary', summaryRequest({ ...DE_GROOT_DEMOGRAPHICS, birthDate: '1975-03-12' }));
+    const wrongName = await belgianCall(sandbox, 'hospital', '/cross-border/patient-summary', summaryRequest({ ...DE_GROOT_DEMOGRAPHICS, family: 'de Vries' }));
+    const unknown = await belgianCall(sandbox, 'hospital', '/cross-border/patient-summary', summaryRequest({ ...DE_GROOT_DEMOGRAPHICS, bsn: testBsn(7_654_321) }));
+    for (const r of [wrongBirth, wrongName, unknown]) assert.equal(r.status, 404, outcomeText(r.body));
+    assert.equal(outcomeText(wrongBirth.body), outcomeText(unknown.body));
+    assert.equal(outcomeText(wrongName.body), outcomeText(unknown.body));
+    const invalid = await belgianCall(sandbox, 'hospital', '/cross-border/patient-summary', summaryRequest({ ...DE_GROOT_DEMOGRAPHICS, bsn: '123456789' }));
+    assert.equal(invalid.status, 400, 'a number that is no BSN is the caller\'s mistake');
+  });
+
+  it('a foreign role without a mapping in the agreements is refused', async () => {
+    const nurse = { id: 'BE-3001', name: 'Nurse Anne Lemaire', role: '2221' };
+    const r = await belgianCall(sandbox, 'hospital', '/cross-border/patient-summary', summaryRequest(DE_GROOT_DEMOGRAPHICS, nurse));
+    assert.equal(r.status, 403, outcomeText(r.body));
+    // The pharmacist's role maps, but not for the patient summary.
+    const pharmacist = await belgianCall(sandbox, 'hospital', '/cross-border/patient-summary', summaryRequest(DE_GROOT_DEMOGRAPHICS, BELGIUM.pharmacist));
+    assert.equal(pharmacist.status, 403);
+  });
+
+  it('only the organisations of the trust list get through: a Belgian pharmacy may not ask for a summary, a Dutch certificate cannot reach the gateway', async () => {
+    const r = await belgianCall(sandbox, 'pharmacy', '/cross-border/patient-summary', summaryRequest(DE_GROOT_DEMOGRAPHICS));
+    assert.equal(r.status, 403);
+    const { PartClient } = await import('../../src/kit/http/client.ts');
+    const dutch = new PartClient({ tls: sandbox.identities.participants.get('90000101')!, maxRetries: 0 });
+    try {
+      await assert.rejects(dutch.call(`${sandbox.crossBorder!.ncpehRuntime.gateway!.url}/ncp/patient-summary`, { method: 'POST', body: {} }));
+    } finally {
+      await dutch.close();
+    }
+  });
+
+  it('every access is in both contact points\' audit trails, and in De Groot\'s access log as abroad', async () => {
+    const nl = await crossBorderEvents(sandbox.crossBorder!.ncpeh.store);
+    const be = await crossBorderEvents(sandbox.crossBorder!.belgium.ncpeh.store);
+    const summaryEvents = (events: typeof nl, outcome: string) => events.filter((e) => e.subtype?.[0].code === 'patient-summary' && e.outcome === outcome);
+    assert.ok(summaryEvents(nl, '0').length >= 1, 'NL: the answered summary');
+    assert.ok(summaryEvents(be, '0').length >= 1, 'BE: the answered summary');
+    assert.ok(summaryEvents(nl, '4').length >= 3, 'NL: the refusals');
+    assert.ok(summaryEvents(be, '4').length >= 3, 'BE: the refusals');
+    for (const e of [...nl, ...be]) assert.ok(!JSON.stringify(e).includes(DE_GROOT.bsn), 'no BSN in either audit trail');
+    const answered = summaryEvents(nl, '0')[0];
+    assert.match(JSON.stringify(answered), /Dr\. Claire Dubois/);
+    assert.match(JSON.stringify(answered), /UZ Brussel/);
+    // Both sides name the same access by the W3C trace the Belgian side started.
+    const traceOf = (e: (typeof nl)[number]) => e.entity?.find((x) => x.what?.identifier?.system?.endsWith('/trace'))?.what?.identifier?.value;
+    assert.ok(summaryEvents(be, '0').some((e) => traceOf(e) === traceOf(answered)));
+
+    const { browser, base } = await citizenPortalLogin(sandbox, DE_GROOT.bsn);
+    try {
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const page = await browser.request(`${base}/access`);
+        assert.equal(page.status, 200);
+        if (page.body.includes('Buitenland, door België, UZ Brussel')) break;
+        if (Date.now() > deadline) assert.fail(`no cross-border line in the access log: ${page.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 3000)}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('refused once De Groot forbids cross-border sharing, with the same answer as for an unknown patient', async () => {
+    const registry = new ConsentRegistry(sandbox.central.consent.store);
+    await registry.create(consentResource({ ...emptyScope(), bsn: DE_GROOT.bsn, status: 'active', provision: 'deny', requesterTypes: ['NCP'] }), { kind: 'system' });
+    const r = await belgianCall(sandbox, 'hospital', '/cross-border/patient-summary', summaryRequest(DE_GROOT_DEMOGRAPHICS));
+    assert.equal(r.status, 404, outcomeText(r.body));
+    const unknown = await belgianCall(sandbox, 'hospital', '/cross-border/patient-summary', summaryRequest({ ...DE_GROOT_DEMOGRAPHICS, bsn: testBsn(7_654_321) }));
+    assert.equal(outcomeText(r.body), outcomeText(unknown.body));
+    const nl = await crossBorderEvents(sandbox.crossBorder!.ncpeh.store);
+    assert.ok(nl.some((e) => e.outcome === '4' && /refused by the patient/.test(e.outcomeDesc ?? '')), 'NL audits the reason it did not tell');
+  });
+});
