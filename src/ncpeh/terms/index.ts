@@ -1,9 +1,18 @@
 import type { Bundle } from '@medplum/fhirtypes';
+import { shippedTables } from './tables.ts';
+import { failed, transcodeWith } from './transcode.ts';
 
-// STUB: pass-through. The terminology transcoding (G-Standaard/ATC, SNOMED CT NL, local units
-// to the value sets the foreign side expects, original coding kept, translated display) is built
-// on branch ncpeh-terms and replaces this file; until then the document leaves with its Dutch
-// codes, a copy, unchanged.
-export function transcodeSummary(bundle: Bundle, _target: { country: string; language: string }): Bundle {
-  return structuredClone(bundle);
+// Terminology transcoding for the NCPeH (MyHealth@EU): an IPS document built from Dutch holders in,
+// the same document out with each clinical concept also in the code the foreign side expects (eHDSI
+// master value sets: SNOMED CT international, ATC, LOINC, UCUM), the Dutch coding kept beside it,
+// and displays in the target language. Untranslatable items are marked (extension ncpeh-untranslated),
+// never dropped. The tables are the ConceptMaps in conceptmaps/. Pure: the input is not changed, the
+// result depends only on the input and the tables, and it never throws.
+
+export function transcodeSummary(bundle: Bundle, target: { country: string; language: string }): Bundle {
+  try {
+    return transcodeWith(bundle, target, shippedTables());
+  } catch (err) {
+    return failed(undefined, `Transcoding failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
