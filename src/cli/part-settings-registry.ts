@@ -5,6 +5,7 @@ import { citizenIdentitySettings, identitySettings } from '../identity/serve-set
 import { checkSettings, type PartSettings, settingsHelp } from '../kit/part-settings.ts';
 import { ehrSimSettings } from '../node/ehr-sim/serve-settings.ts';
 import { nodeSettings } from '../node/serve-settings.ts';
+import { ncpehSettings } from '../ncpeh/serve-settings.ts';
 import { portalSettings } from '../portals/serve-settings.ts';
 import { prsSettings } from '../pseudonyms/serve-settings.ts';
 import { nviSettings } from '../referral-index/serve-settings.ts';
@@ -23,6 +24,7 @@ export const DECLARED_SETTINGS: Record<string, PartSettings> = {
   'citizen-identity': citizenIdentitySettings,
   portal: portalSettings,
   node: nodeSettings,
+  ncpeh: ncpehSettings,
   'ehr-sim': ehrSimSettings,
 };
 

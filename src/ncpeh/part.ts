@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { importJWK, type JWK } from 'jose';
 import { auditLogMigrations } from '../audit/chain.ts';
 import { HttpConsentOracle } from '../consent/pdp/oracle.ts';
-import { badRequest, forbidden, HttpError, notFound } from '../kit/fhir/outcome.ts';
+import { badRequest, forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import { PartClient, type UpstreamError } from '../kit/http/client.ts';
 import { SYSTEM } from '../kit/identifiers/systems.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
@@ -20,6 +20,7 @@ import { type CrossBorderService, mapForeignRole } from './roles.ts';
 import { transcodeSummary } from './terms/index.ts';
 import { type SignedTrustList, type TrustListContent, verifyTrustList } from './trust-list.ts';
 import { countryName } from './countries.ts';
+import { openOrders, transcodeOrder } from './eprescription.ts';
 
 // NCPeH-NL, the Dutch national contact point for eHealth, as a part of the network. Towards the
 // other member states it is the country of affiliation (NCP-A): its gateway answers a foreign
@@ -187,10 +188,106 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           }
           // Identification: only a record that agrees on every demographic sent is confirmed.
           const summary = r.body as Bundle;
-          if (!demographicsMatch(demographics, patientsOf(summary))) throw await refuse('patient-summary', hcp, demographics.bsn, 'demographics do not match a patient record', traceId);
+          const records = patientsOf(summary).filter((p) => p.name || p.birthDate);
+          if (records.length === 0) {
+            // Nothing released a patient record (none known, or every holder withheld it): said in the log, not abroad.
+            const composition = summary.entry?.[0]?.resource as { extension?: Array<{ valueString?: string }> } | undefined;
+            ctx.log.warn({ event: 'ncpeh.no-record', traceId, incomplete: composition?.extension?.[0]?.valueString }, 'no patient record in the assembled summary');
+            throw await refuse('patient-summary', hcp, demographics.bsn, 'no patient record in the Dutch network\'s answer', traceId);
+          }
+          if (!demographicsMatch(demographics, records)) throw await refuse('patient-summary', hcp, demographics.bsn, 'demographics do not match a patient record', traceId);
           const document = transcodeSummary(summary, { country: member.country, language });
           await audit.record({ service: 'patient-summary', country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: 'answered', traceId });
           return reply.type('application/fhir+json').send(document);
+        });
+
+        /** The patient's open prescriptions from the Dutch holders, for a foreign pharmacist (after identification and consent). */
+        const openPrescriptions = async (request: FastifyRequest<{ Body: { patient?: unknown } }>, service: 'eprescription-list' | 'edispensation') => {
+          const { member, hcp, role } = await caller(request, 'eprescription');
+          const professional = { id: hcp.professionalId, name: hcp.professionalName, role: hcp.role, organization: hcp.organizationName };
+          if (!role) {
+            await audit.record({ service, country: member.country, side: 'country-of-affiliation', professional, outcome: 'refused', reason: `role ${hcp.role} has no mapping for ePrescription` });
+            throw forbidden(`the professional role ${hcp.role} is not one the Dutch agreements let see prescriptions`);
+          }
+          let demographics: ReturnType<typeof parseDemographics>;
+          try {
+            demographics = parseDemographics(request.body?.patient);
+          } catch (err) {
+            throw badRequest((err as DemographicsError).message);
+          }
+          const traceId = request.trace.traceId;
+          const exchange = await exchangeOf('medicatieoverdracht');
+          const refuseHere = async (reason: string) => {
+            await audit.record({ service, country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: 'refused', reason, traceId });
+            return new Refusal(404, 'not-found', NO_MATCH);
+          };
+          if (!(await consentPermits(demographics.bsn, exchange, role.uziRole, hcp))) throw await refuseHere('cross-border sharing refused by the patient (or consent unknown)');
+          let r: Awaited<ReturnType<typeof nationalCall<Bundle | OperationOutcome>>>;
+          try {
+            r = await nationalCall<Bundle | OperationOutcome>(`Patient/$overview?identifier=${encodeURIComponent(`${BSN_SYSTEM}|${demographics.bsn}`)}&exchange=${exchange.code}`, hcp, role.uziRole, exchange.code, request);
+          } catch (err) {
+            await audit.record({ service, country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: 'failed', reason: (err as UpstreamError).message, traceId });
+            throw new HttpError(504, 'timeout', 'the Dutch network did not answer in time');
+          }
+          if (r.status !== 200 || r.body?.resourceType !== 'Bundle') {
+            await audit.record({ service, country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: 'failed', reason: `node answered ${r.status}`, traceId });
+            throw new HttpError(502, 'exception', 'the Dutch network could not list the prescriptions');
+          }
+          const overview = r.body as Bundle;
+          if (!demographicsMatch(demographics, patientsOf(overview))) throw await refuseHere('demographics do not match a patient record');
+          const open = openOrders(overview);
+          return { member, hcp, role, professional, demographics, open, traceId };
+        };
+
+        // ePrescription: the list the foreign pharmacy dispenses from.
+        gw.post<{ Body: { patient?: unknown } }>('/ncp/eprescriptions', async (request, reply) => {
+          const { member, professional, demographics, open, traceId } = await openPrescriptions(request, 'eprescription-list');
+          await audit.record({ service: 'eprescription-list', country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: 'answered', traceId });
+          const bundle: Bundle = {
+            resourceType: 'Bundle',
+            type: 'searchset',
+            total: open.length,
+            entry: open.map((o) => ({ resource: transcodeOrder(o.order, member.country), search: { mode: 'match' } })),
+          };
+          return reply.type('application/fhir+json').send(bundle);
+        });
+
+        // eDispensation: what the foreign pharmacy handed out, back to the prescriber's node.
+        gw.post<{ Body: { patient?: unknown; dispense?: { prescription?: unknown; quantity?: unknown; whenHandedOver?: unknown } } }>('/ncp/edispensations', async (request, reply) => {
+          const { member, hcp, role, professional, demographics, open, traceId } = await openPrescriptions(request, 'edispensation');
+          const wanted = request.body?.dispense?.prescription;
+          // Only a prescription the list just gave for this patient: nothing the foreign side names is taken on trust.
+          const target = open.find((o) => o.handle === wanted);
+          if (!target) {
+            await audit.record({ service: 'edispensation', country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: 'refused', reason: 'no such open prescription', traceId });
+            throw new HttpError(404, 'not-found', 'no open prescription of this patient has that identifier');
+          }
+          const assertion = await signNationalAssertion({ hcp, uziRole: role!.uziRole, ncpehUra: ura, countryName: countryName(hcp.country, 'nl') }, signingKey, kid);
+          const holderBase = target.holderFhirBase.replace(/\/fhir$/, '');
+          const tokens = new TrustTokenProvider({ tls: ctx.tls, ura, tokenEndpoint: `${new URL(holderBase).origin}/oauth/token` });
+          const client = new PartClient({ tls: ctx.tls, tokens, maxRetries: 0, defaultDeadlineMs: o.deadlineMs ?? 30_000 });
+          let delivered: Awaited<ReturnType<typeof client.call>>;
+          try {
+            delivered = await client.call(`${holderBase}/cross-border/MedicationDispense`, {
+              method: 'POST',
+              scope: 'medicatieoverdracht',
+              resource: holderBase,
+              userAssertion: assertion,
+              trace: request.trace,
+              body: { bsn: demographics.bsn, prescription: target.id, dispense: request.body?.dispense },
+              headers: { 'content-type': 'application/json' },
+            });
+          } catch (err) {
+            await audit.record({ service: 'edispensation', country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: 'failed', reason: (err as Error).message, traceId });
+            throw new HttpError(504, 'timeout', 'the prescriber could not be reached');
+          } finally {
+            await client.close();
+            await tokens.close?.();
+          }
+          const ok = delivered.status === 201;
+          await audit.record({ service: 'edispensation', country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: ok ? 'answered' : delivered.status < 500 ? 'refused' : 'failed', reason: ok ? undefined : `prescriber answered ${delivered.status}`, traceId });
+          if (!ok) return reply.code(delivered.status < 500 ? delivered.status : 502).type('application/fhir+json').send(delivered.body);
+          return reply.code(201).type('application/fhir+json').send(delivered.body);
         });
       });
       runtime.gateway = gateway;

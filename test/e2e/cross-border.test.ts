@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Bundle, Composition, OperationOutcome } from '@medplum/fhirtypes';
+import type { Bundle, Composition, MedicationDispense, MedicationRequest, OperationOutcome } from '@medplum/fhirtypes';
 import { consentResource, emptyScope } from '../../src/consent/fhir.ts';
 import { ConsentRegistry } from '../../src/consent/registry.ts';
 import { testBsn } from '../../src/kit/identifiers/bsn.ts';
@@ -9,13 +9,19 @@ import { DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { BELGIUM } from '../../src/sandbox/second-country.ts';
 import { belgianCall, DE_GROOT_DEMOGRAPHICS, summaryRequest } from './cross-border-helpers.ts';
-import { citizenPortalLogin, startTestSandbox } from './sandbox-helpers.ts';
+import { apiOverview, citizenPortalLogin, clinicianVerklaring, startTestSandbox } from './sandbox-helpers.ts';
 
 // Cross-border care (issue 21), end to end across two countries with their own CAs: Mr De Groot,
 // on holiday in Belgium, is seen at UZ Brussel; Dr. Dubois asks Belgium's contact point for his
 // patient summary, which asks NCPeH-NL through the mutually signed trust list; NCPeH-NL identifies
 // him by BSN and demographics, maps her role, applies his consent, assembles the IPS from the
 // Dutch holders through its node's data-integration function, and both sides audit it.
+
+/** The NL contact point's recorded reasons (its answer to the foreign side does not say them). */
+async function lastReasons(sandbox: Sandbox): Promise<string> {
+  const events = await crossBorderEvents(sandbox.crossBorder!.ncpeh.store);
+  return JSON.stringify(events.slice(-5).map((e) => [e.subtype?.[0].code, e.outcome, e.outcomeDesc]));
+}
 
 const outcomeText = (b: unknown) => JSON.stringify((b as OperationOutcome).issue?.map((i) => [i.code, i.diagnostics]));
 
@@ -34,7 +40,7 @@ describe('cross-border patient summary (NCPeH)', { timeout: 400_000 }, () => {
     for (let i = 0; i < 2 && JSON.stringify(r.body).includes('summary-incomplete'); i++) {
       r = await belgianCall<Bundle>(sandbox, 'hospital', '/cross-border/patient-summary', summaryRequest(DE_GROOT_DEMOGRAPHICS));
     }
-    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 600));
+    assert.equal(r.status, 200, `${JSON.stringify(r.body).slice(0, 600)}\nNL audit: ${await lastReasons(sandbox)}`);
     assert.equal(r.body.type, 'document');
     const composition = r.body.entry?.[0].resource as Composition;
     assert.equal(composition.type.coding?.[0].code, '60591-5');
@@ -104,6 +110,45 @@ describe('cross-border patient summary (NCPeH)', { timeout: 400_000 }, () => {
       }
     } finally {
       await browser.close();
+    }
+  });
+
+  it('ePrescription: the Belgian pharmacy lists his open prescriptions, dispenses atorvastatin, and the dispensation is back at his GP, in the next overview', async () => {
+    const who = { country: 'NL', patient: DE_GROOT_DEMOGRAPHICS, professional: BELGIUM.pharmacist };
+    const list = await belgianCall<Bundle>(sandbox, 'pharmacy', '/cross-border/eprescriptions', who);
+    assert.equal(list.status, 200, `${JSON.stringify(list.body).slice(0, 600)}\nNL audit: ${await lastReasons(sandbox)}`);
+    const orders = (list.body.entry ?? []).map((e) => e.resource as MedicationRequest);
+    const atorvastatin = orders.find((o) => JSON.stringify(o.medicationCodeableConcept ?? o.contained ?? '').includes('C10AA05'));
+    assert.ok(atorvastatin?.id, `an open atorvastatin prescription: ${JSON.stringify(orders).slice(0, 800)}`);
+    assert.ok(orders.every((o) => o.status === 'active'), 'only open prescriptions');
+    // A doctor's role does not map to ePrescription; a hospital may not use the pharmacy's door.
+    assert.equal((await belgianCall(sandbox, 'pharmacy', '/cross-border/eprescriptions', { ...who, professional: BELGIUM.clinician })).status, 403);
+    assert.equal((await belgianCall(sandbox, 'hospital', '/cross-border/eprescriptions', who)).status, 403);
+    // A prescription the list did not give is refused, whatever it is called.
+    const bogus = await belgianCall(sandbox, 'pharmacy', '/cross-border/edispensations', { ...who, dispense: { prescription: '90000103.nope', quantity: { value: 30, unit: 'tablet' }, whenHandedOver: new Date().toISOString() } });
+    assert.equal(bogus.status, 404);
+
+    const handedOver = new Date().toISOString();
+    const dispensed = await belgianCall<MedicationDispense>(sandbox, 'pharmacy', '/cross-border/edispensations', { ...who, dispense: { prescription: atorvastatin.id, quantity: { value: 30, unit: 'tablet' }, whenHandedOver: handedOver } });
+    assert.equal(dispensed.status, 201, `${JSON.stringify(dispensed.body).slice(0, 600)}\nNL audit: ${await lastReasons(sandbox)}`);
+    assert.equal(dispensed.body.resourceType, 'MedicationDispense');
+
+    // Back home, the emergency physician's next overview shows it, from his GP, marked as abroad.
+    const verklaring = await clinicianVerklaring(sandbox, '900001011');
+    let found: MedicationDispense | undefined;
+    for (let i = 0; i < 3 && !found; i++) {
+      const r = await apiOverview(sandbox, { ura: '90000101', verklaring, bsn: DE_GROOT.bsn, exchange: 'acute-zorg' });
+      assert.equal(r.status, 200);
+      found = ((r.body as Bundle).entry ?? []).map((e) => e.resource).find((x): x is MedicationDispense => x?.resourceType === 'MedicationDispense' && JSON.stringify(x).includes('Pharmacie du Sablon'));
+    }
+    assert.ok(found, 'the foreign dispensation is in the overview');
+    assert.match(JSON.stringify(found), /Buitenland, door België, Pharmacie du Sablon/);
+    assert.match(JSON.stringify(found), /Huisartsenpraktijk Kerkrade/, 'kept by the prescriber');
+    const nl = await crossBorderEvents(sandbox.crossBorder!.ncpeh.store);
+    const be = await crossBorderEvents(sandbox.crossBorder!.belgium.ncpeh.store);
+    for (const events of [nl, be]) {
+      assert.ok(events.some((e) => e.subtype?.[0].code === 'eprescription-list' && e.outcome === '0'), 'the list, on both sides');
+      assert.ok(events.some((e) => e.subtype?.[0].code === 'edispensation' && e.outcome === '0'), 'the dispensation, on both sides');
     }
   });
 
