@@ -8,6 +8,7 @@ import { createCa, issueCertificate } from '../kit/pki/certificates.ts';
 import { AssertionError, type HcpAssertion, signHcpAssertion, verifyHcpAssertion } from './assertion.ts';
 import { DemographicsError, demographicsMatch, normalizeName, parseDemographics, patientsOf } from './identification.ts';
 import { isNationalAssertion, signNationalAssertion, verifyNationalAssertion } from './national-assertion.ts';
+import { openOrders } from './eprescription.ts';
 import { mapForeignRole } from './roles.ts';
 import { type SignedTrustList, signTrustList, type TrustListContent, thumbprintOfPem, TrustListError, verifyTrustList } from './trust-list.ts';
 
@@ -125,5 +126,33 @@ describe('identification by BSN and demographics', () => {
   it('finds the patients of a document', () => {
     const doc: Bundle = { resourceType: 'Bundle', type: 'document', entry: [{ resource: { resourceType: 'Composition' } as never }, { resource: patient }] };
     assert.equal(patientsOf(doc).length, 1);
+  });
+});
+
+describe('open prescriptions from an overview', () => {
+  const order = (status: string, source: string, intent = 'order') => ({ resource: { resourceType: 'MedicationRequest', status, intent, subject: { reference: 'p' }, meta: { source } } as never });
+  it('keeps active orders whose source names a holder, with a handle of URA and id', () => {
+    const open = openOrders({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        order('active', 'https://127.0.0.1:4443/org/90000103/fhir/MedicationRequest/mr-1'),
+        order('stopped', 'https://127.0.0.1:4443/org/90000103/fhir/MedicationRequest/mr-2'),
+        order('active', 'https://127.0.0.1:4443/org/90000103/fhir/MedicationRequest/mr-3', 'plan'),
+        order('active', 'not a url'),
+      ],
+    });
+    assert.deepEqual(open.map((o) => [o.handle, o.holderFhirBase, o.id]), [['90000103.mr-1', 'https://127.0.0.1:4443/org/90000103/fhir', 'mr-1']]);
+    assert.equal(open[0].order.id, '90000103.mr-1');
+    assert.equal((open[0].order as { meta?: unknown }).meta, undefined, 'the holder\'s address stays home');
+  });
+  it('never takes a handle from an arbitrary source text (property)', () => {
+    fc.assert(
+      fc.property(fc.string(), (source) => {
+        const open = openOrders({ resourceType: 'Bundle', type: 'collection', entry: [order('active', source)] });
+        return open.every((o) => /^\d{8}\.[A-Za-z0-9\-.]{1,64}$/.test(o.handle) && o.holderFhirBase.startsWith('https://'));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -11,6 +11,7 @@ import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import { startAgreementsSource } from '../trust/agreements/source.ts';
 import { continueTrace } from '../kit/trace.ts';
+import { redactBsns } from '../audit/event.ts';
 import { type AssertionError, type HcpAssertion, verifyHcpAssertion } from './assertion.ts';
 import { crossBorderAuditLog } from './audit.ts';
 import { callingMember, type RunningGateway, startGateway } from './gateway.ts';
@@ -82,7 +83,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
         await trustClient.close();
         await nodeClient.close();
       });
-      const consent = new HttpConsentOracle(trustClient, () => ctx.network.url('consent'));
+      const consent = new HttpConsentOracle(trustClient, () => ctx.network.url('consent'), { deadlineMs: 10_000 });
       const agreements = await startAgreementsSource({ trustUrl: () => ctx.network.url('trust'), client: trustClient, refreshMs: Number(ctx.settings.agreements_refresh_ms ?? 5000), log: ctx.log });
       closers.unshift(async () => agreements.stop());
       const exchangeOf = async (code: string) => {
@@ -110,8 +111,8 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
         return { member, hcp, role };
       };
 
-      /** The consent registry's closed question for the NCPeH as requester (deny on error). */
-      const consentPermits = async (bsn: string, exchange: { code: string; consentEventCode: string; purposeOfUse: string }, uziRole: string, hcp: HcpAssertion) => {
+      /** The consent registry's closed question for the NCPeH as requester: a reason to refuse, or null (deny on error). */
+      const consentRefusal = async (bsn: string, exchange: { code: string; consentEventCode: string; purposeOfUse: string }, uziRole: string, hcp: HcpAssertion): Promise<string | null> => {
         try {
           const answer = await consent.closedQuestion({
             bsn,
@@ -127,11 +128,20 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           });
           // A citizen's own objection to this requester refuses; the network default is left to
           // the holders (each asks again for its own data).
-          return !(answer.decision === 'Deny' && answer.rule.kind === 'record');
-        } catch {
-          return false;
+          return answer.decision === 'Deny' && answer.rule.kind === 'record' ? 'cross-border sharing refused by the patient' : null;
+        } catch (err) {
+          return `consent could not be checked: ${redactBsns((err as Error).message)}`;
         }
       };
+
+      /** Why an answer holds no usable patient record, for the log (never abroad): the overview's issue codes and texts. */
+      const problemsOf = (bundle: Bundle) =>
+        (bundle.entry ?? [])
+          .map((e) => e.resource)
+          .filter((r): r is OperationOutcome => r?.resourceType === 'OperationOutcome')
+          .flatMap((o) => o.issue.map((i) => redactBsns(`${i.code}: ${i.diagnostics ?? ''}`)))
+          .concat(((bundle.entry?.[0]?.resource as { extension?: Array<{ valueString?: string }> } | undefined)?.extension ?? []).map((e) => redactBsns(e.valueString ?? '')))
+          .slice(0, 10);
 
       const nationalCall = async <T>(path: string, hcp: HcpAssertion, uziRole: string, scope: string, request: FastifyRequest) => {
         const assertion = await signNationalAssertion({ hcp, uziRole, ncpehUra: ura, countryName: countryName(hcp.country, 'nl') }, signingKey, kid);
@@ -174,7 +184,8 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           const language = typeof request.body?.language === 'string' && /^[a-z]{2}(-[A-Z]{2})?$/.test(request.body.language) ? request.body.language : 'en';
           const traceId = request.trace.traceId;
           const exchange = await exchangeOf('ips');
-          if (!(await consentPermits(demographics.bsn, exchange, role.uziRole, hcp))) throw await refuse('patient-summary', hcp, demographics.bsn, 'cross-border sharing refused by the patient (or consent unknown)', traceId);
+          const withheld = await consentRefusal(demographics.bsn, exchange, role.uziRole, hcp);
+          if (withheld) throw await refuse('patient-summary', hcp, demographics.bsn, withheld, traceId);
           let r: Awaited<ReturnType<typeof nationalCall<Bundle | OperationOutcome>>>;
           try {
             r = await nationalCall<Bundle | OperationOutcome>(`Patient/$summary?identifier=${encodeURIComponent(`${BSN_SYSTEM}|${demographics.bsn}`)}`, hcp, role.uziRole, 'ips', request);
@@ -191,8 +202,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           const records = patientsOf(summary).filter((p) => p.name || p.birthDate);
           if (records.length === 0) {
             // Nothing released a patient record (none known, or every holder withheld it): said in the log, not abroad.
-            const composition = summary.entry?.[0]?.resource as { extension?: Array<{ valueString?: string }> } | undefined;
-            ctx.log.warn({ event: 'ncpeh.no-record', traceId, incomplete: composition?.extension?.[0]?.valueString }, 'no patient record in the assembled summary');
+            ctx.log.warn({ event: 'ncpeh.no-record', traceId, problems: problemsOf(summary) }, 'no patient record in the assembled summary');
             throw await refuse('patient-summary', hcp, demographics.bsn, 'no patient record in the Dutch network\'s answer', traceId);
           }
           if (!demographicsMatch(demographics, records)) throw await refuse('patient-summary', hcp, demographics.bsn, 'demographics do not match a patient record', traceId);
@@ -221,7 +231,8 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
             await audit.record({ service, country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: 'refused', reason, traceId });
             return new Refusal(404, 'not-found', NO_MATCH);
           };
-          if (!(await consentPermits(demographics.bsn, exchange, role.uziRole, hcp))) throw await refuseHere('cross-border sharing refused by the patient (or consent unknown)');
+          const withheld = await consentRefusal(demographics.bsn, exchange, role.uziRole, hcp);
+          if (withheld) throw await refuseHere(withheld);
           let r: Awaited<ReturnType<typeof nationalCall<Bundle | OperationOutcome>>>;
           try {
             r = await nationalCall<Bundle | OperationOutcome>(`Patient/$overview?identifier=${encodeURIComponent(`${BSN_SYSTEM}|${demographics.bsn}`)}&exchange=${exchange.code}`, hcp, role.uziRole, exchange.code, request);
@@ -234,7 +245,12 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
             throw new HttpError(502, 'exception', 'the Dutch network could not list the prescriptions');
           }
           const overview = r.body as Bundle;
-          if (!demographicsMatch(demographics, patientsOf(overview))) throw await refuseHere('demographics do not match a patient record');
+          const records = patientsOf(overview);
+          if (records.length === 0) {
+            ctx.log.warn({ event: 'ncpeh.no-record', traceId, problems: problemsOf(overview) }, 'no patient record in the assembled overview');
+            throw await refuseHere('no patient record in the Dutch network\'s answer');
+          }
+          if (!demographicsMatch(demographics, records)) throw await refuseHere('demographics do not match a patient record');
           const open = openOrders(overview);
           return { member, hcp, role, professional, demographics, open, traceId };
         };
