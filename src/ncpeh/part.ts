@@ -35,6 +35,8 @@ export const NCPEH_ASSERTION_HEADER = 'ncp-hcp-assertion';
 /** The one refusal for unknown, mismatched or not-shared patients: it reveals nothing. */
 export const NO_MATCH = 'no patient matches the identifier and demographics given, or no data can be provided for this patient';
 const BSN_SYSTEM = SYSTEM.bsn;
+/** How the overview words a holder that failed, timed out or could not check consent (src/node/consumer/overview.ts). */
+const HOLDER_FAILURE = /no answer within|timeout|timed out|could not be checked|failed|unavailable|^incomplete:/i;
 
 export interface NcpehOptions {
   country?: string;
@@ -202,7 +204,14 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           const records = patientsOf(summary).filter((p) => p.name || p.birthDate);
           if (records.length === 0) {
             // Nothing released a patient record (none known, or every holder withheld it): said in the log, not abroad.
-            ctx.log.warn({ event: 'ncpeh.no-record', traceId, problems: problemsOf(summary) }, 'no patient record in the assembled summary');
+            const problems = problemsOf(summary);
+            ctx.log.warn({ event: 'ncpeh.no-record', traceId, problems }, 'no patient record in the assembled summary');
+            // Holders that failed or ran out of time are said out loud (try again), never passed off
+            // as "no such patient"; a patient no holder knows, or who withheld, stays the one refusal.
+            if (problems.some((p) => HOLDER_FAILURE.test(p))) {
+              await audit.record({ service: 'patient-summary', country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: 'failed', reason: 'Dutch holders failed or timed out', traceId });
+              throw new HttpError(503, 'transient', 'the Dutch network could not assemble the summary in time; try again', { headers: { 'retry-after': '10' } });
+            }
             throw await refuse('patient-summary', hcp, demographics.bsn, 'no patient record in the Dutch network\'s answer', traceId);
           }
           if (!demographicsMatch(demographics, records)) throw await refuse('patient-summary', hcp, demographics.bsn, 'demographics do not match a patient record', traceId);
@@ -247,7 +256,12 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           const overview = r.body as Bundle;
           const records = patientsOf(overview);
           if (records.length === 0) {
-            ctx.log.warn({ event: 'ncpeh.no-record', traceId, problems: problemsOf(overview) }, 'no patient record in the assembled overview');
+            const problems = problemsOf(overview);
+            ctx.log.warn({ event: 'ncpeh.no-record', traceId, problems }, 'no patient record in the assembled overview');
+            if (problems.some((p) => HOLDER_FAILURE.test(p))) {
+              await audit.record({ service, country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: 'failed', reason: 'Dutch holders failed or timed out', traceId });
+              throw new HttpError(503, 'transient', 'the Dutch network could not list the prescriptions in time; try again', { headers: { 'retry-after': '10' } });
+            }
             throw await refuseHere('no patient record in the Dutch network\'s answer');
           }
           if (!demographicsMatch(demographics, records)) throw await refuseHere('demographics do not match a patient record');

@@ -28,3 +28,15 @@ export async function belgianCall<T = unknown>(
 export function summaryRequest(patient: Record<string, string>, professional: { id: string; name: string; role: string } = BELGIUM.clinician) {
   return { country: 'NL', patient, professional, language: 'fr' };
 }
+
+/**
+ * The Belgian doctor's summary request, asked again (as she would) while NCPeH-NL says the Dutch
+ * holders failed or ran out of time (503/504): a loaded test machine is not what these tests are about.
+ */
+export async function askSummary<T = unknown>(sandbox: Sandbox, patient: Record<string, string>, professional?: { id: string; name: string; role: string }, who: 'hospital' | 'pharmacy' = 'hospital') {
+  let r = await belgianCall<T>(sandbox, who, '/cross-border/patient-summary', summaryRequest(patient, professional));
+  for (let i = 0; i < 4 && (r.status === 503 || r.status === 504 || JSON.stringify(r.body).includes('summary-incomplete')); i++) {
+    r = await belgianCall<T>(sandbox, who, '/cross-border/patient-summary', summaryRequest(patient, professional));
+  }
+  return r;
+}

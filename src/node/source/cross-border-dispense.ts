@@ -29,7 +29,7 @@ export async function registerCrossBorderDispense(app: FastifyInstance, o: Cross
     const tenant = o.tenants.get(request.params.ura);
     if (!tenant) throw notFound(`this node serves no organisation with URA ${request.params.ura}`);
     const caller = request.peer?.ura ? await o.env.participant(request.peer.ura) : null;
-    if (!caller || caller.status !== 'admitted' || caller.type !== CONTACT_POINT_TYPE) throw forbidden('only the national contact point may deliver a dispensation from abroad');
+    if (caller?.status !== 'admitted' || caller.type !== CONTACT_POINT_TYPE) throw forbidden('only the national contact point may deliver a dispensation from abroad');
     const claims = await o.verifyToken(request, tenant);
     const user = userOf(claims);
     if (!user || !claims.scope.split(' ').includes(CROSS_BORDER_DISPENSE_EXCHANGE)) throw forbidden(`a token with the ${CROSS_BORDER_DISPENSE_EXCHANGE} scope naming the pharmacist is required`);
