@@ -12,6 +12,7 @@ import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import { startAgreementsSource } from '../trust/agreements/source.ts';
 import { continueTrace } from '../kit/trace.ts';
 import { redactBsns } from '../audit/event.ts';
+import { EMERGENCY_HEADER } from '../node/source/holder-api.ts';
 import { type AssertionError, type HcpAssertion, verifyHcpAssertion } from './assertion.ts';
 import { crossBorderAuditLog } from './audit.ts';
 import { callingMember, type RunningGateway, startGateway } from './gateway.ts';
@@ -148,11 +149,17 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
       const nationalCall = async <T>(path: string, hcp: HcpAssertion, uziRole: string, scope: string, request: FastifyRequest) => {
         const assertion = await signNationalAssertion({ hcp, uziRole, ncpehUra: ura, countryName: countryName(hcp.country, 'nl') }, signingKey, kid);
         const base = o.nodeTenantUrl();
+        // Emergency as the agreements state it: a foreign emergency breaks the glass only in an
+        // exchange that allows emergency access (the ips exchange does not); an objection holds anyway.
+        const emergency = hcp.purpose === 'EMERGENCY' && (await exchangeOf(scope)).emergencyAccess;
         return nodeClient.call<T>(`${base}/fhir/${path}`, {
           scope,
           resource: base,
           userAssertion: assertion,
-          headers: { 'dezi-verklaring': assertion },
+          headers: {
+            'dezi-verklaring': assertion,
+            ...(emergency ? { [EMERGENCY_HEADER]: encodeURIComponent(`Spoed in het buitenland (${countryName(hcp.country, 'nl')})`) } : {}),
+          },
           trace: request.trace,
         });
       };
