@@ -6,6 +6,7 @@ import { KEY_ENCRYPTION_KEY_SETTINGS } from '../kit/common-settings.ts';
 import { checkSettings, type PartSettings, settingsHelp } from '../kit/part-settings.ts';
 import { ehrSimSettings } from '../node/ehr-sim/serve-settings.ts';
 import { nodeSettings } from '../node/serve-settings.ts';
+import { ncpehSettings } from '../ncpeh/serve-settings.ts';
 import { portalSettings } from '../portals/serve-settings.ts';
 import { prsSettings } from '../pseudonyms/serve-settings.ts';
 import { nviSettings } from '../referral-index/serve-settings.ts';
@@ -24,6 +25,7 @@ export const DECLARED_SETTINGS: Record<string, PartSettings> = {
   'citizen-identity': citizenIdentitySettings,
   portal: portalSettings,
   node: nodeSettings,
+  ncpeh: ncpehSettings,
   'ehr-sim': ehrSimSettings,
 };
 

@@ -18,6 +18,7 @@ import { startAgreementsSource } from '../trust/agreements/source.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import type { ClientContext } from '../trust/auth/token-issuer.ts';
 import { verklaringVerifier } from '../trust/verklaring.ts';
+import { crossBorderUserVerifier } from '../ncpeh/node-verifier.ts';
 import { loadSealedOutboxKey, outboxKeySetting } from './audit-outbox-key.ts';
 import { createConsentNotifications } from './consent-notifications.ts';
 import type { NodeEnvironment, NodeTenant, ParticipantView } from './environment.ts';
@@ -158,6 +159,8 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
   replica.start();
 
   const verklaring = verklaringVerifier({ network: ctx.network, client: () => nodeClient, settings: ctx.settings });
+  // A foreign professional acting through the NCPeH comes with the NCPeH's assertion, not a verklaring.
+  const crossBorder = crossBorderUserVerifier({ network: ctx.network, client: () => nodeClient, settings: ctx.settings });
 
   const writer = createAuditLogWriter(ctx.store, { outbox: true, sealer });
   // Retention of the local log (setting audit_retention_days; absent = keep forever).
@@ -207,7 +210,8 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
     },
     consent: notifications.oracle,
     consentNotifications: notifications.receiver,
-    verifyVerklaring: (assertion, expectedUra) => verklaring(assertion, { ura: expectedUra } as ClientContext),
+    verifyVerklaring: (assertion, expectedUra) =>
+      crossBorder.handles(assertion) ? crossBorder.verify(assertion, expectedUra) : verklaring(assertion, { ura: expectedUra } as ClientContext),
     // Without a transparency part in the network nothing is queued for it: the local log only.
     async audit(event: AuditEvent, patient?: { bsn: string }) {
       await writer.append(event, transparencyUrl && patient ? { bsn: patient.bsn } : undefined);

@@ -35,6 +35,7 @@ import { registerWadoGate } from './imaging/wado-gate.ts';
 import { EhrConnector } from './source/ehr-connector.ts';
 import { registerCitizenApi } from './source/citizen-api.ts';
 import { registerCitizenShare } from './source/citizen-share.ts';
+import { registerCrossBorderDispense } from './source/cross-border-dispense.ts';
 import { registerHolderApi } from './source/holder-api.ts';
 import { nodeMigrations } from './source/migrations.ts';
 import { EHR_NOTIFICATION_PATH, EhrSubscriber } from './source/ehr-subscriber.ts';
@@ -193,6 +194,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       });
       await registerCitizenApi(app, { ctx, tenants, env, connectors });
       await registerCitizenShare(app, { ctx, tenants, env, connectors });
+      await registerCrossBorderDispense(app, { tenants, env, connectors, verifyToken });
       // The consent part's change notifications (its certificate only) clear cached consent answers.
       if (env.consentNotifications) await registerConsentNotificationRoute(app, { tenants, receiver: env.consentNotifications });
 

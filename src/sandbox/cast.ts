@@ -45,6 +45,8 @@ export const ORGANIZATIONS: CastOrganization[] = [
   { ura: '90000104', agb: '02010104', name: 'Apotheek Kerkrade', type: 'J8', city: 'Kerkrade', node: 'zuid' },
   { ura: '90000105', agb: '03010105', name: 'Thuiszorg Limburg', type: 'T2', city: 'Heerlen', node: 'zuid' },
   { ura: '90000106', agb: '04010106', name: 'Fysiotherapie Kerkrade', type: 'K9', city: 'Kerkrade', node: 'zuid' },
+  // The national contact point for cross-border care (src/ncpeh/): a requester for foreign professionals, holds nothing.
+  { ura: '90000190', agb: '00000190', name: 'NCPeH Nederland', type: 'NCP', city: 'Den Haag', node: 'ncpeh' },
 ];
 
 /** One vendor hosts the four Kerkrade-area organisations on one node ("zuid"). */

@@ -36,6 +36,8 @@ export interface Manifest {
     citizens: Array<{ bsn: string; name: string; birthDate: string }>;
   };
   portal?: { url: string };
+  /** NCPeH-NL and the second country's contact point, hospital and pharmacy (src/sandbox/second-country.ts). */
+  crossBorder?: import('./second-country.ts').ManifestCrossBorder;
 }
 
 export function writeManifest(path: string, manifest: Manifest): void {

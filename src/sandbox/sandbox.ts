@@ -20,6 +20,7 @@ import { type Manifest, writeManifest } from './manifest.ts';
 import { SandboxNetwork } from './network.ts';
 import { type EhrSimulator, type RunningNode, startEhrSimulator, startNodes } from './participants.ts';
 import { SandboxPki } from './pki.ts';
+import { type SecondCountry, startSecondCountry } from './second-country.ts';
 import { publishDirectory, seedConsents, seedTrustFramework } from './seed.ts';
 
 // The whole network on one machine: every central part on its own localhost port with its own
@@ -60,6 +61,8 @@ export interface Sandbox {
   nodes: RunningNode[];
   ehr: EhrSimulator;
   archives: CastArchives;
+  /** NCPeH-NL and the second country (Belgium); absent when the cast has no contact point. */
+  crossBorder?: SecondCountry;
   stop(): Promise<void>;
 }
 
@@ -212,6 +215,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     }
 
     const nodeOf = new Map(nodes.map((n) => [n.name, n.url]));
+    // Cross-border care: NCPeH-NL (on its own node as the organisation NCPeH Nederland) and Belgium.
+    const ncpehOrg = cast.organizations.find((o) => o.type === 'NCP');
+    let crossBorder: SecondCountry | undefined;
+    if (ncpehOrg) {
+      progress('NCPeH-NL and a second country (Belgium)');
+      crossBorder = await startSecondCountry(sb, {
+        ncpehIdentity: ids.participants.get(ncpehOrg.ura)!,
+        ncpehUra: ncpehOrg.ura,
+        ncpehNodeUrl: () => `${nodeOf.get(ncpehOrg.node)}/org/${ncpehOrg.ura}`,
+      });
+      stops.push(() => crossBorder!.stop());
+    }
     const manifest: Manifest = {
       version: 1,
       startedAt: new Date().toISOString(),
@@ -246,6 +261,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         citizens: CITIZENS.map((c) => ({ bsn: c.bsn, name: [c.given, c.prefix, c.family].filter(Boolean).join(' '), birthDate: c.birthDate })),
       },
       portal: { url: `${portal.url}/` },
+      ...(crossBorder ? { crossBorder: crossBorder.manifest } : {}),
     };
     writeManifest(manifestPath, manifest);
     log.info({ ms: Date.now() - started, services: services.length }, 'sandbox ready');
@@ -259,6 +275,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       nodes,
       ehr,
       archives,
+      crossBorder,
       stop,
     };
   } catch (err) {

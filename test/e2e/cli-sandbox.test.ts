@@ -50,7 +50,7 @@ describe('ldn sandbox (the command)', { timeout: 180_000 }, () => {
       assert.match(out, /LDN sandbox ready/);
       assert.match(out, /Portal/);
       const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-      assert.ok(manifest.services.trust.url && manifest.portal?.url && manifest.participants.length === 6);
+      assert.ok(manifest.services.trust.url && manifest.portal?.url && manifest.participants.length === 7);
       const p = manifest.participants[0];
       const client = new PartClient({
         tls: { cert: readFileSync(p.cert, 'utf8'), key: readFileSync(p.key, 'utf8'), ca: readFileSync(manifest.ca.cert, 'utf8') },

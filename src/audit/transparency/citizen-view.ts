@@ -6,6 +6,7 @@ import type { Queryable } from '../../kit/store/store.ts';
 import type { AgreementsDocument } from '../../trust/agreements/types.ts';
 import { summarizeAuditEvent } from '../event.ts';
 import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION, AUDIT_SYSTEM } from '../uris.ts';
+import { CROSS_BORDER_NAME_PREFIX } from '../../ncpeh/national-assertion.ts';
 
 // What a citizen sees of an access: who (organisation, role, and the professional's name only
 // where the exchange's agreements allow it), when, which categories, why, emergency or not.
@@ -61,7 +62,8 @@ export function toCitizenEntry(event: AuditEvent, leafIndex: number, options: Ci
     organizationName: options.organizationName?.(ura),
     roleCode: s.roleCode,
     roleName: s.roleCode ? UZI_ROLES[s.roleCode] : undefined,
-    professionalName: exchange?.showProfessionalNameToCitizen ? s.professionalName : undefined,
+    // A foreign professional (through the NCPeH) is named only by country and organisation: always shown.
+    professionalName: exchange?.showProfessionalNameToCitizen || s.professionalName?.startsWith(CROSS_BORDER_NAME_PREFIX) ? s.professionalName : undefined,
     exchange: s.exchange,
     dataCategories: s.dataCategories,
     purposeOfUse: s.purposeOfUse,

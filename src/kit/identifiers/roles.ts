@@ -27,6 +27,8 @@ export const ORGANIZATION_TYPES: Record<string, string> = {
   X3: 'Verplegings- of verzorgingsinstelling',
   K9: 'Fysiotherapiepraktijk',
   A1: 'Apotheekhoudende huisarts',
+  /** LDN's own code (not Vektis): the national contact point for cross-border care (src/ncpeh/). */
+  NCP: 'Nationaal contactpunt eHealth (NCPeH)',
 };
 
 export function roleName(code: string): string | undefined {

@@ -25,6 +25,8 @@ export const PROVIDER_KIND_NAMES: Record<string, { nl: string; en: string }> = {
   X3: { nl: 'verpleeg- en verzorgingshuizen', en: 'nursing and care homes' },
   K9: { nl: 'fysiotherapeuten', en: 'physiotherapy practices' },
   A1: { nl: 'apotheekhoudende huisartsen', en: 'dispensing GPs' },
+  // Cross-border care: a 'deny' for this kind is "do not share with care providers abroad" (src/ncpeh/).
+  NCP: { nl: 'zorgverleners in het buitenland (via het NCPeH)', en: 'care providers abroad (through the NCPeH)' },
 };
 
 export const categoryName = (code: string, lang: Lang) => CATEGORY_NAMES[code]?.[lang] ?? code;

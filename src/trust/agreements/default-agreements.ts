@@ -79,7 +79,8 @@ const EXCHANGES: ExchangeDefinition[] = [
     code: 'medicatieoverdracht',
     name: { nl: 'Medicatieoverdracht', en: 'Medication transfer' },
     requesterRoles: [...PHYSICIANS, ...PHARMACISTS, ...NURSES],
-    requesterOrganizationTypes: ['V4', 'Z3', 'J8', 'A1', 'T2', 'X3'],
+    // NCP: the national contact point, for a foreign pharmacist (src/ncpeh/roles.ts maps her role).
+    requesterOrganizationTypes: ['V4', 'Z3', 'J8', 'A1', 'T2', 'X3', 'NCP'],
     holderOrganizationTypes: ['V4', 'Z3', 'J8', 'A1'],
     // Searches rest on consent; a prescription sent by notified pull rests on the workflow Task.
     legalBasis: ['explicit-consent', 'opt-out', 'treatment-relationship'],
@@ -126,7 +127,8 @@ const EXCHANGES: ExchangeDefinition[] = [
     code: 'ips',
     name: { nl: 'Internationale patiëntsamenvatting', en: 'International Patient Summary' },
     requesterRoles: [...PHYSICIANS],
-    requesterOrganizationTypes: ['V4', 'Z3'],
+    // NCP: the national contact point, for a foreign doctor (src/ncpeh/roles.ts maps her role).
+    requesterOrganizationTypes: ['V4', 'Z3', 'NCP'],
     holderOrganizationTypes: ['V4', 'Z3', 'J8'],
     legalBasis: ['explicit-consent'],
     emergencyAccess: false,
@@ -187,7 +189,7 @@ const CENTRAL_SCOPES: ScopeDefinition[] = [
   { scope: 'nvi:write', audience: 'nvi', description: 'Register and remove referrals for own data', qualification: 'localization' },
   { scope: 'directory:read', audience: 'directory', description: 'Search and replicate the care-services directory' },
   { scope: 'directory:write', audience: 'directory', description: 'Feed own organisation, endpoints and services (ITI-130)', qualification: 'addressing' },
-  { scope: 'consent:read', audience: 'consent', description: 'Ask the closed consent question; subscribe to consent changes', qualification: 'consent', organizationTypes: ALL_CARE_TYPES },
+  { scope: 'consent:read', audience: 'consent', description: 'Ask the closed consent question; subscribe to consent changes', qualification: 'consent', organizationTypes: [...ALL_CARE_TYPES, 'NCP'] },
   { scope: 'consent:write', audience: 'consent', description: 'Record a consent on the patient\'s behalf', qualification: 'consent', organizationTypes: ALL_CARE_TYPES, requiresUser: true },
   { scope: 'transparency:write', audience: 'transparency', description: 'Append access events to the transparency log' },
 ];

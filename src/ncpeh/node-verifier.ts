@@ -1,0 +1,26 @@
+import type { JWTVerifyGetKey } from 'jose';
+import type { PartClient } from '../kit/http/client.ts';
+import type { NetworkView } from '../kit/part.ts';
+import type { UserContext } from '../trust/auth/claims.ts';
+import { remoteJwks } from '../trust/auth/remote-jwks.ts';
+import { isNationalAssertion, NCPEH_JWKS_PATH, verifyNationalAssertion } from './national-assertion.ts';
+
+// What a node needs to accept the NCPeH's user assertion: the NCPeH's public keys, fetched over
+// the network's TLS from the NCPeH part (setting NCPEH_URL, else the network's `ncpeh`). Without
+// an NCPeH in the network such an assertion is refused.
+
+export function crossBorderUserVerifier(input: { network: NetworkView; client: () => PartClient; settings: Record<string, string | undefined> }): {
+  handles(assertion: string): boolean;
+  verify(assertion: string, expectedUra: string): Promise<UserContext>;
+} {
+  let jwks: JWTVerifyGetKey | undefined;
+  return {
+    handles: isNationalAssertion,
+    async verify(assertion, expectedUra) {
+      const base = input.settings.ncpeh_url ?? (input.network.has('ncpeh') ? input.network.url('ncpeh') : undefined);
+      if (!base) throw new Error('no NCPeH in this network');
+      jwks ??= remoteJwks(`${base}${NCPEH_JWKS_PATH}`, input.client());
+      return verifyNationalAssertion(assertion, jwks, expectedUra);
+    },
+  };
+}
