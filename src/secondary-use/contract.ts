@@ -5,6 +5,17 @@
 
 /** The part name: `ldn serve hdab`; holder nodes find its base URL as ctx.network.url(HDAB_PART). */
 export const HDAB_PART = 'hdab';
+/**
+ * Trust-register organisation type of the HDAB participant (its own URA and certificate). A holder
+ * takes a caller as the HDAB only when the caller's certificate URA is an admitted participant of
+ * this type AND its org-to-org token from the holder's node carries EXPORT_SCOPE.
+ */
+export const HDAB_ORGANIZATION_TYPE = 'HDAB';
+/**
+ * Node-audience scope of the Bulk Data export, granted only to HDAB_ORGANIZATION_TYPE, no user
+ * (added to the default agreements' central scopes by bulk-export).
+ */
+export const EXPORT_SCOPE = 'secondary-use:export';
 
 // ---------------------------------------------------------------- permit (compact JWS)
 
@@ -112,5 +123,5 @@ export const PURPOSE_RESEARCH = 'HRESCH';
  * records count and the default is Permit (EHDS opt-out). Anything but 'Permit' leaves the patient out.
  */
 export const RESEARCH_EVENT_CODE = 'secondary-use-extraction';
-export const RESEARCH_REQUESTER_TYPE = 'hdab';
+export const RESEARCH_REQUESTER_TYPE = HDAB_ORGANIZATION_TYPE;
 export const RESEARCH_REQUESTER_ROLE = 'hdab';
