@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import type { OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
+import type { Logger } from 'pino';
+import { SYSTEM } from '../../kit/identifiers/systems.ts';
+import type { PermitClaims } from '../../secondary-use/contract.ts';
+import { inCohort, typesForCohort } from './cohort.ts';
+import { deidentify, sensitiveStrings } from './deidentify.ts';
+import type { ExportJob, JobStore } from './jobs.ts';
+
+// One export job: walk the tenant's patients, keep the permit's cohort, ask the research opt-out
+// for each patient just before writing (so an objection during the extraction is honoured), get
+// the permit's research pseudonym and write only de-identified resources of the requested types.
+// A patient whose consent answer or pseudonym fails is left out and counted in the error file.
+
+/** Reads the holder's EHR. */
+export interface ExportSource {
+  /** The tenant's patients, page by page. */
+  patients(): AsyncIterable<Patient[]>;
+  /** The patient's resources of these types. */
+  resourcesOf(patientId: string, types: readonly string[]): Promise<Resource[]>;
+}
+
+export interface ExtractDeps {
+  jobs: JobStore;
+  source(tenantUra: string): ExportSource;
+  /** The research opt-out (contract: HRESCH closed question); true only on 'Permit'. */
+  researchPermitted(job: ExportJob, bsn: string): Promise<boolean>;
+  /** The permit's research pseudonym of this BSN, from the PRS on the tenant's behalf. */
+  pseudonym(tenantUra: string, bsn: string, domain: string): Promise<string>;
+  log: Logger;
+  /** Resources per NDJSON file. */
+  fileSize?: number;
+  now?: () => number;
+  /** The node is shutting down: stop between patients, leaving the job to be taken over. */
+  stopping?: () => boolean;
+}
+
+export interface ExtractSummary {
+  patients: number;
+  cohort: number;
+  written: number;
+  withheld: number;
+  failed: number;
+  resources: number;
+}
+
+class Stopped extends Error {}
+
+export function bsnOf(patient: Patient): string | undefined {
+  return patient.identifier?.find((i) => i.system === SYSTEM.bsn && typeof i.value === 'string')?.value;
+}
+
+export async function runExport(job: ExportJob, permit: PermitClaims, deps: ExtractDeps): Promise<ExtractSummary> {
+  const now = deps.now ?? Date.now;
+  const fileSize = deps.fileSize ?? 1000;
+  const idKey = randomBytes(32);
+  const source = deps.source(job.tenantUra);
+  const needed = [...new Set([...job.types.filter((t) => t !== 'Patient'), ...typesForCohort(permit.cohort)])];
+  const summary: ExtractSummary = { patients: 0, cohort: 0, written: 0, withheld: 0, failed: 0, resources: 0 };
+  const buffers = new Map<string, string[]>(job.types.map((t) => [t, []]));
+  const seen = new Set<string>();
+  let seq = 0;
+  let lastRenew = now();
+
+  const flush = async (type: string) => {
+    const lines = buffers.get(type) ?? [];
+    if (lines.length === 0) return;
+    buffers.set(type, []);
+    if (!(await deps.jobs.addFile(job.id, seq++, type, lines.length, `${lines.join('\n')}\n`))) throw new Stopped();
+  };
+  const progress = () => `${summary.patients} patients read, ${summary.written} exported`;
+
+  try {
+    for await (const page of source.patients()) {
+      for (const patient of page) {
+        if (deps.stopping?.()) throw new Stopped();
+        if (now() >= permit.exp * 1000) throw new Error('permit expired during the extraction');
+        if (now() - lastRenew > 2000) {
+          if (!(await deps.jobs.renew(job.id, progress()))) throw new Stopped();
+          lastRenew = now();
+        }
+        summary.patients++;
+        const bsn = bsnOf(patient);
+        if (!bsn || !patient.id) continue;
+        const resources = needed.length ? await source.resourcesOf(patient.id, needed) : [];
+        if (!inCohort(permit.cohort, patient, resources, job.transactionTime)) continue;
+        summary.cohort++;
+        // Asked now, not at kick-off: an objection recorded during the extraction still counts.
+        let permitted: boolean;
+        let pseudonym: string;
+        try {
+          permitted = await deps.researchPermitted(job, bsn);
+          if (!permitted) {
+            summary.withheld++;
+            continue;
+          }
+          pseudonym = await deps.pseudonym(job.tenantUra, bsn, permit.jti);
+        } catch (err) {
+          summary.failed++;
+          deps.log.warn({ event: 'bulk-export.patient-failed', job: job.id, error: (err as Error).message }, 'patient left out of the export');
+          continue;
+        }
+        const ctx = { pseudonym, patientIds: new Set([patient.id]), precision: permit.date_precision, idKey, sensitive: sensitiveStrings([patient], bsn) };
+        const out: Resource[] = [];
+        if (job.types.includes('Patient') && !seen.has(pseudonym)) out.push(deidentify(patient, ctx) as Resource);
+        seen.add(pseudonym);
+        for (const r of resources) {
+          if (!job.types.includes(r.resourceType)) continue;
+          const d = deidentify(r, ctx);
+          if (d) out.push(d);
+        }
+        summary.written++;
+        for (const r of out) {
+          const lines = buffers.get(r.resourceType);
+          if (!lines) continue;
+          lines.push(JSON.stringify(r));
+          summary.resources++;
+          if (lines.length >= fileSize) await flush(r.resourceType);
+        }
+      }
+    }
+    for (const type of buffers.keys()) await flush(type);
+    if (summary.failed > 0) {
+      const outcome: OperationOutcome = {
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'incomplete', diagnostics: `${summary.failed} patient(s) of the cohort left out: their research opt-out or pseudonym could not be obtained` }],
+      };
+      if (!(await deps.jobs.addFile(job.id, seq++, 'OperationOutcome', 1, `${JSON.stringify(outcome)}\n`))) throw new Stopped();
+    }
+    await deps.jobs.finish(job.id, 'done');
+  } catch (err) {
+    if (err instanceof Stopped) {
+      deps.log.info({ event: 'bulk-export.stopped', job: job.id }, 'export stopped (cancelled or taken over)');
+      return summary;
+    }
+    deps.log.warn({ event: 'bulk-export.failed', job: job.id, error: (err as Error).message }, 'export failed');
+    await deps.jobs.finish(job.id, 'failed', (err as Error).message);
+  }
+  return summary;
+}
