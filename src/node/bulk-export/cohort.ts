@@ -39,22 +39,25 @@ export function typesForCohort(cohort: PermitCohort): string[] {
   return [...(cohort.conditions?.length ? ['Condition'] : []), ...(cohort.medications?.length ? MEDICATION_TYPES : [])];
 }
 
+export function matchesAge(cohort: PermitCohort, patient: Patient, transactionTime: string): boolean {
+  if (cohort.ageMin === undefined && cohort.ageMax === undefined) return true;
+  const age = patient.birthDate ? ageOn(patient.birthDate, transactionTime) : undefined;
+  if (age === undefined) return false;
+  return (cohort.ageMin === undefined || age >= cohort.ageMin) && (cohort.ageMax === undefined || age <= cohort.ageMax);
+}
+
+export function matchesConditions(cohort: PermitCohort, resources: readonly Resource[]): boolean {
+  if (!cohort.conditions?.length) return true;
+  const wanted = new Set(cohort.conditions);
+  return resources.some((r) => r.resourceType === 'Condition' && codingsOf((r as { code?: unknown }).code).some((c) => c.system === SNOMED && wanted.has(c.code as string)));
+}
+
+export function matchesMedications(cohort: PermitCohort, resources: readonly Resource[]): boolean {
+  if (!cohort.medications?.length) return true;
+  const prefixes = cohort.medications;
+  return resources.some((r) => MEDICATION_TYPES.includes(r.resourceType) && atcCodes(r).some((code) => prefixes.some((p) => code.startsWith(p))));
+}
+
 export function inCohort(cohort: PermitCohort, patient: Patient, resources: readonly Resource[], transactionTime: string): boolean {
-  if (cohort.ageMin !== undefined || cohort.ageMax !== undefined) {
-    const age = patient.birthDate ? ageOn(patient.birthDate, transactionTime) : undefined;
-    if (age === undefined) return false;
-    if (cohort.ageMin !== undefined && age < cohort.ageMin) return false;
-    if (cohort.ageMax !== undefined && age > cohort.ageMax) return false;
-  }
-  if (cohort.conditions?.length) {
-    const wanted = new Set(cohort.conditions);
-    const has = resources.some((r) => r.resourceType === 'Condition' && codingsOf((r as { code?: unknown }).code).some((c) => c.system === SNOMED && wanted.has(c.code as string)));
-    if (!has) return false;
-  }
-  if (cohort.medications?.length) {
-    const prefixes = cohort.medications;
-    const has = resources.some((r) => MEDICATION_TYPES.includes(r.resourceType) && atcCodes(r).some((code) => prefixes.some((p) => code.startsWith(p))));
-    if (!has) return false;
-  }
-  return true;
+  return matchesAge(cohort, patient, transactionTime) && matchesConditions(cohort, resources) && matchesMedications(cohort, resources);
 }

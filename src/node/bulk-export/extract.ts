@@ -3,7 +3,7 @@ import type { OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import type { PermitClaims } from '../../secondary-use/contract.ts';
-import { inCohort, typesForCohort } from './cohort.ts';
+import { MEDICATION_TYPES, matchesAge, matchesConditions, matchesMedications } from './cohort.ts';
 import { deidentify, sensitiveStrings } from './deidentify.ts';
 import type { ExportJob, JobStore } from './jobs.ts';
 
@@ -50,12 +50,38 @@ export function bsnOf(patient: Patient): string | undefined {
   return patient.identifier?.find((i) => i.system === SYSTEM.bsn && typeof i.value === 'string')?.value;
 }
 
+/**
+ * The patient's resources when the patient is in the cohort, else null; read in stages (age, then
+ * conditions, then medications) so most patients outside the cohort cost one EHR search or none.
+ */
+async function cohortResources(source: ExportSource, permit: PermitClaims, patient: Patient, job: ExportJob, wanted: readonly string[]): Promise<Resource[] | null> {
+  const cohort = permit.cohort;
+  if (!matchesAge(cohort, patient, job.transactionTime)) return null;
+  const got: Resource[] = [];
+  const read = new Set<string>();
+  const fetch = async (types: readonly string[]) => {
+    const todo = types.filter((t) => !read.has(t));
+    for (const t of todo) read.add(t);
+    if (todo.length) got.push(...(await source.resourcesOf(patient.id as string, todo)));
+  };
+  if (cohort.conditions?.length) {
+    await fetch(['Condition']);
+    if (!matchesConditions(cohort, got)) return null;
+  }
+  if (cohort.medications?.length) {
+    await fetch(MEDICATION_TYPES);
+    if (!matchesMedications(cohort, got)) return null;
+  }
+  await fetch(wanted);
+  return got;
+}
+
 export async function runExport(job: ExportJob, permit: PermitClaims, deps: ExtractDeps): Promise<ExtractSummary> {
   const now = deps.now ?? Date.now;
   const fileSize = deps.fileSize ?? 1000;
   const idKey = randomBytes(32);
   const source = deps.source(job.tenantUra);
-  const needed = [...new Set([...job.types.filter((t) => t !== 'Patient'), ...typesForCohort(permit.cohort)])];
+  const needed = job.types.filter((t) => t !== 'Patient');
   const summary: ExtractSummary = { patients: 0, cohort: 0, written: 0, withheld: 0, failed: 0, resources: 0 };
   const buffers = new Map<string, string[]>(job.types.map((t) => [t, []]));
   const seen = new Set<string>();
@@ -82,8 +108,8 @@ export async function runExport(job: ExportJob, permit: PermitClaims, deps: Extr
         summary.patients++;
         const bsn = bsnOf(patient);
         if (!bsn || !patient.id) continue;
-        const resources = needed.length ? await source.resourcesOf(patient.id, needed) : [];
-        if (!inCohort(permit.cohort, patient, resources, job.transactionTime)) continue;
+        const resources = await cohortResources(source, permit, patient, job, needed);
+        if (!resources) continue;
         summary.cohort++;
         // Asked now, not at kick-off: an objection recorded during the extraction still counts.
         let permitted: boolean;
