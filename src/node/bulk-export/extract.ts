@@ -30,6 +30,8 @@ export interface ExtractDeps {
   log: Logger;
   /** Resources per NDJSON file. */
   fileSize?: number;
+  /** Patients processed at once. */
+  concurrency?: number;
   now?: () => number;
   /** The node is shutting down: stop between patients, leaving the job to be taken over. */
   stopping?: () => boolean;
@@ -79,6 +81,7 @@ async function cohortResources(source: ExportSource, permit: PermitClaims, patie
 export async function runExport(job: ExportJob, permit: PermitClaims, deps: ExtractDeps): Promise<ExtractSummary> {
   const now = deps.now ?? Date.now;
   const fileSize = deps.fileSize ?? 1000;
+  const concurrency = deps.concurrency ?? 8;
   const idKey = randomBytes(32);
   const source = deps.source(job.tenantUra);
   const needed = job.types.filter((t) => t !== 'Patient');
@@ -97,53 +100,67 @@ export async function runExport(job: ExportJob, permit: PermitClaims, deps: Extr
   const progress = () => `${summary.patients} patients read, ${summary.written} exported`;
 
   try {
-    for await (const page of source.patients()) {
-      for (const patient of page) {
-        if (deps.stopping?.()) throw new Stopped();
-        if (now() >= permit.exp * 1000) throw new Error('permit expired during the extraction');
-        if (now() - lastRenew > 2000) {
-          if (!(await deps.jobs.renew(job.id, progress()))) throw new Stopped();
-          lastRenew = now();
+    // One patient, start to finish; several run at once (EHR and PRS round trips overlap), each
+    // still asking the opt-out right before its own data is written.
+    const one = async (patient: Patient): Promise<void> => {
+      summary.patients++;
+      const bsn = bsnOf(patient);
+      if (!bsn || !patient.id) return;
+      const resources = await cohortResources(source, permit, patient, job, needed);
+      if (!resources) return;
+      summary.cohort++;
+      // Asked now, not at kick-off: an objection recorded during the extraction still counts.
+      let pseudonym: string;
+      try {
+        if (!(await deps.researchPermitted(job, bsn))) {
+          summary.withheld++;
+          return;
         }
-        summary.patients++;
-        const bsn = bsnOf(patient);
-        if (!bsn || !patient.id) continue;
-        const resources = await cohortResources(source, permit, patient, job, needed);
-        if (!resources) continue;
-        summary.cohort++;
-        // Asked now, not at kick-off: an objection recorded during the extraction still counts.
-        let permitted: boolean;
-        let pseudonym: string;
-        try {
-          permitted = await deps.researchPermitted(job, bsn);
-          if (!permitted) {
-            summary.withheld++;
-            continue;
-          }
-          pseudonym = await deps.pseudonym(job.tenantUra, bsn, permit.jti);
-        } catch (err) {
-          summary.failed++;
-          deps.log.warn({ event: 'bulk-export.patient-failed', job: job.id, error: (err as Error).message }, 'patient left out of the export');
-          continue;
-        }
-        const ctx = { pseudonym, patientIds: new Set([patient.id]), precision: permit.date_precision, idKey, sensitive: sensitiveStrings([patient], bsn) };
-        const out: Resource[] = [];
-        if (job.types.includes('Patient') && !seen.has(pseudonym)) out.push(deidentify(patient, ctx) as Resource);
-        seen.add(pseudonym);
-        for (const r of resources) {
-          if (!job.types.includes(r.resourceType)) continue;
-          const d = deidentify(r, ctx);
-          if (d) out.push(d);
-        }
-        summary.written++;
-        for (const r of out) {
-          const lines = buffers.get(r.resourceType);
-          if (!lines) continue;
-          lines.push(JSON.stringify(r));
-          summary.resources++;
-          if (lines.length >= fileSize) await flush(r.resourceType);
-        }
+        pseudonym = await deps.pseudonym(job.tenantUra, bsn, permit.jti);
+      } catch (err) {
+        summary.failed++;
+        deps.log.warn({ event: 'bulk-export.patient-failed', job: job.id, error: (err as Error).message }, 'patient left out of the export');
+        return;
       }
+      const ctx = { pseudonym, patientIds: new Set([patient.id]), precision: permit.date_precision, idKey, sensitive: sensitiveStrings([patient], bsn) };
+      const out: Resource[] = [];
+      if (job.types.includes('Patient') && !seen.has(pseudonym)) out.push(deidentify(patient, ctx) as Resource);
+      seen.add(pseudonym);
+      for (const r of resources) {
+        if (!job.types.includes(r.resourceType)) continue;
+        const d = deidentify(r, ctx);
+        if (d) out.push(d);
+      }
+      summary.written++;
+      for (const r of out) {
+        const lines = buffers.get(r.resourceType);
+        if (!lines) continue;
+        lines.push(JSON.stringify(r));
+        summary.resources++;
+        if (lines.length >= fileSize) await flush(r.resourceType);
+      }
+    };
+    for await (const page of source.patients()) {
+      const queue = [...page];
+      const worker = async () => {
+        for (let patient = queue.shift(); patient; patient = queue.shift()) {
+          try {
+            if (deps.stopping?.()) throw new Stopped();
+            if (now() >= permit.exp * 1000) throw new Error('permit expired during the extraction');
+            if (now() - lastRenew > 2000) {
+              lastRenew = now();
+              if (!(await deps.jobs.renew(job.id, progress()))) throw new Stopped();
+            }
+            await one(patient);
+          } catch (err) {
+            queue.length = 0;
+            throw err;
+          }
+        }
+      };
+      const results = await Promise.allSettled(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     }
     for (const type of buffers.keys()) await flush(type);
     if (summary.failed > 0) {
