@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
-import type { PermitClaims } from '../../secondary-use/contract.ts';
+import type { PermitClaims, PermitCohort } from '../../secondary-use/contract.ts';
 import { MEDICATION_TYPES, matchesAge, matchesConditions, matchesMedications } from './cohort.ts';
 import { deidentify, sensitiveStrings } from './deidentify.ts';
 import type { ExportJob, JobStore } from './jobs.ts';
@@ -14,8 +14,8 @@ import type { ExportJob, JobStore } from './jobs.ts';
 
 /** Reads the holder's EHR. */
 export interface ExportSource {
-  /** The tenant's patients, page by page. */
-  patients(): AsyncIterable<Patient[]>;
+  /** The tenant's patients, page by page; may leave out patients the cohort cannot hold. */
+  patients(cohort: PermitCohort): AsyncIterable<Patient[]>;
   /** The patient's resources of these types. */
   resourcesOf(patientId: string, types: readonly string[]): Promise<Resource[]>;
 }
@@ -140,7 +140,7 @@ export async function runExport(job: ExportJob, permit: PermitClaims, deps: Extr
         if (lines.length >= fileSize) await flush(r.resourceType);
       }
     };
-    for await (const page of source.patients()) {
+    for await (const page of source.patients(permit.cohort)) {
       const queue = [...page];
       const worker = async () => {
         for (let patient = queue.shift(); patient; patient = queue.shift()) {

@@ -57,16 +57,41 @@ export interface BulkExport {
 
 const PAGE = 100;
 
-/** Reads a tenant's patients page by page and each patient's resources, through the EHR connector. */
+/**
+ * Reads a tenant's patients page by page and each patient's resources, through the EHR connector.
+ * With condition criteria only the patients with such a Condition are read (one code search first):
+ * the EHR, not the node, narrows a large population down to the cohort's candidates.
+ */
 export function ehrExportSource(connector: EhrConnector): ExportSource {
+  type Page = { resourceType?: string; entry?: Array<{ resource?: Resource }>; link?: Array<{ relation: string; url: string }> };
+  async function* pages(first: string): AsyncGenerator<Resource[]> {
+    let url: string | undefined = first;
+    for (let page = 0; url && page < 100_000; page++) {
+      const bundle = (await connector.getJson(url)) as Page;
+      if (bundle?.resourceType !== 'Bundle') throw new Error('EHR answered something other than a Bundle');
+      yield (bundle.entry ?? []).map((e) => e.resource).filter((r): r is Resource => !!r);
+      url = bundle.link?.find((l) => l.relation === 'next')?.url;
+    }
+  }
   return {
-    async *patients() {
-      let url: string | undefined = `${connector.baseUrl}/Patient?_count=${PAGE}`;
-      for (let page = 0; url && page < 100_000; page++) {
-        const bundle = (await connector.getJson(url)) as { resourceType?: string; entry?: Array<{ resource?: Resource }>; link?: Array<{ relation: string; url: string }> };
-        if (bundle?.resourceType !== 'Bundle') throw new Error('EHR answered something other than a Bundle');
-        yield (bundle.entry ?? []).map((e) => e.resource).filter((r): r is Patient => r?.resourceType === 'Patient');
-        url = bundle.link?.find((l) => l.relation === 'next')?.url;
+    async *patients(cohort) {
+      if (!cohort.conditions?.length) {
+        for await (const page of pages(`${connector.baseUrl}/Patient?_count=${PAGE}`)) yield page.filter((r): r is Patient => r.resourceType === 'Patient');
+        return;
+      }
+      const code = cohort.conditions.map((c) => `${SNOMED}|${c}`).join(',');
+      const ids = new Set<string>();
+      for await (const page of pages(`${connector.baseUrl}/Condition?${new URLSearchParams({ code, _count: String(PAGE * 2) })}`)) {
+        for (const r of page) {
+          const id = /(?:^|\/)Patient\/([A-Za-z0-9.-]{1,64})$/.exec((r as { subject?: { reference?: string } }).subject?.reference ?? '')?.[1];
+          if (id) ids.add(id);
+        }
+      }
+      const all = [...ids];
+      for (let i = 0; i < all.length; i += 50) {
+        const chunk = all.slice(i, i + 50);
+        const found = await connector.search('Patient', new URLSearchParams({ _id: chunk.join(','), _count: String(chunk.length) }));
+        yield found.filter((r): r is Patient => r.resourceType === 'Patient');
       }
     },
     async resourcesOf(patientId, types) {
@@ -75,6 +100,8 @@ export function ehrExportSource(connector: EhrConnector): ExportSource {
     },
   };
 }
+
+const SNOMED = 'http://snomed.info/sct';
 
 interface Caller {
   tenant: NodeTenant;
