@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Condition, MedicationStatement, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { PartClient } from '../../kit/http/client.ts';
-import { EXPORT_SCOPE, HDAB_ORGANIZATION_TYPE, PURPOSE_RESEARCH, RESEARCH_EVENT_CODE, RESEARCH_REQUESTER_ROLE } from '../../secondary-use/contract.ts';
+import { type BulkManifest, EXPORT_SCOPE, HDAB_ORGANIZATION_TYPE, PURPOSE_RESEARCH, RESEARCH_EVENT_CODE, RESEARCH_REQUESTER_ROLE } from '../../secondary-use/contract.ts';
 import { TrustTokenProvider } from '../../trust/auth/token-provider.ts';
 import { TIA } from '../ehr-sim/research-population.ts';
+import { JobStore } from './jobs.ts';
 import { scanExtract } from './scanner.ts';
 import { type ExportNetwork, GP, HDAB, HDAB_URL, OTHER, startExportNetwork } from './test-network.ts';
 import { testHdabKey } from './test-permits.ts';
@@ -19,7 +21,8 @@ describe('bulk export ($export) end to end', { timeout: 300_000 }, () => {
   let base: string;
 
   before(async () => {
-    net = await startExportNetwork({ patients: 160, seed: 'bulk-export-e2e' });
+    // Jobs of a stopped instance are looked for every 300 ms here (10 s by default).
+    net = await startExportNetwork({ patients: 160, seed: 'bulk-export-e2e', settings: { bulk_export_takeover_ms: '300' } });
     foreignKey = await testHdabKey('someone-else');
     base = net.base;
   });
@@ -140,6 +143,27 @@ describe('bulk export ($export) end to end', { timeout: 300_000 }, () => {
       await plain.close();
       await otherTokens.close?.();
     }
+  });
+
+  it('a job left running by a stopped node instance is taken over and completed (jobs live in the node\'s tables)', async () => {
+    const permit = await net.hdab.sign({ iss: HDAB_URL, jti: 'permit-restart' });
+    // What an instance that stopped mid-extraction leaves behind: a running job, a partial file, a lease that ran out.
+    const gone = new JobStore(net.node.store, 'stopped-instance', 60_000);
+    const id = randomUUID();
+    await gone.create({ id, tenantUra: GP, permitJti: 'permit-restart', requesterUra: HDAB, permit, types: ['Patient', 'Condition', 'MedicationStatement'], requestUrl: `${base}/fhir/$export`, transactionTime: new Date().toISOString(), expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+    await gone.addFile(id, 0, 'Patient', 1, '{"resourceType":"Patient","id":"partial"}\n');
+    await net.node.store.query(`UPDATE bulk_export_jobs SET lease_until = now() - interval '1 second' WHERE id = $1`, [id]);
+    let manifest: BulkManifest | undefined;
+    for (let i = 0; !manifest && i < 1200; i++) {
+      const r = await get<BulkManifest>(`${base}/fhir/$export-status/${id}`);
+      if (r.status === 200) manifest = r.body;
+      else await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(manifest, 'the export completed on the running instance');
+    const patients = manifest.output.filter((f) => f.type === 'Patient');
+    assert.equal(patients.reduce((n, f) => n + f.count, 0), cohortBsns().length, 'the partial output was dropped and the job run again');
+    const text = (await get<string>(patients[0].url)).text;
+    assert.ok(!text.includes('partial'));
   });
 
   it('DELETE on the status URL cancels the export and removes its files', async () => {

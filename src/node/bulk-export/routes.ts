@@ -127,7 +127,7 @@ function parseKickOff(body: unknown): { permit: string; types?: string[] } {
 
 export async function registerBulkExport(app: FastifyInstance, o: BulkExportOptions): Promise<BulkExport> {
   const ports: SecondaryUsePorts | undefined = o.env.secondaryUse;
-  const jobs = new JobStore(o.ctx.store, `${o.ctx.name}-${randomUUID()}`, o.leaseMs);
+  const jobs = new JobStore(o.ctx.store, `${o.ctx.name}-${randomUUID()}`, o.leaseMs ?? msSetting(o.ctx.settings.bulk_export_lease_ms, 30_000));
   let stopping = false;
   const retentionMs = o.retentionMs ?? 24 * 3600_000;
   const running = new Set<Promise<unknown>>();
@@ -292,7 +292,7 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
   });
 
   // Expired jobs go with their files; jobs whose instance stopped are taken over by this one.
-  const takeOverMs = o.takeOverMs ?? 10_000;
+  const takeOverMs = o.takeOverMs ?? msSetting(o.ctx.settings.bulk_export_takeover_ms, 10_000);
   const tick = async () => {
     await jobs.sweep().catch(() => 0);
     if (!verify) return;
@@ -321,6 +321,14 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
       await idle();
     },
   };
+}
+
+/** Settings bulk_export_takeover_ms / bulk_export_lease_ms: whole milliseconds, else a start-up error. */
+function msSetting(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0) throw new Error(`bulk export: a duration setting must be whole milliseconds (got "${raw}")`);
+  return ms;
 }
 
 function safeJson(text: string): unknown {

@@ -64,7 +64,7 @@ export interface ExportNetwork {
   stop(): Promise<void>;
 }
 
-export async function startExportNetwork(o: { patients: number; seed: string; databaseUrl?: string; fileSize?: number }): Promise<ExportNetwork> {
+export async function startExportNetwork(o: { patients: number; seed: string; databaseUrl?: string; settings?: Record<string, string> }): Promise<ExportNetwork> {
   const pki = await createTestPki();
   const identities = {
     node: await pki.identity('90000900', { name: 'node' }),
@@ -149,7 +149,7 @@ export async function startExportNetwork(o: { patients: number; seed: string; da
     });
     const nodeStore = await openStore({ schema: part.schema, databaseUrl: o.databaseUrl }, part.migrations);
     stores.push(nodeStore);
-    const node = await createService(part, { tls: identities.node, network: staticNetwork({}), store: nodeStore });
+    const node = await createService(part, { tls: identities.node, network: staticNetwork({}), store: nodeStore, settings: o.settings });
     stops.push(() => node.close());
     const base = `${node.url}/org/${GP}`;
     const hdabTokens = new TrustTokenProvider({ tls: identities.hdab, ura: HDAB, tokenEndpoint: `${node.url}/oauth/token` });
