@@ -2,6 +2,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Peer, TlsIdentity } from '../kit/part.ts';
 import type { ArchiveConnection } from './imaging/archive-client.ts';
 import type { TraceContext } from '../kit/trace.ts';
+import type { ClosedAnswer, ClosedQuestion } from '../consent/model.ts';
 import type { ConsentOracle } from '../consent/pdp/oracle.ts';
 import type { UserContext } from '../trust/auth/claims.ts';
 import type { AgreementsDocument } from '../trust/agreements/types.ts';
@@ -54,6 +55,18 @@ export interface ConsentNotificationReceiver {
   forget(tenantUra: string, subscriptionId: string): void;
 }
 
+/** Secondary use (issue 22, node/bulk-export/): what a holder needs to answer the HDAB's $export. */
+export interface SecondaryUsePorts {
+  /** The HDAB's base URL: the permits' expected issuer. */
+  hdabUrl(): string;
+  /** The HDAB's permit-signing public keys (its JWKS). */
+  hdabJwks(): Promise<import('jose').JSONWebKeySet>;
+  /** The research opt-out, asked fresh (never cached): the consent part's answer to an HRESCH closed question. */
+  researchConsent(tenant: NodeTenant, question: ClosedQuestion): Promise<ClosedAnswer>;
+  /** The research pseudonym of `bsn` in a permit's domain, from the PRS on the tenant's behalf. */
+  researchPseudonym(tenant: NodeTenant, bsn: string, domain: string): Promise<string>;
+}
+
 export interface NodeEnvironment {
   agreements(): AgreementsDocument;
   participant(ura: string): Promise<ParticipantView | null>;
@@ -76,4 +89,6 @@ export interface NodeEnvironment {
    * reaches the citizen's log. The hash-chained log itself never holds the BSN.
    */
   audit(event: AuditEvent, patient?: { bsn: string }): Promise<void>;
+  /** Absent: the network has no HDAB, and the node answers no $export. */
+  secondaryUse?: SecondaryUsePorts;
 }

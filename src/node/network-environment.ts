@@ -5,7 +5,9 @@ import { summarizeAuditEvent } from '../audit/event.ts';
 import { startOutboxWorker, type TokenAtDelivery, transparencySender } from '../audit/outbox.ts';
 import { outboxSealer } from '../audit/outbox-sealing.ts';
 import { transparencyPseudonymToken } from '../audit/transparency/pseudonym-client.ts';
+import type { JSONWebKeySet } from 'jose';
 import { PrsClient } from '../pseudonyms/client.ts';
+import { HDAB_JWKS_PATH, HDAB_PART } from '../secondary-use/contract.ts';
 import type { ClosedAnswer, ClosedQuestion } from '../consent/model.ts';
 import { CachedConsentOracle, type ConsentOracle, HttpConsentOracle } from '../consent/pdp/oracle.ts';
 import { httpFetcher } from '../directory/replica/fetchers.ts';
@@ -216,6 +218,18 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
     async audit(event: AuditEvent, patient?: { bsn: string }) {
       await writer.append(event, transparencyUrl && patient ? { bsn: patient.bsn } : undefined);
       outbox.kick?.();
+    },
+    // Secondary use: the HDAB's permit keys over mTLS; the research opt-out asked uncached (an
+    // objection must count at once); research pseudonyms from the PRS with the tenant's credentials.
+    secondaryUse: {
+      hdabUrl: () => ctx.network.url(HDAB_PART),
+      hdabJwks: () => nodeClient.json<JSONWebKeySet>(`${ctx.network.url(HDAB_PART)}${HDAB_JWKS_PATH}`, { deadlineMs: 5000 }),
+      researchConsent(tenant, q) {
+        const oracle = byHolder.get(tenant.ura);
+        if (!oracle) throw new Error(`no tenant ${tenant.ura} on this node`);
+        return oracle.closedQuestion(q);
+      },
+      researchPseudonym: (tenant, bsn, domain) => new PrsClient(tenantClients(tenant).client, ctx.network.url('prs')).researchPseudonym(bsn, domain),
     },
     replica,
     async stop() {

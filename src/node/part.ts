@@ -43,6 +43,8 @@ import { startReferralSync, type ReferralSync } from './source/referral-sync.ts'
 import { doors } from '../kit/http/rate-limits.ts';
 import { registerWorkflow, type Workflow, workflowMigrations } from './workflow/index.ts';
 import { grantWorkflowTask } from './workflow/token-basis.ts';
+import { bulkExportMigrations } from './bulk-export/jobs.ts';
+import { type BulkExport, registerBulkExport } from './bulk-export/routes.ts';
 
 // The participant node: one process next to one or more organisations' EHRs (a vendor hosts
 // several). Each organisation is a tenant at /org/<URA> with its own certificate, data and
@@ -83,8 +85,9 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
   const connectors = new Map(options.tenants.map((t) => [t.ura, new EhrConnector({ baseUrl: t.ehrBaseUrl })]));
   const archives = new Map(options.tenants.filter((t) => t.archive).map((t) => [t.ura, new DicomWebArchive(t.archive!)]));
   let runtime: NodeRuntime | undefined;
+  let bulkExport: BulkExport | undefined;
   const schema = `node_${options.name.replace(/[^a-z0-9_]/g, '_')}`;
-  const migrations: Migration[] = [...authMigrations, ...auditLogMigrations, ...REPLICA_MIGRATIONS, ...nodeMigrations, ...workflowMigrations];
+  const migrations: Migration[] = [...authMigrations, ...auditLogMigrations, ...REPLICA_MIGRATIONS, ...nodeMigrations, ...workflowMigrations, ...bulkExportMigrations];
 
   return {
     name: 'node',
@@ -223,6 +226,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
 
       // Notified pull: workflow Tasks, their notification outbox, the receivers' inbox and pulls.
       const workflow = await registerWorkflow(app, { ctx, env, tenants, connectors, verifyToken });
+      // Secondary use: the HDAB's Bulk Data $export of a permit's cohort (bulk-export/).
+      bulkExport = await registerBulkExport(app, { ctx, env, tenants, connectors, verifyToken });
 
       const referralSync =
         options.referralSyncIntervalMs === 0
@@ -238,6 +243,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
 
     async stop() {
       await runtime?.ehrSubscriber?.stop();
+      await bulkExport?.stop();
       await runtime?.referralSync?.stop();
       await runtime?.workflow.stop();
       await runtime?.overview.close();

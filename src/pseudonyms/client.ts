@@ -3,6 +3,7 @@ import type { PartClient } from '../kit/http/client.ts';
 import type { TraceContext } from '../kit/trace.ts';
 import { pseudonymToken } from './holder.ts';
 import { PRS_EVAL_SCOPE } from './part.ts';
+import { researchPseudonym } from './research.ts';
 
 // Client library for the PRS, over the network's mTLS client (tokens via its TokenProvider).
 
@@ -19,6 +20,13 @@ export class PrsClient {
   pseudonymise(bsn: string, recipientOrganization: string, recipientScope: string, options: { trace?: TraceContext } = {}): Promise<string> {
     return pseudonymToken(bsn, recipientOrganization, recipientScope, (body) =>
       this.client.json<{ jwe: string }>(`${this.prsUrl}/oprf/eval`, { method: 'POST', body, scope: PRS_EVAL_SCOPE, idempotent: true, trace: options.trace, headers: { 'content-type': 'application/json' } }),
+    );
+  }
+
+  /** The research pseudonym of `bsn` in a permit's domain (research.ts); only its holder can unblind it. */
+  researchPseudonym(bsn: string, domain: string, options: { trace?: TraceContext } = {}): Promise<string> {
+    return researchPseudonym(bsn, domain, (body) =>
+      this.client.json<{ evaluated: string }>(`${this.prsUrl}/oprf/research-eval`, { method: 'POST', body, scope: PRS_EVAL_SCOPE, idempotent: true, trace: options.trace, headers: { 'content-type': 'application/json' } }),
     );
   }
 

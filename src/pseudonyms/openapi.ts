@@ -29,6 +29,23 @@ export function prsOpenApi(baseUrl: string, tokenUrl: string): Record<string, un
           responses: { '200': { description: 'The sealed evaluation (JWE) for the recipient', schema: { type: 'object' } } },
         },
       },
+      '/oprf/research-eval': {
+        post: {
+          summary: 'Evaluate a blinded element in a data permit\'s research pseudonym domain (the holder is its own recipient)',
+          scope: PRS_EVAL_SCOPE,
+          requestBody: {
+            schema: {
+              type: 'object',
+              required: ['encryptedPersonalId', 'domain'],
+              properties: {
+                encryptedPersonalId: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$', description: 'base64url of the 32-byte blinded element' },
+                domain: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'the permit id (jti)' },
+              },
+            },
+          },
+          responses: { '200': { description: 'The evaluated element (base64url) and key version; only the holder that blinded it can unblind it', schema: { type: 'object' } } },
+        },
+      },
       '/recipients/{ura}/key': {
         put: {
           summary: 'Register the recipient\'s own public key (its certificate\'s URA only)',

@@ -5,6 +5,7 @@ import { badRequest, forbidden } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { evaluateForRecipient } from './evaluate.ts';
 import { isRecipientScope } from './input.ts';
+import { evaluateResearch } from './research.ts';
 import { KeyRing, parseVersions } from './keyring.ts';
 import { sodiumReady } from './sodium.ts';
 import { acceptRecipientJwk, prsMigrations, putRecipientKey, recipientKeyId, recipientKeyLookup } from './recipient-keys.ts';
@@ -14,6 +15,7 @@ import { type TokenGuardOptions, tokenGuard } from './token-guard.ts';
 // The pseudonym service (PRS) as a part. It sees only blinded group elements and never which data
 // exists; it logs no input value (request logging is off, and errors never quote the element).
 //   POST /oprf/eval            {encryptedPersonalId, recipientOrganization, recipientScope} → {jwe}
+//   POST /oprf/research-eval   {encryptedPersonalId, domain: permit id} → {evaluated} (research.ts)
 //   PUT  /recipients/<ura>/key {scope, jwk}  a recipient registers its own JWE key (mTLS URA = <ura>)
 // Settings: PRS_MASTER_SEED (hex, ≥32 bytes), PRS_KEY_VERSIONS ("1,2": all active, highest current),
 // PRS_TOKEN_TTL_SECONDS (≤300), TOKENS (required|off; default required).
@@ -58,7 +60,8 @@ export function createPrsPart(options: PrsOptions = {}): PartDefinition {
     openApi: prsOpenApi,
     async register(app, ctx) {
       await sodiumReady();
-      const keyring = new KeyRing({ seed: options.seed ?? (await loadSeed(ctx)), versions: options.versions ?? parseVersions(ctx.settings.PRS_KEY_VERSIONS) });
+      const seed = options.seed ?? (await loadSeed(ctx));
+      const keyring = new KeyRing({ seed, versions: options.versions ?? parseVersions(ctx.settings.PRS_KEY_VERSIONS) });
       const ttlSeconds = ctx.settings.PRS_TOKEN_TTL_SECONDS ? Number(ctx.settings.PRS_TOKEN_TTL_SECONDS) : undefined;
       const recipientKey = recipientKeyLookup(ctx.store);
       // Several PRS instances over one database: a key registered at one is used at once by all.
@@ -69,6 +72,10 @@ export function createPrsPart(options: PrsOptions = {}): PartDefinition {
       app.post('/oprf/eval', { preHandler: requireScope(PRS_EVAL_SCOPE) }, async (request) =>
         evaluateForRecipient(request.body, { keyring, recipientKey, ttlSeconds }),
       );
+
+      // Research pseudonyms (research.ts): the holder is its own recipient; the same localisation
+      // scope as care pseudonyms, which only care providers hold.
+      app.post('/oprf/research-eval', { preHandler: requireScope(PRS_EVAL_SCOPE) }, async (request) => evaluateResearch(request.body, seed));
 
       app.put('/recipients/:ura/key', async (request, reply) => {
         const { ura } = request.params as { ura: string };

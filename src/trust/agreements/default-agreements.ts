@@ -1,4 +1,5 @@
 import type { AgreementsDocument, AllowedQuery, ExchangeDefinition, ScopeDefinition } from './types.ts';
+import { EXPORT_SCOPE, HDAB_ORGANIZATION_TYPE } from '../../secondary-use/contract.ts';
 
 // The sandbox network's agreements: which exchanges exist, who may take part in them, under which
 // legal basis, and which FHIR searches a holder answers for each. Roles are UZI role codes
@@ -192,6 +193,8 @@ const CENTRAL_SCOPES: ScopeDefinition[] = [
   { scope: 'consent:read', audience: 'consent', description: 'Ask the closed consent question; subscribe to consent changes', qualification: 'consent', organizationTypes: [...ALL_CARE_TYPES, 'NCP'] },
   { scope: 'consent:write', audience: 'consent', description: 'Record a consent on the patient\'s behalf', qualification: 'consent', organizationTypes: ALL_CARE_TYPES, requiresUser: true },
   { scope: 'transparency:write', audience: 'transparency', description: 'Append access events to the transparency log' },
+  // Secondary use (issue 22): only the HDAB asks holders for a permit's Bulk Data export, as an organisation.
+  { scope: EXPORT_SCOPE, audience: 'node', description: 'Bulk Data export of a data permit\'s cohort (HDAB only)', organizationTypes: [HDAB_ORGANIZATION_TYPE] },
 ];
 
 function exchangeScopes(e: ExchangeDefinition): ScopeDefinition[] {
