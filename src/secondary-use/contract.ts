@@ -1,0 +1,127 @@
+// The shared contract for secondary use (issue 22) between the HDAB part (permits, portal,
+// research opt-out, secure processing environment) and the holder node (Bulk Data $export,
+// research pseudonyms, de-identification). Types and constants only: no logic lives here.
+// Changed only on branch bulk-export, each change described in its commit message.
+
+/** The part name: `ldn serve hdab`; holder nodes find its base URL as ctx.network.url(HDAB_PART). */
+export const HDAB_PART = 'hdab';
+/**
+ * Trust-register organisation type of the HDAB participant (its own URA and certificate). A holder
+ * takes a caller as the HDAB only when the caller's certificate URA is an admitted participant of
+ * this type AND its org-to-org token from the holder's node carries EXPORT_SCOPE.
+ */
+export const HDAB_ORGANIZATION_TYPE = 'HDAB';
+/**
+ * Node-audience scope of the Bulk Data export, granted only to HDAB_ORGANIZATION_TYPE, no user
+ * (added to the default agreements' central scopes by bulk-export).
+ */
+export const EXPORT_SCOPE = 'secondary-use:export';
+
+// ---------------------------------------------------------------- permit (compact JWS)
+
+/** JOSE header `typ` of a data permit. */
+export const PERMIT_TYP = 'ldn-data-permit+jwt';
+/** The only signing algorithm a permit may use. */
+export const PERMIT_ALG = 'ES256';
+/** Where the HDAB publishes the permit-signing public keys, relative to its base URL. */
+export const HDAB_JWKS_PATH = '/.well-known/jwks.json';
+
+export interface PermitHeader {
+  alg: typeof PERMIT_ALG;
+  typ: typeof PERMIT_TYP;
+  kid: string;
+}
+
+export type DatePrecision = 'year' | 'month';
+export const DATE_PRECISIONS: readonly DatePrecision[] = ['year', 'month'];
+
+/** The smallest cell count released from a workspace when the permit does not say otherwise. */
+export const DEFAULT_MIN_CELL = 10;
+
+/** Who is in the extract. Every criterion given must hold; an absent one does not restrict. */
+export interface PermitCohort {
+  /** SNOMED CT codes; the patient has a Condition with one of them. */
+  conditions?: string[];
+  /** ATC code prefixes; the patient has a MedicationStatement/Request whose ATC code starts with one. */
+  medications?: string[];
+  /** Age in whole years at the extraction's transaction time, inclusive bounds. */
+  ageMin?: number;
+  ageMax?: number;
+}
+
+export interface PermitClaims {
+  /** The HDAB base URL (= ctx.network.url('hdab') at the holder). */
+  iss: string;
+  /** The permit id; also the research pseudonym domain. */
+  jti: string;
+  /** URA of the research organisation the permit is granted to. */
+  sub: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+  purpose: string;
+  legal_basis: string;
+  /** GF data-category codes (CODE_SYSTEM.dataCategories, the agreements' code system). */
+  categories: string[];
+  cohort: PermitCohort;
+  /** FHIR resource types requested, e.g. ['Patient','Condition','MedicationStatement']. */
+  types: string[];
+  date_precision: DatePrecision;
+  /** Smallest releasable cell; DEFAULT_MIN_CELL when absent. */
+  min_cell?: number;
+}
+
+// ---------------------------------------------------------------- Bulk Data $export (holder)
+
+/** Kick-off: POST {tenant FHIR base}/$export with this Prefer header and a Parameters body. */
+export const EXPORT_OPERATION_PATH = '/$export';
+export const PREFER_RESPOND_ASYNC = 'respond-async';
+/** Parameters.parameter names of the kick-off body (valueString each). */
+export const EXPORT_PARAM_PERMIT = 'permit';
+export const EXPORT_PARAM_TYPE = '_type';
+/** Status responses while running carry this header (free text, e.g. "120/3000 patients"). */
+export const PROGRESS_HEADER = 'X-Progress';
+/** Content type of every output file. */
+export const NDJSON_CONTENT_TYPE = 'application/fhir+ndjson';
+
+export interface ExportKickOffBody {
+  resourceType: 'Parameters';
+  parameter: Array<{ name: typeof EXPORT_PARAM_PERMIT | typeof EXPORT_PARAM_TYPE; valueString: string }>;
+}
+
+export interface BulkOutputFile {
+  type: string;
+  /** Absolute URL, fetched with the same credentials (mTLS + org-to-org token) as the kick-off. */
+  url: string;
+  count: number;
+}
+
+/** The status URL's 200 body when the export is complete. */
+export interface BulkManifest {
+  transactionTime: string;
+  /** The kick-off request URL. */
+  request: string;
+  requiresAccessToken: true;
+  output: BulkOutputFile[];
+  error: BulkOutputFile[];
+}
+
+// ---------------------------------------------------------------- research opt-out (consent)
+
+/** Consent.scope of a research opt-out record. */
+export const RESEARCH_SCOPE = { system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'research' } as const;
+/** provision.purpose of a research opt-out record, and the closed question's purposeOfUse. */
+export const RESEARCH_PURPOSE = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HRESCH' } as const;
+export const PURPOSE_RESEARCH = 'HRESCH';
+
+/**
+ * The holder's closed question before writing one patient's data: POST {consent}/$closed-question
+ * with { bsn, holderUra: tenant URA, holderType: tenant type, requesterUra: HDAB URA (the caller),
+ * requesterType: RESEARCH_REQUESTER_TYPE, requesterRole: RESEARCH_REQUESTER_ROLE,
+ * requesterId: the permit jti, purposeOfUse: PURPOSE_RESEARCH, eventCode: RESEARCH_EVENT_CODE }.
+ * The consent part accepts this event code for purposeOfUse HRESCH only; for HRESCH only research
+ * records count and the default is Permit (EHDS opt-out). Anything but 'Permit' leaves the patient out.
+ */
+export const RESEARCH_EVENT_CODE = 'secondary-use-extraction';
+export const RESEARCH_REQUESTER_TYPE = HDAB_ORGANIZATION_TYPE;
+export const RESEARCH_REQUESTER_ROLE = 'hdab';
