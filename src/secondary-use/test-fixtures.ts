@@ -6,6 +6,19 @@ import type { DeliveredFile } from './workspace.ts';
 // that none of those reach a workspace.
 
 export const TIA = '266257000';
+
+/** The sandbox story's application: TIA patients on a statin, adults. */
+export const TIA_STATIN_APPLICATION = {
+  purpose: 'Secundaire preventie na TIA: statinegebruik per leeftijdsgroep',
+  legalBasis: 'EHDS art. 53 lid 1 onder e (wetenschappelijk onderzoek)',
+  categories: ['Patient', 'Condition', 'MedicationUse'],
+  cohort: { conditions: ['266257000'], medications: ['C10AA'], ageMin: 18 },
+  types: ['Patient', 'Condition', 'MedicationStatement'],
+  datePrecision: 'year',
+  periodStart: '2026-01-01',
+  periodEnd: '2030-01-01',
+};
+
 export const ATORVASTATIN = 'C10AA05';
 
 export interface FixturePerson {
