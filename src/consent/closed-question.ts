@@ -1,6 +1,7 @@
 import { badRequest } from '../kit/fhir/outcome.ts';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
 import type { AgreementsDocument } from '../trust/agreements/types.ts';
+import { RESEARCH_EVENT_CODE } from '../secondary-use/contract.ts';
 import { type ClosedQuestion, PURPOSE_RESEARCH } from './model.ts';
 import { DATA_CATEGORIES } from './uris.ts';
 
@@ -30,6 +31,7 @@ export function parseClosedQuestion(body: unknown, agreements: AgreementsDocumen
     q.eventCode ??= '';
     if (q.dataCategory !== undefined && !DATA_CATEGORIES.includes(q.dataCategory)) throw badRequest(`unknown data category ${q.dataCategory}`, ['dataCategory']);
     if (q.exchange !== undefined) throw badRequest('a research question names no care exchange', ['exchange']);
+    if (q.eventCode && q.eventCode !== RESEARCH_EVENT_CODE) throw badRequest(`a research question's event code is ${RESEARCH_EVENT_CODE}`, ['eventCode']);
     return q;
   }
   if (q.exchange !== undefined) {

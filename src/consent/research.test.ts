@@ -75,6 +75,11 @@ describe('research opt-out (HRESCH)', () => {
   it('accepts a research closed question without professional or exchange, and refuses one naming an exchange', () => {
     const q = parseClosedQuestion({ bsn: BSN, holderUra: '90000102', holderType: 'V4', requesterUra: HDAB, requesterType: 'HDAB', purposeOfUse: 'HRESCH' }, AGREEMENTS);
     assert.equal(q.purposeOfUse, 'HRESCH');
+    // The holder's question as the contract words it (event code, role and permit id as requester).
+    const contract = { bsn: BSN, holderUra: '90000102', holderType: 'V4', requesterUra: HDAB, requesterType: 'HDAB', requesterRole: 'hdab', requesterId: 'permit-1', purposeOfUse: 'HRESCH', eventCode: 'secondary-use-extraction' };
+    assert.equal(parseClosedQuestion(contract, AGREEMENTS).eventCode, 'secondary-use-extraction');
+    assert.throws(() => parseClosedQuestion({ ...contract, eventCode: 'GGC002' }, AGREEMENTS), (e: HttpError) => e.status === 400);
+    assert.throws(() => parseClosedQuestion({ ...contract, purposeOfUse: 'TREAT' }, AGREEMENTS), (e: HttpError) => e.status === 400);
     assert.throws(
       () => parseClosedQuestion({ bsn: BSN, holderUra: '90000102', holderType: 'V4', requesterUra: HDAB, requesterType: 'HDAB', purposeOfUse: 'HRESCH', exchange: 'x' }, AGREEMENTS),
       (e: HttpError) => e.status === 400,
