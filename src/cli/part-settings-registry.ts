@@ -8,6 +8,7 @@ import { nodeSettings } from '../node/serve-settings.ts';
 import { portalSettings } from '../portals/serve-settings.ts';
 import { prsSettings } from '../pseudonyms/serve-settings.ts';
 import { nviSettings } from '../referral-index/serve-settings.ts';
+import { hdabSettings } from '../secondary-use/serve-settings.ts';
 import { trustSettings } from '../trust/serve-settings.ts';
 
 // Each part's declared settings, by `ldn serve` name (declarations live in src/<part>/serve-settings.ts).
@@ -24,6 +25,7 @@ export const DECLARED_SETTINGS: Record<string, PartSettings> = {
   portal: portalSettings,
   node: nodeSettings,
   'ehr-sim': ehrSimSettings,
+  hdab: hdabSettings,
 };
 
 /** The part named after `serve` on the command line (for `ldn serve <part> --help`). */

@@ -21,6 +21,7 @@ export const CENTRAL_PARTS: CentralPartEntry[] = [
   { name: 'identity', start: () => plain(import('../identity/part.ts').then((m) => m.identityPart)) },
   { name: 'citizen-identity', start: () => plain(import('../identity/part.ts').then((m) => m.citizenIdentityPart)) },
   { name: 'portal', start: () => plain(import('../portals/part.ts').then((m) => m.portalPart)) },
+  { name: 'hdab', start: () => plain(import('../secondary-use/part.ts').then((m) => m.hdabPart)) },
   { name: 'node', start: (env) => plain(import('../node/configured.ts').then((m) => m.configuredNodePart(env.settings, env.caPem))) },
 ];
 

@@ -243,7 +243,7 @@ export function createHdabPart(options: HdabOptions = {}): PartDefinition & { ru
         return expired;
       }
 
-      timer = setInterval(() => void expireNow().catch((err) => ctx.log.error({ err }, 'permit expiry failed')), options.expiryIntervalMs ?? 60_000);
+      timer = setInterval(() => void expireNow().catch((err) => ctx.log.error({ err }, 'permit expiry failed')), options.expiryIntervalMs ?? Number(ctx.settings.expiry_interval_ms ?? 60_000));
       timer.unref();
       runtime = { permits, workspaces: ws, extraction: (id) => running.get(id), expireNow };
     },
