@@ -33,6 +33,11 @@ export interface Manifest {
     citizens: Array<{ bsn: string; name: string; birthDate: string }>;
   };
   portal?: { url: string };
+  /** Secondary use (EHDS): the HDAB and the research organisations that may apply for permits. */
+  secondaryUse?: {
+    hdab: { ura: string; name: string; url: string; cert: string; key: string };
+    researchOrganisations: Array<{ ura: string; name: string; cert: string; key: string }>;
+  };
 }
 
 export function writeManifest(path: string, manifest: Manifest): void {

@@ -21,6 +21,7 @@ import { SandboxNetwork } from './network.ts';
 import { type EhrSimulator, type RunningNode, startEhrSimulator, startNodes } from './participants.ts';
 import { SandboxPki } from './pki.ts';
 import { publishDirectory, seedConsents, seedTrustFramework } from './seed.ts';
+import { admitSecondaryUse, type SecondaryUseIdentities, secondaryUseManifest, seedResearchPopulation, startHdab } from './secondary-use.ts';
 
 // The whole network on one machine: every central part on its own localhost port with its own
 // certificate and schema (one shared embedded PGlite, or PostgreSQL), an EHR simulator, the
@@ -46,6 +47,8 @@ export interface SandboxOptions {
   progress?: (step: string) => void;
   /** Start the hospitals' image archives (Orthanc; default true, skipped loudly when absent). */
   imaging?: boolean;
+  /** Patients of the EHR simulator's research population added to the cast's holders (secondary use); default none. */
+  researchPopulation?: number;
   /** Instances of the NVI and the consent registry behind HAProxy, e.g. { nvi: 2, consent: 2 }. */
   instances?: Record<string, number>;
 }
@@ -60,6 +63,8 @@ export interface Sandbox {
   nodes: RunningNode[];
   ehr: EhrSimulator;
   archives: CastArchives;
+  /** The health-data access body (secondary use, EHDS). */
+  hdab: Awaited<ReturnType<typeof startHdab>>;
   stop(): Promise<void>;
 }
 
@@ -127,11 +132,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   try {
     progress('trust framework: admitting the cast and issuing their certificates');
     let seeded: Awaited<ReturnType<typeof seedTrustFramework>> | undefined;
+    let secondary: SecondaryUseIdentities | undefined;
     const portalIdentity = await sb.partIdentity('portal');
     const central = await startCentralServices(sb, {
       portalIdentity,
       afterTrust: async (trust) => {
         seeded = await seedTrustFramework(sb, trust);
+        secondary = await admitSecondaryUse(sb, trust);
         // The operator's citizen portal names citizens to the transparency part by PRS token (prs:eval).
         if (!holdsQualification(await getParticipant(trust.store, OPERATOR.ura), 'localization')) await qualify(trust.store, OPERATOR.ura, { qualification: 'localization' }, 'sandbox');
         // No part may act on a status list from before the cast was admitted. The trust part keeps
@@ -145,10 +152,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (!seeded) throw new Error('the trust framework was not seeded');
     const ids = seeded;
     if (options.seedConsents !== false) await seedConsents(central.consent);
+    progress('health-data access body (secondary use)');
+    const hdab = await startHdab(sb, secondary!);
 
     progress('EHR simulator and participant nodes');
     const ehr = await startEhrSimulator(sb);
     stops.push(() => ehr.stop());
+    if (options.researchPopulation) await seedResearchPopulation(ehr.stores, cast.organizations, options.researchPopulation);
     progress('image archives (Orthanc) with the cast\'s studies');
     const archives = await startCastArchives(sb, { enabled: options.imaging });
     stops.push(() => archives.stop());
@@ -246,6 +256,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         citizens: CITIZENS.map((c) => ({ bsn: c.bsn, name: [c.given, c.prefix, c.family].filter(Boolean).join(' '), birthDate: c.birthDate })),
       },
       portal: { url: `${portal.url}/` },
+      secondaryUse: secondaryUseManifest(secondary!, hdab.service),
     };
     writeManifest(manifestPath, manifest);
     log.info({ ms: Date.now() - started, services: services.length }, 'sandbox ready');
@@ -259,6 +270,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       nodes,
       ehr,
       archives,
+      hdab,
       stop,
     };
   } catch (err) {

@@ -180,7 +180,7 @@ export class PartClient {
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : String(v);
     let parsed: unknown = text;
-    // NDJSON (Bulk Data files) stays text: it is many JSON documents, not one.
+    // NDJSON (Bulk Data files) is JSON per line, not one document: the caller gets the text.
     if (/json/.test(flat['content-type'] ?? '') && !/ndjson/.test(flat['content-type'] ?? '') && text) {
       try {
         parsed = JSON.parse(text);
