@@ -61,6 +61,8 @@ export function createHdabPart(options: HdabOptions = {}): PartDefinition & { ru
       const now = options.now ?? (() => new Date());
       const store = ctx.store;
       const permits = new PermitStore(store);
+      // One HDAB instance runs the extractions (STUB: no lease for several instances over one store).
+      await permits.failInterrupted();
       const signer = await permitSigner(ctx);
       const operatorUra = ctx.settings.operator_ura ?? '90000001';
       const operatorSystem = ctx.settings.operator_system_number ?? '1';

@@ -109,6 +109,14 @@ export class PermitStore {
     await q.query('UPDATE permit SET workspace = $2, extraction = COALESCE($3, extraction) WHERE id = $1', [id, state, extraction === undefined ? null : JSON.stringify(extraction)]);
   }
 
+  /** Extractions cut off by a restart: marked failed, so the operator can start them again. */
+  async failInterrupted(): Promise<number> {
+    const rows = await this.store.query<{ id: string }>(
+      `UPDATE permit SET workspace = 'failed', extraction = '{"error":"interrupted by a restart of the HDAB"}' WHERE workspace = 'extracting' RETURNING id`,
+    );
+    return rows.length;
+  }
+
   /** Marks granted permits past their end as expired; returns their ids (their workspaces go next). */
   async expireDue(now = new Date()): Promise<string[]> {
     const rows = await this.store.query<{ id: string }>("UPDATE permit SET status = 'expired' WHERE status = 'granted' AND exp <= $1 RETURNING id", [now]);
