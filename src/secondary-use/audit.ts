@@ -5,8 +5,8 @@ import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
 import type { Store } from '../kit/store/store.ts';
 
 // The HDAB's accountability: every permit decision, extraction, query and released result is a
-// FHIR AuditEvent in the part's own hash-chained log (src/audit/chain.ts, verifiable with
-// `ldn audit verify --schema hdab`). Events name the permit and the organisations, never a patient.
+// FHIR AuditEvent in the part's own hash-chained log (src/audit/chain.ts, the same chain as
+// the nodes' logs). Events name the permit and the organisations, never a patient.
 
 export const HDAB_EVENT_SYSTEM = 'https://ldn.example.nl/fhir/CodeSystem/hdab-event';
 export type HdabAction = 'permit.apply' | 'permit.grant' | 'permit.refuse' | 'permit.expire' | 'extraction' | 'query' | 'release' | 'workspace.destroy';
