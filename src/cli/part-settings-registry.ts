@@ -10,6 +10,7 @@ import { ncpehSettings } from '../ncpeh/serve-settings.ts';
 import { portalSettings } from '../portals/serve-settings.ts';
 import { prsSettings } from '../pseudonyms/serve-settings.ts';
 import { nviSettings } from '../referral-index/serve-settings.ts';
+import { hdabSettings } from '../secondary-use/serve-settings.ts';
 import { trustSettings } from '../trust/serve-settings.ts';
 
 // Each part's declared settings, by `ldn serve` name (declarations live in src/<part>/serve-settings.ts).
@@ -27,6 +28,7 @@ export const DECLARED_SETTINGS: Record<string, PartSettings> = {
   node: nodeSettings,
   ncpeh: ncpehSettings,
   'ehr-sim': ehrSimSettings,
+  hdab: hdabSettings,
 };
 
 /** The part named after `serve` on the command line (for `ldn serve <part> --help`). */

@@ -32,8 +32,8 @@ describe('consent decision engine', () => {
     assert.deepEqual(decide(question, [], 'opt-out').rule, { kind: 'network-default', mode: 'opt-out' });
   });
 
-  it('answers NotApplicable for a purpose other than treatment', () => {
-    const a = decide({ ...question, purposeOfUse: 'HRESCH' }, [rec('permit')], 'opt-out');
+  it('answers NotApplicable for a purpose other than treatment or research', () => {
+    const a = decide({ ...question, purposeOfUse: 'HPAYMT' }, [rec('permit')], 'opt-out');
     assert.equal(a.decision, 'NotApplicable');
   });
 

@@ -1,5 +1,5 @@
 import type { ConsentMode } from '../trust/agreements/types.ts';
-import { type ClosedAnswer, type ClosedQuestion, type ConsentRecord, PURPOSE_TREAT } from './model.ts';
+import { type ClosedAnswer, type ClosedQuestion, type ConsentRecord, PURPOSE_RESEARCH, PURPOSE_TREAT } from './model.ts';
 
 // The decision engine: pure functions from (question, the citizen's current records, network mode)
 // to an answer naming the rule that decided. Rules (GF consent, design §4):
@@ -8,6 +8,9 @@ import { type ClosedAnswer, type ClosedQuestion, type ConsentRecord, PURPOSE_TRE
 //    organisation type (1), on the holder and on the requester side; a data category adds 1;
 //  - at equal specificity an objection (deny) wins;
 //  - no applicable record: opt-in → Deny, opt-out → Permit.
+//  - research (HRESCH) is a separate kind: only research records count, and without one the answer
+//    is Permit (the EHDS opt-out for secondary use), whatever the network's care mode; care records
+//    never answer a research question and research records never answer a care question.
 // A question without a data category asks about all of the holder's data: a category-restricted
 // permit cannot answer it, but a category-restricted objection does (it covers part of that data).
 
@@ -43,17 +46,19 @@ export function isInForce(record: ConsentRecord, now: Date): boolean {
 }
 
 export function decide(q: ClosedQuestion, records: readonly ConsentRecord[], mode: ConsentMode, now = new Date()): ClosedAnswer {
-  if (q.purposeOfUse !== PURPOSE_TREAT) {
+  if (q.purposeOfUse !== PURPOSE_TREAT && q.purposeOfUse !== PURPOSE_RESEARCH) {
     return {
       decision: 'NotApplicable',
       rule: { kind: 'not-applicable', reason: 'purpose' },
-      reason: `the registry answers for purpose ${PURPOSE_TREAT} only, not ${q.purposeOfUse}`,
+      reason: `the registry answers for purposes ${PURPOSE_TREAT} and ${PURPOSE_RESEARCH} only, not ${q.purposeOfUse}`,
     };
   }
+  const research = q.purposeOfUse === PURPOSE_RESEARCH;
   let best: ConsentRecord | undefined;
   let bestScore = -1;
   for (const record of records) {
     if (record.bsn !== q.bsn || !isInForce(record, now)) continue;
+    if ((record.purpose ?? PURPOSE_TREAT) !== q.purposeOfUse) continue;
     const score = specificityFor(record, q);
     if (score < 0) continue;
     // Strictly more specific wins; at equal specificity a deny replaces a permit (objection wins).
@@ -69,6 +74,9 @@ export function decide(q: ClosedQuestion, records: readonly ConsentRecord[], mod
       rule: { kind: 'record', consentId: best.id, version: best.version, provision: best.provision, specificity: bestScore },
       reason: `${best.provision === 'permit' ? 'consent' : 'objection'} ${best.id} (version ${best.version}, specificity ${bestScore}) applies`,
     };
+  }
+  if (research) {
+    return { decision: 'Permit', rule: { kind: 'network-default', mode: 'opt-out' }, reason: 'secondary use is opt-out (EHDS) and no research objection applies' };
   }
   return mode === 'opt-in'
     ? { decision: 'Deny', rule: { kind: 'network-default', mode }, reason: 'opt-in network and no consent recorded that applies' }

@@ -3,12 +3,13 @@ import { badRequest, unprocessable } from '../kit/fhir/outcome.ts';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
 import { isUra, ORGANIZATION_TYPES } from '../kit/identifiers/roles.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
-import type { ConsentScope, Provision } from './model.ts';
+import { type ConsentPurpose, type ConsentScope, PURPOSE_RESEARCH, PURPOSE_TREAT, type Provision } from './model.ts';
 import { CONSENT_URI, DATA_CATEGORIES } from './uris.ts';
 
 // FHIR R4 Consent as the external form of a citizen's choice:
 //  patient.identifier      = BSN
-//  scope                   = consentscope#treatment, purpose TREAT (the only purpose we record)
+//  scope                   = consentscope#treatment with purpose TREAT (care), or consentscope#research
+//                            with purpose HRESCH (secondary use, EHDS opt-out): two kinds that never mix
 //  provision.type          = permit (consent) | deny (objection; unscoped = EHDS opt-out)
 //  provision.actor         = role PRCP (requester) or CST (data holder), reference.identifier with
 //                            system URA (one organisation) or organisation-type (a kind of provider)
@@ -22,6 +23,8 @@ export interface ParsedConsent extends ConsentScope {
   provision: Provision;
   periodStart?: Date;
   periodEnd?: Date;
+  /** Absent: care (TREAT). */
+  purpose?: ConsentPurpose;
 }
 
 const ROLE_REQUESTER = 'PRCP';
@@ -65,9 +68,12 @@ export function parseConsent(input: unknown): ParsedConsent {
   const issues: OperationOutcomeIssue[] = [];
 
   if (c.status !== 'active' && c.status !== 'inactive') issues.push(issue('status must be active or inactive (withdrawn)', 'Consent.status'));
-  if (!codes(c.scope ? [c.scope] : undefined).some((x) => x.system === CONSENT_URI.consentScope && x.code === 'treatment')) {
-    issues.push(issue(`scope must be ${CONSENT_URI.consentScope}#treatment`, 'Consent.scope'));
+  const scopes = codes(c.scope ? [c.scope] : undefined).filter((x) => x.system === CONSENT_URI.consentScope);
+  const research = scopes.some((x) => x.code === 'research');
+  if (research ? scopes.some((x) => x.code === 'treatment') : !scopes.some((x) => x.code === 'treatment')) {
+    issues.push(issue(`scope must be ${CONSENT_URI.consentScope}#treatment or #research (not both)`, 'Consent.scope'));
   }
+  const purposeCode = research ? PURPOSE_RESEARCH : PURPOSE_TREAT;
   const id = c.patient?.identifier;
   let bsn = '';
   if (id?.system !== SYSTEM.bsn || typeof id.value !== 'string') {
@@ -92,11 +98,14 @@ export function parseConsent(input: unknown): ParsedConsent {
     for (const field of ['data', 'dataPeriod', 'securityLabel', 'class'] as const) {
       if (p[field] !== undefined) issues.push(issue(`provision.${field} is not supported by the registry`, `Consent.provision.${field}`));
     }
-    for (const purpose of list(p.purpose, 'Consent.provision.purpose', issues)) {
-      if (!isObject(purpose) || purpose.system !== CODE_SYSTEM.purposeOfUse || purpose.code !== 'TREAT') {
-        issues.push(issue('provision.purpose may only be v3-ActReason#TREAT', 'Consent.provision.purpose'));
+    const purposes = list(p.purpose, 'Consent.provision.purpose', issues);
+    for (const purpose of purposes) {
+      if (!isObject(purpose) || purpose.system !== CODE_SYSTEM.purposeOfUse || purpose.code !== purposeCode) {
+        issues.push(issue(`provision.purpose may only be v3-ActReason#${purposeCode} for this scope`, 'Consent.provision.purpose'));
       }
     }
+    // A research choice must say so in its purpose too: never read as a care choice by mistake.
+    if (research && purposes.length === 0) issues.push(issue(`a research consent needs provision.purpose v3-ActReason#${PURPOSE_RESEARCH}`, 'Consent.provision.purpose'));
     list(p.actor, 'Consent.provision.actor', issues).forEach((actor, i) => {
       readActor(actor, i, scope, issues);
     });
@@ -119,7 +128,7 @@ export function parseConsent(input: unknown): ParsedConsent {
     if (periodStart && periodEnd && periodStart > periodEnd) issues.push(issue('provision.period.start is after its end', 'Consent.provision.period'));
   }
   if (issues.length > 0) throw unprocessable(issues.map((x) => x.diagnostics).join('; '), issues);
-  return { bsn, status: c.status as 'active' | 'inactive', provision, ...scope, periodStart, periodEnd };
+  return { bsn, status: c.status as 'active' | 'inactive', provision, ...scope, periodStart, periodEnd, ...(research ? { purpose: PURPOSE_RESEARCH } : {}) };
 }
 
 function readActor(actor: unknown, i: number, scope: ConsentScope, issues: OperationOutcomeIssue[]): void {
@@ -160,10 +169,11 @@ export function consentResource(choice: ParsedConsent): Consent {
   const period = choice.periodStart || choice.periodEnd
     ? { ...(choice.periodStart ? { start: choice.periodStart.toISOString() } : {}), ...(choice.periodEnd ? { end: choice.periodEnd.toISOString() } : {}) }
     : undefined;
+  const research = choice.purpose === PURPOSE_RESEARCH;
   return {
     resourceType: 'Consent',
     status: choice.status,
-    scope: { coding: [{ system: CONSENT_URI.consentScope, code: 'treatment' }] },
+    scope: { coding: [{ system: CONSENT_URI.consentScope, code: research ? 'research' : 'treatment' }] },
     category: [{ coding: [{ system: CONSENT_URI.loinc, code: '59284-0' }] }],
     patient: { identifier: { system: SYSTEM.bsn, value: choice.bsn } },
     provision: {
@@ -171,7 +181,7 @@ export function consentResource(choice: ParsedConsent): Consent {
       ...(period ? { period } : {}),
       ...(actors.length ? { actor: actors } : {}),
       action: [{ coding: [{ system: CONSENT_URI.consentAction, code: 'access' }] }],
-      purpose: [{ system: CODE_SYSTEM.purposeOfUse, code: 'TREAT' }],
+      purpose: [{ system: CODE_SYSTEM.purposeOfUse, code: research ? PURPOSE_RESEARCH : PURPOSE_TREAT }],
       ...(choice.dataCategories.length
         ? { code: choice.dataCategories.map((code) => ({ coding: [{ system: CODE_SYSTEM.dataCategories, code }] })) }
         : {}),

@@ -68,4 +68,9 @@ CREATE TABLE notification_outbox (
 );
 CREATE INDEX notification_outbox_due ON notification_outbox (next_attempt_at) WHERE delivered_at IS NULL;`,
   },
+  {
+    // Secondary use (EHDS): research choices are their own kind; existing rows are care choices.
+    id: '003_research_purpose',
+    sql: `ALTER TABLE consent_current ADD COLUMN purpose text NOT NULL DEFAULT 'TREAT';`,
+  },
 ];

@@ -28,9 +28,14 @@ export interface ConsentRecord extends ConsentScope {
   provision: Provision;
   periodStart?: Date;
   periodEnd?: Date;
+  /** What the choice is about: care (TREAT, the default) or secondary use (HRESCH); the two never mix. */
+  purpose?: ConsentPurpose;
 }
 
 export const PURPOSE_TREAT = 'TREAT';
+/** Secondary use (EHDS): research; an objection is the citizen's opt-out, the default is Permit. */
+export const PURPOSE_RESEARCH = 'HRESCH';
+export type ConsentPurpose = typeof PURPOSE_TREAT | typeof PURPOSE_RESEARCH;
 
 /** The Mitz attribute set, as JSON. */
 export interface ClosedQuestion {

@@ -5,7 +5,7 @@ import type { Queryable, Store } from '../kit/store/store.ts';
 import type { ConsentMode } from '../trust/agreements/types.ts';
 import { decide } from './decide.ts';
 import { type ParsedConsent, parseConsent } from './fhir.ts';
-import type { ClosedAnswer, ClosedQuestion, ConsentRecord } from './model.ts';
+import { type ClosedAnswer, type ClosedQuestion, type ConsentRecord, PURPOSE_RESEARCH, PURPOSE_TREAT } from './model.ts';
 import { enqueueNotifications } from './subscription-store.ts';
 import { CONSENT_URI } from './uris.ts';
 
@@ -46,6 +46,7 @@ type CurrentRow = {
   data_categories: string[];
   period_start: Date | string | null;
   period_end: Date | string | null;
+  purpose?: string;
 };
 
 type HistoryRow = {
@@ -75,6 +76,7 @@ export function recordFromRow(r: CurrentRow): ConsentRecord {
     dataCategories: r.data_categories,
     periodStart: asDate(r.period_start),
     periodEnd: asDate(r.period_end),
+    ...(r.purpose === PURPOSE_RESEARCH ? { purpose: PURPOSE_RESEARCH } : {}),
   };
 }
 
@@ -94,7 +96,7 @@ function storedFromRow(r: HistoryRow): StoredConsent {
 }
 
 export const CURRENT_BY_BSN_SQL =
-  'SELECT id, version, bsn, status, provision, holder_uras, holder_types, requester_uras, requester_types, data_categories, period_start, period_end FROM consent_current WHERE bsn = $1';
+  'SELECT id, version, bsn, status, provision, holder_uras, holder_types, requester_uras, requester_types, data_categories, period_start, period_end, purpose FROM consent_current WHERE bsn = $1';
 
 export class ConsentRegistry {
   constructor(private readonly store: Store) {}
@@ -150,15 +152,15 @@ export class ConsentRegistry {
       throw err;
     }
     await tx.query(
-      `INSERT INTO consent_current (id, version, bsn, status, provision, holder_uras, holder_types, requester_uras, requester_types, data_categories, period_start, period_end, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+      `INSERT INTO consent_current (id, version, bsn, status, provision, holder_uras, holder_types, requester_uras, requester_types, data_categories, period_start, period_end, updated_at, purpose)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status, provision = EXCLUDED.provision,
          holder_uras = EXCLUDED.holder_uras, holder_types = EXCLUDED.holder_types, requester_uras = EXCLUDED.requester_uras,
          requester_types = EXCLUDED.requester_types, data_categories = EXCLUDED.data_categories,
-         period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end, updated_at = EXCLUDED.updated_at`,
+         period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end, updated_at = EXCLUDED.updated_at, purpose = EXCLUDED.purpose`,
       [
         id, version, choice.bsn, choice.status, choice.provision, choice.holderUras, choice.holderTypes, choice.requesterUras,
-        choice.requesterTypes, choice.dataCategories, choice.periodStart ?? null, choice.periodEnd ?? null, recordedAt,
+        choice.requesterTypes, choice.dataCategories, choice.periodStart ?? null, choice.periodEnd ?? null, recordedAt, choice.purpose ?? PURPOSE_TREAT,
       ],
     );
     await enqueueNotifications(tx, choice.bsn, id, version);

@@ -38,6 +38,11 @@ export interface Manifest {
   portal?: { url: string };
   /** NCPeH-NL and the second country's contact point, hospital and pharmacy (src/sandbox/second-country.ts). */
   crossBorder?: import('./second-country.ts').ManifestCrossBorder;
+  /** Secondary use (EHDS): the HDAB and the research organisations that may apply for permits. */
+  secondaryUse?: {
+    hdab: { ura: string; name: string; url: string; cert: string; key: string };
+    researchOrganisations: Array<{ ura: string; name: string; cert: string; key: string }>;
+  };
 }
 
 export function writeManifest(path: string, manifest: Manifest): void {

@@ -22,6 +22,7 @@ export const CENTRAL_PARTS: CentralPartEntry[] = [
   { name: 'citizen-identity', start: () => plain(import('../identity/part.ts').then((m) => m.citizenIdentityPart)) },
   { name: 'portal', start: () => plain(import('../portals/part.ts').then((m) => m.portalPart)) },
   { name: 'ncpeh', start: (env) => plain(import('../ncpeh/configured.ts').then((m) => m.configuredNcpehPart(env.settings))) },
+  { name: 'hdab', start: () => plain(import('../secondary-use/part.ts').then((m) => m.hdabPart)) },
   { name: 'node', start: (env) => plain(import('../node/configured.ts').then((m) => m.configuredNodePart(env.settings, env.caPem))) },
 ];
 

@@ -22,6 +22,7 @@ import { type EhrSimulator, type RunningNode, startEhrSimulator, startNodes } fr
 import { SandboxPki } from './pki.ts';
 import { type SecondCountry, startSecondCountry } from './second-country.ts';
 import { publishDirectory, seedConsents, seedTrustFramework } from './seed.ts';
+import { admitSecondaryUse, type SecondaryUseIdentities, secondaryUseManifest, seedResearchPopulation, startHdab } from './secondary-use.ts';
 
 // The whole network on one machine: every central part on its own localhost port with its own
 // certificate and schema (one shared embedded PGlite, or PostgreSQL), an EHR simulator, the
@@ -47,6 +48,8 @@ export interface SandboxOptions {
   progress?: (step: string) => void;
   /** Start the hospitals' image archives (Orthanc; default true, skipped loudly when absent). */
   imaging?: boolean;
+  /** Patients of the EHR simulator's research population added to the cast's holders (secondary use); default none. */
+  researchPopulation?: number;
   /** Instances of the NVI and the consent registry behind HAProxy, e.g. { nvi: 2, consent: 2 }. */
   instances?: Record<string, number>;
 }
@@ -63,6 +66,8 @@ export interface Sandbox {
   archives: CastArchives;
   /** NCPeH-NL and the second country (Belgium); absent when the cast has no contact point. */
   crossBorder?: SecondCountry;
+  /** The health-data access body (secondary use, EHDS). */
+  hdab: Awaited<ReturnType<typeof startHdab>>;
   stop(): Promise<void>;
 }
 
@@ -130,11 +135,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   try {
     progress('trust framework: admitting the cast and issuing their certificates');
     let seeded: Awaited<ReturnType<typeof seedTrustFramework>> | undefined;
+    let secondary: SecondaryUseIdentities | undefined;
     const portalIdentity = await sb.partIdentity('portal');
     const central = await startCentralServices(sb, {
       portalIdentity,
       afterTrust: async (trust) => {
         seeded = await seedTrustFramework(sb, trust);
+        secondary = await admitSecondaryUse(sb, trust);
         // The operator's citizen portal names citizens to the transparency part by PRS token (prs:eval).
         if (!holdsQualification(await getParticipant(trust.store, OPERATOR.ura), 'localization')) await qualify(trust.store, OPERATOR.ura, { qualification: 'localization' }, 'sandbox');
         // No part may act on a status list from before the cast was admitted. The trust part keeps
@@ -148,10 +155,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (!seeded) throw new Error('the trust framework was not seeded');
     const ids = seeded;
     if (options.seedConsents !== false) await seedConsents(central.consent);
+    progress('health-data access body (secondary use)');
+    const hdab = await startHdab(sb, secondary!);
 
     progress('EHR simulator and participant nodes');
     const ehr = await startEhrSimulator(sb);
     stops.push(() => ehr.stop());
+    if (options.researchPopulation) await seedResearchPopulation(ehr.stores, cast.organizations, options.researchPopulation);
     progress('image archives (Orthanc) with the cast\'s studies');
     const archives = await startCastArchives(sb, { enabled: options.imaging });
     stops.push(() => archives.stop());
@@ -262,6 +272,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       },
       portal: { url: `${portal.url}/` },
       ...(crossBorder ? { crossBorder: crossBorder.manifest } : {}),
+      secondaryUse: secondaryUseManifest(secondary!, hdab.service),
     };
     writeManifest(manifestPath, manifest);
     log.info({ ms: Date.now() - started, services: services.length }, 'sandbox ready');
@@ -276,6 +287,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ehr,
       archives,
       crossBorder,
+      hdab,
       stop,
     };
   } catch (err) {

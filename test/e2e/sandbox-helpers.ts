@@ -10,7 +10,7 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.ts';
 // End-to-end tests run the real sandbox (real HTTPS, certificates, tokens, pseudonyms) in the
 // test process on free ports, and act as its users do: through the pages and the APIs.
 
-export async function startTestSandbox(options: { postgres?: boolean; overviewDeadlineMs?: number; instances?: Record<string, number> } = {}): Promise<Sandbox> {
+export async function startTestSandbox(options: { postgres?: boolean; overviewDeadlineMs?: number; instances?: Record<string, number>; researchPopulation?: number } = {}): Promise<Sandbox> {
   const dir = mkdtempSync(join(tmpdir(), 'ldn-e2e-'));
   // On PostgreSQL each run gets a database of its own (parts use fixed schema names).
   const db = options.postgres ? await createTestDatabase() : undefined;
@@ -22,6 +22,7 @@ export async function startTestSandbox(options: { postgres?: boolean; overviewDe
     // start alone can pass the production default (3 s). Suites about deadlines set their own.
     overviewDeadlineMs: options.overviewDeadlineMs ?? 10_000,
     instances: options.instances,
+    researchPopulation: options.researchPopulation,
     log: createLogger('sandbox', { level: process.env.LDN_LOG_LEVEL ?? 'silent' }),
   });
   if (!db) return sandbox;

@@ -146,9 +146,11 @@ export function consentPage(f: CitizenFrame, s: ConsentPageState): string {
   const csrf = f.user?.csrf ?? '';
   const radio = (name: string, value: string, label: string, checked = false, describedBy?: string) =>
     html`<div class="choice"><input type="radio" id="${name}-${value}" name="${name}" value="${value}"${checked ? html` checked` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}><label for="${name}-${value}">${label}</label></div>`;
-  const list = s.choices
-    ? s.choices.length
-      ? html`<ul class="choices">${s.choices.map(
+  // Research choices (EHDS secondary use) are a kind of their own, shown in their own section.
+  const care = s.choices?.filter((c) => c.purpose !== 'HRESCH');
+  const list = care
+    ? care.length
+      ? html`<ul class="choices">${care.map(
           (c) => html`<li><p>${choiceSentence(c, f.lang, s.providers)}</p>${choiceActions(c, csrf, t)}</li>`,
         )}</ul>`
       : html`<p>${t('cit.consent.none')}</p>`
@@ -164,6 +166,7 @@ ${s.saved ? banner('ok', t('cit.consent.saved')) : ''}
 ${s.error ? banner('error', s.error) : ''}
 <h2>${t('cit.consent.current')}</h2>
 ${list}
+${researchSection(s.choices, csrf, t)}
 <h2>${t('cit.consent.add')}</h2>
 <form method="post" action="${CITIZEN_BASE}/consent" data-consent-form>
 <input type="hidden" name="csrf" value="${csrf}">
@@ -187,6 +190,17 @@ ${radio('scope', 'provider', t('cit.consent.scope.provider'), false, 'explain-pr
 </form>`,
     'consent',
   );
+}
+
+/** The research opt-out: one objection, made or withdrawn, separate from the care choices. */
+function researchSection(choices: ConsentChoice[] | undefined, csrf: string, t: Translate): Html {
+  const objected = choices?.some((c) => c.purpose === 'HRESCH' && c.status === 'active' && c.provision === 'deny');
+  const state = choices === undefined ? banner('error', t('cit.research.unknown')) : html`<p data-research-state="${objected ? 'objected' : 'none'}">${t(objected ? 'cit.research.objected' : 'cit.research.notObjected')}</p>`;
+  const form =
+    choices === undefined
+      ? ''
+      : html`<form method="post" action="${CITIZEN_BASE}/consent/research"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="objection" value="${objected ? 'withdraw' : 'object'}"><button type="submit">${t(objected ? 'cit.research.withdraw' : 'cit.research.object')}</button></form>`;
+  return html`<section aria-labelledby="research-title"><h2 id="research-title">${t('cit.research.title')}</h2><p>${t('cit.research.intro')}</p>${state}${form}</section>`;
 }
 
 export function accessPage(f: CitizenFrame, view: AccessLogView | undefined): string {

@@ -185,6 +185,32 @@ export function registerCitizenPortal(app: FastifyInstance, deps: CitizenPortalD
     return reply.redirect(`${B}/consent?saved=1`, 303);
   });
 
+  // The research opt-out (EHDS): object = one active research objection; withdraw = none active.
+  app.post(`${B}/consent/research`, async (request, reply) => {
+    const who = await formUser(request);
+    const objection = str((request.body as Record<string, unknown>).objection);
+    const t = translator(languageOf(request));
+    if (objection !== 'object' && objection !== 'withdraw') return renderConsent(request, reply, who.citizen, who.csrf, { error: t('common.badRequest') }, 400);
+    try {
+      const active = (await deps.consent.list(who.citizen)).filter((c) => c.purpose === 'HRESCH' && c.status === 'active' && c.provision === 'deny');
+      if (objection === 'object' && active.length === 0) {
+        await deps.consent.create(who.citizen, {
+          bsn: who.citizen.bsn, status: 'active', provision: 'deny', purpose: 'HRESCH',
+          holderUras: [], holderTypes: [], requesterUras: [], requesterTypes: [], dataCategories: [],
+        });
+      }
+      if (objection === 'withdraw') {
+        for (const c of active) {
+          const { id, version, recordedAt: _r, ...choice } = c;
+          await deps.consent.update(who.citizen, id, version, { ...choice, status: 'inactive' });
+        }
+      }
+    } catch (err) {
+      return renderConsent(request, reply, who.citizen, who.csrf, { error: t('cit.consent.failed', { reason: (err as Error).message.slice(0, 200) }) }, 502);
+    }
+    return reply.redirect(`${B}/consent?saved=1`, 303);
+  });
+
   app.post<{ Params: { id: string } }>(`${B}/consent/:id`, async (request, reply) => {
     const who = await formUser(request);
     const b = request.body as Record<string, unknown>;

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { Patient } from '@medplum/fhirtypes';
+import { consentResource, emptyScope } from '../../src/consent/fhir.ts';
+import { ConsentRegistry } from '../../src/consent/registry.ts';
+import { PartClient } from '../../src/kit/http/client.ts';
+import type { TlsIdentity } from '../../src/kit/part.ts';
+import { generateResearchPopulation } from '../../src/node/ehr-sim/research-population.ts';
+import type { Sandbox } from '../../src/sandbox/sandbox.ts';
+import { scanWorkspace } from '../../src/secondary-use/scanner.ts';
+import { TIA_STATIN_APPLICATION } from '../../src/secondary-use/test-fixtures.ts';
+import { startTestSandbox } from './sandbox-helpers.ts';
+
+// The sandbox story of issue 22: a university asks for TIA patients on statins; the HDAB grants;
+// the holders (cast organisations with the EHR simulator's research population) deliver through
+// Bulk Data; one citizen who objected is absent; the researcher gets the count per age band with
+// small cells suppressed; no BSN, name or birth date in the workspace. The holders' $export is
+// built on branch bulk-export: without it on this tree the story cannot run, and says so.
+
+const PATIENTS = 600;
+const holdersExport = existsSync(new URL('../../src/node/bulk-export/routes.ts', import.meta.url));
+const AGE_BANDS = `SELECT p.id AS patient, CASE WHEN p.age < 70 THEN '<70' ELSE '70+' END AS age_band
+FROM patient p WHERE p.id IN (SELECT patient FROM condition WHERE code = '266257000') AND p.id IN (SELECT patient FROM medication WHERE code LIKE 'C10%')`;
+const COHORT_SIZE = `SELECT p.id AS patient, 'all' AS cohort FROM patient p
+WHERE p.id IN (SELECT patient FROM condition WHERE code = '266257000') AND p.id IN (SELECT patient FROM medication WHERE code LIKE 'C10%')`;
+
+describe('secondary use: the sandbox story (HDAB, permits, holders, workspace)', { skip: !holdersExport && "needs the holders' Bulk Data $export (branch bulk-export)" }, () => {
+  let sandbox: Sandbox;
+  const clients: PartClient[] = [];
+  let university: PartClient;
+  let operator: PartClient;
+  let hdabUrl: string;
+  const population = [...generateResearchPopulation({ patients: PATIENTS, organizations: 1, seed: 'sandbox-research', bsnBase: 7_000_000 })];
+
+  const client = (tls: TlsIdentity) => {
+    const c = new PartClient({ tls, maxRetries: 0, defaultDeadlineMs: 120_000 });
+    clients.push(c);
+    return c;
+  };
+  const permitFor = async (): Promise<string> => {
+    const end = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+    const applied = await university.call<{ id: string }>(`${hdabUrl}/permits`, { method: 'POST', body: { ...TIA_STATIN_APPLICATION, periodEnd: end }, headers: { 'content-type': 'application/json' } });
+    assert.equal(applied.status, 201, applied.text);
+    const id = applied.body.id;
+    const granted = await operator.call(`${hdabUrl}/permits/${id}/decision`, { method: 'POST', body: { decision: 'grant', reason: 'wetenschappelijk onderzoek, grondslag EHDS' }, headers: { 'content-type': 'application/json' } });
+    assert.equal(granted.status, 200, granted.text);
+    const started = await operator.call(`${hdabUrl}/permits/${id}/extraction`, { method: 'POST' });
+    assert.equal(started.status, 202, started.text);
+    await sandbox.hdab.part.runtime()?.extraction(id);
+    const permit = await university.json<{ workspace: string; extraction: { holders: Array<{ status: string; reason?: string }> } }>(`${hdabUrl}/permits/${id}`);
+    assert.equal(permit.workspace, 'ready', JSON.stringify(permit));
+    assert.ok(permit.extraction.holders.some((h) => h.status === 'delivered'), JSON.stringify(permit.extraction.holders));
+    assert.ok(permit.extraction.holders.every((h) => h.status === 'delivered'), JSON.stringify(permit.extraction.holders));
+    return id;
+  };
+  const query = (id: string, sql: string) =>
+    university.call<{ released: Array<{ dims: Record<string, string>; n: number }>; suppressed: number }>(`${hdabUrl}/permits/${id}/query`, {
+      method: 'POST',
+      body: { sql },
+      headers: { 'content-type': 'application/json' },
+    });
+
+  before(async () => {
+    sandbox = await startTestSandbox({ researchPopulation: PATIENTS });
+    const m = sandbox.manifest.secondaryUse!;
+    hdabUrl = m.hdab.url;
+    const ca = readFileSync(sandbox.manifest.ca.cert, 'utf8');
+    const uni = m.researchOrganisations[0];
+    university = client({ cert: readFileSync(uni.cert, 'utf8'), key: readFileSync(uni.key, 'utf8'), ca });
+    operator = client(sandbox.identities.operator);
+  });
+  after(async () => {
+    for (const c of clients) await c.close();
+    await sandbox?.stop();
+  });
+
+  it('a university gets the count per age band; a citizen who objected is absent from the next extraction', async () => {
+    const before = await permitFor();
+    const size = async (id: string) => {
+      const r = await query(id, COHORT_SIZE);
+      assert.equal(r.status, 200, r.text);
+      return r.body.released[0].n;
+    };
+    const n1 = await size(before);
+    assert.ok(n1 >= 10, `cohort of ${n1}`);
+
+    // One citizen in the cohort objects to secondary use (a research Consent of its own kind).
+    const objector = population.find((c) => JSON.stringify(c.resources).includes('266257000') && /"C10AA\d\d"/.test(JSON.stringify(c.resources)))!;
+    await new ConsentRegistry(sandbox.central.consent.store).create(
+      consentResource({ ...emptyScope(), bsn: objector.bsn, status: 'active', provision: 'deny', purpose: 'HRESCH' }),
+      { kind: 'citizen' },
+    );
+    const afterObjection = await permitFor();
+    assert.equal(await size(afterObjection), n1 - 1);
+
+    const bands = await query(afterObjection, AGE_BANDS);
+    assert.equal(bands.status, 200, bands.text);
+    // Every cell released counts at least 10 patients; the rest are withheld, never shown as none.
+    for (const cell of bands.body.released) assert.ok(cell.n >= 10);
+    assert.ok(bands.body.released.length + bands.body.suppressed >= 1);
+    // A listing of patients releases only small cells: refused.
+    assert.equal((await query(afterObjection, 'SELECT id AS patient, id AS who FROM patient')).status, 422);
+  });
+
+  it('keeps no BSN, name or exact birth date in any workspace file', async () => {
+    const patients = population.flatMap((c) => c.resources.filter((r): r is Patient => r.resourceType === 'Patient'));
+    const root = sandbox.hdab.part.runtime()!.workspaces.dirOf('x').replace(/\/x$/, '');
+    const findings = await scanWorkspace(root, {
+      bsns: population.map((c) => c.bsn),
+      names: [...new Set(patients.flatMap((p) => (p.name ?? []).map((n) => n.family ?? '')).filter((f) => f.length > 3))],
+      birthDates: [...new Set(patients.map((p) => p.birthDate ?? '').filter(Boolean))],
+    });
+    assert.deepEqual(findings, []);
+  });
+});
