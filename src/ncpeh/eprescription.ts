@@ -16,21 +16,50 @@ export interface OpenOrder {
   holderFhirBase: string;
   /** The order's id at the prescriber. */
   id: string;
+  /** Every holder's copy the overview merged into this item (the same order seen twice): any may be quoted. */
+  sources: Array<{ handle: string; holderFhirBase: string; id: string }>;
+}
+
+const SOURCE = /^(https:\/\/[^\s]+\/org\/(\d{8})\/fhir)\/MedicationRequest\/([A-Za-z0-9\-.]{1,64})$/;
+
+function sourceOf(reference: string | undefined): { handle: string; holderFhirBase: string; id: string } | undefined {
+  const m = SOURCE.exec(reference ?? '');
+  return m ? { handle: `${m[2]}.${m[3]}`, holderFhirBase: m[1], id: m[3] } : undefined;
 }
 
 export function openOrders(overview: Bundle): OpenOrder[] {
+  // The overview's Provenance names every holder copy of an item; which copy stands for it may
+  // differ from one overview to the next, so a handle is checked against all of them.
+  const provenance = new Map<string, string[]>();
+  for (const e of overview.entry ?? []) {
+    if (e.resource?.resourceType !== 'Provenance') continue;
+    const refs = (e.resource.entity ?? []).map((x) => x.what?.reference).filter((r): r is string => typeof r === 'string');
+    for (const t of e.resource.target ?? []) if (t.reference) provenance.set(t.reference, refs);
+  }
   const out: OpenOrder[] = [];
   for (const e of overview.entry ?? []) {
     const r = e.resource;
     if (r?.resourceType !== 'MedicationRequest' || r.status !== 'active' || (r.intent && r.intent !== 'order')) continue;
-    const m = /^(https:\/\/[^\s]+\/org\/(\d{8})\/fhir)\/MedicationRequest\/([A-Za-z0-9\-.]{1,64})$/.exec(r.meta?.source ?? '');
-    if (!m) continue;
-    const [, holderFhirBase, ura, id] = m;
-    const handle = `${ura}.${id}`;
+    const sources = [r.meta?.source, ...(provenance.get(e.fullUrl ?? '') ?? [])]
+      .map(sourceOf)
+      .filter((x): x is { handle: string; holderFhirBase: string; id: string } => x !== undefined);
+    const unique = [...new Map(sources.map((x) => [x.handle, x])).values()];
+    const first = unique[0];
+    if (!first) continue;
     const { meta: _meta, ...rest } = r;
-    out.push({ order: { ...rest, id: handle, identifier: [...(r.identifier ?? []), { system: EPRESCRIPTION_HANDLE_SYSTEM, value: handle }] }, handle, holderFhirBase, id });
+    out.push({ order: { ...rest, id: first.handle, identifier: [...(r.identifier ?? []), { system: EPRESCRIPTION_HANDLE_SYSTEM, value: first.handle }] }, ...first, sources: unique });
   }
   return out;
+}
+
+/** The open order and holder copy a quoted handle names, or undefined. */
+export function findOrder(open: OpenOrder[], handle: unknown): { order: OpenOrder; source: OpenOrder['sources'][number] } | undefined {
+  if (typeof handle !== 'string') return undefined;
+  for (const order of open) {
+    const source = order.sources.find((x) => x.handle === handle);
+    if (source) return { order, source };
+  }
+  return undefined;
 }
 
 /** The order with its codes also in the foreign side's value sets (the summary's transcoding, on a one-entry document). */

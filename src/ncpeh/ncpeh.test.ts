@@ -8,7 +8,7 @@ import { createCa, issueCertificate } from '../kit/pki/certificates.ts';
 import { AssertionError, type HcpAssertion, signHcpAssertion, verifyHcpAssertion } from './assertion.ts';
 import { DemographicsError, demographicsMatch, normalizeName, parseDemographics, patientsOf } from './identification.ts';
 import { isNationalAssertion, signNationalAssertion, verifyNationalAssertion } from './national-assertion.ts';
-import { openOrders } from './eprescription.ts';
+import { findOrder, openOrders } from './eprescription.ts';
 import { mapForeignRole } from './roles.ts';
 import { type SignedTrustList, signTrustList, type TrustListContent, thumbprintOfPem, TrustListError, verifyTrustList } from './trust-list.ts';
 
@@ -145,6 +145,32 @@ describe('open prescriptions from an overview', () => {
     assert.deepEqual(open.map((o) => [o.handle, o.holderFhirBase, o.id]), [['90000103.mr-1', 'https://127.0.0.1:4443/org/90000103/fhir', 'mr-1']]);
     assert.equal(open[0].order.id, '90000103.mr-1');
     assert.equal((open[0].order as { meta?: unknown }).meta, undefined, 'the holder\'s address stays home');
+    assert.equal(findOrder(open, '90000103.mr-1')?.source.id, 'mr-1');
+    assert.equal(findOrder(open, '90000103.mr-2'), undefined, 'a stopped order is not open');
+  });
+  it('accepts any holder copy of a merged item (the representative may change between overviews)', () => {
+    const open = openOrders({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        { fullUrl: 'urn:ldn:overview:item-1', ...order('active', 'https://n/org/90000102/fhir/MedicationRequest/a') },
+        {
+          resource: {
+            resourceType: 'Provenance',
+            recorded: '2026-12-03T00:00:00Z',
+            agent: [],
+            target: [{ reference: 'urn:ldn:overview:item-1' }],
+            entity: [
+              { role: 'source', what: { reference: 'https://n/org/90000102/fhir/MedicationRequest/a' } },
+              { role: 'source', what: { reference: 'https://m/org/90000103/fhir/MedicationRequest/b' } },
+            ],
+          },
+        },
+      ],
+    });
+    assert.equal(open.length, 1);
+    assert.equal(findOrder(open, '90000103.b')?.source.holderFhirBase, 'https://m/org/90000103/fhir');
+    assert.equal(findOrder(open, '90000102.a')?.source.id, 'a');
   });
   it('never takes a handle from an arbitrary source text (property)', () => {
     fc.assert(

@@ -22,7 +22,7 @@ import { type CrossBorderService, mapForeignRole } from './roles.ts';
 import { transcodeSummary } from './terms/index.ts';
 import { type SignedTrustList, type TrustListContent, verifyTrustList } from './trust-list.ts';
 import { countryName } from './countries.ts';
-import { openOrders, transcodeOrder } from './eprescription.ts';
+import { findOrder, openOrders, transcodeOrder } from './eprescription.ts';
 
 // NCPeH-NL, the Dutch national contact point for eHealth, as a part of the network. Towards the
 // other member states it is the country of affiliation (NCP-A): its gateway answers a foreign
@@ -294,12 +294,13 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           const { member, hcp, role, professional, demographics, open, traceId } = await openPrescriptions(request, 'edispensation');
           const wanted = request.body?.dispense?.prescription;
           // Only a prescription the list just gave for this patient: nothing the foreign side names is taken on trust.
-          const target = open.find((o) => o.handle === wanted);
-          if (!target) {
+          const found = findOrder(open, wanted);
+          if (!found) {
             await audit.record({ service: 'edispensation', country: member.country, side: 'country-of-affiliation', professional, patientId: demographics.bsn, outcome: 'refused', reason: 'no such open prescription', traceId });
             throw new HttpError(404, 'not-found', 'no open prescription of this patient has that identifier');
           }
           const assertion = await signNationalAssertion({ hcp, uziRole: role!.uziRole, ncpehUra: ura, countryName: countryName(hcp.country, 'nl') }, signingKey, kid);
+          const target = found.source;
           const holderBase = target.holderFhirBase.replace(/\/fhir$/, '');
           const tokens = new TrustTokenProvider({ tls: ctx.tls, ura, tokenEndpoint: `${new URL(holderBase).origin}/oauth/token` });
           const client = new PartClient({ tls: ctx.tls, tokens, maxRetries: 0, defaultDeadlineMs: o.deadlineMs ?? 30_000 });
