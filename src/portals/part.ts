@@ -9,7 +9,7 @@ import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import type { PartContext, PartDefinition, TlsIdentity } from '../kit/part.ts';
 import { fetchAgreements } from '../trust/agreements/jws.ts';
 import type { AgreementsDocument, ConsentMode } from '../trust/agreements/types.ts';
-import { buildCatalogue } from './catalogue/index.ts';
+import { buildCatalogue, type KnownTenant } from './catalogue/index.ts';
 import { CATALOGUE_PATH, registerCatalogue } from './catalogue/routes.ts';
 import { citizenRoute, directoryAddressing, httpCitizenData } from './adapters/citizen-data.ts';
 import { registerCitizenApps } from './apps/wiring.ts';
@@ -29,6 +29,7 @@ import { languageOf, translator } from './ui/i18n.ts';
 import { page } from './ui/layout.ts';
 import { installErrorPage, installWebKit, sendPage } from './ui/web.ts';
 import { doors } from '../kit/http/rate-limits.ts';
+import { newTrace } from '../kit/trace.ts';
 
 // The central `portal` part: Mijn Gezondheidsoverzicht (/citizen) and the operator dashboard
 // (/operator). Every path is public (browsers carry no client certificate); people are
@@ -217,6 +218,20 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
       const citizenSessions = new Sessions<CitizenSession>(store, { cookieName: 'ldn_citizen', cookiePath: CITIZEN_BASE, secureCookies });
       // Citizens' own apps (PGO): the app register's view, grants, tokens and the citizen FHIR API.
       const addressing = networkClient && ctx.network.has('directory') ? directoryAddressing({ client: networkClient, directoryUrl: ctx.network.url('directory') }) : undefined;
+      // The catalogue lists each organisation's real FHIR base where the directory knows it
+      // (addresses are cached by directoryAddressing; one that cannot be found is left out).
+      const knownTenants = async (): Promise<KnownTenant[]> => {
+        if (!addressing) return [];
+        const trace = newTrace();
+        const list = await providers().catch(() => []);
+        const found: KnownTenant[] = [];
+        // One organisation at a time (a page view must not burst the directory); one retry each.
+        for (const p of list) {
+          const a = await addressing(p.ura, trace).catch(() => addressing(p.ura, trace)).catch(() => undefined);
+          if (a?.fhirBase) found.push({ ura: p.ura, name: a.name, fhirBase: a.fhirBase });
+        }
+        return found;
+      };
       const apps = await registerCitizenApps(app, {
         ctx,
         client,
@@ -270,7 +285,7 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
           catalogue: async () => {
             const targets = targetsOf();
             const doc = await agreements().catch(() => undefined);
-            return buildCatalogue({ parts: targets.filter((t) => t.kind === 'part'), nodes: targets.filter((t) => t.kind === 'node'), agreements: doc });
+            return buildCatalogue({ parts: targets.filter((t) => t.kind === 'part'), nodes: targets.filter((t) => t.kind === 'node'), agreements: doc, tenants: await knownTenants() });
           },
         });
 

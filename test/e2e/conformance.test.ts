@@ -74,9 +74,15 @@ describe('interfaces: declared = served, and the conformance kit passes the sand
     for (const part of ['trust', 'directory', 'prs', 'nvi', 'consent', 'transparency', 'identity', 'citizen-identity', 'node']) {
       assert.ok(index.body.entries.some((e) => e.part === part), part);
     }
-    for (const e of index.body.entries) {
-      const url = e.description.replace('{URA}', '90000102');
-      if (e.part === 'node' && !url.startsWith(sandbox.manifest.participants.find((p) => p.ura === '90000102')!.nodeUrl!.replace(/\/org\/.*$/, ''))) continue;
+    // Every organisation of the cast by its real FHIR base (the directory knows them all): no {URA} template.
+    const entries = index.body.entries as Array<{ id: string; part: string; description: string; baseUrl?: string }>;
+    for (const p of sandbox.manifest.participants) {
+      const bases = entries.filter((e) => e.part === 'node').map((e) => e.baseUrl);
+      assert.ok(bases.includes(`${p.nodeUrl}/fhir`), `${p.name} listed by its base; node rows: ${bases.join(', ')}`);
+    }
+    assert.ok(!entries.some((e) => e.description.includes('{URA}')), 'no template left');
+    for (const e of entries) {
+      const url = e.description;
       const r = await client.call(url);
       assert.equal(r.status, 200, `${e.id}: ${url} → ${r.status}`);
     }

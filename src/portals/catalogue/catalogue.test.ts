@@ -27,6 +27,27 @@ describe('API catalogue', () => {
     assert.equal(c.agreementsVersion, defaultAgreements().version);
   });
 
+  it('lists each organisation the directory knows by its real FHIR base, the {URA} pattern only for a node without any', () => {
+    const c = buildCatalogue({
+      parts,
+      nodes: [...nodes, { name: 'leiden', url: 'https://leiden.test' }],
+      agreements: defaultAgreements(),
+      tenants: [
+        { ura: '90000105', name: 'Thuiszorg Limburg', fhirBase: 'https://zuid.test/org/90000105/fhir' },
+        { ura: '90000103', name: 'Huisartsenpraktijk Kerkrade', fhirBase: 'https://zuid.test/org/90000103/fhir' },
+        // Another node's organisation is not listed under this one.
+        { ura: '90000101', name: 'Ziekenhuis Veluwe', fhirBase: 'https://veluwe.test/org/90000101/fhir' },
+      ],
+    });
+    const zuid = c.entries.filter((e) => e.part === 'node' && e.kind === 'FHIR' && e.baseUrl.startsWith('https://zuid.test'));
+    assert.deepEqual(zuid.map((e) => e.baseUrl), ['https://zuid.test/org/90000103/fhir', 'https://zuid.test/org/90000105/fhir']);
+    assert.equal(zuid[1].description, 'https://zuid.test/org/90000105/fhir/metadata');
+    assert.match(zuid[1].name.nl, /Thuiszorg Limburg/);
+    assert.ok(zuid.every((e) => e.scopes.includes('acute-zorg')));
+    assert.ok(!c.entries.some((e) => e.baseUrl.includes('{URA}') && e.baseUrl.startsWith('https://zuid.test')));
+    assert.equal(c.entries.find((e) => e.id === 'node-leiden-fhir')?.baseUrl, 'https://leiden.test/org/{URA}/fhir');
+  });
+
   it('serves the page in Dutch and English and the JSON index', async () => {
     const app = Fastify();
     const catalogue = buildCatalogue({ parts, nodes, agreements: defaultAgreements() });

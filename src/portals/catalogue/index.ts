@@ -67,7 +67,20 @@ const SPECS: Record<string, Spec[]> = {
   ],
 };
 
-export function buildCatalogue(input: { parts: Array<{ name: string; url: string }>; nodes: Array<{ name: string; url: string }>; agreements?: AgreementsDocument }): Catalogue {
+/** An organisation's open interface as the care-services directory lists it. */
+export interface KnownTenant {
+  ura: string;
+  name: string;
+  fhirBase: string;
+}
+
+export function buildCatalogue(input: {
+  parts: Array<{ name: string; url: string }>;
+  nodes: Array<{ name: string; url: string }>;
+  agreements?: AgreementsDocument;
+  /** Organisations whose FHIR base the directory knows: listed by their real base, not a {URA} template. */
+  tenants?: KnownTenant[];
+}): Catalogue {
   const exchanges = input.agreements?.exchanges.map((e) => e.code) ?? [];
   const usedBy = (u: Spec['usedBy']) => (u === 'all' ? exchanges : u === 'citizen' ? exchanges.filter((e) => e === 'citizen-access') : exchanges.filter((e) => e !== 'citizen-access'));
   const scopesOf = (audience: string) => input.agreements?.scopes.filter((s) => s.audience === audience).map((s) => s.scope) ?? [];
@@ -89,18 +102,27 @@ export function buildCatalogue(input: { parts: Array<{ name: string; url: string
     }
   }
   for (const node of input.nodes) {
-    entries.push({
-      id: `node-${node.name}-fhir`,
-      name: { nl: `Open koppelvlak per zorgaanbieder (node ${node.name})`, en: `Open interface per care provider (node ${node.name})` },
-      part: 'node',
-      standard: 'HL7 FHIR R4 (allow-listed searches per exchange)',
-      version: '4.0.1',
-      kind: 'FHIR',
-      baseUrl: `${node.url}/org/{URA}/fhir`,
-      description: `${node.url}/org/{URA}/fhir/metadata`,
-      scopes: scopesOf('node'),
-      exchanges: usedBy('clinical'),
-    });
+    const fhir = { part: 'node', standard: 'HL7 FHIR R4 (allow-listed searches per exchange)', version: '4.0.1', kind: 'FHIR' as const, scopes: scopesOf('node'), exchanges: usedBy('clinical') };
+    const tenants = (input.tenants ?? []).filter((t) => t.fhirBase.startsWith(`${node.url}/org/`)).sort((a, b) => a.ura.localeCompare(b.ura));
+    for (const t of tenants) {
+      entries.push({
+        ...fhir,
+        id: `node-${node.name}-${t.ura}-fhir`,
+        name: { nl: `Open koppelvlak van ${t.name} (URA ${t.ura}, node ${node.name})`, en: `Open interface of ${t.name} (URA ${t.ura}, node ${node.name})` },
+        baseUrl: t.fhirBase,
+        description: `${t.fhirBase}/metadata`,
+      });
+    }
+    // Organisations the directory does not (yet) list: the pattern their bases follow.
+    if (tenants.length === 0) {
+      entries.push({
+        ...fhir,
+        id: `node-${node.name}-fhir`,
+        name: { nl: `Open koppelvlak per zorgaanbieder (node ${node.name})`, en: `Open interface per care provider (node ${node.name})` },
+        baseUrl: `${node.url}/org/{URA}/fhir`,
+        description: `${node.url}/org/{URA}/fhir/metadata`,
+      });
+    }
     entries.push({
       id: `node-${node.name}-api`,
       name: { nl: `Node ${node.name}: autorisatieserver, meldingen, eigen gegevens`, en: `Node ${node.name}: authorisation server, notifications, own data` },
