@@ -1,8 +1,9 @@
 import { badRequest } from '../kit/fhir/outcome.ts';
+import { DATA_CATEGORY_CODES } from '../kit/fhir/profiles/gf-codes.ts';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
+import { exchangeByCode } from '../trust/agreements/exchanges.ts';
 import type { AgreementsDocument } from '../trust/agreements/types.ts';
 import type { ClosedQuestion } from './model.ts';
-import { DATA_CATEGORIES } from './uris.ts';
 
 // The wire form of the closed question (JSON, the Mitz attribute set under our own names).
 // A missing attribute is a 400 that names it; an unknown exchange or event code is a 400.
@@ -20,7 +21,7 @@ export function parseClosedQuestion(body: unknown, agreements: AgreementsDocumen
   const q = Object.fromEntries([...REQUIRED, 'dataCategory', 'exchange'].filter((k) => b[k] !== undefined).map((k) => [k, b[k]])) as unknown as ClosedQuestion;
   if (!isValidBsn(q.bsn)) throw badRequest('bsn is not a valid BSN', ['bsn']);
   if (q.exchange !== undefined) {
-    const exchange = agreements.exchanges.find((e) => e.code === q.exchange);
+    const exchange = exchangeByCode(agreements, q.exchange);
     if (!exchange) throw badRequest(`unknown exchange ${q.exchange}`, ['exchange']);
     if (exchange.consentEventCode !== q.eventCode) throw badRequest(`event code ${q.eventCode} does not belong to exchange ${q.exchange}`, ['eventCode']);
     if (q.dataCategory !== undefined && !exchange.dataCategories.includes(q.dataCategory)) {
@@ -29,6 +30,6 @@ export function parseClosedQuestion(body: unknown, agreements: AgreementsDocumen
   } else if (!agreements.exchanges.some((e) => e.consentEventCode === q.eventCode)) {
     throw badRequest(`unknown event code ${q.eventCode}`, ['eventCode']);
   }
-  if (q.dataCategory !== undefined && !DATA_CATEGORIES.includes(q.dataCategory)) throw badRequest(`unknown data category ${q.dataCategory}`, ['dataCategory']);
+  if (q.dataCategory !== undefined && !DATA_CATEGORY_CODES.has(q.dataCategory)) throw badRequest(`unknown data category ${q.dataCategory}`, ['dataCategory']);
   return q;
 }

@@ -4,6 +4,7 @@ import { REPLICA_MIGRATIONS } from '../directory/replica/migrations.ts';
 import { createPdp } from '../consent/pdp/evaluate.ts';
 import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
+import { qualifiedAt } from '../kit/rules/qualification.ts';
 import type { Migration } from '../kit/store/store.ts';
 import type { AccessTokenClaims } from '../trust/auth/claims.ts';
 import {
@@ -125,16 +126,12 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
           const participant = await env.participant(client.ura);
           if (!participant || participant.status !== 'admitted') return [];
           const now = Date.now();
-          const qualified = (code: string) =>
-            participant.qualifications.some(
-              (q) => q.code === code && (!q.validFrom || Date.parse(q.validFrom) <= now) && (!q.validUntil || Date.parse(q.validUntil) >= now),
-            );
           return requested.filter((scope) => {
             const def = env.agreements().scopes.find((s) => s.scope === scope && s.audience === 'node');
             if (!def) return false;
             if (def.requiresUser && !grant.user) return false;
             if (def.organizationTypes && !def.organizationTypes.includes(participant.type)) return false;
-            return !def.qualification || qualified(def.qualification);
+            return !def.qualification || qualifiedAt(participant.qualifications, def.qualification, now);
           });
         },
         verifyUserAssertion: (assertion, client) => env.verifyVerklaring(assertion, client.ura),

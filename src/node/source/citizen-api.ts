@@ -5,6 +5,7 @@ import { checkQuery } from '../../consent/pdp/query.ts';
 import { forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import type { PartContext } from '../../kit/part.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from './ehr-connector.ts';
@@ -39,7 +40,7 @@ export async function registerCitizenApi(app: FastifyInstance, o: CitizenApiOpti
   const citizenOf = citizenTokenVerifier(app, ctx);
 
   const exchangeFor = (tenant: NodeTenant): ExchangeDefinition => {
-    const exchange = o.env.agreements().exchanges.find((e) => e.code === CITIZEN_EXCHANGE);
+    const exchange = exchangeByCode(o.env.agreements(), CITIZEN_EXCHANGE);
     if (!exchange) throw forbidden(`the agreements define no ${CITIZEN_EXCHANGE} exchange`);
     if (!exchange.holderOrganizationTypes.includes(tenant.type)) throw forbidden(`organisation type ${tenant.type} holds no data for ${CITIZEN_EXCHANGE}`);
     return exchange;

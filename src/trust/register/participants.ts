@@ -1,4 +1,5 @@
 import { badRequest, conflict, notFound, unprocessable } from '../../kit/fhir/outcome.ts';
+import { qualifiedAt } from '../../kit/rules/qualification.ts';
 import type { Queryable, Store } from '../../kit/store/store.ts';
 import { currentAgreements } from '../agreements/store.ts';
 import type { AgreementsDocument } from '../agreements/types.ts';
@@ -253,9 +254,7 @@ export async function statusHistory(store: Queryable, kind: 'participant' | 'ven
   return rows.map((r) => ({ status: r.status, reason: r.reason, actor: r.actor, at: iso(r.at) }));
 }
 
-/** Whether a qualification is valid at `at`. */
+/** Whether a qualification is valid at `at` (the network's one rule: kit/rules/qualification.ts). */
 export function holdsQualification(p: Participant, qualification: string, at = new Date()): boolean {
-  return p.qualifications.some(
-    (q) => q.qualification === qualification && new Date(q.validFrom) <= at && (q.validUntil === null || new Date(q.validUntil) > at),
-  );
+  return qualifiedAt(p.qualifications, qualification, at);
 }
