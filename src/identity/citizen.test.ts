@@ -10,7 +10,7 @@ import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-
 import { DE_GROOT } from '../sandbox/cast.ts';
 import { createCitizenIdentityPart, CITIZEN_IDENTITY_MIGRATIONS } from './citizen.ts';
 import { LOA } from './constants.ts';
-import { castCitizenDirectory, castProfessionalDirectory } from './directory.ts';
+import { castCitizenDirectory, castProfessionalDirectory } from '../sandbox/people.ts';
 import { createIdentityPart, IDENTITY_MIGRATIONS } from './professional.ts';
 import { TestBrowser } from './testing/browser.ts';
 import { type VerklaringError, verifyVerklaring } from './verklaring/verify.ts';

@@ -8,7 +8,7 @@ import { migrate } from '../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
 import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-pki.ts';
 import { VERKLARING_JSON_SCHEMA } from './constants.ts';
-import { castProfessionalDirectory } from './directory.ts';
+import { castProfessionalDirectory } from '../sandbox/people.ts';
 import { createIdentityPart, IDENTITY_MIGRATIONS } from './professional.ts';
 import { TestBrowser } from './testing/browser.ts';
 import { httpStatusChecker, type VerklaringError, verifyVerklaring } from './verklaring/verify.ts';

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditLogMigrations } from '../audit/chain.ts';
 import { REPLICA_MIGRATIONS } from '../directory/replica/migrations.ts';
 import { createPdp } from '../consent/pdp/evaluate.ts';
+import { operatorUraOf } from '../kit/common-settings.ts';
 import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { qualifiedAt } from '../kit/rules/qualification.ts';
@@ -171,7 +172,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       });
       await registerWadoGate(app, { tenants, env, pdp, connectors, archives, verifyToken, baseUrl: () => ctx.baseUrl });
       // Exchange volumes for the network operator's dashboard (operator certificate only).
-      const operatorUra = ctx.settings.operator_ura ?? '90000001';
+      const operatorUra = operatorUraOf(ctx.settings);
       app.get('/metrics', async (request, reply) => {
         if (request.peer?.ura !== operatorUra) throw forbidden('exchange metrics are for the network operator');
         // A Prometheus scraper (no JSON in Accept) gets the kit's metrics; the operator portal the JSON figures.

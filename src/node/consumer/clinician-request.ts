@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { badRequest, forbidden, notFound } from '../../kit/fhir/outcome.ts';
+import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import { acceptedEmergencyReason, EMERGENCY_REASON_RULE } from '../../kit/rules/emergency-reason.ts';
 import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import { type AccessTokenClaims, type UserContext, userOf } from '../../trust/auth/claims.ts';
@@ -37,7 +38,7 @@ export async function clinicianRequest(
   });
   if (checked.deziNumber !== user.deziNumber) throw forbidden('the verklaring names another professional than the token');
   const [system, bsn] = (request.query.identifier ?? '').split('|');
-  if (!bsn || system !== 'http://fhir.nl/fhir/NamingSystem/bsn') throw badRequest('identifier must be http://fhir.nl/fhir/NamingSystem/bsn|<BSN>');
+  if (!bsn || system !== SYSTEM.bsn) throw badRequest(`identifier must be ${SYSTEM.bsn}|<BSN>`);
   if (!claims.scope.split(' ').some((s) => exchangeByCode(o.env.agreements(), exchange)?.scopes.includes(s))) {
     throw forbidden(`the access token does not carry the ${exchange} scope`);
   }

@@ -2,6 +2,7 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
 import { checkQuery } from '../../consent/pdp/query.ts';
+import { operatorUraOf } from '../../kit/common-settings.ts';
 import { forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import type { PartContext } from '../../kit/part.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
@@ -23,7 +24,6 @@ import { citizenTokenVerifier, type VerifiedCitizen } from './citizen-tokens.ts'
 // every access is audited (an app's by its name).
 
 export const CITIZEN_EXCHANGE = 'citizen-access';
-export const DEFAULT_OPERATOR_URA = '90000001';
 
 export interface CitizenApiOptions {
   ctx: PartContext;
@@ -36,7 +36,7 @@ export { verifyCitizenToken, type VerifiedCitizen } from './citizen-tokens.ts';
 
 export async function registerCitizenApi(app: FastifyInstance, o: CitizenApiOptions): Promise<void> {
   const { ctx } = o;
-  const operatorUra = ctx.settings.operator_ura ?? DEFAULT_OPERATOR_URA;
+  const operatorUra = operatorUraOf(ctx.settings);
   const citizenOf = citizenTokenVerifier(app, ctx);
 
   const exchangeFor = (tenant: NodeTenant): ExchangeDefinition => {
