@@ -1,44 +1,39 @@
-import { readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
 
-// The import graph of the source tree, read by a real parser (esbuild, already here as tsx's
-// engine; the installed TypeScript 7 has no JavaScript API): every import between our own .ts
-// files (static, dynamic, re-exports), as repository paths. Limit: esbuild erases `import type`
-// before it resolves, so type-only edges are not seen (issue 16's full rule needs them).
+// The import graph of the repository as the TypeScript compiler resolves it: `tsc --explainFiles`
+// names, for every file of the program, each file that imports it (static, dynamic, re-exports
+// and type-only imports alike). The installed TypeScript 7 has no JavaScript API, so the test
+// reads this explanation rather than parsing code itself.
 
 export interface ImportEdge {
   from: string;
   to: string;
 }
 
-function walk(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name.startsWith('.')) continue;
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (name.endsWith('.ts')) out.push(p);
+const IMPORTED_VIA = /^\s+Imported via .+ from file '([^']+)'/;
+
+/** Every import between the program's own files (node_modules left out), as repository paths. */
+export function importGraph(repo = process.cwd()): ImportEdge[] {
+  const tsc = join(repo, 'node_modules', '.bin', 'tsc');
+  const run = spawnSync(tsc, ['-p', 'tsconfig.json', '--noEmit', '--noCheck', '--explainFiles'], { cwd: repo, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (run.error) throw run.error;
+  const edges: ImportEdge[] = [];
+  let file: string | undefined;
+  for (const line of run.stdout.split('\n')) {
+    if (line && !line.startsWith(' ')) {
+      file = line.includes('node_modules') || !line.endsWith('.ts') ? undefined : line.trim();
+      continue;
+    }
+    const m = IMPORTED_VIA.exec(line);
+    if (file && m && !m[1].includes('node_modules')) edges.push({ from: m[1], to: file });
   }
-  return out;
+  if (edges.length === 0) throw new Error(`tsc --explainFiles gave no imports (exit ${run.status}): ${run.stderr.slice(0, 500)}`);
+  return edges;
 }
 
-/** Imports between the .ts files below `roots` (relative to the working directory, the repository). */
-export function importGraph(roots: string[]): ImportEdge[] {
-  const entryPoints = roots.flatMap((r) => walk(r));
-  const { metafile } = buildSync({
-    entryPoints,
-    bundle: true,
-    write: false,
-    metafile: true,
-    outdir: 'out',
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'silent',
-  });
-  const edges: ImportEdge[] = [];
-  for (const [from, input] of Object.entries(metafile.inputs)) {
-    for (const i of input.imports) if (!i.external && i.path.endsWith('.ts')) edges.push({ from, to: i.path });
-  }
-  return edges;
+/** The part a source file belongs to (src/<part>/…), or undefined outside src/. */
+export function partOf(file: string): string | undefined {
+  const [top, part, ...rest] = file.split('/');
+  return top === 'src' && rest.length > 0 ? part : undefined;
 }

@@ -8,6 +8,7 @@ import { pageParams, strictParams, searchsetBundle } from '../../kit/fhir/search
 import type { PartContext, PartDefinition, Peer } from '../../kit/part.ts';
 import { type TokenGuardOptions, type TokenMode, tokenGuard } from '../../pseudonyms/token-guard.ts';
 import { sodiumReady } from '../../pseudonyms/sodium.ts';
+import { PATIENT_TOKEN_PARAM, TRANSPARENCY_WRITE_SCOPE } from '../contract.ts';
 import { type RetentionJob, retentionDaysSetting, startRetentionJob } from '../retention.ts';
 import { createJwsSigner, generateSigningKey, type JwsSigner } from '../signing.ts';
 import { citizenAccessEntries, citizenAuditEvent, type CitizenViewOptions, inclusionProofPath } from './citizen-view.ts';
@@ -29,8 +30,7 @@ import { latestSignedTreeHead, type SignedTreeHead, signTreeHead } from './tree-
 //   GET  /tree-head, /proof/inclusion, /proof/consistency, /.well-known/jwks.json   public
 //   GET  /.well-known/pseudonym-recipient     {recipientOrganization, recipientScope} for PRS requests
 
-export const TRANSPARENCY_WRITE_SCOPE = 'transparency:write';
-export const PATIENT_TOKEN_PARAM = 'patient-token';
+export { PATIENT_TOKEN_PARAM, TRANSPARENCY_WRITE_SCOPE };
 
 /** Who the citizen behind a request is, as stable pseudonym(s); undefined = not identified (401). */
 export type CitizenAuthenticator = (

@@ -13,7 +13,7 @@ import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { type HolderResult, mergeOverview, type WithheldCategory } from '../integration/merge.ts';
 import { UNNAMED_REFUSALS, withheldReasonOf } from '../source/refusal.ts';
 import { FanOutLimiter, type FanOutLimits, mapBounded } from './fan-out-limit.ts';
-import { EMERGENCY_HEADER } from '../source/holder-api.ts';
+import { EMERGENCY_HEADER } from '../contract.ts';
 
 // The data-integration function: for one patient and one exchange, localise (PRS + NVI) →
 // address (directory replica) → a token per holder (carrying the clinician's verklaring) →

@@ -9,6 +9,7 @@ import { formatTraceparent } from '../../kit/trace.ts';
 import { exchangeByCode, exchangeOfScopes } from '../../trust/agreements/exchanges.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
+import { EMERGENCY_HEADER } from '../contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { DicomWebArchive } from '../imaging/archive-client.ts';
 import { searchArchive } from '../imaging/archive-search.ts';
@@ -26,7 +27,7 @@ import { checkSearchValues } from './search-values.ts';
 // scope → policy decision (agreements, qualifications, consent) → the EHR → only what was
 // decided → an audit event either way. A batch Bundle carries several searches in one call.
 
-export const EMERGENCY_HEADER = 'ldn-emergency-reason';
+export { EMERGENCY_HEADER };
 export const MAX_BATCH_ENTRIES = 40;
 
 export interface HolderApiOptions {

@@ -2,7 +2,7 @@ import type { Bundle, BundleEntry, Endpoint, OperationOutcome, Organization, Res
 import { type PartClient, UpstreamError } from '../../kit/http/client.ts';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import { newTrace, type TraceContext } from '../../kit/trace.ts';
-import { type HolderResult, mergeOverview } from '../../node/integration/merge.ts';
+import { type HolderResult, mergeOverview } from '../../node/contract.ts';
 import { type Holder, ReferralClient } from '../../referral-index/client.ts';
 import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import type { AgreementsDocument, ExchangeDefinition } from '../../trust/agreements/types.ts';

@@ -7,52 +7,9 @@ import type { AgreementsDocument } from '../agreements/types.ts';
 // The participant register as plain functions over the trust store. Status changes follow a
 // small state machine and every change is written to the history in the same transaction.
 
-export type ParticipantStatus = 'applied' | 'admitted' | 'suspended' | 'revoked';
-
-export interface Address {
-  line?: string[];
-  postalCode?: string;
-  city?: string;
-  country?: string;
-}
-
-export interface ParticipantInput {
-  ura: string;
-  name: string;
-  organizationType: string;
-  agb?: string;
-  address?: Address;
-}
-
-export interface Qualification {
-  id: number;
-  qualification: string;
-  validFrom: string;
-  validUntil: string | null;
-}
-
-export interface Participant extends ParticipantInput {
-  status: ParticipantStatus;
-  statusChangedAt: string;
-  qualifications: Qualification[];
-  /** KvK numbers of the vendors that host this organisation. */
-  hostedBy: string[];
-}
-
-export interface Vendor {
-  kvk: string;
-  name: string;
-  status: ParticipantStatus;
-  statusChangedAt: string;
-  hosts: string[];
-}
-
-export interface StatusChange {
-  status: ParticipantStatus;
-  reason: string;
-  actor: string;
-  at: string;
-}
+// The register's wire types are the trust part's contract (what other parts may use of it).
+import { type Address, PARTICIPANT_STATUSES, type Participant, type ParticipantInput, type ParticipantStatus, type StatusChange, type Vendor } from '../contract.ts';
+export type { Address, Participant, ParticipantInput, ParticipantStatus, Qualification, StatusChange, Vendor } from '../contract.ts';
 
 const TRANSITIONS: Record<ParticipantStatus, ParticipantStatus[]> = {
   applied: ['admitted', 'revoked'],
@@ -61,7 +18,7 @@ const TRANSITIONS: Record<ParticipantStatus, ParticipantStatus[]> = {
   revoked: [],
 };
 
-export const STATUSES = Object.keys(TRANSITIONS) as ParticipantStatus[];
+export const STATUSES = PARTICIPANT_STATUSES;
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
 
