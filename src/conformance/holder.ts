@@ -1,5 +1,6 @@
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../kit/identifiers/systems.ts';
+import { exchangeByCode } from '../trust/agreements/exchanges.ts';
 import type { AgreementsDocument, AllowedQuery } from '../trust/agreements/types.ts';
 import { probeFhirBase } from './fhir-base.ts';
 import type { AuditLogVerifier } from './audit-log.ts';
@@ -63,7 +64,7 @@ export async function checkHolder(o: HolderCheckOptions): Promise<Check[]> {
   const check = (rule: string, ok: boolean, detail: string) => checks.push({ rule, ok, detail });
   checks.push(...(await probeFhirBase(o.target, o.probe, { searches: true })).checks);
 
-  const exchange = o.agreements.exchanges.find((e) => e.code === o.exchange);
+  const exchange = exchangeByCode(o.agreements, o.exchange);
   if (!exchange) {
     check('exchange.known', false, `the agreements define no exchange ${o.exchange}`);
     return checks;

@@ -1,9 +1,10 @@
 import { badRequest } from '../kit/fhir/outcome.ts';
+import { DATA_CATEGORY_CODES } from '../kit/fhir/profiles/gf-codes.ts';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
+import { exchangeByCode } from '../trust/agreements/exchanges.ts';
 import type { AgreementsDocument } from '../trust/agreements/types.ts';
 import { RESEARCH_EVENT_CODE } from '../secondary-use/contract.ts';
 import { type ClosedQuestion, PURPOSE_RESEARCH } from './model.ts';
-import { DATA_CATEGORIES } from './uris.ts';
 
 // The wire form of the closed question (JSON, the Mitz attribute set under our own names).
 // A missing attribute is a 400 that names it; an unknown exchange or event code is a 400.
@@ -29,13 +30,13 @@ export function parseClosedQuestion(body: unknown, agreements: AgreementsDocumen
     q.requesterRole ??= '';
     q.requesterId ??= '';
     q.eventCode ??= '';
-    if (q.dataCategory !== undefined && !DATA_CATEGORIES.includes(q.dataCategory)) throw badRequest(`unknown data category ${q.dataCategory}`, ['dataCategory']);
+    if (q.dataCategory !== undefined && !DATA_CATEGORY_CODES.has(q.dataCategory)) throw badRequest(`unknown data category ${q.dataCategory}`, ['dataCategory']);
     if (q.exchange !== undefined) throw badRequest('a research question names no care exchange', ['exchange']);
     if (q.eventCode && q.eventCode !== RESEARCH_EVENT_CODE) throw badRequest(`a research question's event code is ${RESEARCH_EVENT_CODE}`, ['eventCode']);
     return q;
   }
   if (q.exchange !== undefined) {
-    const exchange = agreements.exchanges.find((e) => e.code === q.exchange);
+    const exchange = exchangeByCode(agreements, q.exchange);
     if (!exchange) throw badRequest(`unknown exchange ${q.exchange}`, ['exchange']);
     if (exchange.consentEventCode !== q.eventCode) throw badRequest(`event code ${q.eventCode} does not belong to exchange ${q.exchange}`, ['eventCode']);
     if (q.dataCategory !== undefined && !exchange.dataCategories.includes(q.dataCategory)) {
@@ -44,6 +45,6 @@ export function parseClosedQuestion(body: unknown, agreements: AgreementsDocumen
   } else if (!agreements.exchanges.some((e) => e.consentEventCode === q.eventCode)) {
     throw badRequest(`unknown event code ${q.eventCode}`, ['eventCode']);
   }
-  if (q.dataCategory !== undefined && !DATA_CATEGORIES.includes(q.dataCategory)) throw badRequest(`unknown data category ${q.dataCategory}`, ['dataCategory']);
+  if (q.dataCategory !== undefined && !DATA_CATEGORY_CODES.has(q.dataCategory)) throw badRequest(`unknown data category ${q.dataCategory}`, ['dataCategory']);
   return q;
 }

@@ -1,10 +1,11 @@
 import type { Consent, ConsentProvisionActor, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { badRequest, unprocessable } from '../kit/fhir/outcome.ts';
+import { DATA_CATEGORY_CODES } from '../kit/fhir/profiles/gf-codes.ts';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
 import { isUra, ORGANIZATION_TYPES } from '../kit/identifiers/roles.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
 import { type ConsentPurpose, type ConsentScope, PURPOSE_RESEARCH, PURPOSE_TREAT, type Provision } from './model.ts';
-import { CONSENT_URI, DATA_CATEGORIES } from './uris.ts';
+import { CONSENT_URI } from './uris.ts';
 
 // FHIR R4 Consent as the external form of a citizen's choice:
 //  patient.identifier      = BSN
@@ -117,7 +118,7 @@ export function parseConsent(input: unknown): ParsedConsent {
       for (const coding of codings) {
         const code = isObject(coding) ? coding.code : undefined;
         if (!isObject(coding) || coding.system !== CODE_SYSTEM.dataCategories) issues.push(issue(`provision.code must use ${CODE_SYSTEM.dataCategories}`, path));
-        else if (typeof code !== 'string' || !DATA_CATEGORIES.includes(code)) issues.push(issue(`unknown data category ${String(code)}`, path));
+        else if (typeof code !== 'string' || !DATA_CATEGORY_CODES.has(code)) issues.push(issue(`unknown data category ${String(code)}`, path));
         else if (!scope.dataCategories.includes(code)) scope.dataCategories.push(code);
       }
     });

@@ -3,18 +3,13 @@ import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
 import { after, before, describe, it } from 'node:test';
 import { PartClient } from '../kit/http/client.ts';
 import { createService, type RunningService } from '../kit/http/service.ts';
-import type { PartDefinition, TlsIdentity } from '../kit/part.ts';
+import type { TlsIdentity } from '../kit/part.ts';
 import { migrate } from '../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
 import { createTestPki, staticNetwork } from '../kit/testing/test-pki.ts';
 import { CITIZENS, DE_GROOT } from '../sandbox/cast.ts';
-import {
-  AUTHORIZATION_SERVER_PUBLIC_PATHS,
-  authMigrations,
-  loadOrCreateSigningKey,
-  registerTokenEndpoint,
-  TrustTokenProvider,
-} from '../trust/auth/index.ts';
+import { TrustTokenProvider } from '../trust/auth/index.ts';
+import { stubTrustPart } from '../trust/testing/stub-trust.ts';
 import { consentResource, emptyScope } from './fhir.ts';
 import { CONSENT_MIGRATIONS } from './migrations.ts';
 import { createConsentPart } from './part.ts';
@@ -43,29 +38,15 @@ describe('consent part with access tokens', () => {
 
   before(async () => {
     const pki = await createTestPki();
-    const asStore = await openIsolatedPgliteStore('authas');
-    await migrate(asStore, authMigrations);
-    const signingKey = await loadOrCreateSigningKey(asStore);
-    const asPart: PartDefinition = {
-      name: 'trust',
+    const { part: asPart, store: asStore } = await stubTrustPart({
       schema: 'authas',
-      migrations: [],
-      publicPaths: AUTHORIZATION_SERVER_PUBLIC_PATHS,
-      async register(app, ctx) {
-        await registerTokenEndpoint(app, {
-          issuer: () => ctx.baseUrl,
-          signingKey,
-          store: ctx.store,
-          admit: async (peer, ura) => (peer.ura === ura ? null : 'not your URA'),
-          // Leiden may read and write consents; Veluwe only read.
-          scopesFor: async (c, requested) => requested.filter((s) => s === 'consent:read' || (s === 'consent:write' && c.ura === LEIDEN)),
-          verifyUserAssertion: async (assertion, c) => {
-            if (assertion !== 'valid-verklaring') throw new Error('bad verklaring');
-            return { deziNumber: '900001021', roleCode: '01.030', name: 'L. de Vries', ura: c.ura };
-          },
-        });
+      // Leiden may read and write consents; Veluwe only read.
+      scopesFor: async (c, requested) => requested.filter((s) => s === 'consent:read' || (s === 'consent:write' && c.ura === LEIDEN)),
+      verifyUserAssertion: async (assertion, c) => {
+        if (assertion !== 'valid-verklaring') throw new Error('bad verklaring');
+        return { deziNumber: '900001021', roleCode: '01.030', name: 'L. de Vries', ura: c.ura };
       },
-    };
+    });
     as = await createService(asPart, { tls: await pki.identity('90000001', { name: 'trust' }), network: staticNetwork({}), store: asStore });
     const store = await openIsolatedPgliteStore('consent');
     await migrate(store, CONSENT_MIGRATIONS);

@@ -105,7 +105,9 @@ describe('sandbox consents', () => {
   it('let the emergency physician see De Groot in opt-in, and are seeded only once', async () => {
     const { openIsolatedPgliteStore } = await import('../kit/store/pglite.ts');
     const { migrate } = await import('../kit/store/migrate.ts');
-    const { seedSandboxConsents } = await import('./sandbox-seed.ts');
+    const { seedConsentChoices } = await import('./sandbox-seed.ts');
+    const { sandboxChoices } = await import('../sandbox/consent-choices.ts');
+    const seedSandboxConsents = (store: Parameters<typeof seedConsentChoices>[0]) => seedConsentChoices(store, sandboxChoices());
     const { DE_GROOT } = await import('../sandbox/cast.ts');
     const store = await openIsolatedPgliteStore('consent');
     try {

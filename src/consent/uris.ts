@@ -21,12 +21,5 @@ export const CONSENT_URI = {
   recordedOnBehalf: 'https://ldn.example.nl/fhir/StructureDefinition/consent-recorded-on-behalf',
 } as const;
 
-/** GF data categories (nl-gf-data-categories-cs) a consent may be restricted to. */
-export const DATA_CATEGORIES: readonly string[] = [
-  'AdvanceDirective', 'Alert', 'AllergyIntolerance', 'CareServiceEntities', 'CareTeam', 'Communication',
-  'Condition', 'Consent', 'Definitional', 'Device', 'DiagnosticReport', 'Document', 'Encounter', 'Episode',
-  'Genomics', 'Imaging', 'Logging', 'MedicationRequest', 'MedicationUse', 'Notification', 'Nutrition',
-  'ObservationActivity', 'ObservationExam', 'ObservationImaging', 'ObservationLaboratory', 'ObservationProcedure',
-  'ObservationSocialHistory', 'ObservationSurvey', 'ObservationTherapy', 'ObservationVitalSigns', 'Patient',
-  'Practitioner', 'Procedure', 'Provenance', 'Request', 'Specimen', 'Subscription',
-];
+// The GF data categories a consent may be restricted to are the kit's DATA_CATEGORY_CODES
+// (kit/fhir/profiles/gf-codes.ts): one list for the network.

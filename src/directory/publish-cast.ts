@@ -1,15 +1,31 @@
 import type { Bundle, BundleEntry, Endpoint, HealthcareService, Organization, OrganizationAffiliation } from '@medplum/fhirtypes';
 import { custodianAssignedIdentifier } from '../kit/fhir/profiles/index.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/index.ts';
-import type { CastOrganization, CastVendor } from '../sandbox/cast.ts';
 import type { AgreementsDocument } from '../trust/agreements/types.ts';
 import { MANDATE } from './codes.ts';
 import type { Caller } from './ownership.ts';
 
-// The sandbox cast as directory entries, grouped by who publishes them, as it happens in the
+// A population of organisations (the sandbox's cast, a benchmark's generated one) as directory entries, grouped by who publishes them, as it happens in the
 // network: each care provider publishes its Organization and (if hosted) its mandate to its
 // vendor; the vendor publishes Endpoints and HealthcareServices for the providers it hosts; a
 // self-hosting provider publishes its own. Ids are deterministic, so every node can find them.
+
+/** An organisation to publish, and the node (by name) that serves it. */
+export interface OrganizationToPublish {
+  ura: string;
+  agb: string;
+  name: string;
+  type: string;
+  city: string;
+  node: string;
+}
+
+/** A vendor, with the URAs of the organisations it hosts. */
+export interface VendorToPublish {
+  kvk: string;
+  name: string;
+  hosts: string[];
+}
 
 export interface CastPublication {
   publisher: Caller;
@@ -17,13 +33,13 @@ export interface CastPublication {
 }
 
 export interface PublishCastInput {
-  organizations: readonly CastOrganization[];
-  vendors: readonly CastVendor[];
+  organizations: readonly OrganizationToPublish[];
+  vendors: readonly VendorToPublish[];
   /** Node name → node base URL. */
   nodeUrls: Readonly<Record<string, string>>;
   agreements: AgreementsDocument;
   /** FHIR base of an organisation on its node; default `${nodeUrl}/fhir/${ura}`. */
-  addressOf?: (org: CastOrganization, nodeUrl: string) => string;
+  addressOf?: (org: OrganizationToPublish, nodeUrl: string) => string;
   /** Endpoint validity start; default 2024-01-01. */
   since?: string;
 }
@@ -41,7 +57,7 @@ function put(resource: Organization | Endpoint | HealthcareService | Organizatio
   return { resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } };
 }
 
-function organizationEntry(org: CastOrganization, hasEndpoint: boolean): Organization {
+function organizationEntry(org: OrganizationToPublish, hasEndpoint: boolean): Organization {
   return {
     resourceType: 'Organization',
     id: castIds.organization(org.ura),
@@ -58,7 +74,7 @@ function organizationEntry(org: CastOrganization, hasEndpoint: boolean): Organiz
   };
 }
 
-function endpointEntry(org: CastOrganization, input: PublishCastInput, operator: Endpoint['managingOrganization']): Endpoint | null {
+function endpointEntry(org: OrganizationToPublish, input: PublishCastInput, operator: Endpoint['managingOrganization']): Endpoint | null {
   const exchanges = input.agreements.exchanges.filter((e) => e.holderOrganizationTypes.includes(org.type));
   if (exchanges.length === 0) return null;
   const nodeUrl = input.nodeUrls[org.node];
@@ -86,7 +102,7 @@ function endpointEntry(org: CastOrganization, input: PublishCastInput, operator:
   };
 }
 
-function serviceEntry(org: CastOrganization, endpoint: Endpoint | null): HealthcareService {
+function serviceEntry(org: OrganizationToPublish, endpoint: Endpoint | null): HealthcareService {
   return {
     resourceType: 'HealthcareService',
     id: castIds.service(org.ura),
@@ -99,7 +115,7 @@ function serviceEntry(org: CastOrganization, endpoint: Endpoint | null): Healthc
   };
 }
 
-function mandateEntry(org: CastOrganization, vendor: CastVendor): OrganizationAffiliation {
+function mandateEntry(org: OrganizationToPublish, vendor: VendorToPublish): OrganizationAffiliation {
   return {
     resourceType: 'OrganizationAffiliation',
     id: castIds.mandate(org.ura, vendor.kvk),

@@ -10,9 +10,10 @@ import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-
 import { DE_GROOT } from '../sandbox/cast.ts';
 import { createCitizenIdentityPart, CITIZEN_IDENTITY_MIGRATIONS } from './citizen.ts';
 import { LOA } from './constants.ts';
-import { castCitizenDirectory, castProfessionalDirectory } from './directory.ts';
+import { castCitizenDirectory, castProfessionalDirectory } from '../sandbox/people.ts';
 import { createIdentityPart, IDENTITY_MIGRATIONS } from './professional.ts';
 import { TestBrowser } from './testing/browser.ts';
+import { finishPkceLogin, startPkceLogin } from './testing/pkce.ts';
 import { type VerklaringError, verifyVerklaring } from './verklaring/verify.ts';
 
 // The DigiD-like provider, driven by openid-client, next to the professional one: a citizen
@@ -62,25 +63,15 @@ describe('citizen identity provider with openid-client', () => {
   });
 
   async function logIn(bsn: string) {
-    const verifier = client.randomPKCECodeVerifier();
-    const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce,
-      ui_locales: 'en',
-      prompt: 'login',
-    });
-    const page = await browser.follow(url.href, REDIRECT);
+    const flow = await startPkceLogin(config, REDIRECT, { ui_locales: 'en' });
+    const page = await browser.follow(flow.url.href, REDIRECT);
     assert.equal(page.status, 200, page.body);
     assert.match(page.body, /Log in with your citizen ID/); // ui_locales=en chose English
     assert.match(page.body, /Mijn Gezondheidsoverzicht/);
     assert.doesNotMatch(page.body, new RegExp(`BSN ${bsn}`)); // the list shows masked numbers only
     const done = await browser.follow(page.url, REDIRECT, { form: { account: bsn, do: 'login' } });
     assert.ok(done.location?.startsWith(REDIRECT), `${done.status} ${done.body}`);
-    return client.authorizationCodeGrant(config, new URL(done.location as string), { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
+    return finishPkceLogin(config, flow, new URL(done.location as string));
   }
 
   it('serves standard discovery with code flow and S256 only', () => {

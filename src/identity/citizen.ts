@@ -4,7 +4,7 @@ import { maskBsn } from '../kit/identifiers/bsn.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { LOA, LOGIN_PATH, OIDC_ROUTES } from './constants.ts';
 import { CREDENTIALS_MIGRATION_SQL } from './credentials.ts';
-import { type CitizenDirectory, castCitizenDirectory } from './directory.ts';
+import type { CitizenDirectory } from './directory.ts';
 import { KEYS_MIGRATION_SQL, loadOrCreateCookieKeys, loadOrCreateRsaKey } from './keys.ts';
 import { OIDC_MODELS_MIGRATION_SQL, oidcStoreKey, purgeExpired } from './oidc/adapter.ts';
 import { registerLoginRoutes } from './oidc/interaction.ts';
@@ -46,7 +46,7 @@ export function createCitizenIdentityPart(options: CitizenIdentityOptions = {}):
     rateLimits: [...doors('login', [`POST ${LOGIN_PATH}/:uid`]), ...doors('token', [`POST ${OIDC_ROUTES.token}`])],
     async register(app: FastifyInstance, ctx: PartContext) {
       const db = ctx.store;
-      const directory = directoryFrom(options.directory, ctx.settings, castCitizenDirectory, 'citizen-identity');
+      const directory = directoryFrom(options.directory, ctx.settings, 'citizen-identity');
       const clients = clientsFrom(options, ctx.settings);
       const requirePassword = requirePasswordFrom(options, ctx.settings);
       // STUB: the sandbox asserts "substantial" without a second factor; a real DigiD does the work.

@@ -8,5 +8,4 @@ import { createIdentityPart } from './professional.ts';
 export const identityPart = createIdentityPart();
 export const citizenIdentityPart = createCitizenIdentityPart();
 
-export { castCitizenDirectory, castProfessionalDirectory } from './directory.ts';
 export { createCitizenIdentityPart, createIdentityPart };

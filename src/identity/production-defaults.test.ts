@@ -7,6 +7,7 @@ import { migrate } from '../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
 import type { Store } from '../kit/store/store.ts';
 import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-pki.ts';
+import { castCitizenDirectory, castDirectoryIfAsked, castProfessionalDirectory } from '../sandbox/people.ts';
 import { CITIZEN_IDENTITY_MIGRATIONS, createCitizenIdentityPart } from './citizen.ts';
 import { setPassword } from './credentials.ts';
 import { createIdentityPart, IDENTITY_MIGRATIONS } from './professional.ts';
@@ -70,11 +71,14 @@ describe('identity providers outside the sandbox', () => {
     await assert.rejects(start(createIdentityPart({ clients: [CLIENT] }), IDENTITY_MIGRATIONS, {}), /directory/);
     await assert.rejects(start(createCitizenIdentityPart({ clients: [CLIENT] }), CITIZEN_IDENTITY_MIGRATIONS, {}), /directory/);
     await assert.rejects(start(createIdentityPart({ clients: [CLIENT] }), IDENTITY_MIGRATIONS, { directory: 'everyone' }), /directory/);
-    await assert.rejects(start(createIdentityPart({ clients: [CLIENT] }), IDENTITY_MIGRATIONS, { directory: 'cast', require_password: 'nee' }), /require_password/);
+    // The cast is the composer's to give: the part itself never falls back to it, even with directory=cast.
+    await assert.rejects(start(createIdentityPart({ clients: [CLIENT] }), IDENTITY_MIGRATIONS, { directory: 'cast' }), /directory/);
+    assert.equal(castDirectoryIfAsked({ directory: 'everyone' }, castProfessionalDirectory), undefined);
+    await assert.rejects(start(createIdentityPart({ clients: [CLIENT], directory: castDirectoryIfAsked({ directory: 'cast' }, castProfessionalDirectory) }), IDENTITY_MIGRATIONS, { directory: 'cast', require_password: 'nee' }), /require_password/);
   });
 
   it('asks the professional for a password by default, and refuses a login without one', async () => {
-    const svc = await start(createIdentityPart({ clients: [CLIENT] }), IDENTITY_MIGRATIONS, { directory: 'cast' });
+    const svc = await start(createIdentityPart({ clients: [CLIENT], directory: castDirectoryIfAsked({ directory: 'cast' }, castProfessionalDirectory) }), IDENTITY_MIGRATIONS, { directory: 'cast' });
     const browser = newBrowser();
     const page = await browser.follow(authorizeUrl(svc.url), REDIRECT);
     assert.equal(page.status, 200, page.body);
@@ -89,7 +93,7 @@ describe('identity providers outside the sandbox', () => {
   });
 
   it('asks the citizen for a password by default', async () => {
-    const svc = await start(createCitizenIdentityPart({ clients: [CLIENT] }), CITIZEN_IDENTITY_MIGRATIONS, { directory: 'cast' });
+    const svc = await start(createCitizenIdentityPart({ clients: [CLIENT], directory: castDirectoryIfAsked({ directory: 'cast' }, castCitizenDirectory) }), CITIZEN_IDENTITY_MIGRATIONS, { directory: 'cast' });
     const browser = newBrowser();
     const page = await browser.follow(authorizeUrl(svc.url), REDIRECT);
     assert.match(page.body, /type="password"/);
@@ -99,7 +103,7 @@ describe('identity providers outside the sandbox', () => {
   });
 
   it('offers the pick list only when require_password is explicitly false', async () => {
-    const svc = await start(createIdentityPart({ clients: [CLIENT] }), IDENTITY_MIGRATIONS, { directory: 'cast', require_password: 'false' });
+    const svc = await start(createIdentityPart({ clients: [CLIENT], directory: castDirectoryIfAsked({ directory: 'cast' }, castProfessionalDirectory) }), IDENTITY_MIGRATIONS, { directory: 'cast', require_password: 'false' });
     const browser = newBrowser();
     const page = await browser.follow(authorizeUrl(svc.url), REDIRECT);
     assert.match(page.body, /type="radio"/);

@@ -8,9 +8,10 @@ import { migrate } from '../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
 import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-pki.ts';
 import { VERKLARING_JSON_SCHEMA } from './constants.ts';
-import { castProfessionalDirectory } from './directory.ts';
+import { castProfessionalDirectory } from '../sandbox/people.ts';
 import { createIdentityPart, IDENTITY_MIGRATIONS } from './professional.ts';
 import { TestBrowser } from './testing/browser.ts';
+import { finishPkceLogin, startPkceLogin } from './testing/pkce.ts';
 import { httpStatusChecker, type VerklaringError, verifyVerklaring } from './verklaring/verify.ts';
 
 // The Dezi-like provider over real HTTPS, driven by openid-client (a relying party nobody
@@ -54,22 +55,7 @@ describe('professional identity provider with openid-client', () => {
     await svc.store.close();
   });
 
-  async function startLogin(params: Record<string, string> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    const nonce = client.randomNonce();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce,
-      state,
-      prompt: 'login',
-      ...params,
-    });
-    return { url, verifier, nonce, state };
-  }
+  const startLogin = (params: Record<string, string> = {}) => startPkceLogin(config, REDIRECT, params);
 
   async function logIn(deziNumber = BAKKER) {
     const flow = await startLogin();
@@ -198,7 +184,7 @@ describe('professional identity provider with openid-client', () => {
 
   it('revokes a verklaring: status says so, the verifier refuses it, another organisation may not revoke', async () => {
     const flow = await logIn();
-    const tokens = await client.authorizationCodeGrant(config, flow.callback, { pkceCodeVerifier: flow.verifier, expectedNonce: flow.nonce, expectedState: flow.state });
+    const tokens = await finishPkceLogin(config, flow, flow.callback);
     const verklaring = tokens.claims()?.verklaring as string;
     const { verklaring_id: id, status_uri: statusUri } = decodeJwt(verklaring) as { verklaring_id: string; status_uri: string };
 
@@ -227,7 +213,7 @@ describe('professional identity provider with openid-client', () => {
 
   it('refuses an expired verklaring, one for another URA, and one signed with another key', async () => {
     const flow = await logIn('900001021');
-    const tokens = await client.authorizationCodeGrant(config, flow.callback, { pkceCodeVerifier: flow.verifier, expectedNonce: flow.nonce, expectedState: flow.state });
+    const tokens = await finishPkceLogin(config, flow, flow.callback);
     const verklaring = tokens.claims()?.verklaring as string;
     const base = { issuer: svc.url, jwks: `${svc.url}/dezi/jwks.json`, fetch: browser.fetch };
     await assert.rejects(
@@ -245,7 +231,7 @@ describe('professional identity provider with openid-client', () => {
 
   it('serves the verklaring status: active for a fresh one, 404 for an unknown id', async () => {
     const flow = await logIn();
-    const tokens = await client.authorizationCodeGrant(config, flow.callback, { pkceCodeVerifier: flow.verifier, expectedNonce: flow.nonce, expectedState: flow.state });
+    const tokens = await finishPkceLogin(config, flow, flow.callback);
     const { status_uri: statusUri } = decodeJwt(tokens.claims()?.verklaring as string) as { status_uri: string };
     assert.equal(((await (await browser.fetch(statusUri)).json()) as { status: string }).status, 'active');
     assert.equal((await browser.fetch(`${svc.url}/status/v1/verklaring/nope`)).status, 404);

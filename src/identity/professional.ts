@@ -5,7 +5,7 @@ import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { OIDC_MODELS_MIGRATION_SQL, oidcStoreKey, purgeExpired } from './oidc/adapter.ts';
 import { LOA, LOGIN_PATH, OIDC_ROUTES, VERKLARING_ADMIN_PREFIX, VERKLARING_JWKS_PATH, VERKLARING_STATUS_PREFIX } from './constants.ts';
 import { CREDENTIALS_MIGRATION_SQL } from './credentials.ts';
-import { castProfessionalDirectory, type ProfessionalDirectory } from './directory.ts';
+import type { ProfessionalDirectory } from './directory.ts';
 import { KEYS_MIGRATION_SQL, loadOrCreateCookieKeys, loadOrCreateRsaKey, publicJwks } from './keys.ts';
 import { registerLoginRoutes } from './oidc/interaction.ts';
 import { mountProvider, OIDC_PUBLIC_PATHS } from './oidc/mount.ts';
@@ -46,7 +46,7 @@ export function createIdentityPart(options: IdentityOptions = {}): PartDefinitio
     rateLimits: [...doors('login', [`POST ${LOGIN_PATH}/:uid`]), ...doors('token', [`POST ${OIDC_ROUTES.token}`])],
     async register(app: FastifyInstance, ctx: PartContext) {
       const db = ctx.store;
-      const directory = directoryFrom(options.directory, ctx.settings, castProfessionalDirectory, 'identity');
+      const directory = directoryFrom(options.directory, ctx.settings, 'identity');
       const clients = clientsFrom(options, ctx.settings);
       const requirePassword = requirePasswordFrom(options, ctx.settings);
       const ttl = options.verklaringTtlSeconds ?? positiveInt(ctx.settings.verklaring_ttl_seconds, 8 * 60 * 60, 'verklaring_ttl_seconds');

@@ -39,9 +39,9 @@ export function requirePasswordFrom(options: ProviderOptions, settings: Record<s
  * setting "directory" is "cast" (a demonstration). There is no default: a provider that
  * silently let anyone log in as a cast member would be worse than one that does not start.
  */
-export function directoryFrom<D>(given: D | undefined, settings: Record<string, string | undefined>, cast: () => D, part: string): D {
+export function directoryFrom<D>(given: D | undefined, settings: Record<string, string | undefined>, part: string): D {
   if (given) return given;
-  if (settings.directory === 'cast') return cast();
+  // The cast's directory is the composer's to give (src/sandbox/people.ts); this part knows no people.
   const got = settings.directory === undefined ? '' : ` (got "${settings.directory}")`;
   throw new Error(
     `${part}: no directory of people who may log in${got}; pass one in code, or set LDN_SETTING_DIRECTORY=cast to use the sandbox cast (demonstration only)`,

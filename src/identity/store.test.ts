@@ -6,7 +6,7 @@ import { checkPassword, setPassword } from './credentials.ts';
 import { loadOrCreateCookieKeys, loadOrCreateRsaKey, publicJwks } from './keys.ts';
 import { purgeExpired, StoreAdapter } from './oidc/adapter.ts';
 import { IDENTITY_MIGRATIONS } from './professional.ts';
-import { castProfessionalDirectory } from './directory.ts';
+import { castProfessionalDirectory } from '../sandbox/people.ts';
 import { issueVerklaring } from './verklaring/issue.ts';
 import { activeVerklaringForGrant, findVerklaring, revokeAllFor, revokeVerklaring, statusOf } from './verklaring/store.ts';
 import { type VerklaringError, verifyVerklaring } from './verklaring/verify.ts';

@@ -9,10 +9,18 @@ export const TOKENS_SETTING: SettingDeclaration = {
   doc: 'access tokens from the trust part on protected calls; "off" (mutual TLS only) is for benchmarks and tests',
 };
 
+/** The network operator's URA when none is configured: written here once (the sandbox cast's operator has it too). */
+export const DEFAULT_OPERATOR_URA = '90000001';
+
+/** The operator's URA from a part's settings (`operator_ura`), else the default. */
+export function operatorUraOf(settings: Record<string, string | undefined>): string {
+  return settings.operator_ura ?? DEFAULT_OPERATOR_URA;
+}
+
 export const OPERATOR_URA_SETTING: SettingDeclaration = {
   name: 'operator_ura',
   type: 'ura',
-  default: '90000001',
+  default: DEFAULT_OPERATOR_URA,
   doc: 'URA of the network operator (its certificate may administer; it holds citizen-access for the citizen portal)',
 };
 

@@ -8,7 +8,7 @@ import type { UserContext } from '../trust/auth/claims.ts';
 import type { AgreementsDocument } from '../trust/agreements/types.ts';
 
 // What a node needs from the rest of the network, as ports. In the sandbox and in production
-// they are HTTP clients of the central parts (node/network-adapters.ts); tests may plug in
+// they are HTTP clients of the central parts (node/network-environment.ts); tests may plug in
 // in-process versions. The node's own logic never knows which.
 
 /** One organisation a node serves (a vendor's node serves several). */

@@ -2,8 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditLogMigrations } from '../audit/chain.ts';
 import { REPLICA_MIGRATIONS } from '../directory/replica/migrations.ts';
 import { createPdp } from '../consent/pdp/evaluate.ts';
+import { operatorUraOf } from '../kit/common-settings.ts';
 import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
+import { qualifiedAt } from '../kit/rules/qualification.ts';
 import type { Migration } from '../kit/store/store.ts';
 import { type AccessTokenClaims, WORKFLOW_TASK_DETAIL } from '../trust/auth/claims.ts';
 import {
@@ -136,16 +138,12 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
           const participant = await env.participant(client.ura);
           if (!participant || participant.status !== 'admitted') return [];
           const now = Date.now();
-          const qualified = (code: string) =>
-            participant.qualifications.some(
-              (q) => q.code === code && (!q.validFrom || Date.parse(q.validFrom) <= now) && (!q.validUntil || Date.parse(q.validUntil) >= now),
-            );
           return requested.filter((scope) => {
             const def = env.agreements().scopes.find((s) => s.scope === scope && s.audience === 'node');
             if (!def) return false;
             if (def.requiresUser && !grant.user) return false;
             if (def.organizationTypes && !def.organizationTypes.includes(participant.type)) return false;
-            return !def.qualification || qualified(def.qualification);
+            return !def.qualification || qualifiedAt(participant.qualifications, def.qualification, now);
           });
         },
         verifyUserAssertion: (assertion, client) => env.verifyVerklaring(assertion, client.ura),
@@ -188,7 +186,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       });
       await registerWadoGate(app, { tenants, env, pdp, connectors, archives, verifyToken, baseUrl: () => ctx.baseUrl });
       // Exchange volumes for the network operator's dashboard (operator certificate only).
-      const operatorUra = ctx.settings.operator_ura ?? '90000001';
+      const operatorUra = operatorUraOf(ctx.settings);
       app.get('/metrics', async (request, reply) => {
         if (request.peer?.ura !== operatorUra) throw forbidden('exchange metrics are for the network operator');
         // A Prometheus scraper (no JSON in Accept) gets the kit's metrics; the operator portal the JSON figures.

@@ -1,11 +1,11 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { JWK } from 'jose';
-import type { InclusionProof } from '../audit/transparency/log-store.ts';
+import type { InclusionProof } from '../audit/contract.ts';
 import type { SignedTreeHead } from '../audit/transparency/tree-head.ts';
 import type { ParsedConsent } from '../consent/fhir.ts';
 import type { TraceContext } from '../kit/trace.ts';
 import type { AgreementsDocument, ConsentMode } from '../trust/agreements/types.ts';
-import type { Participant, ParticipantStatus } from '../trust/register/participants.ts';
+import type { Participant, ParticipantStatus } from '../trust/contract.ts';
 
 // Everything the portals need from the rest of the network, as ports. The portals never reach
 // into another part's store: adapters (adapters/*.ts) call the parts' HTTP APIs, and the lead

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HttpError } from '../kit/fhir/outcome.ts';
-import { CARE_CONTEXT_CATEGORIES } from './data-categories.ts';
+import { ZORGCONTEXT_CODES } from '../kit/fhir/profiles/gf-codes.ts';
 import { parseLocalizationList, referralToList } from './list-resource.ts';
 import { parseCodeParam, parseSourceParam, parseSubjectParam } from './search-params.ts';
 
@@ -14,7 +14,7 @@ describe('localization List profile', () => {
   it('accepts the IG example once its subject is a token', () => {
     const list = structuredClone(FIXTURE);
     list.subject.identifier.value = TOKEN;
-    const parsed = parseLocalizationList(list, CARE_CONTEXT_CATEGORIES);
+    const parsed = parseLocalizationList(list, ZORGCONTEXT_CODES);
     assert.deepEqual(parsed, { subjectValue: TOKEN, custodian: '22222222', category: 'MedicationRequest', sourceClient: 'ehr-client-org2' });
   });
 
@@ -29,7 +29,7 @@ describe('localization List profile', () => {
       fc.property(fc.anything(), fc.dictionary(fc.constantFrom('status', 'mode', 'code', 'subject', 'extension', 'source', 'title', 'meta', 'emptyReason'), fc.anything()), (junk, patch) => {
         for (const input of [junk, { ...structuredClone(FIXTURE), ...patch }]) {
           try {
-            parseLocalizationList(input, CARE_CONTEXT_CATEGORIES);
+            parseLocalizationList(input, ZORGCONTEXT_CODES);
           } catch (err) {
             assert.ok(err instanceof HttpError && err.status === 422, String(err));
           }

@@ -88,7 +88,7 @@ describe('localisation over the network (PRS + NVI + registration client)', () =
     const broken = await post(list(GP, { status: 'retired', title: 'no', subject: { reference: 'Patient/1' } }));
     assert.equal(broken.status, 422);
     assert.ok(broken.body.issue.length >= 3);
-    assert.equal((await post(list(GP, { code: { coding: [{ system: CODE_SYSTEM.dataCategories, code: 'Logging' }] } }))).status, 422);
+    assert.equal((await post(list(GP, { code: { coding: [{ system: CODE_SYSTEM.dataCategories, code: 'CareServiceEntities' }] } }))).status, 422);
     const created = await post(list(GP));
     assert.equal(created.status, 201);
     assert.equal((created.body as unknown as List).subject, undefined);

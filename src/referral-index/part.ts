@@ -1,13 +1,14 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { FastifyRequest } from 'fastify';
 import { badRequest, forbidden, HttpError, notFound } from '../kit/fhir/outcome.ts';
+import { ZORGCONTEXT_CODES } from '../kit/fhir/profiles/gf-codes.ts';
 import { pageParams, strictParams } from '../kit/fhir/search.ts';
 import { PartClient } from '../kit/http/client.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
+import { qualifiedAt } from '../kit/rules/qualification.ts';
 import { type TokenGuardOptions, tokenGuard } from '../pseudonyms/token-guard.ts';
 import { scopesOf } from '../trust/auth/index.ts';
 import type { AgreementsDocument, ExchangeDefinition } from '../trust/agreements/types.ts';
-import { CARE_CONTEXT_CATEGORIES } from './data-categories.ts';
 import { referralToList } from './list-resource.ts';
 import { nviMigrations } from './migrations.ts';
 import { announceToPrs, loadNviKeys } from './nvi-keys.ts';
@@ -53,10 +54,7 @@ export interface RequesterStanding {
 }
 
 function qualifiedFor(caller: RequesterStanding, exchange: ExchangeDefinition, at: Date): boolean {
-  const held = caller.qualifications.some(
-    (q) => q.qualification === exchange.code && new Date(q.validFrom) <= at && (q.validUntil === null || new Date(q.validUntil) > at),
-  );
-  return held && exchange.requesterOrganizationTypes.includes(caller.organizationType);
+  return qualifiedAt(caller.qualifications, exchange.code, at) && exchange.requesterOrganizationTypes.includes(caller.organizationType);
 }
 
 /** URAs the caller acts for: the token's subject (cert-bound), else the certificate's URA. */
@@ -152,7 +150,7 @@ export function createNviPart(options: NviOptions): PartDefinition {
       const standingOf = options.participant ?? (register as NonNullable<typeof register>).lookup;
       app.addHook('onClose', async () => register?.close());
       const hashes = pool ? pool.hashes : (value: string) => subjectHashes(value, keys);
-      const accepted = async () => new Set([...CARE_CONTEXT_CATEGORIES, ...(await agreementsOf()).exchanges.flatMap((e) => e.dataCategories)]);
+      const accepted = async () => new Set([...ZORGCONTEXT_CODES, ...(await agreementsOf()).exchanges.flatMap((e) => e.dataCategories)]);
       const fhir = { 'content-type': 'application/fhir+json' };
 
       app.get('/.well-known/pseudonym-recipient', async () => ({ recipientOrganization: keys.audience, recipientScope: keys.scope }));

@@ -5,7 +5,8 @@ import { migrate } from '../kit/store/migrate.ts';
 import { openPgliteStore } from '../kit/store/pglite.ts';
 import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-pki.ts';
 import { createPrsPart } from '../pseudonyms/part.ts';
-import { AUTHORIZATION_SERVER_PUBLIC_PATHS, authMigrations, loadOrCreateSigningKey, registerTokenEndpoint, TrustTokenProvider } from '../trust/auth/index.ts';
+import { TrustTokenProvider } from '../trust/auth/index.ts';
+import { stubTrustPart } from '../trust/testing/stub-trust.ts';
 import { ReferralClient } from './client.ts';
 import { ORGANIZATIONS } from '../sandbox/cast.ts';
 import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
@@ -51,28 +52,16 @@ export async function startTestNetwork(): Promise<TestNetwork> {
   const services: RunningService[] = [];
   const clients: Array<{ close(): Promise<void> }> = [];
 
-  const asStore = await openPgliteStore('trust');
-  await migrate(asStore, authMigrations);
-  const signingKey = await loadOrCreateSigningKey(asStore);
-  const trustPart: PartDefinition = {
-    name: 'trust',
-    schema: 'trust',
-    migrations: [],
-    publicPaths: AUTHORIZATION_SERVER_PUBLIC_PATHS,
-    async register(app, ctx) {
-      await registerTokenEndpoint(app, {
-        issuer: () => ctx.baseUrl,
-        signingKey,
-        store: ctx.store,
-        admit: async (peer, ura) => (peer.ura === ura ? null : 'not your URA'),
-        scopesFor: async (_c, requested) => requested.filter((s) => GRANTABLE.has(s)),
-      });
+  const { part: trustPart, store: asStore } = await stubTrustPart({
+    open: openPgliteStore,
+    scopesFor: async (_c, requested) => requested.filter((s) => GRANTABLE.has(s)),
+    routes: (app) => {
       app.get<{ Params: { ura: string } }>('/participants/:ura', async (request, reply) => {
         const entry = TEST_REGISTER.get(request.params.ura);
         return entry ? { ura: request.params.ura, ...entry } : reply.code(404).send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
       });
     },
-  };
+  });
   const start = async (part: PartDefinition, name: string) => {
     const store = part.name === 'trust' ? asStore : await openPgliteStore(part.schema);
     if (part.name !== 'trust') await migrate(store, part.migrations);

@@ -1,5 +1,6 @@
 // The sandbox cast (design §6): fictional organisations, clinicians, citizens and an operator.
 // URAs, AGBs and Dezi numbers are made up; BSNs are valid (11-test) test numbers.
+import { DEFAULT_OPERATOR_URA } from '../kit/common-settings.ts';
 import { testBsn } from '../kit/identifiers/bsn.ts';
 
 export interface CastOrganization {
@@ -101,8 +102,11 @@ export const CITIZENS: CastCitizen[] = [
 
 export const DE_GROOT = CITIZENS[0];
 
-export const OPERATOR = { name: 'Netwerkbeheer LDN', ura: '90000001', kvk: '00000001' };
+export const OPERATOR = { name: 'Netwerkbeheer LDN', ura: DEFAULT_OPERATOR_URA, kvk: '00000001' };
 
 export function organizationByUra(ura: string): CastOrganization | undefined {
   return ORGANIZATIONS.find((o) => o.ura === ura);
 }
+
+/** The cast as the trust register admits it (the sandbox seed and tests). */
+export const CAST_NETWORK = { organizations: ORGANIZATIONS, vendors: VENDORS, operator: OPERATOR };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { TestBrowser } from '../identity/testing/browser.ts';
+import { finishPkceLogin, startPkceLogin } from '../identity/testing/pkce.ts';
 import type { Manifest } from './manifest.ts';
 import type { Sandbox } from './sandbox.ts';
 
@@ -26,26 +27,11 @@ export async function manifestClinicianVerklaring(manifest: Manifest, deziNumber
     const config = await client.discovery(new URL(manifest.services.identity.url), `viewer-${node.name}`, undefined, client.None(), {
       [client.customFetch]: browser.fetch as import('openid-client').CustomFetch,
     });
-    const verifier = client.randomPKCECodeVerifier();
-    const nonce = client.randomNonce();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: callback,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce,
-      state,
-      prompt: 'login',
-    });
-    const page = await browser.follow(url.href, callback);
+    const flow = await startPkceLogin(config, callback);
+    const page = await browser.follow(flow.url.href, callback);
     const done = await browser.follow(page.url, callback, { form: { account: deziNumber, do: 'login', lang: 'nl' } });
     if (!done.location?.startsWith(callback)) throw new Error(`login did not reach the callback: ${done.status}`);
-    const tokens = await client.authorizationCodeGrant(config, new URL(done.location), {
-      pkceCodeVerifier: verifier,
-      expectedNonce: nonce,
-      expectedState: state,
-    });
+    const tokens = await finishPkceLogin(config, flow, new URL(done.location));
     const verklaring = tokens.claims()?.verklaring;
     if (typeof verklaring !== 'string') throw new Error('the id_token carries no verklaring');
     return verklaring;

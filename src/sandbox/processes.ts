@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { seedSandboxConsents } from '../consent/sandbox-seed.ts';
+import { seedConsentChoices } from '../consent/sandbox-seed.ts';
+import { sandboxChoices } from './consent-choices.ts';
 import { CONSENT_MIGRATIONS } from '../consent/migrations.ts';
 import { viewerClientId } from '../node/viewer.ts';
 import { ehrDataFor } from '../node/ehr-sim/cast-data.ts';
@@ -131,7 +132,7 @@ export async function startProcessSandbox(options: ProcessSandboxOptions): Promi
   if (options.seedConsents !== false) {
     const consentStore = await openStore({ schema: 'consent', ...storeOf('consent') }, CONSENT_MIGRATIONS);
     try {
-      await seedSandboxConsents(consentStore);
+      await seedConsentChoices(consentStore, sandboxChoices());
     } finally {
       await consentStore.close();
     }

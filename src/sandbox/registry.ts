@@ -1,4 +1,5 @@
 import type { ComposedPart, ComposeEnv } from './compose.ts';
+import { castCitizenDirectory, castDirectoryIfAsked, castProfessionalDirectory } from './people.ts';
 
 // The parts `ldn serve <part>` can run, each through its own start path (compose.ts for the parts
 // that hold agreements; the sandbox starts those through the same functions). A part run this way
@@ -18,8 +19,8 @@ export const CENTRAL_PARTS: CentralPartEntry[] = [
   { name: 'nvi', start: async (env) => (await import('./compose.ts')).composeNvi(env) },
   { name: 'consent', start: async (env) => (await import('./compose.ts')).composeConsent(env) },
   { name: 'transparency', start: async (env) => (await import('./compose.ts')).composeTransparency(env) },
-  { name: 'identity', start: () => plain(import('../identity/part.ts').then((m) => m.identityPart)) },
-  { name: 'citizen-identity', start: () => plain(import('../identity/part.ts').then((m) => m.citizenIdentityPart)) },
+  { name: 'identity', start: (env) => plain(import('../identity/part.ts').then((m) => m.createIdentityPart({ directory: castDirectoryIfAsked(env.settings, castProfessionalDirectory) }))) },
+  { name: 'citizen-identity', start: (env) => plain(import('../identity/part.ts').then((m) => m.createCitizenIdentityPart({ directory: castDirectoryIfAsked(env.settings, castCitizenDirectory) }))) },
   { name: 'portal', start: () => plain(import('../portals/part.ts').then((m) => m.portalPart)) },
   { name: 'ncpeh', start: (env) => plain(import('../ncpeh/configured.ts').then((m) => m.configuredNcpehPart(env.settings))) },
   { name: 'hdab', start: () => plain(import('../secondary-use/part.ts').then((m) => m.hdabPart)) },

@@ -6,7 +6,7 @@ import { roleName } from '../kit/identifiers/roles.ts';
 import { kekFile } from '../kit/keys/key-encryption-key.ts';
 import { createLogger } from '../kit/log.ts';
 import type { TlsIdentity } from '../kit/part.ts';
-import { castCitizenDirectory, castProfessionalDirectory, createCitizenIdentityPart, createIdentityPart } from '../identity/part.ts';
+import { createCitizenIdentityPart, createIdentityPart } from '../identity/part.ts';
 import { viewerClientId } from '../node/viewer.ts';
 import { createPortalPart } from '../portals/part.ts';
 import { getParticipant, holdsQualification, qualify } from '../trust/register/participants.ts';
@@ -19,6 +19,7 @@ import { type CastArchives, startCastArchives } from './archives/cast-archives.t
 import { type Manifest, writeManifest } from './manifest.ts';
 import { SandboxNetwork } from './network.ts';
 import { type EhrSimulator, type RunningNode, startEhrSimulator, startNodes } from './participants.ts';
+import { castCitizenDirectory, castProfessionalDirectory } from './people.ts';
 import { SandboxPki } from './pki.ts';
 import { type SecondCountry, startSecondCountry } from './second-country.ts';
 import { publishDirectory, seedConsents, seedTrustFramework } from './seed.ts';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
-import { seedSandboxConsents } from '../consent/sandbox-seed.ts';
+import { seedConsentChoices } from '../consent/sandbox-seed.ts';
 import { publishCast, withCurrentVersions } from '../directory/publish-cast.ts';
 import { PartClient } from '../kit/http/client.ts';
 import type { RunningService } from '../kit/http/service.ts';
@@ -10,6 +10,8 @@ import type { TlsIdentity } from '../kit/part.ts';
 import { fetchAgreements } from '../trust/agreements/jws.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import { seedTrust } from '../trust/seed.ts';
+import { OPERATOR } from './cast.ts';
+import { sandboxChoices } from './consent-choices.ts';
 import type { SandboxContext } from './context.ts';
 
 // Seeding the sandbox the way the real network fills up: the trust framework admits the cast and
@@ -30,7 +32,7 @@ export async function seedTrustFramework(sb: SandboxContext, trust: RunningServi
 
 /** The same on the trust part's store before its process runs (`ldn sandbox --processes`). */
 export async function seedTrustStore(sb: SandboxContext, store: Store): Promise<SeededIdentities> {
-  const seeded = await seedTrust(store, { ca: sb.pki.ca, organizations: sb.cast.organizations, vendors: sb.cast.vendors });
+  const seeded = await seedTrust(store, { ca: sb.pki.ca, organizations: sb.cast.organizations, vendors: sb.cast.vendors, operator: OPERATOR });
   const files = new Map<string, { cert: string; key: string }>();
   const write = (name: string, id: TlsIdentity) => {
     const cert = join(sb.pki.dir, `${name}.pem`);
@@ -84,5 +86,5 @@ export async function publishDirectory(sb: SandboxContext, ids: SeededIdentities
 }
 
 export async function seedConsents(consent: RunningService): Promise<number> {
-  return (await seedSandboxConsents(consent.store)).length;
+  return (await seedConsentChoices(consent.store, sandboxChoices())).length;
 }

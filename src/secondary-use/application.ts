@@ -1,5 +1,5 @@
 import { badRequest, unprocessable } from '../kit/fhir/outcome.ts';
-import { DATA_CATEGORIES } from '../consent/uris.ts';
+import { DATA_CATEGORY_CODES } from '../kit/fhir/profiles/gf-codes.ts';
 import { DATE_PRECISIONS, type DatePrecision, DEFAULT_MIN_CELL, type PermitCohort } from './contract.ts';
 
 // A research organisation's application for a data permit, as the HDAB's API and portal take it.
@@ -61,7 +61,7 @@ export function parsePermitApplication(body: unknown, now = new Date()): PermitA
 
   const purpose = text('purpose', 2000);
   const legalBasis = text('legalBasis', 500);
-  const categories = codes('categories', (c) => DATA_CATEGORIES.includes(c), true) ?? [];
+  const categories = codes('categories', (c) => DATA_CATEGORY_CODES.has(c), true) ?? [];
   const types = codes('types', (c) => (PERMIT_RESOURCE_TYPES as readonly string[]).includes(c), true) ?? [];
   if (types.length && !types.includes('Patient')) problems.push('types must include Patient (every row is about a pseudonymous patient)');
   const cohort: PermitCohort = {};

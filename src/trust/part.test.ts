@@ -13,6 +13,7 @@ import { pemToDer, readCertificateIdentity } from '../kit/pki/certificates.ts';
 import { migrate } from '../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
 import { createTestPki, staticNetwork, type TestPki } from '../kit/testing/test-pki.ts';
+import { CAST_NETWORK } from '../sandbox/cast.ts';
 import { configureTokenVerification, generateSigningKey, requireToken, TokenRequestError, TrustTokenProvider, trustVerification } from './auth/index.ts';
 import { AgreementsRefused, fetchAgreements, signAgreements, verifyAgreements } from './agreements/jws.ts';
 import { createPeerGuard, type PeerGuard } from './certificates/peer-guard.ts';
@@ -72,7 +73,7 @@ describe('trust part over mutual TLS', () => {
     await migrate(store, part.migrations);
     trust = await createService(part, { tls: await pki.identity(OPERATOR_URA, { name: 'trust' }), network, store });
     network.set('trust', trust.url);
-    cast = await seedTrust(trust.store, { ca: pki.ca });
+    cast = await seedTrust(trust.store, { ca: pki.ca, ...CAST_NETWORK });
 
     const nviTls = await pki.identity(OPERATOR_URA, { name: 'nvi' });
     const nviClient = client(nviTls);

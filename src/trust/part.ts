@@ -1,5 +1,6 @@
 import { isRevoked } from '../kit/http/certificate-status.ts';
 import { readFileSync } from 'node:fs';
+import { operatorUraOf } from '../kit/common-settings.ts';
 import { PartClient } from '../kit/http/client.ts';
 import type { PartDefinition, Peer } from '../kit/part.ts';
 import { type CertificateAuthority, loadCa } from '../kit/pki/certificates.ts';
@@ -31,7 +32,7 @@ export interface TrustPartOptions {
 }
 
 export const TRUST_PUBLIC_PATHS = [...AUTHORIZATION_SERVER_PUBLIC_PATHS, '/agreements', '/status-list'];
-export const DEFAULT_OPERATOR_URA = '90000001';
+export { DEFAULT_OPERATOR_URA } from '../kit/common-settings.ts';
 
 /** Whether this certificate may act for this URA now: admitted, not revoked, own URA or hosted by its vendor. */
 async function admit(rt: TrustRuntime, peer: Peer, ura: string): Promise<string | null> {
@@ -88,7 +89,7 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
       const rt = createRuntime({
         store: ctx.store,
         ca,
-        operatorUra: options.operatorUra ?? s.operator_ura ?? DEFAULT_OPERATOR_URA,
+        operatorUra: options.operatorUra ?? operatorUraOf(s),
         operatorSystemNumber: options.operatorSystemNumber ?? s.operator_system_number,
         tokenKey: await loadOrCreateSigningKey(ctx.store, 'access-token', ctx.keys),
         documentKey: await loadOrCreateSigningKey(ctx.store, 'documents', ctx.keys),

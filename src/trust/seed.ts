@@ -4,12 +4,11 @@ import * as x509 from '@peculiar/x509';
 import type { TlsIdentity } from '../kit/part.ts';
 import type { CertificateAuthority } from '../kit/pki/certificates.ts';
 import type { Store } from '../kit/store/store.ts';
-import { type CastOrganization, type CastVendor, OPERATOR, ORGANIZATIONS, VENDORS } from '../sandbox/cast.ts';
 import { currentAgreements } from './agreements/store.ts';
 import { issueFromCsr } from './certificates/lifecycle.ts';
 import { getParticipant, holdsQualification, qualify, registerParticipant, registerVendor, setParticipantStatus, setVendorStatus } from './register/participants.ts';
 
-// Admits the sandbox cast the way an operator would: register, admit, qualify, and issue each
+// Admits a given set of organisations (in the sandbox: its cast) the way an operator would: register, admit, qualify, and issue each
 // holder's certificate from a CSR through the lifecycle (the private key never leaves the
 // holder; here the holder is this function). Idempotent: known participants are left as they are.
 
@@ -20,11 +19,28 @@ export const OPERATOR_ORGANIZATION_TYPE = 'NB';
 /** Generic functions every care organisation of the cast is qualified for. */
 export const GENERIC_FUNCTIONS = ['localization', 'addressing', 'consent'];
 
+/** An organisation to admit: what the register and its certificate need. */
+export interface SeedOrganization {
+  ura: string;
+  agb: string;
+  name: string;
+  type: string;
+  city: string;
+}
+
+/** A vendor to admit with the organisations it hosts (URAs). */
+export interface SeedVendor {
+  kvk: string;
+  name: string;
+  hosts: string[];
+}
+
 export interface SeedOptions {
   ca?: CertificateAuthority;
-  organizations?: CastOrganization[];
-  vendors?: CastVendor[];
-  operator?: { ura: string; name: string };
+  organizations: readonly SeedOrganization[];
+  vendors: readonly SeedVendor[];
+  /** The network operator's organisation (its URA is configuration: the sandbox takes it from the cast). */
+  operator: { ura: string; name: string };
   /** Issue certificates through the CSR lifecycle (needs `ca`). Default true when ca is given. */
   issueCertificates?: boolean;
 }
@@ -53,10 +69,8 @@ async function admitted(store: Store, ura: string): Promise<void> {
   if (p.status === 'applied') await setParticipantStatus(store, ura, 'admitted', 'sandbox cast', ACTOR);
 }
 
-export async function seedTrust(store: Store, options: SeedOptions = {}): Promise<SeedResult> {
-  const organizations = options.organizations ?? ORGANIZATIONS;
-  const vendors = options.vendors ?? VENDORS;
-  const operator = options.operator ?? OPERATOR;
+export async function seedTrust(store: Store, options: SeedOptions): Promise<SeedResult> {
+  const { organizations, vendors, operator } = options;
   const agreements = await currentAgreements(store);
   const result: SeedResult = { participants: new Map(), vendors: new Map() };
 

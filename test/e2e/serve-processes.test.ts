@@ -17,7 +17,7 @@ import { createTestPki } from '../../src/kit/testing/test-pki.ts';
 import { PrsClient } from '../../src/pseudonyms/client.ts';
 import { decodePseudonymToken } from '../../src/pseudonyms/nvi-identifier.ts';
 import { recipientElements } from '../../src/pseudonyms/recipient.ts';
-import { DE_GROOT, OPERATOR, ORGANIZATIONS } from '../../src/sandbox/cast.ts';
+import { CAST_NETWORK, DE_GROOT, OPERATOR, ORGANIZATIONS } from '../../src/sandbox/cast.ts';
 import { freePort } from '../../src/sandbox/load-balancer.ts';
 import { type SupervisedPart, supervisePart } from '../../src/sandbox/supervisor.ts';
 import { seedTrust } from '../../src/trust/seed.ts';
@@ -76,7 +76,7 @@ describe('parts as processes under a supervisor', { skip: usable ? false : 'Post
     // The operator's bootstrap: the register is filled on the trust part's own store before it runs.
     const { trustPart } = await import('../../src/trust/part.ts');
     const trustStore = await openStore({ schema: 'trust', databaseUrl: db.url }, trustPart.migrations);
-    await seedTrust(trustStore, {});
+    await seedTrust(trustStore, CAST_NETWORK);
     await trustStore.close();
 
     const [trustPort, prsPort] = [await freePort('127.0.0.1'), await freePort('127.0.0.1')];

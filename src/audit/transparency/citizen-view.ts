@@ -3,6 +3,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import { UZI_ROLES } from '../../kit/identifiers/roles.ts';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import type { Queryable } from '../../kit/store/store.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import type { AgreementsDocument } from '../../trust/agreements/types.ts';
 import { summarizeAuditEvent } from '../event.ts';
 import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION, AUDIT_SYSTEM } from '../uris.ts';
@@ -52,7 +53,8 @@ export function accessGroupOf(traceId: string): string {
 
 export function toCitizenEntry(event: AuditEvent, leafIndex: number, options: CitizenViewOptions = {}): CitizenAccessEntry {
   const s = summarizeAuditEvent(event);
-  const exchange = options.agreements?.()?.exchanges.find((x) => x.code === s.exchange);
+  const agreements = options.agreements?.();
+  const exchange = agreements ? exchangeByCode(agreements, s.exchange) : undefined;
   const ura = s.organizationUra ?? '';
   return {
     eventId: s.id ?? '',

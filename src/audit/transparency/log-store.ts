@@ -1,5 +1,6 @@
 import { groupCommit } from '../../kit/store/group-commit.ts';
 import type { Migration, Queryable, Store } from '../../kit/store/store.ts';
+import type { InclusionProof } from '../contract.ts';
 import {
   consistencyPath,
   type Hash,
@@ -235,12 +236,7 @@ export async function treeRoot(q: Queryable, size: number): Promise<Hash> {
   return withFetchedSubtrees((keys) => fetchSubtrees(q, keys), (lookup) => rootHash(lookup, size));
 }
 
-export interface InclusionProof {
-  leafIndex: number;
-  treeSize: number;
-  leafHash: string;
-  auditPath: string[];
-}
+export type { InclusionProof } from '../contract.ts';
 
 export async function inclusionProof(q: Queryable, leafIndex: number, treeSize: number): Promise<InclusionProof> {
   await assertSize(q, treeSize);

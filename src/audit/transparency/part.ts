@@ -2,12 +2,13 @@ import { transparencyOpenApi } from './openapi.ts';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
+import { operatorUraOf } from '../../kit/common-settings.ts';
 import { badRequest, forbidden, notFound, unauthorized, unprocessable } from '../../kit/fhir/outcome.ts';
 import { pageParams, strictParams, searchsetBundle } from '../../kit/fhir/search.ts';
 import type { PartContext, PartDefinition, Peer } from '../../kit/part.ts';
 import { type TokenGuardOptions, type TokenMode, tokenGuard } from '../../pseudonyms/token-guard.ts';
 import { sodiumReady } from '../../pseudonyms/sodium.ts';
-import { OPERATOR } from '../../sandbox/cast.ts';
+import { PATIENT_TOKEN_PARAM, TRANSPARENCY_WRITE_SCOPE } from '../contract.ts';
 import { type RetentionJob, retentionDaysSetting, startRetentionJob } from '../retention.ts';
 import { createJwsSigner, generateSigningKey, type JwsSigner } from '../signing.ts';
 import { citizenAccessEntries, citizenAuditEvent, type CitizenViewOptions, inclusionProofPath } from './citizen-view.ts';
@@ -29,8 +30,7 @@ import { latestSignedTreeHead, type SignedTreeHead, signTreeHead } from './tree-
 //   GET  /tree-head, /proof/inclusion, /proof/consistency, /.well-known/jwks.json   public
 //   GET  /.well-known/pseudonym-recipient     {recipientOrganization, recipientScope} for PRS requests
 
-export const TRANSPARENCY_WRITE_SCOPE = 'transparency:write';
-export const PATIENT_TOKEN_PARAM = 'patient-token';
+export { PATIENT_TOKEN_PARAM, TRANSPARENCY_WRITE_SCOPE };
 
 /** Who the citizen behind a request is, as stable pseudonym(s); undefined = not identified (401). */
 export type CitizenAuthenticator = (
@@ -46,7 +46,7 @@ export interface TransparencyOptions extends CitizenViewOptions, TokenGuardOptio
    * (portalPeer) and name the citizen by ?patient-token=<PRS token for this part>.
    */
   citizen?: CitizenAuthenticator;
-  /** Which mTLS peers are the citizen portal. Default: URA TRANSPARENCY_PORTAL_URA, else the operator's. */
+  /** Which mTLS peers are the citizen portal. Default: URA transparency_portal_ura, else operator_ura (the portal is the operator's). */
   portalPeer?: (peer: Peer) => boolean;
   /** Alias of `mode`: access tokens on POST /AuditEvent (auto | required | off). */
   tokens?: TokenMode;
@@ -103,7 +103,7 @@ export function createTransparencyPart(options: TransparencyOptions = {}): PartD
       stopAnnouncing = await announceToPrs(ctx, keys);
       const resolve: PseudonymResolver = (token, atMs) => stablePseudonyms(token, keys, atMs);
       const requireScope = tokenGuard(app, ctx, { mode: options.tokens ?? options.mode, verification: options.verification });
-      const portalUra = ctx.settings.TRANSPARENCY_PORTAL_URA ?? OPERATOR.ura;
+      const portalUra = ctx.settings.transparency_portal_ura ?? operatorUraOf(ctx.settings);
       const citizen = options.citizen ?? portalCitizen(options.portalPeer ?? ((peer) => peer.ura === portalUra), resolve);
       const maxDelayMs = options.maxDeliveryDelayMs ?? (ctx.settings.TRANSPARENCY_MAX_DELIVERY_DELAY_MS ? Number(ctx.settings.TRANSPARENCY_MAX_DELIVERY_DELAY_MS) : undefined);
       const store = ctx.store;

@@ -8,7 +8,8 @@ import { createTestPki, staticNetwork, type TestPki } from '../../kit/testing/te
 import { PrsClient } from '../../pseudonyms/client.ts';
 import { createPrsPart } from '../../pseudonyms/part.ts';
 import { OPERATOR } from '../../sandbox/cast.ts';
-import { AUTHORIZATION_SERVER_PUBLIC_PATHS, authMigrations, loadOrCreateSigningKey, registerTokenEndpoint, TrustTokenProvider } from '../../trust/auth/index.ts';
+import { TrustTokenProvider } from '../../trust/auth/index.ts';
+import { stubTrustPart } from '../../trust/testing/stub-trust.ts';
 import { createTransparencyPart, TRANSPARENCY_WRITE_SCOPE, type TransparencyOptions } from './part.ts';
 import { transparencyPseudonymToken } from './pseudonym-client.ts';
 
@@ -49,28 +50,8 @@ export async function startTransparencyNetwork(options: TransparencyOptions = {}
     return svc;
   };
 
-  const asStore = await openIsolatedPgliteStore('trust');
-  await migrate(asStore, authMigrations);
-  const signingKey = await loadOrCreateSigningKey(asStore);
-  const trust = await start(
-    {
-      name: 'trust',
-      schema: 'trust',
-      migrations: [],
-      publicPaths: AUTHORIZATION_SERVER_PUBLIC_PATHS,
-      async register(app, ctx) {
-        await registerTokenEndpoint(app, {
-          issuer: () => ctx.baseUrl,
-          signingKey,
-          store: ctx.store,
-          admit: async (peer, ura) => (peer.ura === ura ? null : 'not your URA'),
-          scopesFor: async (_c, requested) => requested.filter((s) => GRANTABLE.has(s)),
-        });
-      },
-    },
-    'trust',
-    asStore,
-  );
+  const stub = await stubTrustPart({ scopesFor: async (_c, requested) => requested.filter((s) => GRANTABLE.has(s)) });
+  const trust = await start(stub.part, 'trust', stub.store);
   const prs = await start(createPrsPart(), 'prs');
   const transparency = await start(createTransparencyPart({ treeHeadIntervalMs: 60_000, ...options }), 'transparency');
 

@@ -1,8 +1,10 @@
+import { acceptedEmergencyReason } from '../../kit/rules/emergency-reason.ts';
+import { qualifiedAt } from '../../kit/rules/qualification.ts';
 import type { AgreementsDocument, ExchangeDefinition, LegalBasis } from '../../trust/agreements/types.ts';
 import type { ClosedAnswer, ClosedQuestion } from '../model.ts';
 import type { ConsentOracle } from './oracle.ts';
 import { checkQuery } from './query.ts';
-import type { PdpDecision, PdpInput, PdpReason, Qualification } from './types.ts';
+import type { PdpDecision, PdpInput, PdpReason } from './types.ts';
 
 // The policy decision point every node runs in front of its data. Policies are the exchanges of
 // the agreements document; this code only evaluates them. Deny on any error or missing input.
@@ -19,8 +21,6 @@ const REQUIRED: Array<[keyof PdpInput, string[]]> = [
   ['request', ['method', 'path']],
   ['context', ['data_holder_organization_id', 'data_holder_facility_type', 'patient_bsn', 'purpose_of_use', 'exchange']],
 ];
-/** Shortest break-the-glass reason (trimmed) the policy accepts. */
-export const MIN_REASON_LENGTH = 5;
 
 export interface PdpOptions {
   agreements: () => AgreementsDocument;
@@ -50,16 +50,6 @@ function missingInput(input: PdpInput): string[] {
   return missing;
 }
 
-function qualified(list: Array<string | Qualification>, code: string, now: Date): boolean {
-  return list.some((q) => {
-    if (typeof q === 'string') return q === code;
-    if (q.code !== code) return false;
-    if (q.validFrom && now < new Date(q.validFrom)) return false;
-    if (q.validUntil && now > new Date(q.validUntil)) return false;
-    return true;
-  });
-}
-
 /** The static part of the policy: everything except consent. */
 function staticChecks(input: PdpInput, exchange: ExchangeDefinition, now: Date): { reasons: PdpReason[]; categories: string[] } {
   const { subject, request, context } = input;
@@ -73,7 +63,7 @@ function staticChecks(input: PdpInput, exchange: ExchangeDefinition, now: Date):
   if (!exchange.holderOrganizationTypes.includes(context.data_holder_facility_type)) {
     reasons.push(notAllowed(`organisation type ${context.data_holder_facility_type} does not hold data for ${exchange.code}`));
   }
-  if (!qualified(subject.client_qualifications ?? [], exchange.code, now)) {
+  if (!qualifiedAt(subject.client_qualifications ?? [], exchange.code, now)) {
     reasons.push(notAllowed(`requester ${subject.organization_ura} holds no valid qualification for ${exchange.code}`));
   }
   if (context.purpose_of_use !== exchange.purposeOfUse) {
@@ -129,7 +119,7 @@ export function createPdp(options: PdpOptions): Pdp {
     const at = now();
     const { reasons, categories } = staticChecks(input, exchange, at);
     const emergency = input.context.emergency;
-    if (emergency !== undefined && (typeof emergency?.reason !== 'string' || emergency.reason.trim().length < MIN_REASON_LENGTH)) {
+    if (emergency !== undefined && acceptedEmergencyReason(emergency?.reason) === undefined) {
       reasons.push(notAllowed('break-the-glass requires a reason'));
     }
     if (reasons.length) return deny(reasons, { dataCategories: categories });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DATA_CATEGORY_CODES } from '../../kit/fhir/profiles/gf-codes.ts';
 import { testBsn } from '../../kit/identifiers/bsn.ts';
 import { isUra, ORGANIZATION_TYPES, UZI_ROLES } from '../../kit/identifiers/roles.ts';
 import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
 import { OPERATOR_ORGANIZATION_TYPE } from '../../trust/seed.ts';
 import type { ClosedAnswer, ClosedQuestion } from '../model.ts';
-import { DATA_CATEGORIES } from '../uris.ts';
 import { CachedConsentOracle, type ConsentOracle } from './oracle.ts';
 
 const q = (bsn: string): ClosedQuestion => ({
@@ -68,7 +68,7 @@ describe('default agreements', () => {
       for (const r of e.requesterRoles) assert.ok(r in UZI_ROLES, `${e.code}: role ${r}`);
       // The operator's type (its citizen portal asks for citizen-access) is no care organisation type.
       for (const t of [...e.requesterOrganizationTypes, ...e.holderOrganizationTypes]) assert.ok(t in ORGANIZATION_TYPES || t === OPERATOR_ORGANIZATION_TYPE, `${e.code}: type ${t}`);
-      for (const c of e.dataCategories) assert.ok(DATA_CATEGORIES.includes(c), `${e.code}: category ${c}`);
+      for (const c of e.dataCategories) assert.ok(DATA_CATEGORY_CODES.has(c), `${e.code}: category ${c}`);
       for (const s of e.scopes) assert.ok(scopes.has(s), `${e.code}: scope ${s}`);
       assert.ok(e.queries.length > 0 && e.legalBasis.length > 0);
       assert.equal(e.emergencyAccess, e.legalBasis.includes('emergency-access'));

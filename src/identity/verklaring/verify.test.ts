@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { castProfessionalDirectory } from '../directory.ts';
+import { castProfessionalDirectory } from '../../sandbox/people.ts';
 import { loadOrCreateRsaKey, publicJwks, type RsaKeyPair } from '../keys.ts';
 import type { Queryable } from '../../kit/store/store.ts';
 import { escapeHtml, pickLang } from '../login-page.ts';

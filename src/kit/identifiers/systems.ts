@@ -1,6 +1,7 @@
 // Every identifier system and code-system URI the network uses, in one place:
-// the public specifications still move (see shared/reference §12), so nothing else
-// in the code base spells these strings out.
+// the public specifications still move (see the steering repository's reference digests), so
+// other modules take them from here. Not yet all: a few node and consent modules still spell
+// some out (issue 16 lists it).
 
 export const SYSTEM = {
   bsn: 'http://fhir.nl/fhir/NamingSystem/bsn',

@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
-import { MIN_REASON_LENGTH } from '../../consent/pdp/evaluate.ts';
 import { badRequest, forbidden, notFound } from '../../kit/fhir/outcome.ts';
+import { SYSTEM } from '../../kit/identifiers/systems.ts';
+import { acceptedEmergencyReason, EMERGENCY_REASON_RULE } from '../../kit/rules/emergency-reason.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import { type AccessTokenClaims, type UserContext, userOf } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { decodeReason, EMERGENCY_HEADER } from '../source/holder-api.ts';
@@ -36,14 +38,14 @@ export async function clinicianRequest(
   });
   if (checked.deziNumber !== user.deziNumber) throw forbidden('the verklaring names another professional than the token');
   const [system, bsn] = (request.query.identifier ?? '').split('|');
-  if (!bsn || system !== 'http://fhir.nl/fhir/NamingSystem/bsn') throw badRequest('identifier must be http://fhir.nl/fhir/NamingSystem/bsn|<BSN>');
-  if (!claims.scope.split(' ').some((s) => o.env.agreements().exchanges.find((e) => e.code === exchange)?.scopes.includes(s))) {
+  if (!bsn || system !== SYSTEM.bsn) throw badRequest(`identifier must be ${SYSTEM.bsn}|<BSN>`);
+  if (!claims.scope.split(' ').some((s) => exchangeByCode(o.env.agreements(), exchange)?.scopes.includes(s))) {
     throw forbidden(`the access token does not carry the ${exchange} scope`);
   }
   // A break-the-glass reason the holders would refuse is refused here, before any holder is asked.
   const emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
-  if (emergencyReason !== undefined && emergencyReason.trim().length < MIN_REASON_LENGTH) {
-    throw badRequest(`${EMERGENCY_HEADER} must give a reason of at least ${MIN_REASON_LENGTH} characters`);
+  if (emergencyReason !== undefined && acceptedEmergencyReason(emergencyReason) === undefined) {
+    throw badRequest(`${EMERGENCY_HEADER} must give ${EMERGENCY_REASON_RULE}`);
   }
   return { tenant, user, verklaring, bsn, emergencyReason };
 }

@@ -5,6 +5,7 @@ import { PartClient, UpstreamError } from '../../kit/http/client.ts';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import { formatTraceparent, type TraceContext } from '../../kit/trace.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import type { UserContext } from '../../trust/auth/claims.ts';
 import { TokenRequestError, TrustTokenProvider } from '../../trust/auth/token-provider.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
@@ -12,7 +13,7 @@ import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { type HolderResult, mergeOverview, type WithheldCategory } from '../integration/merge.ts';
 import { UNNAMED_REFUSALS, withheldReasonOf } from '../source/refusal.ts';
 import { FanOutLimiter, type FanOutLimits, mapBounded } from './fan-out-limit.ts';
-import { EMERGENCY_HEADER } from '../source/holder-api.ts';
+import { EMERGENCY_HEADER } from '../contract.ts';
 
 // The data-integration function: for one patient and one exchange, localise (PRS + NVI) →
 // address (directory replica) → a token per holder (carrying the clinician's verklaring) →
@@ -287,7 +288,7 @@ export function createOverviewService(options: OverviewOptions): OverviewService
         throw err;
       };
 
-      const exchange = options.env.agreements().exchanges.find((e) => e.code === req.exchange);
+      const exchange = exchangeByCode(options.env.agreements(), req.exchange);
       if (!exchange) return refuse({ code: req.exchange, dataCategories: [] }, badRequest(`unknown exchange "${req.exchange}"`));
       if (!exchange.requesterRoles.includes(req.user.roleCode)) {
         return refuse(exchange, forbidden(`role ${req.user.roleCode} may not request ${exchange.code}`));

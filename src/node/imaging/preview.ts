@@ -2,6 +2,7 @@ import { request as undiciRequest } from 'undici';
 import { forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { PartClient } from '../../kit/http/client.ts';
 import { childTraceparent, type TraceContext } from '../../kit/trace.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import { TokenRequestError, TrustTokenProvider } from '../../trust/auth/token-provider.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 
@@ -40,7 +41,7 @@ export function createImagePreviewer(env: NodeEnvironment, options: { deadlineMs
 
   return {
     async fetch(req) {
-      const exchange = env.agreements().exchanges.find((e) => e.code === req.exchange);
+      const exchange = exchangeByCode(env.agreements(), req.exchange);
       if (!exchange?.queries.some((q) => q.resourceType === 'ImagingStudy')) throw forbidden(`the ${req.exchange} exchange does not cover images`);
       const endpoint = await env.endpoint(req.holderUra, exchange.code);
       if (!endpoint) throw notFound('the care-services directory has no endpoint of that organisation for this exchange');

@@ -5,6 +5,7 @@ import type { Pdp } from '../../consent/pdp/evaluate.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
+import { exchangeOfScopes } from '../../trust/agreements/exchanges.ts';
 import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from '../source/ehr-connector.ts';
@@ -51,8 +52,7 @@ export async function registerWadoGate(app: FastifyInstance, o: WadoGateOptions)
     const claims = await o.verifyToken(request, tenant);
     const key = `${claims.jti}|${tenant.ura}|${study}`;
     if ((allowed.get(key) ?? 0) > Date.now()) return;
-    const scopes = new Set(claims.scope.split(' '));
-    const exchange = o.env.agreements().exchanges.find((e) => e.scopes.some((s) => scopes.has(s)));
+    const exchange = exchangeOfScopes(o.env.agreements(), claims.scope.split(' '));
     const emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
     let bsn: string | undefined;
     let patientRef: string | undefined;

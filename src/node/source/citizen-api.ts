@@ -2,9 +2,11 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
 import { checkQuery } from '../../consent/pdp/query.ts';
+import { operatorUraOf } from '../../kit/common-settings.ts';
 import { forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import type { PartContext } from '../../kit/part.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from './ehr-connector.ts';
@@ -22,7 +24,6 @@ import { citizenTokenVerifier, type VerifiedCitizen } from './citizen-tokens.ts'
 // every access is audited (an app's by its name).
 
 export const CITIZEN_EXCHANGE = 'citizen-access';
-export const DEFAULT_OPERATOR_URA = '90000001';
 
 export interface CitizenApiOptions {
   ctx: PartContext;
@@ -35,11 +36,11 @@ export { verifyCitizenToken, type VerifiedCitizen } from './citizen-tokens.ts';
 
 export async function registerCitizenApi(app: FastifyInstance, o: CitizenApiOptions): Promise<void> {
   const { ctx } = o;
-  const operatorUra = ctx.settings.operator_ura ?? DEFAULT_OPERATOR_URA;
+  const operatorUra = operatorUraOf(ctx.settings);
   const citizenOf = citizenTokenVerifier(app, ctx);
 
   const exchangeFor = (tenant: NodeTenant): ExchangeDefinition => {
-    const exchange = o.env.agreements().exchanges.find((e) => e.code === CITIZEN_EXCHANGE);
+    const exchange = exchangeByCode(o.env.agreements(), CITIZEN_EXCHANGE);
     if (!exchange) throw forbidden(`the agreements define no ${CITIZEN_EXCHANGE} exchange`);
     if (!exchange.holderOrganizationTypes.includes(tenant.type)) throw forbidden(`organisation type ${tenant.type} holds no data for ${CITIZEN_EXCHANGE}`);
     return exchange;

@@ -1,12 +1,13 @@
 import type { Observation } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
 import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
+import { operatorUraOf } from '../../kit/common-settings.ts';
 import { checkMeasurement } from '../../kit/fhir/patient-reported.ts';
 import { forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import type { PartContext } from '../../kit/part.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
-import { CITIZEN_EXCHANGE, DEFAULT_OPERATOR_URA } from './citizen-api.ts';
+import { CITIZEN_EXCHANGE } from './citizen-api.ts';
 import { citizenTokenVerifier } from './citizen-tokens.ts';
 import type { EhrConnector } from './ehr-connector.ts';
 
@@ -24,7 +25,7 @@ export interface CitizenShareOptions {
 }
 
 export async function registerCitizenShare(app: FastifyInstance, o: CitizenShareOptions): Promise<void> {
-  const operatorUra = o.ctx.settings.operator_ura ?? DEFAULT_OPERATOR_URA;
+  const operatorUra = operatorUraOf(o.ctx.settings);
   const citizenOf = citizenTokenVerifier(app, o.ctx);
 
   app.post<{ Params: { ura: string } }>('/org/:ura/citizen/Observation', async (request, reply) => {

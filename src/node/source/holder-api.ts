@@ -6,8 +6,10 @@ import type { Pdp } from '../../consent/pdp/evaluate.ts';
 import type { PdpDecision } from '../../consent/pdp/types.ts';
 import { badRequest, forbidden, HttpError, notFound, operationOutcome } from '../../kit/fhir/outcome.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
+import { exchangeByCode, exchangeOfScopes } from '../../trust/agreements/exchanges.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
+import { EMERGENCY_HEADER } from '../contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { DicomWebArchive } from '../imaging/archive-client.ts';
 import { searchArchive } from '../imaging/archive-search.ts';
@@ -25,7 +27,7 @@ import { checkSearchValues } from './search-values.ts';
 // scope → policy decision (agreements, qualifications, consent) → the EHR → only what was
 // decided → an audit event either way. A batch Bundle carries several searches in one call.
 
-export const EMERGENCY_HEADER = 'ldn-emergency-reason';
+export { EMERGENCY_HEADER };
 export const MAX_BATCH_ENTRIES = 40;
 
 export interface HolderApiOptions {
@@ -52,14 +54,13 @@ interface Served {
 }
 
 function exchangeDefinition(env: NodeEnvironment, code: string): ExchangeDefinition {
-  const exchange = env.agreements().exchanges.find((e) => e.code === code);
+  const exchange = exchangeByCode(env.agreements(), code);
   if (!exchange) throw forbidden(`the agreements define no exchange ${code}`);
   return exchange;
 }
 
 function exchangeOf(env: NodeEnvironment, claims: AccessTokenClaims): string {
-  const scopes = new Set(claims.scope.split(' '));
-  const exchange = env.agreements().exchanges.find((e) => e.scopes.some((s) => scopes.has(s)));
+  const exchange = exchangeOfScopes(env.agreements(), claims.scope.split(' '));
   if (!exchange) throw forbidden('the access token carries no exchange scope');
   return exchange.code;
 }

@@ -1,4 +1,5 @@
 import type { PdpDecision, PdpReason, Qualification } from '../../consent/pdp/types.ts';
+import { qualifiedAt } from '../../kit/rules/qualification.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import { ACTIVE_STATUSES, type WorkflowTaskRecord } from './task-resources.ts';
 
@@ -29,12 +30,6 @@ export interface PullInput {
 
 const notAllowed = (description: string): PdpReason => ({ code: 'not_allowed', description });
 
-function qualified(list: Array<string | Qualification>, code: string, now: Date): boolean {
-  return list.some((q) =>
-    typeof q === 'string' ? q === code : q.code === code && (!q.validFrom || now >= new Date(q.validFrom)) && (!q.validUntil || now <= new Date(q.validUntil)),
-  );
-}
-
 export function decidePull(i: PullInput): PdpDecision {
   const { task, exchange, requester } = i;
   if (!i.basis) return { allow: false, reasons: [notAllowed('the access token names no workflow Task as its authorisation basis (authorization_details)')] };
@@ -47,7 +42,7 @@ export function decidePull(i: PullInput): PdpDecision {
   if (!exchange.legalBasis.includes('treatment-relationship')) reasons.push(notAllowed(`${exchange.code} has no treatment-relationship basis`));
   if (requester.ura !== task.ownerUra) reasons.push(notAllowed(`the workflow Task is addressed to ${task.ownerUra}, not to ${requester.ura}`));
   if (requester.status !== 'admitted') reasons.push(notAllowed(`requester ${requester.ura} is not an admitted participant`));
-  if (!qualified(requester.qualifications, exchange.code, i.now)) reasons.push(notAllowed(`requester ${requester.ura} holds no valid qualification for ${exchange.code}`));
+  if (!qualifiedAt(requester.qualifications, exchange.code, i.now)) reasons.push(notAllowed(`requester ${requester.ura} holds no valid qualification for ${exchange.code}`));
   if (!exchange.requesterOrganizationTypes.includes(requester.type)) reasons.push(notAllowed(`organisation type ${requester.type} may not request ${exchange.code}`));
   const scopes = requester.scope.split(/\s+/);
   if (!exchange.scopes.some((s) => scopes.includes(s))) reasons.push(notAllowed(`token scope lacks ${exchange.scopes.join(' or ')}`));

@@ -4,8 +4,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forbidden, HttpError, notFound, unprocessable } from '../../kit/fhir/outcome.ts';
 import { UpstreamError } from '../../kit/http/client.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
+import { qualifiedAt } from '../../kit/rules/qualification.ts';
 import type { Store } from '../../kit/store/store.ts';
 import type { TraceContext } from '../../kit/trace.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
 import { TokenRequestError } from '../../trust/auth/token-provider.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
@@ -201,7 +203,7 @@ export async function registerNotificationRoute(
     const n = parseNotification(request.body);
     if (n.receiverUra !== tenant.ura) throw unprocessable(`the notification is addressed to ${n.receiverUra}, not to this organisation`);
     if (n.senderUra !== claims.sub) throw forbidden('the notification names another sender than the caller');
-    const def = d.env.agreements().exchanges.find((e) => e.code === n.exchange);
+    const def = exchangeByCode(d.env.agreements(), n.exchange);
     if (!def?.notifiedPull) throw unprocessable(`the agreements offer no notified pull for "${n.exchange}"`);
     if (!claims.scope.split(' ').includes(def.notifiedPull.notificationScope)) throw forbidden(`the access token does not carry ${def.notifiedPull.notificationScope}`);
     // This organisation must take part in the exchange as receiver.
@@ -209,7 +211,7 @@ export async function registerNotificationRoute(
     const now = Date.now();
     const offered =
       def.requesterOrganizationTypes.includes(tenant.type) &&
-      (self?.qualifications ?? []).some((q) => q.code === def.code && (!q.validFrom || Date.parse(q.validFrom) <= now) && (!q.validUntil || Date.parse(q.validUntil) >= now));
+      qualifiedAt(self?.qualifications ?? [], def.code, now);
     if (!offered) throw unprocessable(`${tenant.name} does not receive ${def.code}`);
     // The workflow Task must live at the sender's own interface for the exchange (directory).
     const senderEndpoint = await d.env.endpoint(n.senderUra, n.exchange);

@@ -3,8 +3,10 @@ import type { Patient, Resource, Task } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, forbidden, HttpError, notFound, unprocessable } from '../../kit/fhir/outcome.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
+import { qualifiedAt } from '../../kit/rules/qualification.ts';
 import type { Store } from '../../kit/store/store.ts';
 import type { TraceContext } from '../../kit/trace.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import { type AccessTokenClaims, workflowTaskOf } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
@@ -52,7 +54,7 @@ export interface SentTask {
 const REF = /^([A-Z][A-Za-z]{1,40})\/([A-Za-z0-9\-.]{1,64})$/;
 
 export function workflowDefinition(env: NodeEnvironment, code: string): ExchangeDefinition & { notifiedPull: NonNullable<ExchangeDefinition['notifiedPull']> } {
-  const def = env.agreements().exchanges.find((e) => e.code === code);
+  const def = exchangeByCode(env.agreements(), code);
   if (!def?.notifiedPull) throw unprocessable(`the agreements offer no notified pull for exchange "${code}"`);
   return def as ExchangeDefinition & { notifiedPull: NonNullable<ExchangeDefinition['notifiedPull']> };
 }
@@ -88,10 +90,7 @@ export function createSender(d: SenderDeps) {
     const receiver = await d.env.participant(h.receiverUra);
     if (!receiver) throw unprocessable(`no participant with URA ${h.receiverUra} in the trust register`);
     if (receiver.status !== 'admitted') throw unprocessable(`${receiver.name} is not an admitted participant`);
-    const now = Date.now();
-    const qualified = receiver.qualifications.some(
-      (q) => q.code === def.code && (!q.validFrom || Date.parse(q.validFrom) <= now) && (!q.validUntil || Date.parse(q.validUntil) >= now),
-    );
+    const qualified = qualifiedAt(receiver.qualifications, def.code, Date.now());
     if (!qualified || !def.requesterOrganizationTypes.includes(receiver.type)) throw unprocessable(`${receiver.name} does not take part in ${def.code}`);
     const endpoint = await d.env.endpoint(h.receiverUra, def.code);
     if (!endpoint) throw unprocessable(`${receiver.name} offers no endpoint for ${def.code} in the care-services directory`);
@@ -195,7 +194,7 @@ export async function registerSenderRoutes(
     const taskId = urlTaskId ?? basis ?? '';
     const task = /^[A-Za-z0-9\-.]{1,64}$/.test(taskId) ? await getTask(d.store, taskId, names) : null;
     const requester = await d.env.participant(claims.sub);
-    const exchange = task ? d.env.agreements().exchanges.find((e) => e.code === task.exchange) : undefined;
+    const exchange = task ? exchangeByCode(d.env.agreements(), task.exchange) : undefined;
     const decision = decidePull({
       task,
       basis,

@@ -7,6 +7,7 @@ import { formatDate, type Lang, languageOf, translator } from '../../portals/ui/
 import { banner, page } from '../../portals/ui/layout.ts';
 import { csrfMatches, PageError, sendPage } from '../../portals/ui/web.ts';
 import { newTrace } from '../../kit/trace.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { Professional, Receiver } from './receiver.ts';
 
@@ -103,7 +104,7 @@ export async function registerHandoverPages(app: FastifyInstance, o: HandoverPag
       main,
     });
   };
-  const exchangeName = (code: string) => o.env.agreements().exchanges.find((e) => e.code === code)?.name.nl ?? code;
+  const exchangeName = (code: string) => exchangeByCode(o.env.agreements(), code)?.name.nl ?? code;
   const senderName = async (ura: string) => (await o.env.participant(ura).catch(() => null))?.name ?? `URA ${ura}`;
   const form = (w: { csrf: string }, action: string, label: string, extra: Html | string = '', cls = '') =>
     html`<form method="post" action="${action}" class="inline">${extra}<input type="hidden" name="csrf" value="${w.csrf}"><button type="submit" class="${cls}">${label}</button></form>`;

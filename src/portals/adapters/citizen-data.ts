@@ -2,8 +2,9 @@ import type { Bundle, BundleEntry, Endpoint, OperationOutcome, Organization, Res
 import { type PartClient, UpstreamError } from '../../kit/http/client.ts';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import { newTrace, type TraceContext } from '../../kit/trace.ts';
-import { type HolderResult, mergeOverview } from '../../node/integration/merge.ts';
+import { type HolderResult, mergeOverview } from '../../node/contract.ts';
 import { type Holder, ReferralClient } from '../../referral-index/client.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import type { AgreementsDocument, ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { CitizenDataPort, CitizenIdentity } from '../ports.ts';
 
@@ -142,7 +143,7 @@ export function httpCitizenData(o: CitizenDataOptions): CitizenDataPort {
   return async (citizen, options = {}) => {
     if (!citizen.idToken) throw new Error('the login carries no id_token to show the holders');
     const trace = options.trace ?? newTrace();
-    const exchange = (await o.agreements()).exchanges.find((e) => e.code === CITIZEN_EXCHANGE);
+    const exchange = exchangeByCode(await o.agreements(), CITIZEN_EXCHANGE);
     if (!exchange) throw new Error(`the agreements define no ${CITIZEN_EXCHANGE} exchange`);
     // An app asks only within the categories its citizen granted it: other holders are not asked.
     const only = options.categories;

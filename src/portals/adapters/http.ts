@@ -1,8 +1,8 @@
 import type { AuditEvent, AuditEventAgent, Bundle, Consent } from '@medplum/fhirtypes';
 import type { JWK } from 'jose';
-import type { InclusionProof } from '../../audit/transparency/log-store.ts';
+import type { InclusionProof } from '../../audit/contract.ts';
 import type { SignedTreeHead } from '../../audit/transparency/tree-head.ts';
-import { PATIENT_TOKEN_PARAM } from '../../audit/transparency/part.ts';
+import { PATIENT_TOKEN_PARAM } from '../../audit/contract.ts';
 import { AUDIT_EXTENSION, AUDIT_SYSTEM } from '../../audit/uris.ts';
 import { consentResource, parseConsent } from '../../consent/fhir.ts';
 import type { PartClient } from '../../kit/http/client.ts';
@@ -10,7 +10,7 @@ import { UZI_ROLES } from '../../kit/identifiers/roles.ts';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import { fetchAgreements } from '../../trust/agreements/jws.ts';
 import type { AgreementsDocument, ConsentMode } from '../../trust/agreements/types.ts';
-import type { Participant, ParticipantStatus } from '../../trust/register/participants.ts';
+import type { Participant, ParticipantStatus } from '../../trust/contract.ts';
 import type { LoggedAccess } from '../citizen/access-rows.ts';
 import type {
   AccessEntry,

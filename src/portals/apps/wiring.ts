@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { PartClient } from '../../kit/http/client.ts';
 import type { PartContext } from '../../kit/part.ts';
 import type { TraceContext } from '../../kit/trace.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import type { AgreementsDocument, ExchangeDefinition } from '../../trust/agreements/types.ts';
 import { loadOrCreateSigningKey } from '../../trust/auth/keys.ts';
 import type { CitizenSession } from '../citizen/routes.ts';
@@ -49,7 +50,7 @@ export async function registerCitizenApps(app: FastifyInstance, o: CitizenAppsOp
       maxAgeMs: cacheMs,
     });
   const exchange = async (): Promise<ExchangeDefinition> => {
-    const found = (await o.agreements()).exchanges.find((e) => e.code === CITIZEN_EXCHANGE);
+    const found = exchangeByCode(await o.agreements(), CITIZEN_EXCHANGE);
     if (!found) throw new Error(`the agreements define no ${CITIZEN_EXCHANGE} exchange`);
     return found;
   };

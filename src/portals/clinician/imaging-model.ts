@@ -1,5 +1,5 @@
 import type { Bundle, DiagnosticReport, Endpoint, ImagingStudy, Resource } from '@medplum/fhirtypes';
-import { SOURCE_EXTENSION } from '../../node/integration/merge.ts';
+import { SOURCE_EXTENSION } from '../../node/contract.ts';
 
 // The imaging part of a merged overview as the viewer shows it: one line per study with its
 // date, modality, body part, source and the radiologist's conclusion (a radiology

@@ -1,10 +1,10 @@
 import type { Bundle, CodeableConcept, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
-import { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from '../../node/integration/clinical-keys.ts';
+import { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from '../../node/contract.ts';
 import { CODE_SYSTEM } from '../../kit/identifiers/systems.ts';
 import { isPatientReported } from '../../kit/fhir/patient-reported.ts';
 import type { Lang } from '../ui/i18n.ts';
 import { formatQuantity, formatRange, type QuantityLike } from '../ui/units.ts';
-import { CATEGORY_OUTCOMES, type CategoryOutcomeKind, type OutcomeKind, SOURCE_EXTENSION } from '../../node/integration/merge.ts';
+import { CATEGORY_OUTCOMES, type CategoryOutcomeKind, type OutcomeKind, SOURCE_EXTENSION } from '../../node/contract.ts';
 
 // The merged overview Bundle as the viewer shows it: groups in clinical order (allergies first),
 // one line per item with every source organisation and the item's date, and the holders that

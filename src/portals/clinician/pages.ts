@@ -1,5 +1,5 @@
 import { type Html, html } from '../ui/html.ts';
-import type { ClinicalGroup } from '../../node/integration/clinical-keys.ts';
+import type { ClinicalGroup } from '../../node/contract.ts';
 import { formatDate, type Lang, type MessageKey, translator } from '../ui/i18n.ts';
 import { banner, page } from '../ui/layout.ts';
 import { problemText } from '../ui/source-problems.ts';

@@ -197,6 +197,9 @@ describe('clinician viewer plugin', () => {
     const empty = await post(jar, { csrf, bsn: DE_GROOT.bsn, exchange: 'acute-zorg', emergency: '1', emergencyReason: '   ' });
     assert.equal(empty.statusCode, 422);
     assert.match(empty.body, /Geef een reden op voor noodtoegang/);
+    // A reason the holders' policy would refuse is refused at the form already (one rule: kit/rules).
+    const tooShort = await post(jar, { csrf, bsn: DE_GROOT.bsn, exchange: 'acute-zorg', emergency: '1', emergencyReason: ' pijn ' });
+    assert.equal(tooShort.statusCode, 422);
     const notAllowed = await post(jar, { csrf, bsn: DE_GROOT.bsn, exchange: 'bgz', emergency: '1', emergencyReason: 'bewusteloos' });
     assert.equal(notAllowed.statusCode, 403);
     assert.equal(calls.length, before);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
+import { acceptedEmergencyReason } from '../../kit/rules/emergency-reason.ts';
 import { callbackUrlOf, type LoginProvider, type OidcSettings, openIdLogin, type PendingLogin } from '../oidc.ts';
 import type { ClinicianIdentity, ExchangeOption, OverviewPort } from '../ports.ts';
 import { MemorySessionStore, type SessionStore, Sessions } from '../sessions.ts';
@@ -44,7 +45,6 @@ interface ViewerSession {
 }
 
 const ACUTE = 'acute-zorg';
-const MAX_REASON = 500;
 
 function orderExchanges(list: ExchangeOption[]): ExchangeOption[] {
   return [...list].sort((a, b) => (a.code === ACUTE ? -1 : b.code === ACUTE ? 1 : 0));
@@ -153,8 +153,8 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
       if (!exchange.emergencyAccess) {
         return sendPage(reply, searchPage(f, list, { bsn, exchange: code, formError: t('clin.emergency.notAllowed') }), 403);
       }
-      const reason = typeof body.emergencyReason === 'string' ? body.emergencyReason.trim() : '';
-      if (!reason || reason.length > MAX_REASON) {
+      const reason = acceptedEmergencyReason(body.emergencyReason);
+      if (!reason) {
         const state = { bsn, exchange, emergencyError: t('clin.emergency.required') };
         return sendPage(reply, failedOverviewPage(f, state, t('clin.emergency.required')), 422);
       }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { STATUSES, type ParticipantStatus } from '../../trust/register/participants.ts';
+import { PARTICIPANT_STATUSES as STATUSES, type ParticipantStatus } from '../../trust/contract.ts';
 import type { NetworkMonitorPort, TrustOperatorPort } from '../ports.ts';
 import type { Sessions } from '../sessions.ts';
 import { languageOf, translator } from '../ui/i18n.ts';

@@ -139,7 +139,7 @@ export const EN: Record<keyof typeof NL, string> = {
     'Only in an acute situation when the patient could not consent. Your access and reason are recorded and reviewed later. The patient sees it in their overview.',
   'clin.emergency.reason': 'Reason for emergency access (required)',
   'clin.emergency.button': 'Use emergency access',
-  'clin.emergency.required': 'Give a reason for emergency access.',
+  'clin.emergency.required': 'Give a reason for emergency access (at least 5 characters).',
   'clin.emergency.notAllowed': 'This data exchange does not allow emergency access.',
   'clin.emergency.used': 'You are using emergency access. Reason: {reason}',
   'clin.failed': 'The overview could not be retrieved: {reason}',

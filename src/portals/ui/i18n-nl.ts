@@ -137,7 +137,7 @@ export const NL = {
     'Alleen in een acute situatie, als de patiënt geen toestemming kon geven. Uw toegang en reden worden vastgelegd en later beoordeeld. De patiënt ziet dit in zijn overzicht.',
   'clin.emergency.reason': 'Reden voor noodtoegang (verplicht)',
   'clin.emergency.button': 'Noodtoegang gebruiken',
-  'clin.emergency.required': 'Geef een reden op voor noodtoegang.',
+  'clin.emergency.required': 'Geef een reden op voor noodtoegang (minstens 5 tekens).',
   'clin.emergency.notAllowed': 'Bij deze gegevensuitwisseling is noodtoegang niet toegestaan.',
   'clin.emergency.used': 'U gebruikt noodtoegang. Reden: {reason}',
   'clin.failed': 'Het overzicht kon niet worden opgehaald: {reason}',

@@ -1,4 +1,5 @@
 import { badRequest, conflict, notFound, unprocessable } from '../../kit/fhir/outcome.ts';
+import { qualifiedAt } from '../../kit/rules/qualification.ts';
 import type { Queryable, Store } from '../../kit/store/store.ts';
 import { currentAgreements } from '../agreements/store.ts';
 import type { AgreementsDocument } from '../agreements/types.ts';
@@ -6,52 +7,9 @@ import type { AgreementsDocument } from '../agreements/types.ts';
 // The participant register as plain functions over the trust store. Status changes follow a
 // small state machine and every change is written to the history in the same transaction.
 
-export type ParticipantStatus = 'applied' | 'admitted' | 'suspended' | 'revoked';
-
-export interface Address {
-  line?: string[];
-  postalCode?: string;
-  city?: string;
-  country?: string;
-}
-
-export interface ParticipantInput {
-  ura: string;
-  name: string;
-  organizationType: string;
-  agb?: string;
-  address?: Address;
-}
-
-export interface Qualification {
-  id: number;
-  qualification: string;
-  validFrom: string;
-  validUntil: string | null;
-}
-
-export interface Participant extends ParticipantInput {
-  status: ParticipantStatus;
-  statusChangedAt: string;
-  qualifications: Qualification[];
-  /** KvK numbers of the vendors that host this organisation. */
-  hostedBy: string[];
-}
-
-export interface Vendor {
-  kvk: string;
-  name: string;
-  status: ParticipantStatus;
-  statusChangedAt: string;
-  hosts: string[];
-}
-
-export interface StatusChange {
-  status: ParticipantStatus;
-  reason: string;
-  actor: string;
-  at: string;
-}
+// The register's wire types are the trust part's contract (what other parts may use of it).
+import { type Address, PARTICIPANT_STATUSES, type Participant, type ParticipantInput, type ParticipantStatus, type StatusChange, type Vendor } from '../contract.ts';
+export type { Address, Participant, ParticipantInput, ParticipantStatus, Qualification, StatusChange, Vendor } from '../contract.ts';
 
 const TRANSITIONS: Record<ParticipantStatus, ParticipantStatus[]> = {
   applied: ['admitted', 'revoked'],
@@ -60,7 +18,7 @@ const TRANSITIONS: Record<ParticipantStatus, ParticipantStatus[]> = {
   revoked: [],
 };
 
-export const STATUSES = Object.keys(TRANSITIONS) as ParticipantStatus[];
+export const STATUSES = PARTICIPANT_STATUSES;
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
 
@@ -253,9 +211,7 @@ export async function statusHistory(store: Queryable, kind: 'participant' | 'ven
   return rows.map((r) => ({ status: r.status, reason: r.reason, actor: r.actor, at: iso(r.at) }));
 }
 
-/** Whether a qualification is valid at `at`. */
+/** Whether a qualification is valid at `at` (the network's one rule: kit/rules/qualification.ts). */
 export function holdsQualification(p: Participant, qualification: string, at = new Date()): boolean {
-  return p.qualifications.some(
-    (q) => q.qualification === qualification && new Date(q.validFrom) <= at && (q.validUntil === null || new Date(q.validUntil) > at),
-  );
+  return qualifiedAt(p.qualifications, qualification, at);
 }

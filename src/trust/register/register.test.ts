@@ -8,6 +8,7 @@ import { HttpError } from '../../kit/fhir/outcome.ts';
 import { createCa, type CertificateAuthority, readCertificateIdentity } from '../../kit/pki/certificates.ts';
 import type { Store } from '../../kit/store/store.ts';
 import { backends } from '../../kit/testing/backends.ts';
+import { CAST_NETWORK } from '../../sandbox/cast.ts';
 import { authMigrations } from '../auth/migrations.ts';
 import { generateSigningKey } from '../auth/keys.ts';
 import { changeNetworkSettings, currentAgreements, publishAgreements } from '../agreements/store.ts';
@@ -150,7 +151,7 @@ for (const backend of await backends()) {
     });
 
     it('seeds the cast idempotently with certificates through the CSR lifecycle', async () => {
-      const first = await seedTrust(store, { ca });
+      const first = await seedTrust(store, { ca, ...CAST_NETWORK });
       assert.equal(first.participants.size, 7, 'six care organisations and the national contact point');
       assert.equal(readCertificateIdentity(first.participants.get('90000103')!.cert).ura, '90000103');
       assert.equal(readCertificateIdentity(first.vendors.get('12345678')!.cert).kvk, '12345678');
@@ -158,7 +159,7 @@ for (const backend of await backends()) {
       assert.equal(gp.status, 'admitted');
       assert.ok(holdsQualification(gp, 'localization'));
       assert.deepEqual(gp.hostedBy, ['12345678']);
-      await seedTrust(store, { ca, issueCertificates: false });
+      await seedTrust(store, { ca, issueCertificates: false, ...CAST_NETWORK });
       assert.equal((await getParticipant(store, '90000103')).qualifications.length, gp.qualifications.length);
     });
   });

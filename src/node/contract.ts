@@ -1,0 +1,10 @@
+// What other parts may use of the node: the break-the-glass header its interfaces read, and the
+// shape of the overview it returns (the source extension, the outcome kinds per holder and per
+// category, and the clinical grouping a viewer shows it by). Everything else under src/node is its
+// implementation. (The citizen portal still calls the node's merge itself: issue 16 item 2.)
+
+/** Request header carrying a URL-encoded break-the-glass reason (kit/rules/emergency-reason.ts). */
+export const EMERGENCY_HEADER = 'ldn-emergency-reason';
+
+export { CATEGORY_OUTCOMES, type CategoryOutcomeKind, type HolderResult, mergeOverview, type OutcomeKind, SOURCE_EXTENSION } from './integration/merge.ts';
+export { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from './integration/clinical-keys.ts';
