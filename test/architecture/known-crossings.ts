@@ -4,6 +4,13 @@
 // deleting the line here; the rule's test names lines that no longer occur.
 
 export const KNOWN_CROSSINGS: ReadonlySet<string> = new Set([
+  // Added when the conformance audit check (#17), the notified-pull token basis (#18) and NCPeH-NL
+  // (#21) were merged beside this rule: the same debt, recorded rather than hidden.
+  'conformance -> src/audit/chain.ts',
+  'conformance -> src/audit/verify.ts',
+  'node -> src/trust/auth/oauth-error.ts',
+  'audit -> src/ncpeh/national-assertion.ts',
+  'node -> src/ncpeh/node-verifier.ts',
   'audit -> src/pseudonyms/client.ts',
   'audit -> src/pseudonyms/evaluation-token.ts',
   'audit -> src/pseudonyms/input.ts',

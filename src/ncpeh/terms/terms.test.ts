@@ -21,7 +21,7 @@ import {
   VITALS,
 } from '../../node/ehr-sim/catalogue.ts';
 import { UCUM, UNIT_LABELS } from './concept.ts';
-import { deGrootIps } from './de-groot-ips.ts';
+import { deGrootIps } from './de-groot-ips.fixture.ts';
 import {
   ORIGINAL_UNIT,
   TRANSCODED,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Composition, Resource } from '@medplum/fhirtypes';
 import { ipsDocumentProblems } from './ips-profiles.ts';
-import { deGrootIps } from '../de-groot-ips.ts';
+import { deGrootIps } from '../de-groot-ips.fixture.ts';
 import { transcodeSummary } from '../index.ts';
 
 // The IPS document of Patient/$summary for Mr De Groot, before and after transcoding for abroad,
