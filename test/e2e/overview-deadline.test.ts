@@ -7,13 +7,12 @@ import type { RunningService } from '../../src/kit/http/service.ts';
 import { newTrace } from '../../src/kit/trace.ts';
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { apiOverview, clinicianVerklaring, startTestSandbox } from './sandbox-helpers.ts';
+import { apiOverview, overviewSetup } from './sandbox-helpers.ts';
 
 // The overview deadline covers localisation: a referral index that accepts the request and never
 // answers gives the clinician's system a 504 naming it within the deadline, not a 10 s wait.
 
 const VELUWE = '90000101';
-const BAKKER = '900001011'; // emergency physician at Veluwe
 const DEADLINE_MS = 2500;
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -45,8 +44,7 @@ describe('overview: a hanging referral index', { timeout: 300_000 }, () => {
   let sandbox: Sandbox;
   let verklaring: string;
   before(async () => {
-    sandbox = await startTestSandbox({ overviewDeadlineMs: DEADLINE_MS });
-    verklaring = await clinicianVerklaring(sandbox, BAKKER);
+    ({ sandbox, verklaring } = await overviewSetup({ overviewDeadlineMs: DEADLINE_MS }));
   });
   after(async () => {
     await sandbox?.stop();

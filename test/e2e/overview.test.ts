@@ -9,7 +9,7 @@ import { ehrDataFor } from '../../src/node/ehr-sim/cast-data.ts';
 import { SOURCE_EXTENSION } from '../../src/node/integration/merge.ts';
 import { CITIZENS, DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { apiOverview, clinicianVerklaring, startTestSandbox } from './sandbox-helpers.ts';
+import { apiOverview, clinicianVerklaring, overviewSetup, startTestSandbox } from './sandbox-helpers.ts';
 
 // The data-integration function end to end, through the node's API as an EHR calls it: real
 // certificates, tokens from the nodes' authorisation servers, pseudonyms, consent and audit.
@@ -35,8 +35,7 @@ describe('the overview through the sandbox', { timeout: 300_000 }, () => {
   let sandbox: Sandbox;
   let verklaring: string;
   before(async () => {
-    sandbox = await startTestSandbox({ overviewDeadlineMs: DEADLINE_MS });
-    verklaring = await clinicianVerklaring(sandbox, BAKKER);
+    ({ sandbox, verklaring } = await overviewSetup({ overviewDeadlineMs: DEADLINE_MS }));
   });
   after(async () => {
     await sandbox?.stop();

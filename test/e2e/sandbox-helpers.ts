@@ -36,6 +36,20 @@ export async function startTestSandbox(options: { postgres?: boolean; overviewDe
   };
 }
 
+/** The overview suites' setup: a sandbox and a clinician's verklaring (default A. Bakker, SEH-arts at Veluwe). */
+export async function overviewSetup(
+  options: Parameters<typeof startTestSandbox>[0] = {},
+  deziNumber = '900001011',
+): Promise<{ sandbox: Sandbox; verklaring: string }> {
+  const sandbox = await startTestSandbox(options);
+  try {
+    return { sandbox, verklaring: await clinicianVerklaring(sandbox, deziNumber) };
+  } catch (err) {
+    await sandbox.stop();
+    throw err;
+  }
+}
+
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const { default: pg } = await import('pg');
   const { randomBytes } = await import('node:crypto');
@@ -97,7 +111,9 @@ export async function openOverview(
   return { status: page.status, body: page.body };
 }
 
-export { clinicianVerklaring } from '../../src/sandbox/clinician-login.ts';
+import { clinicianVerklaring } from '../../src/sandbox/clinician-login.ts';
+
+export { clinicianVerklaring };
 
 /** A citizen logs in to the portal through the DigiD-like provider; returns the citizen portal's base URL. */
 export async function citizenPortalLogin(sandbox: Sandbox, bsn: string): Promise<{ browser: TestBrowser; base: string }> {

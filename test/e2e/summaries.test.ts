@@ -6,7 +6,7 @@ import { bgzSections } from '../../src/node/consumer/summary/bgz-sections.ts';
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { TrustTokenProvider } from '../../src/trust/auth/token-provider.ts';
-import { apiOverview, clinicianVerklaring, startTestSandbox } from './sandbox-helpers.ts';
+import { apiOverview, clinicianVerklaring, overviewSetup } from './sandbox-helpers.ts';
 
 // The summaries' stories (issue 19). BgZ: internist M. van Dijk at Ziekenhuis Veluwe takes over
 // De Groot's care after his TIA and asks for his Basisgegevensset Zorg: the zib sections the
@@ -23,8 +23,7 @@ describe('BgZ and IPS stories', { timeout: 400_000 }, () => {
   let sandbox: Sandbox;
   let verklaring: string;
   before(async () => {
-    sandbox = await startTestSandbox({ overviewDeadlineMs: 12_000 });
-    verklaring = await clinicianVerklaring(sandbox, VAN_DIJK);
+    ({ sandbox, verklaring } = await overviewSetup({ overviewDeadlineMs: 12_000 }, VAN_DIJK));
   });
   after(async () => {
     await sandbox?.stop();

@@ -9,7 +9,7 @@ import { newTrace } from '../../src/kit/trace.ts';
 import { CITIZENS, DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { TrustTokenProvider } from '../../src/trust/auth/token-provider.ts';
-import { apiOverview, clinicianLogin, clinicianVerklaring, openOverview, startTestSandbox } from './sandbox-helpers.ts';
+import { apiOverview, clinicianLogin, openOverview, overviewSetup } from './sandbox-helpers.ts';
 
 // What a clinician sees must be safe (issue 14, unsafe items 1 and 2), end to end:
 // - a data category a holder did not release on the patient's choice is said to be withheld, in
@@ -47,8 +47,7 @@ describe("withheld data is said, and holders refusing on the patient's choice ar
   let sandbox: Sandbox;
   let verklaring: string;
   before(async () => {
-    sandbox = await startTestSandbox({ overviewDeadlineMs: 8000 });
-    verklaring = await clinicianVerklaring(sandbox, BAKKER);
+    ({ sandbox, verklaring } = await overviewSetup({ overviewDeadlineMs: 8000 }));
   });
   after(async () => {
     await sandbox?.stop();
