@@ -61,7 +61,7 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<{ registered: number; withdrawn: number }> | null = null;
   let stopped = false;
-  let again = false;
+  let queued: Promise<{ registered: number; withdrawn: number }> | null = null;
 
   async function bsnOf(connector: EhrConnector, patientId: string): Promise<string | undefined> {
     const p = await connector.read<Patient>('Patient', patientId).catch(() => undefined);
@@ -214,21 +214,25 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
     return total;
   }
 
+  // A pass that starts after the call: one under way may have polled before the caller's change
+  // (an EHR notification, a test's write), so a second is queued behind it (at most one).
   const runOnce = (): Promise<{ registered: number; withdrawn: number }> => {
-    running ??= pass().finally(() => {
-      running = null;
-      // A change announced while a pass ran may not have been in its poll: one more pass.
-      if (again && !stopped) {
-        again = false;
-        void runOnce();
-      }
-    });
-    return running;
+    if (!running) {
+      running = pass().finally(() => {
+        running = null;
+      });
+      return running;
+    }
+    queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        queued = null;
+        return stopped ? { registered: 0, withdrawn: 0 } : runOnce();
+      });
+    return queued;
   };
   const nudge = () => {
-    if (stopped) return;
-    if (running) again = true;
-    else void runOnce();
+    if (!stopped) void runOnce();
   };
 
   const schedule = () => {
@@ -248,6 +252,7 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
       stopped = true;
       if (timer) clearTimeout(timer);
       await running?.catch(() => {});
+      await queued?.catch(() => {});
     },
   };
 }
