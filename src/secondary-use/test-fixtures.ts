@@ -71,9 +71,13 @@ export function deliveredFiles(holder: string, people: readonly FixturePerson[])
       }));
     }
     if (p.statin) {
+      const coding = [{ system: 'http://www.whocc.no/atc', code: ATORVASTATIN, display: 'atorvastatine' }];
+      // Both ways a holder names the drug: a code on the statement, or a contained Medication.
+      const drug = p.bsn.endsWith('1')
+        ? { contained: [{ resourceType: 'Medication', id: 'm', code: { coding } }], medicationReference: { reference: '#m' } }
+        : { medicationCodeableConcept: { coding } };
       medications.push(JSON.stringify({
-        resourceType: 'MedicationStatement', id: randomBytes(8).toString('hex'), status: 'active', subject: { reference: `Patient/${id}` },
-        medicationCodeableConcept: { coding: [{ system: 'http://www.whocc.no/atc', code: ATORVASTATIN, display: 'atorvastatine' }] }, effectiveDateTime: '2025',
+        resourceType: 'MedicationStatement', id: randomBytes(8).toString('hex'), status: 'active', subject: { reference: `Patient/${id}` }, ...drug, effectiveDateTime: '2025',
       }));
     }
   }

@@ -50,6 +50,15 @@ const firstCoding = (concept: unknown, preferSystem?: string): { system: string 
   return { system: str(c?.system), code: str(c?.code) };
 };
 
+/** The Medication a statement or request points to inside itself (medicationReference '#id'). */
+function containedMedication(r: Json): Json | undefined {
+  const ref = str((r.medicationReference as Json | undefined)?.reference);
+  if (!ref?.startsWith('#') || !Array.isArray(r.contained)) return undefined;
+  const meds = (r.contained as Json[]).filter((c) => c.resourceType === 'Medication');
+  // De-identification may make ids opaque: a single contained Medication is the one referred to.
+  return meds.find((c) => c.id === ref.slice(1)) ?? (meds.length === 1 ? meds[0] : undefined);
+}
+
 export class Workspaces {
   private readonly readers = new Map<string, Promise<DuckDBConnection>>();
   private readonly instances = new Map<string, DuckDBInstance>();
@@ -128,7 +137,7 @@ export class Workspaces {
             const c = firstCoding(r.code, 'http://snomed.info/sct');
             row('condition', [patient, file.holder, c.system, c.code, str(r.onsetDateTime) ?? str(r.recordedDate)]);
           } else if (type === 'MedicationStatement' || type === 'MedicationRequest') {
-            const c = firstCoding(r.medicationCodeableConcept, ATC);
+            const c = firstCoding(r.medicationCodeableConcept ?? containedMedication(r)?.code, ATC);
             row('medication', [patient, file.holder, type, c.system, c.code, str(r.effectiveDateTime) ?? str(r.authoredOn) ?? str((r.effectivePeriod as Json | undefined)?.start)]);
           }
         }
