@@ -112,6 +112,24 @@ describe('de-identification (property)', () => {
     assert.match(condition.id as string, /^[0-9a-f]{32}$/);
   });
 
+  it('a contained Medication becomes medicationCodeableConcept (one place for the ATC code)', () => {
+    const ctx = { pseudonym: PSEUDONYM, patientIds: new Set(['p1']), precision: 'year' as const, idKey: randomBytes(32), sensitive: [] };
+    const out = deidentify(
+      {
+        resourceType: 'MedicationStatement',
+        id: 'm1',
+        status: 'active',
+        contained: [{ resourceType: 'Medication', id: 'med', code: { coding: [{ system: 'http://www.whocc.no/atc', code: 'C10AA05', display: 'atorvastatin' }] } }],
+        medicationReference: { reference: '#med' },
+        subject: { reference: 'Patient/p1' },
+      } as Resource,
+      ctx,
+    ) as unknown as Record<string, unknown>;
+    assert.deepEqual(out.medicationCodeableConcept, { coding: [{ system: 'http://www.whocc.no/atc', code: 'C10AA05', display: 'atorvastatin' }] });
+    assert.equal(out.medicationReference, undefined);
+    assert.equal(out.contained, undefined);
+  });
+
   it('opaque ids differ between extractions, so records do not link across permits', () => {
     const mk = () => ({ pseudonym: PSEUDONYM, patientIds: new Set(['p1']), precision: 'year' as const, idKey: randomBytes(32), sensitive: [] });
     const r: Resource = { resourceType: 'Condition', id: 'c1', subject: { reference: 'Patient/p1' } } as Resource;

@@ -140,11 +140,27 @@ export function deidentifyPatient(patient: Patient, ctx: DeidContext): Patient {
   return out;
 }
 
+/**
+ * A medication given as a reference to a contained Medication (as Dutch EHRs and the simulator
+ * write it) becomes medicationCodeableConcept with that Medication's code: one place for the ATC
+ * code in every extract, whatever the holder's style.
+ */
+function inlineMedication(resource: Resource): Resource {
+  const r = resource as Resource & { medicationReference?: { reference?: string }; contained?: Resource[] };
+  const ref = r.medicationReference?.reference;
+  if (!ref?.startsWith('#') || !Array.isArray(r.contained)) return resource;
+  const med = r.contained.find((c) => c?.resourceType === 'Medication' && `#${c.id}` === ref) as { code?: unknown } | undefined;
+  if (!med?.code) return resource;
+  const { medicationReference: _ref, contained, ...rest } = r;
+  const others = contained.filter((c) => c !== (med as unknown));
+  return { ...rest, medicationCodeableConcept: med.code, ...(others.length ? { contained: others } : {}) } as Resource;
+}
+
 /** One resource of the patient, de-identified; undefined when nothing safe is left of it. */
 export function deidentify(resource: Resource, ctx: DeidContext): Resource | undefined {
   if (resource.resourceType === 'Patient') return deidentifyPatient(resource as Patient, ctx);
   if (PEOPLE.has(resource.resourceType)) return undefined;
-  const { id, resourceType, ...rest } = resource as Resource & Record<string, unknown>;
+  const { id, resourceType, ...rest } = inlineMedication(resource) as Resource & Record<string, unknown>;
   const body = (walk(rest, resourceType, ctx) ?? {}) as Record<string, unknown>;
   return { resourceType, ...(id ? { id: opaqueId(ctx, resourceType, id) } : {}), ...body } as Resource;
 }
