@@ -41,19 +41,37 @@ describe('response filter', () => {
     assert.deepEqual(permittedResources(answer, 'MedicationStatement', ACUTE, ['AllergyIntolerance']).kept, []);
   });
 
+  it('withholds a resource in two categories when only one of them is permitted', () => {
+    const both = { resourceType: 'Observation', id: 'b', category: [{ coding: [{ code: 'vital-signs' }] }, { coding: [{ code: 'laboratory' }] }] } as Resource;
+    assert.deepEqual(permittedResources([both], 'Observation', ACUTE, ['ObservationLaboratory']).kept, []);
+    assert.deepEqual(ids(permittedResources([both], 'Observation', ACUTE, ['ObservationLaboratory', 'ObservationVitalSigns']).kept), ['Observation/b']);
+  });
+
   it('never lets anything but the searched type and its companions out', () => {
     const answer = [{ resourceType: 'Condition', id: 'c', category: [{ coding: [{ code: 'problem-list-item' }] }] } as Resource, obs('v', 'vital-signs')];
     assert.deepEqual(ids(permittedResources(answer, 'Observation', ACUTE, ['ObservationVitalSigns', 'Condition']).kept), ['Observation/v']);
     assert.deepEqual(permittedResources([medication('m')], 'Observation', ACUTE, ['ObservationVitalSigns']).kept, []);
   });
 
-  // The oracle is written out here, independent of the allow-list: which category each kind of
-  // resource is in for acute-zorg.
+  // The oracle is written out here, independent of the allow-list: which categories each kind of
+  // resource is in for acute-zorg. A resource in two categories (an Observation coded both
+  // vital-signs and laboratory) may leave only when both are permitted.
+  function expectedCategories(r: Resource): string[] {
+    const codes = ((r as { category?: Array<{ coding?: Array<{ code?: string }> }> }).category ?? []).flatMap((c) => c.coding ?? []).map((c) => c.code);
+    if (r.resourceType === 'Observation') {
+      return [...(codes.includes('vital-signs') ? ['ObservationVitalSigns'] : []), ...(codes.includes('laboratory') ? ['ObservationLaboratory'] : [])];
+    }
+    const one = expectedCategory(r);
+    return one ? [one] : [];
+  }
+  const mayLeave = (r: Resource, permitted: string[]) => {
+    const categories = expectedCategories(r);
+    return categories.length > 0 && categories.every((c) => permitted.includes(c));
+  };
+
   function expectedCategory(r: Resource): string | undefined {
     const codes = ((r as { category?: Array<{ coding?: Array<{ code?: string }> }> }).category ?? []).flatMap((c) => c.coding ?? []).map((c) => c.code);
     switch (r.resourceType) {
-      case 'Observation':
-        return codes.includes('vital-signs') ? 'ObservationVitalSigns' : codes.includes('laboratory') ? 'ObservationLaboratory' : undefined;
       case 'Condition':
         return codes.some((c) => c === 'problem-list-item' || c === 'encounter-diagnosis') ? 'Condition' : undefined;
       case 'MedicationStatement':
@@ -99,12 +117,12 @@ describe('response filter', () => {
         const primary = kept.filter((r) => r.resourceType !== 'Medication');
         for (const r of primary) {
           assert.equal(r.resourceType, searched);
-          assert.ok(permitted.includes(expectedCategory(r) ?? ''), `${r.resourceType} ${JSON.stringify(r)} left with ${permitted}`);
+          assert.ok(mayLeave(r, permitted), `${r.resourceType} ${JSON.stringify(r)} left with ${permitted}`);
         }
         const pointedTo = new Set(primary.map((r) => (r as { medicationReference?: { reference?: string } }).medicationReference?.reference));
         for (const m of kept.filter((r) => r.resourceType === 'Medication')) assert.ok(pointedTo.has(`Medication/${m.id}`));
         // Nothing permitted is lost: every resource of the searched type in a permitted category goes out.
-        const expected = answer.filter((r) => r.resourceType === searched && permitted.includes(expectedCategory(r) ?? ''));
+        const expected = answer.filter((r) => r.resourceType === searched && mayLeave(r, permitted));
         assert.equal(primary.length, expected.length);
       }),
       { numRuns: 500 },

@@ -66,7 +66,13 @@ export interface FilteredAnswer {
  */
 export function permittedResources(resources: Resource[], searchedType: string, exchange: ExchangeDefinition, permitted: string[]): FilteredAnswer {
   const allowed = new Set(permitted);
-  const primary = resources.filter((r) => r.resourceType === searchedType && dataCategoriesOf(r, exchange).some((c) => allowed.has(c)));
+  // Every category a resource is in must be permitted: a lab result also coded as a vital sign
+  // must not leave when the patient withheld vital signs.
+  const primary = resources.filter((r) => {
+    if (r.resourceType !== searchedType) return false;
+    const categories = dataCategoriesOf(r, exchange);
+    return categories.length > 0 && categories.every((c) => allowed.has(c));
+  });
   const referenced = new Set<string>();
   for (const r of primary) {
     if (Object.values(COMPANIONS).some((types) => types.includes(r.resourceType))) referencesIn(r, referenced);
