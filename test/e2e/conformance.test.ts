@@ -74,13 +74,18 @@ describe('interfaces: declared = served, and the conformance kit passes the sand
     for (const part of ['trust', 'directory', 'prs', 'nvi', 'consent', 'transparency', 'identity', 'citizen-identity', 'node']) {
       assert.ok(index.body.entries.some((e) => e.part === part), part);
     }
-    // Every organisation of the cast by its real FHIR base (the directory knows them all): no {URA} template.
+    // Every care organisation of the cast by its real FHIR base (the directory knows them all): no
+    // {URA} template for their nodes. The national contact point (type NCP) holds no data, so the
+    // directory lists no FHIR base for it and its node keeps the pattern row.
     const entries = index.body.entries as Array<{ id: string; part: string; description: string; baseUrl?: string }>;
-    for (const p of sandbox.manifest.participants) {
+    const holders = sandbox.manifest.participants.filter((p) => p.type !== 'NCP');
+    assert.ok(holders.length >= 6);
+    for (const p of holders) {
       const bases = entries.filter((e) => e.part === 'node').map((e) => e.baseUrl);
       assert.ok(bases.includes(`${p.nodeUrl}/fhir`), `${p.name} listed by its base; node rows: ${bases.join(', ')}`);
     }
-    assert.ok(!entries.some((e) => e.description.includes('{URA}')), 'no template left');
+    const holderNodes = new Set(holders.map((p) => new URL(p.nodeUrl ?? '').origin));
+    assert.ok(!entries.some((e) => e.description.includes('{URA}') && e.baseUrl && holderNodes.has(new URL((e.baseUrl ?? '').replace('{URA}', 'x')).origin)), 'no template left for a holder node');
     for (const e of entries) {
       const url = e.description;
       const r = await client.call(url);
@@ -121,16 +126,25 @@ describe('interfaces: declared = served, and the conformance kit passes the sand
     assert.match(ehr.checks.find((c) => c.rule === 'ehr.changes')?.detail ?? '', /system _history/);
   });
 
-  it('`ldn conformance` passes a sandbox holder from the command line and writes JUnit XML and HTML', async () => {
+  it('`ldn conformance` passes a sandbox holder from the command line (all but the audit rule, whose log it is not given) and writes JUnit XML and HTML', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ldn-conformance-'));
     const target = `${sandbox.manifest.participants.find((p) => p.ura === '90000102')!.nodeUrl}/fhir`;
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['bin/ldn.js', 'conformance', '--target', target, '--as', 'holder', '--manifest', sandbox.manifestPath, '--requester', VELUWE, '--clinician', BAKKER, '--deadline-ms', '120000', '--audit-wait-ms', '180000', '--junit', join(dir, 'j.xml'), '--html', join(dir, 'r.html')],
       { timeout: 420_000 },
-    );
-    assert.match(stdout, /All \d+ rules pass/);
-    assert.match(readFileSync(join(dir, 'j.xml'), 'utf8'), /failures="0"/);
-    assert.match(readFileSync(join(dir, 'r.html'), 'utf8'), /All \d+ rules pass/);
+    ).catch((err: { code?: number; stdout?: string }) => {
+      // The in-memory sandbox's audit log is not reachable from another process, so the kit
+      // cannot verify audit.written here and says so (exit 1); that rule passing is shown above
+      // with the log given in-process. Every other rule must pass.
+      assert.equal(err.code, 1, String(err));
+      return { stdout: err.stdout ?? '' };
+    });
+    const failed = stdout.split('\n').filter((l) => l.startsWith('FAIL'));
+    assert.deepEqual(failed.map((l) => l.split(':')[0]), ['FAIL  audit.written'], stdout.slice(-2000));
+    assert.match(failed[0], /not checked/);
+    assert.match(stdout, /PASS {2}acute-zorg\.AllergyIntolerance\.answered/);
+    assert.match(readFileSync(join(dir, 'j.xml'), 'utf8'), /failures="1"/);
+    assert.match(readFileSync(join(dir, 'r.html'), 'utf8'), /audit\.written/);
   });
 });
