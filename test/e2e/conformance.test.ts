@@ -88,6 +88,7 @@ describe('interfaces: declared = served, and the conformance kit passes the sand
     assert.ok(!entries.some((e) => e.description.includes('{URA}') && e.baseUrl && holderNodes.has(new URL((e.baseUrl ?? '').replace('{URA}', 'x')).origin)), 'no template left for a holder node');
     for (const e of entries) {
       const url = e.description;
+      if (url.includes('{URA}')) continue; // a pattern for a node whose organisations the directory does not list (the contact point's)
       const r = await client.call(url);
       assert.equal(r.status, 200, `${e.id}: ${url} → ${r.status}`);
     }
