@@ -17,6 +17,8 @@ export function sandboxManifest(input: {
   nodes: Array<{ name: string; url: string }>;
   ehrUrl: string;
   portalUrl: string;
+  crossBorder?: Manifest['crossBorder'];
+  secondaryUse?: Manifest['secondaryUse'];
 }): Manifest {
   const nodeOf = new Map(input.nodes.map((n) => [n.name, n.url]));
   const orgs = input.cast.organizations;
@@ -54,5 +56,7 @@ export function sandboxManifest(input: {
       citizens: CITIZENS.map((c) => ({ bsn: c.bsn, name: [c.given, c.prefix, c.family].filter(Boolean).join(' '), birthDate: c.birthDate })),
     },
     portal: { url: `${input.portalUrl}/` },
+    ...(input.crossBorder ? { crossBorder: input.crossBorder } : {}),
+    ...(input.secondaryUse ? { secondaryUse: input.secondaryUse } : {}),
   };
 }

@@ -142,7 +142,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       portalIdentity,
       afterTrust: async (trust) => {
         seeded = await seedTrustFramework(sb, trust);
-        secondary = await admitSecondaryUse(sb, trust);
+        secondary = await admitSecondaryUse(sb, trust.store);
         // The operator's citizen portal names citizens to the transparency part by PRS token (prs:eval).
         if (!holdsQualification(await getParticipant(trust.store, OPERATOR.ura), 'localization')) await qualify(trust.store, OPERATOR.ura, { qualification: 'localization' }, 'sandbox');
         // No part may act on a status list from before the cast was admitted. The trust part keeps
@@ -234,7 +234,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       crossBorder = await startSecondCountry(sb, {
         ncpehIdentity: ids.participants.get(ncpehOrg.ura)!,
         ncpehUra: ncpehOrg.ura,
-        ncpehNodeUrl: () => `${nodeOf.get(ncpehOrg.node)}/org/${ncpehOrg.ura}`,
+        ncpehNodeUrl: `${nodeOf.get(ncpehOrg.node)}/org/${ncpehOrg.ura}`,
       });
       stops.push(() => crossBorder!.stop());
     }
