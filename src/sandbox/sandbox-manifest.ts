@@ -4,8 +4,8 @@ import type { SandboxCast } from './context.ts';
 import type { Manifest } from './manifest.ts';
 import type { IssuedFiles, SandboxPki } from './pki.ts';
 
-// The manifest of a sandbox whose parts run as their own processes (`ldn sandbox --processes`):
-// the same shape as the in-process sandbox's, so scripts and `ldn conformance` work on either.
+// The sandbox manifest, one builder for both run modes (in-process and `ldn sandbox --processes`):
+// the same shape whichever runs, so scripts and `ldn conformance` work on either.
 
 export function sandboxManifest(input: {
   cast: SandboxCast;
