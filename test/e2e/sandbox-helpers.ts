@@ -116,7 +116,7 @@ import { clinicianVerklaring } from '../../src/sandbox/clinician-login.ts';
 export { clinicianVerklaring };
 
 /** A citizen logs in to the portal through the DigiD-like provider; returns the citizen portal's base URL. */
-export async function citizenPortalLogin(sandbox: Sandbox, bsn: string): Promise<{ browser: TestBrowser; base: string }> {
+export async function citizenPortalLogin(sandbox: Pick<Sandbox, 'manifest' | 'identities'>, bsn: string): Promise<{ browser: TestBrowser; base: string }> {
   const base = `${(sandbox.manifest.portal?.url ?? '').replace(/\/$/, '')}/citizen`;
   const callback = `${base}/callback`;
   const browser = new TestBrowser(sandbox.identities.operator.ca);

@@ -16,7 +16,7 @@ import { type ProcessSandbox, SECOND_COUNTRY, startProcessSandbox } from '../../
 import { TIA_STATIN_APPLICATION } from '../../src/secondary-use/test-fixtures.ts';
 import { TrustTokenProvider } from '../../src/trust/auth/token-provider.ts';
 import { askSummary, DE_GROOT_DEMOGRAPHICS } from './cross-border-helpers.ts';
-import { createTestDatabase } from './sandbox-helpers.ts';
+import { citizenPortalLogin, createTestDatabase } from './sandbox-helpers.ts';
 
 // `ldn sandbox --processes` on PostgreSQL: every central part and node its own `ldn serve`
 // process under the supervisor. The De Groot overview works; the PRS, the NVI and the node of
@@ -249,5 +249,27 @@ describe('the sandbox with every part its own process (PostgreSQL)', { skip: usa
       await university.close();
       await operator.close();
     }
+  });
+
+  // Last, because it changes the story: De Groot objects in the citizen portal (its own process,
+  // logged in at the citizen identity part, another process); the consent part (a third) records
+  // it, and the next overview at Veluwe's node (a fourth) says every category withheld.
+  it('a citizen changes his consent in the portal, and the split network answers by it', async () => {
+    const { browser, base } = await citizenPortalLogin(sandbox, DE_GROOT.bsn);
+    const page = await browser.request(`${base}/consent`);
+    assert.equal(page.status, 200, page.body.slice(0, 300));
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1];
+    assert.ok(csrf, 'the consent form carries its CSRF token');
+    const saved = await browser.request(`${base}/consent`, { form: { csrf, provision: 'deny', scope: 'all' } });
+    assert.ok([200, 302, 303].includes(saved.status), `${saved.status} ${saved.body.slice(0, 300)}`);
+    let last = '';
+    for (let i = 0; i < 30; i++) {
+      const r = await overview();
+      const text = JSON.stringify(r.body);
+      if (r.status === 200 && text.includes('withheld-objection') && !resources(r.body).some((x) => x.resourceType === 'AllergyIntolerance')) return;
+      last = `${r.status} ${text.slice(0, 300)}`;
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+    assert.fail(`the objection did not reach the overview: ${last}`);
   });
 });

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { CompactSign, compactVerify, decodeProtectedHeader, type JWTVerifyGetKey } from 'jose';
+import { CompactSign, compactVerify, decodeProtectedHeader, errors, type JWTVerifyGetKey } from 'jose';
 import type { PartClient } from '../../kit/http/client.ts';
 import type { SigningKey } from '../auth/keys.ts';
 import { remoteJwks } from '../auth/remote-jwks.ts';
@@ -37,6 +37,8 @@ export async function verifyAgreements(
   try {
     payload = (await compactVerify(jws, keys as JWTVerifyGetKey, { algorithms: ['ES256'] })).payload;
   } catch (err) {
+    // The trust JWKS not reachable in time is a transport failure, not a refusal: a caller may retry.
+    if (err instanceof errors.JWKSTimeout || (err instanceof TypeError && /fetch failed/.test(err.message))) throw err;
     throw new AgreementsRefused(`agreements signature refused: ${(err as Error).message}`);
   }
   const doc = JSON.parse(new TextDecoder().decode(payload)) as AgreementsDocument;
@@ -55,6 +57,8 @@ export async function fetchAgreements(options: {
   jwks?: JWTVerifyGetKey;
 }): Promise<{ document: AgreementsDocument; jws: string }> {
   const r = await options.client.call(`${options.trustUrl}/agreements`, { headers: { accept: AGREEMENTS_MEDIA_TYPE } });
+  // A trust part that cannot answer now (5xx) is a failure to retry, not a refusal.
+  if (r.status >= 500) throw new Error(`agreements unavailable for now (${r.status})`);
   if (r.status !== 200) throw new AgreementsRefused(`agreements unavailable (${r.status})`);
   if (!(r.headers['content-type'] ?? '').startsWith(AGREEMENTS_MEDIA_TYPE)) throw new AgreementsRefused('agreements were not served as application/jose');
   const jws = r.text.trim();

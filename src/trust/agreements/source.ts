@@ -1,3 +1,4 @@
+import type { JWTVerifyGetKey } from 'jose';
 import type { PartClient } from '../../kit/http/client.ts';
 import type { Logger } from '../../kit/log.ts';
 import { remoteJwks } from '../auth/remote-jwks.ts';
@@ -25,12 +26,14 @@ export async function startAgreementsSource(options: {
   client: PartClient;
   refreshMs?: number;
   log?: Logger;
+  /** The trust JWKS (default: fetched from the trust part; tests give the key). */
+  jwks?: JWTVerifyGetKey;
 }): Promise<AgreementsSource> {
   let held: AgreementsDocument | null = null;
   let jwks: ReturnType<typeof remoteJwks> | null = null;
   const refresh = async (): Promise<AgreementsDocument> => {
     const trustUrl = options.trustUrl();
-    jwks ??= remoteJwks(`${trustUrl}/.well-known/jwks.json`, options.client);
+    jwks ??= options.jwks ?? remoteJwks(`${trustUrl}/.well-known/jwks.json`, options.client);
     const { document } = await fetchAgreements({ trustUrl, client: options.client, minimumVersion: held?.version, jwks });
     if (!held || document.version > held.version) {
       options.log?.info({ version: document.version, consentMode: document.network.consentMode }, 'agreements in force');
@@ -38,7 +41,18 @@ export async function startAgreementsSource(options: {
     held = document;
     return document;
   };
-  await refresh();
+  // The first document is worth waiting for (a part holding none denies everything): a trust part
+  // slow to answer at start, as on a loaded machine, is asked again; a refusal is final.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await refresh();
+      break;
+    } catch (err) {
+      if (err instanceof AgreementsRefused || attempt >= 3) throw err;
+      options.log?.warn({ err: (err as Error).message, attempt }, 'agreements not fetched at start; trying again');
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
   const timer = setInterval(() => {
     refresh().catch((err: Error) => {
       const level = err instanceof AgreementsRefused ? 'error' : 'warn';
