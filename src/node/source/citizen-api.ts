@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
 import { checkQuery } from '../../consent/pdp/query.ts';
 import { operatorUraOf } from '../../kit/common-settings.ts';
-import { forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
+import { forbidden, notFound } from '../../kit/fhir/outcome.ts';
 import type { PartContext } from '../../kit/part.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
 import { exchangeByCode } from '../../trust/agreements/exchanges.ts';

@@ -13,12 +13,13 @@ import type { Store } from '../../kit/store/store.ts';
 import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
 import { ehrSimulatorPlugin } from '../ehr-sim/plugin.ts';
 import { openEhrStore } from '../ehr-sim/store.ts';
-import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import type { NodeTenant } from '../environment.ts';
 import { EhrConnector } from './ehr-connector.ts';
 import { EHR_NOTIFICATION_PATH, EhrSubscriber } from './ehr-subscriber.ts';
 import { nodeMigrations } from './migrations.ts';
 import { startReferralSync } from './referral-sync.ts';
 import { type Notification, notificationBundle, offersTopic, parseNotification, RESOURCE_CHANGE_TOPIC, subscriptionRequest } from './subscription-backport.ts';
+import { referralIndexStandIn } from './referral-index-stand-in.ts';
 
 // Topic-based Subscriptions (R4 Backport) between the node and the EHR simulator over real HTTP:
 // the referral sync here never polls on its own (interval 0) and the test never runs it, so a
@@ -47,17 +48,8 @@ describe('EHR subscriptions (R4 Backport) drive the referral sync', () => {
   let sync: ReturnType<typeof startReferralSync>;
   let ehrBase: string;
   let nodeOrigin: string;
-  const nvi = new Set<string>();
   const agreements = defaultAgreements();
-  const env = {
-    agreements: () => agreements,
-    registerReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
-      for (const c of categories) nvi.add(`${bsn}|${c}`);
-    },
-    withdrawReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
-      for (const c of categories) nvi.delete(`${bsn}|${c}`);
-    },
-  } as unknown as NodeEnvironment;
+  const { env, nvi } = referralIndexStandIn(agreements);
   const write = async (method: string, path: string, body?: unknown): Promise<Resource> => {
     const res = await fetch(`${ehrBase}/${path}`, { method, headers: body ? { 'content-type': 'application/fhir+json' } : {}, ...(body ? { body: JSON.stringify(body) } : {}) });
     assert.ok(res.status < 300, `${method} ${path} → ${res.status}`);

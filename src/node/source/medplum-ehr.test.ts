@@ -8,13 +8,14 @@ import { migrate } from '../../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../../kit/store/pglite.ts';
 import type { Store } from '../../kit/store/store.ts';
 import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
-import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import type { NodeTenant } from '../environment.ts';
 import { EhrChangeFeed } from './ehr-changes.ts';
 import { EhrConnector } from './ehr-connector.ts';
 import { searchEhr } from './holder-api.ts';
 import { startMedplumEhr, type MedplumEhr } from './medplum-ehr.fixture.ts';
 import { nodeMigrations } from './migrations.ts';
 import { referralTypes, startReferralSync } from './referral-sync.ts';
+import { referralIndexStandIn } from './referral-index-stand-in.ts';
 
 // The node's EHR connector against a FHIR server nobody here wrote (Medplum's fhir-router 4.5.2,
 // in-memory repository) as one organisation's EHR: data written there makes referrals appear
@@ -28,17 +29,8 @@ describe('EHR connector against Medplum (standard FHIR only)', () => {
   let store: Store;
   let connector: EhrConnector;
   let sync: ReturnType<typeof startReferralSync>;
-  const nvi = new Set<string>();
   const agreements = defaultAgreements();
-  const env = {
-    agreements: () => agreements,
-    registerReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
-      for (const c of categories) nvi.add(`${bsn}|${c}`);
-    },
-    withdrawReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
-      for (const c of categories) nvi.delete(`${bsn}|${c}`);
-    },
-  } as unknown as NodeEnvironment;
+  const { env, nvi } = referralIndexStandIn(agreements);
 
   const write = async (method: string, path: string, body?: unknown): Promise<Resource> => {
     const res = await fetch(`${ehr.base}/${path}`, {

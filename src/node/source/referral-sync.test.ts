@@ -6,10 +6,11 @@ import { migrate } from '../../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../../kit/store/pglite.ts';
 import type { Store } from '../../kit/store/store.ts';
 import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
-import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import type { NodeTenant } from '../environment.ts';
 import type { EhrConnector } from './ehr-connector.ts';
 import { nodeMigrations } from './migrations.ts';
 import { startReferralSync } from './referral-sync.ts';
+import { referralIndexStandIn } from './referral-index-stand-in.ts';
 
 // The NVI must end up knowing exactly what the EHR holds, even when it was unreachable for a
 // while: a registration or withdrawal that failed is retried on the next pass, not forgotten.
@@ -50,20 +51,8 @@ class EhrStandIn {
 
 describe('referral sync', () => {
   let store: Store;
-  const nvi = new Set<string>();
-  let nviDown = false;
   const ehr = new EhrStandIn();
-  const env = {
-    agreements: () => defaultAgreements(),
-    registerReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
-      if (nviDown) throw new Error('NVI unreachable');
-      for (const c of categories) nvi.add(`${bsn}|${c}`);
-    },
-    withdrawReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
-      if (nviDown) throw new Error('NVI unreachable');
-      for (const c of categories) nvi.delete(`${bsn}|${c}`);
-    },
-  } as unknown as NodeEnvironment;
+  const { env, nvi, setDown } = referralIndexStandIn(defaultAgreements());
   let sync: ReturnType<typeof startReferralSync>;
 
   before(async () => {
@@ -95,19 +84,19 @@ describe('referral sync', () => {
     await sync.runOnce();
     assert.ok([...nvi].some((x) => x.endsWith('|Condition')));
     ehr.add('delete', 'Condition', 'c1');
-    nviDown = true;
+    setDown(true);
     await sync.runOnce();
-    nviDown = false;
+    setDown(false);
     assert.ok([...nvi].some((x) => x.endsWith('|Condition')), 'not yet withdrawn');
     await sync.runOnce();
     assert.ok(![...nvi].some((x) => x.endsWith('|Condition')), 'withdrawn on the next pass');
   });
 
   it('retries a registration that failed while the NVI was down', async () => {
-    nviDown = true;
+    setDown(true);
     ehr.add('create', 'Flag', 'f1', 'Patient/p1');
     await sync.runOnce();
-    nviDown = false;
+    setDown(false);
     const category = [...nvi].length;
     await sync.runOnce();
     assert.equal(nvi.size, category + 1, [...nvi].join());
