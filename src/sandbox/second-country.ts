@@ -6,6 +6,8 @@ import { createCa, issueCertificate } from '../kit/pki/certificates.ts';
 import type { TlsIdentity } from '../kit/part.ts';
 import { createForeignContactPoint, type ForeignOrganization } from '../ncpeh/foreign/contact-point.ts';
 import { createNcpehPart, type NcpehRuntime } from '../ncpeh/part.ts';
+import { withCountryOfAffiliation } from '../ncpeh/foreign/affiliation.ts';
+import { BELGIAN_PATIENTS } from '../ncpeh/foreign/belgian-patients.ts';
 import { type SignedTrustList, signTrustList, type TrustListContent, thumbprintOfPem } from '../ncpeh/trust-list.ts';
 import { type SandboxContext, startPart } from './context.ts';
 import { freePort } from './load-balancer.ts';
@@ -40,6 +42,8 @@ export interface ManifestCrossBorder {
     ncpeh: string;
     hospital: { id: string; name: string; cert: string; key: string; clinician: typeof BELGIUM.clinician };
     pharmacy: { id: string; name: string; cert: string; key: string; pharmacist: typeof BELGIUM.pharmacist };
+    /** Belgium's own citizens, whose summaries a Dutch clinician can ask for ("patient from abroad"). */
+    patients?: Array<{ insz: string; given: string; family: string; birthDate: string }>;
   };
 }
 
@@ -65,13 +69,14 @@ export async function startSecondCountry(sb: SandboxContext, input: { ncpehIdent
   const nlKey = await signingKey();
   const beKey = await signingKey();
   const gatewayPort = await freePort(sb.host);
+  // Belgium answers for its own citizens too (the Netherlands as country of treatment).
+  const beGatewayPort = await freePort(sb.host);
   const content: TrustListContent = {
     version: 1,
     issued: new Date().toISOString(),
     entries: [
       { country: 'NL', name: 'NCPeH Nederland', gatewayUrl: `https://${sb.host}:${gatewayPort}`, caCert: sb.pki.ca.certPem, gatewayThumbprint: thumbprintOfPem(nlGateway.identity.cert), signingKey: nlKey.publicJwk },
-      // Belgium answers no requests for its own patients in this sandbox: its gateway only calls.
-      { country: 'BE', name: 'NCPeH België', gatewayUrl: `https://${sb.host}:1`, caCert: beCa.certPem, gatewayThumbprint: thumbprintOfPem(beGatewayTls.cert), signingKey: beKey.publicJwk },
+      { country: 'BE', name: 'NCPeH België', gatewayUrl: `https://${sb.host}:${beGatewayPort}`, caCert: beCa.certPem, gatewayThumbprint: thumbprintOfPem(beGatewayTls.cert), signingKey: beKey.publicJwk },
     ],
   };
   const trustList: SignedTrustList = {
@@ -92,13 +97,17 @@ export async function startSecondCountry(sb: SandboxContext, input: { ncpehIdent
 
   // Belgium's contact point on its own trust anchor: no Dutch peer guard (its callers are Belgian).
   const be = await createService(
-    createForeignContactPoint({
-      country: 'BE',
-      trustList,
-      signingKey: beKey.privateJwk,
-      gateway: { cert: beGatewayTls.cert, key: beGatewayTls.key },
-      organizations: [BELGIUM.hospital, BELGIUM.pharmacy],
-    }),
+    withCountryOfAffiliation(
+      createForeignContactPoint({
+        country: 'BE',
+        trustList,
+        signingKey: beKey.privateJwk,
+        gateway: { cert: beGatewayTls.cert, key: beGatewayTls.key },
+        organizations: [BELGIUM.hospital, BELGIUM.pharmacy],
+      }),
+      // Doctors (ISCO-08 221, 2211, 2212) may see a Belgian citizen's summary from abroad.
+      { country: 'BE', trustList, gateway: { cert: beGatewayTls.cert, key: beGatewayTls.key, host: sb.host, port: beGatewayPort }, patients: BELGIAN_PATIENTS, admittedRoles: ['221', '2211', '2212'] },
+    ),
     { tls: beNcpehTls, network: sb.network, host: sb.host, port: sb.nextPort(), databaseUrl: sb.databaseUrl, dataDir: sb.pgDir, keyEncryptionKey: sb.keyEncryptionKey, log: sb.log.child({ part: 'ncpeh-be' }) },
   );
   sb.services.push(be); // closed with the sandbox's services
@@ -118,6 +127,7 @@ export async function startSecondCountry(sb: SandboxContext, input: { ncpehIdent
       ncpeh: be.url,
       hospital: { ...BELGIUM.hospital, cert: write('hospital.pem', hospital.cert), key: write('hospital-key.pem', hospital.key), clinician: BELGIUM.clinician },
       pharmacy: { ...BELGIUM.pharmacy, cert: write('pharmacy.pem', pharmacy.cert), key: write('pharmacy-key.pem', pharmacy.key), pharmacist: BELGIUM.pharmacist },
+      patients: BELGIAN_PATIENTS.map((p) => ({ insz: p.insz, given: p.given[0], family: p.family, birthDate: p.birthDate })),
     },
   };
   return {
