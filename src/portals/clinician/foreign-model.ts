@@ -31,8 +31,9 @@ export interface ForeignSection {
 
 export interface ForeignSummaryModel {
   country: string;
-  countryName: string;
-  /** The contact point it came from (its gateway address). */
+  /** The other country's contact point as the trust list names it. */
+  contactPoint: string;
+  /** The contact point's gateway address. */
   source?: string;
   received?: string;
   documentDate?: string;
@@ -142,7 +143,7 @@ export function foreignSummaryModel(bundle: Bundle): ForeignSummaryModel {
   sections.sort((a, b) => rank(a.key) - rank(b.key));
   return {
     country: origin?.code ?? '?',
-    countryName: origin?.display ?? origin?.code ?? '?',
+    contactPoint: origin?.display ?? origin?.code ?? '?',
     source: bundle.meta?.source,
     received: bundle.meta?.lastUpdated,
     documentDate: composition?.date ?? bundle.timestamp,

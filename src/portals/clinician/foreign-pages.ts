@@ -1,3 +1,4 @@
+import { countryName } from '../../ncpeh/contract.ts';
 import type { ForeignPatientSearch } from '../ports.ts';
 import { type Html, html } from '../ui/html.ts';
 import { formatDate, type MessageKey, translator } from '../ui/i18n.ts';
@@ -34,7 +35,7 @@ ${countries.length === 0 ? banner('warn', t('clin.foreign.noCountries')) : ''}
 <input type="hidden" name="csrf" value="${f.user?.csrf ?? ''}">
 <label for="f-country">${t('clin.foreign.country')}</label>
 <select id="f-country" name="country">
-${countries.map((c) => html`<option value="${c.country}"${c.country === v.country ? html` selected` : ''}>${c.name} (${c.country})</option>`)}
+${countries.map((c) => html`<option value="${c.country}"${c.country === v.country ? html` selected` : ''}>${countryName(c.country, f.lang)} (${c.country})</option>`)}
 </select>
 ${field('id', 'clin.foreign.id', html`maxlength="32"`, 'clin.foreign.idHint')}
 ${field('given', 'clin.foreign.given', html`maxlength="200"`)}
@@ -63,7 +64,7 @@ function sectionBlock(s: ForeignSection, model: ForeignSummaryModel, f: ViewerFr
       ? html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="${id}"><table>
 <thead><tr><th scope="col">${t('clin.foreign.col.term')}</th><th scope="col">${t('clin.foreign.col.original')}</th><th scope="col">${t('clin.foreign.col.code')}</th><th scope="col">${t('clin.foreign.col.detail')}</th></tr></thead>
 <tbody>${s.items.map((item) => itemRow(item, t))}</tbody></table></div>`
-      : html`<ul class="section-notes"><li class="note note-${s.state === 'nilknown' ? 'info' : s.state === 'withheld' ? 'withheld' : 'failed'}" data-state="${s.state}">${t(`clin.foreign.state.${s.state}` as MessageKey, { country: model.countryName })}</li></ul>`;
+      : html`<ul class="section-notes"><li class="note note-${s.state === 'nilknown' ? 'info' : s.state === 'withheld' ? 'withheld' : 'failed'}" data-state="${s.state}">${t(`clin.foreign.state.${s.state}` as MessageKey, { country: countryName(model.country, f.lang) })}</li></ul>`;
   return html`<section aria-labelledby="${id}" data-section="${s.key}" data-state="${s.state}">
 <h2 id="${id}">${title}</h2>
 ${body}
@@ -79,8 +80,9 @@ export function foreignSummaryPage(f: ViewerFrame, model: ForeignSummaryModel): 
     ...(p.gender ? [html`${t(`clin.sex.${p.gender}` as MessageKey)}`] : []),
     ...(p.identifier ? [html`${t('clin.foreign.patientId', { id: p.identifier })}`] : []),
   ];
+  const country = countryName(model.country, f.lang);
   const provenance = [
-    t('clin.foreign.source', { source: `NCPeH ${model.countryName}${model.source ? ` (${model.source})` : ''}` }),
+    t('clin.foreign.source', { source: `${model.contactPoint}${model.source ? ` (${model.source})` : ''}` }),
     ...(model.documentDate ? [t('clin.foreign.documentDate', { date: formatDate(model.documentDate, f.lang, true) })] : []),
     ...(model.received ? [t('clin.foreign.received', { date: formatDate(model.received, f.lang, true) })] : []),
   ];
@@ -89,8 +91,8 @@ export function foreignSummaryPage(f: ViewerFrame, model: ForeignSummaryModel): 
     t('clin.foreign.resultTitle'),
     html`<h1>${t('clin.foreign.resultTitle')}</h1>
 <section class="banner banner-warn foreign-origin" role="status" data-country="${model.country}">
-<h2>${t('clin.foreign.banner', { country: `${model.countryName} (${model.country})` })}</h2>
-<p>${t('clin.foreign.bannerBody', { country: model.countryName })}</p>
+<h2>${t('clin.foreign.banner', { country: `${country} (${model.country})` })}</h2>
+<p>${t('clin.foreign.bannerBody', { country })}</p>
 <ul>${provenance.map((x) => html`<li>${x}</li>`)}</ul>
 </section>
 <section class="patient-card" aria-label="${t('clin.patient')}">
