@@ -6,7 +6,7 @@ import { createCa, issueCertificate } from '../kit/pki/certificates.ts';
 import type { TlsIdentity } from '../kit/part.ts';
 import { createForeignContactPoint, type ForeignOrganization } from '../ncpeh/foreign/contact-point.ts';
 import { createNcpehPart, type NcpehRuntime } from '../ncpeh/part.ts';
-import { withCountryOfAffiliation } from '../ncpeh/foreign/affiliation.ts';
+import { type AffiliationRuntime, withCountryOfAffiliation } from '../ncpeh/foreign/affiliation.ts';
 import { BELGIAN_PATIENTS } from '../ncpeh/foreign/belgian-patients.ts';
 import { type SignedTrustList, signTrustList, type TrustListContent, thumbprintOfPem } from '../ncpeh/trust-list.ts';
 import { type SandboxContext, startPart } from './context.ts';
@@ -29,7 +29,7 @@ export const BELGIUM = {
 export interface SecondCountry {
   ncpeh: RunningService;
   ncpehRuntime: NcpehRuntime;
-  belgium: { ncpeh: RunningService; ca: string; hospital: TlsIdentity; pharmacy: TlsIdentity };
+  belgium: { ncpeh: RunningService; ca: string; hospital: TlsIdentity; pharmacy: TlsIdentity; affiliation?: AffiliationRuntime };
   trustList: SignedTrustList;
   manifest: ManifestCrossBorder;
   stop(): Promise<void>;
@@ -96,20 +96,18 @@ export async function startSecondCountry(sb: SandboxContext, input: { ncpehIdent
   const ncpeh = await startPart(sb, part, { identity: input.ncpehIdentity, settings: { agreements_refresh_ms: '2000' } });
 
   // Belgium's contact point on its own trust anchor: no Dutch peer guard (its callers are Belgian).
-  const be = await createService(
-    withCountryOfAffiliation(
-      createForeignContactPoint({
-        country: 'BE',
-        trustList,
-        signingKey: beKey.privateJwk,
-        gateway: { cert: beGatewayTls.cert, key: beGatewayTls.key },
-        organizations: [BELGIUM.hospital, BELGIUM.pharmacy],
-      }),
-      // Doctors (ISCO-08 221, 2211, 2212) may see a Belgian citizen's summary from abroad.
-      { country: 'BE', trustList, gateway: { cert: beGatewayTls.cert, key: beGatewayTls.key, host: sb.host, port: beGatewayPort }, patients: BELGIAN_PATIENTS, admittedRoles: ['221', '2211', '2212'] },
-    ),
-    { tls: beNcpehTls, network: sb.network, host: sb.host, port: sb.nextPort(), databaseUrl: sb.databaseUrl, dataDir: sb.pgDir, keyEncryptionKey: sb.keyEncryptionKey, log: sb.log.child({ part: 'ncpeh-be' }) },
+  const bePart = withCountryOfAffiliation(
+    createForeignContactPoint({
+      country: 'BE',
+      trustList,
+      signingKey: beKey.privateJwk,
+      gateway: { cert: beGatewayTls.cert, key: beGatewayTls.key },
+      organizations: [BELGIUM.hospital, BELGIUM.pharmacy],
+    }),
+    // Doctors (ISCO-08 221, 2211, 2212) may see a Belgian citizen's summary from abroad.
+    { country: 'BE', trustList, gateway: { cert: beGatewayTls.cert, key: beGatewayTls.key, host: sb.host, port: beGatewayPort }, patients: BELGIAN_PATIENTS, admittedRoles: ['221', '2211', '2212'] },
   );
+  const be = await createService(bePart, { tls: beNcpehTls, network: sb.network, host: sb.host, port: sb.nextPort(), databaseUrl: sb.databaseUrl, dataDir: sb.pgDir, keyEncryptionKey: sb.keyEncryptionKey, log: sb.log.child({ part: 'ncpeh-be' }) });
   sb.services.push(be); // closed with the sandbox's services
 
   const dir = join(sb.pki.dir, 'belgium');
@@ -133,7 +131,7 @@ export async function startSecondCountry(sb: SandboxContext, input: { ncpehIdent
   return {
     ncpeh,
     ncpehRuntime: part.runtime,
-    belgium: { ncpeh: be, ca: beCa.certPem, hospital, pharmacy },
+    belgium: { ncpeh: be, ca: beCa.certPem, hospital, pharmacy, affiliation: bePart.affiliation },
     trustList,
     manifest,
     async stop() {
