@@ -72,6 +72,28 @@ export function parseForeignPatient(input: unknown): ForeignPatientQuery {
   return { id, family: str('family', 200), given: str('given', 200), birthDate };
 }
 
+/** A foreign document larger than this is not read (a summary is kilobytes). */
+const MAX_FOREIGN_BYTES = 5 * 1024 * 1024;
+
+/** The body as JSON, read up to `max` bytes (beyond it: an error, the connection dropped); undefined when not JSON. */
+async function boundedJson(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, max: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw new Error(`the answer is larger than ${max} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 const outcomeText = (body: unknown) =>
   ((body as OperationOutcome | undefined)?.issue ?? [])
     .map((i) => i.diagnostics)
@@ -108,17 +130,22 @@ export function registerOutgoingSummary(app: FastifyInstance, d: OutgoingDeps): 
     if (!peer?.ura) throw forbidden('only a care organisation of the network (its certificate) may ask for a foreign summary');
     const header = request.headers['dezi-verklaring'];
     if (typeof header !== 'string' || !header) throw new HttpError(401, 'login', 'the Dezi-Verklaring header (the clinician\'s verklaring) is required');
-    const user = await d.verifyVerklaring(header, peer.ura).catch((e: Error) => {
+    const traceId = request.trace.traceId;
+    const user = await d.verifyVerklaring(header, peer.ura).catch(async (e: Error) => {
+      await d.audit.record({ service: 'outgoing-patient-summary', country: 'unknown', side: 'country-of-treatment', outcome: 'refused', reason: `verklaring refused for ${peer.ura}: ${e.message}`, traceId });
       throw forbidden(`verklaring refused: ${e.message}`);
     });
-    const traceId = request.trace.traceId;
     const country = typeof request.body?.country === 'string' ? request.body.country.trim().toUpperCase() : '';
     const occupation = OUTGOING_OCCUPATIONS[user.roleCode];
     const professional = { id: user.deziNumber, name: user.name, role: occupation?.isco ?? `uzi:${user.roleCode}`, organization: peer.commonName };
     const record = (outcome: 'answered' | 'refused' | 'failed', reason?: string, patientId?: string) =>
       d.audit.record({ service: 'outgoing-patient-summary', country: country || 'unknown', side: 'country-of-treatment', professional, patientId, outcome, reason, traceId });
 
-    if (!(await d.admittedRoles()).includes(user.roleCode) || !occupation) {
+    // Deny on error: agreements that cannot be read admit nobody.
+    const admitted = await d.admittedRoles().catch(() => {
+      throw new HttpError(503, 'transient', 'the agreements could not be read; try again', { headers: { 'retry-after': '10' } });
+    });
+    if (!admitted.includes(user.roleCode) || !occupation) {
       await record('refused', `role ${user.roleCode} is not admitted to cross-border patient summaries`);
       throw forbidden(`your role (${user.roleCode}) is not one the agreements admit to ask a patient summary abroad`);
     }
@@ -146,9 +173,11 @@ export function registerOutgoingSummary(app: FastifyInstance, d: OutgoingDeps): 
         bodyTimeout: d.deadlineMs,
       });
       status = r.statusCode;
-      body = await r.body.json().catch(() => undefined);
+      body = await boundedJson(r.body, MAX_FOREIGN_BYTES);
     } catch (err) {
-      await record('failed', `unreachable: ${(err as Error).message}`, patient.id);
+      const tooLarge = (err as Error).message.includes('larger than');
+      await record('failed', `${tooLarge ? 'answer refused' : 'unreachable'}: ${(err as Error).message}`, patient.id);
+      if (tooLarge) throw new HttpError(502, 'too-costly', `the contact point of ${member.name} sent an answer too large to read`);
       throw new HttpError(504, 'timeout', `the national contact point of ${member.name} (${country}) could not be reached; try again later`);
     }
     if (status === 200 && (body as Bundle | undefined)?.resourceType === 'Bundle') {

@@ -98,7 +98,7 @@ describe('a Dutch clinician fetches a foreign patient\'s summary through NCPeH-N
     assert.match(nl.outcomeDesc ?? '', /30\.000 is not admitted/);
   });
 
-  it('says unknown country, a bad request and a missing verklaring as OperationOutcomes, never a 500', async () => {
+  it('says unknown country, a bad request, a missing or another organisation\'s verklaring as OperationOutcomes, never a 500', async () => {
     const xx = await ask(bakker, { country: 'XX', patient: LAMBERT });
     assert.equal(xx.status, 404);
     assert.match(outcome(xx.body), /trust list/);
@@ -107,6 +107,10 @@ describe('a Dutch clinician fetches a foreign patient\'s summary through NCPeH-N
     const none = await client.call(`${sandbox.crossBorder!.ncpeh.url}${OUTGOING_SUMMARY_PATH}`, { method: 'POST', body: { country: 'BE', patient: LAMBERT } });
     assert.equal(none.status, 401);
     assert.equal((none.body as OperationOutcome).resourceType, 'OperationOutcome');
+    // A GP's verklaring (another organisation) presented with the hospital's certificate.
+    const otherOrganisation = await ask(await clinicianVerklaring(sandbox, '900001031'), { country: 'BE', patient: LAMBERT });
+    assert.equal(otherOrganisation.status, 403, outcome(otherOrganisation.body));
+    assert.match(outcome(otherOrganisation.body), /verklaring refused/);
   });
 
   it('says Belgium is unreachable when its gateway is down (504), and audits the failure', async () => {
