@@ -13,7 +13,7 @@ import { startSandbox } from '../src/sandbox/sandbox.ts';
 import { fetchAgreements } from '../src/trust/agreements/jws.ts';
 import { TrustTokenProvider } from '../src/trust/auth/token-provider.ts';
 import { citizenIdToken, citizenPortalLogin } from '../test/e2e/sandbox-helpers.ts';
-import { argValue, figure, percentile } from './lib/report.ts';
+import { argValue, figure, percentile, timed } from './lib/report.ts';
 
 // `npm run bench -- citizen-app [--requests N] [--concurrency C] [--rounds R]`: authorised app
 // requests per second for De Groot's medication list (GET [citizen-api]/MedicationStatement with
@@ -24,23 +24,6 @@ import { argValue, figure, percentile } from './lib/report.ts';
 
 const BENCH = 'citizen-app';
 const progress = (s: string) => process.stderr.write(`[bench ${BENCH}] ${s}\n`);
-
-async function timed(requests: number, concurrency: number, one: () => Promise<void>): Promise<{ perSecond: number; latencies: number[] }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
-        next++;
-        const t = performance.now();
-        await one();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { perSecond: requests / ((performance.now() - started) / 1000), latencies };
-}
 
 export async function run(args: string[]): Promise<void> {
   const requests = argValue(args, '--requests', 30);

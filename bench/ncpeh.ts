@@ -9,7 +9,7 @@ import { clinicianVerklaring } from '../src/sandbox/clinician-login.ts';
 import { startSandbox } from '../src/sandbox/sandbox.ts';
 import { BELGIUM } from '../src/sandbox/second-country.ts';
 import { TrustTokenProvider } from '../src/trust/auth/token-provider.ts';
-import { argValue, figure, percentile } from './lib/report.ts';
+import { argValue, figure, percentile, timed } from './lib/report.ts';
 
 // `npm run bench -- ncpeh [--requests N] [--concurrency C] [--rounds R]`: cross-border patient
 // summaries per second (UZ Brussel → NCPeH-BE → NCPeH-NL's gateway → its node's $summary → the
@@ -22,23 +22,6 @@ const BENCH = 'ncpeh';
 const VELUWE = '90000101';
 const VAN_DIJK = '900001012';
 const progress = (s: string) => process.stderr.write(`[bench ${BENCH}] ${s}\n`);
-
-async function timed(requests: number, concurrency: number, one: () => Promise<void>): Promise<{ perSecond: number; latencies: number[] }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
-        next++;
-        const t = performance.now();
-        await one();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { perSecond: requests / ((performance.now() - started) / 1000), latencies };
-}
 
 export async function run(args: string[]): Promise<void> {
   const requests = argValue(args, '--requests', 16);

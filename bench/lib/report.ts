@@ -15,3 +15,21 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
+
+/** Runs `one` `requests` times, `concurrency` at a time: throughput and every latency (ms). */
+export async function timed(requests: number, concurrency: number, one: () => Promise<void>): Promise<{ perSecond: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        next++;
+        const t = performance.now();
+        await one();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { perSecond: requests / ((performance.now() - started) / 1000), latencies };
+}

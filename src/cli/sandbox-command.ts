@@ -23,8 +23,27 @@ export function sandboxLogging(verbose: boolean, envLevel: string | undefined): 
   return { level: !envLevel || QUIETER_THAN_INFO.includes(envLevel) ? 'info' : envLevel, logRequests: true };
 }
 
+/**
+ * The sandbox's second country (Belgium's contact point) as its own process, started by the
+ * supervisor of `ldn sandbox --processes`; not a part of the Dutch network, so not `ldn serve`.
+ */
+function secondCountryCommand(): Command {
+  return new Command('second-country')
+    .description("the sandbox's second country (Belgium's contact point) as its own process; started by `ldn sandbox --processes`")
+    .argument('<config>', 'its configuration file (written by the sandbox under <pki>/belgium/contact-point.json)')
+    .action(async (config: string) => {
+      try {
+        await (await import('../sandbox/second-country-process.ts')).serveSecondCountry(config);
+      } catch (err) {
+        process.stderr.write(`ldn sandbox second-country: ${(err as Error).message}\n`);
+        process.exit(2);
+      }
+    });
+}
+
 export function sandboxCommand(): Command {
   return new Command('sandbox')
+    .addCommand(secondCountryCommand())
     .description('start the whole network on this machine: central services, participants, seeded data, portals')
     .option('--manifest <path>', 'where to write the sandbox manifest (JSON)', '.ldn/sandbox.json')
     .option('--data-dir <path>', 'keep every store and the generated keys under this directory (default: in memory)')

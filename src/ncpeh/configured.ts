@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { PartDefinition } from '../kit/part.ts';
 import { createNcpehPart } from './part.ts';
 
 // `ldn serve ncpeh`: the contact point from its settings (files for the trust list, its key and
 // the gateway certificate), the same composition the sandbox uses.
-export function configuredNcpehPart(settings: Record<string, string | undefined>): PartDefinition {
+export function configuredNcpehPart(settings: Record<string, string | undefined>): ReturnType<typeof createNcpehPart> {
   const need = (name: string) => {
     const v = settings[name];
     if (!v) throw new Error(`setting ${name} is required (LDN_SETTING_${name.toUpperCase()})`);

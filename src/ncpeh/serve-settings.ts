@@ -1,3 +1,4 @@
+import { AGREEMENTS_REFRESH_SETTING } from '../kit/common-settings.ts';
 import type { PartSettings } from '../kit/part-settings.ts';
 
 export const ncpehSettings: PartSettings = [
@@ -8,5 +9,6 @@ export const ncpehSettings: PartSettings = [
   { name: 'gateway_host', type: 'string', default: '0.0.0.0', doc: 'where the cross-border gateway listens' },
   { name: 'gateway_port', type: 'integer', min: 1, default: '9443', doc: 'port of the cross-border gateway' },
   { name: 'node_tenant_url', type: 'url', required: true, doc: 'the NCPeH organisation on its node, https://<node>/org/<URA>: where it asks $summary and $overview' },
+  AGREEMENTS_REFRESH_SETTING,
   { name: 'deadline_ms', type: 'integer', min: 1, default: '30000', doc: 'deadline of one request into the Dutch network' },
 ];

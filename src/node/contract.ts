@@ -7,4 +7,5 @@
 export const EMERGENCY_HEADER = 'ldn-emergency-reason';
 
 export { CATEGORY_OUTCOMES, type CategoryOutcomeKind, type HolderResult, mergeOverview, type OutcomeKind, SOURCE_EXTENSION } from './integration/merge.ts';
+export { askHolder, type HolderBatch } from './integration/ask-holder.ts';
 export { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from './integration/clinical-keys.ts';

@@ -73,8 +73,8 @@ export interface NodeEnvironment {
   /** Localisation (PRS + NVI) on behalf of `tenant`: who holds data about the patient within the exchange's categories. */
   localise(tenant: NodeTenant, bsn: string, exchange: string, trace?: TraceContext): Promise<HolderLocation[]>;
   /** Register / withdraw a referral at the NVI for data the tenant holds. */
-  registerReferral(tenant: NodeTenant, bsn: string, category: string): Promise<void>;
-  withdrawReferral(tenant: NodeTenant, bsn: string, category: string): Promise<void>;
+  registerReferral(tenant: NodeTenant, bsn: string, categories: string[]): Promise<void>;
+  withdrawReferral(tenant: NodeTenant, bsn: string, categories: string[]): Promise<void>;
   /** Addressing from the node's directory replica. */
   endpoint(ura: string, exchange: string): Promise<HolderEndpoint | null>;
   consent: ConsentOracle;

@@ -199,8 +199,8 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
     agreements: () => agreements.current(),
     participant,
     localise: (tenant, bsn, exchange, trace) => tenantClients(tenant).referrals.localise(bsn, { exchange, trace }),
-    registerReferral: (tenant, bsn, category) => tenantClients(tenant).referrals.register(bsn, [category]),
-    withdrawReferral: (tenant, bsn, category) => tenantClients(tenant).referrals.withdraw(bsn, [category]),
+    registerReferral: (tenant, bsn, categories) => tenantClients(tenant).referrals.register(bsn, categories),
+    withdrawReferral: (tenant, bsn, categories) => tenantClients(tenant).referrals.withdraw(bsn, categories),
     async endpoint(ura, exchange) {
       const [endpoint] = await findEndpoints(ctx.store, { ura, exchange, fhirVersion: '4.0' });
       if (!endpoint?.address) return null;

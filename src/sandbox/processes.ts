@@ -20,6 +20,8 @@ import { SandboxNetwork } from './network.ts';
 import { castNodeNames, type EhrSimulator, startEhrSimulator } from './participants.ts';
 import { SandboxPki } from './pki.ts';
 import { sandboxManifest } from './sandbox-manifest.ts';
+import { crossBorderManifest, prepareSecondCountry, type SecondCountryMaterial } from './second-country.ts';
+import { admitSecondaryUse, HDAB_PARTICIPANT, type SecondaryUseIdentities, secondaryUseManifest, seedResearchPopulation } from './secondary-use.ts';
 import type { SandboxOptions } from './sandbox.ts';
 import { publishDirectory, type SeededIdentities, seedTrustStore } from './seed.ts';
 import { type SupervisedPart, supervisePart } from './supervisor.ts';
@@ -31,19 +33,26 @@ import { type SupervisedPart, supervisePart } from './supervisor.ts';
 // every part keeps its keys sealed in its own store under one KEK file, so a stopped and started
 // sandbox, or a killed and restarted part, keeps every pseudonym, referral and key.
 // The EHR simulator stands in for the organisations' own systems and stays in this process.
+// NCPeH-NL and the HDAB are parts like the others (`ldn serve ncpeh|hdab`, with the certificates
+// of their organisations); the second country (Belgium's contact point) is no part of the Dutch
+// network, so it runs under its own sandbox-only command, `ldn sandbox second-country`.
 
 /** Central parts in start order; the trust framework first (every other part checks it). */
 const CENTRAL = ['trust', 'directory', 'prs', 'nvi', 'consent', 'transparency', 'identity', 'citizen-identity', 'portal'] as const;
 const PART_SYSTEM_NUMBER_BASE = 100;
+/** The supervised process of the sandbox's second country (Belgium's contact point). */
+export const SECOND_COUNTRY = 'second-country';
 
 export interface ProcessSandbox {
   manifest: Manifest;
   manifestPath: string;
   identities: { operator: TlsIdentity; participants: Map<string, TlsIdentity>; vendors: Map<string, TlsIdentity> };
-  /** Supervised processes by name: central parts by part name, nodes as `node:<name>`. */
+  /** Supervised processes by name: parts by part name (ncpeh, hdab too), nodes as `node:<name>`, Belgium as SECOND_COUNTRY. */
   processes: Map<string, SupervisedPart>;
   network: SandboxNetwork;
   ehr: EhrSimulator;
+  /** Belgium's contact point and the certificates of its hospital and pharmacy (absent when the cast has no NCPeH). */
+  crossBorder?: { belgium: { ncpeh: { url: string }; ca: string; hospital: TlsIdentity; pharmacy: TlsIdentity } };
   /** Resolves when the named process answers /health/ready again (after a restart). */
   waitReady(name: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -87,7 +96,10 @@ export async function startProcessSandbox(options: ProcessSandboxOptions): Promi
   const port = async () => (nextPort === 0 ? freePort(host) : nextPort++);
   const network = new SandboxNetwork();
   const ports = new Map<string, number>();
-  for (const name of [...CENTRAL, ...nodeNames.map((n) => `node:${n}`)]) {
+  const ncpehOrg = cast.organizations.find((o) => o.type === 'NCP');
+  // NCPeH-NL and the HDAB are in every part's network view (nodes find their signing keys there).
+  const otherParts = [...(ncpehOrg ? ['ncpeh'] : []), 'hdab'];
+  for (const name of [...CENTRAL, ...otherParts, ...nodeNames.map((n) => `node:${n}`)]) {
     const p = await port();
     ports.set(name, p);
     network.set(name, `https://${host}:${p}`);
@@ -123,8 +135,10 @@ export async function startProcessSandbox(options: ProcessSandboxOptions): Promi
   const { trustPart } = await import('../trust/part.ts');
   const trustStore = await openStore({ schema: 'trust', ...storeOf('trust') }, trustPart.migrations);
   let ids: SeededIdentities;
+  let secondary: SecondaryUseIdentities;
   try {
     ids = await seedTrustStore(sb, trustStore);
+    secondary = await admitSecondaryUse(sb, trustStore);
     if (!holdsQualification(await getParticipant(trustStore, OPERATOR.ura), 'localization')) await qualify(trustStore, OPERATOR.ura, { qualification: 'localization' }, 'sandbox');
   } finally {
     await trustStore.close();
@@ -141,6 +155,8 @@ export async function startProcessSandbox(options: ProcessSandboxOptions): Promi
   const processes = new Map<string, SupervisedPart>();
   const ehrHolder: { ehr?: EhrSimulator } = {};
   const readyClient = new PartClient({ tls: operator.identity, maxRetries: 0 });
+  // Belgium's contact point answers only on Belgium's trust anchor.
+  const secondCountry: { material?: SecondCountryMaterial; url?: string; client?: PartClient } = {};
   // Children run in their own process groups: if this process ends without stop(), end them too.
   const orphanGuard = () => {
     for (const s of processes.values()) {
@@ -159,14 +175,16 @@ export async function startProcessSandbox(options: ProcessSandboxOptions): Promi
     processes.clear();
     await ehrHolder.ehr?.stop();
     await readyClient.close();
+    await secondCountry.client?.close();
   };
   const waitReady = async (name: string, timeoutMs = 120_000) => {
-    const url = `${network.url(name)}/health/ready`;
+    const url = `${name === SECOND_COUNTRY ? secondCountry.url : network.url(name)}/health/ready`;
+    const client = name === SECOND_COUNTRY ? secondCountry.client! : readyClient;
     const until = Date.now() + timeoutMs;
     let last = 'no answer';
     while (Date.now() < until) {
       try {
-        const r = await readyClient.call(url, { deadlineMs: 3000, retries: 0 });
+        const r = await client.call(url, { deadlineMs: 3000, retries: 0 });
         if (r.status === 200) return;
         last = `${r.status} ${r.text.slice(0, 200)}`;
       } catch (err) {
@@ -184,6 +202,7 @@ export async function startProcessSandbox(options: ProcessSandboxOptions): Promi
     for (const [name, s] of Object.entries(manifest.services)) s.pid = processes.get(name)?.pid;
     for (const n of manifest.nodes) n.pid = processes.get(`node:${n.name}`)?.pid;
     for (const p of manifest.participants) p.nodePid = processes.get(`node:${p.node}`)?.pid;
+    if (manifest.crossBorder) manifest.crossBorder.belgium.pid = processes.get(SECOND_COUNTRY)?.pid;
     writeManifest(manifestPath, manifest);
   };
   const common: Record<string, string> = {
@@ -245,11 +264,18 @@ export async function startProcessSandbox(options: ProcessSandboxOptions): Promi
       },
     };
     for (const [name, settings] of Object.entries(central)) spawnPart(name, name, partFiles.get(name)!, settings);
-    for (const name of Object.keys(central)) await waitReady(name);
+    // The HDAB with the certificate of its own participant type, so holders know the caller is the HDAB.
+    spawnPart('hdab', 'hdab', secondary.files.get(HDAB_PARTICIPANT.ura)!, {
+      operator_ura: OPERATOR.ura,
+      operator_system_number: '1',
+      ...(dataDir ? { workspace_dir: join(dataDir, 'hdab-workspaces') } : {}),
+    });
+    for (const name of [...Object.keys(central), 'hdab']) await waitReady(name);
 
     progress('EHR simulator and participant nodes (one process each)');
     const ehr = await startEhrSimulator(sb);
     ehrHolder.ehr = ehr;
+    if (options.researchPopulation) await seedResearchPopulation(ehr.stores, cast.organizations, options.researchPopulation);
     for (const n of nodeNames) {
       const orgs = cast.organizations.filter((o) => o.node === n);
       const tenantsFile = join(pki.dir, `tenants-${n}.json`);
@@ -275,6 +301,32 @@ export async function startProcessSandbox(options: ProcessSandboxOptions): Promi
     progress('publishing the directory (nodes register their referrals within seconds)');
     await publishDirectory(sb, ids, Object.fromEntries(nodeNames.map((n) => [n, nodeUrl(n)])));
 
+    if (ncpehOrg) {
+      progress("NCPeH-NL and the sandbox's second country, Belgium (one process each)");
+      const material = await prepareSecondCountry({ pki, host, ncpehUra: ncpehOrg.ura, gatewayPort: await port(), belgiumGatewayPort: await port() });
+      secondCountry.material = material;
+      spawnPart('ncpeh', 'ncpeh', ids.files.get(`org-${ncpehOrg.ura}`)!, { ...material.ncpehSettings, node_tenant_url: `${nodeUrl(ncpehOrg.node)}/org/${ncpehOrg.ura}` });
+      const bePort = await port();
+      secondCountry.url = `https://${host}:${bePort}`;
+      secondCountry.client = new PartClient({ tls: material.belgium.hospital, maxRetries: 0 });
+      const label = `${SECOND_COUNTRY}-be`;
+      processes.set(
+        SECOND_COUNTRY,
+        supervisePart({
+          part: SECOND_COUNTRY,
+          args: ['sandbox', 'second-country', material.belgiumConfig],
+          label,
+          env: { ...storageEnv(label), LDN_HOST: host, LDN_PORT: String(bePort), LDN_SETTING_KEY_ENCRYPTION_KEY_FILE: kekPath, LDN_LOG_LEVEL: common.LDN_LOG_LEVEL },
+          log,
+          output: options.childOutput ?? 'inherit',
+          ownProcessGroup: true,
+          onStart: () => setImmediate(recordPid),
+        }),
+      );
+      await waitReady('ncpeh');
+      await waitReady(SECOND_COUNTRY);
+    }
+
     manifest = sandboxManifest({
       cast,
       pki,
@@ -285,10 +337,14 @@ export async function startProcessSandbox(options: ProcessSandboxOptions): Promi
       nodes: nodeNames.map((n) => ({ name: n, url: nodeUrl(n) })),
       ehrUrl: ehr.url,
       portalUrl: network.url('portal'),
+      crossBorder: secondCountry.material ? crossBorderManifest(secondCountry.material, { ncpehNl: network.url('ncpeh'), belgium: secondCountry.url! }) : undefined,
+      secondaryUse: secondaryUseManifest(secondary, { url: network.url('hdab') }),
     });
     recordPid();
     log.info({ event: 'sandbox.ready', processes: processes.size }, 'sandbox ready (one process per part)');
-    return { manifest, manifestPath, identities: { operator: operator.identity, participants: ids.participants, vendors: ids.vendors }, processes, network, ehr, waitReady, stop };
+    const material = secondCountry.material;
+    const crossBorder = material ? { belgium: { ncpeh: { url: secondCountry.url! }, ca: material.belgium.ca, hospital: material.belgium.hospital, pharmacy: material.belgium.pharmacy } } : undefined;
+    return { manifest, manifestPath, identities: { operator: operator.identity, participants: ids.participants, vendors: ids.vendors }, processes, network, ehr, crossBorder, waitReady, stop };
   } catch (err) {
     await stop();
     throw err;

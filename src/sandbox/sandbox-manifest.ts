@@ -4,8 +4,8 @@ import type { SandboxCast } from './context.ts';
 import type { Manifest } from './manifest.ts';
 import type { IssuedFiles, SandboxPki } from './pki.ts';
 
-// The manifest of a sandbox whose parts run as their own processes (`ldn sandbox --processes`):
-// the same shape as the in-process sandbox's, so scripts and `ldn conformance` work on either.
+// The sandbox manifest, one builder for both run modes (in-process and `ldn sandbox --processes`):
+// the same shape whichever runs, so scripts and `ldn conformance` work on either.
 
 export function sandboxManifest(input: {
   cast: SandboxCast;
@@ -17,6 +17,8 @@ export function sandboxManifest(input: {
   nodes: Array<{ name: string; url: string }>;
   ehrUrl: string;
   portalUrl: string;
+  crossBorder?: Manifest['crossBorder'];
+  secondaryUse?: Manifest['secondaryUse'];
 }): Manifest {
   const nodeOf = new Map(input.nodes.map((n) => [n.name, n.url]));
   const orgs = input.cast.organizations;
@@ -54,5 +56,7 @@ export function sandboxManifest(input: {
       citizens: CITIZENS.map((c) => ({ bsn: c.bsn, name: [c.given, c.prefix, c.family].filter(Boolean).join(' '), birthDate: c.birthDate })),
     },
     portal: { url: `${input.portalUrl}/` },
+    ...(input.crossBorder ? { crossBorder: input.crossBorder } : {}),
+    ...(input.secondaryUse ? { secondaryUse: input.secondaryUse } : {}),
   };
 }

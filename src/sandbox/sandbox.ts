@@ -2,7 +2,6 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { RunningService } from '../kit/http/service.ts';
-import { roleName } from '../kit/identifiers/roles.ts';
 import { kekFile } from '../kit/keys/key-encryption-key.ts';
 import { createLogger } from '../kit/log.ts';
 import type { TlsIdentity } from '../kit/part.ts';
@@ -10,13 +9,14 @@ import { createCitizenIdentityPart, createIdentityPart } from '../identity/part.
 import { viewerClientId } from '../node/viewer.ts';
 import { createPortalPart } from '../portals/part.ts';
 import { getParticipant, holdsQualification, qualify } from '../trust/register/participants.ts';
-import { CITIZENS, CLINICIANS, OPERATOR, ORGANIZATIONS, VENDORS } from './cast.ts';
+import { OPERATOR, ORGANIZATIONS, VENDORS } from './cast.ts';
 import { type CentralServices, PORTAL_CLIENT_ID, startCentralServices } from './central.ts';
 import { type SandboxCast, type SandboxContext, startPart } from './context.ts';
 import { CAST_SEED, ehrDataFor } from '../node/ehr-sim/cast-data.ts';
 import { castImagingStudies } from '../node/ehr-sim/imaging.ts';
 import { type CastArchives, startCastArchives } from './archives/cast-archives.ts';
 import { type Manifest, writeManifest } from './manifest.ts';
+import { sandboxManifest } from './sandbox-manifest.ts';
 import { SandboxNetwork } from './network.ts';
 import { type EhrSimulator, type RunningNode, startEhrSimulator, startNodes } from './participants.ts';
 import { castCitizenDirectory, castProfessionalDirectory } from './people.ts';
@@ -142,7 +142,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       portalIdentity,
       afterTrust: async (trust) => {
         seeded = await seedTrustFramework(sb, trust);
-        secondary = await admitSecondaryUse(sb, trust);
+        secondary = await admitSecondaryUse(sb, trust.store);
         // The operator's citizen portal names citizens to the transparency part by PRS token (prs:eval).
         if (!holdsQualification(await getParticipant(trust.store, OPERATOR.ura), 'localization')) await qualify(trust.store, OPERATOR.ura, { qualification: 'localization' }, 'sandbox');
         // No part may act on a status list from before the cast was admitted. The trust part keeps
@@ -234,47 +234,23 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       crossBorder = await startSecondCountry(sb, {
         ncpehIdentity: ids.participants.get(ncpehOrg.ura)!,
         ncpehUra: ncpehOrg.ura,
-        ncpehNodeUrl: () => `${nodeOf.get(ncpehOrg.node)}/org/${ncpehOrg.ura}`,
+        ncpehNodeUrl: `${nodeOf.get(ncpehOrg.node)}/org/${ncpehOrg.ura}`,
       });
       stops.push(() => crossBorder!.stop());
     }
-    const manifest: Manifest = {
-      version: 1,
-      startedAt: new Date().toISOString(),
-      pid: process.pid,
+    const manifest = sandboxManifest({
+      cast,
+      pki,
+      operator,
+      files: ids.files,
       storage: options.databaseUrl ? 'postgres' : pgDir ? `pglite:${pgDir}` : 'pglite:memory',
-      ca: { cert: pki.caFile },
-      services: Object.fromEntries(network.entries().filter(([n]) => !n.startsWith('node:')).map(([name, url]) => [name, { url }])),
-      participants: cast.organizations.map((o) => ({
-        ura: o.ura,
-        name: o.name,
-        type: o.type,
-        agb: o.agb,
-        city: o.city,
-        node: o.node,
-        nodeUrl: `${nodeOf.get(o.node)}/org/${o.ura}`,
-        cert: ids.files.get(`org-${o.ura}`)!.cert,
-        key: ids.files.get(`org-${o.ura}`)!.key,
-      })),
-      vendors: cast.vendors.map((v) => ({ ...v, cert: ids.files.get(`vendor-${v.kvk}`)!.cert, key: ids.files.get(`vendor-${v.kvk}`)!.key })),
-      nodes: nodes.map((n) => ({ name: n.name, url: n.url, viewer: `${n.url}/viewer/` })),
-      ehrSimulator: { url: ehr.url },
-      operator: { ura: OPERATOR.ura, name: OPERATOR.name, cert: operator.cert, key: operator.key },
-      users: {
-        clinicians: CLINICIANS.filter((c) => cast.organizations.some((o) => o.ura === c.ura)).map((c) => ({
-          deziNumber: c.deziNumber,
-          name: [c.initials, c.prefix, c.surname].filter(Boolean).join(' '),
-          roleCode: c.roleCode,
-          roleName: roleName(c.roleCode),
-          ura: c.ura,
-          viewer: `${nodeOf.get(cast.organizations.find((o) => o.ura === c.ura)!.node)}/viewer/`,
-        })),
-        citizens: CITIZENS.map((c) => ({ bsn: c.bsn, name: [c.given, c.prefix, c.family].filter(Boolean).join(' '), birthDate: c.birthDate })),
-      },
-      portal: { url: `${portal.url}/` },
-      ...(crossBorder ? { crossBorder: crossBorder.manifest } : {}),
+      services: Object.fromEntries(network.entries().filter(([n]) => !n.startsWith('node:'))),
+      nodes: nodes.map((n) => ({ name: n.name, url: n.url })),
+      ehrUrl: ehr.url,
+      portalUrl: portal.url,
+      crossBorder: crossBorder?.manifest,
       secondaryUse: secondaryUseManifest(secondary!, hdab.service),
-    };
+    });
     writeManifest(manifestPath, manifest);
     log.info({ ms: Date.now() - started, services: services.length }, 'sandbox ready');
     return {

@@ -26,9 +26,9 @@ export interface SecondaryUseIdentities {
 }
 
 /** Admits the HDAB and the research organisations and issues their certificates (with the cast, before the status list is read). */
-export async function admitSecondaryUse(sb: SandboxContext, trust: RunningService): Promise<SecondaryUseIdentities> {
+export async function admitSecondaryUse(sb: Pick<SandboxContext, 'pki'>, trustStore: Store): Promise<SecondaryUseIdentities> {
   const organizations = [HDAB_PARTICIPANT, ...RESEARCH_ORGANISATIONS].map((o) => ({ ...o, agb: '00000000', city: 'Utrecht', node: '' }));
-  const seeded = await seedTrust(trust.store, { ca: sb.pki.ca, organizations, vendors: [], operator: OPERATOR });
+  const seeded = await seedTrust(trustStore, { ca: sb.pki.ca, organizations, vendors: [], operator: OPERATOR });
   const files = new Map<string, { cert: string; key: string }>();
   for (const [ura, id] of seeded.participants) {
     const cert = join(sb.pki.dir, `org-${ura}.pem`);
@@ -48,7 +48,7 @@ export async function startHdab(sb: SandboxContext, ids: SecondaryUseIdentities)
 }
 
 /** The manifest's view: who the HDAB is and the research organisations' certificates. */
-export function secondaryUseManifest(ids: SecondaryUseIdentities, hdab: RunningService) {
+export function secondaryUseManifest(ids: SecondaryUseIdentities, hdab: { url: string }) {
   return {
     hdab: { ura: HDAB_PARTICIPANT.ura, name: HDAB_PARTICIPANT.name, url: hdab.url, cert: ids.files.get(HDAB_PARTICIPANT.ura)!.cert, key: ids.files.get(HDAB_PARTICIPANT.ura)!.key },
     researchOrganisations: RESEARCH_ORGANISATIONS.map((o) => ({ ura: o.ura, name: o.name, cert: ids.files.get(o.ura)!.cert, key: ids.files.get(o.ura)!.key })),

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 // A part as its own OS process through the same code as production (`ldn serve <part>`), watched
 // as a supervisor (systemd, Kubernetes) would: a process that dies is started again and the
 // restart is logged. The part's keys and data are in its store, so a restart keeps them.
+// The sandbox's second country, which is no part of the network, runs the same way under its
+// own sandbox-only command (`ldn sandbox second-country`).
 
 const LDN_BIN = fileURLToPath(new URL('../../bin/ldn.js', import.meta.url));
 
@@ -20,6 +22,8 @@ export interface SupervisedPart {
 
 export function supervisePart(options: {
   part: string;
+  /** The `ldn` command line instead of `serve <part>` (the sandbox's second country). */
+  args?: string[];
   /** Environment of `ldn serve` (LDN_TLS_*, LDN_PORT, LDN_NETWORK, DATABASE_URL, LDN_SETTING_*…). */
   env: Record<string, string>;
   log: Logger;
@@ -42,7 +46,7 @@ export function supervisePart(options: {
   let stopping = false;
   let restarts = 0;
   const start = () => {
-    const c = spawn(process.execPath, [LDN_BIN, 'serve', options.part], {
+    const c = spawn(process.execPath, [LDN_BIN, ...(options.args ?? ['serve', options.part])], {
       env: { ...process.env, LDN_INSTANCE: `${options.label ?? options.part}-${restarts}`, ...options.env },
       stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit'],
       detached: options.ownProcessGroup === true,

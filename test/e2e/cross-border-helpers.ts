@@ -1,15 +1,18 @@
 import { PartClient } from '../../src/kit/http/client.ts';
+import type { TlsIdentity } from '../../src/kit/part.ts';
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
-import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { BELGIUM } from '../../src/sandbox/second-country.ts';
 
 // Acting as the Belgian hospital's and pharmacy's systems: their own certificates from Belgium's
 // CA, calling Belgium's contact point, which relays to NCPeH-NL through the trust list.
 
+/** Either sandbox (in-process, or `--processes`): where Belgium's contact point is, and its hospital's and pharmacy's certificates. */
+type WithBelgium = { crossBorder?: { belgium: { ncpeh: { url: string }; hospital: TlsIdentity; pharmacy: TlsIdentity } } };
+
 export const DE_GROOT_DEMOGRAPHICS = { bsn: DE_GROOT.bsn, family: 'de Groot', given: 'Hendrik', birthDate: DE_GROOT.birthDate };
 
 export async function belgianCall<T = unknown>(
-  sandbox: Sandbox,
+  sandbox: WithBelgium,
   who: 'hospital' | 'pharmacy',
   path: string,
   body: Record<string, unknown>,
@@ -33,7 +36,7 @@ export function summaryRequest(patient: Record<string, string>, professional: { 
  * The Belgian doctor's summary request, asked again (as she would) while NCPeH-NL says the Dutch
  * holders failed or ran out of time (503/504): a loaded test machine is not what these tests are about.
  */
-export async function askSummary<T = unknown>(sandbox: Sandbox, patient: Record<string, string>, professional?: { id: string; name: string; role: string }, who: 'hospital' | 'pharmacy' = 'hospital') {
+export async function askSummary<T = unknown>(sandbox: WithBelgium, patient: Record<string, string>, professional?: { id: string; name: string; role: string }, who: 'hospital' | 'pharmacy' = 'hospital') {
   let r = await belgianCall<T>(sandbox, who, '/cross-border/patient-summary', summaryRequest(patient, professional));
   for (let i = 0; i < 4 && (r.status === 503 || r.status === 504 || JSON.stringify(r.body).includes('summary-incomplete')); i++) {
     r = await belgianCall<T>(sandbox, who, '/cross-border/patient-summary', summaryRequest(patient, professional));

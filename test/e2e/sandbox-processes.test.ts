@@ -4,14 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent } from '@medplum/fhirtypes';
 import { PartClient } from '../../src/kit/http/client.ts';
+import { CROSS_BORDER_SYSTEM } from '../../src/ncpeh/audit.ts';
 import { captureLog } from '../../src/kit/testing/capture-log.ts';
 import { postgresReachable } from '../../src/kit/testing/backends.ts';
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
 import { manifestClinicianVerklaring } from '../../src/sandbox/clinician-login.ts';
 import type { Manifest } from '../../src/sandbox/manifest.ts';
-import { type ProcessSandbox, startProcessSandbox } from '../../src/sandbox/processes.ts';
+import { type ProcessSandbox, SECOND_COUNTRY, startProcessSandbox } from '../../src/sandbox/processes.ts';
+import { TIA_STATIN_APPLICATION } from '../../src/secondary-use/test-fixtures.ts';
 import { TrustTokenProvider } from '../../src/trust/auth/token-provider.ts';
+import { askSummary, DE_GROOT_DEMOGRAPHICS } from './cross-border-helpers.ts';
 import { createTestDatabase } from './sandbox-helpers.ts';
 
 // `ldn sandbox --processes` on PostgreSQL: every central part and node its own `ldn serve`
@@ -20,6 +24,11 @@ import { createTestDatabase } from './sandbox-helpers.ts';
 // starts them again (logged, new pids in the manifest) and the overview works again, over the
 // same referrals (the same pseudonyms: a PRS or NVI with new keys would find no one, and a node
 // registering again under new pseudonyms would add rows).
+// Cross-border and secondary use as processes too: a Belgian doctor gets De Groot's summary through
+// Belgium's contact point (the sandbox's second country, its own process) and NCPeH-NL (`ldn serve
+// ncpeh`); NCPeH-NL is killed with SIGKILL, started again, and answers again under the same patient
+// key (the same pseudonym in its audit trail); a university's permit application is listed by the
+// HDAB (`ldn serve hdab`).
 
 const usable = await postgresReachable();
 const VELUWE = '90000101';
@@ -93,18 +102,25 @@ describe('the sandbox with every part its own process (PostgreSQL)', { skip: usa
     }
     throw new Error(`the De Groot story did not come together: ${last}`);
   };
-  const referrals = async () => {
+  /** Observation only: a part's own table, read to compare before and after. */
+  const observe = async <T extends Record<string, unknown>>(sql: string) => {
     const { default: pg } = await import('pg');
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     try {
-      // Observation only: the NVI's own table, read to compare before and after.
-      const r = await c.query<{ row: string }>("SELECT encode(subject_hash, 'hex') || ' ' || custodian || ' ' || category AS row FROM nvi.referrals ORDER BY 1");
-      return r.rows.map((x) => x.row);
+      return (await c.query<T>(sql)).rows;
     } finally {
       await c.end();
     }
   };
+  const referrals = async () =>
+    (await observe<{ row: string }>("SELECT encode(subject_hash, 'hex') || ' ' || custodian || ' ' || category AS row FROM nvi.referrals ORDER BY 1")).map((x) => x.row);
+  /** NCPeH-NL's audit trail: the keyed pseudonym of the patient of each answered summary, oldest first. */
+  const answeredSummaryPatients = async () =>
+    (await observe<{ entry: string }>('SELECT entry FROM ncpeh.audit_log ORDER BY seq'))
+      .map((r) => (JSON.parse(r.entry) as { event: AuditEvent }).event)
+      .filter((e) => e.subtype?.[0].code === 'patient-summary' && e.outcome === '0')
+      .map((e) => e.entity?.find((x) => x.what?.identifier?.system === `${CROSS_BORDER_SYSTEM}/patient`)?.what?.identifier?.value);
 
   it('runs each part and node as its own process, named with its pid in the manifest, and tells the De Groot story', async () => {
     const manifest = JSON.parse(readFileSync(sandbox.manifestPath, 'utf8')) as Manifest;
@@ -170,5 +186,68 @@ describe('the sandbox with every part its own process (PostgreSQL)', { skip: usa
     // Two referral-sync rounds later nothing was registered again under other pseudonyms.
     await new Promise((r) => setTimeout(r, 4500));
     assert.deepEqual(await referrals(), before, 'the same pseudonymous referrals after the restarts');
+  });
+  it("a Belgian doctor gets De Groot's summary through Belgium's contact point and NCPeH-NL, each its own process; after kill -9 NCPeH-NL answers again with the same keys", async () => {
+    let manifest = JSON.parse(readFileSync(sandbox.manifestPath, 'utf8')) as Manifest;
+    const pids = { ncpeh: manifest.services.ncpeh?.pid, hdab: manifest.services.hdab?.pid, [SECOND_COUNTRY]: manifest.crossBorder?.belgium.pid };
+    for (const [name, pid] of Object.entries(pids)) {
+      assert.ok(pid && pid !== process.pid, `${name} has its own pid in the manifest`);
+      assert.equal(pid, sandbox.processes.get(name)?.pid);
+    }
+    assert.equal(new Set([...sandbox.processes.values()].map((s) => s.pid)).size, sandbox.processes.size, 'one process each');
+
+    const summary = async () => {
+      const r = await askSummary<Bundle>(sandbox, DE_GROOT_DEMOGRAPHICS);
+      assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 600));
+      assert.equal(r.body.type, 'document');
+      assert.match(JSON.stringify(r.body), /AllergyIntolerance/);
+      assert.match(JSON.stringify(r.body), /Ziekenhuis Leiden/, 'each item keeps its Dutch source');
+    };
+    await summary();
+    const before = await answeredSummaryPatients();
+    assert.ok(before.length >= 1 && before.every(Boolean), 'NCPeH-NL audited the answered summary under a patient pseudonym');
+
+    const ncpeh = sandbox.processes.get('ncpeh')!;
+    const oldPid = ncpeh.pid!;
+    process.kill(oldPid, 'SIGKILL');
+    for (let i = 0; i < 100 && ncpeh.pid === oldPid; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.notEqual(ncpeh.pid, oldPid, 'NCPeH-NL was started again');
+    assert.equal(ncpeh.restarts, 1);
+    await sandbox.waitReady('ncpeh');
+    assert.equal(logged.lines.find((l) => l.event === 'supervisor.restart' && l.part === 'ncpeh')?.signal, 'SIGKILL', 'the restart is logged');
+    manifest = JSON.parse(readFileSync(sandbox.manifestPath, 'utf8')) as Manifest;
+    assert.equal(manifest.services.ncpeh.pid, ncpeh.pid, 'the manifest names the new pid');
+
+    await summary();
+    const after = await answeredSummaryPatients();
+    assert.ok(after.length > before.length, 'the restarted NCPeH-NL audited the new answer');
+    // The patient key was opened from its store, not made anew: the same patient, the same pseudonym.
+    assert.equal(after.at(-1), before.at(-1));
+  });
+
+  it('the HDAB, its own process, lists the permit a research organisation applied for', async () => {
+    const m = sandbox.manifest.secondaryUse!;
+    const ca = readFileSync(sandbox.manifest.ca.cert, 'utf8');
+    const uni = m.researchOrganisations[0];
+    const university = new PartClient({ tls: { cert: readFileSync(uni.cert, 'utf8'), key: readFileSync(uni.key, 'utf8'), ca }, maxRetries: 0, defaultDeadlineMs: 30_000 });
+    const operator = new PartClient({ tls: sandbox.identities.operator, maxRetries: 0, defaultDeadlineMs: 30_000 });
+    try {
+      const applied = await university.call<{ id: string; status: string }>(`${m.hdab.url}/permits`, { method: 'POST', body: TIA_STATIN_APPLICATION, headers: { 'content-type': 'application/json' } });
+      assert.equal(applied.status, 201, applied.text);
+      const ids = async (client: PartClient) => (await client.json<{ permits: Array<{ id: string }> }>(`${m.hdab.url}/permits`)).permits.map((p) => p.id);
+      assert.ok((await ids(university)).includes(applied.body.id), 'the university sees its application');
+      assert.ok((await ids(operator)).includes(applied.body.id), 'the operator sees it to decide on');
+      // A care organisation is no research organisation: it may not apply.
+      const hospital = new PartClient({ tls: sandbox.identities.participants.get(VELUWE)!, maxRetries: 0 });
+      try {
+        const refused = await hospital.call(`${m.hdab.url}/permits`, { method: 'POST', body: TIA_STATIN_APPLICATION, headers: { 'content-type': 'application/json' } });
+        assert.equal(refused.status, 403, refused.text);
+      } finally {
+        await hospital.close();
+      }
+    } finally {
+      await university.close();
+      await operator.close();
+    }
   });
 });

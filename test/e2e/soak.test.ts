@@ -39,6 +39,12 @@ const PHASES: Array<{ name: string; faults: Array<[string, EhrFaults]> }> = [
 ];
 const CYCLE = PHASES.length * PHASE;
 
+/** A 504 because the referral index did not answer in time (not a holder fault). */
+function isLocalisationTimeout(r: { status: number; body: unknown }): boolean {
+  const issue = (r.body as { issue?: Array<{ code?: string; diagnostics?: string }> }).issue?.[0];
+  return r.status === 504 && issue?.code === 'timeout' && /referral index/.test(issue.diagnostics ?? '');
+}
+
 /** A full GC, if this V8 lets us have one (exposed at run time; no --expose-gc needed). */
 function fullGc(): (() => void) | undefined {
   const existing = (globalThis as { gc?: () => void }).gc;
@@ -97,7 +103,7 @@ describe(`soak: ${OVERVIEWS} overviews with cycling holder faults`, { timeout: 6
     if (!gc) console.warn('soak: no full GC available; comparing heapUsed without it');
     const others = CITIZENS.filter((c) => c.bsn !== DE_GROOT.bsn).map((c) => c.bsn);
     const samples: Sample[] = [];
-    const counts = { overviews: 0, withOutcomes: 0 };
+    const counts = { overviews: 0, withOutcomes: 0, localisationTimeouts: 0 };
     let phase = -1;
     let next = 0;
 
@@ -116,7 +122,13 @@ describe(`soak: ${OVERVIEWS} overviews with cycling holder faults`, { timeout: 6
           while (next < to) {
             const i = next++;
             setPhase(Math.floor(i / PHASE));
-            const r = await client.overview({ verklaring, bsn: DE_GROOT.bsn });
+            let r = await client.overview({ verklaring, bsn: DE_GROOT.bsn });
+            // The holders' faults are what is soaked. Localisation (PRS + NVI, not faulted here)
+            // missing the deadline is load on a shared machine: asked again, counted, and bounded.
+            for (let retry = 0; retry < 2 && isLocalisationTimeout(r); retry++) {
+              counts.localisationTimeouts++;
+              r = await client.overview({ verklaring, bsn: DE_GROOT.bsn });
+            }
             assert.equal(r.status, 200, `overview ${i} (${PHASES[Math.floor(i / PHASE) % PHASES.length].name}): ${JSON.stringify(r.body).slice(0, 300)}`);
             assert.equal((r.body as { resourceType?: string }).resourceType, 'Bundle');
             const text = JSON.stringify(r.body);
@@ -157,6 +169,7 @@ describe(`soak: ${OVERVIEWS} overviews with cycling holder faults`, { timeout: 6
         soak: 'overview',
         overviews: counts.overviews,
         withOutcomes: counts.withOutcomes,
+        localisationTimeouts: counts.localisationTimeouts,
         gc: Boolean(gc),
         baseline,
         final,
@@ -165,6 +178,8 @@ describe(`soak: ${OVERVIEWS} overviews with cycling holder faults`, { timeout: 6
       }),
     );
     assert.ok(counts.withOutcomes > 0, 'the faults did show in the overviews');
+    // A referral index that times out often is a fault of its own, not load.
+    assert.ok(counts.localisationTimeouts <= Math.max(3, OVERVIEWS * 0.05), `${counts.localisationTimeouts} localisation timeouts`);
     // Loose bounds: a leak of one socket, timer or a few KiB per overview would cross them
     // within a few hundred overviews; pools, caches and the stores' own growth stay well inside.
     const heapBound = gc ? 48 : 96;

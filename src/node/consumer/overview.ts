@@ -1,4 +1,4 @@
-import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';
 import { type AuditOutcome, buildAuditEvent, localPatientReference } from '../../audit/event.ts';
 import { badRequest, forbidden, HttpError } from '../../kit/fhir/outcome.ts';
 import { PartClient, UpstreamError } from '../../kit/http/client.ts';
@@ -10,8 +10,8 @@ import type { UserContext } from '../../trust/auth/claims.ts';
 import { TokenRequestError, TrustTokenProvider } from '../../trust/auth/token-provider.ts';
 import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
-import { type HolderResult, mergeOverview, type WithheldCategory } from '../integration/merge.ts';
-import { UNNAMED_REFUSALS, withheldReasonOf } from '../source/refusal.ts';
+import { askHolder, isLate, type HolderBatch, withinDeadline } from '../integration/ask-holder.ts';
+import { type HolderResult, mergeOverview } from '../integration/merge.ts';
 import { FanOutLimiter, type FanOutLimits, mapBounded } from './fan-out-limit.ts';
 import { EMERGENCY_HEADER } from '../contract.ts';
 
@@ -74,7 +74,7 @@ interface TenantClient {
  * referral index lists for it, so that a refusal on the patient's choice is said for a category
  * whether or not any holder has data in it.
  */
-export function batchFor(exchange: ExchangeDefinition, bsn: string): { bundle: Bundle; categories: string[][] } {
+export function batchFor(exchange: ExchangeDefinition, bsn: string): HolderBatch {
   const patient = `${SYSTEM.bsn}|${bsn}`;
   const byUrl = new Map<string, string[]>();
   for (const q of exchange.queries) {
@@ -90,32 +90,13 @@ export function batchFor(exchange: ExchangeDefinition, bsn: string): { bundle: B
 /** Why an overview could not be made at all: the referral index gave no answer in time. */
 export const LOCALISATION_TIMEOUT = 'the referral index (PRS + NVI) did not answer within the overview deadline';
 
-class PastDeadline extends Error {}
-
-/**
- * Waits for `work` no longer than until `deadlineAt`. The work itself is not cancelled (the
- * environment's calls keep their own deadlines); only the overview stops waiting for it.
- */
-function withinDeadline<T>(work: Promise<T>, deadlineAt: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new PastDeadline()), Math.max(0, deadlineAt - Date.now()));
-  });
-  work.catch(() => {}); // a late failure of abandoned work is not an unhandled rejection
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
 function localisationFailure(err: unknown, deadlineMs: number): HttpError {
-  if (err instanceof PastDeadline || (err instanceof UpstreamError && err.status === 504)) {
+  if (isLate(err)) {
     return new HttpError(504, 'timeout', `${LOCALISATION_TIMEOUT} (${deadlineMs} ms); no holder could be asked`);
   }
   // The URL of a failed call carries a single-use pseudonym token: only the status is told.
   const why = err instanceof UpstreamError ? `HTTP ${err.status}` : 'no answer';
   return new HttpError(502, 'transient', `the referral index (PRS + NVI) could not be asked (${why}); no holder could be asked`);
-}
-
-function outcomeText(oo: OperationOutcome | undefined, fallback: string): string {
-  return oo?.issue?.map((i) => i.diagnostics).filter(Boolean).join('; ') || fallback;
 }
 
 /** What the audit event names of the exchange (also for a request naming an unknown one). */
@@ -173,88 +154,32 @@ export function createOverviewService(options: OverviewOptions): OverviewService
     return c;
   };
 
-  async function queryHolder(
-    req: OverviewRequest,
-    exchange: ExchangeDefinition,
-    holder: { ura: string; name?: string },
-    deadlineAt: number,
-  ): Promise<HolderResult> {
-    const started = Date.now();
-    const { bundle: batch, categories } = batchFor(exchange, req.bsn);
-    const allCategories = [...new Set(categories.flat())];
-    // Addressing counts against the same deadline as the call itself.
-    // Remember why the lookup gave nothing: a timer can fire a millisecond before the clock says so.
-    let addressLate = false;
-    const endpoint = await withinDeadline(options.env.endpoint(holder.ura, exchange.code), deadlineAt).catch((err) => {
-      addressLate = err instanceof PastDeadline || (err instanceof UpstreamError && err.status === 504);
-      return null;
-    });
-    const name = endpoint?.name ?? holder.name ?? `URA ${holder.ura}`;
-    const result = (status: HolderResult['status'], reason: string, resources: Resource[] = [], withheld?: WithheldCategory[]): HolderResult => ({
-      ura: holder.ura,
-      name,
-      endpoint: endpoint?.address ?? '',
-      status,
-      reason,
-      resources,
-      elapsedMs: Date.now() - started,
-      // A holder that answered nothing withheld every category it was asked, for the same reason.
-      withheld:
-        withheld ??
-        (status === 'ok' ? [] : allCategories.map((category) => ({ category, reason: status === 'timeout' ? 'timeout' : status === 'refused' ? 'policy' : 'failed' }))),
-    });
-    if (!endpoint) {
-      if (addressLate || Date.now() >= deadlineAt) return result('timeout', 'no address for it within the deadline');
-      return result('failed', `no active endpoint for ${exchange.code} in the care-services directory`);
-    }
+  function queryHolder(req: OverviewRequest, exchange: ExchangeDefinition, holder: { ura: string; name?: string }, deadlineAt: number): Promise<HolderResult> {
     const { client } = clientFor(req.tenant);
-    const remaining = deadlineAt - Date.now();
-    if (remaining <= 0) return result('timeout', 'deadline passed before the call');
-    try {
-      const r = await client.call<Bundle | OperationOutcome>(endpoint.address, {
-        method: 'POST',
-        body: batch,
-        scope: exchange.scopes[0],
-        resource: endpoint.address.replace(/\/fhir\/?$/, ''),
-        userAssertion: req.verklaring,
-        deadlineMs: remaining,
-        trace: req.trace,
-        maxResponseBytes: options.maxResponseBytes ?? 10 * 1024 * 1024,
-        headers: req.emergencyReason ? { [EMERGENCY_HEADER]: encodeURIComponent(req.emergencyReason) } : {},
-      });
-      if (r.status === 401 || r.status === 403) return result('refused', outcomeText(r.body as OperationOutcome, `HTTP ${r.status}`));
-      if (r.status !== 200 || (r.body as Bundle)?.resourceType !== 'Bundle') {
-        return result('failed', `HTTP ${r.status}: ${outcomeText(r.body as OperationOutcome, 'unexpected answer')}`);
-      }
-      const resources: Resource[] = [];
-      const refusals: string[] = [];
-      const withheld: WithheldCategory[] = [];
-      let choiceOnly = true;
-      const answers = (r.body as Bundle).entry ?? [];
-      categories.forEach((asked, i) => {
-        const e = answers[i];
-        const status = e?.response?.status ?? '';
-        if (status.startsWith('200')) {
-          for (const m of (e.resource as Bundle)?.entry ?? []) if (m.resource) resources.push(m.resource);
-          return;
-        }
-        const oo = e?.resource as OperationOutcome | undefined;
-        const coded = status.startsWith('403') ? withheldReasonOf(oo) : undefined;
-        const reason: WithheldCategory['reason'] = coded === 'consent-unavailable' ? 'consent-unknown' : (coded ?? (status.startsWith('403') ? 'policy' : 'failed'));
-        for (const category of asked) withheld.push({ category, reason });
-        // The patient's choice (or a consent that could not be checked) is said per category only, never as this holder's refusal.
-        if (coded && UNNAMED_REFUSALS.has(coded)) return;
-        choiceOnly = false;
-        refusals.push(outcomeText(oo, `HTTP ${status || 'no answer'}`));
-      });
-      const why = [...new Set(refusals)].join('; ');
-      if (resources.length === 0 && withheld.length > 0) return result(choiceOnly ? 'withheld' : 'refused', why, [], withheld);
-      return result('ok', why, resources, withheld);
-    } catch (err) {
-      if (err instanceof TokenRequestError) return result('refused', `token refused: ${err.description}`);
-      if (err instanceof UpstreamError && err.status === 504) return result('timeout', `no answer within ${options.deadlineMs} ms`);
-      return result('failed', (err as Error).message);
-    }
+    return askHolder({
+      holder,
+      batch: batchFor(exchange, req.bsn),
+      deadlineAt,
+      deadlineMs: options.deadlineMs,
+      address: async () => {
+        const endpoint = await options.env.endpoint(holder.ura, exchange.code);
+        return endpoint ? { name: endpoint.name, address: endpoint.address } : null;
+      },
+      noAddressReason: `no active endpoint for ${exchange.code} in the care-services directory`,
+      send: (address, bundle, remainingMs) =>
+        client.call<Bundle | OperationOutcome>(address, {
+          method: 'POST',
+          body: bundle,
+          scope: exchange.scopes[0],
+          resource: address.replace(/\/fhir\/?$/, ''),
+          userAssertion: req.verklaring,
+          deadlineMs: remainingMs,
+          trace: req.trace,
+          maxResponseBytes: options.maxResponseBytes ?? 10 * 1024 * 1024,
+          headers: req.emergencyReason ? { [EMERGENCY_HEADER]: encodeURIComponent(req.emergencyReason) } : {},
+        }),
+      refusalOf: (err) => (err instanceof TokenRequestError ? `token refused: ${err.description}` : undefined),
+    });
   }
 
   /**

@@ -51,8 +51,12 @@ describe('EHR subscriptions (R4 Backport) drive the referral sync', () => {
   const agreements = defaultAgreements();
   const env = {
     agreements: () => agreements,
-    registerReferral: async (_t: NodeTenant, bsn: string, category: string) => void nvi.add(`${bsn}|${category}`),
-    withdrawReferral: async (_t: NodeTenant, bsn: string, category: string) => void nvi.delete(`${bsn}|${category}`),
+    registerReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
+      for (const c of categories) nvi.add(`${bsn}|${c}`);
+    },
+    withdrawReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
+      for (const c of categories) nvi.delete(`${bsn}|${c}`);
+    },
   } as unknown as NodeEnvironment;
   const write = async (method: string, path: string, body?: unknown): Promise<Resource> => {
     const res = await fetch(`${ehrBase}/${path}`, { method, headers: body ? { 'content-type': 'application/fhir+json' } : {}, ...(body ? { body: JSON.stringify(body) } : {}) });

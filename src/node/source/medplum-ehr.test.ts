@@ -32,8 +32,12 @@ describe('EHR connector against Medplum (standard FHIR only)', () => {
   const agreements = defaultAgreements();
   const env = {
     agreements: () => agreements,
-    registerReferral: async (_t: NodeTenant, bsn: string, category: string) => void nvi.add(`${bsn}|${category}`),
-    withdrawReferral: async (_t: NodeTenant, bsn: string, category: string) => void nvi.delete(`${bsn}|${category}`),
+    registerReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
+      for (const c of categories) nvi.add(`${bsn}|${c}`);
+    },
+    withdrawReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
+      for (const c of categories) nvi.delete(`${bsn}|${c}`);
+    },
   } as unknown as NodeEnvironment;
 
   const write = async (method: string, path: string, body?: unknown): Promise<Resource> => {

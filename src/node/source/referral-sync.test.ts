@@ -55,13 +55,13 @@ describe('referral sync', () => {
   const ehr = new EhrStandIn();
   const env = {
     agreements: () => defaultAgreements(),
-    registerReferral: async (_t: NodeTenant, bsn: string, category: string) => {
+    registerReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
       if (nviDown) throw new Error('NVI unreachable');
-      nvi.add(`${bsn}|${category}`);
+      for (const c of categories) nvi.add(`${bsn}|${c}`);
     },
-    withdrawReferral: async (_t: NodeTenant, bsn: string, category: string) => {
+    withdrawReferral: async (_t: NodeTenant, bsn: string, categories: string[]) => {
       if (nviDown) throw new Error('NVI unreachable');
-      nvi.delete(`${bsn}|${category}`);
+      for (const c of categories) nvi.delete(`${bsn}|${c}`);
     },
   } as unknown as NodeEnvironment;
   let sync: ReturnType<typeof startReferralSync>;

@@ -20,6 +20,9 @@ export interface ReferralSync {
   stop(): Promise<void>;
 }
 
+/** Patients reconciled with the NVI at once: enough to overlap the round trips, few enough not to crowd the NVI. */
+const SETTLE_CONCURRENCY = 4;
+
 export interface ReferralSyncOptions {
   store: Store;
   env: NodeEnvironment;
@@ -123,35 +126,53 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
     });
   }
 
-  async function reconcile(tenant: NodeTenant, connector: EhrConnector, patientId: string, category: string): Promise<'registered' | 'withdrawn' | null> {
-    const [held] = await o.store.query<{ n: string }>(
-      'SELECT count(*) AS n FROM referral_holdings WHERE tenant_ura = $1 AND patient_id = $2 AND category = $3',
-      [tenant.ura, patientId, category],
+  /**
+   * Brings one patient's referrals at the NVI in line with the holdings for the given categories:
+   * one BSN read, at most one registration and one withdrawal call (the NVI takes several
+   * categories in one transaction).
+   */
+  async function reconcilePatient(tenant: NodeTenant, connector: EhrConnector, patientId: string, categories: string[]): Promise<{ registered: number; withdrawn: number }> {
+    const held = new Set(
+      (
+        await o.store.query<{ category: string }>('SELECT DISTINCT category FROM referral_holdings WHERE tenant_ura = $1 AND patient_id = $2 AND category = ANY($3)', [
+          tenant.ura,
+          patientId,
+          categories,
+        ])
+      ).map((r) => r.category),
     );
-    const [reg] = await o.store.query('SELECT 1 FROM referral_registered WHERE tenant_ura = $1 AND patient_id = $2 AND category = $3', [
-      tenant.ura,
-      patientId,
-      category,
-    ]);
-    const holds = Number(held.n) > 0;
-    if (holds === Boolean(reg)) return null;
+    const registered = new Set(
+      (
+        await o.store.query<{ category: string }>('SELECT category FROM referral_registered WHERE tenant_ura = $1 AND patient_id = $2 AND category = ANY($3)', [
+          tenant.ura,
+          patientId,
+          categories,
+        ])
+      ).map((r) => r.category),
+    );
+    const toRegister = categories.filter((c) => held.has(c) && !registered.has(c));
+    const toWithdraw = categories.filter((c) => !held.has(c) && registered.has(c));
+    if (toRegister.length === 0 && toWithdraw.length === 0) return { registered: 0, withdrawn: 0 };
     const bsn = await bsnOf(connector, patientId);
-    if (!bsn) return null; // a patient without BSN cannot be localised nationally
-    if (holds) {
-      await o.env.registerReferral(tenant, bsn, category);
-      await o.store.query('INSERT INTO referral_registered (tenant_ura, patient_id, category) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
-        tenant.ura,
-        patientId,
-        category,
-      ]);
-      return 'registered';
+    if (!bsn) return { registered: 0, withdrawn: 0 }; // a patient without BSN cannot be localised nationally
+    if (toRegister.length) {
+      await o.env.registerReferral(tenant, bsn, toRegister);
+      await o.store.query(
+        'INSERT INTO referral_registered (tenant_ura, patient_id, category) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING',
+        [tenant.ura, patientId, toRegister],
+      );
     }
-    await o.env.withdrawReferral(tenant, bsn, category);
-    await o.store.query('DELETE FROM referral_registered WHERE tenant_ura = $1 AND patient_id = $2 AND category = $3', [tenant.ura, patientId, category]);
-    return 'withdrawn';
+    if (toWithdraw.length) {
+      await o.env.withdrawReferral(tenant, bsn, toWithdraw);
+      await o.store.query('DELETE FROM referral_registered WHERE tenant_ura = $1 AND patient_id = $2 AND category = ANY($3)', [tenant.ura, patientId, toWithdraw]);
+    }
+    return { registered: toRegister.length, withdrawn: toWithdraw.length };
   }
 
-  /** Tells the NVI about every pending pair; a pair that fails stays pending for the next pass. */
+  /**
+   * Tells the NVI about every pending pair, a few patients at a time (each patient's calls stay in
+   * order); a patient whose call fails keeps its pairs pending for the next pass.
+   */
   async function settle(tenant: NodeTenant, connector: EhrConnector, counts: { registered: number; withdrawn: number }): Promise<void> {
     const failed = new Set<string>();
     for (;;) {
@@ -159,18 +180,28 @@ export function startReferralSync(o: ReferralSyncOptions): ReferralSync {
         'SELECT patient_id, category FROM referral_pending WHERE tenant_ura = $1 ORDER BY patient_id, category LIMIT 500',
         [tenant.ura],
       );
-      const todo = pending.filter((p) => !failed.has(`${p.patient_id}\n${p.category}`));
-      if (todo.length === 0) return;
-      for (const p of todo) {
-        try {
-          const done = await reconcile(tenant, connector, p.patient_id, p.category);
-          if (done) counts[done]++;
-          await o.store.query('DELETE FROM referral_pending WHERE tenant_ura = $1 AND patient_id = $2 AND category = $3', [tenant.ura, p.patient_id, p.category]);
-        } catch (err) {
-          failed.add(`${p.patient_id}\n${p.category}`);
-          o.log.warn({ err: (err as Error).message, tenant: tenant.ura, patient: p.patient_id, category: p.category }, 'referral not yet reconciled with the NVI; will retry');
-        }
+      const byPatient = new Map<string, string[]>();
+      for (const p of pending) {
+        if (failed.has(p.patient_id)) continue;
+        byPatient.set(p.patient_id, [...(byPatient.get(p.patient_id) ?? []), p.category]);
       }
+      if (byPatient.size === 0) return;
+      const queue = [...byPatient];
+      const worker = async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) {
+          const [patientId, categories] = next;
+          try {
+            const done = await reconcilePatient(tenant, connector, patientId, categories);
+            counts.registered += done.registered;
+            counts.withdrawn += done.withdrawn;
+            await o.store.query('DELETE FROM referral_pending WHERE tenant_ura = $1 AND patient_id = $2 AND category = ANY($3)', [tenant.ura, patientId, categories]);
+          } catch (err) {
+            failed.add(patientId);
+            o.log.warn({ err: (err as Error).message, tenant: tenant.ura, patient: patientId, categories }, 'referral not yet reconciled with the NVI; will retry');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: SETTLE_CONCURRENCY }, worker));
     }
   }
 

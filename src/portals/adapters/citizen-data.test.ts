@@ -15,7 +15,10 @@ describe('citizen data requests', () => {
   it('asks for the Patient plus the searches of the registered categories, each naming her BSN', () => {
     const bsn = testBsn(3);
     const batch = citizenBatch(exchange, ['AllergyIntolerance', 'MedicationUse'], bsn);
-    const searches = (batch.entry ?? []).map((e) => parseEntryUrl(e.request!.url));
+    const searches = (batch.bundle.entry ?? []).map((e) => parseEntryUrl(e.request!.url));
+    // Each entry says which categories its answer may hold (so a refusal is said per category).
+    assert.equal(batch.categories.length, searches.length);
+    assert.ok(batch.categories.every((c) => c.length > 0));
     assert.deepEqual(searches.map((s) => s.type).sort(), ['AllergyIntolerance', 'Immunization', 'MedicationDispense', 'MedicationStatement', 'Patient']);
     for (const s of searches) assert.equal(bsnOfQuery(s.type, s.query), bsn);
   });

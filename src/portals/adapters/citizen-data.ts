@@ -1,8 +1,8 @@
-import type { Bundle, BundleEntry, Endpoint, OperationOutcome, Organization, Resource } from '@medplum/fhirtypes';
-import { type PartClient, UpstreamError } from '../../kit/http/client.ts';
+import type { Bundle, BundleEntry, Endpoint, OperationOutcome, Organization } from '@medplum/fhirtypes';
+import type { PartClient } from '../../kit/http/client.ts';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import { newTrace, type TraceContext } from '../../kit/trace.ts';
-import { type HolderResult, mergeOverview } from '../../node/contract.ts';
+import { askHolder, type HolderBatch, type HolderResult, mergeOverview } from '../../node/contract.ts';
 import { type Holder, ReferralClient } from '../../referral-index/client.ts';
 import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import type { AgreementsDocument, ExchangeDefinition } from '../../trust/agreements/types.ts';
@@ -13,6 +13,7 @@ import type { CitizenDataPort, CitizenIdentity } from '../ports.ts';
 // asks each holder's node for her data with her own id_token (POST [node]/org/<URA>/citizen/$everything),
 // all in parallel under one deadline, and merges the answers as the clinician overview does.
 // Holders that fail, refuse or time out become OperationOutcome entries; nothing is invented.
+// Asking one holder is the data-integration function's own step (node/integration/ask-holder.ts).
 
 export const CITIZEN_EXCHANGE = 'citizen-access';
 const DIRECTORY_READ = 'directory:read';
@@ -39,24 +40,24 @@ export interface Address {
   at: number;
 }
 
-/** The citizen's own searches: Patient plus every allow-listed search of the categories the holder registered. */
-export function citizenBatch(exchange: ExchangeDefinition, categories: string[], bsn: string): Bundle {
+/** The citizen's own searches: Patient plus every allow-listed search of the categories the holder registered, each with its categories. */
+export function citizenBatch(exchange: ExchangeDefinition, categories: string[], bsn: string): HolderBatch {
   const patient = encodeURIComponent(`${SYSTEM.bsn}|${bsn}`);
-  const urls = new Set<string>();
+  const byUrl = new Map<string, string[]>();
   for (const q of exchange.queries) {
-    if (q.resourceType === 'Patient') urls.add(`Patient?identifier=${patient}`);
-    else if (categories.includes(q.dataCategory)) urls.add(`${q.resourceType}?patient:identifier=${patient}`);
+    const url = q.resourceType === 'Patient' ? `Patient?identifier=${patient}` : categories.includes(q.dataCategory) ? `${q.resourceType}?patient:identifier=${patient}` : undefined;
+    if (!url) continue;
+    const list = byUrl.get(url) ?? [];
+    if (!list.includes(q.dataCategory)) list.push(q.dataCategory);
+    byUrl.set(url, list);
   }
-  return { resourceType: 'Bundle', type: 'batch', entry: [...urls].map((url): BundleEntry => ({ request: { method: 'GET', url } })) };
+  const entry = [...byUrl.keys()].map((url): BundleEntry => ({ request: { method: 'GET', url } }));
+  return { bundle: { resourceType: 'Bundle', type: 'batch', entry }, categories: [...byUrl.values()] };
 }
 
 /** The citizen route of a holder, from its directory endpoint address ([node]/org/<URA>/fhir). */
 export function citizenRoute(fhirBase: string): string {
   return `${fhirBase.replace(/\/+$/, '').replace(/\/fhir$/, '')}/citizen/$everything`;
-}
-
-function outcomeText(oo: OperationOutcome | undefined, fallback: string): string {
-  return oo?.issue?.map((i) => i.diagnostics).filter(Boolean).join('; ') || fallback;
 }
 
 function servesExchange(e: Endpoint, code: string): boolean {
@@ -93,52 +94,28 @@ export function httpCitizenData(o: CitizenDataOptions): CitizenDataPort {
   const deadlineMs = o.deadlineMs ?? 5000;
   const address = directoryAddressing(o);
 
-  async function askHolder(citizen: CitizenIdentity, exchange: ExchangeDefinition, holder: Holder, deadlineAt: number, trace: TraceContext): Promise<HolderResult> {
-    const started = Date.now();
-    let name = `URA ${holder.ura}`;
-    let endpoint = '';
-    const result = (status: HolderResult['status'], reason: string, resources: Resource[] = []): HolderResult => ({
-      ura: holder.ura,
-      name,
-      endpoint,
-      status,
-      reason,
-      resources,
-      elapsedMs: Date.now() - started,
+  const askOne = (citizen: CitizenIdentity, exchange: ExchangeDefinition, holder: Holder, deadlineAt: number, trace: TraceContext): Promise<HolderResult> =>
+    askHolder({
+      holder,
+      batch: citizenBatch(exchange, holder.categories, citizen.bsn),
+      deadlineAt,
+      deadlineMs,
+      address: async () => {
+        const a = await address(holder.ura, trace);
+        return { name: a.name, address: a.fhirBase && citizenRoute(a.fhirBase) };
+      },
+      noAddressReason: 'no active endpoint in the care-services directory',
+      send: (route, body, remainingMs) =>
+        o.client.call<Bundle | OperationOutcome>(route, {
+          method: 'POST',
+          body,
+          headers: { authorization: `Bearer ${citizen.idToken}` },
+          deadlineMs: remainingMs,
+          retries: 0,
+          trace,
+          maxResponseBytes: o.maxResponseBytes ?? 10 * 1024 * 1024,
+        }),
     });
-    try {
-      const a = await address(holder.ura, trace);
-      name = a.name;
-      if (!a.fhirBase) return result('failed', 'no active endpoint in the care-services directory');
-      endpoint = a.fhirBase;
-      const remaining = deadlineAt - Date.now();
-      if (remaining <= 0) return result('timeout', 'deadline passed before the call');
-      const r = await o.client.call<Bundle | OperationOutcome>(citizenRoute(a.fhirBase), {
-        method: 'POST',
-        body: citizenBatch(exchange, holder.categories, citizen.bsn),
-        headers: { authorization: `Bearer ${citizen.idToken}` },
-        deadlineMs: remaining,
-        retries: 0,
-        trace,
-        maxResponseBytes: o.maxResponseBytes ?? 10 * 1024 * 1024,
-      });
-      if (r.status === 401 || r.status === 403) return result('refused', outcomeText(r.body as OperationOutcome, `HTTP ${r.status}`));
-      if (r.status !== 200 || (r.body as Bundle)?.resourceType !== 'Bundle') return result('failed', `HTTP ${r.status}: ${outcomeText(r.body as OperationOutcome, 'unexpected answer')}`);
-      const resources: Resource[] = [];
-      const refusals: string[] = [];
-      for (const e of (r.body as Bundle).entry ?? []) {
-        if ((e.response?.status ?? '').startsWith('200')) {
-          for (const m of (e.resource as Bundle)?.entry ?? []) if (m.resource) resources.push(m.resource);
-        } else refusals.push(outcomeText(e.resource as OperationOutcome, `HTTP ${e.response?.status}`));
-      }
-      const reasons = [...new Set(refusals)].join('; ');
-      if (resources.length === 0 && refusals.length > 0) return result('refused', reasons);
-      return result('ok', reasons, resources);
-    } catch (err) {
-      if (err instanceof UpstreamError && err.status === 504) return result('timeout', `no answer within ${deadlineMs} ms`);
-      return result('failed', (err as Error).message);
-    }
-  }
 
   return async (citizen, options = {}) => {
     if (!citizen.idToken) throw new Error('the login carries no id_token to show the holders');
@@ -152,7 +129,7 @@ export function httpCitizenData(o: CitizenDataOptions): CitizenDataPort {
       .filter((h) => !only || h.categories.length > 0);
     const warnings = located.length === 0 ? ['the referral index knows no organisation holding data about you'] : [];
     const deadlineAt = Date.now() + deadlineMs;
-    const holders = await Promise.all(located.map((h) => askHolder(citizen, exchange, h, deadlineAt, trace)));
+    const holders = await Promise.all(located.map((h) => askOne(citizen, exchange, h, deadlineAt, trace)));
     return mergeOverview({ bsn: citizen.bsn, holders, warnings }).bundle;
   };
 }
