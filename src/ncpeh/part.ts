@@ -23,6 +23,8 @@ import { transcodeSummary } from './terms/index.ts';
 import { type SignedTrustList, type TrustListContent, verifyTrustList } from './trust-list.ts';
 import { countryName } from './countries.ts';
 import { findOrder, openOrders, transcodeOrder } from './eprescription.ts';
+import { registerOutgoingSummary } from './outgoing.ts';
+import { verklaringVerifier } from '../trust/verklaring.ts';
 
 // NCPeH-NL, the Dutch national contact point for eHealth, as a part of the network. Towards the
 // other member states it is the country of affiliation (NCP-A): its gateway answers a foreign
@@ -94,6 +96,20 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
         if (!exchange) throw new Error(`the agreements hold no ${code} exchange`);
         return exchange;
       };
+
+      // The other direction: Dutch clinicians asking for a foreign patient's summary (outgoing.ts).
+      const verklaring = verklaringVerifier({ network: ctx.network, client: () => trustClient, settings: ctx.settings });
+      const outgoing = registerOutgoingSummary(app, {
+        own,
+        list,
+        signingKey,
+        gatewayTls: { cert: o.gateway.cert, key: o.gateway.key },
+        audit,
+        verifyVerklaring: (jwt, organisationUra) => verklaring(jwt, { ura: organisationUra } as Parameters<typeof verklaring>[1]),
+        admittedRoles: async () => (await exchangeOf('ips')).requesterRoles,
+        deadlineMs: o.deadlineMs ?? 30_000,
+      });
+      closers.push(() => outgoing.close());
 
       app.get(NCPEH_JWKS_PATH, async (_request, reply) =>
         reply.header('cache-control', 'public, max-age=300').send({ keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] }),

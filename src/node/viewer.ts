@@ -8,6 +8,7 @@ import { createImagePreviewer } from './imaging/preview.ts';
 import { MemorySessionStore } from '../portals/sessions.ts';
 import { registerHandoverPages } from './workflow/viewer-pages.ts';
 import type { NodeRuntime } from './part.ts';
+import { foreignSummaryPort } from './foreign-summary.ts';
 
 // The clinician viewer is served by the node of the clinician's own organisation: she logs in
 // with the Dezi-like provider, and the viewer calls the node's data-integration function with
@@ -42,6 +43,9 @@ export async function mountClinicianViewer(
   app.addHook('onClose', () => previewer.close());
   // One session store for the viewer and its handover pages (notified pull, src/node/workflow/).
   const sessions = new MemorySessionStore();
+  // A patient from abroad: through NCPeH-NL (foreign-summary.ts).
+  const foreign = foreignSummaryPort({ network: options.network, tenants: runtime.tenants });
+  app.addHook('onClose', () => foreign.close());
   await app.register(async (scope) => {
     await clinicianViewerPlugin(scope, {
       basePath: VIEWER_BASE,
@@ -49,6 +53,7 @@ export async function mountClinicianViewer(
       oidc: lazyLogin,
       servesOrganisation: (ura) => runtime.tenants.has(ura),
       handoversPath: `${VIEWER_BASE}/overdrachten`,
+      foreignSummary: foreign,
       exchanges: (who) => {
         const tenant = who.ura ? runtime.tenants.get(who.ura) : undefined;
         return (

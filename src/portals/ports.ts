@@ -47,6 +47,27 @@ export interface OverviewAnswer {
   holders: Array<{ name: string; status: string }>;
 }
 
+/** A patient from abroad as the clinician identifies him: the other country's national identifier and demographics. */
+export interface ForeignPatientSearch {
+  /** ISO 3166-1 alpha-2 code of the patient's country of affiliation. */
+  country: string;
+  id: string;
+  family: string;
+  given: string;
+  /** YYYY-MM-DD */
+  birthDate: string;
+}
+
+/** NCPeH-NL's answer through the node: the transcoded summary, or why there is none (status and its words). */
+export type ForeignSummaryAnswer = { ok: true; bundle: Bundle } | { ok: false; status: number; message: string };
+
+/** The outgoing cross-border service (NCPeH-NL) as the viewer's node reaches it. */
+export interface ForeignSummaryPort {
+  /** The countries on the trust list the patient may come from. */
+  countries(session: ClinicianIdentity): Promise<Array<{ country: string; name: string }>>;
+  summary(input: { session: ClinicianIdentity; patient: ForeignPatientSearch; trace?: TraceContext }): Promise<ForeignSummaryAnswer>;
+}
+
 /** An exchange the viewer offers (from the agreements document). */
 export interface ExchangeOption {
   code: string;

@@ -303,7 +303,7 @@ export async function startProcessSandbox(options: ProcessSandboxOptions): Promi
 
     if (ncpehOrg) {
       progress("NCPeH-NL and the sandbox's second country, Belgium (one process each)");
-      const material = await prepareSecondCountry({ pki, host, ncpehUra: ncpehOrg.ura, gatewayPort: await port() });
+      const material = await prepareSecondCountry({ pki, host, ncpehUra: ncpehOrg.ura, gatewayPort: await port(), belgiumGatewayPort: await port() });
       secondCountry.material = material;
       spawnPart('ncpeh', 'ncpeh', ids.files.get(`org-${ncpehOrg.ura}`)!, { ...material.ncpehSettings, node_tenant_url: `${nodeUrl(ncpehOrg.node)}/org/${ncpehOrg.ura}` });
       const bePort = await port();

@@ -5,6 +5,8 @@ import { createService, type RunningService } from '../kit/http/service.ts';
 import { createCa, issueCertificate } from '../kit/pki/certificates.ts';
 import type { NetworkView, PartDefinition, TlsIdentity } from '../kit/part.ts';
 import { configuredNcpehPart } from '../ncpeh/configured.ts';
+import { type AffiliationRuntime, withCountryOfAffiliation } from '../ncpeh/foreign/affiliation.ts';
+import { BELGIAN_PATIENTS } from '../ncpeh/foreign/belgian-patients.ts';
 import { createForeignContactPoint, type ForeignOrganization } from '../ncpeh/foreign/contact-point.ts';
 import type { NcpehRuntime } from '../ncpeh/part.ts';
 import { type SignedTrustList, signTrustList, type TrustListContent, thumbprintOfPem } from '../ncpeh/trust-list.ts';
@@ -32,7 +34,7 @@ export const BELGIUM = {
 export interface SecondCountry {
   ncpeh: RunningService;
   ncpehRuntime: NcpehRuntime;
-  belgium: { ncpeh: RunningService; ca: string; hospital: TlsIdentity; pharmacy: TlsIdentity };
+  belgium: { ncpeh: RunningService; ca: string; hospital: TlsIdentity; pharmacy: TlsIdentity; affiliation?: AffiliationRuntime };
   trustList: SignedTrustList;
   manifest: ManifestCrossBorder;
   stop(): Promise<void>;
@@ -47,6 +49,8 @@ export interface ManifestCrossBorder {
     pid?: number;
     hospital: { id: string; name: string; cert: string; key: string; clinician: typeof BELGIUM.clinician };
     pharmacy: { id: string; name: string; cert: string; key: string; pharmacist: typeof BELGIUM.pharmacist };
+    /** Belgium's own citizens, whose summaries a Dutch clinician can ask for ("patient from abroad"). */
+    patients?: Array<{ insz: string; given: string; family: string; birthDate: string }>;
   };
 }
 
@@ -58,6 +62,8 @@ export interface BelgianContactPointConfig {
   gateway: { cert: string; key: string };
   tls: { cert: string; key: string; ca: string };
   organizations: ForeignOrganization[];
+  /** Belgium as country of affiliation for its own citizens (foreign/affiliation.ts): where its gateway listens, whom it admits. */
+  affiliation?: { host: string; port: number; admittedRoles: string[] };
 }
 
 /** The second country written to disk, before anything of it runs. */
@@ -81,7 +87,7 @@ async function signingKey(): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
  * and the trust list both sign, as files under the sandbox PKI (new each sandbox run: the keys that
  * must outlast a restart, such as the contact points' patient keys, are sealed in their stores).
  */
-export async function prepareSecondCountry(input: { pki: SandboxPki; host: string; ncpehUra: string; gatewayPort: number }): Promise<SecondCountryMaterial> {
+export async function prepareSecondCountry(input: { pki: SandboxPki; host: string; ncpehUra: string; gatewayPort: number; belgiumGatewayPort?: number }): Promise<SecondCountryMaterial> {
   const dir = join(input.pki.dir, 'belgium');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const write = (name: string, text: string, secret = false) => {
@@ -109,8 +115,8 @@ export async function prepareSecondCountry(input: { pki: SandboxPki; host: strin
     issued: new Date().toISOString(),
     entries: [
       { country: 'NL', name: 'NCPeH Nederland', gatewayUrl, caCert: input.pki.ca.certPem, gatewayThumbprint: thumbprintOfPem(nlGateway.identity.cert), signingKey: nlKey.publicJwk },
-      // Belgium answers no requests for its own patients in this sandbox: its gateway only calls.
-      { country: 'BE', name: 'NCPeH België', gatewayUrl: `https://${input.host}:1`, caCert: beCa.certPem, gatewayThumbprint: thumbprintOfPem(beGatewayTls.cert), signingKey: beKey.publicJwk },
+      // With a port of its own Belgium answers for its own citizens too (the Netherlands as country of treatment).
+      { country: 'BE', name: 'NCPeH België', gatewayUrl: `https://${input.host}:${input.belgiumGatewayPort ?? 1}`, caCert: beCa.certPem, gatewayThumbprint: thumbprintOfPem(beGatewayTls.cert), signingKey: beKey.publicJwk },
     ],
   };
   const trustList: SignedTrustList = {
@@ -129,6 +135,8 @@ export async function prepareSecondCountry(input: { pki: SandboxPki; host: strin
     gateway: beGatewayTls.files,
     tls: { ...beNcpehTls.files, ca: caFile },
     organizations: [BELGIUM.hospital, BELGIUM.pharmacy],
+    // Doctors (ISCO-08 221, 2211, 2212) may see a Belgian citizen's summary from abroad.
+    ...(input.belgiumGatewayPort ? { affiliation: { host: input.host, port: input.belgiumGatewayPort, admittedRoles: ['221', '2211', '2212'] } } : {}),
   };
   const nlSigningKeyFile = join(input.pki.dir, 'ncpeh-signing-key.json');
   writeFileSync(nlSigningKeyFile, JSON.stringify(nlKey.privateJwk), { mode: 0o600 });
@@ -156,19 +164,28 @@ export async function prepareSecondCountry(input: { pki: SandboxPki; host: strin
 }
 
 /** Belgium's contact point and its certificate, from its configuration file (both run modes). */
-export function belgianContactPoint(configFile: string): { part: PartDefinition; tls: TlsIdentity } {
+export function belgianContactPoint(configFile: string): { part: PartDefinition; tls: TlsIdentity; affiliation?: AffiliationRuntime } {
   const c = JSON.parse(readFileSync(configFile, 'utf8')) as BelgianContactPointConfig;
   const read = (f: string) => readFileSync(f, 'utf8');
-  return {
-    part: createForeignContactPoint({
-      country: c.country,
-      trustList: JSON.parse(read(c.trustList)),
-      signingKey: JSON.parse(read(c.signingKey)),
-      gateway: { cert: read(c.gateway.cert), key: read(c.gateway.key) },
-      organizations: c.organizations,
-    }),
-    tls: { cert: read(c.tls.cert), key: read(c.tls.key), ca: read(c.tls.ca) },
-  };
+  const trustList = JSON.parse(read(c.trustList));
+  const gateway = { cert: read(c.gateway.cert), key: read(c.gateway.key) };
+  const treatment = createForeignContactPoint({
+    country: c.country,
+    trustList,
+    signingKey: JSON.parse(read(c.signingKey)),
+    gateway,
+    organizations: c.organizations,
+  });
+  const tls = { cert: read(c.tls.cert), key: read(c.tls.key), ca: read(c.tls.ca) };
+  if (!c.affiliation) return { part: treatment, tls };
+  const part = withCountryOfAffiliation(treatment, {
+    country: c.country,
+    trustList,
+    gateway: { ...gateway, host: c.affiliation.host, port: c.affiliation.port },
+    patients: BELGIAN_PATIENTS,
+    admittedRoles: c.affiliation.admittedRoles,
+  });
+  return { part, tls, affiliation: part.affiliation };
 }
 
 /** Belgium is no part of the Dutch network: it knows none of its parts. */
@@ -188,12 +205,13 @@ export function crossBorderManifest(material: SecondCountryMaterial, urls: { ncp
       ncpeh: urls.belgium,
       hospital: { ...BELGIUM.hospital, ...material.belgium.files.hospital, clinician: BELGIUM.clinician },
       pharmacy: { ...BELGIUM.pharmacy, ...material.belgium.files.pharmacy, pharmacist: BELGIUM.pharmacist },
+      patients: BELGIAN_PATIENTS.map((p) => ({ insz: p.insz, given: p.given[0], family: p.family, birthDate: p.birthDate })),
     },
   };
 }
 
 export async function startSecondCountry(sb: SandboxContext, input: { ncpehIdentity: TlsIdentity; ncpehUra: string; ncpehNodeUrl: string }): Promise<SecondCountry> {
-  const material = await prepareSecondCountry({ pki: sb.pki, host: sb.host, ncpehUra: input.ncpehUra, gatewayPort: await freePort(sb.host) });
+  const material = await prepareSecondCountry({ pki: sb.pki, host: sb.host, ncpehUra: input.ncpehUra, gatewayPort: await freePort(sb.host), belgiumGatewayPort: await freePort(sb.host) });
   // NCPeH-NL from the settings `ldn serve ncpeh` reads.
   const settings = { ...material.ncpehSettings, node_tenant_url: input.ncpehNodeUrl };
   const part = configuredNcpehPart(settings);
@@ -216,7 +234,7 @@ export async function startSecondCountry(sb: SandboxContext, input: { ncpehIdent
   return {
     ncpeh,
     ncpehRuntime: part.runtime,
-    belgium: { ncpeh: be, ca: material.belgium.ca, hospital: material.belgium.hospital, pharmacy: material.belgium.pharmacy },
+    belgium: { ncpeh: be, ca: material.belgium.ca, hospital: material.belgium.hospital, pharmacy: material.belgium.pharmacy, affiliation: belgian.affiliation },
     trustList: material.trustList,
     manifest: crossBorderManifest(material, { ncpehNl: ncpeh.url, belgium: be.url }),
     async stop() {},

@@ -16,9 +16,11 @@ export interface ViewerFrame {
   user?: { identity: ClinicianIdentity; csrf: string };
   /** The handovers page of this viewer (notified pull), when it has one. */
   handoversPath?: string;
+  /** The "patient from abroad" search (cross-border, foreign-pages.ts), when the node offers it. */
+  foreignPath?: string;
 }
 
-function frame(f: ViewerFrame, title: string, main: Html): string {
+export function frame(f: ViewerFrame, title: string, main: Html): string {
   const t = translator(f.lang);
   return page({
     lang: f.lang,
@@ -29,10 +31,11 @@ function frame(f: ViewerFrame, title: string, main: Html): string {
     path: f.path,
     // Handovers sent to her organisation are not found by searching a patient: one link away.
     nav:
-      f.user && f.handoversPath
+      f.user && (f.handoversPath || f.foreignPath)
         ? [
             { href: `${f.basePath}/search`, label: t('clin.searchTitle') },
-            { href: f.handoversPath, label: t('clin.handovers') },
+            ...(f.foreignPath ? [{ href: f.foreignPath, label: t('clin.foreign.nav') }] : []),
+            ...(f.handoversPath ? [{ href: f.handoversPath, label: t('clin.handovers') }] : []),
           ]
         : undefined,
     user: f.user

@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import { acceptedEmergencyReason } from '../../kit/rules/emergency-reason.ts';
 import { callbackUrlOf, type LoginProvider, type OidcSettings, openIdLogin, type PendingLogin } from '../oidc.ts';
-import type { ClinicianIdentity, ExchangeOption, OverviewPort } from '../ports.ts';
+import type { ClinicianIdentity, ExchangeOption, ForeignSummaryPort, OverviewPort } from '../ports.ts';
 import { MemorySessionStore, type SessionStore, Sessions } from '../sessions.ts';
 import { interpretationWording, kindWording, type Lang, languageOf, statusWording, translator } from '../ui/i18n.ts';
 import { csrfMatches, installErrorPage, installWebKit, PageError, sendPage } from '../ui/web.ts';
 import { extraSections, type ImagePreviewPort, registerImagePreviewRoute } from './extra-sections.ts';
+import { registerForeignSummaryRoutes } from './foreign-routes.ts';
 import { clinicianFromLogin } from './identity.ts';
 import { overviewModel } from './overview-model.ts';
 import { failedOverviewPage, loginPage, overviewPage, searchPage, type ViewerFrame } from './pages.ts';
@@ -37,6 +38,8 @@ export interface ClinicianViewerOptions {
   coversImages?: (exchange: string) => boolean;
   /** Where this viewer's handovers page is (notified pull, e.g. '/viewer/overdrachten'); linked from every page once logged in. */
   handoversPath?: string;
+  /** NCPeH-NL through the node: the "patient from abroad" search at <basePath>/buitenland (foreign-routes.ts). */
+  foreignSummary?: ForeignSummaryPort;
 }
 
 interface ViewerSession {
@@ -73,6 +76,7 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
     path: request.url.split('?')[0],
     user,
     handoversPath: opts.handoversPath,
+    foreignPath: opts.foreignSummary ? `${base}/buitenland` : undefined,
   });
 
   /** The logged-in clinician, or a redirect to the login page. */
@@ -184,6 +188,7 @@ export async function clinicianViewerPlugin(app: FastifyInstance, opts: Clinicia
   });
 
   if (opts.imagePreview) registerImagePreviewRoute(app, base, requireClinician, opts.imagePreview);
+  if (opts.foreignSummary) registerForeignSummaryRoutes(app, { base, port: opts.foreignSummary, requireClinician, frameOf });
 
   app.post(`${base}/logout`, async (request, reply) => {
     const s = await sessions.load(request);
