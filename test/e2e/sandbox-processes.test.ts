@@ -7,6 +7,7 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { PartClient } from '../../src/kit/http/client.ts';
 import { CROSS_BORDER_SYSTEM } from '../../src/ncpeh/audit.ts';
+import { ORIGIN_TAG_SYSTEM, OUTGOING_SUMMARY_PATH } from '../../src/ncpeh/contract.ts';
 import { captureLog } from '../../src/kit/testing/capture-log.ts';
 import { postgresReachable } from '../../src/kit/testing/backends.ts';
 import { DE_GROOT } from '../../src/sandbox/cast.ts';
@@ -248,6 +249,23 @@ describe('the sandbox with every part its own process (PostgreSQL)', { skip: usa
     } finally {
       await university.close();
       await operator.close();
+    }
+  });
+
+  it('a Dutch clinician gets a Belgian patient\'s summary through NCPeH-NL and Belgium, each its own process, in Dutch terms', async () => {
+    const client = new PartClient({ tls: sandbox.identities.participants.get(VELUWE)!, maxRetries: 0 });
+    try {
+      const r = await client.call<Bundle>(`${sandbox.manifest.services.ncpeh!.url}${OUTGOING_SUMMARY_PATH}`, {
+        method: 'POST',
+        body: { country: 'BE', patient: { id: '68041200227', given: 'Camille', family: 'Lambert', birthDate: '1968-04-12' } },
+        headers: { 'content-type': 'application/json', 'dezi-verklaring': verklaring },
+        deadlineMs: 60_000,
+      });
+      assert.equal(r.status, 200, r.text.slice(0, 300));
+      assert.equal(r.body.meta?.tag?.find((t) => t.system === ORIGIN_TAG_SYSTEM)?.code, 'BE');
+      assert.ok(JSON.stringify(r.body).includes('Diabetes mellitus type 2'), 'the Belgian diagnosis in Dutch terms');
+    } finally {
+      await client.close();
     }
   });
 
