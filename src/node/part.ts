@@ -19,10 +19,10 @@ import {
   TokenRefusal,
   verifyAccessToken,
 } from '../trust/auth/index.ts';
-import { clinicianRequest } from './consumer/clinician-request.ts';
 import { fanOutLimitsFrom } from './consumer/fan-out-limit.ts';
 import { withFanOutMetrics } from './consumer/fan-out-metrics.ts';
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';
+import { registerOverviewOperation } from './consumer/overview-route.ts';
 import { registerSummaryOperation } from './consumer/summary/operation.ts';
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
@@ -200,26 +200,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       if (env.consentNotifications) await registerConsentNotificationRoute(app, { tenants, receiver: env.consentNotifications });
 
       const overview = withFanOutMetrics(createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000, fanOut: fanOutLimitsFrom(ctx.settings) }), ctx.metrics);
-      // The organisation's own systems (its certificate) ask for an overview for a logged-in
-      // clinician (checks in consumer/clinician-request.ts).
-      app.get<{ Params: { ura: string }; Querystring: { identifier?: string; exchange?: string } }>(
-        '/org/:ura/fhir/Patient/$overview',
-        async (request, reply) => {
-          const exchange = request.query.exchange ?? 'acute-zorg';
-          const { tenant, user, verklaring, bsn, emergencyReason } = await clinicianRequest(request, { tenants, env, verifyToken }, exchange);
-          const result = await overview.overview({
-            tenant,
-            bsn,
-            exchange,
-            user,
-            verklaring,
-            emergencyReason,
-            trace: request.trace,
-          });
-          return reply.type('application/fhir+json').send(result.bundle);
-        },
-      );
-      // The International Patient Summary as a FHIR document (consumer/summary/).
+      // The organisation's own systems ask for an overview (consumer/overview-route.ts) or an IPS (consumer/summary/).
+      await registerOverviewOperation(app, { tenants, env, verifyToken, overview });
       await registerSummaryOperation(app, { tenants, env, verifyToken, overview });
 
       // Notified pull: workflow Tasks, their notification outbox, the receivers' inbox and pulls.
