@@ -10,7 +10,7 @@ import { pemToDer } from '../kit/pki/certificates.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import { parsePermitApplication } from './application.ts';
 import { auditHdab, permitTrail } from './audit.ts';
-import { DEFAULT_MIN_CELL, HDAB_JWKS_PATH, HDAB_ORGANIZATION_TYPE } from './contract.ts';
+import { DEFAULT_MIN_CELL, HDAB_JWKS_PATH, HDAB_ORGANIZATION_TYPE, RESEARCH_ORGANIZATION_TYPE } from './contract.ts';
 import { extractFromHolder, type HolderOutcome, type HolderTarget, holdersFromDirectory } from './extraction.ts';
 import { HDAB_MIGRATIONS } from './migrations.ts';
 import { permitSigner } from './permit-jws.ts';
@@ -22,8 +22,7 @@ import { Workspaces } from './workspace.ts';
 // contract.ts) into the permit's workspace, and the researcher queries it there; only
 // disclosure-checked aggregates leave. Every step checks the signed permit again.
 
-/** Trust-register organisation type of a research organisation (a participant that may apply). */
-export const RESEARCH_ORGANIZATION_TYPE = 'RSCH';
+export { RESEARCH_ORGANIZATION_TYPE } from './contract.ts';
 
 export interface HdabOptions {
   /** Who may apply: by default an admitted participant of type RSCH in the trust register. */
