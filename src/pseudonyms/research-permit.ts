@@ -54,7 +54,7 @@ export function researchPermitGate(o: ResearchPermitGateOptions): ResearchPermit
     } catch {
       throw forbidden('no research pseudonyms: the trust register cannot confirm the caller (deny on error)');
     }
-    if (!caller || caller.status !== 'admitted') throw forbidden('no research pseudonyms: the caller is not an admitted participant');
+    if (caller?.status !== 'admitted') throw forbidden('no research pseudonyms: the caller is not an admitted participant');
     if (NOT_HOLDER_TYPES.has(caller.organizationType) || !qualified(caller, 'localization', now())) {
       throw forbidden('no research pseudonyms: only a data holder may ask for them');
     }
