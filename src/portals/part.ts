@@ -22,7 +22,9 @@ import { type CitizenSession, registerCitizenPortal } from './citizen/routes.ts'
 import { type LoginProvider, openIdLogin } from './oidc.ts';
 import { OPERATOR_BASE } from './operator/pages.ts';
 import { type OperatorSession, registerOperatorDashboard } from './operator/routes.ts';
-import type { AccessLogPort, CitizenDataPort, ConsentPort, NetworkMonitorPort, ProviderOption, TrustOperatorPort } from './ports.ts';
+import type { AccessLogPort, CitizenDataPort, ConsentPort, HdabOperatorPort, NetworkMonitorPort, ProviderOption, TrustOperatorPort } from './ports.ts';
+import { httpHdabOperator } from './adapters/hdab.ts';
+import { HDAB_PART } from '../secondary-use/contract.ts';
 import { type SessionStore, Sessions, StoreSessionStore, portalSessionMigrations } from './sessions.ts';
 import { html } from './ui/html.ts';
 import { languageOf, translator } from './ui/i18n.ts';
@@ -57,6 +59,8 @@ export interface PortalOptions {
   appRegister?: AppRegister;
   /** The agreements (default: the trust part's signed document, kept a minute). */
   agreements?: () => Promise<AgreementsDocument>;
+  /** The HDAB's permit API for the operator (default: over mTLS with the operator's certificate). */
+  hdab?: HdabOperatorPort;
 }
 
 const ASSETS = '/assets';
@@ -116,6 +120,8 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
         'POST /operator/participants/:ura/qualify',
         'POST /operator/participants/:ura/withdraw',
         'POST /operator/certificates/:serial/revoke',
+        'POST /operator/permits/:id/decision',
+        'POST /operator/permits/:id/extraction',
       ]),
     ],
     async register(app: FastifyInstance, ctx: PartContext) {
@@ -309,6 +315,8 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
           assetBase: ASSETS,
           // The operator's own participant is never offered for suspension or revocation.
           operatorUra: ctx.settings.operator_ura ?? (opTls ? certificateUra(opTls) : undefined),
+          // The HDAB's permit API with the operator's certificate (the HDAB decides who the operator is).
+          hdab: o.hdab ?? (opClient && ctx.network.has(HDAB_PART) ? httpHdabOperator({ client: opClient, hdabUrl: () => ctx.network.url(HDAB_PART) }) : undefined),
         });
       });
       if (!password) ctx.log.warn('portal: sandbox operator login without a password');

@@ -1,6 +1,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { JWK } from 'jose';
 import type { InclusionProof } from '../audit/contract.ts';
+import type { PermitView } from '../secondary-use/contract.ts';
 import type { SignedTreeHead } from '../audit/transparency/tree-head.ts';
 import type { ParsedConsent } from '../consent/fhir.ts';
 import type { TraceContext } from '../kit/trace.ts';
@@ -170,4 +171,14 @@ export interface NetworkMonitorPort {
   health(): Promise<PartHealth[]>;
   /** Exchange volumes and failures over a recent window (summed over the nodes' /metrics). */
   exchangeStats(): Promise<ExchangeStat[]>;
+}
+
+// ---- the HDAB (secondary use): the operator's review, the researcher's work ----
+
+/** The HDAB's permit API as the operator pages use it, called with the operator's certificate. */
+export interface HdabOperatorPort {
+  permits(): Promise<PermitView[]>;
+  permit(id: string): Promise<PermitView>;
+  decide(id: string, decision: 'grant' | 'refuse', reason: string): Promise<PermitView>;
+  startExtraction(id: string): Promise<PermitView>;
 }

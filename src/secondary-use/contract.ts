@@ -129,6 +129,53 @@ export const RESEARCH_EVENT_CODE = 'secondary-use-extraction';
 export const RESEARCH_REQUESTER_TYPE = HDAB_ORGANIZATION_TYPE;
 export const RESEARCH_REQUESTER_ROLE = 'hdab';
 
+// ---------------------------------------------------------------- HDAB API (portal, research organisations)
+
+export type PermitStatus = 'applied' | 'granted' | 'refused' | 'expired';
+export type WorkspaceState = 'none' | 'extracting' | 'ready' | 'failed' | 'destroyed';
+
+/** One holder's part in an extraction, as GET /permits/<id> reports it. */
+export interface HolderOutcomeView {
+  ura: string;
+  name: string;
+  status: 'delivered' | 'refused' | 'failed';
+  reason?: string;
+  resources?: number;
+}
+
+/** GET /permits and /permits/<id>: what the applicant and the operator see (never workspace contents). */
+export interface PermitView {
+  id: string;
+  applicant: string;
+  status: PermitStatus;
+  application: {
+    purpose: string;
+    legalBasis: string;
+    categories: string[];
+    cohort: PermitCohort;
+    types: string[];
+    datePrecision: DatePrecision;
+    minCell: number;
+    periodStart: string;
+    periodEnd: string;
+  };
+  appliedAt: string;
+  decidedAt?: string;
+  decisionReason?: string;
+  /** The signed permit (compact JWS), once granted. */
+  permit?: string;
+  workspace: WorkspaceState;
+  extraction?: { at: string; holders: HolderOutcomeView[]; resources: number; refusedFiles?: unknown; error?: string };
+}
+
+/** POST /permits/<id>/query answer: released cells only, and how many were suppressed. */
+export interface QueryReleaseView {
+  columns?: string[];
+  released: Array<{ dims: Record<string, string | number | boolean | null>; n: number }>;
+  suppressed: number;
+  minCell: number;
+}
+
 // ---------------------------------------------------------------- research pseudonyms (PRS)
 
 /**

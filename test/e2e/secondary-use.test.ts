@@ -10,7 +10,7 @@ import { generateResearchPopulation } from '../../src/node/ehr-sim/research-popu
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { scanWorkspace } from '../../src/secondary-use/scanner.ts';
 import { TIA_STATIN_APPLICATION } from '../../src/secondary-use/test-fixtures.ts';
-import { startTestSandbox } from './sandbox-helpers.ts';
+import { citizenPortalLogin, startTestSandbox } from './sandbox-helpers.ts';
 
 // The sandbox story of issue 22: a university asks for TIA patients on statins; the HDAB grants;
 // the holders (cast organisations with the EHR simulator's research population) deliver through
@@ -31,6 +31,12 @@ describe('secondary use: the sandbox story (HDAB, permits, holders, workspace)',
   let university: PartClient;
   let operator: PartClient;
   let hdabUrl: string;
+  let usedPermit = '';
+  let objectorBsn = '';
+  const adult = (c: (typeof population)[number]) => {
+    const p = c.resources.find((r): r is Patient => r.resourceType === 'Patient');
+    return !!p?.birthDate && Date.now() - Date.parse(p.birthDate) > 19 * 365.25 * 86_400_000;
+  };
   const population = [...generateResearchPopulation({ patients: PATIENTS, organizations: 1, seed: 'sandbox-research', bsnBase: 7_000_000 })];
 
   const client = (tls: TlsIdentity) => {
@@ -83,10 +89,12 @@ describe('secondary use: the sandbox story (HDAB, permits, holders, workspace)',
       return r.body.released[0].n;
     };
     const n1 = await size(before);
+    usedPermit = before;
     assert.ok(n1 >= 10, `cohort of ${n1}`);
 
     // One citizen in the cohort objects to secondary use (a research Consent of its own kind).
     const objector = population.find((c) => JSON.stringify(c.resources).includes('266257000') && /"C10AA\d\d"/.test(JSON.stringify(c.resources)))!;
+    objectorBsn = objector.bsn;
     await new ConsentRegistry(sandbox.central.consent.store).create(
       consentResource({ ...emptyScope(), bsn: objector.bsn, status: 'active', provision: 'deny', purpose: 'HRESCH' }),
       { kind: 'citizen' },
@@ -101,6 +109,31 @@ describe('secondary use: the sandbox story (HDAB, permits, holders, workspace)',
     assert.ok(bands.body.released.length + bands.body.suppressed >= 1);
     // A listing of patients releases only small cells: refused.
     assert.equal((await query(afterObjection, 'SELECT id AS patient, id AS who FROM patient')).status, 422);
+  });
+
+  it('a citizen in the cohort sees in her access log which permit used her data, and nothing of the result', async () => {
+    const id = usedPermit;
+    assert.ok(id, 'the story ran first');
+    const member = population.find((c) => c.bsn !== objectorBsn && JSON.stringify(c.resources).includes('266257000') && /"C10AA\d\d"/.test(JSON.stringify(c.resources)) && adult(c))!;
+    const { browser, base } = await citizenPortalLogin(sandbox, member.bsn);
+    try {
+      const deadline = Date.now() + 60_000;
+      let body = '';
+      for (;;) {
+        const page = await browser.request(`${base}/access`);
+        assert.equal(page.status, 200);
+        body = page.body;
+        if (body.includes(`data-research-use="${id}"`) || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      assert.match(body, new RegExp(`data-research-use="${id}"`), 'a "used for research" row for the permit');
+      assert.match(body, /Gebruikt voor onderzoek/);
+      assert.match(body, /Universiteit Utrecht/);
+      assert.match(body, /Secundaire preventie na TIA/);
+      assert.doesNotMatch(body, /released|suppressed/);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('keeps no BSN, name or exact birth date in any workspace file', async () => {
