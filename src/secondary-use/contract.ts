@@ -168,6 +168,12 @@ export interface PermitView {
   extraction?: { at: string; holders: HolderOutcomeView[]; resources: number; refusedFiles?: unknown; error?: string };
 }
 
+/**
+ * A researcher's call through the researcher portal: the portal's own certificate, and her
+ * verklaring from the professional identity provider in this header (secondary-use/researcher.ts).
+ */
+export const RESEARCHER_VERKLARING_HEADER = 'x-ldn-researcher-verklaring';
+
 /** POST /permits/<id>/query answer: released cells only, and how many were suppressed. */
 export interface QueryReleaseView {
   columns?: string[];
