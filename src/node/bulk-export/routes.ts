@@ -168,6 +168,9 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
   };
 
   const start = (job: ExportJob, permit: PermitClaims) => {
+    // The category map from the agreements in force, made on first use inside the job (an
+    // unreadable agreements document fails the job, never the kick-off's answer).
+    let classify: ((r: Resource) => string[]) | undefined;
     const run = runExport(job, permit, {
       jobs,
       source: (ura) => {
@@ -177,7 +180,7 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
       },
       researchPermitted,
       pseudonym: (ura, bsn, p) => ports!.researchPseudonym(o.tenants.get(ura)!, bsn, p),
-      categoriesOf: researchCategoriesOf(o.env.agreements()),
+      categoriesOf: (r) => (classify ??= researchCategoriesOf(o.env.agreements()))(r),
       recordUse: (j, p, patient) => o.env.audit(researchUseEvent(j, p, patient, o.ctx.name), { bsn: patient.bsn }),
       log: o.ctx.log,
       fileSize: o.fileSize,
