@@ -177,14 +177,26 @@ describe('secondary use: the sandbox story (HDAB, permits, holders, workspace)',
       await researcher.goto(`${portal}/research/permits/${applied}`);
       assert.match(await researcher.content(), /data-permit-status="granted"/, 'the researcher sees the grant');
       await researcher.goto(`${portal}/research/permits/${usedPermit}`);
-      await researcher.getByLabel('SQL').fill(AGE_BANDS);
-      await researcher.getByRole('button', { name: 'Uitvoeren' }).click();
-      await researcher.locator('[data-suppressed-count]').waitFor();
-      const counts = await researcher.locator('td[data-n]').allTextContents();
-      const suppressed = Number(await researcher.locator('[data-suppressed-count]').getAttribute('data-suppressed-count'));
-      assert.ok(counts.length + suppressed >= 1, 'something released or said to be suppressed');
-      for (const n of counts) assert.ok(Number(n) >= 10, `released cell of ${n}`);
-      if (suppressed) assert.match(await researcher.content(), /groep\(en\) met minder dan 10 patiënten zijn weggelaten/);
+      const ask = async (sql: string) => {
+        await researcher.getByRole('textbox', { name: 'SQL' }).fill(sql);
+        await Promise.all([researcher.waitForResponse((r) => r.url().endsWith('/query') && r.request().method() === 'POST'), researcher.getByRole('button', { name: 'Uitvoeren' }).click()]);
+        await researcher.waitForLoadState('load');
+        await researcher.locator('[data-suppressed-count]').waitFor();
+        return {
+          counts: (await researcher.locator('td[data-n]').allTextContents()).map(Number),
+          suppressed: Number(await researcher.locator('[data-suppressed-count]').getAttribute('data-suppressed-count')),
+          text: await researcher.content(),
+        };
+      };
+      // The cohort's size: one released count; no cell suppressed, and that is said too.
+      const size = await ask(COHORT_SIZE);
+      assert.equal(size.counts.length, 1);
+      assert.ok(size.counts[0] >= 10, `released count ${size.counts[0]}`);
+      assert.match(size.text, /Geen groepen weggelaten \(drempel 10\)/);
+      // Per age band: only cells of at least 10 shown; any smaller ones said to be left out.
+      const bands = await ask(AGE_BANDS);
+      for (const n of bands.counts) assert.ok(n >= 10, `released cell of ${n}`);
+      if (bands.suppressed) assert.match(bands.text, new RegExp(`${bands.suppressed} groep\\(en\\) met minder dan 10 patiënten zijn weggelaten`));
       await screenshot(researcher, 'hdab-researcher-release');
     } finally {
       await browser.close();
