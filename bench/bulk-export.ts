@@ -48,7 +48,7 @@ export async function run(args: string[]): Promise<void> {
         const bsn = bsnOf(patient);
         if (!bsn || !patient.id) continue;
         const own = await net.ehrStore.query<{ resource: Resource | string }>('SELECT resource FROM ehr_resources WHERE patient_id = $1 AND resource_type = ANY($2) AND NOT deleted', [patient.id, TYPES.slice(1)]);
-        const pseudonym = await researchPseudonym(bsn, domain, async (r) => evaluateResearch(r, seed));
+        const pseudonym = await researchPseudonym(bsn, { jws: domain, jti: domain }, async (r) => evaluateResearch(r.encryptedPersonalId, domain, seed));
         const ctx = { pseudonym, patientIds: new Set([patient.id]), precision: 'year' as const, idKey, sensitive: sensitiveStrings([patient], bsn) };
         for (const r of [patient, ...own.map((o) => (typeof o.resource === 'string' ? JSON.parse(o.resource) : o.resource) as Resource)]) {
           const d = deidentify(r, ctx);

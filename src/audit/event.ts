@@ -3,6 +3,7 @@ import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding, Extension }
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
 import { decodePseudonymToken } from '../pseudonyms/nvi-identifier.ts';
+import { PERMIT_DETAIL_RESEARCH_ORGANISATION, PERMIT_IDENTIFIER_SYSTEM } from '../secondary-use/contract.ts';
 import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION, AUDIT_SYSTEM } from './uris.ts';
 
 // One FHIR AuditEvent per access, shaped after IHE BALP (Basic Audit Log Patterns):
@@ -276,6 +277,8 @@ export function summarizeAuditEvent(event: AuditEvent) {
   // the server when we asked.
   const otherAgentCode = side === 'holder' ? '110153' : side === 'requester' ? '110152' : undefined;
   const otherParty = event.agent?.find((a) => a.type?.coding?.[0]?.code === otherAgentCode && a.who?.identifier?.system === SYSTEM.ura);
+  // A holder's export of the patient under a data permit (secondary-use contract).
+  const permit = event.entity?.find((e) => e.what?.identifier?.system === PERMIT_IDENTIFIER_SYSTEM);
   return {
     id: event.id,
     recorded: event.recorded,
@@ -295,5 +298,12 @@ export function summarizeAuditEvent(event: AuditEvent) {
     traceparent: ext(AUDIT_EXTENSION.traceparent),
     traceId: traceIdOf(ext(AUDIT_EXTENSION.traceparent)),
     outcome: event.outcome,
+    research: permit?.what?.identifier?.value
+      ? {
+          permitId: permit.what.identifier.value,
+          purpose: permit.description,
+          organisationUra: permit.detail?.find((d) => d.type === PERMIT_DETAIL_RESEARCH_ORGANISATION)?.valueString,
+        }
+      : undefined,
   };
 }

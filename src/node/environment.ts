@@ -63,8 +63,8 @@ export interface SecondaryUsePorts {
   hdabJwks(): Promise<import('jose').JSONWebKeySet>;
   /** The research opt-out, asked fresh (never cached): the consent part's answer to an HRESCH closed question. */
   researchConsent(tenant: NodeTenant, question: ClosedQuestion): Promise<ClosedAnswer>;
-  /** The research pseudonym of `bsn` in a permit's domain, from the PRS on the tenant's behalf. */
-  researchPseudonym(tenant: NodeTenant, bsn: string, domain: string): Promise<string>;
+  /** The research pseudonym of `bsn` in a permit's domain (its jti), from the PRS on the tenant's behalf; the PRS checks the permit. */
+  researchPseudonym(tenant: NodeTenant, bsn: string, permit: { jws: string; jti: string }): Promise<string>;
 }
 
 export interface NodeEnvironment {

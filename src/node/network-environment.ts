@@ -229,7 +229,7 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
         if (!oracle) throw new Error(`no tenant ${tenant.ura} on this node`);
         return oracle.closedQuestion(q);
       },
-      researchPseudonym: (tenant, bsn, domain) => new PrsClient(tenantClients(tenant).client, ctx.network.url('prs')).researchPseudonym(bsn, domain),
+      researchPseudonym: (tenant, bsn, permit) => new PrsClient(tenantClients(tenant).client, ctx.network.url('prs')).researchPseudonym(bsn, permit),
     },
     replica,
     async stop() {

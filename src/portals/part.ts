@@ -22,7 +22,11 @@ import { type CitizenSession, registerCitizenPortal } from './citizen/routes.ts'
 import { type LoginProvider, openIdLogin } from './oidc.ts';
 import { OPERATOR_BASE } from './operator/pages.ts';
 import { type OperatorSession, registerOperatorDashboard } from './operator/routes.ts';
-import type { AccessLogPort, CitizenDataPort, ConsentPort, NetworkMonitorPort, ProviderOption, TrustOperatorPort } from './ports.ts';
+import type { AccessLogPort, CitizenDataPort, ConsentPort, HdabOperatorPort, HdabResearcherPort, NetworkMonitorPort, ProviderOption, TrustOperatorPort } from './ports.ts';
+import { httpHdabOperator, httpHdabResearcher } from './adapters/hdab.ts';
+import { RESEARCH_BASE } from './research/pages.ts';
+import { registerResearchPortal, type ResearchSession } from './research/routes.ts';
+import { HDAB_PART } from '../secondary-use/contract.ts';
 import { type SessionStore, Sessions, StoreSessionStore, portalSessionMigrations } from './sessions.ts';
 import { html } from './ui/html.ts';
 import { languageOf, translator } from './ui/i18n.ts';
@@ -57,7 +61,16 @@ export interface PortalOptions {
   appRegister?: AppRegister;
   /** The agreements (default: the trust part's signed document, kept a minute). */
   agreements?: () => Promise<AgreementsDocument>;
+  /** The HDAB's permit API for the operator (default: over mTLS with the operator's certificate). */
+  hdab?: HdabOperatorPort;
+  /** The researcher's login (default: the professional identity part, client research-portal). */
+  researchLogin?: LoginProvider;
+  /** The HDAB's permit API on a researcher's behalf (default: the portal's certificate plus her verklaring). */
+  hdabResearcher?: HdabResearcherPort;
 }
+
+/** The portal's client id at the professional identity provider for researchers (setting research_client_id). */
+export const RESEARCH_CLIENT_ID = 'research-portal';
 
 const ASSETS = '/assets';
 /** Everything in the portal's schema: sessions, its key table and DPoP proof ids, citizens' app grants. */
@@ -109,13 +122,17 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
     migrations: PORTAL_MIGRATIONS,
     publicPaths: ['/'],
     rateLimits: [
-      ...doors('login', ['GET /citizen/login', 'POST /operator/login']),
+      ...doors('login', ['GET /citizen/login', 'POST /operator/login', 'GET /research/login']),
       ...doors('consentChange', ['POST /citizen/consent', 'POST /citizen/consent/:id']),
       ...doors('operator', [
         'POST /operator/participants/:ura/status',
         'POST /operator/participants/:ura/qualify',
         'POST /operator/participants/:ura/withdraw',
         'POST /operator/certificates/:serial/revoke',
+        'POST /operator/permits/:id/decision',
+        'POST /operator/permits/:id/extraction',
+        'POST /research/apply',
+        'POST /research/permits/:id/query',
       ]),
     ],
     async register(app: FastifyInstance, ctx: PartContext) {
@@ -161,6 +178,19 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
           ca: ctx.tls.ca,
         }));
       const citizenLogin: LoginProvider = o.citizenLogin ?? { begin: () => relyingParty().begin(), complete: (url, pending) => relyingParty().complete(url, pending) };
+      // Researchers log in with the professional identity provider (a person bound to her research organisation).
+      const researchRedirect = () => `${ctx.baseUrl}${RESEARCH_BASE}/callback`;
+      let researchRp: LoginProvider | undefined;
+      const researchRelyingParty = () =>
+        (researchRp ??= openIdLogin({
+          issuerUrl: ctx.network.has('identity') ? ctx.network.url('identity') : 'https://identity.invalid',
+          clientId: ctx.settings.research_client_id ?? RESEARCH_CLIENT_ID,
+          clientSecret: ctx.settings.research_client_secret,
+          redirectUri: researchRedirect(),
+          ca: ctx.tls.ca,
+          authParams: { prompt: 'login' },
+        }));
+      const researchLogin: LoginProvider = o.researchLogin ?? { begin: () => researchRelyingParty().begin(), complete: (url, pending) => researchRelyingParty().complete(url, pending) };
       const trust =
         o.trust ??
         (opClient && trustUrl
@@ -309,6 +339,21 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
           assetBase: ASSETS,
           // The operator's own participant is never offered for suspension or revocation.
           operatorUra: ctx.settings.operator_ura ?? (opTls ? certificateUra(opTls) : undefined),
+          // The HDAB's permit API with the operator's certificate (the HDAB decides who the operator is).
+          hdab: o.hdab ?? (opClient && ctx.network.has(HDAB_PART) ? httpHdabOperator({ client: opClient, hdabUrl: () => ctx.network.url(HDAB_PART) }) : undefined),
+        });
+        // Researchers (secondary use): the professional identity provider's login, the HDAB over
+        // the portal's own certificate with her verklaring (research/routes.ts says the design).
+        registerResearchPortal(scope, {
+          login: researchLogin,
+          redirectUri: o.researchLogin ? undefined : researchRedirect,
+          sessions: new Sessions<ResearchSession>(store, { cookieName: 'ldn_research', cookiePath: RESEARCH_BASE, secureCookies, ttlSeconds: 8 * 3600 }),
+          hdab:
+            o.hdabResearcher ??
+            (ctx.network.has(HDAB_PART)
+              ? httpHdabResearcher({ client, hdabUrl: () => ctx.network.url(HDAB_PART) })
+              : { permits: failing('the HDAB'), permit: failing('the HDAB'), apply: failing('the HDAB'), query: failing('the HDAB') }),
+          assetBase: ASSETS,
         });
       });
       if (!password) ctx.log.warn('portal: sandbox operator login without a password');

@@ -1,6 +1,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { JWK } from 'jose';
 import type { InclusionProof } from '../audit/contract.ts';
+import type { PermitView, QueryReleaseView } from '../secondary-use/contract.ts';
 import type { SignedTreeHead } from '../audit/transparency/tree-head.ts';
 import type { ParsedConsent } from '../consent/fhir.ts';
 import type { TraceContext } from '../kit/trace.ts';
@@ -191,4 +192,33 @@ export interface NetworkMonitorPort {
   health(): Promise<PartHealth[]>;
   /** Exchange volumes and failures over a recent window (summed over the nodes' /metrics). */
   exchangeStats(): Promise<ExchangeStat[]>;
+}
+
+// ---- the HDAB (secondary use): the operator's review, the researcher's work ----
+
+/** The HDAB's permit API as the operator pages use it, called with the operator's certificate. */
+export interface HdabOperatorPort {
+  permits(): Promise<PermitView[]>;
+  permit(id: string): Promise<PermitView>;
+  decide(id: string, decision: 'grant' | 'refuse', reason: string): Promise<PermitView>;
+  startExtraction(id: string): Promise<PermitView>;
+}
+
+/** The researcher as the portal knows her after the professional identity provider's login. */
+export interface ResearcherIdentity {
+  name: string;
+  deziNumber?: string;
+  /** URA of her research organisation (the verklaring's abonnee_nummer). */
+  ura?: string;
+  organizationName?: string;
+  /** The verklaring: the portal forwards it to the HDAB, which verifies it (never the portal). */
+  verklaring: string;
+}
+
+/** The HDAB's permit API on a researcher's behalf: the portal's certificate plus her verklaring. */
+export interface HdabResearcherPort {
+  permits(who: ResearcherIdentity): Promise<PermitView[]>;
+  permit(who: ResearcherIdentity, id: string): Promise<PermitView>;
+  apply(who: ResearcherIdentity, application: Record<string, unknown>): Promise<PermitView>;
+  query(who: ResearcherIdentity, id: string, sql: string): Promise<QueryReleaseView>;
 }

@@ -9,6 +9,8 @@ export const portalSettings: PartSettings = [
   { name: 'portal_ura', type: 'ura', doc: 'URA the portal acts for (default: the URA in its certificate)' },
   { name: 'citizen_client_id', type: 'string', default: 'portal', doc: 'OIDC client id at the citizen identity part' },
   { name: 'citizen_client_secret', type: 'string', secret: true, doc: 'OIDC client secret at the citizen identity part' },
+  { name: 'research_client_id', type: 'string', default: 'research-portal', doc: 'OIDC client id of the research environment (/research) at the professional identity part' },
+  { name: 'research_client_secret', type: 'string', secret: true, doc: 'OIDC client secret of the research environment at the professional identity part' },
   { name: 'citizen_data_deadline_ms', type: 'integer', min: 1, doc: 'deadline for assembling a citizen\'s "my data" view' },
   { name: 'certificate_warning_days', type: 'integer', default: '30', doc: 'the dashboard warns this many days before a certificate expires' },
 ];

@@ -24,8 +24,8 @@ export class PrsClient {
   }
 
   /** The research pseudonym of `bsn` in a permit's domain (research.ts); only its holder can unblind it. */
-  researchPseudonym(bsn: string, domain: string, options: { trace?: TraceContext } = {}): Promise<string> {
-    return researchPseudonym(bsn, domain, (body) =>
+  researchPseudonym(bsn: string, permit: { jws: string; jti: string }, options: { trace?: TraceContext } = {}): Promise<string> {
+    return researchPseudonym(bsn, permit, (body) =>
       this.client.json<{ evaluated: string }>(`${this.prsUrl}/oprf/research-eval`, { method: 'POST', body, scope: PRS_EVAL_SCOPE, idempotent: true, trace: options.trace, headers: { 'content-type': 'application/json' } }),
     );
   }

@@ -31,19 +31,22 @@ export function prsOpenApi(baseUrl: string, tokenUrl: string): Record<string, un
       },
       '/oprf/research-eval': {
         post: {
-          summary: 'Evaluate a blinded element in a data permit\'s research pseudonym domain (the holder is its own recipient)',
+          summary: 'Evaluate a blinded element in a data permit\'s research pseudonym domain (the holder is its own recipient); the permit must be signed by the HDAB and in force, and the caller a holder (else 403)',
           scope: PRS_EVAL_SCOPE,
           requestBody: {
             schema: {
               type: 'object',
-              required: ['encryptedPersonalId', 'domain'],
+              required: ['encryptedPersonalId', 'permit'],
               properties: {
                 encryptedPersonalId: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$', description: 'base64url of the 32-byte blinded element' },
-                domain: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'the permit id (jti)' },
+                permit: { type: 'string', description: 'the data permit as the HDAB signed it (compact JWS); its jti is the pseudonym domain' },
               },
             },
           },
-          responses: { '200': { description: 'The evaluated element (base64url) and key version; only the holder that blinded it can unblind it', schema: { type: 'object' } } },
+          responses: {
+            '200': { description: 'The evaluated element (base64url) and key version; only the holder that blinded it can unblind it', schema: { type: 'object' } },
+            '403': 'The permit is not signed by the HDAB, expired, or the caller is no holder',
+          },
         },
       },
       '/recipients/{ura}/key': {

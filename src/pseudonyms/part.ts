@@ -5,7 +5,10 @@ import { badRequest, forbidden } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { evaluateForRecipient } from './evaluate.ts';
 import { isRecipientScope } from './input.ts';
-import { evaluateResearch } from './research.ts';
+import { evaluateResearch, parseResearchRequest } from './research.ts';
+import { type RegisterParticipant, type ResearchPermitGate, researchPermitGate } from './research-permit.ts';
+import { HDAB_JWKS_PATH, HDAB_PART, hdabKeys, permitVerifier } from '../secondary-use/contract.ts';
+import { PartClient } from '../kit/http/client.ts';
 import { KeyRing, parseVersions } from './keyring.ts';
 import { sodiumReady } from './sodium.ts';
 import { acceptRecipientJwk, prsMigrations, putRecipientKey, recipientKeyId, recipientKeyLookup } from './recipient-keys.ts';
@@ -15,7 +18,7 @@ import { type TokenGuardOptions, tokenGuard } from './token-guard.ts';
 // The pseudonym service (PRS) as a part. It sees only blinded group elements and never which data
 // exists; it logs no input value (request logging is off, and errors never quote the element).
 //   POST /oprf/eval            {encryptedPersonalId, recipientOrganization, recipientScope} → {jwe}
-//   POST /oprf/research-eval   {encryptedPersonalId, domain: permit id} → {evaluated} (research.ts)
+//   POST /oprf/research-eval   {encryptedPersonalId, permit: JWS} → {evaluated} (research.ts; permit and caller checked, research-permit.ts)
 //   PUT  /recipients/<ura>/key {scope, jwk}  a recipient registers its own JWE key (mTLS URA = <ura>)
 // Settings: PRS_MASTER_SEED (hex, ≥32 bytes), PRS_KEY_VERSIONS ("1,2": all active, highest current),
 // PRS_TOKEN_TTL_SECONDS (≤300), TOKENS (required|off; default required).
@@ -26,6 +29,32 @@ const SEED_FILE = 'prs-master-seed';
 export interface PrsOptions extends TokenGuardOptions {
   seed?: Uint8Array;
   versions?: number[];
+  /** The permit and caller check of research evaluations; by default the network's HDAB and trust register. */
+  researchPermits?: ResearchPermitGate;
+}
+
+/** The check against the network's HDAB (permit keys) and trust register (caller); refuses all without them. */
+function networkResearchGate(ctx: PartContext, client: () => PartClient): ResearchPermitGate {
+  const has = (part: string) => ctx.network.has(part);
+  const jwks = hdabKeys(() => client().json(`${ctx.network.url(HDAB_PART)}${HDAB_JWKS_PATH}`, { deadlineMs: 5000 }));
+  const participants = new Map<string, { at: number; p: RegisterParticipant | null }>();
+  const gate = researchPermitGate({
+    verify: permitVerifier({ issuer: () => ctx.network.url(HDAB_PART), jwks }),
+    async participant(ura) {
+      const hit = participants.get(ura);
+      if (hit && Date.now() - hit.at < 10_000) return hit.p;
+      const r = await client().call<RegisterParticipant>(`${ctx.network.url('trust')}/participants/${encodeURIComponent(ura)}`, { deadlineMs: 5000 });
+      if (r.status !== 200 && r.status !== 404) throw new Error(`trust register answered ${r.status}`);
+      const p = r.status === 200 ? r.body : null;
+      if (participants.size > 1000) participants.clear();
+      participants.set(ura, { at: Date.now(), p });
+      return p;
+    },
+  });
+  return async (jws, caller) => {
+    if (!has(HDAB_PART) || !has('trust')) throw forbidden('no research pseudonyms: this network has no health data access body');
+    return gate(jws, caller);
+  };
 }
 
 /**
@@ -75,7 +104,16 @@ export function createPrsPart(options: PrsOptions = {}): PartDefinition {
 
       // Research pseudonyms (research.ts): the holder is its own recipient; the same localisation
       // scope as care pseudonyms, which only care providers hold.
-      app.post('/oprf/research-eval', { preHandler: requireScope(PRS_EVAL_SCOPE) }, async (request) => evaluateResearch(request.body, seed));
+      // The permit is checked (HDAB signature, expiry) and so is the caller (a holder): the domain is
+      // the verified permit's id, never one the caller names.
+      let http: PartClient | undefined;
+      const researchGate = options.researchPermits ?? networkResearchGate(ctx, () => (http ??= new PartClient({ tls: ctx.tls })));
+      app.addHook('onClose', async () => http?.close());
+      app.post('/oprf/research-eval', { preHandler: requireScope(PRS_EVAL_SCOPE) }, async (request) => {
+        const { encryptedPersonalId, permit } = parseResearchRequest(request.body);
+        const claims = await researchGate(permit, request.token?.sub ?? request.peer?.ura);
+        return evaluateResearch(encryptedPersonalId, claims.jti, seed);
+      });
 
       app.put('/recipients/:ura/key', async (request, reply) => {
         const { ura } = request.params as { ura: string };

@@ -38,18 +38,24 @@ export function researchKeyLabel(domain: string): string {
 export interface ResearchEvalRequest {
   /** base64url of the 32-byte blinded element. */
   encryptedPersonalId: string;
-  /** The pseudonym domain: the permit's jti. */
-  domain: string;
+  /** The data permit (compact JWS); the PRS checks it and takes its jti as the domain. */
+  permit: string;
 }
 
-/** PRS side: validate and evaluate under the domain's key. Never quotes the element in errors. */
-export function evaluateResearch(body: unknown, seed: Uint8Array): { evaluated: string; version: number } {
+/** The request's shape (before the permit is checked): 400 on anything else. Never quotes the element. */
+export function parseResearchRequest(body: unknown): ResearchEvalRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('body must be a JSON object');
-  const { encryptedPersonalId, domain } = body as Record<string, unknown>;
-  if (typeof domain !== 'string' || !isResearchDomain(domain)) throw badRequest('domain must be the permit id (a short token)', ['domain']);
+  const { encryptedPersonalId, permit } = body as Record<string, unknown>;
+  if (typeof permit !== 'string' || !permit) throw badRequest('permit must be the data permit (compact JWS) the pseudonyms are asked under', ['permit']);
   if (typeof encryptedPersonalId !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(encryptedPersonalId))
     throw badRequest('encryptedPersonalId must be a base64url 32-byte blinded element', ['encryptedPersonalId']);
-  const blinded = new Uint8Array(Buffer.from(encryptedPersonalId, 'base64url'));
+  return { encryptedPersonalId, permit };
+}
+
+/** PRS side: evaluate under the domain's key (the jti of a permit already checked). Never quotes the element. */
+export function evaluateResearch(encryptedPersonalId: string, domain: string, seed: Uint8Array): { evaluated: string; version: number } {
+  if (!isResearchDomain(domain)) throw badRequest('the permit id is not a usable pseudonym domain', ['permit']);
+  const blinded = /^[A-Za-z0-9_-]{43}$/.test(encryptedPersonalId) ? new Uint8Array(Buffer.from(encryptedPersonalId, 'base64url')) : new Uint8Array();
   if (blinded.length !== ELEMENT_LENGTH) throw badRequest('encryptedPersonalId must be a base64url 32-byte blinded element', ['encryptedPersonalId']);
   const key = deriveOprfKey(seed, researchKeyLabel(domain));
   try {
@@ -61,10 +67,14 @@ export function evaluateResearch(body: unknown, seed: Uint8Array): { evaluated: 
 
 export type ResearchEvaluator = (request: ResearchEvalRequest) => Promise<{ evaluated: string }>;
 
-/** Holder side: the research pseudonym of `bsn` under `domain` (hex; a valid FHIR id). Single-use blind. */
-export async function researchPseudonym(bsn: string, domain: string, evaluate: ResearchEvaluator): Promise<string> {
+/**
+ * Holder side: the research pseudonym of `bsn` under a permit (hex; a valid FHIR id). The domain
+ * is the permit's jti, which the holder has verified; the PRS checks the same permit. Single-use blind.
+ */
+export async function researchPseudonym(bsn: string, permit: { jws: string; jti: string }, evaluate: ResearchEvaluator): Promise<string> {
+  const domain = permit.jti;
   const { blind, blinded } = blindInput(researchInput(bsn, domain));
-  const { evaluated } = await evaluate({ encryptedPersonalId: Buffer.from(blinded).toString('base64url'), domain });
+  const { evaluated } = await evaluate({ encryptedPersonalId: Buffer.from(blinded).toString('base64url'), permit: permit.jws });
   const bytes = typeof evaluated === 'string' ? new Uint8Array(Buffer.from(evaluated, 'base64url')) : new Uint8Array();
   if (bytes.length !== ELEMENT_LENGTH) throw new Error('PRS answered a malformed research evaluation');
   const element = unblind(bytes, blind);

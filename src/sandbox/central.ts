@@ -9,6 +9,7 @@ import { createPrsPart } from '../pseudonyms/part.ts';
 import { createPeerGuard } from '../trust/certificates/peer-guard.ts';
 import { createTrustPart } from '../trust/part.ts';
 import { OPERATOR, organizationByUra } from './cast.ts';
+import { HDAB_PARTICIPANT, RESEARCH_ORGANISATIONS } from './secondary-use.ts';
 import { type ComposedPart, type ComposeEnv, composeConsent, composeNvi, composeTransparency } from './compose.ts';
 import { type SandboxContext, startPart } from './context.ts';
 import { freePort, startLoadBalancer } from './load-balancer.ts';
@@ -83,7 +84,8 @@ export async function startCentralServices(
   const portalThumbprint = thumbprintOf(pemToDer(options.portalIdentity.cert));
   const transparency = await composed('transparency', composeTransparency, {
     // In the sandbox the cast names the organisations; in production the directory replica does.
-    organizationName: (ura) => organizationByUra(ura)?.name,
+    // (the HDAB and research organisations, named in a citizen's "used for research" rows, too).
+    organizationName: (ura) => organizationByUra(ura)?.name ?? [HDAB_PARTICIPANT, ...RESEARCH_ORGANISATIONS].find((o) => o.ura === ura)?.name,
     // Only the citizen portal may read a citizen's access log (it proves who the citizen is).
     portalPeer: (peer) => peer.thumbprint === portalThumbprint,
   });

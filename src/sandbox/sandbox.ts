@@ -7,7 +7,7 @@ import { createLogger } from '../kit/log.ts';
 import type { TlsIdentity } from '../kit/part.ts';
 import { createCitizenIdentityPart, createIdentityPart } from '../identity/part.ts';
 import { viewerClientId } from '../node/viewer.ts';
-import { createPortalPart } from '../portals/part.ts';
+import { createPortalPart, RESEARCH_CLIENT_ID } from '../portals/part.ts';
 import { getParticipant, holdsQualification, qualify } from '../trust/register/participants.ts';
 import { OPERATOR, ORGANIZATIONS, VENDORS } from './cast.ts';
 import { type CentralServices, PORTAL_CLIENT_ID, startCentralServices } from './central.ts';
@@ -23,7 +23,7 @@ import { castCitizenDirectory, castProfessionalDirectory } from './people.ts';
 import { SandboxPki } from './pki.ts';
 import { type SecondCountry, startSecondCountry } from './second-country.ts';
 import { publishDirectory, seedConsents, seedTrustFramework } from './seed.ts';
-import { admitSecondaryUse, type SecondaryUseIdentities, secondaryUseManifest, seedResearchPopulation, startHdab } from './secondary-use.ts';
+import { admitSecondaryUse, researchPopulationCitizens, type SecondaryUseIdentities, secondaryUseManifest, seedResearchPopulation, startHdab } from './secondary-use.ts';
 
 // The whole network on one machine: every central part on its own localhost port with its own
 // certificate and schema (one shared embedded PGlite, or PostgreSQL), an EHR simulator, the
@@ -157,7 +157,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const ids = seeded;
     if (options.seedConsents !== false) await seedConsents(central.consent);
     progress('health-data access body (secondary use)');
-    const hdab = await startHdab(sb, secondary!);
+    const hdab = await startHdab(sb, secondary!, portalIdentity);
 
     progress('EHR simulator and participant nodes');
     const ehr = await startEhrSimulator(sb);
@@ -188,21 +188,32 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         directory: castProfessionalDirectory(),
         requirePassword: false,
         operatorUra: OPERATOR.ura,
-        clients: nodes.map((n) => ({
-          client_id: viewerClientId(n.name),
-          // The name the login page shows: the viewer of the organisations the node serves.
-          client_name: `Zorgverlenersviewer ${ORGANIZATIONS.filter((o) => o.node === n.name).map((o) => o.name).join(', ')}`,
-          redirect_uris: [`${n.url}/viewer/callback`],
-          token_endpoint_auth_method: 'none',
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        })),
+        clients: [
+          ...nodes.map((n) => ({
+            client_id: viewerClientId(n.name),
+            // The name the login page shows: the viewer of the organisations the node serves.
+            client_name: `Zorgverlenersviewer ${ORGANIZATIONS.filter((o) => o.node === n.name).map((o) => o.name).join(', ')}`,
+            redirect_uris: [`${n.url}/viewer/callback`],
+            token_endpoint_auth_method: 'none' as const,
+            grant_types: ['authorization_code'],
+            response_types: ['code'],
+          })),
+          // The portal's research environment (researchers of admitted research organisations).
+          {
+            client_id: RESEARCH_CLIENT_ID,
+            client_name: 'Onderzoeksomgeving (HDAB)',
+            redirect_uris: [`${portal.url}/research/callback`],
+            token_endpoint_auth_method: 'none' as const,
+            grant_types: ['authorization_code'],
+            response_types: ['code'],
+          },
+        ],
       }),
     );
     await startPart(
       sb,
       createCitizenIdentityPart({
-        directory: castCitizenDirectory(),
+        directory: castCitizenDirectory(options.researchPopulation ? researchPopulationCitizens(options.researchPopulation) : []),
         requirePassword: false,
         clients: [
           {

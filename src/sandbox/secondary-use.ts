@@ -1,6 +1,10 @@
 import { writeFileSync } from 'node:fs';
+import type { Patient } from '@medplum/fhirtypes';
+import type { CitizenRecord } from '../identity/directory.ts';
 import { join } from 'node:path';
+import { thumbprintOf } from '../kit/http/peer.ts';
 import type { RunningService } from '../kit/http/service.ts';
+import { pemToDer } from '../kit/pki/certificates.ts';
 import type { TlsIdentity } from '../kit/part.ts';
 import type { Store } from '../kit/store/store.ts';
 import { generateResearchPopulation } from '../node/ehr-sim/research-population.ts';
@@ -18,6 +22,8 @@ import { type SandboxContext, startPart } from './context.ts';
 
 export const HDAB_PARTICIPANT = { ura: '90000950', name: 'Health Data Access Body (HDAB)', type: HDAB_ORGANIZATION_TYPE };
 export const RESEARCH_ORGANISATIONS = [{ ura: '90000960', name: 'Universiteit Utrecht, Julius Centrum', type: RESEARCH_ORGANIZATION_TYPE }];
+/** A researcher at the university: a person in the professional identity provider's directory, bound to its URA. */
+export const RESEARCHERS = [{ deziNumber: '900009601', initials: 'R.', prefix: 'de', surname: 'Boer', roleCode: '88.000', ura: '90000960' }];
 
 export interface SecondaryUseIdentities {
   hdab: TlsIdentity;
@@ -41,8 +47,14 @@ export async function admitSecondaryUse(sb: Pick<SandboxContext, 'pki'>, trustSt
   return { hdab: seeded.participants.get(HDAB_PARTICIPANT.ura)!, research, files };
 }
 
-export async function startHdab(sb: SandboxContext, ids: SecondaryUseIdentities): Promise<{ service: RunningService; part: ReturnType<typeof createHdabPart> }> {
-  const part = createHdabPart();
+export async function startHdab(
+  sb: SandboxContext,
+  ids: SecondaryUseIdentities,
+  portal?: TlsIdentity,
+): Promise<{ service: RunningService; part: ReturnType<typeof createHdabPart> }> {
+  // Researchers' calls come through the portal (its certificate, by thumbprint) with their verklaring.
+  const portalThumbprint = portal ? thumbprintOf(pemToDer(portal.cert)) : undefined;
+  const part = createHdabPart({ isResearcherPortal: (peer) => !!portalThumbprint && peer.thumbprint === portalThumbprint });
   const service = await startPart(sb, part, { identity: ids.hdab, settings: { operator_ura: OPERATOR.ura, operator_system_number: '1' } });
   return { service, part };
 }
@@ -84,4 +96,15 @@ export async function seedResearchPopulation(stores: Map<string, Store>, organiz
   }
   for (const ura of batches.keys()) await flush(ura);
   return total;
+}
+
+/** The research population's people as citizens who can log in to the citizen portal (their access log shows research use). */
+export function researchPopulationCitizens(patients: number): CitizenRecord[] {
+  const out: CitizenRecord[] = [];
+  for (const chart of generateResearchPopulation({ patients, organizations: 1, seed: 'sandbox-research', bsnBase: 7_000_000 })) {
+    const p = chart.resources.find((r): r is Patient => r.resourceType === 'Patient');
+    const name = p?.name?.[0];
+    out.push({ bsn: chart.bsn, name: [...(name?.given ?? []), name?.family].filter(Boolean).join(' ') || chart.bsn, birthDate: p?.birthDate });
+  }
+  return out;
 }

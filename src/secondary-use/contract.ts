@@ -1,7 +1,8 @@
 // The shared contract for secondary use (issue 22) between the HDAB part (permits, portal,
 // research opt-out, secure processing environment) and the holder node (Bulk Data $export,
-// research pseudonyms, de-identification). Types and constants only: no logic lives here.
-// Changed only on branch bulk-export, each change described in its commit message.
+// research pseudonyms, de-identification) and the PRS (which checks the permit before it hands
+// out research pseudonyms). Types and constants, plus the one permit check every relying part
+// makes (permit-verifier.ts, re-exported at the end), so no part writes its own.
 
 /** The part name: `ldn serve hdab`; holder nodes find its base URL as ctx.network.url(HDAB_PART). */
 export const HDAB_PART = 'hdab';
@@ -11,6 +12,8 @@ export const HDAB_PART = 'hdab';
  * this type AND its org-to-org token from the holder's node carries EXPORT_SCOPE.
  */
 export const HDAB_ORGANIZATION_TYPE = 'HDAB';
+/** Trust-register organisation type of a research organisation (a participant that may apply for permits). */
+export const RESEARCH_ORGANIZATION_TYPE = 'RSCH';
 /**
  * Node-audience scope of the Bulk Data export, granted only to HDAB_ORGANIZATION_TYPE, no user
  * (added to the default agreements' central scopes by bulk-export).
@@ -125,3 +128,85 @@ export const PURPOSE_RESEARCH = 'HRESCH';
 export const RESEARCH_EVENT_CODE = 'secondary-use-extraction';
 export const RESEARCH_REQUESTER_TYPE = HDAB_ORGANIZATION_TYPE;
 export const RESEARCH_REQUESTER_ROLE = 'hdab';
+
+// ---------------------------------------------------------------- HDAB API (portal, research organisations)
+
+export type PermitStatus = 'applied' | 'granted' | 'refused' | 'expired';
+export type WorkspaceState = 'none' | 'extracting' | 'ready' | 'failed' | 'destroyed';
+
+/** One holder's part in an extraction, as GET /permits/<id> reports it. */
+export interface HolderOutcomeView {
+  ura: string;
+  name: string;
+  status: 'delivered' | 'refused' | 'failed';
+  reason?: string;
+  resources?: number;
+}
+
+/** GET /permits and /permits/<id>: what the applicant and the operator see (never workspace contents). */
+export interface PermitView {
+  id: string;
+  applicant: string;
+  status: PermitStatus;
+  application: {
+    purpose: string;
+    legalBasis: string;
+    categories: string[];
+    cohort: PermitCohort;
+    types: string[];
+    datePrecision: DatePrecision;
+    minCell: number;
+    periodStart: string;
+    periodEnd: string;
+  };
+  appliedAt: string;
+  decidedAt?: string;
+  decisionReason?: string;
+  /** The signed permit (compact JWS), once granted. */
+  permit?: string;
+  workspace: WorkspaceState;
+  extraction?: { at: string; holders: HolderOutcomeView[]; resources: number; refusedFiles?: unknown; error?: string };
+}
+
+/**
+ * A researcher's call through the researcher portal: the portal's own certificate, and her
+ * verklaring from the professional identity provider in this header (secondary-use/researcher.ts).
+ */
+export const RESEARCHER_VERKLARING_HEADER = 'x-ldn-researcher-verklaring';
+
+/** POST /permits/<id>/query answer: released cells only, and how many were suppressed. */
+export interface QueryReleaseView {
+  columns?: string[];
+  released: Array<{ dims: Record<string, string | number | boolean | null>; n: number }>;
+  suppressed: number;
+  minCell: number;
+}
+
+// ---------------------------------------------------------------- research pseudonyms (PRS)
+
+/**
+ * POST {prs}/oprf/research-eval body: the blinded element and the permit it is asked under. The
+ * PRS verifies the permit (HDAB signature, not expired) and that the caller is a holder, and
+ * evaluates in the permit's domain (its jti) only.
+ */
+export interface ResearchEvalBody {
+  encryptedPersonalId: string;
+  /** The data permit, compact JWS as the HDAB signed it. */
+  permit: string;
+}
+
+// ---------------------------------------------------------------- citizen transparency
+
+/**
+ * A holder that exported a patient under a permit logs it for the citizen (node audit → the
+ * transparency log, keyed by the transparency pseudonym, never the BSN): an AuditEvent with the
+ * exchange code below, purposeOfUse HRESCH, and one entity naming the permit:
+ * what.identifier {system: PERMIT_IDENTIFIER_SYSTEM, value: jti}, description: the permit's
+ * purpose, detail [{type: 'research-organisation', valueString: the permit's sub (URA)}].
+ * No research result, no pseudonym of the research domain.
+ */
+export const RESEARCH_USE_EXCHANGE = 'secondary-use';
+export const PERMIT_IDENTIFIER_SYSTEM = 'https://ldn.example.nl/fhir/NamingSystem/data-permit';
+export const PERMIT_DETAIL_RESEARCH_ORGANISATION = 'research-organisation';
+
+export { EXPORTABLE_TYPES, hdabKeys, PermitRefused, type PermitVerifierOptions, parsePermitClaims, permitVerifier } from './permit-verifier.ts';

@@ -5,16 +5,17 @@ import type { FastifyRequest } from 'fastify';
 import { badRequest, forbidden, HttpError, unprocessable } from '../kit/fhir/outcome.ts';
 import { PartClient } from '../kit/http/client.ts';
 import { peerFromDer } from '../kit/http/peer.ts';
-import type { PartContext, PartDefinition } from '../kit/part.ts';
+import type { PartContext, PartDefinition, Peer } from '../kit/part.ts';
 import { pemToDer } from '../kit/pki/certificates.ts';
 import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
 import { parsePermitApplication } from './application.ts';
 import { auditHdab, permitTrail } from './audit.ts';
-import { DEFAULT_MIN_CELL, HDAB_JWKS_PATH, HDAB_ORGANIZATION_TYPE } from './contract.ts';
+import { DEFAULT_MIN_CELL, HDAB_JWKS_PATH, HDAB_ORGANIZATION_TYPE, RESEARCH_ORGANIZATION_TYPE, RESEARCHER_VERKLARING_HEADER } from './contract.ts';
 import { extractFromHolder, type HolderOutcome, type HolderTarget, holdersFromDirectory } from './extraction.ts';
 import { HDAB_MIGRATIONS } from './migrations.ts';
 import { permitSigner } from './permit-jws.ts';
 import { type Permit, PermitStore } from './permits.ts';
+import { type Actor, type ActorOptions, actorOf, networkActorOptions } from './researcher.ts';
 import { Workspaces } from './workspace.ts';
 
 // The health-data access body (EHDS): research organisations apply for data permits, the operator
@@ -22,14 +23,17 @@ import { Workspaces } from './workspace.ts';
 // contract.ts) into the permit's workspace, and the researcher queries it there; only
 // disclosure-checked aggregates leave. Every step checks the signed permit again.
 
-/** Trust-register organisation type of a research organisation (a participant that may apply). */
-export const RESEARCH_ORGANIZATION_TYPE = 'RSCH';
+export { RESEARCH_ORGANIZATION_TYPE } from './contract.ts';
 
 export interface HdabOptions {
   /** Who may apply: by default an admitted participant of type RSCH in the trust register. */
   isResearchOrganisation?: (ura: string) => Promise<boolean>;
   /** Which holders to ask; by default those the directory lists (extraction.ts). */
   holders?: (categories: readonly string[]) => Promise<HolderTarget[]>;
+  /** The researcher portal's certificate (sandbox: its thumbprint); default: setting researcher_portal_thumbprint. */
+  isResearcherPortal?: (peer: Peer) => boolean;
+  /** Who is calling (tests); default: certificates, and researchers' verklaringen through the portal (researcher.ts). */
+  actor?: ActorOptions;
   /** How often expired permits are looked for (ms); default 60 s. */
   expiryIntervalMs?: number;
   now?: () => Date;
@@ -96,15 +100,15 @@ export function createHdabPart(options: HdabOptions = {}): PartDefinition & { ru
           return ok;
         });
 
-      const isOperator = (request: FastifyRequest) => request.peer?.ura === operatorUra && request.peer.systemNumber === operatorSystem;
-      const callerUra = (request: FastifyRequest): string => {
-        const ura = request.peer?.ura;
-        if (!ura) throw forbidden('a research organisation or the operator calls with its own certificate');
-        return ura;
-      };
+      const isOperator = (request: FastifyRequest) =>
+        request.peer?.ura === operatorUra && request.peer.systemNumber === operatorSystem && request.headers[RESEARCHER_VERKLARING_HEADER] === undefined;
+      const resolveActor = actorOf(options.actor ?? networkActorOptions(ctx, () => plain, options.isResearcherPortal));
+      /** The organisation the call acts for (and the researcher behind a portal call). */
+      const actor = (request: FastifyRequest): Promise<Actor> => resolveActor(request.peer, request.headers[RESEARCHER_VERKLARING_HEADER]);
+      const researcherDetail = (a: Actor): Record<string, string> => (a.researcher ? { researcher: a.researcher.deziNumber } : {});
       /** The permit, if the caller may see it: its applicant or the operator (no one learns of another's). */
       const visible = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<Permit> => {
-        const ura = callerUra(request);
+        const { ura } = await actor(request);
         const permit = await permits.get(request.params.id).catch(() => undefined);
         if (!permit || (!isOperator(request) && permit.applicantUra !== ura)) throw new HttpError(404, 'not-found', `permit ${request.params.id} does not exist`);
         return permit;
@@ -122,16 +126,17 @@ export function createHdabPart(options: HdabOptions = {}): PartDefinition & { ru
       app.get(HDAB_JWKS_PATH, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(signer.jwks));
 
       app.post('/permits', async (request, reply) => {
-        const ura = callerUra(request);
+        const who = await actor(request);
+        const ura = who.ura;
         if (!(await isResearchOrganisation(ura))) throw forbidden(`URA ${ura} is not an admitted research organisation (participant type ${RESEARCH_ORGANIZATION_TYPE})`);
         const application = parsePermitApplication(request.body, now());
         const permit = await permits.apply(ura, application);
-        await auditHdab(store, { action: 'permit.apply', permitId: permit.id, actorUra: ura, outcome: 'success', detail: { purpose: application.purpose } });
+        await auditHdab(store, { action: 'permit.apply', permitId: permit.id, actorUra: ura, outcome: 'success', detail: { purpose: application.purpose, ...researcherDetail(who) } });
         return reply.code(201).header('location', `${ctx.baseUrl}/permits/${permit.id}`).send(view(permit));
       });
 
       app.get('/permits', async (request) => {
-        const ura = callerUra(request);
+        const { ura } = await actor(request);
         return { permits: (await permits.list(isOperator(request) ? undefined : ura)).map(view) };
       });
 
@@ -172,8 +177,9 @@ export function createHdabPart(options: HdabOptions = {}): PartDefinition & { ru
 
       app.post<{ Params: { id: string } }>('/permits/:id/query', async (request) => {
         const permit = await visible(request);
+        const who = await actor(request);
         // Only the research organisation works in its own workspace; the operator does not read it.
-        if (permit.applicantUra !== request.peer?.ura) throw forbidden('only the permit holder queries its workspace');
+        if (isOperator(request) || permit.applicantUra !== who.ura) throw forbidden('only the permit holder queries its workspace');
         const sql = (request.body as { sql?: unknown } | undefined)?.sql;
         if (typeof sql !== 'string' || !sql.trim() || sql.length > 20_000) throw badRequest('sql is required (one SELECT, at most 20000 characters)', ['sql']);
         const actorUra = permit.applicantUra;
@@ -181,7 +187,7 @@ export function createHdabPart(options: HdabOptions = {}): PartDefinition & { ru
           await inForce(permit);
           if (permit.workspace !== 'ready') throw unprocessable(`the workspace of permit ${permit.id} is ${permit.workspace}`);
           const release = await ws.query(permit.id, sql, permit.application.minCell ?? DEFAULT_MIN_CELL);
-          await auditHdab(store, { action: 'query', permitId: permit.id, actorUra, outcome: 'success', detail: { sql } });
+          await auditHdab(store, { action: 'query', permitId: permit.id, actorUra, outcome: 'success', detail: { sql, ...researcherDetail(who) } });
           await auditHdab(store, {
             action: 'release',
             permitId: permit.id,
@@ -191,7 +197,7 @@ export function createHdabPart(options: HdabOptions = {}): PartDefinition & { ru
           });
           return release;
         } catch (err) {
-          await auditHdab(store, { action: 'query', permitId: permit.id, actorUra, outcome: 'refused', detail: { sql, reason: (err as Error).message.slice(0, 500) } });
+          await auditHdab(store, { action: 'query', permitId: permit.id, actorUra, outcome: 'refused', detail: { sql, reason: (err as Error).message.slice(0, 500), ...researcherDetail(who) } });
           throw err;
         }
       });

@@ -8,6 +8,7 @@ import type { AgreementsDocument } from '../../trust/agreements/types.ts';
 import { summarizeAuditEvent } from '../event.ts';
 import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION, AUDIT_SYSTEM } from '../uris.ts';
 import { CROSS_BORDER_NAME_PREFIX } from '../../ncpeh/national-assertion.ts';
+import { PERMIT_DETAIL_RESEARCH_ORGANISATION, PERMIT_IDENTIFIER_SYSTEM } from '../../secondary-use/contract.ts';
 
 // What a citizen sees of an access: who (organisation, role, and the professional's name only
 // where the exchange's agreements allow it), when, which categories, why, emergency or not.
@@ -38,6 +39,8 @@ export interface CitizenAccessEntry {
   accessGroup?: string;
   /** True when the holder refused or the access failed (no data was shown). */
   refused?: boolean;
+  /** Set when a holder put the citizen's data in a data permit's extract: which permit, for whom, why. */
+  research?: { permitId: string; purpose?: string; organisationUra?: string; organisationName?: string };
 }
 
 export interface CitizenViewOptions {
@@ -76,6 +79,7 @@ export function toCitizenEntry(event: AuditEvent, leafIndex: number, options: Ci
     otherPartyName: s.otherPartyUra ? options.organizationName?.(s.otherPartyUra) : undefined,
     accessGroup: s.traceId ? accessGroupOf(s.traceId) : undefined,
     refused: s.outcome !== undefined && s.outcome !== '0',
+    research: s.research ? { ...s.research, organisationName: s.research.organisationUra ? options.organizationName?.(s.research.organisationUra) : undefined } : undefined,
   };
 }
 
@@ -145,6 +149,21 @@ export function citizenAuditEvent(
           detail: entry.side ? [{ type: 'side', valueString: entry.side }] : undefined,
         },
         ...(entry.accessGroup ? [{ what: { identifier: { system: AUDIT_SYSTEM.accessGroup, value: entry.accessGroup } } }] : []),
+        // The permit the data was used for (never the research pseudonym or any result).
+        ...(entry.research
+          ? [
+              {
+                what: { identifier: { system: PERMIT_IDENTIFIER_SYSTEM, value: entry.research.permitId } },
+                description: entry.research.purpose,
+                detail: entry.research.organisationUra
+                  ? [
+                      { type: PERMIT_DETAIL_RESEARCH_ORGANISATION, valueString: entry.research.organisationUra },
+                      ...(entry.research.organisationName ? [{ type: `${PERMIT_DETAIL_RESEARCH_ORGANISATION}-name`, valueString: entry.research.organisationName }] : []),
+                    ]
+                  : undefined,
+              },
+            ]
+          : []),
       ],
     }),
   ) as AuditEvent;

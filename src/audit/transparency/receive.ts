@@ -86,7 +86,8 @@ export async function acceptIncomingEvent(body: unknown, peer: Peer | undefined,
   patient.what.identifier = { system: SYSTEM.transparencyPseudonym, value: pseudonym };
 
   const queries = (copy.entity ?? []).map((e) => (typeof e.query === 'string' ? Buffer.from(e.query, 'base64').toString('utf8') : ''));
-  for (const text of [s.emergencyReason ?? '', copy.outcomeDesc ?? '', ...queries]) {
+  const descriptions = (copy.entity ?? []).flatMap((e) => [e.description ?? '', ...(e.detail ?? []).map((d) => d.valueString ?? '')]);
+  for (const text of [s.emergencyReason ?? '', copy.outcomeDesc ?? '', ...queries, ...descriptions]) {
     if (containsBsn(text)) throw unprocessable('the event contains what looks like a BSN; it is not stored');
   }
   const text = canonicalize(copy)!;

@@ -3,7 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Condition, MedicationStatement, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { PartClient } from '../../kit/http/client.ts';
-import { type BulkManifest, EXPORT_SCOPE, HDAB_ORGANIZATION_TYPE, PURPOSE_RESEARCH, RESEARCH_EVENT_CODE, RESEARCH_REQUESTER_ROLE } from '../../secondary-use/contract.ts';
+import { PrsClient } from '../../pseudonyms/client.ts';
+import {
+  type BulkManifest,
+  EXPORT_SCOPE,
+  HDAB_ORGANIZATION_TYPE,
+  PERMIT_DETAIL_RESEARCH_ORGANISATION,
+  PERMIT_IDENTIFIER_SYSTEM,
+  PURPOSE_RESEARCH,
+  RESEARCH_EVENT_CODE,
+  RESEARCH_REQUESTER_ROLE,
+} from '../../secondary-use/contract.ts';
 import { TrustTokenProvider } from '../../trust/auth/token-provider.ts';
 import { TIA } from '../ehr-sim/research-population.ts';
 import { JobStore } from './jobs.ts';
@@ -46,7 +56,7 @@ describe('bulk export ($export) end to end', { timeout: 300_000 }, () => {
     const patients = lines(files.get('Patient')) as Patient[];
     assert.equal(patients.length, cohortBsns().length, 'every TIA patient on a statin, nobody else');
     for (const p of patients) assert.match(p.id ?? '', /^[0-9a-f]{40}$/);
-    const expected = await Promise.all(cohortBsns().map((bsn) => net.prsClient.researchPseudonym(bsn, 'permit-main')));
+    const expected = await Promise.all(cohortBsns().map((bsn) => net.prsClient.researchPseudonym(bsn, { jws: permit, jti: 'permit-main' })));
     assert.deepEqual(patients.map((p) => p.id).sort(), expected.sort(), 'Patient.id is the permit\'s research pseudonym');
     const ids = new Set(patients.map((p) => `Patient/${p.id}`));
     const conditions = lines(files.get('Condition')) as Condition[];
@@ -65,6 +75,63 @@ describe('bulk export ($export) end to end', { timeout: 300_000 }, () => {
     assert.ok(net.audits.some((a) => /bulk export done \(permit permit-main/.test(a.outcomeDesc ?? '')), 'the extraction is in the audit trail');
   });
 
+  it('releases only resources in the permit\'s data categories (the Patient resource too)', async () => {
+    // Types asked for that the categories do not cover stay home, whatever the kick-off's _type.
+    const noMedication = await runExport(await net.hdab.sign({ iss: HDAB_URL, jti: 'permit-no-med', categories: ['Patient', 'Condition'] }));
+    assert.ok((lines(noMedication.files.get('Patient')) as Patient[]).length > 0);
+    assert.ok((lines(noMedication.files.get('Condition')) as Condition[]).length > 0);
+    assert.ok(!noMedication.files.has('MedicationStatement'), 'no MedicationUse in the permit: no MedicationStatement leaves');
+    const noPatient = await runExport(await net.hdab.sign({ iss: HDAB_URL, jti: 'permit-no-patient', categories: ['Condition', 'MedicationUse'] }));
+    assert.ok(!noPatient.files.has('Patient'), 'no Patient category: no Patient resource leaves');
+    assert.ok((lines(noPatient.files.get('MedicationStatement')) as MedicationStatement[]).length > 0);
+    // A permit naming a code outside the GF data-category list is refused at kick-off.
+    const odd = await kickOff(await net.hdab.sign({ iss: HDAB_URL, categories: ['Problem'] }));
+    assert.equal(odd.status, 403);
+  });
+
+  it('logs each exported patient for her own access log: permit, research organisation, purpose; never the research pseudonym', async () => {
+    net.auditedPatients.length = 0;
+    const permit = await net.hdab.sign({ iss: HDAB_URL, jti: 'permit-logged', sub: '90000960' });
+    const { files } = await runExport(permit);
+    const exported = (lines(files.get('Patient')) as Patient[]).map((p) => p.id ?? '');
+    const logged = net.auditedPatients.filter((a) => JSON.stringify(a.event).includes('permit-logged'));
+    assert.deepEqual(logged.map((a) => a.bsn).sort(), cohortBsns().sort(), 'one event per exported patient, handed to the outbox with her BSN (sealed there)');
+    for (const { event } of logged) {
+      const permitEntity = event.entity?.find((e) => e.what?.identifier?.system === PERMIT_IDENTIFIER_SYSTEM);
+      assert.equal(permitEntity?.what?.identifier?.value, 'permit-logged');
+      assert.equal(permitEntity?.detail?.find((d) => d.type === PERMIT_DETAIL_RESEARCH_ORGANISATION)?.valueString, '90000960');
+      assert.match(permitEntity?.description ?? '', /TIA/);
+      assert.equal(event.purposeOfEvent?.[0]?.coding?.[0]?.code, PURPOSE_RESEARCH);
+      const text = JSON.stringify(event);
+      for (const id of exported) assert.ok(!text.includes(id), 'no research pseudonym in the citizen\'s log');
+      for (const bsn of cohortBsns()) assert.ok(!text.includes(bsn), 'no BSN in the event');
+    }
+  });
+
+  it('the PRS hands out research pseudonyms only under a valid permit and only to a holder', async () => {
+    const bsn = cohortBsns()[0];
+    const now = Math.floor(Date.now() / 1000);
+    const refusals: Array<[string, string]> = [
+      [await net.hdab.sign({ iss: HDAB_URL, jti: 'p-expired', exp: now - 60 }), 'p-expired'],
+      [await foreignKey.sign({ iss: HDAB_URL, jti: 'p-foreign' }), 'p-foreign'],
+      ['p-bare-id', 'p-bare-id'],
+    ];
+    for (const [jws, jti] of refusals) {
+      await assert.rejects(net.prsClient.researchPseudonym(bsn, { jws, jti }), (e: Error) => /403/.test(e.message) || (e as { status?: number }).status === 403, jti);
+    }
+    const valid = await net.hdab.sign({ iss: HDAB_URL, jti: 'p-valid' });
+    assert.match(await net.prsClient.researchPseudonym(bsn, { jws: valid, jti: 'p-valid' }), /^[0-9a-f]{40}$/);
+    // The same valid permit, asked by the HDAB and by a care provider without the localisation qualification.
+    for (const who of ['hdab', 'other'] as const) {
+      const http = new PartClient({ tls: net.identities[who], maxRetries: 0 });
+      try {
+        await assert.rejects(new PrsClient(http, net.prsUrl).researchPseudonym(bsn, { jws: valid, jti: 'p-valid' }), (e: Error) => /403/.test(e.message) || (e as { status?: number }).status === 403, who);
+      } finally {
+        await http.close();
+      }
+    }
+  });
+
   it('an objecting patient is absent, also when the objection arrives during the extraction', async () => {
     const cohort = cohortBsns();
     net.objecting.clear();
@@ -78,10 +145,11 @@ describe('bulk export ($export) end to end', { timeout: 300_000 }, () => {
       if (late) net.objecting.add(late);
     };
     try {
-      const { files } = await runExport(await net.hdab.sign({ iss: HDAB_URL, jti: 'permit-optout' }));
+      const optOutPermit = await net.hdab.sign({ iss: HDAB_URL, jti: 'permit-optout' });
+      const { files } = await runExport(optOutPermit);
       const got = new Set((lines(files.get('Patient')) as Patient[]).map((p) => p.id));
       assert.ok(late);
-      for (const bsn of [cohort[0], late]) assert.ok(!got.has(await net.prsClient.researchPseudonym(bsn, 'permit-optout')), 'objector absent');
+      for (const bsn of [cohort[0], late]) assert.ok(!got.has(await net.prsClient.researchPseudonym(bsn, { jws: optOutPermit, jti: 'permit-optout' })), 'objector absent');
       assert.equal(got.size, cohort.length - 2);
     } finally {
       net.onQuestion = undefined;
@@ -90,10 +158,11 @@ describe('bulk export ($export) end to end', { timeout: 300_000 }, () => {
   });
 
   it('the same patient under two permits gets two different, unlinkable pseudonyms', async () => {
-    const a = await runExport(await net.hdab.sign({ iss: HDAB_URL, jti: 'permit-a', types: ['Patient', 'Condition'] }));
-    const b = await runExport(await net.hdab.sign({ iss: HDAB_URL, jti: 'permit-b', types: ['Patient', 'Condition'] }));
+    const [permitA, permitB] = [await net.hdab.sign({ iss: HDAB_URL, jti: 'permit-a', types: ['Patient', 'Condition'] }), await net.hdab.sign({ iss: HDAB_URL, jti: 'permit-b', types: ['Patient', 'Condition'] })];
+    const a = await runExport(permitA);
+    const b = await runExport(permitB);
     const bsn = cohortBsns()[0];
-    const [pa, pb] = [await net.prsClient.researchPseudonym(bsn, 'permit-a'), await net.prsClient.researchPseudonym(bsn, 'permit-b')];
+    const [pa, pb] = [await net.prsClient.researchPseudonym(bsn, { jws: permitA, jti: 'permit-a' }), await net.prsClient.researchPseudonym(bsn, { jws: permitB, jti: 'permit-b' })];
     assert.notEqual(pa, pb);
     const idsOf = (files: Map<string, string>) => new Set([...files.values()].flatMap((t) => lines(t)).map((r) => r.id));
     const [ia, ib] = [idsOf(a.files), idsOf(b.files)];

@@ -3,13 +3,15 @@ import type { OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import type { PermitClaims, PermitCohort } from '../../secondary-use/contract.ts';
+import { releasableUnderPermit } from './categories.ts';
 import { MEDICATION_TYPES, matchesAge, matchesConditions, matchesMedications } from './cohort.ts';
 import { deidentify, sensitiveStrings } from './deidentify.ts';
 import type { ExportJob, JobStore } from './jobs.ts';
 
 // One export job: walk the tenant's patients, keep the permit's cohort, ask the research opt-out
 // for each patient just before writing (so an objection during the extraction is honoured), get
-// the permit's research pseudonym and write only de-identified resources of the requested types.
+// the permit's research pseudonym and write only de-identified resources of the requested types
+// in the permit's data categories (categories.ts). Each patient written is logged for the citizen.
 // A patient whose consent answer or pseudonym fails is left out and counted in the error file.
 
 /** Reads the holder's EHR. */
@@ -25,8 +27,12 @@ export interface ExtractDeps {
   source(tenantUra: string): ExportSource;
   /** The research opt-out (contract: HRESCH closed question); true only on 'Permit'. */
   researchPermitted(job: ExportJob, bsn: string): Promise<boolean>;
-  /** The permit's research pseudonym of this BSN, from the PRS on the tenant's behalf. */
-  pseudonym(tenantUra: string, bsn: string, domain: string): Promise<string>;
+  /** The permit's research pseudonym of this BSN, from the PRS on the tenant's behalf (the PRS checks the permit). */
+  pseudonym(tenantUra: string, bsn: string, permit: { jws: string; jti: string }): Promise<string>;
+  /** The GF data categories of a resource under the agreements (none: never released). */
+  categoriesOf(resource: Resource): string[];
+  /** Logs, for the citizen's access log, that this patient's data went into the permit's extract. */
+  recordUse?(job: ExportJob, permit: PermitClaims, patient: { bsn: string; localReference: string; categories: string[] }): Promise<void>;
   log: Logger;
   /** Resources per NDJSON file. */
   fileSize?: number;
@@ -44,6 +50,8 @@ export interface ExtractSummary {
   withheld: number;
   failed: number;
   resources: number;
+  /** Resources of a requested type left home because a category of theirs is not in the permit. */
+  outsideCategories: number;
 }
 
 class Stopped extends Error {}
@@ -85,7 +93,7 @@ export async function runExport(job: ExportJob, permit: PermitClaims, deps: Extr
   const idKey = randomBytes(32);
   const source = deps.source(job.tenantUra);
   const needed = job.types.filter((t) => t !== 'Patient');
-  const summary: ExtractSummary = { patients: 0, cohort: 0, written: 0, withheld: 0, failed: 0, resources: 0 };
+  const summary: ExtractSummary = { patients: 0, cohort: 0, written: 0, withheld: 0, failed: 0, resources: 0, outsideCategories: 0 };
   const buffers = new Map<string, string[]>(job.types.map((t) => [t, []]));
   const seen = new Set<string>();
   let seq = 0;
@@ -116,7 +124,7 @@ export async function runExport(job: ExportJob, permit: PermitClaims, deps: Extr
           summary.withheld++;
           return;
         }
-        pseudonym = await deps.pseudonym(job.tenantUra, bsn, permit.jti);
+        pseudonym = await deps.pseudonym(job.tenantUra, bsn, { jws: job.permit, jti: permit.jti });
       } catch (err) {
         summary.failed++;
         deps.log.warn({ event: 'bulk-export.patient-failed', job: job.id, error: (err as Error).message }, 'patient left out of the export');
@@ -124,14 +132,27 @@ export async function runExport(job: ExportJob, permit: PermitClaims, deps: Extr
       }
       const ctx = { pseudonym, patientIds: new Set([patient.id]), precision: permit.date_precision, idKey, sensitive: sensitiveStrings([patient], bsn) };
       const out: Resource[] = [];
-      if (job.types.includes('Patient') && !seen.has(pseudonym)) out.push(deidentify(patient, ctx) as Resource);
+      const released = new Set<string>();
+      // The permit's categories decide, per resource, what leaves (the Patient resource too).
+      const inPermit = (r: Resource): boolean => {
+        const categories = deps.categoriesOf(r);
+        if (!releasableUnderPermit(categories, permit.categories)) {
+          summary.outsideCategories++;
+          return false;
+        }
+        for (const c of categories) released.add(c);
+        return true;
+      };
+      if (job.types.includes('Patient') && !seen.has(pseudonym) && inPermit(patient)) out.push(deidentify(patient, ctx) as Resource);
       seen.add(pseudonym);
       for (const r of resources) {
-        if (!job.types.includes(r.resourceType)) continue;
+        if (!job.types.includes(r.resourceType) || !inPermit(r)) continue;
         const d = deidentify(r, ctx);
         if (d) out.push(d);
       }
       summary.written++;
+      // Logged before the data is buffered: a patient in the extract is always in her own log.
+      await deps.recordUse?.(job, permit, { bsn, localReference: `Patient/${patient.id}`, categories: [...released] });
       for (const r of out) {
         const lines = buffers.get(r.resourceType);
         if (!lines) continue;

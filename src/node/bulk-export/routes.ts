@@ -21,7 +21,9 @@ import {
 import { type AccessTokenClaims, scopesOf } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant, SecondaryUsePorts } from '../environment.ts';
 import type { EhrConnector } from '../source/ehr-connector.ts';
+import { researchCategoriesOf } from './categories.ts';
 import { type ExportSource, runExport } from './extract.ts';
+import { researchUseEvent } from './research-use-event.ts';
 import { type ExportJob, JobStore } from './jobs.ts';
 import { hdabKeys, PermitRefused, permitVerifier } from './permit.ts';
 
@@ -166,6 +168,9 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
   };
 
   const start = (job: ExportJob, permit: PermitClaims) => {
+    // The category map from the agreements in force, made on first use inside the job (an
+    // unreadable agreements document fails the job, never the kick-off's answer).
+    let classify: ((r: Resource) => string[]) | undefined;
     const run = runExport(job, permit, {
       jobs,
       source: (ura) => {
@@ -174,13 +179,16 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
         return ehrExportSource(c);
       },
       researchPermitted,
-      pseudonym: (ura, bsn, domain) => ports!.researchPseudonym(o.tenants.get(ura)!, bsn, domain),
+      pseudonym: (ura, bsn, p) => ports!.researchPseudonym(o.tenants.get(ura)!, bsn, p),
+      categoriesOf: (r) => (classify ??= researchCategoriesOf(o.env.agreements()))(r),
+      recordUse: (j, p, patient) => o.env.audit(researchUseEvent(j, p, patient, o.ctx.name), { bsn: patient.bsn }),
       log: o.ctx.log,
       fileSize: o.fileSize,
       stopping: () => stopping,
     })
       .then(async (summary) => {
         o.ctx.log.info({ event: 'bulk-export.done', job: job.id, permit: job.permitJti, tenant: job.tenantUra, ...summary }, 'export finished');
+        if (summary.outsideCategories) o.ctx.log.info({ event: 'bulk-export.outside-categories', job: job.id, resources: summary.outsideCategories }, 'resources outside the permit\'s data categories left home');
         await audit(job, 'done', summary.written);
       })
       .catch((err: Error) => o.ctx.log.error({ event: 'bulk-export.crashed', job: job.id, error: err.message }, 'export crashed'))

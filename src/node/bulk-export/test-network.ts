@@ -12,7 +12,8 @@ import type { Store } from '../../kit/store/store.ts';
 import { createTestPki, staticNetwork } from '../../kit/testing/test-pki.ts';
 import { PrsClient } from '../../pseudonyms/client.ts';
 import { createPrsPart } from '../../pseudonyms/part.ts';
-import { type BulkManifest, EXPORT_SCOPE, HDAB_ORGANIZATION_TYPE } from '../../secondary-use/contract.ts';
+import { researchPermitGate } from '../../pseudonyms/research-permit.ts';
+import { type BulkManifest, EXPORT_SCOPE, HDAB_ORGANIZATION_TYPE, permitVerifier } from '../../secondary-use/contract.ts';
 import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
 import { TrustTokenProvider } from '../../trust/auth/token-provider.ts';
 import { ehrSimulatorPlugin } from '../ehr-sim/plugin.ts';
@@ -48,12 +49,15 @@ export interface ExportNetwork {
   hdabTokens: TrustTokenProvider;
   identities: Record<'node' | 'prs' | 'gp' | 'hdab' | 'other', TlsIdentity>;
   prsClient: PrsClient;
+  prsUrl: string;
   participants: Map<string, ParticipantView>;
   /** BSNs whose research opt-out says Deny. */
   objecting: Set<string>;
   asked: ClosedQuestion[];
   onQuestion?: (q: ClosedQuestion) => void;
   audits: AuditEvent[];
+  /** Audit events written with a patient (the node's outbox would name her to the transparency log). */
+  auditedPatients: Array<{ event: AuditEvent; bsn: string }>;
   /** The population as the GP's EHR holds it: BSN → facts. */
   people: Map<string, Person>;
   ehrStore: Store;
@@ -107,13 +111,22 @@ export async function startExportNetwork(o: { patients: number; seed: string; da
 
     const prsStore = await openStore({ schema: 'prs', databaseUrl: o.databaseUrl }, createPrsPart().migrations);
     stores.push(prsStore);
-    const prs = await createService(createPrsPart({ seed: randomBytes(32), mode: 'off' }), { tls: identities.prs, network: staticNetwork({}), store: prsStore });
+    // The PRS checks each research evaluation's permit (the stand-in HDAB key) and caller (a
+    // holder: admitted, localisation qualification, a care type) as in the network.
+    const researchPermits = researchPermitGate({
+      verify: permitVerifier({ issuer: () => HDAB_URL, jwks: async () => hdab.jwks }),
+      participant: async (ura) => {
+        const p = ura === GP ? { ura: GP, name: 'Huisarts A', type: 'Z3', status: 'admitted', qualifications: [{ code: 'localization' }] } : participants.get(ura);
+        return p ? { ura: p.ura, status: p.status, organizationType: p.type, qualifications: p.qualifications.map((q) => ({ qualification: q.code })) } : null;
+      },
+    });
+    const prs = await createService(createPrsPart({ seed: randomBytes(32), mode: 'off', researchPermits }), { tls: identities.prs, network: staticNetwork({}), store: prsStore });
     stops.push(() => prs.close());
     const prsHttp = new PartClient({ tls: identities.gp });
     stops.push(() => prsHttp.close());
     const prsClient = new PrsClient(prsHttp, prs.url);
 
-    const net = { objecting: new Set<string>(), asked: [] as ClosedQuestion[], audits: [] as AuditEvent[], onQuestion: undefined as ((q: ClosedQuestion) => void) | undefined };
+    const net = { objecting: new Set<string>(), asked: [] as ClosedQuestion[], audits: [] as AuditEvent[], auditedPatients: [] as Array<{ event: AuditEvent; bsn: string }>, onQuestion: undefined as ((q: ClosedQuestion) => void) | undefined };
     const env: NodeEnvironment = {
       agreements: () => defaultAgreements(),
       participant: async (ura) => participants.get(ura) ?? null,
@@ -125,8 +138,9 @@ export async function startExportNetwork(o: { patients: number; seed: string; da
       verifyVerklaring: async () => {
         throw new Error('no professionals in this network');
       },
-      audit: async (event) => {
+      audit: async (event, patient) => {
         net.audits.push(event);
+        if (patient) net.auditedPatients.push({ event, bsn: patient.bsn });
       },
       secondaryUse: {
         hdabUrl: () => HDAB_URL,
@@ -138,7 +152,7 @@ export async function startExportNetwork(o: { patients: number; seed: string; da
             ? { decision: 'Deny', rule: { kind: 'not-applicable', reason: 'test objection' }, reason: 'objected' }
             : { decision: 'Permit', rule: { kind: 'network-default', mode: 'opt-out' }, reason: 'default' };
         },
-        researchPseudonym: (_tenant, bsn, domain) => prsClient.researchPseudonym(bsn, domain),
+        researchPseudonym: (_tenant, bsn, permit) => prsClient.researchPseudonym(bsn, permit),
       },
     };
     const part = createNodePart({
@@ -199,10 +213,12 @@ export async function startExportNetwork(o: { patients: number; seed: string; da
       hdabTokens,
       identities,
       prsClient,
+      prsUrl: prs.url,
       participants,
       objecting: net.objecting,
       asked: net.asked,
       audits: net.audits,
+      auditedPatients: net.auditedPatients,
       people,
       ehrStore,
       kickOff,

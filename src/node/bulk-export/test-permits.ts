@@ -23,7 +23,7 @@ export async function testHdabKey(kid = 'hdab-test-1'): Promise<TestHdabKey> {
         exp: now + 3600,
         purpose: 'TIA en statinegebruik per leeftijdsgroep',
         legal_basis: 'EHDS art. 53 lid 1 onder e',
-        categories: ['Problem', 'MedicationUse'],
+        categories: ['Patient', 'Condition', 'MedicationUse'],
         cohort: { conditions: ['266257000'], medications: ['C10AA'] },
         types: ['Patient', 'Condition', 'MedicationStatement'],
         date_precision: 'year',

@@ -35,7 +35,7 @@ function fits(entry: AllowedQuery, resource: Resource): boolean {
 }
 
 /** The GF data categories a resource belongs to under this exchange's allow-list (none: not servable). */
-export function dataCategoriesOf(resource: Resource, exchange: ExchangeDefinition): string[] {
+export function dataCategoriesOf(resource: Resource, exchange: Pick<ExchangeDefinition, 'queries'>): string[] {
   const entries = exchange.queries.filter((q) => q.resourceType === resource.resourceType && fits(q, resource));
   return [...new Set(entries.map((q) => q.dataCategory))];
 }

@@ -12,6 +12,7 @@ import { fetchAgreements } from '../../trust/agreements/jws.ts';
 import type { AgreementsDocument, ConsentMode } from '../../trust/agreements/types.ts';
 import type { Participant, ParticipantStatus } from '../../trust/contract.ts';
 import type { LoggedAccess } from '../citizen/access-rows.ts';
+import { PERMIT_DETAIL_RESEARCH_ORGANISATION, PERMIT_IDENTIFIER_SYSTEM } from '../../secondary-use/contract.ts';
 import type {
   AccessEntry,
   AccessLogPort,
@@ -112,6 +113,21 @@ export function accessEntryOf(e: AuditEvent, proofUrl?: string): LoggedAccess {
     otherPartyUra: other?.who?.identifier?.value,
     otherPartyName: other?.who?.display,
     accessGroup: e.entity?.find((x) => x.what?.identifier?.system === AUDIT_SYSTEM.accessGroup)?.what?.identifier?.value,
+    research: researchOf(e),
+  };
+}
+
+/** The data permit a holder's export of the citizen was for (secondary-use contract), if any. */
+function researchOf(e: AuditEvent): LoggedAccess['research'] {
+  const permit = e.entity?.find((x) => x.what?.identifier?.system === PERMIT_IDENTIFIER_SYSTEM);
+  const permitId = permit?.what?.identifier?.value;
+  if (!permitId) return undefined;
+  const detail = (type: string) => permit.detail?.find((d) => d.type === type)?.valueString;
+  return {
+    permitId,
+    purpose: permit.description,
+    organisationUra: detail(PERMIT_DETAIL_RESEARCH_ORGANISATION),
+    organisationName: detail(`${PERMIT_DETAIL_RESEARCH_ORGANISATION}-name`),
   };
 }
 

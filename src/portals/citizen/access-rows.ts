@@ -6,6 +6,8 @@ import type { AccessEntry } from '../ports.ts';
 // who looked (the requesting organisation and professional) and whose data was read. The
 // citizen's own look at her data (exchange citizen-access) is labelled as hers, or as her app's
 // when an app she authorised asked (the holders name the app where a professional would stand).
+// A holder's export of her data under a data permit (secondary use) is a row of its own, one per
+// permit: which research organisation, for what purpose, from which holders; never a result.
 
 export const CITIZEN_OWN_EXCHANGE = 'citizen-access';
 
@@ -18,6 +20,15 @@ export interface LoggedAccess extends AccessEntry {
   otherPartyName?: string;
   /** Same for all events of one access (derived from the trace id). */
   accessGroup?: string;
+  /** A holder exported her data for this data permit (secondary use). */
+  research?: ResearchUse;
+}
+
+export interface ResearchUse {
+  permitId: string;
+  purpose?: string;
+  organisationUra?: string;
+  organisationName?: string;
 }
 
 export interface HolderRead {
@@ -27,8 +38,10 @@ export interface HolderRead {
 }
 
 export interface AccessRow {
-  /** The citizen herself, one of her apps, or a care provider. */
-  kind: 'self' | 'app' | 'professional';
+  /** The citizen herself, one of her apps, a care provider, or research under a data permit. */
+  kind: 'self' | 'app' | 'professional' | 'research';
+  /** Kind research: the permit, its research organisation and purpose. */
+  research?: ResearchUse;
   /** The app that asked on her behalf (kind app). */
   appName?: string;
   when: string;
@@ -58,7 +71,7 @@ const isOwn = (e: LoggedAccess) => e.exchange === CITIZEN_OWN_EXCHANGE;
 export function accessRows(entries: readonly Verified[]): AccessRow[] {
   const groups = new Map<string, Verified[]>();
   for (const e of entries) {
-    const key = `${isOwn(e) ? 'self' : 'pro'}:${e.accessGroup ?? `event:${e.eventId}`}`;
+    const key = e.research ? `research:${e.research.permitId}` : `${isOwn(e) ? 'self' : 'pro'}:${e.accessGroup ?? `event:${e.eventId}`}`;
     const list = groups.get(key);
     if (list) list.push(e);
     else groups.set(key, [e]);
@@ -67,6 +80,7 @@ export function accessRows(entries: readonly Verified[]): AccessRow[] {
 }
 
 function rowOf(events: Verified[]): AccessRow {
+  if (events[0].research) return researchRowOf(events);
   const holderEvents = events.filter((e) => e.side === 'holder');
   // Events without a side (older logs) are read as before: their organisation looked.
   const requesterEvents = events.filter((e) => e.side !== 'holder');
@@ -92,6 +106,25 @@ function rowOf(events: Verified[]): AccessRow {
     emergency: events.some((e) => e.emergency),
     emergencyReason: events.find((e) => e.emergency && e.emergencyReason)?.emergencyReason,
     refused: holderEvents.length ? served.length === 0 : requester?.refused === true,
+    inLog: events.every((e) => e.inLog),
+    eventIds: events.map((e) => e.eventId),
+  };
+}
+
+/** One permit's use of her data: every holder that exported her under it, the categories they sent. */
+function researchRowOf(events: Verified[]): AccessRow {
+  const research = events[0].research as ResearchUse;
+  return {
+    kind: 'research',
+    research: { ...research, organisationName: events.find((e) => e.research?.organisationName)?.research?.organisationName },
+    when: events.map((e) => e.when).sort()[0] ?? '',
+    accessorUra: research.organisationUra,
+    accessorName: events.find((e) => e.research?.organisationName)?.research?.organisationName,
+    exchange: events[0].exchange,
+    dataCategories: [...new Set(events.flatMap((e) => e.dataCategories))],
+    holders: events.map((e) => ({ ura: e.organizationUra, name: e.organizationName, refused: false })),
+    emergency: false,
+    refused: false,
     inLog: events.every((e) => e.inLog),
     eventIds: events.map((e) => e.eventId),
   };

@@ -214,10 +214,10 @@ export function accessPage(f: CitizenFrame, view: AccessLogView | undefined): st
     const holders = r.holders.map((h) => (h.refused ? t('cit.access.holderRefused', { name: orgName(h.ura, h.name) }) : orgName(h.ura, h.name)));
     return html`<tr>
 <td><time datetime="${r.when}">${formatDate(r.when, f.lang, true)}</time></td>
-<td>${r.kind === 'self' ? t('cit.access.self') : r.kind === 'app' ? t('cit.access.app', { name: r.appName ?? '' }) : html`${orgName(r.accessorUra, r.accessorName)}${r.professionalName ? html`<br>${r.professionalName}` : ''}`}</td>
+<td>${r.kind === 'self' ? t('cit.access.self') : r.kind === 'app' ? t('cit.access.app', { name: r.appName ?? '' }) : r.kind === 'research' ? html`<span class="tag" data-research-use="${r.research?.permitId ?? ''}">${t('cit.access.research')}</span><br>${orgName(r.accessorUra, r.accessorName)}` : html`${orgName(r.accessorUra, r.accessorName)}${r.professionalName ? html`<br>${r.professionalName}` : ''}`}</td>
 <td>${r.roleName ?? r.roleCode ?? ''}</td>
 <td>${r.refused ? html`<span class="tag">${t('cit.access.refused')}</span> ` : ''}${r.dataCategories.map((c) => categoryName(c, f.lang)).join(', ')}${holders.length ? html`<div class="sources">${t('cit.access.holders', { holders: holders.join(', ') })}</div>` : ''}</td>
-<td>${r.kind === 'self' ? t('cit.access.selfWhy') : r.kind === 'app' ? t('cit.access.appWhy') : r.emergency ? html`<span class="tag tag-danger">${t('cit.access.emergency')}</span> ${r.emergencyReason ?? ''}` : t('cit.access.regular')}</td>
+<td>${r.kind === 'research' ? html`${t('cit.access.researchWhy', { permit: r.research?.permitId ?? '' })}${r.research?.purpose ? html`<br>${r.research.purpose}` : ''}<div class="sources">${t('cit.access.researchNoResult')}</div>` : r.kind === 'self' ? t('cit.access.selfWhy') : r.kind === 'app' ? t('cit.access.appWhy') : r.emergency ? html`<span class="tag tag-danger">${t('cit.access.emergency')}</span> ${r.emergencyReason ?? ''}` : t('cit.access.regular')}</td>
 <td>${r.inLog ? html`<span class="tag tag-ok">✓ ${t('cit.access.proofOk')}</span>` : html`<span class="tag tag-danger">${t('cit.access.proofBad')}</span>`}</td>
 </tr>`;
   });

@@ -19,12 +19,12 @@ export interface OperatorFrame {
   flash?: { kind: 'ok' | 'error'; text: string };
 }
 
-type Section = 'participants' | 'network' | 'certificates' | 'agreements';
+export type Section = 'participants' | 'network' | 'certificates' | 'agreements' | 'permits';
 
-function frame(f: OperatorFrame, title: string, main: Html, current?: Section): string {
+export function frame(f: OperatorFrame, title: string, main: Html, current?: Section): string {
   const t = translator(f.lang);
   const nav: NavItem[] | undefined = f.csrf
-    ? (['participants', 'network', 'certificates', 'agreements'] as const).map((s) => ({ href: `${OPERATOR_BASE}/${s}`, label: t(`op.nav.${s}`), current: s === current }))
+    ? (['participants', 'network', 'certificates', 'agreements', 'permits'] as const).map((s) => ({ href: `${OPERATOR_BASE}/${s}`, label: t(`op.nav.${s}`), current: s === current }))
     : undefined;
   return page({
     lang: f.lang,

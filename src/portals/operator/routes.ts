@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PARTICIPANT_STATUSES as STATUSES, type ParticipantStatus } from '../../trust/contract.ts';
-import type { NetworkMonitorPort, TrustOperatorPort } from '../ports.ts';
+import type { HdabOperatorPort, NetworkMonitorPort, TrustOperatorPort } from '../ports.ts';
 import type { Sessions } from '../sessions.ts';
 import { languageOf, translator } from '../ui/i18n.ts';
 import { csrfMatches, PageError, sendPage } from '../ui/web.ts';
+import { permitDetailPage, permitsPage } from './permit-pages.ts';
 import { agreementsPage, certificatesPage, networkPage, OPERATOR_BASE, type OperatorFrame, operatorLoginPage, participantDetailPage, participantsPage } from './pages.ts';
 
 // The operator dashboard's routes. The operator logs in with a password (no OIDC: there is one
@@ -26,6 +27,8 @@ export interface OperatorDeps {
   assetBase: string;
   /** URA of the operator itself: its own row offers no suspend or revoke. */
   operatorUra?: string;
+  /** The HDAB's permit API with the operator's certificate (secondary use); absent: no permit pages work. */
+  hdab?: HdabOperatorPort;
 }
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -162,6 +165,49 @@ export function registerOperatorDashboard(app: FastifyInstance, deps: OperatorDe
       return request.params.serial;
     }),
   );
+
+  // ---- data permits (the HDAB operator's review; the HDAB checks the operator's certificate) ----
+  const hdab = (): HdabOperatorPort => {
+    if (!deps.hdab) throw new Error('this network has no health data access body (HDAB)');
+    return deps.hdab;
+  };
+  const permitId = (id: string) => {
+    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(id)) throw new PageError(400, 'common.badRequest');
+    return id;
+  };
+
+  app.get(`${B}/permits`, async (request, reply) => {
+    const f = await pageFrame(request, reply);
+    if (!f) return reply;
+    return sendPage(reply, permitsPage(f, await Promise.resolve().then(() => hdab().permits()).catch(reasonOf)));
+  });
+
+  app.get<{ Params: { id: string } }>(`${B}/permits/:id`, async (request, reply) => {
+    const f = await pageFrame(request, reply);
+    if (!f) return reply;
+    const id = permitId(request.params.id);
+    const permit = await Promise.resolve().then(() => hdab().permit(id)).catch(reasonOf);
+    return sendPage(reply, permitDetailPage(f, permit), typeof permit === 'string' ? 502 : 200);
+  });
+
+  app.post<{ Params: { id: string } }>(`${B}/permits/:id/decision`, async (request, reply) => {
+    const id = permitId(request.params.id);
+    return action(request, reply, `${B}/permits/${id}`, async () => {
+      const decision = str(body(request).decision);
+      const reason = str(body(request).reason);
+      if ((decision !== 'grant' && decision !== 'refuse') || !reason) throw new Error('a decision (grant or refuse) and a reason are required');
+      const p = await hdab().decide(id, decision, reason);
+      return `${p.application.purpose.slice(0, 80)}: ${translator(languageOf(request))(`op.permit.status.${p.status}`)}`;
+    });
+  });
+
+  app.post<{ Params: { id: string } }>(`${B}/permits/:id/extraction`, async (request, reply) => {
+    const id = permitId(request.params.id);
+    return action(request, reply, `${B}/permits/${id}`, async () => {
+      const p = await hdab().startExtraction(id);
+      return `${p.application.purpose.slice(0, 80)}: ${translator(languageOf(request))(`op.permit.ws.${p.workspace}`)}`;
+    });
+  });
 
   app.get(`${B}/agreements`, async (request, reply) => {
     const f = await pageFrame(request, reply);
