@@ -180,7 +180,10 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
       },
       researchPermitted,
       pseudonym: (ura, bsn, p) => ports!.researchPseudonym(o.tenants.get(ura)!, bsn, p),
-      categoriesOf: (r) => (classify ??= researchCategoriesOf(o.env.agreements()))(r),
+      categoriesOf: (r) => {
+        classify ??= researchCategoriesOf(o.env.agreements());
+        return classify(r);
+      },
       recordUse: (j, p, patient) => o.env.audit(researchUseEvent(j, p, patient, o.ctx.name), { bsn: patient.bsn }),
       log: o.ctx.log,
       fileSize: o.fileSize,
