@@ -14,3 +14,6 @@ export interface InclusionProof {
   leafHash: string;
   auditPath: string[];
 }
+
+// Its error codes, for other parts and tests to test for.
+export { AUDIT_ERRORS, AuditError, type AuditErrorCode, AuditInputError, PseudonymTokenRefused } from './errors.ts';

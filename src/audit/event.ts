@@ -4,6 +4,7 @@ import { isValidBsn } from '../kit/identifiers/bsn.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
 import { decodePseudonymToken } from '../pseudonyms/nvi-identifier.ts';
 import { PERMIT_DETAIL_RESEARCH_ORGANISATION, PERMIT_IDENTIFIER_SYSTEM } from '../secondary-use/contract.ts';
+import { AuditInputError } from './errors.ts';
 import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION, AUDIT_SYSTEM } from './uris.ts';
 
 // One FHIR AuditEvent per access, shaped after IHE BALP (Basic Audit Log Patterns):
@@ -78,7 +79,7 @@ const OUTCOME_CODE: Record<AuditOutcome, AuditEvent['outcome']> = {
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-export class AuditInputError extends Error {}
+export { AuditInputError };
 
 /** True for a string that is, or contains as a standalone 9-digit run, a valid BSN. */
 export function containsBsn(value: string): boolean {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { LdnError } from '../kit/errors.ts';
 import { badRequest, HttpError, notFound, preconditionFailed, preconditionRequired } from '../kit/fhir/outcome.ts';
 import type { Queryable, Store } from '../kit/store/store.ts';
 import { writeTimestamp } from './clock.ts';
@@ -148,9 +149,10 @@ function entryRequest(raw: unknown, index: number): WriteRequest & { fullUrl?: s
 }
 
 function atEntry(err: unknown, index: number): unknown {
-  if (!(err instanceof HttpError)) return err;
+  if (!(err instanceof LdnError)) return err;
   const first = err.outcome.issue?.[0];
   return new HttpError(err.status, first?.code ?? 'processing', `entry ${index}: ${err.message}`, {
+    code: err.code,
     headers: err.headers,
     issues: err.outcome.issue?.map((i, n) => (n === 0 ? { ...i, diagnostics: `entry ${index}: ${i.diagnostics ?? ''}` } : i)),
   });

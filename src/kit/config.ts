@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { KIT_ERRORS, LdnError } from './errors.ts';
 
 // Configuration for `ldn serve`: a JSON file (--config) overlaid by environment variables.
 // Every problem is collected and reported at once, naming the variable and what it should be.
@@ -17,9 +18,9 @@ export interface ServeConfig {
   settings: Record<string, string>;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends LdnError {
   constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    super('ERR_KIT_CONFIG_INVALID', KIT_ERRORS.ERR_KIT_CONFIG_INVALID, `invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
 }
 

@@ -9,3 +9,6 @@ export const EMERGENCY_HEADER = 'ldn-emergency-reason';
 export { CATEGORY_OUTCOMES, type CategoryOutcomeKind, type HolderResult, mergeOverview, type OutcomeKind, SOURCE_EXTENSION } from './integration/merge.ts';
 export { askHolder, type HolderBatch } from './integration/ask-holder.ts';
 export { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from './integration/clinical-keys.ts';
+
+// Its error codes, for other parts and tests to test for.
+export { NODE_ERRORS, NodeError, type NodeErrorCode } from './errors.ts';

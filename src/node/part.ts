@@ -3,7 +3,7 @@ import { auditLogMigrations } from '../audit/chain.ts';
 import { REPLICA_MIGRATIONS } from '../directory/replica/migrations.ts';
 import { createPdp } from '../consent/pdp/evaluate.ts';
 import { operatorUraOf } from '../kit/common-settings.ts';
-import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
+import { forbidden } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { qualifiedAt } from '../kit/rules/qualification.ts';
 import type { Migration } from '../kit/store/store.ts';
@@ -164,9 +164,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
         } catch (err) {
           if (!(err instanceof TokenRefusal)) throw err;
           request.log.warn({ event: 'token.refused', reason: err.message, peer: request.peer?.ura }, 'access token refused');
-          throw new HttpError(err.status, err.status === 401 ? 'login' : 'forbidden', err.message, {
-            headers: { 'www-authenticate': `Bearer error="${err.error}"` },
-          });
+          throw err;
         }
       };
 

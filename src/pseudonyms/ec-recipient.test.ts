@@ -3,7 +3,6 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { HttpError } from '../kit/fhir/outcome.ts';
 import { testBsn } from '../kit/identifiers/bsn.ts';
 import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
 import { migrate } from '../kit/store/migrate.ts';
@@ -15,6 +14,7 @@ import { decodePseudonymToken } from './nvi-identifier.ts';
 import { recipientElements } from './recipient.ts';
 import { generateRecipientJwk, importDecryptionKey, publicRecipientJwk, recipientKeyType } from './recipient-jwk.ts';
 import { acceptRecipientJwk, prsMigrations, putRecipientKey, recipientKeyLookup } from './recipient-keys.ts';
+import { LdnError } from '../kit/errors.ts';
 
 // Elliptic-curve recipients (design §5): a recipient registers an X25519 or P-256 key and the PRS
 // seals with ECDH-ES+A256KW; the pseudonym (the unblinded element) does not depend on the JWE form.
@@ -26,7 +26,7 @@ function status(fn: () => unknown): number | undefined {
   try {
     fn();
   } catch (err) {
-    return err instanceof HttpError ? err.status : -1;
+    return err instanceof LdnError ? err.status : -1;
   }
   return undefined;
 }

@@ -4,6 +4,7 @@ import { badRequest, notFound } from '../kit/fhir/outcome.ts';
 import { sealEvaluation } from './evaluation-token.ts';
 import { isRecipientOrganization, isRecipientScope } from './input.ts';
 import type { KeyRing } from './keyring.ts';
+import { GroupRefused } from './errors.ts';
 import { ELEMENT_LENGTH, evaluateBlinded } from './oprf.ts';
 
 // The PRS operation, free of HTTP: validate the request, evaluate the blinded element under every
@@ -53,8 +54,9 @@ export async function evaluateForRecipient(body: unknown, deps: EvaluateDeps): P
     elements = deps.keyring
       .keysFor(req.recipientOrganization, req.recipientScope)
       .map((k) => ({ version: k.version, evaluated: evaluateBlinded(k.secretKey, req.blinded) }));
-  } catch {
-    throw badRequest('encryptedPersonalId is not a valid ristretto255 element', ['encryptedPersonalId']);
+  } catch (err) {
+    if (!(err instanceof GroupRefused)) throw err;
+    throw new GroupRefused('encryptedPersonalId is not a valid ristretto255 element', { expression: ['encryptedPersonalId'] });
   }
   const jwe = await sealEvaluation(
     elements,

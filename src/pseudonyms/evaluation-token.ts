@@ -2,6 +2,7 @@ import { KeyObject as NodeKeyObject } from 'node:crypto';
 import { compactDecrypt, type CryptoKey, type KeyObject } from 'jose';
 import { isEcdhKey, openEcdhEsA256Kw, sealEcdhEsA256Kw } from './jwe-ecdh.ts';
 import { sealRsaOaep256A256Gcm } from './jwe-seal.ts';
+import { TokenRefused } from './errors.ts';
 
 // The PRS answer (design §5): the evaluated element(s) encrypted to the recipient with JWE
 // RSA-OAEP-256 + A256GCM, or ECDH-ES+A256KW + A256GCM (X25519 or P-256) for a recipient that
@@ -34,7 +35,7 @@ export interface EvaluationClaims {
   extra_versions: Record<string, string>;
 }
 
-export class TokenRefused extends Error {}
+export { TokenRefused };
 
 type Key = CryptoKey | KeyObject | Uint8Array;
 

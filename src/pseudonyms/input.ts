@@ -2,6 +2,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import canonicalize from 'canonicalize';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
+import { InvalidBsnError } from './errors.ts';
 
 // Step 1 and 2 of the GF pseudonymisation flow (design §5): the personal identifier as RFC 8785
 // canonical JSON, stretched with HKDF-SHA256 into a recipient- and scope-bound OPRF input, so the
@@ -10,12 +11,7 @@ import { isValidBsn } from '../kit/identifiers/bsn.ts';
 export const INPUT_VERSION = 'v1';
 const INPUT_LENGTH = 32;
 
-export class InvalidBsnError extends Error {
-  constructor() {
-    // Never echo the value: this message may end up in a log.
-    super('not a valid BSN (11-test failed)');
-  }
-}
+export { InvalidBsnError };
 
 /** "ura:<8 digits>", the recipient organisation as the PRS and the JWE audience name it. */
 export function isRecipientOrganization(value: string): boolean {

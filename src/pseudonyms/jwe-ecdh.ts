@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, type JsonWebKey, KeyObject, randomBytes } from 'node:crypto';
+import { JweRefused } from './errors.ts';
 
 // JWE compact serialisation with alg ECDH-ES+A256KW (RFC 7518 §4.6) and enc A256GCM, on X25519 or
 // P-256, composed from node:crypto primitives (X25519/ECDH, SHA-256, AES key wrap RFC 3394,
@@ -16,7 +17,7 @@ const KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
 
 export type EcCurve = 'X25519' | 'P-256';
 
-export class JweRefused extends Error {}
+export { JweRefused };
 
 /** The curve of an X25519 or P-256 KeyObject, or undefined for any other key. */
 export function ecdhCurveOf(key: KeyObject): EcCurve | undefined {

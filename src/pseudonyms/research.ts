@@ -5,6 +5,7 @@ import canonicalize from 'canonicalize';
 import { badRequest } from '../kit/fhir/outcome.ts';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
 import { InvalidBsnError } from './input.ts';
+import { GroupRefused } from './errors.ts';
 import { blindInput, deriveOprfKey, ELEMENT_LENGTH, evaluateBlinded, unblind } from './oprf.ts';
 
 // Research pseudonyms (EHDS secondary use, issue 22): one pseudonym domain per data permit. The
@@ -60,8 +61,9 @@ export function evaluateResearch(encryptedPersonalId: string, domain: string, se
   const key = deriveOprfKey(seed, researchKeyLabel(domain));
   try {
     return { evaluated: Buffer.from(evaluateBlinded(key.secretKey, blinded)).toString('base64url'), version: KEY_VERSION };
-  } catch {
-    throw badRequest('encryptedPersonalId is not a valid ristretto255 element', ['encryptedPersonalId']);
+  } catch (err) {
+    if (!(err instanceof GroupRefused)) throw err;
+    throw new GroupRefused('encryptedPersonalId is not a valid ristretto255 element', { expression: ['encryptedPersonalId'] });
   }
 }
 

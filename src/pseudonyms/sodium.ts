@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { GroupRefused } from './errors.ts';
 
 // libsodium (sumo build, WASM) for the two hot ristretto255 operations: PRS evaluation and NVI
 // unblinding. It is ~10x faster than pure-JS bigint arithmetic and gives the same bytes (proven
@@ -26,7 +27,7 @@ export async function sodiumReady(): Promise<void> {
 // Every importer gets a ready library: the module is instantiated once, at first import.
 await sodiumReady();
 
-export class GroupRefused extends Error {}
+export { GroupRefused };
 
 /**
  * n·P for a canonical ristretto255 encoding P and a scalar n < 2^255. Refuses (GroupRefused) what

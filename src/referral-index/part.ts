@@ -189,7 +189,7 @@ export function createNviPart(options: NviOptions): PartDefinition {
           try {
             subject = await hashes(value);
           } catch (err) {
-            if (err instanceof SubjectRefused) throw badRequest(`subject:identifier refused: ${err.message}`, ['subject:identifier']);
+            if (err instanceof SubjectRefused) throw new SubjectRefused(`subject:identifier refused: ${err.message}`, { status: 400, expression: ['subject:identifier'] });
             throw err;
           }
           const found = await findBySubject(ctx.store, subject, allowed, category);

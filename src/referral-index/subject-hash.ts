@@ -1,6 +1,7 @@
 import { createHmac, type KeyObject as NodeKeyObject } from 'node:crypto';
 import type { CryptoKey, KeyObject } from 'jose';
-import { TokenRefused } from '../pseudonyms/evaluation-token.ts';
+import { TokenRefused } from '../pseudonyms/contract.ts';
+import { SubjectRefused } from './errors.ts';
 import { decodePseudonymToken } from '../pseudonyms/nvi-identifier.ts';
 import { recipientElements } from '../pseudonyms/recipient.ts';
 import type { SubjectHash } from './referrals.ts';
@@ -11,7 +12,7 @@ import type { SubjectHash } from './referrals.ts';
 
 export const NVI_RECIPIENT_SCOPE = 'nationale-verwijsindex';
 
-export class SubjectRefused extends Error {}
+export { SubjectRefused };
 
 export interface SubjectKeys {
   /** "ura:<URA>" the PRS tokens must be addressed to. */

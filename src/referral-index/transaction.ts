@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
-import { badRequest, forbidden, HttpError, unprocessable } from '../kit/fhir/outcome.ts';
+import { badRequest, forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import type { Store } from '../kit/store/store.ts';
 import { type ParsedRegistration, parseLocalizationList } from './list-resource.ts';
 import { registerReferral, type SubjectHash, withdrawById, withdrawBySubject } from './referrals.ts';
@@ -27,7 +27,7 @@ async function hashesOr422(deps: TransactionDeps, value: string, where: string):
   try {
     return await deps.hashes(value);
   } catch (err) {
-    if (err instanceof SubjectRefused) throw unprocessable(`${where}: ${err.message}`);
+    if (err instanceof SubjectRefused) throw new SubjectRefused(`${where}: ${err.message}`);
     throw err;
   }
 }

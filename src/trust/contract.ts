@@ -65,3 +65,6 @@ export interface StatusChange {
 const EVERY_STATUS: Record<ParticipantStatus, true> = { applied: true, admitted: true, suspended: true, revoked: true };
 /** Every status a participant or vendor can have (register order). */
 export const PARTICIPANT_STATUSES = Object.keys(EVERY_STATUS) as ParticipantStatus[];
+
+// Its error codes, for other parts and tests to test for.
+export { TRUST_ERRORS, TrustError, type TrustErrorCode } from './errors.ts';

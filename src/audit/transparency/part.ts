@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
 import { operatorUraOf } from '../../kit/common-settings.ts';
-import { badRequest, forbidden, notFound, unauthorized, unprocessable } from '../../kit/fhir/outcome.ts';
+import { badRequest, forbidden, notFound, unauthorized } from '../../kit/fhir/outcome.ts';
 import { pageParams, strictParams, searchsetBundle } from '../../kit/fhir/search.ts';
 import type { PartContext, PartDefinition, Peer } from '../../kit/part.ts';
 import { type TokenGuardOptions, type TokenMode, tokenGuard } from '../../pseudonyms/token-guard.ts';
@@ -223,7 +223,7 @@ export function portalCitizen(isPortal: (peer: Peer) => boolean, resolve: Pseudo
       const pseudonyms = await resolve(raw, Date.now());
       return { pseudonym: pseudonyms[0], pseudonyms };
     } catch (err) {
-      if (err instanceof PseudonymTokenRefused) throw unprocessable(`${PATIENT_TOKEN_PARAM} refused: ${err.message}`);
+      if (err instanceof PseudonymTokenRefused) throw new PseudonymTokenRefused(`${PATIENT_TOKEN_PARAM} refused: ${err.message}`);
       throw err;
     }
   };

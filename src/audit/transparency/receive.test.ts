@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { generateKeyPair } from 'jose';
-import { HttpError } from '../../kit/fhir/outcome.ts';
 import { testBsn } from '../../kit/identifiers/bsn.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import type { Peer } from '../../kit/part.ts';
@@ -16,6 +15,7 @@ import { SAMPLE_PSEUDONYM_TOKEN, sampleInput } from '../test-fixtures.ts';
 import { acceptIncomingEvent, type PseudonymResolver } from './receive.ts';
 import { TRANSPARENCY_RECIPIENT_SCOPE } from './recipient-keys.ts';
 import { type PseudonymKeys, PseudonymTokenRefused, stablePseudonyms } from './stable-pseudonym.ts';
+import { LdnError } from '../../kit/errors.ts';
 
 // The receive check with a stand-in resolver: when a token is judged, and what the leaf holds.
 
@@ -27,7 +27,7 @@ const statusOf = async (p: Promise<unknown>) => {
     await p;
     return 0;
   } catch (err) {
-    assert.ok(err instanceof HttpError, String(err));
+    assert.ok(err instanceof LdnError, String(err));
     return err.status;
   }
 };

@@ -127,7 +127,7 @@ async function resolveAtRecordedOrArrival(resolve: PseudonymResolver, token: str
     const [pseudonym] = await resolve(token, now);
     return pseudonym;
   } catch (err) {
-    if (err instanceof PseudonymTokenRefused) throw unprocessable(`patient pseudonym token refused: valid neither when the event was recorded (${atRecorded.message}) nor now (${err.message})`);
+    if (err instanceof PseudonymTokenRefused) throw new PseudonymTokenRefused(`patient pseudonym token refused: valid neither when the event was recorded (${atRecorded.message}) nor now (${err.message})`);
     throw err;
   }
 }

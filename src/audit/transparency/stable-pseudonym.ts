@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { CryptoKey, KeyObject } from 'jose';
-import { TokenRefused } from '../../pseudonyms/evaluation-token.ts';
+import { TokenRefused } from '../../pseudonyms/contract.ts';
+import { PseudonymTokenRefused } from '../errors.ts';
 import { decodePseudonymToken } from '../../pseudonyms/nvi-identifier.ts';
 import { recipientElements } from '../../pseudonyms/recipient.ts';
 
@@ -9,7 +10,7 @@ import { recipientElements } from '../../pseudonyms/recipient.ts';
 // HMAC-SHA256(pseudonym key, element). Every node's token for one citizen yields the same value;
 // a copy of the table is useless without the part's key, and the part never sees a BSN.
 
-export class PseudonymTokenRefused extends Error {}
+export { PseudonymTokenRefused };
 
 export interface PseudonymKeys {
   audience: string;

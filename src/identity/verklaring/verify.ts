@@ -13,6 +13,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { VERKLARING_JSON_SCHEMA } from '../constants.ts';
+import { IdentityError, type IdentityErrorCode } from '../errors.ts';
 import { REQUIRED_STRING_CLAIMS, type VerklaringClaims } from './claims.ts';
 
 // Verifies a Dezi verklaring for a relying party (the token endpoint's jwt-bearer grant).
@@ -32,12 +33,13 @@ export type VerklaringRefusal =
   | 'status-unavailable'
   | 'keys-unavailable';
 
-export class VerklaringError extends Error {
+/** A refused verklaring; its code is ERR_IDENTITY_VERKLARING_<reason> (identity/errors.ts). */
+export class VerklaringError extends IdentityError {
   constructor(
     readonly reason: VerklaringRefusal,
     message: string,
   ) {
-    super(`verklaring refused (${reason}): ${message}`);
+    super(`ERR_IDENTITY_VERKLARING_${reason.toUpperCase().replace(/-/g, '_')}` as IdentityErrorCode, `verklaring refused (${reason}): ${message}`);
     this.name = 'VerklaringError';
   }
 }

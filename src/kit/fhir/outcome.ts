@@ -1,24 +1,12 @@
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { HttpError, type IssueCode } from '../errors.ts';
 
-// Every error any part returns is an OperationOutcome with the matching HTTP status.
-// Throw an HttpError anywhere in a handler; the service factory turns it into the response.
+// Every error any part returns is an OperationOutcome with the matching HTTP status: throw an
+// HttpError (kit/errors.ts: an LdnError whose status and issue are given where it is thrown) or a
+// part's own coded error anywhere in a handler; the service factory turns it into the response.
+// The helpers below give the common refusals their generic codes.
 
-export type IssueCode = OperationOutcomeIssue['code'];
-
-export class HttpError extends Error {
-  readonly status: number;
-  readonly outcome: OperationOutcome;
-  readonly headers: Record<string, string>;
-
-  constructor(status: number, code: IssueCode, diagnostics: string, options: { expression?: string[]; headers?: Record<string, string>; issues?: OperationOutcomeIssue[] } = {}) {
-    super(diagnostics);
-    this.status = status;
-    this.headers = options.headers ?? {};
-    this.outcome = operationOutcome(
-      options.issues ?? [{ severity: status >= 500 ? 'fatal' : 'error', code, diagnostics, expression: options.expression }],
-    );
-  }
-}
+export { HttpError, type HttpErrorOptions, type IssueCode } from '../errors.ts';
 
 export function operationOutcome(issues: OperationOutcomeIssue[]): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: issues };

@@ -1,5 +1,6 @@
 import { Agent, request as undiciRequest } from 'undici';
 import type { OperationOutcome } from '@medplum/fhirtypes';
+import { errorCodeOf } from '../errors.ts';
 import type { TlsIdentity } from '../part.ts';
 import { childTraceparent, type TraceContext } from '../trace.ts';
 
@@ -56,6 +57,8 @@ export interface CallResult<T = unknown> {
   text: string;
 }
 
+// Not an LdnError: its status is the other service's answer, not ours; what it means for our own
+// answer is the caller's to say (a 502, a withheld category, a retry).
 export class UpstreamError extends Error {
   constructor(
     readonly url: string,
@@ -64,6 +67,11 @@ export class UpstreamError extends Error {
     message: string,
   ) {
     super(message);
+  }
+
+  /** The LDN error code the other service answered with (kit/errors.ts), to branch on instead of its English. */
+  get errorCode(): string | undefined {
+    return errorCodeOf(this.outcome);
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HttpError } from '../fhir/outcome.ts';
+import { LdnError } from '../errors.ts';
 import { MethodTable } from './method-table.ts';
 import { refuseUnservableFormat } from './negotiation.ts';
 
@@ -12,7 +12,7 @@ const refused = (query: Record<string, unknown>, accept?: string) => {
     refuseUnservableFormat(query, accept);
     return false;
   } catch (err) {
-    assert.ok(err instanceof HttpError && err.status === 406, String(err));
+    assert.ok(err instanceof LdnError && err.status === 406 && err.code === 'ERR_KIT_FORMAT_NOT_SERVED', String(err));
     return true;
   }
 };

@@ -1,4 +1,4 @@
-import { HttpError } from '../fhir/outcome.ts';
+import { KitError } from '../errors.ts';
 
 // FHIR content negotiation as the parts can honour it: JSON only. A client that asks for XML
 // (by _format or Accept) gets 406 instead of JSON it did not ask for (FHIR R4 http.html#mime-type).
@@ -24,13 +24,13 @@ export function refuseUnservableFormat(query: Record<string, unknown>, accept: s
   const format = query._format;
   const formats = Array.isArray(format) ? format : format === undefined ? [] : [format];
   for (const f of formats) {
-    if (typeof f === 'string' && isXml(f)) throw new HttpError(406, 'not-supported', `_format ${f} is not served; this server answers in application/fhir+json only`);
+    if (typeof f === 'string' && isXml(f)) throw new KitError('ERR_KIT_FORMAT_NOT_SERVED', `_format ${f} is not served; this server answers in application/fhir+json only`);
   }
   if (!accept) return;
   const types = acceptedTypes(accept);
   // Only an Accept that names XML and nothing this server can give is refused; browsers
   // (text/html, */*) and JSON clients pass.
   if (types.length > 0 && types.some(isXml) && types.every(isXml)) {
-    throw new HttpError(406, 'not-supported', `Accept ${accept} is not served; this server answers in application/fhir+json only`);
+    throw new KitError('ERR_KIT_FORMAT_NOT_SERVED', `Accept ${accept} is not served; this server answers in application/fhir+json only`);
   }
 }

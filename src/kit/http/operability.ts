@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { HttpError } from '../fhir/outcome.ts';
+import { KitError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 
 // What an operator needs from every part and node: liveness (the process answers), readiness
@@ -121,6 +121,6 @@ export function installHealth(app: FastifyInstance, part: string, checks: () => 
 }
 
 function notReady(reply: FastifyReply, problems: string[]): FastifyReply {
-  const err = new HttpError(503, 'transient', `not ready: ${problems.join('; ')}`);
+  const err = new KitError('ERR_KIT_NOT_READY', `not ready: ${problems.join('; ')}`);
   return reply.code(503).header('retry-after', '5').type('application/fhir+json').send(err.outcome);
 }

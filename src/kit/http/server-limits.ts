@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Server } from 'node:https';
-import { operationOutcome } from '../fhir/outcome.ts';
+import { KitError } from '../errors.ts';
 
 // Timeouts and sizes every server of the network sets, so a slow client (slowloris: headers one
 // byte at a time, a body that never ends) cannot hold sockets, and an outsized header is
@@ -38,13 +38,14 @@ export function applyServerLimits(server: http.Server | Server): void {
 /** What the HTTP parser refuses (oversized headers, a timeout, garbage) as an OperationOutcome, not Fastify's JSON. */
 export function clientErrorAsOutcome(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, text] =
+  const refusal =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'timeout', 'the request did not arrive in time']
+      ? new KitError('ERR_KIT_REQUEST_TIMEOUT', 'the request did not arrive in time')
       : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'too-long', `the request headers exceed ${SERVER_LIMITS.maxHeaderSize} bytes`]
-        : [400, 'structure', 'the request is not valid HTTP/1.1'];
-  const body = JSON.stringify(operationOutcome([{ severity: 'error', code: code as 'timeout', diagnostics: text }]));
+        ? new KitError('ERR_KIT_HEADERS_TOO_LARGE', `the request headers exceed ${SERVER_LIMITS.maxHeaderSize} bytes`)
+        : new KitError('ERR_KIT_NOT_HTTP', 'the request is not valid HTTP/1.1');
+  const status = refusal.status;
+  const body = JSON.stringify(refusal.outcome);
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/fhir+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

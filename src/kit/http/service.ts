@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino';
 import { settingsView } from '../config.ts';
 import { capabilityStatement, operationDefinitions } from '../fhir/capability.ts';
+import { KitError, LdnError } from '../errors.ts';
 import { HttpError, operationOutcome } from '../fhir/outcome.ts';
 import { createLogger, scrubDigits } from '../log.ts';
 import type { NetworkView, PartContext, PartDefinition, Peer, TlsIdentity } from '../part.ts';
@@ -74,23 +75,31 @@ function isPublic(url: string, publicPaths: readonly string[]): boolean {
   return HEALTH_PATHS.includes(path) || publicPaths.some((p) => path === p || (p.endsWith('/') ? path.startsWith(p) : path.startsWith(`${p}/`) || path === p));
 }
 
-export function sendOutcome(reply: FastifyReply, err: HttpError): FastifyReply {
+/** The one place an error becomes a response: its status, its headers, its OperationOutcome (with its code). */
+export function sendOutcome(reply: FastifyReply, err: LdnError): FastifyReply {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   return reply.code(err.status).type('application/fhir+json').send(err.outcome);
 }
 
-/** Maps framework and unexpected errors to OperationOutcomes; never leaks internals. */
-export function toHttpError(err: FastifyError | Error, log: Logger): HttpError {
-  if (err instanceof HttpError) return err;
+/**
+ * Any error to the LdnError it is answered with: an LdnError (every part's coded errors, HttpError
+ * included) as it is; framework and unexpected errors mapped here; never leaks internals.
+ */
+export function toHttpError(err: FastifyError | Error, log: Logger): LdnError {
+  if (err instanceof LdnError) {
+    // A coded 500 is still a failure of ours: the log says what it was.
+    if (err.status === 500) log.error({ err, code: err.code }, 'request failed');
+    return err;
+  }
   const fe = err as FastifyError;
   switch (fe.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new HttpError(400, 'structure', `malformed JSON body: ${fe.message}`);
+      return new KitError('ERR_KIT_BODY_MALFORMED', `malformed JSON body: ${fe.message}`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpError(413, 'too-costly', 'request body exceeds the size limit');
+      return new KitError('ERR_KIT_BODY_TOO_LARGE', 'request body exceeds the size limit');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpError(415, 'not-supported', 'unsupported content type; send application/fhir+json or application/json');
+      return new KitError('ERR_KIT_MEDIA_TYPE', 'unsupported content type; send application/fhir+json or application/json');
     case 'FST_ERR_VALIDATION':
       return new HttpError(400, 'invalid', fe.message);
     case 'FST_ERR_BAD_URL':
@@ -101,10 +110,19 @@ export function toHttpError(err: FastifyError | Error, log: Logger): HttpError {
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new HttpError(fe.statusCode, 'invalid', fe.message);
   if (databaseUnavailable(err)) {
     log.warn({ err }, 'database unavailable');
-    return new HttpError(503, 'transient', 'the service cannot reach its database; try again shortly', { headers: { 'retry-after': '5' } });
+    return new KitError('ERR_KIT_DATABASE_UNAVAILABLE', 'the service cannot reach its database; try again shortly', { headers: { 'retry-after': '5' } });
   }
   log.error({ err }, 'unhandled error');
-  return new HttpError(500, 'exception', 'internal error; see the service log');
+  return new KitError('ERR_KIT_INTERNAL', 'internal error; see the service log');
+}
+
+/**
+ * The one error handler: whatever a route, hook or the framework throws is answered by its
+ * LdnError (toHttpError). Every part's service has it; a plugin served on a Fastify of its own
+ * (the EHR simulator) installs it the same way. Without `log`, the request's logger is used.
+ */
+export function answerErrorsAsOutcomes(app: FastifyInstance, log?: Logger): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => sendOutcome(reply, toHttpError(err, log ?? (request.log as unknown as Logger))));
 }
 
 // PostgreSQL could not be reached or dropped the connection: SQLSTATE class 08 (connection
@@ -216,13 +234,13 @@ export async function createService(part: PartDefinition, options: ServiceOption
           ? String(socket.authorizationError)
           : 'the certificate carries no network identity';
       refused(401, why, presented);
-      throw new HttpError(401, 'security', `a network client certificate is required (${why})`);
+      throw new KitError('ERR_KIT_CERTIFICATE_REQUIRED', `a network client certificate is required (${why})`);
     }
     if (peerStatus) {
       const reason = await peerStatus(peer);
       if (reason) {
         refused(403, reason, { ura: peer.ura || undefined, kvk: peer.kvk, thumbprint: peer.thumbprint });
-        throw new HttpError(403, 'security', `participant refused: ${reason}`);
+        throw new KitError('ERR_KIT_PARTICIPANT_REFUSED', `participant refused: ${reason}`);
       }
     }
   });
@@ -234,19 +252,19 @@ export async function createService(part: PartDefinition, options: ServiceOption
     refuseUnservableFormat(request.query as Record<string, unknown>, request.headers.accept);
   });
 
-  app.setErrorHandler((err: FastifyError, _request, reply) => sendOutcome(reply, toHttpError(err, log)));
+  answerErrorsAsOutcomes(app, log);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
     const allowed = methods.allowed(path);
     if (allowed.length > 0 && !allowed.includes(request.method)) {
       return sendOutcome(
         reply,
-        new HttpError(405, 'not-supported', `${request.method} is not supported on ${path}; allowed: ${allowed.join(', ')}`, {
+        new KitError('ERR_KIT_METHOD_NOT_ALLOWED', `${request.method} is not supported on ${path}; allowed: ${allowed.join(', ')}`, {
           headers: { allow: allowed.join(', ') },
         }),
       );
     }
-    return sendOutcome(reply, new HttpError(404, 'not-found', `no such endpoint: ${request.method} ${path}`));
+    return sendOutcome(reply, new KitError('ERR_KIT_NO_SUCH_ENDPOINT', `no such endpoint: ${request.method} ${path}`));
   });
 
   let baseUrl = options.publicUrl ?? '';

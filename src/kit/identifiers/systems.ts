@@ -40,6 +40,8 @@ export const CODE_SYSTEM = {
   ucum: 'http://unitsofmeasure.org',
   /** LDN's own codes for why a holder did not release a search's data (patient's choice, policy, failure). */
   withheldReason: 'https://ldn.example.nl/fhir/CodeSystem/withheld-reason',
+  /** LDN's stable error codes (ERR_<PART>_<WHAT>, kit/errors.ts): in every OperationOutcome issue's details. */
+  errorCode: 'https://ldn.example.nl/fhir/CodeSystem/error-code',
 } as const;
 
 export const EXTENSION = {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { KIT_ERRORS, LdnError } from '../errors.ts';
 
 // The key-encryption key (KEK) a part's stored keys are sealed under. It is held outside the
 // store: setting KEY_ENCRYPTION_KEY (32 bytes, base64url or hex) or KEY_ENCRYPTION_KEY_FILE (a file
@@ -13,7 +14,12 @@ export interface KeyEncryptionKey {
   id: string;
 }
 
-export class KeyConfigurationError extends Error {}
+/** No key-encryption key where one is needed, or a malformed one: the part does not start. */
+export class KeyConfigurationError extends LdnError {
+  constructor(diagnostics: string) {
+    super('ERR_KIT_KEK_INVALID', KIT_ERRORS.ERR_KIT_KEK_INVALID, diagnostics);
+  }
+}
 
 export function parseKek(text: string, from: string): KeyEncryptionKey {
   const t = text.trim();

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { KIT_ERRORS, LdnError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { KeyConfigurationError, type KeyEncryptionKey } from './key-encryption-key.ts';
 
@@ -10,7 +11,12 @@ import { KeyConfigurationError, type KeyEncryptionKey } from './key-encryption-k
 // wins across instances). A part refuses to start rather than create a key over data that was
 // made under a key it no longer has.
 
-export class KeyRefusal extends Error {}
+/** A kept key that cannot be used (altered, or another key over the same data): the part does not start. */
+export class KeyRefusal extends LdnError {
+  constructor(diagnostics: string) {
+    super('ERR_KIT_KEY_REFUSED', KIT_ERRORS.ERR_KIT_KEY_REFUSED, diagnostics);
+  }
+}
 
 export interface SecretOptions {
   /** Makes a fresh secret (text), when none is kept yet and the store holds no data made under one. */

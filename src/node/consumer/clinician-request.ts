@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { badRequest, forbidden, notFound } from '../../kit/fhir/outcome.ts';
+import { LdnError } from '../../kit/errors.ts';
+import { badRequest, forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import { acceptedEmergencyReason, EMERGENCY_REASON_RULE } from '../../kit/rules/emergency-reason.ts';
 import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
@@ -34,7 +35,8 @@ export async function clinicianRequest(
   const verklaring = request.headers['dezi-verklaring'];
   if (typeof verklaring !== 'string') throw badRequest('the Dezi-Verklaring header (the clinician\'s verklaring) is required');
   const checked = await o.env.verifyVerklaring(verklaring, tenant.ura).catch((e: Error) => {
-    throw forbidden(`verklaring refused: ${e.message}`);
+    // Refused as 403 here whatever the reason; the identity part's code (why) travels along.
+    throw new HttpError(403, 'forbidden', `verklaring refused: ${e.message}`, { code: e instanceof LdnError ? e.code : undefined });
   });
   if (checked.deziNumber !== user.deziNumber) throw forbidden('the verklaring names another professional than the token');
   const [system, bsn] = (request.query.identifier ?? '').split('|');

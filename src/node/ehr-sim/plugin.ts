@@ -1,9 +1,9 @@
 import type { BundleEntry, CapabilityStatement, Resource } from '@medplum/fhirtypes';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { HttpError, badRequest, notFound } from '../../kit/fhir/outcome.ts';
 import { pageParams, searchsetBundle, strictParams, type SearchQuery } from '../../kit/fhir/search.ts';
-import { sendOutcome, toHttpError } from '../../kit/http/service.ts';
+import { answerErrorsAsOutcomes } from '../../kit/http/service.ts';
 import { SYSTEM } from '../../kit/identifiers/index.ts';
 import type { Store } from '../../kit/store/store.ts';
 import { EhrFaultRegistry, type EhrFaults, parseFaults, shapeBody } from './faults.ts';
@@ -51,7 +51,7 @@ export async function ehrSimulatorPlugin(app: FastifyInstance, options: EhrSimul
   if (!app.hasContentTypeParser(FHIR_JSON)) {
     app.addContentTypeParser(FHIR_JSON, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   }
-  app.setErrorHandler((err: FastifyError, request, reply) => sendOutcome(reply, toHttpError(err, request.log as unknown as Logger)));
+  answerErrorsAsOutcomes(app);
   // A hanging request must not keep the server from closing.
   app.addHook('preClose', async () => {
     for (const release of [...hanging]) release();

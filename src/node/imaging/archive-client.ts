@@ -20,7 +20,11 @@ export interface ArchiveConnection {
   deadlineMs?: number;
 }
 
-export class ArchiveError extends EhrError {}
+export class ArchiveError extends EhrError {
+  constructor(diagnostics: string) {
+    super(diagnostics, 'ERR_NODE_ARCHIVE_UNAVAILABLE');
+  }
+}
 
 const MAX_QIDO_BYTES = 5 * 1024 * 1024;
 

@@ -2,6 +2,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
 import type { Pdp } from '../../consent/pdp/evaluate.ts';
+import { LdnError } from '../../kit/errors.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
@@ -10,7 +11,7 @@ import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from '../source/ehr-connector.ts';
 import { decideSearch, decodeReason, EMERGENCY_HEADER } from '../source/holder-api.ts';
-import { ArchiveError, type DicomWebArchive } from './archive-client.ts';
+import type { DicomWebArchive } from './archive-client.ts';
 import { isDicomUid } from './dicom-json.ts';
 
 // WADO-RS through the node's enforcement point: /org/<URA>/dicomweb/studies/<uid>[/...]. Every
@@ -79,7 +80,7 @@ export async function registerWadoGate(app: FastifyInstance, o: WadoGateOptions)
         throw forbidden(`access to this study denied: ${why}`);
       }
     } catch (err) {
-      refusal = err instanceof HttpError ? err : err instanceof ArchiveError ? new HttpError(502, 'transient', err.message) : new HttpError(500, 'exception', 'internal error');
+      refusal = err instanceof LdnError ? err : new HttpError(500, 'exception', 'internal error');
     }
     const event = buildAuditEvent({
       who: {

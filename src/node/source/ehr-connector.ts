@@ -1,6 +1,7 @@
 import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
 import { Agent, request } from 'undici';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
+import { EhrError } from '../errors.ts';
 
 // The node's connection to an organisation's EHR: any FHIR R4 server, configured by base URL
 // (and, outside the sandbox, a bearer credential). The node reads through it: find the patient
@@ -17,7 +18,7 @@ export interface EhrConnectorOptions {
   maxPages?: number;
 }
 
-export class EhrError extends Error {}
+export { EhrError };
 
 export class EhrConnector {
   private readonly agent = new Agent({ connections: 16, keepAliveTimeout: 30_000 });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { RecordsConsentOracle } from '../../consent/pdp/oracle.ts';
 import { createPdp } from '../../consent/pdp/evaluate.ts';
 import { testBsn } from '../../kit/identifiers/bsn.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
-import { sendOutcome, toHttpError } from '../../kit/http/service.ts';
+import { answerErrorsAsOutcomes } from '../../kit/http/service.ts';
 import { createLogger } from '../../kit/log.ts';
 import { newTrace } from '../../kit/trace.ts';
 import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
@@ -39,7 +39,7 @@ async function holderApp(audit: NodeEnvironment['audit'], connector: EhrConnecto
   app.addHook('onRequest', async (request) => {
     request.trace = newTrace();
   });
-  app.setErrorHandler((err: FastifyError, _request, reply) => sendOutcome(reply, toHttpError(err, log)));
+  answerErrorsAsOutcomes(app, log);
   await registerHolderApi(app, {
     tenants: new Map([[HOLDER.ura, { ...HOLDER, ehrBaseUrl }]]),
     env,

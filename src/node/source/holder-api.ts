@@ -4,6 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
 import type { Pdp } from '../../consent/pdp/evaluate.ts';
 import type { PdpDecision } from '../../consent/pdp/types.ts';
+import { LdnError } from '../../kit/errors.ts';
 import { badRequest, forbidden, HttpError, notFound, operationOutcome } from '../../kit/fhir/outcome.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
 import { exchangeByCode, exchangeOfScopes } from '../../trust/agreements/exchanges.ts';
@@ -176,7 +177,7 @@ export function batchResponse(served: Array<{ status: number; resource: Resource
 export function ehrFailure(err: unknown, request: FastifyRequest, ura: string): unknown {
   if (!(err instanceof EhrError)) return err;
   request.log.warn({ err: err.message, tenant: ura }, 'EHR failure');
-  return new HttpError(502, 'transient', `the organisation's record system did not answer: ${err.message}`);
+  return new EhrError(`the organisation's record system did not answer: ${err.message}`);
 }
 
 /** The policy decision for one search by a verified requester (also used per study by the WADO-RS gate). */
@@ -342,7 +343,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       for (const r of results) {
         if (r.status === 'fulfilled') served.push(r.value);
         else {
-          const e = ehrFailure(r.reason, request, ura) as HttpError;
+          const e = ehrFailure(r.reason, request, ura) as LdnError;
           served.push({ status: e.status, resource: e.outcome, categories: [] });
         }
       }
@@ -350,7 +351,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     } catch (err) {
       if (exchange) o.metrics?.record(exchange, 'failed');
       const thrown = ehrFailure(err, request, ura);
-      failure = thrown instanceof HttpError ? thrown : new HttpError(500, 'exception', 'internal error');
+      failure = thrown instanceof LdnError ? thrown : new HttpError(500, 'exception', 'internal error');
       throw thrown;
     } finally {
       reply.raw.off('close', onClose);

@@ -1,6 +1,7 @@
 import type { Bundle, Task } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest, forbidden, notFound } from '../../kit/fhir/outcome.ts';
+import { LdnError } from '../../kit/errors.ts';
+import { badRequest, forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { type AccessTokenClaims, userOf } from '../../trust/auth/claims.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { Professional, Receiver } from './receiver.ts';
@@ -45,7 +46,8 @@ export async function registerWorkflowOrgApi(app: FastifyInstance, d: OrgApiDeps
     const verklaring = request.headers['dezi-verklaring'];
     if (typeof verklaring !== 'string') throw badRequest('the Dezi-Verklaring header (the professional\'s verklaring) is required');
     const checked = await d.env.verifyVerklaring(verklaring, tenant.ura).catch((e: Error) => {
-      throw forbidden(`verklaring refused: ${e.message}`);
+      // Refused as 403 here whatever the reason; the identity part's code (why) travels along.
+    throw new HttpError(403, 'forbidden', `verklaring refused: ${e.message}`, { code: e instanceof LdnError ? e.code : undefined });
     });
     if (checked.deziNumber !== user.deziNumber) throw forbidden('the verklaring names another professional than the token');
     const workflowScopes = d.env.agreements().exchanges.filter((e) => e.notifiedPull).flatMap((e) => e.scopes);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, MedicationRequest, OperationOutcome, Resource, Task } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LdnError } from '../../kit/errors.ts';
 import { forbidden, HttpError, notFound, unprocessable } from '../../kit/fhir/outcome.ts';
 import { UpstreamError } from '../../kit/http/client.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
@@ -83,7 +84,7 @@ export function createReceiver(d: ReceiverDeps) {
       if (r.status >= 200 && r.status < 300) return r.body;
       throw new HttpError(r.status === 403 || r.status === 409 || r.status === 404 ? r.status : 502, r.status === 403 ? 'forbidden' : 'transient', `the sender answered: ${outcomeText(r.body, r.status)}`);
     } catch (err) {
-      if (err instanceof HttpError) throw err;
+      if (err instanceof LdnError) throw err;
       if (err instanceof TokenRequestError) throw forbidden(`the sender's node refused a token: ${err.description}`);
       if (err instanceof UpstreamError) throw new HttpError(err.status === 504 ? 504 : 502, 'transient', `the sender's node did not answer: ${err.message}`);
       throw new HttpError(502, 'transient', `the sender's node could not be reached: ${(err as Error).message}`);

@@ -272,7 +272,7 @@ export async function registerSenderRoutes(
       resource = await d.connectors.get(tenant.ura)!.read(type, id);
     } catch (err) {
       await audit('serious-failure', `record system: ${(err as Error).message}`, bsn);
-      if (err instanceof EhrError) throw new HttpError(502, 'transient', `the organisation's record system did not answer: ${err.message}`);
+      if (err instanceof EhrError) throw new EhrError(`the organisation's record system did not answer: ${err.message}`);
       throw err;
     }
     // Defence in depth: what the Task names must still be about the Task's patient.

@@ -3,6 +3,7 @@ import { CompactSign, compactVerify, decodeProtectedHeader, errors, type JWTVeri
 import type { PartClient } from '../../kit/http/client.ts';
 import type { SigningKey } from '../auth/keys.ts';
 import { remoteJwks } from '../auth/remote-jwks.ts';
+import { TrustError } from '../errors.ts';
 import type { AgreementsDocument } from './types.ts';
 
 // The agreements document travels as a compact JWS signed with a key from the trust JWKS.
@@ -18,7 +19,12 @@ export function signAgreements(doc: AgreementsDocument, key: SigningKey): Promis
     .sign(key.privateKey);
 }
 
-export class AgreementsRefused extends Error {}
+/** Agreements that do not verify: nothing may be decided on them (ERR_TRUST_AGREEMENTS_REFUSED). */
+export class AgreementsRefused extends TrustError {
+  constructor(diagnostics: string) {
+    super('ERR_TRUST_AGREEMENTS_REFUSED', diagnostics);
+  }
+}
 
 export async function verifyAgreements(
   jws: string,

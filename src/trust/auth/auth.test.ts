@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { OperationOutcome } from '@medplum/fhirtypes';
 import { base64url, SignJWT } from 'jose';
+import { errorCodeOf } from '../../kit/errors.ts';
 import { PartClient } from '../../kit/http/client.ts';
 import { thumbprintOf } from '../../kit/http/peer.ts';
 import { createService, type RunningService } from '../../kit/http/service.ts';
@@ -251,13 +253,15 @@ describe('auth library: token endpoint, certificate-bound tokens, resource guard
   });
 
   it('answers a missing token with 401 and a missing scope with 403', async () => {
-    const bare = await client(good).call(`${rs.url}/data`);
+    const bare = await client(good).call<OperationOutcome>(`${rs.url}/data`);
     assert.equal(bare.status, 401);
     assert.match(bare.headers['www-authenticate'], /invalid_token/);
+    assert.equal(errorCodeOf(bare.body), 'ERR_TRUST_TOKEN_INVALID');
     const token = await tokenFor();
-    const r = await client(good).call(`${rs.url}/write`, { headers: { authorization: `Bearer ${token}` } });
+    const r = await client(good).call<OperationOutcome>(`${rs.url}/write`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(r.status, 403);
     assert.match(r.headers['www-authenticate'], /insufficient_scope/);
+    assert.equal(errorCodeOf(r.body), 'ERR_TRUST_TOKEN_SCOPE');
   });
 
   it('introspects (RFC 7662) for participants and publishes metadata and keys', async () => {

@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../../kit/fhir/outcome.ts';
+import { LdnError } from '../../kit/errors.ts';
 import { JWT_BEARER_GRANT } from './client-assertion.ts';
 import { publicJwks, type SigningKey } from './keys.ts';
 import { invalidClient, invalidRequest, OAuthError } from './oauth-error.ts';
@@ -77,7 +77,7 @@ export async function registerTokenEndpoint(app: FastifyInstance, options: Token
     }
     scoped.setErrorHandler((err: FastifyError | OAuthError, request, reply) => {
       if (err instanceof OAuthError) return sendOAuthError(request, reply, err);
-      if (err instanceof HttpError) throw err;
+      if (err instanceof LdnError) throw err;
       const status = (err as FastifyError).statusCode ?? 500;
       if (status >= 400 && status < 500) return sendOAuthError(request, reply, invalidRequest(err.message));
       // RFC 6749 has no code for our own failure: server_error, as in the authorization response.

@@ -1,6 +1,8 @@
 // OAuth 2 errors (RFC 6749 §5.2, RFC 8707 invalid_target) as the token endpoint answers them:
 // JSON { error, error_description } with the status the RFC names, never an OperationOutcome.
 
+import { TrustError, type TrustErrorCode } from '../errors.ts';
+
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -11,13 +13,14 @@ export type OAuthErrorCode =
   | 'invalid_target'
   | 'invalid_authorization_details';
 
-export class OAuthError extends Error {
+/** An OAuth refusal; its stable code is ERR_TRUST_OAUTH_<error> (trust/contract.ts). */
+export class OAuthError extends TrustError {
   constructor(
-    readonly status: 400 | 401,
+    status: 400 | 401,
     readonly error: OAuthErrorCode,
     readonly description: string,
   ) {
-    super(`${error}: ${description}`);
+    super(`ERR_TRUST_OAUTH_${error.toUpperCase()}` as TrustErrorCode, `${error}: ${description}`, { status });
   }
 
   body(): { error: OAuthErrorCode; error_description: string } {

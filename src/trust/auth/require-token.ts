@@ -48,14 +48,6 @@ function bearerOf(request: FastifyRequest): string | null {
   return m ? m[1] : '';
 }
 
-function refusal(r: TokenRefusal): HttpError {
-  const challenge =
-    r.error === 'insufficient_scope'
-      ? `Bearer error="insufficient_scope", scope="${r.scope ?? ''}"`
-      : `Bearer error="${r.error}", error_description="${r.message.replace(/"/g, "'")}"`;
-  return new HttpError(r.status, r.status === 401 ? 'login' : 'forbidden', r.message, { headers: { 'www-authenticate': challenge } });
-}
-
 export function requireToken(options: RequireTokenOptions = {}): preHandlerAsyncHookHandler {
   return async function tokenGuard(request) {
     const config = options.verification ?? request.server.ldnTokenVerification;
@@ -74,7 +66,7 @@ export function requireToken(options: RequireTokenOptions = {}): preHandlerAsync
     } catch (err) {
       if (!(err instanceof TokenRefusal)) throw err;
       request.log.warn({ event: 'token.refused', error: err.error, reason: err.message, peer: request.peer?.ura, url: request.url.split('?')[0] }, 'access token refused');
-      throw refusal(err);
+      throw err;
     }
   };
 }

@@ -2,6 +2,7 @@ import { credentialTooLong } from '../../kit/http/credential-limits.ts';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import type { Peer } from '../../kit/part.ts';
+import { TrustError, type TrustErrorCode } from '../errors.ts';
 import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, MAX_TOKEN_SECONDS, scopesOf } from './claims.ts';
 
 // The resource-server check of an access token: signature by a key of the issuer's JWKS (ES256
@@ -28,14 +29,23 @@ export interface VerifyOptions {
 
 export type RefusalCode = 'invalid_token' | 'insufficient_scope' | 'invalid_request';
 
-export class TokenRefusal extends Error {
+const REFUSAL_CODES: Record<RefusalCode, TrustErrorCode> = {
+  invalid_token: 'ERR_TRUST_TOKEN_INVALID',
+  invalid_request: 'ERR_TRUST_TOKEN_MALFORMED',
+  insufficient_scope: 'ERR_TRUST_TOKEN_SCOPE',
+};
+
+/** An access token refused: answered (by the kit) with its status and the RFC 6750 challenge. */
+export class TokenRefusal extends TrustError {
   constructor(
-    readonly status: 401 | 403,
+    status: 401 | 403,
     readonly error: RefusalCode,
     message: string,
     readonly scope?: string,
   ) {
-    super(message);
+    const challenge =
+      error === 'insufficient_scope' ? `Bearer error="insufficient_scope", scope="${scope ?? ''}"` : `Bearer error="${error}", error_description="${message.replace(/"/g, "'")}"`;
+    super(REFUSAL_CODES[error], message, { status, headers: { 'www-authenticate': challenge } });
   }
 }
 

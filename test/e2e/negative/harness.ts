@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { Agent } from 'undici';
+import { errorCodeOf } from '../../../src/kit/errors.ts';
 import type { TlsIdentity } from '../../../src/kit/part.ts';
 import { createTestPki } from '../../../src/kit/testing/test-pki.ts';
 import type { Manifest } from '../../../src/sandbox/manifest.ts';
@@ -60,6 +61,8 @@ export interface MatrixCase {
   expect: number;
   /** Expected OperationOutcome issue code (or OAuth error with oauth). */
   code?: string;
+  /** Expected stable error code (kit/errors.ts) in the OperationOutcome's details. */
+  errorCode?: string;
   /** The endpoint answers RFC 6749 JSON errors, not OperationOutcomes. */
   oauth?: boolean;
   /** For redirects: where it may point. */
@@ -248,6 +251,7 @@ export function check(c: MatrixCase, a: Answer): void {
   assert.equal(oo.resourceType, 'OperationOutcome', where);
   assert.ok(Array.isArray(oo.issue) && oo.issue.length > 0, where);
   if (c.code) assert.equal(oo.issue[0].code, c.code, where);
+  if (c.errorCode) assert.equal(errorCodeOf(oo), c.errorCode, where);
   // Never the internals: no stack trace in what the caller sees.
   assert.doesNotMatch(a.text, /\bat [\w$.<>]+ \(.*:\d+:\d+\)/, where);
 }

@@ -14,7 +14,7 @@ export const referralIndexCases: MatrixCase[] = [
   { name: 'nvi: search without a subject or source', target: N, path: '/List', bearer: read, expect: 400 },
   { name: 'nvi: search by a bare BSN', target: N, path: '/List?subject:identifier=http://fhir.nl/fhir/NamingSystem/bsn%7C900010010', bearer: read, expect: 400 },
   { name: 'nvi: lookup that names no exchange', target: N, path: '/List?subject:identifier=abc', bearer: read, expect: 403, code: 'forbidden' },
-  { name: 'nvi: subject that is no pseudonym token', target: N, path: '/List?subject:identifier=abc', bearer: read, headers: { 'x-ldn-exchange': 'acute-zorg' }, expect: 400 },
+  { name: 'nvi: subject that is no pseudonym token', target: N, path: '/List?subject:identifier=abc', bearer: read, headers: { 'x-ldn-exchange': 'acute-zorg' }, expect: 400, errorCode: 'ERR_NVI_SUBJECT_REFUSED' },
   { name: 'nvi: both subject and source', target: N, path: '/List?subject:identifier=a&source:identifier=b', bearer: read, expect: 400 },
   { name: 'nvi: repeated subject', target: N, path: '/List?subject:identifier=a&subject:identifier=b', bearer: read, expect: 400 },
   { name: 'nvi: unknown parameter', target: N, path: '/List?subject=a', bearer: read, expect: 400 },

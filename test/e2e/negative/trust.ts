@@ -9,7 +9,7 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
 
 export const trustCases: MatrixCase[] = [
   // certificates
-  { name: 'trust: operator API without a certificate', target: T, path: '/participants', as: 'none', expect: 401, code: 'security' },
+  { name: 'trust: operator API without a certificate', target: T, path: '/participants', as: 'none', expect: 401, code: 'security', errorCode: 'ERR_KIT_CERTIFICATE_REQUIRED' },
   { name: 'trust: operator API with a certificate of another CA', target: T, path: '/participants', as: 'foreign', expect: 401, code: 'security' },
   { name: 'trust: participant writes the register', target: T, method: 'POST', path: '/participants', as: 'veluwe', body: { ura: '90009999', name: 'X', type: 'V4' }, expect: 403 },
   { name: 'trust: participant suspends another', target: T, method: 'POST', path: '/participants/90000102/status', as: 'veluwe', body: { status: 'suspended' }, expect: 403 },
