@@ -25,6 +25,7 @@ const NOT_CODED: Record<string, string> = {
   TrustListError: 'ncpeh: later pass',
   AssertionError: 'ncpeh: later pass',
   DemographicsError: 'ncpeh: later pass',
+  IdentificationError: 'ncpeh (Belgium, the second country: not a part of this network): later pass',
   PermitRefused: 'node/bulk-export: later pass',
   PageError: 'portals/ui: later pass (its error page should read LdnError, not HttpError)',
   DpopError: 'portals/apps: later pass',
