@@ -27,7 +27,7 @@ const NOT_CODED: Record<string, string> = {
   DemographicsError: 'ncpeh: later pass',
   IdentificationError: 'ncpeh (Belgium, the second country: not a part of this network): later pass',
   PermitRefused: 'node/bulk-export: later pass',
-  PageError: 'portals/ui: later pass (its error page should read LdnError, not HttpError)',
+  PageError: 'portals/ui: later pass (a page error is a message key for the visitor, not a code yet)',
   DpopError: 'portals/apps: later pass',
   TokenReuseError: 'portals/apps: later pass',
   OAuthFailure: 'portals/apps: later pass',

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
+import { LdnError } from '../../kit/errors.ts';
 import { HttpError } from '../../kit/fhir/outcome.ts';
 import { banner, page } from './layout.ts';
 import { html } from './html.ts';
@@ -77,17 +78,18 @@ export class PageError extends Error {
 
 /** Errors in a portal scope become an HTML page in the visitor's language, never a stack trace. */
 export function installErrorPage(app: FastifyInstance, options: { portal: (lang: Lang) => string; home: string; assetBase: string }) {
-  app.setErrorHandler((err: FastifyError | PageError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((err: FastifyError | PageError | LdnError, request: FastifyRequest, reply: FastifyReply) => {
     const lang = languageOf(request);
     const t = translator(lang);
-    // The kit's refusals (rate limits, NUL bytes) carry their own status and headers (Retry-After).
-    if (err instanceof HttpError) for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+    // Coded refusals (the kit's rate limits and NUL bytes, another part's answer such as an invalid
+    // BSN from the pseudonym service) carry their own status and headers (Retry-After).
+    if (err instanceof LdnError) for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
     const status =
-      err instanceof PageError || err instanceof HttpError ? err.status : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+      err instanceof PageError || err instanceof LdnError ? err.status : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     // A program (not a browser) that asks for JSON gets the OperationOutcome every part answers with.
     if (/application\/(fhir\+)?json/.test(String(request.headers.accept ?? '')) && !/text\/html/.test(String(request.headers.accept ?? ''))) {
       if (status >= 500) request.log.error({ err }, 'portal request failed');
-      const outcome = err instanceof HttpError ? err : new HttpError(status, status === 401 ? 'login' : status === 403 ? 'forbidden' : status < 500 ? 'invalid' : 'exception', status < 500 ? t(err instanceof PageError ? err.messageKey : 'common.badRequest') : 'internal error');
+      const outcome = err instanceof LdnError ? err : new HttpError(status, status === 401 ? 'login' : status === 403 ? 'forbidden' : status < 500 ? 'invalid' : 'exception', status < 500 ? t(err instanceof PageError ? err.messageKey : 'common.badRequest') : 'internal error');
       return reply.code(status).type('application/fhir+json').send(outcome.outcome);
     }
     const key = err instanceof PageError ? err.messageKey : status < 500 ? 'common.badRequest' : 'common.error';
