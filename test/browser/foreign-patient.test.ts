@@ -27,8 +27,7 @@ describe('patient from abroad in the clinician viewer (Chromium)', { skip: !avai
   test('shows the foreign banner and a translated term with its original', async () => {
     const viewer = sandbox.manifest.users.clinicians.find((c) => c.deziNumber === BAKKER)!.viewer.replace(/\/$/, '');
     const lambert = sandbox.manifest.crossBorder!.belgium.patients!.find((p) => p.family === 'Lambert')!;
-    // bypassCSP only for the identity provider's form-action bug described in sandbox-stories.test.ts.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ignoreHTTPSErrors: true, bypassCSP: true });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ignoreHTTPSErrors: true });
     const page = await context.newPage();
     await page.goto(`${viewer}/login`);
     await page.locator(`input[name=account][value="${BAKKER}"]`).check();

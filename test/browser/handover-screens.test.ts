@@ -43,10 +43,10 @@ describe('handover screens for the nurse and the pharmacist in Chromium', { skip
     await sandbox?.stop();
   });
 
-  /** Logs a cast professional in to her organisation's viewer; CSP bypassed as in sandbox-stories (login form return). */
+  /** Logs a cast professional in to her organisation's viewer, as she would (the pages' CSP in force). */
   async function login(deziNumber: string): Promise<{ page: Page; viewer: string }> {
     const viewer = sandbox.manifest.users.clinicians.find((c) => c.deziNumber === deziNumber)!.viewer.replace(/\/$/, '');
-    const context = await browser.newContext({ ignoreHTTPSErrors: true, bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.goto(`${viewer}/login`);
     await page.locator(`input[name=account][value="${deziNumber}"]`).check();

@@ -29,8 +29,7 @@ describe('image preview in the clinician viewer (Chromium)', { skip: !available 
 
   test("shows De Groot's CT with a rendered preview", async () => {
     const viewer = sandbox.manifest.users.clinicians.find((c) => c.deziNumber === BAKKER)!.viewer.replace(/\/$/, '');
-    // bypassCSP only for the identity provider's form-action bug described in sandbox-stories.test.ts.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ignoreHTTPSErrors: true, bypassCSP: true });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ignoreHTTPSErrors: true });
     const page = await context.newPage();
     await page.goto(`${viewer}/login`);
     await page.locator(`input[name=account][value="${BAKKER}"]`).check();

@@ -142,9 +142,7 @@ describe('secondary use: the sandbox story (HDAB, permits, holders, workspace)',
     const portal = sandbox.manifest.portal!.url.replace(/\/$/, '');
     const browser = await launchBrowser();
     try {
-      // bypassCSP: the identity provider's form-action CSP blocks the return to a client in
-      // Chromium (known bug, reported by test/browser/sandbox-stories.test.ts); our pages are not at issue here.
-      const researcher = await (await browser.newContext({ ignoreHTTPSErrors: true, bypassCSP: true })).newPage();
+      const researcher = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
       await researcher.goto(`${portal}/research/login`);
       await researcher.locator('input[name=account][value="900009601"]').check();
       await researcher.getByRole('button', { name: 'Inloggen' }).click();
