@@ -3,7 +3,7 @@
 // Node 20's --test does not expand globs, so we list the files ourselves.
 // Pass paths or substrings as arguments to run a subset: `node scripts/test.mjs consent`.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function walk(dir, out = []) {
@@ -16,17 +16,34 @@ function walk(dir, out = []) {
   return out;
 }
 
+// The runner starts files in the order given, two at a time: the slowest (end-to-end suites,
+// seconds measured in an earlier run, scripts/test-weights.json) go first so that no long suite
+// starts last and runs alone while the other worker idles.
+const weightsFile = new URL('./test-weights.json', import.meta.url);
+const weights = existsSync(weightsFile) ? JSON.parse(readFileSync(weightsFile, 'utf8')) : {};
+const weightOf = (f) => weights[f.split('\\').join('/')] ?? 0;
+
 const filters = process.argv.slice(2);
 const files = [...walk('src'), ...walk('test')]
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
+  .sort((a, b) => weightOf(b) - weightOf(a) || a.localeCompare(b));
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${new URL('./timing-reporter.mjs', import.meta.url).pathname}`,
+    '--test-reporter-destination=stdout',
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, LDN_LOG_LEVEL: process.env.LDN_LOG_LEVEL ?? 'silent' } },
 );
 child.on('exit', (code) => process.exit(code ?? 1));
