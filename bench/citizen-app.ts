@@ -7,7 +7,7 @@ import { TestBrowser } from '../src/identity/testing/browser.ts';
 import { PartClient } from '../src/kit/http/client.ts';
 import { createLogger } from '../src/kit/log.ts';
 import { httpCitizenData } from '../src/portals/adapters/citizen-data.ts';
-import { appTokens, registerTestApp, testAppClient } from '../src/portals/apps/testing.ts';
+import { appTokens, registerTestApp, testAppClient } from '../src/portals/testing/citizen-app.ts';
 import { DE_GROOT } from '../src/sandbox/cast.ts';
 import { startSandbox } from '../src/sandbox/sandbox.ts';
 import { fetchAgreements } from '../src/trust/agreements/jws.ts';

@@ -17,3 +17,17 @@ export interface InclusionProof {
 
 // Its error codes, for other parts and tests to test for.
 export { AUDIT_ERRORS, AuditError, type AuditErrorCode, AuditInputError, PseudonymTokenRefused } from './errors.ts';
+// The audit library every node embeds (its own hash-chained log, the sealed outbox to the
+// transparency log, retention behind signed checkpoints) and what a citizen's portal needs to
+// check an inclusion proof against a signed tree head.
+export { appendAuditEvent, auditLogMigrations, createAuditLogWriter } from './chain.ts';
+export { type AuditInteraction, type AuditOutcome, buildAuditEvent, containsBsn, localPatientReference, redactBsns, summarizeAuditEvent } from './event.ts';
+export { generateOutboxKey, outboxSealer } from './outbox-sealing.ts';
+export { startOutboxWorker, type TokenAtDelivery, transparencySender } from './outbox.ts';
+export { pruneAuditLog, retentionDaysSetting, type RetentionJob, startRetentionJob } from './retention.ts';
+export { createJwsSigner, generateSigningKey, type JwsSigner } from './signing.ts';
+export { verifyInclusion } from './transparency/merkle.ts';
+export { transparencyPseudonymToken } from './transparency/pseudonym-client.ts';
+export { type SignedTreeHead, type TreeHead, verifySignedTreeHead } from './transparency/tree-head.ts';
+export { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION, AUDIT_SYSTEM } from './uris.ts';
+export { verifyChain } from './verify.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding, Extension } from '@medplum/fhirtypes';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
-import { decodePseudonymToken } from '../pseudonyms/nvi-identifier.ts';
+import { decodePseudonymToken } from '../pseudonyms/contract.ts';
 import { PERMIT_DETAIL_RESEARCH_ORGANISATION, PERMIT_IDENTIFIER_SYSTEM } from '../secondary-use/contract.ts';
 import { AuditInputError } from './errors.ts';
 import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION, AUDIT_SYSTEM } from './uris.ts';

@@ -1,5 +1,4 @@
-import { auditLogMigrations } from '../audit/chain.ts';
-import { verifyChain } from '../audit/verify.ts';
+import { auditLogMigrations, verifyChain } from '../audit/contract.ts';
 import { openStore } from '../kit/store/open.ts';
 import type { Queryable, Store } from '../kit/store/store.ts';
 

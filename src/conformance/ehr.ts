@@ -1,7 +1,6 @@
 import type { Bundle, CapabilityStatement, Patient } from '@medplum/fhirtypes';
 import { SYSTEM } from '../kit/identifiers/systems.ts';
-import { EhrChangeFeed } from '../node/source/ehr-changes.ts';
-import { EhrConnector } from '../node/source/ehr-connector.ts';
+import { EhrChangeFeed, EhrConnector } from '../node/contract.ts';
 import type { Check } from './types.ts';
 
 // What the node's EHR connector needs from the FHIR server behind it: find a patient by BSN,

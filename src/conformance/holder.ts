@@ -1,7 +1,6 @@
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../kit/identifiers/systems.ts';
-import { exchangeByCode } from '../trust/agreements/exchanges.ts';
-import type { AgreementsDocument, AllowedQuery } from '../trust/agreements/types.ts';
+import { type AgreementsDocument, type AllowedQuery, exchangeByCode } from '../trust/contract.ts';
 import { probeFhirBase } from './fhir-base.ts';
 import type { AuditLogVerifier } from './audit-log.ts';
 import type { Check, Probe } from './types.ts';

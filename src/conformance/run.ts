@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { PartClient } from '../kit/http/client.ts';
 import type { TlsIdentity } from '../kit/part.ts';
-import type { Manifest } from '../sandbox/manifest.ts';
-import { fetchAgreements } from '../trust/agreements/jws.ts';
-import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
+import type { Manifest } from '../sandbox/contract.ts';
+import { fetchAgreements, TrustTokenProvider } from '../trust/contract.ts';
 import { newTrace } from '../kit/trace.ts';
 import type { AuditLogVerifier } from './audit-log.ts';
 import { checkDirectorySource } from './directory-source.ts';

@@ -1,8 +1,7 @@
 import { badRequest } from '../kit/fhir/outcome.ts';
 import { DATA_CATEGORY_CODES } from '../kit/fhir/profiles/gf-codes.ts';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
-import { exchangeByCode } from '../trust/agreements/exchanges.ts';
-import type { AgreementsDocument } from '../trust/agreements/types.ts';
+import { type AgreementsDocument, exchangeByCode } from '../trust/contract.ts';
 import { RESEARCH_EVENT_CODE } from '../secondary-use/contract.ts';
 import { type ClosedQuestion, PURPOSE_RESEARCH } from './model.ts';
 

@@ -1,4 +1,4 @@
-import type { ConsentMode } from '../trust/agreements/types.ts';
+import type { ConsentMode } from '../trust/contract.ts';
 import { type ClosedAnswer, type ClosedQuestion, type ConsentRecord, PURPOSE_RESEARCH, PURPOSE_TREAT } from './model.ts';
 
 // The decision engine: pure functions from (question, the citizen's current records, network mode)

@@ -1,4 +1,4 @@
-import type { ConsentMode } from '../trust/agreements/types.ts';
+import type { ConsentMode } from '../trust/contract.ts';
 
 // The consent registry's own model: one recorded choice of a citizen, and the closed question a
 // data holder asks. The FHIR Consent resource (fhir.ts) is only the external representation.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consent } from '@medplum/fhirtypes';
 import { conflict, notFound, preconditionFailed, unprocessable } from '../kit/fhir/outcome.ts';
 import type { Queryable, Store } from '../kit/store/store.ts';
-import type { ConsentMode } from '../trust/agreements/types.ts';
+import type { ConsentMode } from '../trust/contract.ts';
 import { decide } from './decide.ts';
 import { type ParsedConsent, parseConsent } from './fhir.ts';
 import { type ClosedAnswer, type ClosedQuestion, type ConsentRecord, PURPOSE_RESEARCH, PURPOSE_TREAT } from './model.ts';

@@ -1,12 +1,12 @@
 import type { Bundle, Endpoint, Organization } from '@medplum/fhirtypes';
-import { referencedId } from '../directory/references.ts';
+import { referencedId } from '../directory/contract.ts';
 import { HttpError, unprocessable } from '../kit/fhir/outcome.ts';
 import { PartClient } from '../kit/http/client.ts';
 import { peerFromDer } from '../kit/http/peer.ts';
 import { SYSTEM } from '../kit/identifiers/systems.ts';
 import type { PartContext } from '../kit/part.ts';
 import { pemToDer } from '../kit/pki/certificates.ts';
-import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
+import { TrustTokenProvider } from '../trust/contract.ts';
 
 // The consent part POSTs notifications with its own client certificate, so a subscription may
 // only point at the subscriber's own node: the callback's origin must be the origin of one of

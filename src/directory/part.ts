@@ -3,7 +3,7 @@ import type { SearchQuery } from '../kit/fhir/search.ts';
 import { forbidden, notFound } from '../kit/fhir/outcome.ts';
 import type { CapabilityInput, PartDefinition } from '../kit/part.ts';
 import { PROFILE } from '../kit/identifiers/index.ts';
-import { type TokenGuardOptions, tokenGuard } from '../pseudonyms/token-guard.ts';
+import { type TokenGuardOptions, tokenGuard } from '../pseudonyms/contract.ts';
 import { type DirectoryType, DIRECTORY_TYPES, isDirectoryType } from './codes.ts';
 import { applyTransaction, createEntry, type DirectoryResource, etag, readEntry, updateEntry } from './feed.ts';
 import { DIRECTORY_MIGRATIONS } from './migrations.ts';

@@ -1,7 +1,7 @@
 import type { Bundle, BundleEntry, Endpoint, HealthcareService, Organization, OrganizationAffiliation } from '@medplum/fhirtypes';
 import { custodianAssignedIdentifier } from '../kit/fhir/profiles/index.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/index.ts';
-import type { AgreementsDocument } from '../trust/agreements/types.ts';
+import type { AgreementsDocument } from '../trust/contract.ts';
 import { MANDATE } from './codes.ts';
 import type { Caller } from './ownership.ts';
 

@@ -1,7 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { createAuditLogWriter } from '../audit/chain.ts';
-import { AUDIT_CODE_SYSTEM } from '../audit/uris.ts';
+import { AUDIT_CODE_SYSTEM, createAuditLogWriter } from '../audit/contract.ts';
 import type { Queryable, Store } from '../kit/store/store.ts';
 
 // Every cross-border request, answered or refused, as an AuditEvent in the contact point's own

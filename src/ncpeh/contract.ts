@@ -6,3 +6,8 @@
 export { ORIGIN_TAG_SYSTEM, OUTGOING_COUNTRIES_PATH, OUTGOING_SUMMARY_PATH, type ForeignPatientQuery } from './outgoing.ts';
 export { type IncomingTerms, incomingTerms } from './terms/incoming-read.ts';
 export { countryName } from './countries.ts';
+
+// What a node and the audit log use of the NCPeH's national side: a foreign professional's
+// assertion as a node's user, and the name prefix such a user is logged under.
+export { CROSS_BORDER_NAME_PREFIX } from './national-assertion.ts';
+export { crossBorderUserVerifier } from './node-verifier.ts';

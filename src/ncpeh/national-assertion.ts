@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
-import type { UserContext } from '../trust/auth/claims.ts';
+import type { UserContext } from '../trust/contract.ts';
 import type { HcpAssertion } from './assertion.ts';
 
 // Inside the Dutch network the NCPeH acts for the foreign professional the way a Dutch

@@ -1,8 +1,7 @@
 import type { JWTVerifyGetKey } from 'jose';
 import type { PartClient } from '../kit/http/client.ts';
 import type { NetworkView } from '../kit/part.ts';
-import type { UserContext } from '../trust/auth/claims.ts';
-import { remoteJwks } from '../trust/auth/remote-jwks.ts';
+import { remoteJwks, type UserContext } from '../trust/contract.ts';
 import { isNationalAssertion, NCPEH_JWKS_PATH, verifyNationalAssertion } from './national-assertion.ts';
 
 // What a node needs to accept the NCPeH's user assertion: the NCPeH's public keys, fetched over

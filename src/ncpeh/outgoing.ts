@@ -5,7 +5,7 @@ import { Agent, request as undiciRequest } from 'undici';
 import { badRequest, forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import { thumbprintOf } from '../kit/http/peer.ts';
 import { formatTraceparent } from '../kit/trace.ts';
-import type { UserContext } from '../trust/auth/claims.ts';
+import type { UserContext } from '../trust/contract.ts';
 import { signHcpAssertion } from './assertion.ts';
 import { CROSS_BORDER_SYSTEM, type crossBorderAuditLog } from './audit.ts';
 import { transcodeIncoming } from './terms/inbound.ts';

@@ -2,17 +2,15 @@ import { readCertificateIdentity } from '../kit/pki/certificates.ts';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { importJWK, type JWK } from 'jose';
-import { auditLogMigrations } from '../audit/chain.ts';
-import { HttpConsentOracle } from '../consent/pdp/oracle.ts';
+import { auditLogMigrations, redactBsns } from '../audit/contract.ts';
+import { HttpConsentOracle } from '../consent/contract.ts';
 import { badRequest, forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import { PartClient, type UpstreamError } from '../kit/http/client.ts';
 import { SYSTEM } from '../kit/identifiers/systems.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
-import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
-import { startAgreementsSource } from '../trust/agreements/source.ts';
+import { startAgreementsSource, TrustTokenProvider, verklaringVerifier } from '../trust/contract.ts';
 import { continueTrace } from '../kit/trace.ts';
-import { redactBsns } from '../audit/event.ts';
-import { EMERGENCY_HEADER } from '../node/source/holder-api.ts';
+import { EMERGENCY_HEADER } from '../node/contract.ts';
 import { type AssertionError, type HcpAssertion, verifyHcpAssertion } from './assertion.ts';
 import { crossBorderAuditLog } from './audit.ts';
 import { callingMember, type RunningGateway, startGateway } from './gateway.ts';
@@ -24,7 +22,6 @@ import { type SignedTrustList, type TrustListContent, verifyTrustList } from './
 import { countryName } from './countries.ts';
 import { findOrder, openOrders, transcodeOrder } from './eprescription.ts';
 import { registerOutgoingSummary } from './outgoing.ts';
-import { verklaringVerifier } from '../trust/verklaring.ts';
 
 // NCPeH-NL, the Dutch national contact point for eHealth, as a part of the network. Towards the
 // other member states it is the country of affiliation (NCP-A): its gateway answers a foreign

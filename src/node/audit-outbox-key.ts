@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { generateOutboxKey } from '../audit/outbox-sealing.ts';
+import { generateOutboxKey } from '../audit/contract.ts';
 import type { PartKeys } from '../kit/keys/part-keys.ts';
 import type { Store } from '../kit/store/store.ts';
 

@@ -1,13 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Logger } from 'pino';
-import {
-  pruneAuditLog,
-  type RetentionJob,
-  retentionDaysSetting,
-  startRetentionJob,
-} from '../audit/retention.ts';
-import { createJwsSigner, generateSigningKey, type JwsSigner } from '../audit/signing.ts';
+import { createJwsSigner, generateSigningKey, type JwsSigner, pruneAuditLog, retentionDaysSetting, type RetentionJob, startRetentionJob } from '../audit/contract.ts';
 import type { PartKeys } from '../kit/keys/part-keys.ts';
 import type { PartContext } from '../kit/part.ts';
 import type { Store } from '../kit/store/store.ts';

@@ -12,3 +12,7 @@ export { type ClinicalGroup, clinicalDate, groupOf, medicationCode } from './int
 
 // Its error codes, for other parts and tests to test for.
 export { NODE_ERRORS, NodeError, type NodeErrorCode } from './errors.ts';
+
+// The EHR side of a node (its ports), for the conformance checks a vendor runs.
+export { EhrChangeFeed } from './source/ehr-changes.ts';
+export { EhrConnector } from './source/ehr-connector.ts';

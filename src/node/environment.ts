@@ -2,10 +2,8 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Peer, TlsIdentity } from '../kit/part.ts';
 import type { ArchiveConnection } from './imaging/archive-client.ts';
 import type { TraceContext } from '../kit/trace.ts';
-import type { ClosedAnswer, ClosedQuestion } from '../consent/model.ts';
-import type { ConsentOracle } from '../consent/pdp/oracle.ts';
-import type { UserContext } from '../trust/auth/claims.ts';
-import type { AgreementsDocument } from '../trust/agreements/types.ts';
+import type { ClosedAnswer, ClosedQuestion, ConsentOracle } from '../consent/contract.ts';
+import type { AgreementsDocument, UserContext } from '../trust/contract.ts';
 
 // What a node needs from the rest of the network, as ports. In the sandbox and in production
 // they are HTTP clients of the central parts (node/network-environment.ts); tests may plug in

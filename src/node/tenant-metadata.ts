@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { capabilityStatement, operationDefinitions } from '../kit/fhir/capability.ts';
 import { notFound } from '../kit/fhir/outcome.ts';
-import type { AgreementsDocument } from '../trust/agreements/types.ts';
+import type { AgreementsDocument } from '../trust/contract.ts';
 import type { NodeTenant } from './environment.ts';
 import { tenantCapability } from './tenant-capability.ts';
 

@@ -1,12 +1,10 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { JWK } from 'jose';
-import type { InclusionProof } from '../audit/contract.ts';
+import type { InclusionProof, SignedTreeHead } from '../audit/contract.ts';
 import type { PermitView, QueryReleaseView } from '../secondary-use/contract.ts';
-import type { SignedTreeHead } from '../audit/transparency/tree-head.ts';
-import type { ParsedConsent } from '../consent/fhir.ts';
+import type { ParsedConsent } from '../consent/contract.ts';
 import type { TraceContext } from '../kit/trace.ts';
-import type { AgreementsDocument, ConsentMode } from '../trust/agreements/types.ts';
-import type { Participant, ParticipantStatus } from '../trust/contract.ts';
+import type { AgreementsDocument, ConsentMode, Participant, ParticipantStatus } from '../trust/contract.ts';
 
 // Everything the portals need from the rest of the network, as ports. The portals never reach
 // into another part's store: adapters (adapters/*.ts) call the parts' HTTP APIs, and the lead

@@ -2,7 +2,7 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { HttpError } from '../kit/fhir/outcome.ts';
 import { PartClient } from '../kit/http/client.ts';
 import type { PartContext } from '../kit/part.ts';
-import { configureTokenVerification, requireToken, type TokenVerification, trustVerification } from '../trust/auth/index.ts';
+import { configureTokenVerification, requireToken, type TokenVerification, trustVerification } from '../trust/contract.ts';
 
 // Access-token enforcement for the PRS and NVI, on top of mutual TLS:
 //   'required' (default) tokens from the trust part's authorisation server; while the network

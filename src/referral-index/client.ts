@@ -2,8 +2,7 @@ import type { Bundle, BundleEntry, List } from '@medplum/fhirtypes';
 import type { PartClient } from '../kit/http/client.ts';
 import { CODE_SYSTEM, EXTENSION, SYSTEM } from '../kit/identifiers/systems.ts';
 import type { TraceContext } from '../kit/trace.ts';
-import { PrsClient } from '../pseudonyms/client.ts';
-import { InvalidBsnError } from '../pseudonyms/contract.ts';
+import { InvalidBsnError, PrsClient } from '../pseudonyms/contract.ts';
 import { EXCHANGE_HEADER, NVI_READ_SCOPE, NVI_WRITE_SCOPE } from './part.ts';
 
 // The node's side of localisation, for one acting organisation (its PartClient carries that

@@ -1,5 +1,5 @@
 import type { PartContext } from '../kit/part.ts';
-import { type RecipientKeys, announceToPrs as announce, loadRecipientKeys } from '../pseudonyms/recipient-secrets.ts';
+import { type RecipientKeys, announceToPrs as announce, loadRecipientKeys } from '../pseudonyms/contract.ts';
 import { NVI_RECIPIENT_SCOPE, type SubjectKeys } from './subject-hash.ts';
 
 // The NVI as a PRS recipient (src/pseudonyms/recipient-keys.ts): its JWE key and the HMAC key of

@@ -6,9 +6,8 @@ import { pageParams, strictParams } from '../kit/fhir/search.ts';
 import { PartClient } from '../kit/http/client.ts';
 import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { qualifiedAt } from '../kit/rules/qualification.ts';
-import { type TokenGuardOptions, tokenGuard } from '../pseudonyms/token-guard.ts';
-import { scopesOf } from '../trust/auth/index.ts';
-import type { AgreementsDocument, ExchangeDefinition } from '../trust/agreements/types.ts';
+import { sodiumReady, tokenGuard, type TokenGuardOptions } from '../pseudonyms/contract.ts';
+import { type AgreementsDocument, type ExchangeDefinition, scopesOf } from '../trust/contract.ts';
 import { referralToList } from './list-resource.ts';
 import { nviMigrations } from './migrations.ts';
 import { announceToPrs, loadNviKeys } from './nvi-keys.ts';
@@ -16,7 +15,6 @@ import { findBySource, findBySubject, readReferral, withdrawById } from './refer
 import { NVI_SEARCH_KEYS, NVI_SEARCH_PARAMS, parseCodeParam, parseSourceParam, parseSubjectParam } from './search-params.ts';
 import { SubjectRefused, subjectHashes } from './subject-hash.ts';
 import { poolSizeFrom, type SubjectHashPool, startSubjectHashPool } from './subject-hash-pool.ts';
-import { sodiumReady } from '../pseudonyms/sodium.ts';
 import { processTransaction } from './transaction.ts';
 
 // The national referral index (NVI) as a part, per the GF IG List profile:

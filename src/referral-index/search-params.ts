@@ -2,7 +2,7 @@ import { servedKeys } from '../kit/fhir/capability.ts';
 import { badRequest } from '../kit/fhir/outcome.ts';
 import type { SearchParamDeclaration } from '../kit/part.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
-import { looksLikeBsn } from '../pseudonyms/nvi-identifier.ts';
+import { looksLikeBsn } from '../pseudonyms/contract.ts';
 import { isCategoryToken } from './data-categories.ts';
 
 /** The List search as declared in the CapabilityStatement; the search accepts exactly NVI_SEARCH_KEYS. */

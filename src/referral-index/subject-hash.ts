@@ -1,9 +1,7 @@
 import { createHmac, type KeyObject as NodeKeyObject } from 'node:crypto';
 import type { CryptoKey, KeyObject } from 'jose';
-import { TokenRefused } from '../pseudonyms/contract.ts';
+import { decodePseudonymToken, recipientElements, TokenRefused } from '../pseudonyms/contract.ts';
 import { SubjectRefused } from './errors.ts';
-import { decodePseudonymToken } from '../pseudonyms/nvi-identifier.ts';
-import { recipientElements } from '../pseudonyms/recipient.ts';
 import type { SubjectHash } from './referrals.ts';
 
 // From a pseudonymised subject identifier to what the NVI stores: decrypt the PRS token with the
@@ -25,7 +23,7 @@ export interface SubjectKeys {
 }
 
 /** The private JWE key in its ready form (import once, reuse for every token). */
-export { importDecryptionKey } from '../pseudonyms/recipient-secrets.ts';
+export { importDecryptionKey } from '../pseudonyms/contract.ts';
 
 export function hashElement(indexKey: Uint8Array, element: Uint8Array): Buffer {
   return createHmac('sha256', indexKey).update(element).digest();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { appendAuditEvent } from '../audit/chain.ts';
+import { appendAuditEvent } from '../audit/contract.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
 import type { Store } from '../kit/store/store.ts';
 

@@ -1,4 +1,4 @@
-import { containsBsn } from '../audit/event.ts';
+import { containsBsn } from '../audit/contract.ts';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
 import type { DatePrecision } from './contract.ts';
 

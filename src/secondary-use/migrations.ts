@@ -1,4 +1,4 @@
-import { auditLogMigrations } from '../audit/chain.ts';
+import { auditLogMigrations } from '../audit/contract.ts';
 import type { Migration } from '../kit/store/store.ts';
 
 // Schema `hdab`: the permits (application, decision, the signed permit, its workspace's state)

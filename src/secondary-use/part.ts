@@ -7,7 +7,7 @@ import { PartClient } from '../kit/http/client.ts';
 import { peerFromDer } from '../kit/http/peer.ts';
 import type { PartContext, PartDefinition, Peer } from '../kit/part.ts';
 import { pemToDer } from '../kit/pki/certificates.ts';
-import { TrustTokenProvider } from '../trust/auth/token-provider.ts';
+import { TrustTokenProvider } from '../trust/contract.ts';
 import { parsePermitApplication } from './application.ts';
 import { auditHdab, permitTrail } from './audit.ts';
 import { DEFAULT_MIN_CELL, HDAB_JWKS_PATH, HDAB_ORGANIZATION_TYPE, RESEARCH_ORGANIZATION_TYPE, RESEARCHER_VERKLARING_HEADER } from './contract.ts';

@@ -2,8 +2,7 @@ import { decodeJwt } from 'jose';
 import type { Peer, PartContext } from '../kit/part.ts';
 import type { PartClient } from '../kit/http/client.ts';
 import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
-import type { ClientContext } from '../trust/auth/token-issuer.ts';
-import { verklaringVerifier } from '../trust/verklaring.ts';
+import { type ClientContext, verklaringVerifier } from '../trust/contract.ts';
 import { RESEARCHER_VERKLARING_HEADER } from './contract.ts';
 
 // Who is calling the HDAB. A research organisation calls with its own certificate (its systems),

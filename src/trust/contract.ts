@@ -68,3 +68,23 @@ export const PARTICIPANT_STATUSES = Object.keys(EVERY_STATUS) as ParticipantStat
 
 // Its error codes, for other parts and tests to test for.
 export { TRUST_ERRORS, TrustError, type TrustErrorCode } from './errors.ts';
+
+// The trust part's client kit and the authorisation library other parts embed: reading the
+// signed agreements, requesting and verifying access tokens, the claims a token carries, the
+// token endpoint a node runs for its own workflow tasks, the verklaring check, and the citizen
+// app register's shape.
+export { fetchAgreements } from './agreements/jws.ts';
+export { startAgreementsSource } from './agreements/source.ts';
+export type { CitizenApp } from './apps/register.ts';
+export { type AccessTokenClaims, type AuthorizationDetail, scopesOf, type UserContext, userOf, WORKFLOW_TASK_DETAIL, workflowTaskOf } from './auth/claims.ts';
+export { CLIENT_ASSERTION_TYPE, MAX_ASSERTION_SECONDS } from './auth/client-assertion.ts';
+export { AUTHORIZATION_SERVER_PUBLIC_PATHS, defaultAdmit, OAuthError, publicJwks, registerTokenEndpoint, TokenRefusal, verifyAccessToken } from './auth/index.ts';
+export { consumeJti } from './auth/jti.ts';
+export { loadOrCreateSigningKey, type SigningKey } from './auth/keys.ts';
+export { authMigrations } from './auth/migrations.ts';
+export { invalidAuthorizationDetails } from './auth/oauth-error.ts';
+export { remoteJwks, trustVerification } from './auth/remote-jwks.ts';
+export { configureTokenVerification, requireToken, type TokenVerification } from './auth/require-token.ts';
+export type { ClientContext } from './auth/token-issuer.ts';
+export { TokenRequestError, TrustTokenProvider } from './auth/token-provider.ts';
+export { verklaringVerifier } from './verklaring.ts';

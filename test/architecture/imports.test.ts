@@ -8,12 +8,10 @@ import { KNOWN_CROSSINGS } from './known-crossings.ts';
 //    tests only: production code takes organisations, people and the operator's URA as
 //    parameters or configuration;
 //  - a part uses another part only through that part's src/<part>/contract.ts (and the kit);
-//    the composers (sandbox, cli), tests and test helpers may import anything, and the parts
-//    being built elsewhere now (ncpeh, secondary use) are left to their builders.
+//    the composers (sandbox, cli), tests and test helpers may import anything.
 
 const CAST = 'src/sandbox/cast.ts';
 const COMPOSERS = new Set(['sandbox', 'cli']);
-const LEFT_TO_THEIR_BUILDERS = new Set(['ncpeh', 'secondary-use', 'hdab']);
 
 function isTestCode(file: string): boolean {
   const name = file.split('/').at(-1) ?? '';
@@ -30,7 +28,7 @@ export function crossing(e: ImportEdge): string | undefined {
   const from = partOf(e.from);
   const to = partOf(e.to);
   if (!from || !to || from === to || to === 'kit' || e.to === `src/${to}/contract.ts`) return undefined;
-  if (COMPOSERS.has(from) || LEFT_TO_THEIR_BUILDERS.has(from) || e.from.startsWith('src/node/ehr-sim/') || isTestCode(e.from)) return undefined;
+  if (COMPOSERS.has(from) || e.from.startsWith('src/node/ehr-sim/') || isTestCode(e.from)) return undefined;
   return `${from} -> ${e.to}`;
 }
 

@@ -6,7 +6,7 @@ import { TestBrowser } from '../../src/identity/testing/browser.ts';
 import { PartClient } from '../../src/kit/http/client.ts';
 import { CITIZENS, DE_GROOT } from '../../src/sandbox/cast.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { appTokens, authoriseApp, registerTestApp, TEST_REDIRECT, type TestApp, testAppClient } from '../../src/portals/apps/testing.ts';
+import { appTokens, authoriseApp, registerTestApp, TEST_REDIRECT, type TestApp, testAppClient } from '../../src/portals/testing/citizen-app.ts';
 import { citizenPortalLogin, clinicianLogin, openOverview, startTestSandbox } from './sandbox-helpers.ts';
 
 // A citizen's own app (PGO), end to end, with an OAuth/OpenID client library nobody here wrote

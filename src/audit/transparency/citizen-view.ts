@@ -3,11 +3,10 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import { UZI_ROLES } from '../../kit/identifiers/roles.ts';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import type { Queryable } from '../../kit/store/store.ts';
-import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
-import type { AgreementsDocument } from '../../trust/agreements/types.ts';
+import { type AgreementsDocument, exchangeByCode } from '../../trust/contract.ts';
 import { summarizeAuditEvent } from '../event.ts';
 import { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION, AUDIT_SYSTEM } from '../uris.ts';
-import { CROSS_BORDER_NAME_PREFIX } from '../../ncpeh/national-assertion.ts';
+import { CROSS_BORDER_NAME_PREFIX } from '../../ncpeh/contract.ts';
 import { PERMIT_DETAIL_RESEARCH_ORGANISATION, PERMIT_IDENTIFIER_SYSTEM } from '../../secondary-use/contract.ts';
 
 // What a citizen sees of an access: who (organisation, role, and the professional's name only

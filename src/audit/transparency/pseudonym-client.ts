@@ -1,8 +1,7 @@
 import type { PartClient } from '../../kit/http/client.ts';
 import type { TraceContext } from '../../kit/trace.ts';
-import type { PrsClient } from '../../pseudonyms/client.ts';
+import { InvalidBsnError, isRecipientOrganization, isRecipientScope, type PrsClient } from '../../pseudonyms/contract.ts';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
-import { InvalidBsnError, isRecipientOrganization, isRecipientScope } from '../../pseudonyms/input.ts';
 
 // What a node (for its AuditEvents) and the citizen portal (for the citizen view) call to name a
 // citizen to the transparency part: a PRS token addressed to it. The part's recipient name is

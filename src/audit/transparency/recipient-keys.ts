@@ -1,5 +1,5 @@
 import type { PartContext } from '../../kit/part.ts';
-import { type RecipientKeys, announceToPrs as announce, loadRecipientKeys } from '../../pseudonyms/recipient-secrets.ts';
+import { type RecipientKeys, announceToPrs as announce, loadRecipientKeys } from '../../pseudonyms/contract.ts';
 
 // The transparency part as a PRS recipient, like the NVI (src/pseudonyms/recipient-keys.ts): the
 // RSA key PRS tokens are encrypted to (registered under scope "transparency") and the HMAC key

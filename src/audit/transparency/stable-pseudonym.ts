@@ -1,9 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { CryptoKey, KeyObject } from 'jose';
-import { TokenRefused } from '../../pseudonyms/contract.ts';
+import { decodePseudonymToken, recipientElements, TokenRefused } from '../../pseudonyms/contract.ts';
 import { PseudonymTokenRefused } from '../errors.ts';
-import { decodePseudonymToken } from '../../pseudonyms/nvi-identifier.ts';
-import { recipientElements } from '../../pseudonyms/recipient.ts';
 
 // From a node's (or the portal's) PRS token to the pseudonym the transparency log stores: decrypt
 // the JWE with the part's key, check audience, scope and expiry, unblind, and keep only

@@ -1,6 +1,6 @@
 import { acceptedEmergencyReason } from '../../kit/rules/emergency-reason.ts';
 import { qualifiedAt } from '../../kit/rules/qualification.ts';
-import type { AgreementsDocument, ExchangeDefinition, LegalBasis } from '../../trust/agreements/types.ts';
+import type { AgreementsDocument, ExchangeDefinition, LegalBasis } from '../../trust/contract.ts';
 import type { ClosedAnswer, ClosedQuestion } from '../model.ts';
 import type { ConsentOracle } from './oracle.ts';
 import { checkQuery } from './query.ts';

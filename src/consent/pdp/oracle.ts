@@ -1,5 +1,5 @@
 import type { PartClient } from '../../kit/http/client.ts';
-import type { ConsentMode } from '../../trust/agreements/types.ts';
+import type { ConsentMode } from '../../trust/contract.ts';
 import { decide } from '../decide.ts';
 import type { ClosedAnswer, ClosedQuestion, ConsentRecord } from '../model.ts';
 

@@ -1,5 +1,5 @@
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
-import type { AllowedQuery, ExchangeDefinition } from '../../trust/agreements/types.ts';
+import type { AllowedQuery, ExchangeDefinition } from '../../trust/contract.ts';
 
 // Is this FHIR request one of the exchange's allow-listed searches for this patient?
 // Only patient-scoped searches are allow-listed: GET [base]/Type?patient=… or POST [base]/Type/_search.

@@ -1,4 +1,4 @@
-import type { LegalBasis } from '../../trust/agreements/types.ts';
+import type { LegalBasis } from '../../trust/contract.ts';
 import type { ClosedAnswer } from '../model.ts';
 
 // The PDP's input mirrors the Knooppunt's authz input (subject / request / context, snake_case):

@@ -153,11 +153,12 @@ for (const backend of await backends()) {
       const flaky: Fetcher = async (url) => {
         calls += 1;
         if (mode === 'down') throw new Error('connect ECONNREFUSED');
-        if (mode === 'slow') await new Promise((r) => setTimeout(r, 200));
+        // Slow is well past the deadline, and the deadline well past a real page read on a busy machine.
+        if (mode === 'slow') await new Promise((r) => setTimeout(r, 2000));
         if (mode === 'fail-third' && calls === 3) throw new Error('503 from directory');
         return local(url);
       };
-      const client = new UpdateClient({ store: rep, directoryUrl: BASE, pageSize: 2, fetch: withDeadline(flaky, 50), backoffInitialMs: 1000, random: () => 0.5 });
+      const client = new UpdateClient({ store: rep, directoryUrl: BASE, pageSize: 2, fetch: withDeadline(flaky, 500), backoffInitialMs: 1000, random: () => 0.5 });
       const watermark = (await client.status()).watermark;
       await createEntry(dir, { ura: '40000002' }, 'Organization', organization('40000002', 'Tijdens Storing'));
 

@@ -2,7 +2,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { importJWK, type JWK } from 'jose';
 import { Agent, request as undiciRequest } from 'undici';
-import { auditLogMigrations } from '../../audit/chain.ts';
+import { auditLogMigrations } from '../../audit/contract.ts';
 import { badRequest, forbidden, HttpError } from '../../kit/fhir/outcome.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
 import type { PartContext, PartDefinition } from '../../kit/part.ts';

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { buildAuditEvent } from '../../audit/event.ts';
+import { buildAuditEvent } from '../../audit/contract.ts';
 import {
   PERMIT_DETAIL_RESEARCH_ORGANISATION,
   PERMIT_IDENTIFIER_SYSTEM,

@@ -18,7 +18,7 @@ import {
   RESEARCH_REQUESTER_ROLE,
   RESEARCH_REQUESTER_TYPE,
 } from '../../secondary-use/contract.ts';
-import { type AccessTokenClaims, scopesOf } from '../../trust/auth/claims.ts';
+import { type AccessTokenClaims, scopesOf } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant, SecondaryUsePorts } from '../environment.ts';
 import type { EhrConnector } from '../source/ehr-connector.ts';
 import { researchCategoriesOf } from './categories.ts';

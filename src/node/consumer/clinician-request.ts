@@ -3,8 +3,7 @@ import { LdnError } from '../../kit/errors.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import { acceptedEmergencyReason, EMERGENCY_REASON_RULE } from '../../kit/rules/emergency-reason.ts';
-import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
-import { type AccessTokenClaims, type UserContext, userOf } from '../../trust/auth/claims.ts';
+import { type AccessTokenClaims, exchangeByCode, type UserContext, userOf } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { decodeReason, EMERGENCY_HEADER } from '../source/holder-api.ts';
 

@@ -1,14 +1,11 @@
 import type { Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';
-import { type AuditOutcome, buildAuditEvent, localPatientReference } from '../../audit/event.ts';
+import { type AuditOutcome, buildAuditEvent, localPatientReference } from '../../audit/contract.ts';
 import { badRequest, forbidden, HttpError } from '../../kit/fhir/outcome.ts';
 import { PartClient, UpstreamError } from '../../kit/http/client.ts';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import { formatTraceparent, type TraceContext } from '../../kit/trace.ts';
-import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
-import type { UserContext } from '../../trust/auth/claims.ts';
-import { TokenRequestError, TrustTokenProvider } from '../../trust/auth/token-provider.ts';
-import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
+import { exchangeByCode, type ExchangeDefinition, TokenRequestError, TrustTokenProvider, type UserContext } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { askHolder, isLate, type HolderBatch, withinDeadline } from '../integration/ask-holder.ts';
 import { type HolderResult, mergeOverview } from '../integration/merge.ts';

@@ -2,8 +2,7 @@ import { request as undiciRequest } from 'undici';
 import { forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { PartClient } from '../../kit/http/client.ts';
 import { childTraceparent, type TraceContext } from '../../kit/trace.ts';
-import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
-import { TokenRequestError, TrustTokenProvider } from '../../trust/auth/token-provider.ts';
+import { exchangeByCode, TokenRequestError, TrustTokenProvider } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 
 // The requester side of an image preview: the clinician's node fetches one rendered frame from

@@ -1,13 +1,12 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
-import type { Pdp } from '../../consent/pdp/evaluate.ts';
+import { buildAuditEvent, localPatientReference } from '../../audit/contract.ts';
+import type { Pdp } from '../../consent/contract.ts';
 import { LdnError } from '../../kit/errors.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
-import { exchangeOfScopes } from '../../trust/agreements/exchanges.ts';
-import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
+import { type AccessTokenClaims, exchangeOfScopes } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from '../source/ehr-connector.ts';
 import { decideSearch, decodeReason, EMERGENCY_HEADER } from '../source/holder-api.ts';

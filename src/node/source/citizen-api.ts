@@ -1,13 +1,12 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
-import { checkQuery } from '../../consent/pdp/query.ts';
+import { buildAuditEvent, localPatientReference } from '../../audit/contract.ts';
+import { checkQuery } from '../../consent/contract.ts';
 import { operatorUraOf } from '../../kit/common-settings.ts';
 import { forbidden, notFound } from '../../kit/fhir/outcome.ts';
 import type { PartContext } from '../../kit/part.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
-import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
-import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
+import { exchangeByCode, type ExchangeDefinition } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from './ehr-connector.ts';
 import { checkSearchValues } from './search-values.ts';

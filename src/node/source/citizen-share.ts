@@ -1,6 +1,6 @@
 import type { Observation } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
-import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
+import { buildAuditEvent, localPatientReference } from '../../audit/contract.ts';
 import { operatorUraOf } from '../../kit/common-settings.ts';
 import { checkMeasurement } from '../../kit/fhir/patient-reported.ts';
 import { forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';

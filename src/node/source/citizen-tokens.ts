@@ -5,7 +5,7 @@ import { HttpError } from '../../kit/fhir/outcome.ts';
 import { PartClient } from '../../kit/http/client.ts';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import type { PartContext } from '../../kit/part.ts';
-import { remoteJwks } from '../../trust/auth/remote-jwks.ts';
+import { remoteJwks } from '../../trust/contract.ts';
 
 // Who a citizen request is for, from the bearer token the operator's portal presents: either the
 // citizen provider's id_token (she looks herself, in the portal), or the portal's delegation

@@ -1,10 +1,10 @@
 import type { MedicationDispense, MedicationRequest } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
+import { buildAuditEvent, localPatientReference } from '../../audit/contract.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
-import { type AccessTokenClaims, userOf } from '../../trust/auth/claims.ts';
+import { type AccessTokenClaims, userOf } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from './ehr-connector.ts';
 

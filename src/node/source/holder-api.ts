@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { buildAuditEvent, localPatientReference } from '../../audit/event.ts';
-import type { Pdp } from '../../consent/pdp/evaluate.ts';
-import type { PdpDecision } from '../../consent/pdp/types.ts';
+import { buildAuditEvent, localPatientReference } from '../../audit/contract.ts';
+import type { Pdp, PdpDecision } from '../../consent/contract.ts';
 import { LdnError } from '../../kit/errors.ts';
 import { badRequest, forbidden, HttpError, notFound, operationOutcome } from '../../kit/fhir/outcome.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
-import { exchangeByCode, exchangeOfScopes } from '../../trust/agreements/exchanges.ts';
-import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
-import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
+import { type AccessTokenClaims, exchangeByCode, type ExchangeDefinition, exchangeOfScopes } from '../../trust/contract.ts';
 import { EMERGENCY_HEADER } from '../contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { DicomWebArchive } from '../imaging/archive-client.ts';

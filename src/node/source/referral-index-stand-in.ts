@@ -1,4 +1,4 @@
-import type { AgreementsDocument } from '../../trust/agreements/types.ts';
+import type { AgreementsDocument } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 
 // For the referral sync's tests: a node environment whose referral index is a set of

@@ -2,7 +2,7 @@ import type { Patient, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import type { Store } from '../../kit/store/store.ts';
-import type { AgreementsDocument } from '../../trust/agreements/types.ts';
+import type { AgreementsDocument } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { type EhrChange, EhrChangeFeed } from './ehr-changes.ts';
 import type { EhrConnector } from './ehr-connector.ts';

@@ -1,5 +1,5 @@
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import type { PdpDecision } from '../../consent/pdp/types.ts';
+import type { PdpDecision } from '../../consent/contract.ts';
 import { CODE_SYSTEM } from '../../kit/identifiers/systems.ts';
 
 // Why a holder did not release one search, coded so the requester can say it per data category

@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import type { AllowedQuery, ExchangeDefinition } from '../../trust/agreements/types.ts';
+import type { AllowedQuery, ExchangeDefinition } from '../../trust/contract.ts';
 
 // The last gate before data leaves the node: whatever the EHR answered, only resources in a
 // data category the decision permits go out. A resource's category follows from the

@@ -1,4 +1,4 @@
-import { type AuditInteraction, type AuditOutcome, buildAuditEvent, localPatientReference } from '../../audit/event.ts';
+import { type AuditInteraction, type AuditOutcome, buildAuditEvent, localPatientReference } from '../../audit/contract.ts';
 import { formatTraceparent, type TraceContext } from '../../kit/trace.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 

@@ -1,5 +1,5 @@
 import { PartClient } from '../../kit/http/client.ts';
-import { TrustTokenProvider } from '../../trust/auth/token-provider.ts';
+import { TrustTokenProvider } from '../../trust/contract.ts';
 import type { NodeTenant } from '../environment.ts';
 
 // One outbound client per tenant for notified pull: its own certificate, tokens from the other

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PartContext } from '../../kit/part.ts';
-import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
+import type { AccessTokenClaims } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from '../source/ehr-connector.ts';
 import { WorkflowClients } from './clients.ts';

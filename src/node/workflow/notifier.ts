@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { UpstreamError } from '../../kit/http/client.ts';
 import type { Store } from '../../kit/store/store.ts';
-import { TokenRequestError } from '../../trust/auth/token-provider.ts';
+import { TokenRequestError } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { organisationBaseOf, type WorkflowClients } from './clients.ts';
 import { workflowDefinition } from './sender.ts';

@@ -2,7 +2,7 @@ import type { Bundle, Task } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LdnError } from '../../kit/errors.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
-import { type AccessTokenClaims, userOf } from '../../trust/auth/claims.ts';
+import { type AccessTokenClaims, userOf } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { Professional, Receiver } from './receiver.ts';
 import type { Sender, SentTask } from './sender.ts';

@@ -1,6 +1,6 @@
-import type { PdpDecision, PdpReason, Qualification } from '../../consent/pdp/types.ts';
+import type { PdpDecision, PdpReason, Qualification } from '../../consent/contract.ts';
 import { qualifiedAt } from '../../kit/rules/qualification.ts';
-import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
+import type { ExchangeDefinition } from '../../trust/contract.ts';
 import { ACTIVE_STATUSES, type WorkflowTaskRecord } from './task-resources.ts';
 
 // The sender's policy for a pull under a workflow Task: the treatment relationship the Task

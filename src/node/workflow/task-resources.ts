@@ -1,7 +1,7 @@
 import type { Parameters, Reference, Task } from '@medplum/fhirtypes';
 import { badRequest } from '../../kit/fhir/outcome.ts';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
-import type { NotifiedPullDefinition } from '../../trust/agreements/types.ts';
+import type { NotifiedPullDefinition } from '../../trust/contract.ts';
 
 // The two Tasks of notified pull (Twiin TA Notified Pull, in FHIR R4): the *workflow* Task the
 // sender keeps (owner = receiver, `for` = patient, `input` = what may be fetched) and the

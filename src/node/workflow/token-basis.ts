@@ -1,7 +1,5 @@
 import type { Queryable } from '../../kit/store/store.ts';
-import type { AuthorizationDetail } from '../../trust/auth/claims.ts';
-import { WORKFLOW_TASK_DETAIL } from '../../trust/auth/claims.ts';
-import { invalidAuthorizationDetails } from '../../trust/auth/oauth-error.ts';
+import { type AuthorizationDetail, invalidAuthorizationDetails, WORKFLOW_TASK_DETAIL } from '../../trust/contract.ts';
 import type { NodeEnvironment } from '../environment.ts';
 import { getTask } from './store.ts';
 

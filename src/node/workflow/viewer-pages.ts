@@ -7,7 +7,7 @@ import { formatDate, type Lang, languageOf, translator } from '../../portals/ui/
 import { banner, page } from '../../portals/ui/layout.ts';
 import { csrfMatches, PageError, sendPage } from '../../portals/ui/web.ts';
 import { newTrace } from '../../kit/trace.ts';
-import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
+import { exchangeByCode } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { Professional, Receiver } from './receiver.ts';
 

@@ -3,9 +3,8 @@ import type { PartClient } from '../../kit/http/client.ts';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
 import { newTrace, type TraceContext } from '../../kit/trace.ts';
 import { askHolder, type HolderBatch, type HolderResult, mergeOverview } from '../../node/contract.ts';
-import { type Holder, ReferralClient } from '../../referral-index/client.ts';
-import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
-import type { AgreementsDocument, ExchangeDefinition } from '../../trust/agreements/types.ts';
+import { type Holder, ReferralClient } from '../../referral-index/contract.ts';
+import { type AgreementsDocument, exchangeByCode, type ExchangeDefinition } from '../../trust/contract.ts';
 import type { CitizenDataPort, CitizenIdentity } from '../ports.ts';
 
 // "My data" for a logged-in citizen: the portal (the operator's URA, exchange citizen-access)

@@ -1,16 +1,11 @@
 import type { AuditEvent, AuditEventAgent, Bundle, Consent } from '@medplum/fhirtypes';
 import type { JWK } from 'jose';
-import type { InclusionProof } from '../../audit/contract.ts';
-import type { SignedTreeHead } from '../../audit/transparency/tree-head.ts';
-import { PATIENT_TOKEN_PARAM } from '../../audit/contract.ts';
-import { AUDIT_EXTENSION, AUDIT_SYSTEM } from '../../audit/uris.ts';
-import { consentResource, parseConsent } from '../../consent/fhir.ts';
+import { AUDIT_EXTENSION, AUDIT_SYSTEM, type InclusionProof, PATIENT_TOKEN_PARAM, type SignedTreeHead } from '../../audit/contract.ts';
+import { consentResource, parseConsent } from '../../consent/contract.ts';
 import type { PartClient } from '../../kit/http/client.ts';
 import { UZI_ROLES } from '../../kit/identifiers/roles.ts';
 import { CODE_SYSTEM, SYSTEM } from '../../kit/identifiers/systems.ts';
-import { fetchAgreements } from '../../trust/agreements/jws.ts';
-import type { AgreementsDocument, ConsentMode } from '../../trust/agreements/types.ts';
-import type { Participant, ParticipantStatus } from '../../trust/contract.ts';
+import { type AgreementsDocument, type ConsentMode, fetchAgreements, type Participant, type ParticipantStatus } from '../../trust/contract.ts';
 import type { LoggedAccess } from '../citizen/access-rows.ts';
 import { PERMIT_DETAIL_RESEARCH_ORGANISATION, PERMIT_IDENTIFIER_SYSTEM } from '../../secondary-use/contract.ts';
 import type {

@@ -6,9 +6,7 @@ import { checkMeasurement, MEASUREMENT_CODES } from '../../kit/fhir/patient-repo
 import { badRequest, forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import type { Store } from '../../kit/store/store.ts';
 import type { TraceContext } from '../../kit/trace.ts';
-import type { CitizenApp } from '../../trust/apps/register.ts';
-import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
-import type { SigningKey } from '../../trust/auth/keys.ts';
+import type { CitizenApp, ExchangeDefinition, SigningKey } from '../../trust/contract.ts';
 import type { CitizenDataPort } from '../ports.ts';
 import type { AppRegister } from './app-register.ts';
 import { APP_ISSUER_PATH, APP_JWKS_PATH, delegationToken } from './delegation.ts';

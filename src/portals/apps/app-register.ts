@@ -1,6 +1,6 @@
 import { HttpError } from '../../kit/fhir/outcome.ts';
 import type { PartClient } from '../../kit/http/client.ts';
-import type { CitizenApp } from '../../trust/apps/register.ts';
+import type { CitizenApp } from '../../trust/contract.ts';
 
 // The portal's view of the trust framework's app register, read over mutual TLS and kept for at
 // most `maxAgeMs` (default 30 s): a suspension made by the operator stops an app's tokens at the

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../../kit/fhir/outcome.ts';
-import type { CitizenApp } from '../../trust/apps/register.ts';
-import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
+import type { CitizenApp, ExchangeDefinition } from '../../trust/contract.ts';
 import type { CitizenSession } from '../citizen/routes.ts';
 import type { Sessions } from '../sessions.ts';
 import { CONTENT_SECURITY_POLICY, csrfMatches, PageError, sendPage } from '../ui/web.ts';

@@ -1,8 +1,6 @@
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, jwtVerify } from 'jose';
 import type { Queryable } from '../../kit/store/store.ts';
-import type { CitizenApp } from '../../trust/apps/register.ts';
-import { CLIENT_ASSERTION_TYPE, MAX_ASSERTION_SECONDS } from '../../trust/auth/client-assertion.ts';
-import { consumeJti } from '../../trust/auth/jti.ts';
+import { type CitizenApp, CLIENT_ASSERTION_TYPE, consumeJti, MAX_ASSERTION_SECONDS } from '../../trust/contract.ts';
 
 // A confidential app (one registered with a JWKS) authenticates at the token endpoint with
 // private_key_jwt (RFC 7523 §2.2, checked with jose): signed with a key in its registered set,

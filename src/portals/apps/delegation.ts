@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { SigningKey } from '../../trust/auth/keys.ts';
+import type { SigningKey } from '../../trust/contract.ts';
 import type { Grant } from './grant-store.ts';
 
 // What the portal shows a holder when an app asks on a citizen's behalf: a short-lived JWT signed

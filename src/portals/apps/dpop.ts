@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, errors as joseErrors, jwtVerify } from 'jose';
 import type { Queryable } from '../../kit/store/store.ts';
-import { consumeJti } from '../../trust/auth/jti.ts';
+import { consumeJti } from '../../trust/contract.ts';
 
 // DPoP (RFC 9449) proofs, checked with jose: a JWT of type dpop+jwt signed with the key in its
 // own header, for this method and URL, fresh, never seen before (its jti is consumed in the

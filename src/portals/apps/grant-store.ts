@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { outboxSealer, generateOutboxKey } from '../../audit/outbox-sealing.ts';
+import { outboxSealer, generateOutboxKey } from '../../audit/contract.ts';
 import type { Migration, Store } from '../../kit/store/store.ts';
 
 // A citizen's grants to her apps, and the authorisation codes, access and refresh tokens issued

@@ -1,4 +1,4 @@
-import type { ExchangeDefinition } from '../../trust/agreements/types.ts';
+import type { ExchangeDefinition } from '../../trust/contract.ts';
 
 // SMART v2 patient scopes and the network's data categories. An app asks for resource scopes
 // (patient/MedicationStatement.rs); the citizen grants per data category (medication, allergies,

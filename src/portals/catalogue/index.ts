@@ -1,4 +1,4 @@
-import type { AgreementsDocument } from '../../trust/agreements/types.ts';
+import type { AgreementsDocument } from '../../trust/contract.ts';
 
 // The API catalogue ("bibliotheek"): every interface of the network, its standard and version,
 // where it describes itself (CapabilityStatement or OpenAPI), the scopes that open it and the

@@ -1,5 +1,5 @@
 import { maskBsn } from '../../kit/identifiers/bsn.ts';
-import type { ConsentMode } from '../../trust/agreements/types.ts';
+import type { ConsentMode } from '../../trust/contract.ts';
 import type { OverviewModel } from '../clinician/overview-model.ts';
 import type { CitizenIdentity, ConsentChoice, ProviderOption } from '../ports.ts';
 import { type Html, html } from '../ui/html.ts';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ParsedConsent } from '../../consent/fhir.ts';
+import type { ParsedConsent } from '../../consent/contract.ts';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import { overviewModel } from '../clinician/overview-model.ts';
 import { callbackUrlOf, type LoginProvider, type LoginResult, type PendingLogin } from '../oidc.ts';

@@ -1,6 +1,4 @@
-import type { TreeHead } from '../../audit/transparency/tree-head.ts';
-import { verifySignedTreeHead } from '../../audit/transparency/tree-head.ts';
-import { verifyInclusion } from '../../audit/transparency/merkle.ts';
+import { type TreeHead, verifyInclusion, verifySignedTreeHead } from '../../audit/contract.ts';
 import type { AccessLogPort } from '../ports.ts';
 import type { LoggedAccess } from './access-rows.ts';
 

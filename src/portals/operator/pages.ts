@@ -1,6 +1,5 @@
 import { ORGANIZATION_TYPES, roleName } from '../../kit/identifiers/roles.ts';
-import type { AgreementsDocument } from '../../trust/agreements/types.ts';
-import type { Participant, ParticipantStatus } from '../../trust/contract.ts';
+import type { AgreementsDocument, Participant, ParticipantStatus } from '../../trust/contract.ts';
 import type { CertificateInfo, ExchangeStat, PartHealth } from '../ports.ts';
 import { type Html, html } from '../ui/html.ts';
 import { formatDate, type Lang, translator } from '../ui/i18n.ts';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AccessTokenClaims } from '../../../trust/auth/claims.ts';
+import type { AccessTokenClaims } from '../../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../../environment.ts';
 import { clinicianRequest } from '../clinician-request.ts';
 import type { OverviewService } from '../overview.ts';
