@@ -11,7 +11,7 @@ import { auditOverview, type OverviewResult, type OverviewService } from './over
 
 // The overview as one operation, whoever asks: the organisation's own systems through
 // Patient/$overview and $summary (overview-route.ts, summary/operation.ts, which first establish
-// the caller from her token and verklaring), and the node's clinician viewer (clinician-desk.ts,
+// the caller from her token and verklaring), and the node's clinician viewer (clinician-services.ts,
 // which establishes her from her login). Both hand the same raw ask here: it is parsed once,
 // authorised once against the agreements, and only then does the fan-out (overview.ts) run.
 // The OperationDefinition is overview-definition.ts.
