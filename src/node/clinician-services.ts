@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { forbidden } from '../kit/fhir/outcome.ts';
 import { newTrace, type TraceContext } from '../kit/trace.ts';
 import { exchangeByCode } from '../trust/agreements/exchanges.ts';
+import { overviewRefusal } from './consumer/overview-operation.ts';
 import type { NodeTenant } from './environment.ts';
 import { type ForeignSummaryService, foreignSummaryService } from './foreign-summary.ts';
 import { createImagePreviewer } from './imaging/preview.ts';
@@ -101,10 +102,9 @@ export function clinicianServices(app: FastifyInstance, runtime: NodeRuntime, no
       return (
         env
           .agreements()
-          // Only what this clinician may request: her role and her organisation's type are
-          // allowed (never the citizen's own access, which names no professional role).
-          .exchanges.filter((e) => who.roleCode !== undefined && e.requesterRoles.includes(who.roleCode))
-          .filter((e) => tenant !== undefined && e.requesterOrganizationTypes.includes(tenant.type))
+          // Only what this clinician may request, as the overview operation decides it: her role and
+          // her organisation's type (never the citizen's own access, which names no professional role).
+          .exchanges.filter((e) => who.roleCode !== undefined && tenant !== undefined && overviewRefusal(e, who.roleCode, tenant.type, false) === undefined)
           // An exchange whose only basis is the treatment relationship a workflow Task establishes
           // (eOverdracht) is never answered to a search: it is reached through the handovers.
           .filter((e) => e.legalBasis.some((b) => b !== 'treatment-relationship'))

@@ -48,12 +48,13 @@ function parse(ask: OverviewAsk): { bsn: string; emergencyReason?: string } {
   return { bsn, emergencyReason };
 }
 
-/** Why the agreements do not let this professional, at this organisation, ask this exchange (or break the glass for it); undefined when they do. */
-function refusal(exchange: ExchangeDefinition, caller: OverviewCaller, emergency: boolean): HttpError | undefined {
-  if (!exchange.requesterRoles.includes(caller.user.roleCode)) return forbidden(`role ${caller.user.roleCode} may not request ${exchange.code}`);
-  if (!exchange.requesterOrganizationTypes.includes(caller.tenant.type)) {
-    return forbidden(`an organisation of type ${caller.tenant.type} may not request ${exchange.code}`);
-  }
+/**
+ * Why the agreements do not let a professional in this role, at an organisation of this type, ask
+ * this exchange (or break the glass for it); undefined when they do. The viewer lists exchanges by it too.
+ */
+export function overviewRefusal(exchange: ExchangeDefinition, roleCode: string, organisationType: string, emergency: boolean): HttpError | undefined {
+  if (!exchange.requesterRoles.includes(roleCode)) return forbidden(`role ${roleCode} may not request ${exchange.code}`);
+  if (!exchange.requesterOrganizationTypes.includes(organisationType)) return forbidden(`an organisation of type ${organisationType} may not request ${exchange.code}`);
   if (emergency && !exchange.emergencyAccess) return forbidden(`the ${exchange.code} exchange allows no emergency access`);
   return undefined;
 }
@@ -70,7 +71,7 @@ export function createOverviewOperation(o: { env: NodeEnvironment; overview: Ove
       };
       const exchange = exchangeByCode(o.env.agreements(), ask.exchange);
       if (!exchange) return refuse({ code: ask.exchange, dataCategories: [] }, badRequest(`unknown exchange "${ask.exchange}"`));
-      const refused = refusal(exchange, caller, emergencyReason !== undefined);
+      const refused = overviewRefusal(exchange, caller.user.roleCode, caller.tenant.type, emergencyReason !== undefined);
       if (refused) return refuse(exchange, refused);
       return o.overview.overview({ ...request, exchange });
     },
