@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { PartDefinition } from '../kit/part.ts';
 import type { NodeTenant } from './environment.ts';
 import { createNetworkEnvironment } from './network-environment.ts';
-import { createNodePart } from './part.ts';
-import { mountClinicianViewer, VIEWER_BASE } from './viewer.ts';
+import { createNodePart, type NodeOptions } from './part.ts';
 
 // `ldn serve node`: a participant node configured from settings, for production.
 //   LDN_SETTING_NODE_NAME     e.g. "zorgsoft-zuid"
 //   LDN_SETTING_TENANTS       path to a JSON file: [{ ura, name, type, certFile, keyFile, ehrBaseUrl }]
 //   LDN_SETTING_OVERVIEW_DEADLINE_MS (default 3000), LDN_SETTING_REFERRAL_SYNC_MS (default 60000)
-//   LDN_SETTING_VIEWER=true   serve the clinician viewer at /viewer/ (the identity part must know its client)
+//   LDN_SETTING_VIEWER=true   serve the clinician viewer at /viewer/ (the identity part must know its client);
+//                             the composer (src/sandbox/registry.ts) hands the viewer in, from src/portals/clinician/
 
 interface TenantConfig {
   ura: string;
@@ -43,7 +43,10 @@ export function loadTenants(path: string, caPem: string): NodeTenant[] {
   });
 }
 
-export function configuredNodePart(settings: Record<string, string | undefined>, caPem: string): PartDefinition {
+/** The clinician viewer as its composer mounts it on the node (the node never imports the portals). */
+export type NodeViewer = Required<Pick<NodeOptions, 'extensions' | 'extraPublicPaths'>>;
+
+export function configuredNodePart(settings: Record<string, string | undefined>, caPem: string, viewer?: NodeViewer): PartDefinition {
   if (!settings.tenants) throw new Error('setting tenants is required (LDN_SETTING_TENANTS=<path to tenants JSON>)');
   const name = settings.node_name ?? 'node';
   const tenants = loadTenants(settings.tenants, caPem);
@@ -54,8 +57,11 @@ export function configuredNodePart(settings: Record<string, string | undefined>,
     overviewDeadlineMs: Number(settings.overview_deadline_ms ?? 3000),
     referralSyncIntervalMs: Number(settings.referral_sync_ms ?? 60_000),
     // The built-in clinician viewer (the sandbox's; an EHR normally shows the overview itself).
-    ...(settings.viewer === 'true'
-      ? { extensions: [(app, runtime) => mountClinicianViewer(app, runtime, { nodeName: name, network: runtime.ctx.network })], extraPublicPaths: [VIEWER_BASE] }
-      : {}),
+    ...(settings.viewer === 'true' ? viewerOrRefusal(viewer) : {}),
   });
+}
+
+function viewerOrRefusal(viewer: NodeViewer | undefined): NodeViewer {
+  if (!viewer) throw new Error('setting viewer=true: this way of starting the node brings no clinician viewer');
+  return viewer;
 }

@@ -4,7 +4,7 @@ import { PartClient } from '../kit/http/client.ts';
 import type { NetworkView } from '../kit/part.ts';
 import { newTrace } from '../kit/trace.ts';
 import { OUTGOING_COUNTRIES_PATH, OUTGOING_SUMMARY_PATH } from '../ncpeh/contract.ts';
-import type { ForeignSummaryPort } from '../portals/ports.ts';
+import type { TraceContext } from '../kit/trace.ts';
 import type { NodeTenant } from './environment.ts';
 
 // The viewer's way to NCPeH-NL for a patient from abroad: the node asks the national contact point
@@ -12,13 +12,33 @@ import type { NodeTenant } from './environment.ts';
 // she is that the national overview carries), so the NCPeH decides, audits and vouches for her
 // abroad. Nothing of the answer is kept here.
 
-export function foreignSummaryPort(o: { network: NetworkView; tenants: Map<string, NodeTenant>; deadlineMs?: number }): ForeignSummaryPort & { close(): Promise<void> } {
+/** A patient from abroad as the clinician identifies him: his country (ISO 3166-1 alpha-2), its national identifier, his demographics. */
+export interface ForeignPatient {
+  country: string;
+  id: string;
+  family: string;
+  given: string;
+  /** YYYY-MM-DD */
+  birthDate: string;
+}
+
+/** Who asks: the organisation she logged in for and her verklaring. */
+type Asker = { ura?: string; verklaring?: string };
+
+export interface ForeignSummaryService {
+  /** The countries on the trust list the patient may come from. */
+  countries(session: Asker): Promise<Array<{ country: string; name: string }>>;
+  /** The transcoded summary, or why there is none (status and its words). */
+  summary(input: { session: Asker; patient: ForeignPatient; trace?: TraceContext }): Promise<{ ok: true; bundle: Bundle } | { ok: false; status: number; message: string }>;
+}
+
+export function foreignSummaryService(o: { network: NetworkView; tenants: Map<string, NodeTenant>; deadlineMs?: number }): ForeignSummaryService & { close(): Promise<void> } {
   const clients = new Map<string, PartClient>();
   const base = () => {
     if (!o.network.has('ncpeh')) throw new Error('this network has no national contact point for cross-border care (NCPeH)');
     return o.network.url('ncpeh');
   };
-  const clientFor = (session: { ura?: string; verklaring?: string }) => {
+  const clientFor = (session: Asker) => {
     const tenant = session.ura ? o.tenants.get(session.ura) : undefined;
     if (!tenant) throw forbidden('this node does not serve the organisation you are logged in for');
     if (!session.verklaring) throw forbidden('your login carries no Dezi verklaring');

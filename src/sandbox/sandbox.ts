@@ -6,7 +6,7 @@ import { kekFile } from '../kit/keys/key-encryption-key.ts';
 import { createLogger } from '../kit/log.ts';
 import type { TlsIdentity } from '../kit/part.ts';
 import { createCitizenIdentityPart, createIdentityPart } from '../identity/part.ts';
-import { viewerClientId } from '../node/viewer.ts';
+import { viewerClientId } from '../portals/clinician/mount.ts';
 import { createPortalPart, RESEARCH_CLIENT_ID } from '../portals/part.ts';
 import { getParticipant, holdsQualification, qualify } from '../trust/register/participants.ts';
 import { OPERATOR, ORGANIZATIONS, VENDORS } from './cast.ts';

@@ -2,21 +2,22 @@ import type { FastifyRequest } from 'fastify';
 import { LdnError } from '../../kit/errors.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
-import { acceptedEmergencyReason, EMERGENCY_REASON_RULE } from '../../kit/rules/emergency-reason.ts';
-import { type AccessTokenClaims, exchangeByCode, type UserContext, userOf } from '../../trust/contract.ts';
+import { type AccessTokenClaims, exchangeByCode, userOf } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { decodeReason, EMERGENCY_HEADER } from '../source/holder-api.ts';
+import type { OverviewCaller } from './overview-operation.ts';
 
-// What every operation an organisation's own systems ask of its node for a logged-in clinician
-// checks first ($overview, $summary): its own certificate, her access token from this node's AS,
-// her verklaring (travelling along so each holder's AS can verify her), the patient by BSN, an
-// exchange scope, and a break-the-glass reason the holders would accept.
+// Who asks, for every operation an organisation's own systems ask of its node for a logged-in
+// clinician ($overview, $summary): its own certificate, her access token from this node's AS with
+// the exchange's scope, her verklaring (travelling along so each holder's AS can verify her). What
+// she asks (the BSN, a break-the-glass reason) is read here as sent; the overview operation
+// (overview-operation.ts) parses and authorises it, as it does for the node's viewer.
 
 export interface ClinicianRequest {
-  tenant: NodeTenant;
-  user: UserContext;
-  verklaring: string;
+  caller: OverviewCaller;
+  /** The BSN as sent (the identifier's value); parsed by the operation. */
   bsn: string;
+  /** The decoded break-the-glass header, when sent; judged by the operation. */
   emergencyReason?: string;
 }
 
@@ -43,10 +44,5 @@ export async function clinicianRequest(
   if (!claims.scope.split(' ').some((s) => exchangeByCode(o.env.agreements(), exchange)?.scopes.includes(s))) {
     throw forbidden(`the access token does not carry the ${exchange} scope`);
   }
-  // A break-the-glass reason the holders would refuse is refused here, before any holder is asked.
-  const emergencyReason = decodeReason(request.headers[EMERGENCY_HEADER]);
-  if (emergencyReason !== undefined && acceptedEmergencyReason(emergencyReason) === undefined) {
-    throw badRequest(`${EMERGENCY_HEADER} must give ${EMERGENCY_REASON_RULE}`);
-  }
-  return { tenant, user, verklaring, bsn, emergencyReason };
+  return { caller: { tenant, user, verklaring }, bsn, emergencyReason: decodeReason(request.headers[EMERGENCY_HEADER]) };
 }

@@ -1,59 +1,29 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AuditEvent, OperationOutcome } from '@medplum/fhirtypes';
+import type { OperationOutcome } from '@medplum/fhirtypes';
 import { HttpError } from '../../kit/fhir/outcome.ts';
 import { CODE_SYSTEM } from '../../kit/identifiers/systems.ts';
 import { UpstreamError } from '../../kit/http/client.ts';
 import { newTrace } from '../../kit/trace.ts';
 import { DE_GROOT } from '../../sandbox/cast.ts';
 import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
-import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import { exchangeByCode } from '../../trust/agreements/exchanges.ts';
 import { createOverviewService, type OverviewRequest } from './overview.ts';
+import { environment, tenant } from './test-overview-env.ts';
 
-// The overview's own deadline covers localisation and addressing too, and a refused or failed
-// request is audited. The network is replaced by an environment whose parts hang or fail on cue.
+// The overview's own deadline covers localisation and addressing too, and a failed request is
+// audited (refusals before the fan-out: overview-operation.test.ts). The network is replaced by an environment whose parts hang or fail on cue.
 
 const DEADLINE_MS = 300;
 /** What "within the deadline" allows for timers and the audit write. */
 const MARGIN_MS = 250;
 const never = <T>() => new Promise<T>(() => {});
 
-const tenant: NodeTenant = {
-  ura: '90000101',
-  name: 'Ziekenhuis Veluwe',
-  type: 'V4',
-  identity: { cert: '', key: '', ca: '' },
-  ehrBaseUrl: 'http://ehr.invalid/fhir',
-};
-
-function environment(overrides: Partial<NodeEnvironment>): { env: NodeEnvironment; events: AuditEvent[]; patients: Array<{ bsn: string } | undefined> } {
-  const events: AuditEvent[] = [];
-  const patients: Array<{ bsn: string } | undefined> = [];
-  const env: NodeEnvironment = {
-    agreements: defaultAgreements,
-    participant: async () => null,
-    localise: async () => [],
-    registerReferral: async () => {},
-    withdrawReferral: async () => {},
-    endpoint: async () => null,
-    consent: { closedQuestion: async () => ({ decision: 'Permit' }) } as unknown as NodeEnvironment['consent'],
-    verifyVerklaring: async () => {
-      throw new Error('not used');
-    },
-    audit: async (event, patient) => {
-      events.push(event);
-      patients.push(patient);
-    },
-    ...overrides,
-  };
-  return { env, events, patients };
-}
-
 function request(overrides: Partial<OverviewRequest> = {}): OverviewRequest {
   return {
     tenant,
     bsn: DE_GROOT.bsn,
-    exchange: 'acute-zorg',
+    exchange: exchangeByCode(defaultAgreements(), 'acute-zorg')!,
     user: { deziNumber: '900001011', roleCode: '01.045', name: 'A. Bakker', ura: tenant.ura },
     verklaring: 'unused',
     trace: newTrace(),
@@ -100,22 +70,6 @@ describe('overview deadline and refusals', () => {
     assert.match(error.message, /referral index.*503/);
     assert.ok(!JSON.stringify(error.outcome).includes('secret-token'));
     assert.equal(events[0]?.outcome, '8');
-  });
-
-  it('a professional whose role has no part in the exchange is refused and audited; an invalid BSN is refused only', async () => {
-    const { env, events } = environment({});
-    const service = createOverviewService({ env, deadlineMs: DEADLINE_MS });
-    const assistant = request({ user: { deziNumber: '900001014', roleCode: '30.001', name: 'S. Smit', ura: tenant.ura } });
-    const { error } = await refusal(service.overview(assistant));
-    assert.equal(error.status, 403);
-    assert.equal(events.length, 1);
-    assert.equal(events[0].outcome, '8');
-    assert.match(events[0].outcomeDesc ?? '', /refused \(403\)/);
-    assert.ok(events[0].agent?.some((a) => JSON.stringify(a).includes('900001014')), 'the event names the professional');
-
-    const { error: invalid } = await refusal(service.overview(request({ bsn: '123456789' })));
-    assert.equal(invalid.status, 400);
-    assert.equal(events.length, 1, 'no patient is named, so there is nothing to audit');
   });
 
   it('a hanging address lookup does not hold the overview past its deadline', async () => {

@@ -1,11 +1,10 @@
 import type { Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';
 import { type AuditOutcome, buildAuditEvent, localPatientReference } from '../../audit/contract.ts';
-import { badRequest, forbidden, HttpError } from '../../kit/fhir/outcome.ts';
+import { HttpError } from '../../kit/fhir/outcome.ts';
 import { PartClient, UpstreamError } from '../../kit/http/client.ts';
-import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import { formatTraceparent, type TraceContext } from '../../kit/trace.ts';
-import { exchangeByCode, type ExchangeDefinition, TokenRequestError, TrustTokenProvider, type UserContext } from '../../trust/contract.ts';
+import { type ExchangeDefinition, TokenRequestError, TrustTokenProvider, type UserContext } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { askHolder, isLate, type HolderBatch, withinDeadline } from '../integration/ask-holder.ts';
 import { type HolderResult, mergeOverview } from '../integration/merge.ts';
@@ -30,10 +29,11 @@ import { EMERGENCY_HEADER } from '../contract.ts';
 //   category the patient's choice covers at any holder asked, whether or not data exists there;
 // - a holder that refused on policy, failed or timed out is named, with the categories it did not answer.
 
+/** An ask already parsed and authorised (overview-operation.ts): a valid BSN, an exchange she may request. */
 export interface OverviewRequest {
   tenant: NodeTenant;
   bsn: string;
-  exchange: string;
+  exchange: ExchangeDefinition;
   user: UserContext;
   /** The clinician's Dezi verklaring, presented to each holder's authorisation server. */
   verklaring: string;
@@ -100,9 +100,9 @@ function localisationFailure(err: unknown, deadlineMs: number): HttpError {
 type AuditedExchange = { code: string; dataCategories: string[] };
 
 /** The requester's audit event; a failure to log is reported, never hidden, but does not undo the answer. */
-async function auditRequest(
+export async function auditOverview(
   env: NodeEnvironment,
-  req: OverviewRequest,
+  req: Omit<OverviewRequest, 'exchange'>,
   exchange: AuditedExchange,
   result: { outcome: AuditOutcome; description: string },
 ): Promise<void> {
@@ -198,30 +198,22 @@ export function createOverviewService(options: OverviewOptions): OverviewService
 
   const limiter = new FanOutLimiter(options.fanOut);
   const overview = async (req: OverviewRequest): Promise<OverviewResult> => {
-      // Without a valid BSN nothing names a patient: refused without an audit event.
-      if (!isValidBsn(req.bsn)) throw badRequest('not a valid BSN (11-test)');
       const started = Date.now();
       const deadlineAt = started + options.deadlineMs;
-      const audit = (exchange: AuditedExchange, outcome: AuditOutcome, description: string) =>
-        auditRequest(options.env, req, exchange, { outcome, description });
-      /** A refused or failed request is in the audit log too, then answered with its OperationOutcome. */
-      const refuse = async (exchange: AuditedExchange, err: HttpError): Promise<never> => {
-        await audit(exchange, 'serious-failure', `refused (${err.status}): ${err.message}`);
+      const exchange = req.exchange;
+      const audit = (outcome: AuditOutcome, description: string) => auditOverview(options.env, req, exchange, { outcome, description });
+      /** A failed request is in the audit log too, then answered with its OperationOutcome. */
+      const refuse = async (err: HttpError): Promise<never> => {
+        await audit('serious-failure', `refused (${err.status}): ${err.message}`);
         throw err;
       };
-
-      const exchange = exchangeByCode(options.env.agreements(), req.exchange);
-      if (!exchange) return refuse({ code: req.exchange, dataCategories: [] }, badRequest(`unknown exchange "${req.exchange}"`));
-      if (!exchange.requesterRoles.includes(req.user.roleCode)) {
-        return refuse(exchange, forbidden(`role ${req.user.roleCode} may not request ${exchange.code}`));
-      }
 
       let located: Awaited<ReturnType<NodeEnvironment['localise']>>;
       try {
         located = await withinDeadline(options.env.localise(req.tenant, req.bsn, exchange.code, req.trace), deadlineAt);
       } catch (err) {
         // No holder can be asked: an error, not an empty overview a clinician could read as "nothing known".
-        return refuse(exchange, localisationFailure(err, options.deadlineMs));
+        return refuse(localisationFailure(err, options.deadlineMs));
       }
       const warnings: string[] = [];
       // A holder that registered only the Patient record has nothing of this exchange to give (an
@@ -234,7 +226,7 @@ export function createOverviewService(options: OverviewOptions): OverviewService
       const { bundle, stats } = mergeOverview({ bsn: req.bsn, holders, warnings, emergency: req.emergencyReason !== undefined });
       const answered = holders.filter((h) => h.status === 'ok').length;
       // The requester's own log names how many were asked; which ones is in the holders' logs.
-      await audit(exchange, answered === holders.length ? 'success' : 'minor-failure', `${stats.items} items from ${answered}/${holders.length} holders`);
+      await audit(answered === holders.length ? 'success' : 'minor-failure', `${stats.items} items from ${answered}/${holders.length} holders`);
       return {
         bundle,
         // A holder that withheld everything on the patient's choice is not named to the requester.

@@ -91,6 +91,23 @@ describe('holder audit', () => {
     assert.equal(broken.statusCode, 400, broken.body);
     assert.deepEqual(events.map((e) => e.outcome), ['4', '4']);
   });
+
+  it('logs a batch naming two patients in each one\'s access log, under its own event, and refuses it', async () => {
+    events.length = 0;
+    patients.length = 0;
+    const other = testBsn(1002);
+    const search = (bsn: string) => ({ request: { method: 'GET', url: `AllergyIntolerance?patient:identifier=${encodeURIComponent(`${SYSTEM.bsn}|${bsn}`)}` } });
+    const r = await app.inject({
+      method: 'POST',
+      url: `/org/${HOLDER.ura}/fhir`,
+      payload: { resourceType: 'Bundle', type: 'batch', entry: [search(BSN), search(other)] },
+    });
+    assert.equal(r.statusCode, 400, r.body);
+    assert.match(r.body, /one patient/);
+    assert.deepEqual(patients, [{ bsn: BSN }, { bsn: other }], 'one event for each patient the batch named');
+    assert.notEqual(events[0].id, events[1].id);
+    assert.ok(!JSON.stringify(events).includes(BSN) && !JSON.stringify(events).includes(other), 'no BSN in the events');
+  });
 });
 
 describe('holder audit failure', () => {

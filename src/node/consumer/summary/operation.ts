@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessTokenClaims } from '../../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../../environment.ts';
 import { clinicianRequest } from '../clinician-request.ts';
-import type { OverviewService } from '../overview.ts';
+import type { OverviewOperation } from '../overview-operation.ts';
 import { ipsDocument } from './ips-document.ts';
 
 // `GET /org/<URA>/fhir/Patient/$summary?identifier=<bsn-system>|<BSN>`: the IPS operation
@@ -17,14 +17,14 @@ export interface SummaryOperationOptions {
   tenants: Map<string, NodeTenant>;
   env: NodeEnvironment;
   verifyToken(request: FastifyRequest, tenant: NodeTenant): Promise<AccessTokenClaims>;
-  overview: OverviewService;
+  operation: OverviewOperation;
 }
 
 export async function registerSummaryOperation(app: FastifyInstance, o: SummaryOperationOptions): Promise<void> {
   app.get<{ Params: { ura: string }; Querystring: { identifier?: string } }>('/org/:ura/fhir/Patient/$summary', async (request, reply) => {
-    const { tenant, user, verklaring, bsn, emergencyReason } = await clinicianRequest(request, o, SUMMARY_EXCHANGE);
-    const result = await o.overview.overview({ tenant, bsn, exchange: SUMMARY_EXCHANGE, user, verklaring, emergencyReason, trace: request.trace });
-    const document = ipsDocument({ overview: result.bundle, author: { ura: tenant.ura, name: tenant.name } });
+    const { caller, bsn, emergencyReason } = await clinicianRequest(request, o, SUMMARY_EXCHANGE);
+    const result = await o.operation.run(caller, { bsn, exchange: SUMMARY_EXCHANGE, emergencyReason, trace: request.trace });
+    const document = ipsDocument({ overview: result.bundle, author: { ura: caller.tenant.ura, name: caller.tenant.name } });
     return reply.type('application/fhir+json').send(document);
   });
 }

@@ -1,20 +1,19 @@
 import type { Bundle, CareTeam, Composition, MedicationRequest, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ClinicianIdentity } from '../../portals/ports.ts';
-import { type SessionStore, Sessions } from '../../portals/sessions.ts';
-import { type Html, html } from '../../portals/ui/html.ts';
-import { formatDate, type Lang, languageOf, translator } from '../../portals/ui/i18n.ts';
-import { banner, page } from '../../portals/ui/layout.ts';
-import { csrfMatches, PageError, sendPage } from '../../portals/ui/web.ts';
 import { newTrace } from '../../kit/trace.ts';
-import { exchangeByCode } from '../../trust/contract.ts';
-import type { NodeEnvironment, NodeTenant } from '../environment.ts';
-import type { Professional, Receiver } from './receiver.ts';
+import type { ClinicianServices, HandoverDesk } from '../../node/contract.ts';
+import type { ClinicianIdentity } from '../ports.ts';
+import { type SessionStore, Sessions } from '../sessions.ts';
+import { type Html, html } from '../ui/html.ts';
+import { formatDate, type Lang, languageOf, translator } from '../ui/i18n.ts';
+import { banner, page } from '../ui/layout.ts';
+import { csrfMatches, PageError, sendPage } from '../ui/web.ts';
 
 // The receiving professional's screens in the clinician viewer (same login, same session):
 // the handovers and prescriptions sent to her organisation, accept or reject, open what the
 // workflow Task names (pulled from the sender at that moment, audited on both sides), complete,
 // and for a pharmacist: dispense. Dutch only for now (the viewer's other pages are bilingual).
+// The node's receiver does the work (node/contract.ts HandoverDesk), for her organisation only.
 
 interface ViewerSession {
   identity?: ClinicianIdentity;
@@ -32,10 +31,7 @@ const STATUS_NL: Record<string, string> = {
 export interface HandoverPagesOptions {
   basePath: string;
   sessions: SessionStore;
-  tenants: Map<string, NodeTenant>;
-  env: NodeEnvironment;
-  receiver: Receiver;
-  publicBase(): string;
+  node: Pick<ClinicianServices, 'handovers' | 'exchangeName' | 'participantName'>;
   secureCookies?: boolean;
 }
 
@@ -73,18 +69,13 @@ export async function registerHandoverPages(app: FastifyInstance, o: HandoverPag
   const base = o.basePath.replace(/\/$/, '');
   const sessions = new Sessions<ViewerSession>(o.sessions, { cookieName: 'ldn_viewer', cookiePath: base || '/', secureCookies: o.secureCookies });
 
-  async function who(request: FastifyRequest): Promise<{ tenant: NodeTenant; user: Professional; identity: ClinicianIdentity; csrf: string }> {
+  async function who(request: FastifyRequest): Promise<{ desk: HandoverDesk; identity: ClinicianIdentity; csrf: string }> {
     const s = await sessions.load(request);
     const identity = s?.data.identity;
     if (!s || !identity) throw new PageError(401, 'common.notLoggedIn');
-    const tenant = identity.ura ? o.tenants.get(identity.ura) : undefined;
-    if (!tenant || !identity.verklaring || !identity.deziNumber || !identity.roleCode) throw new PageError(403, 'common.csrf');
-    return {
-      tenant,
-      identity,
-      csrf: (s.data as { csrf: string }).csrf,
-      user: { deziNumber: identity.deziNumber, name: identity.name, roleCode: identity.roleCode, verklaring: identity.verklaring },
-    };
+    const desk = o.node.handovers(identity);
+    if (!desk) throw new PageError(403, 'common.csrf');
+    return { desk, identity, csrf: (s.data as { csrf: string }).csrf };
   }
 
   const frame = (request: FastifyRequest, reply: FastifyReply, w: { identity: ClinicianIdentity; csrf: string }, title: string, main: Html) => {
@@ -104,15 +95,15 @@ export async function registerHandoverPages(app: FastifyInstance, o: HandoverPag
       main,
     });
   };
-  const exchangeName = (code: string) => exchangeByCode(o.env.agreements(), code)?.name.nl ?? code;
-  const senderName = async (ura: string) => (await o.env.participant(ura).catch(() => null))?.name ?? `URA ${ura}`;
+  const exchangeName = (code: string) => o.node.exchangeName(code);
+  const senderName = async (ura: string) => (await o.node.participantName(ura)) ?? `URA ${ura}`;
   const form = (w: { csrf: string }, action: string, label: string, extra: Html | string = '', cls = '') =>
     html`<form method="post" action="${action}" class="inline">${extra}<input type="hidden" name="csrf" value="${w.csrf}"><button type="submit" class="${cls}">${label}</button></form>`;
 
   app.get(`${base}/overdrachten`, async (request, reply) => {
     const w = await who(request).catch(() => undefined);
     if (!w) return reply.redirect(`${base}/`);
-    const list = await o.receiver.list(w.tenant);
+    const list = await w.desk.list();
     const rows = await Promise.all(
       list.map(
         async (n) => html`<tr>
@@ -121,7 +112,7 @@ export async function registerHandoverPages(app: FastifyInstance, o: HandoverPag
 <td><a href="${base}/overdrachten/${n.id}">Bekijken</a></td></tr>`,
       ),
     );
-    const main = html`<h1>Overdrachten aan ${w.tenant.name}</h1>
+    const main = html`<h1>Overdrachten aan ${w.desk.organisation.name}</h1>
 ${list.length === 0 ? html`<p>Er zijn geen overdrachten.</p>` : html`<table class="data"><caption>Ontvangen meldingen (notified pull)</caption>
 <thead><tr><th scope="col">Ontvangen</th><th scope="col">Van</th><th scope="col">Soort</th><th scope="col">Omschrijving</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actie</span></th></tr></thead>
 <tbody>${rows}</tbody></table>`}`;
@@ -132,7 +123,7 @@ ${list.length === 0 ? html`<p>Er zijn geen overdrachten.</p>` : html`<table clas
   async function taskPage(request: FastifyRequest, reply: FastifyReply, id: string, opened?: { bundle: Bundle; refused: string[] }, message?: Html) {
     const w = await who(request);
     const trace = request.trace ?? newTrace();
-    const { notification, task } = await o.receiver.readTask(w.tenant, id, w.user, trace);
+    const { notification, task } = await w.desk.readTask(id, trace);
     const action = (what: string) => `${base}/overdrachten/${id}/${what}`;
     const status = task.status ?? 'requested';
     const actions: Html[] = [];
@@ -188,20 +179,20 @@ ${opened.refused.length ? banner('warn', `Niet opgehaald: ${opened.refused.join(
     const status = String(body.status ?? '');
     if (!['accepted', 'rejected', 'completed'].includes(status)) throw new PageError(400, 'common.csrf');
     const reason = typeof body.reason === 'string' ? body.reason.trim().slice(0, 500) : undefined;
-    await o.receiver.setStatus(w.tenant, request.params.id, { status: status as 'accepted', reason, outputs: [] }, w.user, request.trace ?? newTrace());
+    await w.desk.setStatus(request.params.id, { status: status as 'accepted', reason, outputs: [] }, request.trace ?? newTrace());
     return reply.redirect(`${base}/overdrachten/${request.params.id}`);
   });
 
   // Opening pulls from the sender: a POST, so that a reload or a prefetch does not pull again.
   app.post<{ Params: { id: string } }>(`${base}/overdrachten/:id/open`, async (request, reply) => {
     const { w } = await checkCsrf(request);
-    const handover = await o.receiver.open(w.tenant, request.params.id, w.user, request.trace ?? newTrace());
+    const handover = await w.desk.open(request.params.id, request.trace ?? newTrace());
     return taskPage(request, reply, request.params.id, handover);
   });
 
   app.post<{ Params: { id: string } }>(`${base}/overdrachten/:id/dispense`, async (request, reply) => {
     const { w } = await checkCsrf(request);
-    const { dispense } = await o.receiver.dispense(w.tenant, request.params.id, w.user, request.trace ?? newTrace(), o.publicBase());
+    const { dispense } = await w.desk.dispense(request.params.id, request.trace ?? newTrace());
     return taskPage(request, reply, request.params.id, undefined, banner('ok', `Verstrekt: ${display(dispense)}. De voorschrijver ziet de verstrekking bij de opdracht.`));
   });
 }

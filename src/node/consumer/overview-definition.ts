@@ -2,6 +2,7 @@ import type { OperationDefinition } from '@medplum/fhirtypes';
 
 // The OperationDefinition of the node's Patient/$overview (the data-integration function), the
 // canonical its CapabilityStatement names; the kit serves it at [base]/OperationDefinition/Patient-overview.
+// The operation itself is overview-operation.ts.
 
 export const OVERVIEW_OPERATION_CANONICAL = 'https://ldn.example.nl/fhir/OperationDefinition/Patient-overview';
 
