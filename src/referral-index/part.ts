@@ -92,7 +92,10 @@ const SCOPE_MEMO_MAX = 1_000;
 
 function categoriesForScopes(agreements: AgreementsDocument, tokenScopes: string[]): string[] {
   let memo = scopeCategories.get(agreements);
-  if (!memo) scopeCategories.set(agreements, (memo = new Map()));
+  if (!memo) {
+    memo = new Map();
+    scopeCategories.set(agreements, memo);
+  }
   const key = tokenScopes.join(' ');
   let categories = memo.get(key);
   if (!categories) {
