@@ -7,6 +7,7 @@ import pg from 'pg';
 import { Agent, request } from 'undici';
 import { testBsn } from '../src/kit/identifiers/bsn.ts';
 import { SYSTEM } from '../src/kit/identifiers/systems.ts';
+import { cpuSince, cpuSnapshot } from './lib/cpu.ts';
 import { percentile } from './lib/report.ts';
 
 const benchAgreements = defaultAgreements();
@@ -31,6 +32,8 @@ const benchAgreements = defaultAgreements();
 // --instances 2 adds 2 × rounds × (duration + 1 s) plus two process starts.
 
 const WORKER_FLAG = '--nvi-load-worker';
+const MEASURE_START = '#measuring';
+const MEASURE_END = '#measured';
 const CATEGORIES = ['MedicationUse', 'AllergyIntolerance', 'Condition', 'ObservationLaboratory', 'Alert', 'MedicationRequest', 'Imaging', 'Procedure'];
 const EXCHANGE = 'acute-zorg';
 
@@ -39,6 +42,8 @@ interface LoadResult {
   seconds: number;
   non2xx: number;
   latenciesMs: number[];
+  /** CPU of the process that generated the load, during the measured loop (ms). */
+  loadCpuMs?: number;
 }
 
 function arg(args: string[], flag: string): string | undefined {
@@ -93,22 +98,37 @@ async function workerMain(): Promise<void> {
     return r.statusCode === 200;
   };
   await closedLoop(input.concurrency, input.warmup, one);
-  const result = await closedLoop(input.concurrency, input.duration, one);
+  // Markers around the measured loop let the parent take its own CPU readings over the same span.
+  process.stdout.write(`${MEASURE_START}\n`);
+  const cpu = process.cpuUsage();
+  const result: LoadResult = await closedLoop(input.concurrency, input.duration, one);
+  const used = process.cpuUsage(cpu);
+  process.stdout.write(`${MEASURE_END}\n`);
+  result.loadCpuMs = (used.user + used.system) / 1000;
   await agent.close();
   process.stdout.write(JSON.stringify(result));
 }
 
-function runWorker(payload: unknown): Promise<LoadResult> {
+/** The load worker's result, with this process's and PostgreSQL's CPU over its measured loop. */
+function runWorker(payload: unknown): Promise<LoadResult & { serverCpuMs?: number; postgresCpuMs?: number }> {
   const file = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
     // The payload (pseudonym tokens) is too large for argv: it goes over stdin.
     const child = spawn(process.execPath, ['--import', 'tsx', file, WORKER_FLAG], { stdio: ['pipe', 'pipe', 'inherit'] });
     child.stdin.end(JSON.stringify(payload));
     let out = '';
+    let from: ReturnType<typeof cpuSnapshot> | undefined;
+    let used: ReturnType<typeof cpuSince> | undefined;
     child.stdout.on('data', (d) => {
       out += d;
+      if (!from && out.includes(MEASURE_START)) from = cpuSnapshot();
+      if (from && !used && out.includes(MEASURE_END)) used = cpuSince(from);
     });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load worker exited ${code}`))));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`load worker exited ${code}`));
+      const result = JSON.parse(out.slice(out.lastIndexOf('\n') + 1)) as LoadResult;
+      resolve({ ...result, serverCpuMs: used?.selfMs, postgresCpuMs: used?.postgresMs });
+    });
   });
 }
 
@@ -297,7 +317,9 @@ export async function run(args: string[]): Promise<void> {
       await pool.query(`SELECT 1 FROM ${table} WHERE subject_hash = $1`, [hashes[i % tokenCount]]);
       return true;
     });
+    const rawCpu = cpuSnapshot();
     const rawResult = await raw();
+    const rawUsed = cpuSince(rawCpu);
 
     const sortedHttp = [...http.latenciesMs].sort((a, b) => a - b);
     const sortedRaw = [...rawResult.latenciesMs].sort((a, b) => a - b);
@@ -307,6 +329,13 @@ export async function run(args: string[]): Promise<void> {
     line('http_lookups_per_s', httpRate, { unit: 'req/s', concurrency, cryptoWorkers: poolSizeFrom(cryptoWorkers), cores: availableParallelism(), jwe: jweForm === 'rsa' ? 'RSA-OAEP-256' : 'ECDH-ES+A256KW X25519' });
     line('raw_pk_lookups_per_s', rawRate, { unit: 'query/s', concurrency });
     line('lookups_per_s_ratio', httpRate / rawRate, { ceiling: 'raw pg primary-key lookups, same table, same run', target: 0.3 });
+    // CPU per lookup (ms): the NVI's process (this one: the NVI and its crypto threads; the PRS and
+    // trust parts sit idle), PostgreSQL, and the load generator; raw: this process's pg client and PostgreSQL.
+    const perLookup = (ms: number | undefined, count: number) => (ms === undefined ? Number.NaN : ms / count);
+    line('http_cpu_ms_per_lookup', perLookup(http.serverCpuMs, http.count), {
+      unit: 'ms', postgres: Number(perLookup(http.postgresCpuMs, http.count).toFixed(4)), loadGenerator: Number(perLookup(http.loadCpuMs, http.count).toFixed(4)),
+    });
+    line('raw_cpu_ms_per_lookup', perLookup(rawUsed.selfMs, rawResult.count), { unit: 'ms', postgres: Number(perLookup(rawUsed.postgresMs, rawResult.count).toFixed(4)) });
     line('http_p50_ms', percentile(sortedHttp, 50), { unit: 'ms' });
     line('http_p99_ms', percentile(sortedHttp, 99), { unit: 'ms', target: 50 });
     line('raw_p50_ms', percentile(sortedRaw, 50), { unit: 'ms' });

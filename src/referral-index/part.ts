@@ -74,13 +74,35 @@ export async function allowedCategories(
   caller: () => Promise<RequesterStanding | null>,
   at = new Date(),
 ): Promise<string[]> {
-  let exchanges = agreements.exchanges.filter((e) => e.scopes.some((s) => tokenScopes.includes(s)));
-  if (exchanges.length === 0 && exchangeHeader) {
-    const named = agreements.exchanges.filter((e) => e.code === exchangeHeader);
-    const standing = named.length ? await caller() : null;
-    exchanges = standing ? named.filter((e) => qualifiedFor(standing, e, at)) : [];
-  }
+  const byScopes = categoriesForScopes(agreements, tokenScopes);
+  if (byScopes.length > 0 || !exchangeHeader) return byScopes;
+  const named = agreements.exchanges.filter((e) => e.code === exchangeHeader);
+  const standing = named.length ? await caller() : null;
+  const exchanges = standing ? named.filter((e) => qualifiedFor(standing, e, at)) : [];
   return [...new Set(exchanges.flatMap((e) => e.dataCategories))];
+}
+
+// The categories a set of token scopes opens depend only on the agreements document and the
+// scopes, so they are worked out once per document and scope string (not per lookup). A new
+// document is a new key; the register-dependent header path is never remembered here.
+const scopeCategories = new WeakMap<AgreementsDocument, Map<string, string[]>>();
+const SCOPE_MEMO_MAX = 1_000;
+
+function categoriesForScopes(agreements: AgreementsDocument, tokenScopes: string[]): string[] {
+  let memo = scopeCategories.get(agreements);
+  if (!memo) {
+    memo = new Map();
+    scopeCategories.set(agreements, memo);
+  }
+  const key = tokenScopes.join(' ');
+  let categories = memo.get(key);
+  if (!categories) {
+    const exchanges = agreements.exchanges.filter((e) => e.scopes.some((s) => tokenScopes.includes(s)));
+    categories = [...new Set(exchanges.flatMap((e) => e.dataCategories))];
+    if (memo.size >= SCOPE_MEMO_MAX) memo.clear();
+    memo.set(key, categories);
+  }
+  return [...categories];
 }
 
 const REGISTER_MEMO_MS = 30_000;

@@ -95,9 +95,11 @@ export async function findBySubject(db: Queryable, subject: SubjectHash[], allow
   const categories = category === undefined ? [...allowedCategories] : allowedCategories.includes(category) ? [category] : [];
   if (categories.length === 0 || subject.length === 0) return [];
   const list = hashList(subject, 2);
+  // Every lookup runs this: prepared per connection (one statement per number of key versions).
   const rows = await db.query<Row>(
     `SELECT ${COLUMNS} FROM referrals WHERE subject_hash IN (${list.sql}) AND category = ANY($1::text[]) ORDER BY custodian, category`,
     [categories, ...list.params],
+    { prepare: `nvi_find_by_subject_${subject.length}` },
   );
   return rows.map(toReferral);
 }

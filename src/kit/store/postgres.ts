@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Queryable, Row, Store } from './store.ts';
+import type { Queryable, QueryOptions, Row, Store } from './store.ts';
 import { assertSchemaName } from './store.ts';
 
 // Return int8 and numeric as JS numbers/strings consistently with PGlite: bigint counts
@@ -24,8 +24,9 @@ export async function openPostgresStore(schema: string, databaseUrl: string, poo
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
 
-  const query = async <T extends Row>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
-    const r = await pool.query(sql, params as unknown[] | undefined);
+  const query = async <T extends Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<T[]> => {
+    const values = params as unknown[] | undefined;
+    const r = options?.prepare ? await pool.query({ name: options.prepare, text: sql, values }) : await pool.query(sql, values);
     return r.rows as T[];
   };
 
@@ -41,8 +42,11 @@ export async function openPostgresStore(schema: string, databaseUrl: string, poo
       try {
         await client.query('BEGIN');
         const tx: Queryable = {
-          query: async <R extends Row>(sql: string, params?: readonly unknown[]) =>
-            (await client.query(sql, params as unknown[] | undefined)).rows as R[],
+          query: async <R extends Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) =>
+            (options?.prepare
+              ? await client.query({ name: options.prepare, text: sql, values: params as unknown[] | undefined })
+              : await client.query(sql, params as unknown[] | undefined)
+            ).rows as R[],
         };
         const result = await fn(tx);
         await client.query('COMMIT');

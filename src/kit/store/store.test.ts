@@ -31,6 +31,24 @@ for (const backend of await backends()) {
       }
     });
 
+    it('answers a named (prepared) query like the plain one, on the pool and in a transaction, many times over', async () => {
+      const store = await backend.open('kit_store', migrations);
+      try {
+        await store.query('INSERT INTO items (id, n) VALUES ($1, $2), ($3, $4)', ['p1', 7, 'p2', 8]);
+        const sql = 'SELECT id FROM items WHERE n = ANY($1::int[]) ORDER BY id';
+        // Past PostgreSQL's five custom plans, so a generic plan answers too.
+        for (let i = 0; i < 8; i++) {
+          const ns = i % 2 === 0 ? [7] : [7, 8];
+          const prepared = await store.query<{ id: string }>(sql, [ns], { prepare: 'kit_store_items_by_n' });
+          assert.deepEqual(prepared, await store.query<{ id: string }>(sql, [ns]));
+        }
+        const inTx = await store.transaction((tx) => tx.query<{ id: string }>(sql, [[8]], { prepare: 'kit_store_items_by_n' }));
+        assert.deepEqual(inTx.map((r) => r.id), ['p2']);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('commits a transaction and rolls a failing one back completely', async () => {
       const store = await backend.open('kit_store', migrations);
       try {

@@ -4,9 +4,17 @@
 
 export type Row = Record<string, unknown>;
 
+export interface QueryOptions {
+  /**
+   * A name for a server-side prepared statement (PostgreSQL; PGlite ignores it): parsed and planned
+   * once per connection instead of on every call, for hot queries. One name, one SQL text.
+   */
+  prepare?: string;
+}
+
 export interface Queryable {
   /** Run one statement with $1..$n parameters; returns the rows. */
-  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<T[]>;
 }
 
 export interface Store extends Queryable {
