@@ -25,6 +25,7 @@ import { countryName } from './countries.ts';
 import { findOrder, openOrders, transcodeOrder } from './eprescription.ts';
 import { registerOutgoingSummary } from './outgoing.ts';
 import { verklaringVerifier } from '../trust/verklaring.ts';
+import { ncpehSettingsOf } from './serve-settings.ts';
 
 // NCPeH-NL, the Dutch national contact point for eHealth, as a part of the network. Towards the
 // other member states it is the country of affiliation (NCP-A): its gateway answers a foreign
@@ -72,6 +73,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
     publicPaths: [NCPEH_JWKS_PATH],
     runtime,
     async register(app: FastifyInstance, ctx: PartContext) {
+      const settings = ncpehSettingsOf(ctx.settings);
       const list = await verifyTrustList(o.trustList);
       runtime.list = list;
       const { d: _d, ...publicJwk } = o.signingKey;
@@ -89,7 +91,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
         await nodeClient.close();
       });
       const consent = new HttpConsentOracle(trustClient, () => ctx.network.url('consent'), { deadlineMs: 10_000 });
-      const agreements = await startAgreementsSource({ trustUrl: () => ctx.network.url('trust'), client: trustClient, refreshMs: Number(ctx.settings.agreements_refresh_ms ?? 5000), log: ctx.log });
+      const agreements = await startAgreementsSource({ trustUrl: () => ctx.network.url('trust'), client: trustClient, refreshMs: settings.agreementsRefreshMs, log: ctx.log });
       closers.unshift(async () => agreements.stop());
       const exchangeOf = async (code: string) => {
         const exchange = agreements.current().exchanges.find((e) => e.code === code);
@@ -98,7 +100,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
       };
 
       // The other direction: Dutch clinicians asking for a foreign patient's summary (outgoing.ts).
-      const verklaring = verklaringVerifier({ network: ctx.network, client: () => trustClient, settings: ctx.settings });
+      const verklaring = verklaringVerifier({ network: ctx.network, client: () => trustClient, issuer: settings.identityIssuer, jwks: settings.identityJwks });
       const outgoing = registerOutgoingSummary(app, {
         own,
         list,

@@ -18,6 +18,7 @@ import { SubjectRefused, subjectHashes } from './subject-hash.ts';
 import { poolSizeFrom, type SubjectHashPool, startSubjectHashPool } from './subject-hash-pool.ts';
 import { sodiumReady } from '../pseudonyms/sodium.ts';
 import { processTransaction } from './transaction.ts';
+import { nviSettingsOf } from './serve-settings.ts';
 
 // The national referral index (NVI) as a part, per the GF IG List profile:
 //   POST /            transaction Bundle of POST List / DELETE List entries (nvi:write)
@@ -139,7 +140,7 @@ export function createNviPart(options: NviOptions): PartDefinition {
     async register(app, ctx) {
       await sodiumReady();
       const keys = await loadNviKeys(ctx);
-      const workers = poolSizeFrom(options.cryptoWorkers ?? ctx.settings.NVI_CRYPTO_WORKERS);
+      const workers = poolSizeFrom(options.cryptoWorkers ?? nviSettingsOf(ctx.settings).cryptoWorkers);
       if (workers > 0) {
         pool = await startSubjectHashPool({ privateJwk: keys.privateJwk, audience: keys.audience, scope: keys.scope, indexKey: keys.indexKey }, workers);
         ctx.log.info({ event: 'nvi.crypto-workers', workers }, 'NVI crypto worker pool started');
