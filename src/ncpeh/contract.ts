@@ -6,3 +6,4 @@
 export { ORIGIN_TAG_SYSTEM, OUTGOING_COUNTRIES_PATH, OUTGOING_SUMMARY_PATH, type ForeignPatientQuery } from './outgoing.ts';
 export { type IncomingTerms, incomingTerms } from './terms/incoming-read.ts';
 export { countryName } from './countries.ts';
+export { NCPEH_ERRORS, NcpehError, type NcpehErrorCode } from './errors.ts';

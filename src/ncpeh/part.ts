@@ -13,10 +13,10 @@ import { startAgreementsSource } from '../trust/agreements/source.ts';
 import { continueTrace } from '../kit/trace.ts';
 import { redactBsns } from '../audit/event.ts';
 import { EMERGENCY_HEADER } from '../node/source/holder-api.ts';
-import { type AssertionError, type HcpAssertion, verifyHcpAssertion } from './assertion.ts';
+import { AssertionError, type HcpAssertion, verifyHcpAssertion } from './assertion.ts';
 import { crossBorderAuditLog } from './audit.ts';
 import { callingMember, type RunningGateway, startGateway } from './gateway.ts';
-import { type DemographicsError, demographicsMatch, parseDemographics, patientsOf } from './identification.ts';
+import { DemographicsError, demographicsMatch, parseDemographics, patientsOf } from './identification.ts';
 import { NCPEH_JWKS_PATH, signNationalAssertion } from './national-assertion.ts';
 import { type CrossBorderService, mapForeignRole } from './roles.ts';
 import { transcodeSummary } from './terms/index.ts';
@@ -126,7 +126,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           hcp = await verifyHcpAssertion(typeof header === 'string' ? header : '', list, member.country, own);
         } catch (err) {
           await audit.record({ service: service === 'eprescription' ? 'eprescription-list' : 'patient-summary', country: member.country, side: 'country-of-affiliation', outcome: 'refused', reason: (err as Error).message });
-          throw new HttpError(401, 'security', (err as AssertionError).message);
+          throw err instanceof AssertionError ? err : new HttpError(401, 'security', (err as Error).message);
         }
         const role = mapForeignRole(hcp.role, service);
         return { member, hcp, role };
@@ -206,7 +206,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           try {
             demographics = parseDemographics(request.body?.patient);
           } catch (err) {
-            throw badRequest((err as DemographicsError).message);
+            throw err instanceof DemographicsError ? err : badRequest((err as Error).message);
           }
           const language = typeof request.body?.language === 'string' && /^[a-z]{2}(-[A-Z]{2})?$/.test(request.body.language) ? request.body.language : 'en';
           const traceId = request.trace.traceId;
@@ -257,7 +257,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           try {
             demographics = parseDemographics(request.body?.patient);
           } catch (err) {
-            throw badRequest((err as DemographicsError).message);
+            throw err instanceof DemographicsError ? err : badRequest((err as Error).message);
           }
           const traceId = request.trace.traceId;
           const exchange = await exchangeOf('medicatieoverdracht');

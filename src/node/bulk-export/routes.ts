@@ -229,7 +229,7 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
     } catch (err) {
       if (err instanceof PermitRefused) {
         request.log.warn({ event: 'bulk-export.permit-refused', reason: err.message, peer: hdabUra }, 'permit refused');
-        throw new HttpError(err.status, err.status === 401 ? 'login' : 'forbidden', err.message);
+        throw err; // coded ERR_HDAB_PERMIT_REFUSED, 403
       }
       throw err;
     }
