@@ -24,7 +24,7 @@ export { appendAuditEvent, auditLogMigrations, createAuditLogWriter } from './ch
 export { type AuditInteraction, type AuditOutcome, buildAuditEvent, containsBsn, localPatientReference, redactBsns, summarizeAuditEvent } from './event.ts';
 export { generateOutboxKey, outboxSealer } from './outbox-sealing.ts';
 export { startOutboxWorker, type TokenAtDelivery, transparencySender } from './outbox.ts';
-export { pruneAuditLog, retentionDaysSetting, type RetentionJob, startRetentionJob } from './retention.ts';
+export { pruneAuditLog, type RetentionJob, startRetentionJob } from './retention.ts';
 export { createJwsSigner, generateSigningKey, type JwsSigner } from './signing.ts';
 export { verifyInclusion } from './transparency/merkle.ts';
 export { transparencyPseudonymToken } from './transparency/pseudonym-client.ts';

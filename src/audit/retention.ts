@@ -41,16 +41,6 @@ export async function pruneAuditLog(
   });
 }
 
-/**
- * A retention setting in days: absent, empty or 0 means keep forever (undefined). Fractions are
- * allowed (tests and short-lived sandboxes); anything else is a configuration error at start-up.
- */
-export function retentionDaysSetting(raw: string | undefined, name: string): number | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const days = Number(raw);
-  if (!Number.isFinite(days) || days < 0) throw new Error(`${name} must be a non-negative number of days (got "${raw}"); 0 or absent keeps everything`);
-  return days === 0 ? undefined : days;
-}
 
 export interface RetentionJob {
   /** Runs one pass now (also used by tests); passes never overlap. */

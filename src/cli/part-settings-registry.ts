@@ -2,7 +2,7 @@ import { transparencySettings } from '../audit/transparency/serve-settings.ts';
 import { consentSettings } from '../consent/serve-settings.ts';
 import { directorySettings } from '../directory/serve-settings.ts';
 import { citizenIdentitySettings, identitySettings } from '../identity/serve-settings.ts';
-import { KEY_ENCRYPTION_KEY_SETTINGS } from '../kit/common-settings.ts';
+import { KIT_SETTINGS } from '../kit/common-settings.ts';
 import { checkSettings, type PartSettings, settingsHelp } from '../kit/part-settings.ts';
 import { ehrSimSettings } from '../node/ehr-sim/serve-settings.ts';
 import { nodeSettings } from '../node/serve-settings.ts';
@@ -42,7 +42,7 @@ export function serveSettingsHelp(argv: readonly string[]): string {
   const part = partInArgv(argv);
   const declared = part ? DECLARED_SETTINGS[part] : undefined;
   if (!part || !declared) return `\nEvery part's settings: ldn serve <part> --help (parts: ${Object.keys(DECLARED_SETTINGS).join(', ')})`;
-  return settingsHelp(part, withKeySettings(declared));
+  return settingsHelp(part, withKitSettings(declared));
 }
 
 /**
@@ -52,7 +52,7 @@ export function serveSettingsHelp(argv: readonly string[]): string {
 export function vetSettings(part: string, settings: Record<string, string | undefined>): { refuse: boolean; lines: string[] } {
   const declared = DECLARED_SETTINGS[part];
   if (!declared) return { refuse: false, lines: [] };
-  const { problems, unknown } = checkSettings(withKeySettings(declared), settings);
+  const { problems, unknown } = checkSettings(withKitSettings(declared), settings);
   const lines = [
     ...problems.map((p) => `ldn serve ${part}: ${p}`),
     ...unknown.map((u) => `ldn serve ${part}: warning: unknown setting ${u}; see ldn serve ${part} --help`),
@@ -60,7 +60,7 @@ export function vetSettings(part: string, settings: Record<string, string | unde
   return { refuse: problems.length > 0, lines };
 }
 
-/** Every part may keep keys in its store, so every part takes the key-encryption key settings. */
-function withKeySettings(declared: PartSettings): PartSettings {
-  return [...declared, ...KEY_ENCRYPTION_KEY_SETTINGS.filter((k) => !declared.some((d) => d.name === k.name))];
+/** Every part takes the kit's settings (the key-encryption key of its store, the rate-limit scale). */
+function withKitSettings(declared: PartSettings): PartSettings {
+  return [...declared, ...KIT_SETTINGS.filter((k) => !declared.some((d) => d.name === k.name))];
 }

@@ -16,6 +16,7 @@ import { ConsentRegistry, type RecordedBy, type StoredConsent, type WriteGuard }
 import { networkSubscriberOrigins, requireOwnEndpoint, type SubscriberOrigins } from './subscriber-endpoints.ts';
 import { parseSubscription, SubscriptionStore } from './subscription-store.ts';
 import { doors } from '../kit/http/rate-limits.ts';
+import { consentSettingsOf } from './serve-settings.ts';
 
 // The consent registry as a part (Mitz-like). Citizens manage their own choices through the
 // portal (citizen token); care providers record on a citizen's behalf (their URA and professional
@@ -83,6 +84,7 @@ export function createConsentPart(options: ConsentPartOptions): PartDefinition {
     openApi: consentOpenApi,
 
     async register(app, ctx: PartContext) {
+      const settings = consentSettingsOf(ctx.settings);
       const registry = new ConsentRegistry(ctx.store);
       const subscriptions = new SubscriptionStore(ctx.store);
       client = new PartClient({ tls: ctx.tls, maxRetries: 0 });
@@ -122,7 +124,7 @@ export function createConsentPart(options: ConsentPartOptions): PartDefinition {
         },
         { baseUrl: () => ctx.baseUrl, log: ctx.log, ...options.delivery },
       );
-      dispatcher.start(options.delivery?.intervalMs ?? Number(ctx.settings.CONSENT_DELIVERY_INTERVAL_MS ?? 1000));
+      dispatcher.start(options.delivery?.intervalMs ?? settings.deliveryIntervalMs);
 
       const sendConsent = (reply: FastifyReply, stored: StoredConsent, status = 200) =>
         reply

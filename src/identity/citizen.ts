@@ -10,6 +10,7 @@ import { OIDC_MODELS_MIGRATION_SQL, oidcStoreKey, purgeExpired } from './oidc/ad
 import { registerLoginRoutes } from './oidc/interaction.ts';
 import { mountProvider, OIDC_PUBLIC_PATHS } from './oidc/mount.ts';
 import { buildProvider } from './oidc/provider.ts';
+import { citizenIdentitySettingsOf } from './serve-settings.ts';
 import { clientsFrom, directoryFrom, type ProviderOptions, requirePasswordFrom } from './settings.ts';
 import { doors } from '../kit/http/rate-limits.ts';
 
@@ -46,24 +47,25 @@ export function createCitizenIdentityPart(options: CitizenIdentityOptions = {}):
     rateLimits: [...doors('login', [`POST ${LOGIN_PATH}/:uid`]), ...doors('token', [`POST ${OIDC_ROUTES.token}`])],
     async register(app: FastifyInstance, ctx: PartContext) {
       const db = ctx.store;
-      const directory = directoryFrom(options.directory, ctx.settings, 'citizen-identity');
-      const clients = clientsFrom(options, ctx.settings);
-      const requirePassword = requirePasswordFrom(options, ctx.settings);
+      const settings = citizenIdentitySettingsOf(ctx.settings);
+      const directory = directoryFrom(options.directory, settings, 'citizen-identity');
+      const clients = clientsFrom(options, settings);
+      const requirePassword = requirePasswordFrom(options, settings);
       // STUB: the sandbox asserts "substantial" without a second factor; a real DigiD does the work.
-      const loa = options.loa ?? ctx.settings.loa ?? (requirePassword ? LOA.low : LOA.substantial);
+      const loa = options.loa ?? settings.loa ?? (requirePassword ? LOA.low : LOA.substantial);
       const idTokenKey = await loadOrCreateRsaKey(db, 'id-token');
       const cookieKeys = await loadOrCreateCookieKeys(db);
 
       let provider: Provider | undefined;
       const getProvider = async () => {
         provider ??= buildProvider({
-          issuer: options.issuer ?? ctx.settings.issuer ?? ctx.baseUrl,
+          issuer: options.issuer ?? settings.issuer ?? ctx.baseUrl,
           db,
           clients,
           idTokenKey,
           cookieKeys,
           log: ctx.log,
-          storeKey: oidcStoreKey(ctx.settings.oidc_store_key),
+          storeKey: oidcStoreKey(settings.oidcStoreKey),
           acrValues: [LOA.low, LOA.substantial, LOA.high],
           // The name only for the portal's header (scope profile); the BSN stays the subject.
           claims: { openid: ['sub', 'acr'], profile: ['name'] },

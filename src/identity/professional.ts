@@ -10,7 +10,8 @@ import { KEYS_MIGRATION_SQL, loadOrCreateCookieKeys, loadOrCreateRsaKey, publicJ
 import { registerLoginRoutes } from './oidc/interaction.ts';
 import { mountProvider, OIDC_PUBLIC_PATHS } from './oidc/mount.ts';
 import { buildProvider } from './oidc/provider.ts';
-import { clientsFrom, directoryFrom, positiveInt, type ProviderOptions, requirePasswordFrom } from './settings.ts';
+import { identitySettingsOf } from './serve-settings.ts';
+import { clientsFrom, directoryFrom, type ProviderOptions, requirePasswordFrom } from './settings.ts';
 import { professionalName } from './verklaring/claims.ts';
 import { issueVerklaring } from './verklaring/issue.ts';
 import { activeVerklaringForGrant, findVerklaring, revokeVerklaring, statusOf, VERKLARING_MIGRATION_SQL } from './verklaring/store.ts';
@@ -46,16 +47,17 @@ export function createIdentityPart(options: IdentityOptions = {}): PartDefinitio
     rateLimits: [...doors('login', [`POST ${LOGIN_PATH}/:uid`]), ...doors('token', [`POST ${OIDC_ROUTES.token}`])],
     async register(app: FastifyInstance, ctx: PartContext) {
       const db = ctx.store;
-      const directory = directoryFrom(options.directory, ctx.settings, 'identity');
-      const clients = clientsFrom(options, ctx.settings);
-      const requirePassword = requirePasswordFrom(options, ctx.settings);
-      const ttl = options.verklaringTtlSeconds ?? positiveInt(ctx.settings.verklaring_ttl_seconds, 8 * 60 * 60, 'verklaring_ttl_seconds');
-      const operatorUra = options.operatorUra ?? ctx.settings.operator_ura;
+      const settings = identitySettingsOf(ctx.settings);
+      const directory = directoryFrom(options.directory, settings, 'identity');
+      const clients = clientsFrom(options, settings);
+      const requirePassword = requirePasswordFrom(options, settings);
+      const ttl = options.verklaringTtlSeconds ?? settings.verklaringTtlSeconds;
+      const operatorUra = options.operatorUra ?? settings.operatorUra;
       const idTokenKey = await loadOrCreateRsaKey(db, 'id-token');
       const verklaringKey = await loadOrCreateRsaKey(db, 'verklaring');
       const cookieKeys = await loadOrCreateCookieKeys(db);
       // The issuer is known only once the service listens (port 0 in tests and the sandbox).
-      const issuer = () => options.issuer ?? ctx.settings.issuer ?? ctx.baseUrl;
+      const issuer = () => options.issuer ?? settings.issuer ?? ctx.baseUrl;
 
       let provider: Provider | undefined;
       const getProvider = async () => {
@@ -66,7 +68,7 @@ export function createIdentityPart(options: IdentityOptions = {}): PartDefinitio
           idTokenKey,
           cookieKeys,
           log: ctx.log,
-          storeKey: oidcStoreKey(ctx.settings.oidc_store_key),
+          storeKey: oidcStoreKey(settings.oidcStoreKey),
           acrValues: [LOA.high],
           claims: { openid: ['sub', 'verklaring'], profile: ['name', 'family_name', 'given_name'] },
           async findAccount(deziNumber, token) {

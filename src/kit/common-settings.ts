@@ -1,4 +1,4 @@
-import type { SettingDeclaration } from './part-settings.ts';
+import { readSettings, type SettingDeclaration } from './part-settings.ts';
 
 // Settings more than one part reads (declared once here, listed by each part that reads them).
 
@@ -12,17 +12,17 @@ export const TOKENS_SETTING: SettingDeclaration = {
 /** The network operator's URA when none is configured: written here once (the sandbox cast's operator has it too). */
 export const DEFAULT_OPERATOR_URA = '90000001';
 
-/** The operator's URA from a part's settings (`operator_ura`), else the default. */
-export function operatorUraOf(settings: Record<string, string | undefined>): string {
-  return settings.operator_ura ?? DEFAULT_OPERATOR_URA;
-}
-
 export const OPERATOR_URA_SETTING: SettingDeclaration = {
   name: 'operator_ura',
   type: 'ura',
   default: DEFAULT_OPERATOR_URA,
   doc: 'URA of the network operator (its certificate may administer; it holds citizen-access for the citizen portal)',
 };
+
+/** The operator's URA from a part's settings (`operator_ura`, checked), else the default. */
+export function operatorUraOf(settings: Record<string, string | undefined>, part = 'operator'): string {
+  return readSettings(part, [OPERATOR_URA_SETTING], settings).string(OPERATOR_URA_SETTING.name);
+}
 
 /** The JWE key and the keyed-hash key of a PRS recipient (src/pseudonyms/recipient-secrets.ts). */
 export function prsRecipientSettings(prefix: string, hmacName: string, stores: string): SettingDeclaration[] {
@@ -58,3 +58,21 @@ export const AGREEMENTS_REFRESH_SETTING: SettingDeclaration = {
   default: '5000',
   doc: "how often the trust part's signed agreements are fetched again (an operator's change reaches this part within it)",
 };
+
+/** Read by the kit for every part (src/kit/http/service.ts): load tests raise every rate limit at once. */
+export const RATE_LIMIT_SCALE_SETTING: SettingDeclaration = {
+  name: 'rate_limit_scale',
+  type: 'integer',
+  min: 1,
+  default: '1',
+  doc: 'multiplies every per-caller rate limit of this part (load tests raise it)',
+};
+
+/** What the kit reads for every part, besides the part's own declarations. */
+export const KIT_SETTINGS: SettingDeclaration[] = [...KEY_ENCRYPTION_KEY_SETTINGS, RATE_LIMIT_SCALE_SETTING];
+
+/** Parts that check a professional's Dezi-like verklaring (src/trust/verklaring.ts). */
+export const IDENTITY_ISSUER_SETTINGS: SettingDeclaration[] = [
+  { name: 'identity_issuer', type: 'url', doc: "issuer of the Dezi-like verklaringen this part accepts (default: the network's identity part)" },
+  { name: 'identity_jwks', type: 'url', doc: 'key set of that issuer (default <identity_issuer>/dezi/jwks.json)' },
+];

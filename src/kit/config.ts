@@ -69,10 +69,7 @@ export function loadServeConfig(part: string, options: { configFile?: string; en
   const databaseUrl = env.DATABASE_URL ?? file.databaseUrl;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres://');
 
-  const settings: Record<string, string> = { ...(file.settings ?? {}) };
-  for (const [k, v] of Object.entries(env)) {
-    if (k.startsWith('LDN_SETTING_') && v !== undefined) settings[k.slice('LDN_SETTING_'.length).toLowerCase()] = v;
-  }
+  const settings: Record<string, string> = { ...(file.settings ?? {}), ...settingsFromEnvironment(env) };
   if (problems.length) throw new ConfigError(problems);
   return {
     part,
@@ -85,6 +82,13 @@ export function loadServeConfig(part: string, options: { configFile?: string; en
     network,
     settings,
   };
+}
+
+/** The LDN_SETTING_<NAME> variables of an environment, by lower-case name. */
+export function settingsFromEnvironment(env: Record<string, string | undefined>): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('LDN_SETTING_') && v !== undefined) settings[k.slice('LDN_SETTING_'.length).toLowerCase()] = v;
+  return settings;
 }
 
 /**

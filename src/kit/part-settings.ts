@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
+import { ConfigError } from './config.ts';
 
 // Each part declares its settings once (name, type, default, doc): `ldn serve <part> --help` lists
 // them, and `ldn serve` checks the given values before the part starts, naming every bad one at
 // once. Names are the lower-case form of LDN_SETTING_<NAME> (the settings view reads any case).
-// The parts still read their own settings; these declarations only document and check them.
+// A part reads its settings through `readSettings` (typed, the declared default applied), which
+// refuses every bad value at start with the same message `ldn serve` gives.
 
 export type SettingType = 'string' | 'integer' | 'boolean' | 'json' | 'hex' | 'url' | 'file' | 'ura' | { oneOf: readonly string[] };
 
@@ -107,4 +109,64 @@ export function settingsHelp(part: string, declared: PartSettings): string {
     return `${head}\n      ${d.doc}`;
   });
   return `\nSettings of ${part} (environment LDN_SETTING_<NAME>, or "settings": {"<name>": "…"} in --config):\n${rows.join('\n')}\n`;
+}
+
+/**
+ * A part's settings, checked against its declarations and read typed with the declared default.
+ * Whether a required setting is present stays the caller's check (`ldn serve` refuses a missing
+ * one; in code, as in the sandbox and tests, a part may be given the same thing as an option).
+ */
+export class SettingValues {
+  readonly #byName: Map<string, SettingDeclaration>;
+  readonly #given: Map<string, string>;
+
+  constructor(part: string, declared: PartSettings, given: Record<string, string | undefined>) {
+    this.#byName = new Map(declared.map((d) => [d.name, d]));
+    this.#given = new Map();
+    for (const [k, v] of Object.entries(given)) if (v !== undefined && this.#byName.has(k.toLowerCase())) this.#given.set(k.toLowerCase(), v);
+    const problems = [...this.#given].flatMap(([name, value]) => settingProblem(this.#byName.get(name)!, value) ?? []);
+    if (problems.length) throw new ConfigError(problems.map((p) => `${part}: ${p}`));
+  }
+
+  /** The given value, else the declared default; a name or type the declarations do not hold is a programming error. */
+  #raw(name: string, kind: string): string | undefined {
+    const d = this.#byName.get(name);
+    if (!d) throw new Error(`setting ${name} is not declared`);
+    const declaredKind = typeof d.type === 'string' ? d.type : 'string';
+    const fits = kind === 'string' ? !['integer', 'boolean', 'json'].includes(declaredKind) : declaredKind === kind;
+    if (!fits) throw new Error(`setting ${name} is declared ${typeLabel(d.type)}, read as ${kind}`);
+    return this.#given.get(name) ?? d.default;
+  }
+
+  #present<T>(name: string, value: T | undefined): T {
+    if (value === undefined) throw new Error(`setting ${name} has no value and no declared default`);
+    return value;
+  }
+
+  optionalString(name: string): string | undefined {
+    return this.#raw(name, 'string');
+  }
+  string(name: string): string {
+    return this.#present(name, this.optionalString(name));
+  }
+  optionalInteger(name: string): number | undefined {
+    const v = this.#raw(name, 'integer');
+    return v === undefined ? undefined : Number(v);
+  }
+  integer(name: string): number {
+    return this.#present(name, this.optionalInteger(name));
+  }
+  boolean(name: string): boolean {
+    const v = this.#present(name, this.#raw(name, 'boolean'));
+    return v === 'true' || v === '1';
+  }
+  optionalJson(name: string): unknown {
+    const v = this.#raw(name, 'json');
+    return v === undefined ? undefined : JSON.parse(v);
+  }
+}
+
+/** Checks a part's settings against its declarations (refusing bad values at start) and reads them typed. */
+export function readSettings(part: string, declared: PartSettings, given: Record<string, string | undefined>): SettingValues {
+  return new SettingValues(part, declared, given);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { importJWK, jwtVerify, SignJWT } from 'jose';
 import { memberOf, type TrustListContent } from './trust-list.ts';
+import { AssertionError } from './errors.ts';
 
 // The professional's identity assertion between contact points (MyHealth@EU's HCP assertion,
 // here a JWT): the foreign NCPeH vouches for who its professional is, her role (ISCO-08, as the
@@ -24,7 +25,7 @@ export interface HcpAssertion {
   purpose: CrossBorderPurpose;
 }
 
-export class AssertionError extends Error {}
+export { AssertionError };
 
 export async function signHcpAssertion(a: HcpAssertion, audienceCountry: string, key: CryptoKey | Uint8Array, lifetimeSeconds = 120): Promise<string> {
   return new SignJWT({

@@ -6,6 +6,7 @@
 export { ORIGIN_TAG_SYSTEM, OUTGOING_COUNTRIES_PATH, OUTGOING_SUMMARY_PATH, type ForeignPatientQuery } from './outgoing.ts';
 export { type IncomingTerms, incomingTerms } from './terms/incoming-read.ts';
 export { countryName } from './countries.ts';
+export { NCPEH_ERRORS, NcpehError, type NcpehErrorCode } from './errors.ts';
 
 // What a node and the audit log use of the NCPeH's national side: a foreign professional's
 // assertion as a node's user, and the name prefix such a user is logged under.

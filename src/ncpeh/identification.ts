@@ -1,5 +1,6 @@
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
+import { DemographicsError } from './errors.ts';
 
 // Patient identification as MyHealth@EU does it: the country of treatment sends the national
 // identifier (BSN) and the demographics the patient showed; the Dutch side confirms only when the
@@ -14,7 +15,7 @@ export interface Demographics {
   birthDate: string;
 }
 
-export class DemographicsError extends Error {}
+export { DemographicsError };
 
 /** Checks the shape of what the foreign side sent (a 400 for the caller, not a lookup). */
 export function parseDemographics(input: unknown): Demographics {

@@ -5,10 +5,10 @@ import { remoteJwks, type UserContext } from '../trust/contract.ts';
 import { isNationalAssertion, NCPEH_JWKS_PATH, verifyNationalAssertion } from './national-assertion.ts';
 
 // What a node needs to accept the NCPeH's user assertion: the NCPeH's public keys, fetched over
-// the network's TLS from the NCPeH part (setting NCPEH_URL, else the network's `ncpeh`). Without
+// the network's TLS from the NCPeH part (the node's setting ncpeh_url, else the network's `ncpeh`). Without
 // an NCPeH in the network such an assertion is refused.
 
-export function crossBorderUserVerifier(input: { network: NetworkView; client: () => PartClient; settings: Record<string, string | undefined> }): {
+export function crossBorderUserVerifier(input: { network: NetworkView; client: () => PartClient; ncpehUrl?: string }): {
   handles(assertion: string): boolean;
   verify(assertion: string, expectedUra: string): Promise<UserContext>;
 } {
@@ -16,7 +16,7 @@ export function crossBorderUserVerifier(input: { network: NetworkView; client: (
   return {
     handles: isNationalAssertion,
     async verify(assertion, expectedUra) {
-      const base = input.settings.ncpeh_url ?? (input.network.has('ncpeh') ? input.network.url('ncpeh') : undefined);
+      const base = input.ncpehUrl ?? (input.network.has('ncpeh') ? input.network.url('ncpeh') : undefined);
       if (!base) throw new Error('no NCPeH in this network');
       jwks ??= remoteJwks(`${base}${NCPEH_JWKS_PATH}`, input.client());
       return verifyNationalAssertion(assertion, jwks, expectedUra);

@@ -11,10 +11,10 @@ import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { startAgreementsSource, TrustTokenProvider, verklaringVerifier } from '../trust/contract.ts';
 import { continueTrace } from '../kit/trace.ts';
 import { EMERGENCY_HEADER } from '../node/contract.ts';
-import { type AssertionError, type HcpAssertion, verifyHcpAssertion } from './assertion.ts';
+import { AssertionError, type HcpAssertion, verifyHcpAssertion } from './assertion.ts';
 import { crossBorderAuditLog } from './audit.ts';
 import { callingMember, type RunningGateway, startGateway } from './gateway.ts';
-import { type DemographicsError, demographicsMatch, parseDemographics, patientsOf } from './identification.ts';
+import { DemographicsError, demographicsMatch, parseDemographics, patientsOf } from './identification.ts';
 import { NCPEH_JWKS_PATH, signNationalAssertion } from './national-assertion.ts';
 import { type CrossBorderService, mapForeignRole } from './roles.ts';
 import { transcodeSummary } from './terms/index.ts';
@@ -22,6 +22,7 @@ import { type SignedTrustList, type TrustListContent, verifyTrustList } from './
 import { countryName } from './countries.ts';
 import { findOrder, openOrders, transcodeOrder } from './eprescription.ts';
 import { registerOutgoingSummary } from './outgoing.ts';
+import { ncpehSettingsOf } from './serve-settings.ts';
 
 // NCPeH-NL, the Dutch national contact point for eHealth, as a part of the network. Towards the
 // other member states it is the country of affiliation (NCP-A): its gateway answers a foreign
@@ -69,6 +70,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
     publicPaths: [NCPEH_JWKS_PATH],
     runtime,
     async register(app: FastifyInstance, ctx: PartContext) {
+      const settings = ncpehSettingsOf(ctx.settings);
       const list = await verifyTrustList(o.trustList);
       runtime.list = list;
       const { d: _d, ...publicJwk } = o.signingKey;
@@ -86,7 +88,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
         await nodeClient.close();
       });
       const consent = new HttpConsentOracle(trustClient, () => ctx.network.url('consent'), { deadlineMs: 10_000 });
-      const agreements = await startAgreementsSource({ trustUrl: () => ctx.network.url('trust'), client: trustClient, refreshMs: Number(ctx.settings.agreements_refresh_ms ?? 5000), log: ctx.log });
+      const agreements = await startAgreementsSource({ trustUrl: () => ctx.network.url('trust'), client: trustClient, refreshMs: settings.agreementsRefreshMs, log: ctx.log });
       closers.unshift(async () => agreements.stop());
       const exchangeOf = async (code: string) => {
         const exchange = agreements.current().exchanges.find((e) => e.code === code);
@@ -95,7 +97,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
       };
 
       // The other direction: Dutch clinicians asking for a foreign patient's summary (outgoing.ts).
-      const verklaring = verklaringVerifier({ network: ctx.network, client: () => trustClient, settings: ctx.settings });
+      const verklaring = verklaringVerifier({ network: ctx.network, client: () => trustClient, issuer: settings.identityIssuer, jwks: settings.identityJwks });
       const outgoing = registerOutgoingSummary(app, {
         own,
         list,
@@ -121,7 +123,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           hcp = await verifyHcpAssertion(typeof header === 'string' ? header : '', list, member.country, own);
         } catch (err) {
           await audit.record({ service: service === 'eprescription' ? 'eprescription-list' : 'patient-summary', country: member.country, side: 'country-of-affiliation', outcome: 'refused', reason: (err as Error).message });
-          throw new HttpError(401, 'security', (err as AssertionError).message);
+          throw err instanceof AssertionError ? err : new HttpError(401, 'security', (err as Error).message);
         }
         const role = mapForeignRole(hcp.role, service);
         return { member, hcp, role };
@@ -201,7 +203,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           try {
             demographics = parseDemographics(request.body?.patient);
           } catch (err) {
-            throw badRequest((err as DemographicsError).message);
+            throw err instanceof DemographicsError ? err : badRequest((err as Error).message);
           }
           const language = typeof request.body?.language === 'string' && /^[a-z]{2}(-[A-Z]{2})?$/.test(request.body.language) ? request.body.language : 'en';
           const traceId = request.trace.traceId;
@@ -252,7 +254,7 @@ export function createNcpehPart(o: NcpehOptions): PartDefinition & { runtime: Nc
           try {
             demographics = parseDemographics(request.body?.patient);
           } catch (err) {
-            throw badRequest((err as DemographicsError).message);
+            throw err instanceof DemographicsError ? err : badRequest((err as Error).message);
           }
           const traceId = request.trace.traceId;
           const exchange = await exchangeOf('medicatieoverdracht');

@@ -1,5 +1,5 @@
-import { AGREEMENTS_REFRESH_SETTING } from '../kit/common-settings.ts';
-import type { PartSettings } from '../kit/part-settings.ts';
+import { AGREEMENTS_REFRESH_SETTING, IDENTITY_ISSUER_SETTINGS } from '../kit/common-settings.ts';
+import { type PartSettings, readSettings } from '../kit/part-settings.ts';
 
 export const ncpehSettings: PartSettings = [
   { name: 'trust_list', type: 'file', required: true, doc: 'JSON file: the MyHealth@EU trust list signed by every member ({content, signatures})' },
@@ -11,4 +11,23 @@ export const ncpehSettings: PartSettings = [
   { name: 'node_tenant_url', type: 'url', required: true, doc: 'the NCPeH organisation on its node, https://<node>/org/<URA>: where it asks $summary and $overview' },
   AGREEMENTS_REFRESH_SETTING,
   { name: 'deadline_ms', type: 'integer', min: 1, default: '30000', doc: 'deadline of one request into the Dutch network' },
+  ...IDENTITY_ISSUER_SETTINGS,
 ];
+
+/** The NCPeH's settings, typed with their defaults; a bad value refuses the start. */
+export function ncpehSettingsOf(given: Record<string, string | undefined>) {
+  const s = readSettings('ncpeh', ncpehSettings, given);
+  return {
+    trustListFile: s.optionalString('trust_list'),
+    signingKeyFile: s.optionalString('signing_key'),
+    gatewayCertFile: s.optionalString('gateway_cert'),
+    gatewayKeyFile: s.optionalString('gateway_key'),
+    gatewayHost: s.string('gateway_host'),
+    gatewayPort: s.integer('gateway_port'),
+    nodeTenantUrl: s.optionalString('node_tenant_url'),
+    agreementsRefreshMs: s.integer('agreements_refresh_ms'),
+    deadlineMs: s.integer('deadline_ms'),
+    identityIssuer: s.optionalString('identity_issuer'),
+    identityJwks: s.optionalString('identity_jwks'),
+  };
+}

@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose';
+import { TrustListError } from './errors.ts';
 
 // The MyHealth@EU trust list as data: which national contact points exist, where their
 // cross-border gateway answers, which CA issues their gateway certificates and which key signs
@@ -34,7 +35,7 @@ export interface SignedTrustList {
   signatures: Array<{ country: string; jws: string }>;
 }
 
-export class TrustListError extends Error {}
+export { TrustListError };
 
 export function thumbprintOfPem(pem: string): string {
   return createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url');

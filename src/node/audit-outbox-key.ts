@@ -8,14 +8,13 @@ import type { Store } from '../kit/store/store.ts';
 // one database must use the same key: it is created once in the node's store (auth_signing_keys,
 // purpose audit-outbox; the same 'keys in stores' STUB as the node's access-token and checkpoint
 // keys; in production it belongs in an HSM or a mounted secret). Setting audit_outbox_key
-// (LDN_SETTING_AUDIT_OUTBOX_KEY: 32 bytes, base64url) overrides it. Never logged, never quoted.
+// (32 bytes, base64url) overrides it. Never logged, never quoted.
 
 const KEY_PURPOSE = 'audit-outbox';
 
-/** The configured key, if any; an error message never repeats the value. */
-export function outboxKeySetting(settings: Record<string, string | undefined>): Uint8Array | undefined {
-  const raw = settings.audit_outbox_key ?? process.env.LDN_SETTING_AUDIT_OUTBOX_KEY;
-  if (raw === undefined || raw === '') return undefined;
+/** The configured key (setting audit_outbox_key), if any; an error message never repeats the value. */
+export function outboxKeySetting(raw: string | undefined): Uint8Array | undefined {
+  if (raw === undefined) return undefined;
   const key = /^[A-Za-z0-9_-]+$/.test(raw) ? Buffer.from(raw, 'base64url') : Buffer.alloc(0);
   if (key.length !== 32) throw new Error('audit_outbox_key must be 32 bytes in base64url (value not shown)');
   return key;

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Logger } from 'pino';
-import { createJwsSigner, generateSigningKey, type JwsSigner, pruneAuditLog, retentionDaysSetting, type RetentionJob, startRetentionJob } from '../audit/contract.ts';
+import { createJwsSigner, generateSigningKey, type JwsSigner, pruneAuditLog, type RetentionJob, startRetentionJob } from '../audit/contract.ts';
 import type { PartKeys } from '../kit/keys/part-keys.ts';
 import type { PartContext } from '../kit/part.ts';
 import type { Store } from '../kit/store/store.ts';
+import { nodeSettingsOf } from './serve-settings.ts';
 
-// Retention of the node's local audit log. Setting audit_retention_days
-// (LDN_SETTING_AUDIT_RETENTION_DAYS): absent or 0 keeps every record (the default). When set, an
+// Retention of the node's local audit log. Setting audit_retention_days: 0 keeps every record
+// (the default). When set, an
 // hourly job removes records older than that behind a checkpoint signed with the node's checkpoint
 // key, whose public half the node publishes at AUDIT_CHECKPOINT_JWKS_PATH so that
 // `ldn audit verify --checkpoint-key` can check the pruned log from its checkpoint.
@@ -15,12 +16,9 @@ import type { Store } from '../kit/store/store.ts';
 export const AUDIT_CHECKPOINT_JWKS_PATH = '/.well-known/audit-checkpoint-jwks.json';
 const KEY_PURPOSE = 'audit-checkpoint';
 
-/** Days to keep, or undefined to keep forever. The sandbox passes settings via the environment too. */
+/** Days to keep, or undefined to keep forever (setting audit_retention_days, 0 = forever). */
 export function auditRetentionDaysOf(settings: Record<string, string | undefined>): number | undefined {
-  return retentionDaysSetting(
-    settings.audit_retention_days ?? process.env.LDN_SETTING_AUDIT_RETENTION_DAYS,
-    'audit_retention_days',
-  );
+  return nodeSettingsOf(settings).auditRetentionDays || undefined;
 }
 
 /**

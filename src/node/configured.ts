@@ -3,13 +3,12 @@ import type { PartDefinition } from '../kit/part.ts';
 import type { NodeTenant } from './environment.ts';
 import { createNetworkEnvironment } from './network-environment.ts';
 import { createNodePart, type NodeOptions } from './part.ts';
+import { nodeSettingsOf } from './serve-settings.ts';
 
-// `ldn serve node`: a participant node configured from settings, for production.
-//   LDN_SETTING_NODE_NAME     e.g. "zorgsoft-zuid"
-//   LDN_SETTING_TENANTS       path to a JSON file: [{ ura, name, type, certFile, keyFile, ehrBaseUrl }]
-//   LDN_SETTING_OVERVIEW_DEADLINE_MS (default 3000), LDN_SETTING_REFERRAL_SYNC_MS (default 60000)
-//   LDN_SETTING_VIEWER=true   serve the clinician viewer at /viewer/ (the identity part must know its client);
-//                             the composer (src/sandbox/registry.ts) hands the viewer in, from src/portals/clinician/
+// `ldn serve node`: a participant node configured from settings, for production (declared in
+// serve-settings.ts: tenants, node_name, overview_deadline_ms, referral_sync_ms, viewer, …).
+// With viewer=true the clinician viewer is served at /viewer/ (the identity part must know its
+// client); the composer (src/sandbox/registry.ts) hands the viewer in, from src/portals/clinician/.
 
 interface TenantConfig {
   ura: string;
@@ -46,18 +45,19 @@ export function loadTenants(path: string, caPem: string): NodeTenant[] {
 /** The clinician viewer as its composer mounts it on the node (the node never imports the portals). */
 export type NodeViewer = Required<Pick<NodeOptions, 'extensions' | 'extraPublicPaths'>>;
 
-export function configuredNodePart(settings: Record<string, string | undefined>, caPem: string, viewer?: NodeViewer): PartDefinition {
-  if (!settings.tenants) throw new Error('setting tenants is required (LDN_SETTING_TENANTS=<path to tenants JSON>)');
-  const name = settings.node_name ?? 'node';
-  const tenants = loadTenants(settings.tenants, caPem);
+export function configuredNodePart(given: Record<string, string | undefined>, caPem: string, viewer?: NodeViewer): PartDefinition {
+  const settings = nodeSettingsOf(given);
+  if (!settings.tenantsFile) throw new Error('setting tenants is required (LDN_SETTING_TENANTS=<path to tenants JSON>)');
+  const name = settings.nodeName;
+  const tenants = loadTenants(settings.tenantsFile, caPem);
   return createNodePart({
     name,
     tenants,
     environment: (ctx) => createNetworkEnvironment(ctx, { nodeName: name, tenants }),
-    overviewDeadlineMs: Number(settings.overview_deadline_ms ?? 3000),
-    referralSyncIntervalMs: Number(settings.referral_sync_ms ?? 60_000),
+    overviewDeadlineMs: settings.overviewDeadlineMs,
+    referralSyncIntervalMs: settings.referralSyncMs,
     // The built-in clinician viewer (the sandbox's; an EHR normally shows the overview itself).
-    ...(settings.viewer === 'true' ? viewerOrRefusal(viewer) : {}),
+    ...(settings.viewer ? viewerOrRefusal(viewer) : {}),
   });
 }
 

@@ -12,6 +12,7 @@ import { ReferralClient } from '../referral-index/contract.ts';
 import { type ClientContext, startAgreementsSource, TrustTokenProvider, verklaringVerifier } from '../trust/contract.ts';
 import { crossBorderUserVerifier } from '../ncpeh/contract.ts';
 import { loadSealedOutboxKey, outboxKeySetting } from './audit-outbox-key.ts';
+import { nodeSettingsOf } from './serve-settings.ts';
 import { createConsentNotifications } from './consent-notifications.ts';
 import type { NodeEnvironment, NodeTenant, ParticipantView } from './environment.ts';
 
@@ -28,20 +29,11 @@ export interface NetworkEnvironmentOptions {
   participantCacheMs?: number;
   /**
    * How long a consent answer is reused (ms). Change notifications clear it at once; the TTL only
-   * bounds staleness when a notification is lost. Default: setting consent_cache_ms
-   * (LDN_SETTING_CONSENT_CACHE_MS, also read from the environment in the sandbox), else 4000.
+   * bounds staleness when a notification is lost. Default: setting consent_cache_ms (4000).
    */
   consentCacheMs?: number;
 }
 
-function consentCacheMsOf(ctx: PartContext, given: number | undefined): number {
-  if (given !== undefined) return given;
-  const raw = ctx.settings.consent_cache_ms ?? process.env.LDN_SETTING_CONSENT_CACHE_MS;
-  if (raw === undefined || raw === '') return 4000;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 0) throw new Error(`consent_cache_ms must be a whole number of milliseconds (got "${raw}")`);
-  return ms;
-}
 
 export interface RunningEnvironment extends NodeEnvironment {
   replica: UpdateClient;
@@ -58,7 +50,8 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
   // naming the patient to the transparency part is fetched at delivery (outbox.ts), so neither
   // the PRS nor that part being down at access time loses the citizen's log line.
   // Loaded first: nothing has started yet that would need stopping if it fails.
-  const sealer = outboxSealer(outboxKeySetting(ctx.settings) ?? (await loadSealedOutboxKey(ctx.store, ctx.keys)));
+  const settings = nodeSettingsOf(ctx.settings);
+  const sealer = outboxSealer(outboxKeySetting(settings.auditOutboxKey) ?? (await loadSealedOutboxKey(ctx.store, ctx.keys)));
   const trustUrl = () => ctx.network.url('trust');
   const tokenEndpoint = () => `${trustUrl()}/oauth/token`;
   // The node's own identity (its server certificate) for reading public network data.
@@ -125,7 +118,7 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
         return oracle.closedQuestion(q);
       },
     },
-    { ttlMs: consentCacheMsOf(ctx, o.consentCacheMs) },
+    { ttlMs: o.consentCacheMs ?? settings.consentCacheMs },
   );
   // Each tenant subscribes at the consent part for the patients it is asked about; the consent
   // part's notifications clear those patients' cached answers.
@@ -150,9 +143,9 @@ export async function createNetworkEnvironment(ctx: PartContext, o: NetworkEnvir
   });
   replica.start();
 
-  const verklaring = verklaringVerifier({ network: ctx.network, client: () => nodeClient, settings: ctx.settings });
+  const verklaring = verklaringVerifier({ network: ctx.network, client: () => nodeClient, issuer: settings.identityIssuer, jwks: settings.identityJwks });
   // A foreign professional acting through the NCPeH comes with the NCPeH's assertion, not a verklaring.
-  const crossBorder = crossBorderUserVerifier({ network: ctx.network, client: () => nodeClient, settings: ctx.settings });
+  const crossBorder = crossBorderUserVerifier({ network: ctx.network, client: () => nodeClient, ncpehUrl: settings.ncpehUrl });
 
   const writer = createAuditLogWriter(ctx.store, { outbox: true, sealer });
   // Retention of the local log (setting audit_retention_days; absent = keep forever).

@@ -8,7 +8,6 @@ import type { PartContext, PartDefinition } from '../kit/part.ts';
 import { qualifiedAt } from '../kit/rules/qualification.ts';
 import type { Migration } from '../kit/store/store.ts';
 import { type AccessTokenClaims, authMigrations, AUTHORIZATION_SERVER_PUBLIC_PATHS, defaultAdmit, loadOrCreateSigningKey, OAuthError, publicJwks, registerTokenEndpoint, TokenRefusal, verifyAccessToken, WORKFLOW_TASK_DETAIL } from '../trust/contract.ts';
-import { fanOutLimitsFrom } from './consumer/fan-out-limit.ts';
 import { withFanOutMetrics } from './consumer/fan-out-metrics.ts';
 import { createOverviewService, type OverviewService } from './consumer/overview.ts';
 import { createOverviewOperation, type OverviewOperation } from './consumer/overview-operation.ts';
@@ -38,6 +37,7 @@ import { registerWorkflow, type Workflow, workflowMigrations } from './workflow/
 import { grantWorkflowTask } from './workflow/token-basis.ts';
 import { bulkExportMigrations } from './bulk-export/jobs.ts';
 import { type BulkExport, registerBulkExport } from './bulk-export/routes.ts';
+import { nodeSettingsOf } from './serve-settings.ts';
 
 // The participant node: one process next to one or more organisations' EHRs (a vendor hosts
 // several). Each organisation is a tenant at /org/<URA> with its own certificate, data and
@@ -113,6 +113,8 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
     runtime: () => runtime,
 
     async register(app, ctx) {
+      // Every setting is checked before anything starts (a bad value refuses the start).
+      const settings = nodeSettingsOf(ctx.settings);
       const env = await options.environment(ctx);
       outboxDepthGauge(ctx.metrics, ctx.store, 'audit', 'SELECT count(*) AS n FROM audit_outbox');
       const signingKey = await loadOrCreateSigningKey(ctx.store, 'node-access-token', ctx.keys);
@@ -180,7 +182,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       });
       await registerWadoGate(app, { tenants, env, pdp, connectors, archives, verifyToken, baseUrl: () => ctx.baseUrl });
       // Exchange volumes for the network operator's dashboard (operator certificate only).
-      const operatorUra = operatorUraOf(ctx.settings);
+      const operatorUra = operatorUraOf(ctx.settings, 'node');
       app.get('/metrics', async (request, reply) => {
         if (request.peer?.ura !== operatorUra) throw forbidden('exchange metrics are for the network operator');
         // A Prometheus scraper (no JSON in Accept) gets the kit's metrics; the operator portal the JSON figures.
@@ -193,7 +195,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       // The consent part's change notifications (its certificate only) clear cached consent answers.
       if (env.consentNotifications) await registerConsentNotificationRoute(app, { tenants, receiver: env.consentNotifications });
 
-      overviewService = withFanOutMetrics(createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000, fanOut: fanOutLimitsFrom(ctx.settings) }), ctx.metrics);
+      overviewService = withFanOutMetrics(createOverviewService({ env, deadlineMs: options.overviewDeadlineMs ?? 3000, fanOut: settings.fanOut }), ctx.metrics);
       const overview = createOverviewOperation({ env, overview: overviewService });
       // The organisation's own systems ask for an overview (consumer/overview-route.ts) or an IPS (consumer/summary/).
       await registerOverviewOperation(app, { tenants, env, verifyToken, operation: overview });

@@ -31,6 +31,7 @@ import { page } from './ui/layout.ts';
 import { installErrorPage, installWebKit, sendPage } from './ui/web.ts';
 import { doors } from '../kit/http/rate-limits.ts';
 import { newTrace } from '../kit/trace.ts';
+import { portalSettingsOf } from './serve-settings.ts';
 
 // The central `portal` part: Mijn Gezondheidsoverzicht (/citizen) and the operator dashboard
 // (/operator). Every path is public (browsers carry no client certificate); people are
@@ -83,8 +84,7 @@ const failing = (what: string) => () => Promise.reject(new Error(`${what} is not
 
 function operatorIdentity(ctx: PartContext, given?: TlsIdentity): TlsIdentity | undefined {
   if (given) return given;
-  const cert = ctx.settings.operator_cert_file;
-  const key = ctx.settings.operator_key_file;
+  const { operatorCertFile: cert, operatorKeyFile: key } = portalSettingsOf(ctx.settings);
   return cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8'), ca: ctx.tls.ca } : undefined;
 }
 
@@ -98,12 +98,7 @@ function certificateUra(tls: TlsIdentity): string | undefined {
 }
 
 function monitorTargets(ctx: PartContext): () => MonitorTarget[] {
-  let nodes: Record<string, string> = {};
-  try {
-    nodes = ctx.settings.nodes ? (JSON.parse(ctx.settings.nodes) as Record<string, string>) : {};
-  } catch {
-    ctx.log.warn('portal: setting nodes is not a JSON object of name → URL; ignoring it');
-  }
+  const { nodes } = portalSettingsOf(ctx.settings);
   return () => [
     ...CENTRAL_PARTS.filter((p) => ctx.network.has(p)).map((p) => ({ name: p, kind: 'part' as const, url: ctx.network.url(p) })),
     ...Object.entries(nodes).map(([name, url]) => ({ name, kind: 'node' as const, url })),
@@ -134,15 +129,16 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
     ],
     async register(app: FastifyInstance, ctx: PartContext) {
       const o = typeof options === 'function' ? options(ctx) : options;
-      const sandbox = ctx.settings.sandbox === 'true' || ctx.settings.sandbox === '1';
-      const password = ctx.settings.operator_password || undefined;
+      const settings = portalSettingsOf(ctx.settings);
+      const sandbox = settings.sandbox;
+      const password = settings.operatorPassword;
       if (!password && !sandbox) throw new Error('portal: setting operator_password is required outside the sandbox (LDN_SETTING_OPERATOR_PASSWORD)');
 
       const client = new PartClient({ tls: ctx.tls });
       clients.push(client);
       const trustUrl = ctx.network.has('trust') ? ctx.network.url('trust') : undefined;
       // With tokens from the trust part (prs:eval), acting for the URA in the portal's certificate.
-      const portalUra = ctx.settings.portal_ura ?? certificateUra(ctx.tls);
+      const portalUra = settings.portalUra ?? certificateUra(ctx.tls);
       const tokens =
         trustUrl && portalUra ? new TrustTokenProvider({ tls: ctx.tls, ura: portalUra, tokenEndpoint: `${trustUrl}/oauth/token`, client }) : undefined;
       if (tokens) tokenProviders.push(tokens);
@@ -168,8 +164,8 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
       const relyingParty = () =>
         (rp ??= openIdLogin({
           issuerUrl: ctx.network.has('citizen-identity') ? ctx.network.url('citizen-identity') : 'https://citizen-identity.invalid',
-          clientId: ctx.settings.citizen_client_id ?? 'portal',
-          clientSecret: ctx.settings.citizen_client_secret,
+          clientId: settings.citizenClientId,
+          clientSecret: settings.citizenClientSecret,
           redirectUri: citizenRedirect(),
           scope: 'openid profile',
           ca: ctx.tls.ca,
@@ -181,8 +177,8 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
       const researchRelyingParty = () =>
         (researchRp ??= openIdLogin({
           issuerUrl: ctx.network.has('identity') ? ctx.network.url('identity') : 'https://identity.invalid',
-          clientId: ctx.settings.research_client_id ?? RESEARCH_CLIENT_ID,
-          clientSecret: ctx.settings.research_client_secret,
+          clientId: settings.researchClientId,
+          clientSecret: settings.researchClientSecret,
           redirectUri: researchRedirect(),
           ca: ctx.tls.ca,
           authParams: { prompt: 'login' },
@@ -234,7 +230,7 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
               directoryUrl: ctx.network.url('directory'),
               ura: portalUra,
               agreements,
-              deadlineMs: ctx.settings.citizen_data_deadline_ms ? Number(ctx.settings.citizen_data_deadline_ms) : undefined,
+              deadlineMs: settings.citizenDataDeadlineMs,
             })
           : unwiredCitizenData);
       const targetsOf = monitorTargets(ctx);
@@ -332,10 +328,10 @@ export function createPortalPart(options: PortalOptions | ((ctx: PartContext) =>
           trust,
           monitor,
           password,
-          certificateWarningDays: Number(ctx.settings.certificate_warning_days ?? 30),
+          certificateWarningDays: settings.certificateWarningDays,
           assetBase: ASSETS,
           // The operator's own participant is never offered for suspension or revocation.
-          operatorUra: ctx.settings.operator_ura ?? (opTls ? certificateUra(opTls) : undefined),
+          operatorUra: settings.operatorUra ?? (opTls ? certificateUra(opTls) : undefined),
           // The HDAB's permit API with the operator's certificate (the HDAB decides who the operator is).
           hdab: o.hdab ?? (opClient && ctx.network.has(HDAB_PART) ? httpHdabOperator({ client: opClient, hdabUrl: () => ctx.network.url(HDAB_PART) }) : undefined),
         });

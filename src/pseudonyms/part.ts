@@ -14,6 +14,7 @@ import { sodiumReady } from './sodium.ts';
 import { acceptRecipientJwk, prsMigrations, putRecipientKey, recipientKeyId, recipientKeyLookup } from './recipient-keys.ts';
 import { changeFeed } from '../kit/store/change-feed.ts';
 import { type TokenGuardOptions, tokenGuard } from './token-guard.ts';
+import { prsSettingsOf } from './serve-settings.ts';
 
 // The pseudonym service (PRS) as a part. It sees only blinded group elements and never which data
 // exists; it logs no input value (request logging is off, and errors never quote the element).
@@ -63,7 +64,7 @@ function networkResearchGate(ctx: PartContext, client: () => PartClient): Resear
  * start: a new seed would silently change every pseudonym in the network.
  */
 async function loadSeed(ctx: PartContext): Promise<Uint8Array> {
-  const supplied = ctx.settings.PRS_MASTER_SEED;
+  const supplied = prsSettingsOf(ctx.settings).masterSeed;
   if (supplied && !/^([0-9a-f]{2}){32,}$/i.test(supplied)) throw new Error('PRS_MASTER_SEED must be at least 32 bytes of hex');
   const hex = await ctx.keys.secret('prs-master-seed', {
     supplied: supplied ? { value: supplied, from: 'PRS_MASTER_SEED' } : undefined,
@@ -88,10 +89,11 @@ export function createPrsPart(options: PrsOptions = {}): PartDefinition {
     },
     openApi: prsOpenApi,
     async register(app, ctx) {
+      const settings = prsSettingsOf(ctx.settings);
       await sodiumReady();
       const seed = options.seed ?? (await loadSeed(ctx));
-      const keyring = new KeyRing({ seed, versions: options.versions ?? parseVersions(ctx.settings.PRS_KEY_VERSIONS) });
-      const ttlSeconds = ctx.settings.PRS_TOKEN_TTL_SECONDS ? Number(ctx.settings.PRS_TOKEN_TTL_SECONDS) : undefined;
+      const keyring = new KeyRing({ seed, versions: options.versions ?? parseVersions(settings.keyVersions) });
+      const ttlSeconds = settings.tokenTtlSeconds;
       const recipientKey = recipientKeyLookup(ctx.store);
       // Several PRS instances over one database: a key registered at one is used at once by all.
       const feed = changeFeed(ctx.store);

@@ -61,6 +61,6 @@ describe('tokenGuard without a trust part', () => {
   });
 
   it('will not start with an unknown mode', async () => {
-    await assert.rejects(start('auto'), /TOKENS must be required or off/);
+    await assert.rejects(start('auto'), /LDN_SETTING_TOKENS\) must be one of required, off \(got "auto"\)/);
   });
 });

@@ -1,7 +1,9 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { HttpError } from '../kit/fhir/outcome.ts';
 import { PartClient } from '../kit/http/client.ts';
+import { TOKENS_SETTING } from '../kit/common-settings.ts';
 import type { PartContext } from '../kit/part.ts';
+import { readSettings } from '../kit/part-settings.ts';
 import { configureTokenVerification, requireToken, type TokenVerification, trustVerification } from '../trust/contract.ts';
 
 // Access-token enforcement for the PRS and NVI, on top of mutual TLS:
@@ -18,7 +20,7 @@ export interface TokenGuardOptions {
 }
 
 export function tokenGuard(app: FastifyInstance, ctx: PartContext, options: TokenGuardOptions = {}): (scope: string) => preHandlerAsyncHookHandler {
-  const mode = options.mode ?? ctx.settings.TOKENS ?? 'required';
+  const mode = options.mode ?? (readSettings(ctx.name, [TOKENS_SETTING], ctx.settings).string(TOKENS_SETTING.name) as TokenMode);
   if (mode !== 'required' && mode !== 'off') throw new Error(`${ctx.name}: TOKENS must be required or off, not ${JSON.stringify(mode)}`);
   if (mode === 'off') {
     ctx.log.warn({ event: 'tokens.off' }, `${ctx.name}: ACCESS TOKENS NOT ENFORCED (mode off): mutual TLS only`);

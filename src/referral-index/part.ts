@@ -16,6 +16,7 @@ import { NVI_SEARCH_KEYS, NVI_SEARCH_PARAMS, parseCodeParam, parseSourceParam, p
 import { SubjectRefused, subjectHashes } from './subject-hash.ts';
 import { poolSizeFrom, type SubjectHashPool, startSubjectHashPool } from './subject-hash-pool.ts';
 import { processTransaction } from './transaction.ts';
+import { nviSettingsOf } from './serve-settings.ts';
 
 // The national referral index (NVI) as a part, per the GF IG List profile:
 //   POST /            transaction Bundle of POST List / DELETE List entries (nvi:write)
@@ -159,7 +160,7 @@ export function createNviPart(options: NviOptions): PartDefinition {
     async register(app, ctx) {
       await sodiumReady();
       const keys = await loadNviKeys(ctx);
-      const workers = poolSizeFrom(options.cryptoWorkers ?? ctx.settings.NVI_CRYPTO_WORKERS);
+      const workers = poolSizeFrom(options.cryptoWorkers ?? nviSettingsOf(ctx.settings).cryptoWorkers);
       if (workers > 0) {
         pool = await startSubjectHashPool({ privateJwk: keys.privateJwk, audience: keys.audience, scope: keys.scope, indexKey: keys.indexKey }, workers);
         ctx.log.info({ event: 'nvi.crypto-workers', workers }, 'NVI crypto worker pool started');

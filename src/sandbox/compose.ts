@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
+import { consentSettingsOf } from '../consent/serve-settings.ts';
+import { AGREEMENTS_REFRESH_SETTING } from '../kit/common-settings.ts';
 import { PartClient } from '../kit/http/client.ts';
+import { readSettings } from '../kit/part-settings.ts';
 import type { NetworkView, PartDefinition, Peer, TlsIdentity } from '../kit/part.ts';
 import { type AgreementsSource, startAgreementsSource } from '../trust/agreements/source.ts';
 import { remoteJwks } from '../trust/auth/remote-jwks.ts';
@@ -14,7 +17,7 @@ export interface ComposeEnv {
   network: NetworkView;
   settings: Record<string, string | undefined>;
   log: Logger;
-  /** How often the agreements are fetched again (default: setting AGREEMENTS_REFRESH_MS, else 5 s). */
+  /** How often the agreements are fetched again (default: setting agreements_refresh_ms, 5 s). */
   agreementsRefreshMs?: number;
   /** Sandbox knowledge: organisation names by URA (production: none, or the directory's). */
   organizationName?: (ura: string) => string | undefined;
@@ -32,7 +35,7 @@ export interface ComposedPart {
 export const PORTAL_CLIENT_ID = 'portal';
 
 async function agreementsFor(env: ComposeEnv, client: PartClient): Promise<AgreementsSource> {
-  const refreshMs = env.agreementsRefreshMs ?? (env.settings.agreements_refresh_ms ? Number(env.settings.agreements_refresh_ms) : 5_000);
+  const refreshMs = env.agreementsRefreshMs ?? readSettings('agreements', [AGREEMENTS_REFRESH_SETTING], env.settings).integer(AGREEMENTS_REFRESH_SETTING.name);
   return startAgreementsSource({ trustUrl: () => env.network.url('trust'), client, refreshMs, log: env.log });
 }
 
@@ -76,7 +79,7 @@ export async function composeNvi(env: ComposeEnv): Promise<ComposedPart> {
 export async function composeConsent(env: ComposeEnv): Promise<ComposedPart> {
   const { createConsentPart } = await import('../consent/part.ts');
   const { citizenTokenAuth } = await import('../consent/citizen-auth.ts');
-  const audience = env.settings.citizen_token_audience ?? PORTAL_CLIENT_ID;
+  const audience = consentSettingsOf(env.settings).citizenTokenAudience;
   return withAgreements(env, (source, client) => {
     let citizenAuth: ReturnType<typeof citizenTokenAuth> | undefined;
     return createConsentPart({

@@ -1,5 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
+import { settingsFromEnvironment } from '../kit/config.ts';
 import { createService, type RunningService } from '../kit/http/service.ts';
 import type { KeyEncryptionKey } from '../kit/keys/key-encryption-key.ts';
 import type { PartDefinition, Peer, TlsIdentity } from '../kit/part.ts';
@@ -61,7 +62,9 @@ export async function startPart(
     databaseUrl: sb.databaseUrl,
     dataDir: sb.pgDir,
     filesDir: sb.dataDir ? `${sb.dataDir}/files/${options.networkName ?? part.name}` : undefined,
-    settings: options.settings,
+    // As under `ldn serve`, LDN_SETTING_<NAME> in the environment sets a part's setting (load tests,
+    // e2e tests); what the sandbox passes in code comes first.
+    settings: { ...settingsFromEnvironment(process.env), ...options.settings },
     keyEncryptionKey: sb.keyEncryptionKey,
     // Every part but the trust framework itself checks callers against the status list.
     peerGuard: part.name === 'trust' ? undefined : sb.peerGuard,

@@ -209,4 +209,5 @@ export const RESEARCH_USE_EXCHANGE = 'secondary-use';
 export const PERMIT_IDENTIFIER_SYSTEM = 'https://ldn.example.nl/fhir/NamingSystem/data-permit';
 export const PERMIT_DETAIL_RESEARCH_ORGANISATION = 'research-organisation';
 
+export { HDAB_ERRORS, HdabError, type HdabErrorCode } from './errors.ts';
 export { EXPORTABLE_TYPES, hdabKeys, PermitRefused, type PermitVerifierOptions, parsePermitClaims, permitVerifier } from './permit-verifier.ts';

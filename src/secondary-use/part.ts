@@ -17,6 +17,7 @@ import { permitSigner } from './permit-jws.ts';
 import { type Permit, PermitStore } from './permits.ts';
 import { type Actor, type ActorOptions, actorOf, networkActorOptions } from './researcher.ts';
 import { Workspaces } from './workspace.ts';
+import { hdabSettingsOf } from './serve-settings.ts';
 
 // The health-data access body (EHDS): research organisations apply for data permits, the operator
 // grants or refuses them, the HDAB extracts a granted permit's cohort from the holders (Bulk Data,
@@ -62,16 +63,17 @@ export function createHdabPart(options: HdabOptions = {}): PartDefinition & { ru
     runtime: () => runtime,
 
     async register(app, ctx) {
+      const settings = hdabSettingsOf(ctx.settings);
       const now = options.now ?? (() => new Date());
       const store = ctx.store;
       const permits = new PermitStore(store);
       // One HDAB instance runs the extractions (STUB: no lease for several instances over one store).
       await permits.failInterrupted();
       const signer = await permitSigner(ctx);
-      const operatorUra = ctx.settings.operator_ura ?? '90000001';
-      const operatorSystem = ctx.settings.operator_system_number ?? '1';
+      const operatorUra = settings.operatorUra;
+      const operatorSystem = settings.operatorSystemNumber;
       const ownUra = uraOf(ctx);
-      const root = ctx.settings.workspace_dir ?? (ctx.dataDir ? join(ctx.dataDir, 'workspaces') : mkdtempSync(join(tmpdir(), 'ldn-hdab-')));
+      const root = settings.workspaceDir ?? (ctx.dataDir ? join(ctx.dataDir, 'workspaces') : mkdtempSync(join(tmpdir(), 'ldn-hdab-')));
       workspaces = new Workspaces(root);
       const ws = workspaces;
 
@@ -251,7 +253,7 @@ export function createHdabPart(options: HdabOptions = {}): PartDefinition & { ru
         return expired;
       }
 
-      timer = setInterval(() => void expireNow().catch((err) => ctx.log.error({ err }, 'permit expiry failed')), options.expiryIntervalMs ?? Number(ctx.settings.expiry_interval_ms ?? 60_000));
+      timer = setInterval(() => void expireNow().catch((err) => ctx.log.error({ err }, 'permit expiry failed')), options.expiryIntervalMs ?? settings.expiryIntervalMs);
       timer.unref();
       runtime = { permits, workspaces: ws, extraction: (id) => running.get(id), expireNow };
     },

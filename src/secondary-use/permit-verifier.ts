@@ -9,6 +9,7 @@ import {
   type PermitCohort,
 } from './contract.ts';
 import { DATA_CATEGORY_CODES } from '../kit/fhir/profiles/gf-codes.ts';
+import { PermitRefused } from './errors.ts';
 
 // The check of a data permit (contract: a compact JWS by the HDAB) that every part relying on a
 // permit makes for itself: a holder before its $export, the PRS before it hands out research
@@ -16,14 +17,7 @@ import { DATA_CATEGORY_CODES } from '../kit/fhir/profiles/gf-codes.ts';
 // knows, nbf/exp, and every claim's shape. Anything wrong is a PermitRefused (403): deny on
 // error, never a 5xx. Offered to other parts through contract.ts.
 
-export class PermitRefused extends Error {
-  constructor(
-    message: string,
-    readonly status: 401 | 403 = 403,
-  ) {
-    super(message);
-  }
-}
+export { PermitRefused };
 
 /** Resource types a holder can extract (and de-identify) today. */
 export const EXPORTABLE_TYPES = ['Patient', 'Condition', 'MedicationStatement', 'MedicationRequest', 'MedicationDispense', 'Observation', 'AllergyIntolerance', 'Procedure', 'Immunization', 'Encounter'];

@@ -4,6 +4,7 @@ import type { PartClient } from '../kit/http/client.ts';
 import { forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import { type ClientContext, verklaringVerifier } from '../trust/contract.ts';
 import { RESEARCHER_VERKLARING_HEADER } from './contract.ts';
+import { hdabSettingsOf } from './serve-settings.ts';
 
 // Who is calling the HDAB. A research organisation calls with its own certificate (its systems),
 // the operator with the operator's. A researcher at a research organisation works in the portal:
@@ -56,8 +57,9 @@ export function actorOf(o: ActorOptions): (peer: Peer | undefined, header: unkno
  * researcher_portal_thumbprint; the sandbox passes it), the verklaring by the identity part.
  */
 export function networkActorOptions(ctx: PartContext, client: () => PartClient, portal?: (peer: Peer) => boolean): ActorOptions {
-  const thumbprint = ctx.settings.researcher_portal_thumbprint;
-  const verify = verklaringVerifier({ network: ctx.network, client, settings: ctx.settings });
+  const settings = hdabSettingsOf(ctx.settings);
+  const thumbprint = settings.researcherPortalThumbprint;
+  const verify = verklaringVerifier({ network: ctx.network, client, issuer: settings.identityIssuer, jwks: settings.identityJwks });
   return {
     isResearcherPortal: portal ?? ((peer) => !!thumbprint && peer.thumbprint === thumbprint),
     verifyVerklaring: (jwt, ura) => verify(jwt, { ura } as ClientContext),

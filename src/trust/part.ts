@@ -1,6 +1,5 @@
 import { isRevoked } from '../kit/http/certificate-status.ts';
 import { readFileSync } from 'node:fs';
-import { operatorUraOf } from '../kit/common-settings.ts';
 import { PartClient } from '../kit/http/client.ts';
 import type { PartDefinition, Peer } from '../kit/part.ts';
 import { type CertificateAuthority, loadCa } from '../kit/pki/certificates.ts';
@@ -16,6 +15,7 @@ import { createRuntime, type TrustRuntime } from './runtime.ts';
 import { decideScopes } from './scopes.ts';
 import { trustOpenApi } from './openapi.ts';
 import { verklaringVerifier } from './verklaring.ts';
+import { trustSettingsOf } from './serve-settings.ts';
 import { doors } from '../kit/http/rate-limits.ts';
 
 // The trust framework part: participant register, network CA (certificate lifecycle and the
@@ -84,13 +84,13 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
     ],
     openApi: async (baseUrl) => trustOpenApi(baseUrl, Object.fromEntries((await runtime?.agreements())?.scopes.map((d) => [d.scope, d.description]) ?? [])),
     async register(app, ctx) {
-      const s = ctx.settings;
-      const ca = options.ca ?? (s.ca_cert_file && s.ca_key_file ? await loadCa(readFileSync(s.ca_cert_file, 'utf8'), readFileSync(s.ca_key_file, 'utf8')) : null);
+      const s = trustSettingsOf(ctx.settings);
+      const ca = options.ca ?? (s.caCertFile && s.caKeyFile ? await loadCa(readFileSync(s.caCertFile, 'utf8'), readFileSync(s.caKeyFile, 'utf8')) : null);
       const rt = createRuntime({
         store: ctx.store,
         ca,
-        operatorUra: options.operatorUra ?? operatorUraOf(s),
-        operatorSystemNumber: options.operatorSystemNumber ?? s.operator_system_number,
+        operatorUra: options.operatorUra ?? s.operatorUra,
+        operatorSystemNumber: options.operatorSystemNumber ?? s.operatorSystemNumber,
         tokenKey: await loadOrCreateSigningKey(ctx.store, 'access-token', ctx.keys),
         documentKey: await loadOrCreateSigningKey(ctx.store, 'documents', ctx.keys),
         issuer: () => ctx.baseUrl,
@@ -125,7 +125,7 @@ export function createTrustPart(options: TrustPartOptions = {}): PartDefinition 
           if (decision.refused.length) throw invalidScope(decision.refused.map((r) => `${r.scope}: ${r.reason}`).join('; '));
           return decision.allowed;
         },
-        verifyUserAssertion: verklaringVerifier({ network: ctx.network, client: () => client!, settings: s }),
+        verifyUserAssertion: verklaringVerifier({ network: ctx.network, client: () => client!, issuer: s.identityIssuer, jwks: s.identityJwks }),
         // Every scope the agreements define (decideScopes says which a caller may hold).
         scopesSupported: async () => (await rt.agreements()).scopes.map((d) => d.scope),
       });

@@ -22,16 +22,19 @@ interface ClaimsModule {
 export function verklaringVerifier(input: {
   network: NetworkView;
   client: () => PartClient;
-  settings: Record<string, string | undefined>;
+  /** The verklaringen's issuer (setting identity_issuer); default the network's identity part. */
+  issuer?: string;
+  /** Its key set (setting identity_jwks); default <issuer>/dezi/jwks.json. */
+  jwks?: string;
 }): (assertion: string, client: ClientContext) => Promise<UserContext> {
   let loaded: Promise<{ mod: VerklaringModule; claims: ClaimsModule }> | null = null;
   return async (assertion, client) => {
-    if (!input.network.has('identity') && !input.settings.identity_issuer) throw new Error('no professional identity provider in this network');
+    if (!input.network.has('identity') && !input.issuer) throw new Error('no professional identity provider in this network');
     loaded ??= Promise.all([import(IDENTITY_VERIFY_MODULE), import(IDENTITY_CLAIMS_MODULE)]).then(([mod, claims]) => ({ mod, claims }));
     const { mod, claims } = await loaded;
-    const issuer = input.settings.identity_issuer ?? input.network.url('identity');
+    const issuer = input.issuer ?? input.network.url('identity');
     // The verklaring keys are the provider's Dezi key set (the jku of every verklaring).
-    const jwks = input.settings.identity_jwks ?? `${issuer}/dezi/jwks.json`;
+    const jwks = input.jwks ?? `${issuer}/dezi/jwks.json`;
     const agent = input.client().agent;
     const fetchImpl = (url: string, init: Record<string, unknown>) => undiciFetch(url, { ...init, dispatcher: agent });
     const c = await mod.verifyVerklaring(assertion, {

@@ -5,9 +5,12 @@ import { describe, it } from 'node:test';
 import { AUDIT_ERRORS } from '../../src/audit/contract.ts';
 import { IDENTITY_ERRORS } from '../../src/identity/contract.ts';
 import { type ErrorCodes, KIT_ERRORS } from '../../src/kit/errors.ts';
+import { NCPEH_ERRORS } from '../../src/ncpeh/contract.ts';
 import { NODE_ERRORS } from '../../src/node/contract.ts';
+import { PORTAL_ERRORS } from '../../src/portals/errors.ts';
 import { PRS_ERRORS } from '../../src/pseudonyms/contract.ts';
 import { NVI_ERRORS } from '../../src/referral-index/contract.ts';
+import { HDAB_ERRORS } from '../../src/secondary-use/contract.ts';
 import { TRUST_ERRORS } from '../../src/trust/contract.ts';
 
 // Errors with codes (issue 16 item 7), held by a test: every error class in src/ is an LdnError
@@ -21,17 +24,6 @@ const NOT_CODED: Record<string, string> = {
   // Another service's answer as a client sees it: its status is theirs, its meaning the caller's.
   UpstreamError: "kit/http/client: another part's answer (its status, its outcome and errorCode); callers say what it means for theirs",
   TokenRequestError: "trust/auth/token-provider: an authorization server's refusal as its client sees it (RFC 6749 error, their status)",
-  // Folders other engineers were editing when the codes came (issue 16 item 7): a later pass.
-  TrustListError: 'ncpeh: later pass',
-  AssertionError: 'ncpeh: later pass',
-  DemographicsError: 'ncpeh: later pass',
-  IdentificationError: 'ncpeh (Belgium, the second country: not a part of this network): later pass',
-  PermitRefused: 'node/bulk-export: later pass',
-  PageError: 'portals/ui: later pass (a page error is a message key for the visitor, not a code yet)',
-  DpopError: 'portals/apps: later pass',
-  TokenReuseError: 'portals/apps: later pass',
-  OAuthFailure: 'portals/apps: later pass',
-  ClientAuthError: 'portals/apps: later pass',
 };
 
 /** Every code table, by the part prefix its codes must carry. */
@@ -43,6 +35,9 @@ const TABLES: Record<string, ErrorCodes> = {
   PRS: PRS_ERRORS,
   NVI: NVI_ERRORS,
   TRUST: TRUST_ERRORS,
+  NCPEH: NCPEH_ERRORS,
+  PORTAL: PORTAL_ERRORS,
+  HDAB: HDAB_ERRORS,
 };
 
 function sourceFiles(dir: string, out: string[] = []): string[] {

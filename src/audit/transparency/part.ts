@@ -2,13 +2,12 @@ import { transparencyOpenApi } from './openapi.ts';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
-import { operatorUraOf } from '../../kit/common-settings.ts';
 import { badRequest, forbidden, notFound, unauthorized } from '../../kit/fhir/outcome.ts';
 import { pageParams, strictParams, searchsetBundle } from '../../kit/fhir/search.ts';
 import type { PartContext, PartDefinition, Peer } from '../../kit/part.ts';
 import { sodiumReady, tokenGuard, type TokenGuardOptions, type TokenMode } from '../../pseudonyms/contract.ts';
 import { PATIENT_TOKEN_PARAM, TRANSPARENCY_WRITE_SCOPE } from '../contract.ts';
-import { type RetentionJob, retentionDaysSetting, startRetentionJob } from '../retention.ts';
+import { type RetentionJob, startRetentionJob } from '../retention.ts';
 import { createJwsSigner, generateSigningKey, type JwsSigner } from '../signing.ts';
 import { citizenAccessEntries, citizenAuditEvent, type CitizenViewOptions, inclusionProofPath } from './citizen-view.ts';
 import { consistencyProof, createLogAppender, inclusionProof, leafIndexOf, logSize, transparencyLogMigrations } from './log-store.ts';
@@ -17,6 +16,7 @@ import { announceToPrs, loadTransparencyRecipientKeys } from './recipient-keys.t
 import { pruneEventBodies } from './retention.ts';
 import { PseudonymTokenRefused, stablePseudonyms } from './stable-pseudonym.ts';
 import { latestSignedTreeHead, type SignedTreeHead, signTreeHead } from './tree-head.ts';
+import { transparencySettingsOf } from './serve-settings.ts';
 
 // The national access-transparency log as a part. Nodes POST their access events (mTLS +
 // transparency:write token, idempotent by id) naming the patient by a PRS token addressed to this
@@ -53,7 +53,7 @@ export interface TransparencyOptions extends CitizenViewOptions, TokenGuardOptio
   maxDeliveryDelayMs?: number;
   /**
    * Days an event's body (and its citizen pseudonym) is kept; its leaf stays for ever, so proofs
-   * and heads stay valid. Default: setting transparency_retention_days (LDN_SETTING_TRANSPARENCY_RETENTION_DAYS);
+   * and heads stay valid. Default: setting transparency_retention_days;
    * absent or 0 = keep forever.
    */
   retentionDays?: number;
@@ -96,27 +96,24 @@ export function createTransparencyPart(options: TransparencyOptions = {}): PartD
     },
     openApi: transparencyOpenApi,
     async register(app, ctx) {
+      const settings = transparencySettingsOf(ctx.settings);
       await sodiumReady();
       const signer = options.signer ?? (await loadSigner(ctx));
       const keys = await loadTransparencyRecipientKeys(ctx);
       stopAnnouncing = await announceToPrs(ctx, keys);
       const resolve: PseudonymResolver = (token, atMs) => stablePseudonyms(token, keys, atMs);
       const requireScope = tokenGuard(app, ctx, { mode: options.tokens ?? options.mode, verification: options.verification });
-      const portalUra = ctx.settings.transparency_portal_ura ?? operatorUraOf(ctx.settings);
+      const portalUra = settings.portalUra;
       const citizen = options.citizen ?? portalCitizen(options.portalPeer ?? ((peer) => peer.ura === portalUra), resolve);
-      const maxDelayMs = options.maxDeliveryDelayMs ?? (ctx.settings.TRANSPARENCY_MAX_DELIVERY_DELAY_MS ? Number(ctx.settings.TRANSPARENCY_MAX_DELIVERY_DELAY_MS) : undefined);
+      const maxDelayMs = options.maxDeliveryDelayMs ?? settings.maxDeliveryDelayMs;
       const store = ctx.store;
       const appender = createLogAppender(store);
-      const interval = options.treeHeadIntervalMs ?? Number(ctx.settings.TREE_HEAD_INTERVAL_MS ?? 10_000);
+      const interval = options.treeHeadIntervalMs ?? settings.treeHeadIntervalMs;
       const sign = () => signTreeHead(store, signer);
       timer = setInterval(() => void sign().catch((err) => ctx.log.warn({ err }, 'tree head signing failed')), interval);
       timer.unref();
-      const retentionDays =
-        options.retentionDays ?? retentionDaysSetting(
-          // The sandbox passes no settings to this part; it reads them from the environment too.
-          ctx.settings.transparency_retention_days ?? process.env.LDN_SETTING_TRANSPARENCY_RETENTION_DAYS,
-          'transparency_retention_days',
-        );
+      // 0 (the default) keeps everything.
+      const retentionDays = options.retentionDays ?? (settings.retentionDays || undefined);
       if (retentionDays !== undefined) {
         retention = startRetentionJob(
           async () => {

@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import canonicalize from 'canonicalize';
 import type { Store } from '../../kit/store/store.ts';
 import { buildAuditEvent } from '../event.ts';
-import { retentionDaysSetting } from '../retention.ts';
 import { createJwsSigner, generateSigningKey } from '../signing.ts';
 import { sampleInput } from '../test-fixtures.ts';
 import { BACKENDS, postgresReachable } from '../test-stores.ts';
 import { citizenAccessEntries } from './citizen-view.ts';
+import { transparencySettingsOf } from './serve-settings.ts';
 import {
   appendToLog,
   consistencyProof,
@@ -32,14 +32,21 @@ const PSEUDONYM = 'citizen-pseudonym-1';
 
 const bodyOf = (id: string, when: string) => canonicalize(buildAuditEvent(sampleInput({ id, when })))!;
 
-describe('retention setting', () => {
-  it('absent, empty or 0 keeps forever; negatives and words are refused', () => {
-    assert.equal(retentionDaysSetting(undefined, 'x'), undefined);
-    assert.equal(retentionDaysSetting('', 'x'), undefined);
-    assert.equal(retentionDaysSetting('0', 'x'), undefined);
-    assert.equal(retentionDaysSetting('365', 'x'), 365);
-    assert.throws(() => retentionDaysSetting('-3', 'x'), /non-negative/);
-    assert.throws(() => retentionDaysSetting('a year', 'x'), /non-negative/);
+describe('transparency settings', () => {
+  it('absent or 0 keeps forever; negatives and words are refused, naming the setting', () => {
+    assert.equal(transparencySettingsOf({}).retentionDays, 0);
+    assert.equal(transparencySettingsOf({ TRANSPARENCY_RETENTION_DAYS: '365' }).retentionDays, 365);
+    for (const bad of ['-3', 'a year', '']) {
+      assert.throws(() => transparencySettingsOf({ transparency_retention_days: bad }), /transparency: setting transparency_retention_days \(LDN_SETTING_TRANSPARENCY_RETENTION_DAYS\) must be a whole number ≥ 0/);
+    }
+  });
+
+  it('the portal defaults to the operator; the declared defaults hold', () => {
+    const d = transparencySettingsOf({});
+    assert.deepEqual([d.portalUra, d.maxDeliveryDelayMs, d.treeHeadIntervalMs], ['90000001', 86_400_000, 10_000]);
+    assert.equal(transparencySettingsOf({ operator_ura: '90000002' }).portalUra, '90000002');
+    assert.equal(transparencySettingsOf({ operator_ura: '90000002', transparency_portal_ura: '90000003' }).portalUra, '90000003');
+    assert.throws(() => transparencySettingsOf({ tree_head_interval_ms: '10' }), /≥ 100/);
   });
 });
 

@@ -3,6 +3,8 @@ import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { settingsView } from '../config.ts';
+import { RATE_LIMIT_SCALE_SETTING } from '../common-settings.ts';
+import { readSettings } from '../part-settings.ts';
 import { capabilityStatement, operationDefinitions } from '../fhir/capability.ts';
 import { KitError, LdnError } from '../errors.ts';
 import { HttpError, operationOutcome } from '../fhir/outcome.ts';
@@ -311,8 +313,8 @@ export async function createService(part: PartDefinition, options: ServiceOption
     requireForReadiness: (check) => void readiness.push(check),
     keys: partKeys(store, { kek: kek.current ?? options.keyEncryptionKey ?? (memoryOnly ? ephemeralKek() : undefined), previousKek: kek.previous, log }),
   };
-  const scale = Number(ctx.settings.RATE_LIMIT_SCALE ?? process.env.LDN_SETTING_RATE_LIMIT_SCALE ?? '1');
-  await registerRateLimits(app, part.rateLimits ?? [], Number.isFinite(scale) && scale > 0 ? scale : 1);
+  const scale = readSettings(part.name, [RATE_LIMIT_SCALE_SETTING], ctx.settings).integer(RATE_LIMIT_SCALE_SETTING.name);
+  await registerRateLimits(app, part.rateLimits ?? [], scale);
   await part.register(app, ctx);
   serveMetrics(app, metrics.registry);
   await app.listen({ host, port: options.port ?? 0 });

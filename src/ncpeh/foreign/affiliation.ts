@@ -2,12 +2,12 @@ import type { FastifyRequest } from 'fastify';
 import { forbidden, HttpError } from '../../kit/fhir/outcome.ts';
 import { continueTrace } from '../../kit/trace.ts';
 import type { PartContext, PartDefinition } from '../../kit/part.ts';
-import { type AssertionError, type HcpAssertion, verifyHcpAssertion } from '../assertion.ts';
+import { AssertionError, type HcpAssertion, verifyHcpAssertion } from '../assertion.ts';
 import { crossBorderAuditLog } from '../audit.ts';
 import { callingMember, type RunningGateway, startGateway } from '../gateway.ts';
 import { type SignedTrustList, verifyTrustList } from '../trust-list.ts';
 import { type BelgianPatient, belgianSummary } from './belgian-patients.ts';
-import { type IdentificationError, identify, parseForeignDemographics } from './national-register.ts';
+import { IdentificationError, identify, parseForeignDemographics } from './national-register.ts';
 
 // The second country as country of affiliation (NCP-A) for its own citizens: when a Dutch
 // clinician asks through NCPeH-NL, Belgium's gateway accepts only a contact point the signed
@@ -70,7 +70,7 @@ export function withCountryOfAffiliation(part: PartDefinition, o: AffiliationOpt
             hcp = await verifyHcpAssertion(typeof header === 'string' ? header : '', list, member.country, o.country);
           } catch (err) {
             await record('refused', { reason: (err as Error).message });
-            throw new HttpError(401, 'security', (err as AssertionError).message);
+            throw err instanceof AssertionError ? err : new HttpError(401, 'security', (err as Error).message);
           }
           if (!o.admittedRoles.includes(hcp.role)) {
             await record('refused', { hcp, reason: `occupation ${hcp.role} is not admitted to patient summaries from abroad` });
@@ -80,8 +80,8 @@ export function withCountryOfAffiliation(part: PartDefinition, o: AffiliationOpt
           try {
             demographics = parseForeignDemographics(request.body?.patient);
           } catch (err) {
-            await record('refused', { hcp, reason: (err as IdentificationError).message });
-            throw new HttpError(400, 'invalid', (err as IdentificationError).message);
+            await record('refused', { hcp, reason: (err as Error).message });
+            throw err instanceof IdentificationError ? err : new HttpError(400, 'invalid', (err as Error).message);
           }
           const person = identify(demographics, o.patients);
           if (!person) {

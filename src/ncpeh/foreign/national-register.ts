@@ -1,4 +1,5 @@
 import { normalizeName } from '../identification.ts';
+import { IdentificationError } from '../errors.ts';
 
 // Belgium's side of patient identification (country of affiliation): the country of treatment
 // sends the Belgian national register number (INSZ/NISS, 11 digits whose last two are a mod-97
@@ -24,7 +25,7 @@ export interface RegisteredPerson {
   birthDate: string;
 }
 
-export class IdentificationError extends Error {}
+export { IdentificationError };
 
 /** True for an 11-digit INSZ whose check digits agree (born before 2000, or from 2000 with the leading 2). */
 export function isValidInsz(value: string): boolean {

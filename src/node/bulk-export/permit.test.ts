@@ -12,7 +12,7 @@ describe('permit verification', async () => {
   const key = await testHdabKey();
   const foreign = await testHdabKey('someone-else');
   const verify = permitVerifier({ issuer: () => HDAB, jwks: async () => key.jwks });
-  const refused = (re: RegExp) => (e: unknown) => e instanceof PermitRefused && e.status === 403 && re.test(e.message);
+  const refused = (re: RegExp) => (e: unknown) => e instanceof PermitRefused && e.status === 403 && e.code === 'ERR_HDAB_PERMIT_REFUSED' && re.test(e.message);
 
   it('accepts a permit the HDAB signed and returns its claims', async () => {
     const claims = await verify(await key.sign({ iss: HDAB, jti: 'permit-42' }));

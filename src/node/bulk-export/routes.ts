@@ -26,6 +26,7 @@ import { type ExportSource, runExport } from './extract.ts';
 import { researchUseEvent } from './research-use-event.ts';
 import { type ExportJob, JobStore } from './jobs.ts';
 import { hdabKeys, PermitRefused, permitVerifier } from './permit.ts';
+import { nodeSettingsOf } from '../serve-settings.ts';
 
 // The holder's FHIR Bulk Data $export for secondary use (contract in src/secondary-use/):
 //   POST   /org/<URA>/fhir/$export                 kick-off (Prefer: respond-async, Parameters{permit,_type}) → 202 + Content-Location
@@ -129,7 +130,7 @@ function parseKickOff(body: unknown): { permit: string; types?: string[] } {
 
 export async function registerBulkExport(app: FastifyInstance, o: BulkExportOptions): Promise<BulkExport> {
   const ports: SecondaryUsePorts | undefined = o.env.secondaryUse;
-  const jobs = new JobStore(o.ctx.store, `${o.ctx.name}-${randomUUID()}`, o.leaseMs ?? msSetting(o.ctx.settings.bulk_export_lease_ms, 30_000));
+  const jobs = new JobStore(o.ctx.store, `${o.ctx.name}-${randomUUID()}`, o.leaseMs ?? nodeSettingsOf(o.ctx.settings).bulkExportLeaseMs);
   let stopping = false;
   const retentionMs = o.retentionMs ?? 24 * 3600_000;
   const running = new Set<Promise<unknown>>();
@@ -228,7 +229,7 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
     } catch (err) {
       if (err instanceof PermitRefused) {
         request.log.warn({ event: 'bulk-export.permit-refused', reason: err.message, peer: hdabUra }, 'permit refused');
-        throw new HttpError(err.status, err.status === 401 ? 'login' : 'forbidden', err.message);
+        throw err; // coded ERR_HDAB_PERMIT_REFUSED, 403
       }
       throw err;
     }
@@ -303,7 +304,7 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
   });
 
   // Expired jobs go with their files; jobs whose instance stopped are taken over by this one.
-  const takeOverMs = o.takeOverMs ?? msSetting(o.ctx.settings.bulk_export_takeover_ms, 10_000);
+  const takeOverMs = o.takeOverMs ?? nodeSettingsOf(o.ctx.settings).bulkExportTakeoverMs;
   const tick = async () => {
     await jobs.sweep().catch(() => 0);
     if (!verify) return;
@@ -335,12 +336,6 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
 }
 
 /** Settings bulk_export_takeover_ms / bulk_export_lease_ms: whole milliseconds, else a start-up error. */
-function msSetting(raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 0) throw new Error(`bulk export: a duration setting must be whole milliseconds (got "${raw}")`);
-  return ms;
-}
 
 function safeJson(text: string): unknown {
   try {

@@ -14,14 +14,6 @@ export interface FanOutLimits {
 
 export const DEFAULT_FAN_OUT_LIMITS: FanOutLimits = { overviews: 8, holders: 16 };
 
-/** The limits from the node's settings (OVERVIEWS_PER_REQUESTER, HOLDER_CALLS_PER_OVERVIEW), else the defaults. */
-export function fanOutLimitsFrom(settings: Record<string, string | undefined>): FanOutLimits {
-  const n = (v: string | undefined, fallback: number) => (v && Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : fallback);
-  return {
-    overviews: n(settings.OVERVIEWS_PER_REQUESTER, DEFAULT_FAN_OUT_LIMITS.overviews),
-    holders: n(settings.HOLDER_CALLS_PER_OVERVIEW, DEFAULT_FAN_OUT_LIMITS.holders),
-  };
-}
 
 export class FanOutLimiter {
   private readonly active = new Map<string, number>();

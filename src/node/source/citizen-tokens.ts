@@ -6,6 +6,7 @@ import { PartClient } from '../../kit/http/client.ts';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
 import type { PartContext } from '../../kit/part.ts';
 import { remoteJwks } from '../../trust/contract.ts';
+import { nodeSettingsOf } from '../serve-settings.ts';
 
 // Who a citizen request is for, from the bearer token the operator's portal presents: either the
 // citizen provider's id_token (she looks herself, in the portal), or the portal's delegation
@@ -13,7 +14,6 @@ import { remoteJwks } from '../../trust/contract.ts';
 // also names the app and the categories she granted it. Anything else is 401.
 
 export const APP_TOKEN_AUDIENCE = 'citizen-access';
-const DEFAULT_AUDIENCE = 'portal';
 
 export interface VerifiedCitizen {
   bsn: string;
@@ -72,7 +72,7 @@ export async function verifyAppToken(token: string, input: { issuer: string; jwk
 
 /** The verifier a node uses for its citizen routes; the issuers are resolved on first use (they may start later). */
 export function citizenTokenVerifier(app: FastifyInstance, ctx: PartContext): (request: FastifyRequest) => Promise<VerifiedCitizen> {
-  const audience = ctx.settings.citizen_audience ?? DEFAULT_AUDIENCE;
+  const audience = nodeSettingsOf(ctx.settings).citizenAudience;
   const client = new PartClient({ tls: ctx.tls, maxRetries: 1 });
   app.addHook('onClose', async () => client.close());
   const keys = new Map<string, JWTVerifyGetKey>();

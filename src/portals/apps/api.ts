@@ -15,6 +15,7 @@ import { DpopError, verifyDpopProof } from './dpop.ts';
 import { type Grant, type GrantStore, TokenReuseError } from './grant-store.ts';
 import { APPS_BASE } from './pages.ts';
 import { categoriesOfType, SHARE_SCOPE } from './scopes.ts';
+import { OAuthFailure } from '../errors.ts';
 
 // The citizen's FHIR API for her own apps, and its token endpoint (OAuth 2.1, SMART App Launch
 // standalone patient): authorization code + PKCE S256 (public apps; confidential ones also sign a
@@ -43,15 +44,6 @@ export interface AppApiDeps {
   share(ura: string, token: string, observation: Observation, trace: TraceContext): Promise<{ status: number; body: unknown }>;
 }
 
-class OAuthFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    description: string,
-  ) {
-    super(description);
-  }
-}
 
 const pkceS256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
@@ -131,8 +123,8 @@ export async function registerAppApi(app: FastifyInstance, deps: AppApiDeps): Pr
       });
     } catch (err) {
       if (!(err instanceof OAuthFailure)) throw err;
-      request.log.info({ event: 'app.token.refused', error: err.code, reason: err.message }, 'app token refused');
-      return reply.code(err.status).send({ error: err.code, error_description: err.message });
+      request.log.info({ event: 'app.token.refused', error: err.oauthError, code: err.code, reason: err.message }, 'app token refused');
+      return reply.code(err.status).send({ error: err.oauthError, error_description: err.message });
     }
   });
 

@@ -1,13 +1,14 @@
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, jwtVerify } from 'jose';
 import type { Queryable } from '../../kit/store/store.ts';
 import { type CitizenApp, CLIENT_ASSERTION_TYPE, consumeJti, MAX_ASSERTION_SECONDS } from '../../trust/contract.ts';
+import { ClientAuthError } from '../errors.ts';
 
 // A confidential app (one registered with a JWKS) authenticates at the token endpoint with
 // private_key_jwt (RFC 7523 §2.2, checked with jose): signed with a key in its registered set,
 // iss = sub = its client id, aud = the token endpoint, short-lived, its jti used once. A public
 // app (no JWKS) sends only its client_id: PKCE and DPoP carry its proof of possession.
 
-export class ClientAuthError extends Error {}
+export { ClientAuthError };
 
 export async function authenticateApp(app: CitizenApp, form: Record<string, unknown>, input: { tokenEndpoint: string; db: Queryable }): Promise<void> {
   const type = form.client_assertion_type;

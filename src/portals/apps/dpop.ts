@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, errors as joseErrors, jwtVerify } from 'jose';
 import type { Queryable } from '../../kit/store/store.ts';
 import { consumeJti } from '../../trust/contract.ts';
+import { DpopError } from '../errors.ts';
 
 // DPoP (RFC 9449) proofs, checked with jose: a JWT of type dpop+jwt signed with the key in its
 // own header, for this method and URL, fresh, never seen before (its jti is consumed in the
@@ -11,7 +12,7 @@ import { consumeJti } from '../../trust/contract.ts';
 const ALGS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
 const MAX_AGE_SECONDS = 120;
 
-export class DpopError extends Error {}
+export { DpopError };
 
 /** The htu a proof must name: the request URL without query and fragment. */
 export function htuOf(url: string): string {

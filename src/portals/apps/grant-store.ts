@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { outboxSealer, generateOutboxKey } from '../../audit/contract.ts';
 import type { Migration, Store } from '../../kit/store/store.ts';
+import { TokenReuseError } from '../errors.ts';
 
 // A citizen's grants to her apps, and the authorisation codes, access and refresh tokens issued
 // under them, in the portal's own schema. Codes and tokens are stored as SHA-256 hashes only (a
@@ -93,7 +94,7 @@ export interface IssuedTokens {
   grant: Grant;
 }
 
-export class TokenReuseError extends Error {}
+export { TokenReuseError };
 
 export class GrantStore {
   private constructor(

@@ -11,6 +11,7 @@ import { type AppRegister, httpAppRegister } from './app-register.ts';
 import { API_BASE, FHIR_BASE, registerAppApi } from './api.ts';
 import { registerAppAuthorization } from './authorize.ts';
 import { GrantStore } from './grant-store.ts';
+import { portalSettingsOf } from '../serve-settings.ts';
 
 // The citizen-apps feature of the portal part in one place: the register's view (trust part),
 // the grant store and the delegation key in the portal's own schema, the JSON API (its own
@@ -36,7 +37,7 @@ export async function registerCitizenApps(app: FastifyInstance, o: CitizenAppsOp
   const { ctx } = o;
   const grants = await GrantStore.open(ctx.store);
   const key = await loadOrCreateSigningKey(ctx.store, 'citizen-app-delegation');
-  const cacheMs = ctx.settings.app_register_cache_ms ? Number(ctx.settings.app_register_cache_ms) : undefined;
+  const cacheMs = portalSettingsOf(ctx.settings).appRegisterCacheMs;
   const register =
     o.register ??
     httpAppRegister({

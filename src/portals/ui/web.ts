@@ -7,6 +7,7 @@ import { HttpError } from '../../kit/fhir/outcome.ts';
 import { banner, page } from './layout.ts';
 import { html } from './html.ts';
 import { type Lang, languageOf, translator } from './i18n.ts';
+import { pageErrorCode, PortalError } from '../errors.ts';
 
 // Web plumbing shared by the three portals: strict security headers on every response of the
 // portal's scope, the local assets, form parsing, CSRF tokens and HTML error pages.
@@ -67,29 +68,41 @@ export function csrfMatches(expected: string | undefined, submitted: unknown): b
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export class PageError extends Error {
+type PageMessageKey = 'common.badRequest' | 'common.csrf' | 'common.notLoggedIn' | 'cit.notLoggedIn' | 'common.loginFailed' | 'common.error';
+
+/**
+ * A refusal shown to the visitor as a page with the message of `messageKey` in her language; its
+ * code (by status, PORTAL_ERRORS) is for the log and for a program that asked for JSON.
+ */
+export class PageError extends PortalError {
   constructor(
-    readonly status: number,
-    readonly messageKey: 'common.badRequest' | 'common.csrf' | 'common.notLoggedIn' | 'cit.notLoggedIn' | 'common.loginFailed' | 'common.error',
+    status: number,
+    readonly messageKey: PageMessageKey,
+    diagnostics: string = messageKey,
   ) {
-    super(messageKey);
+    super(pageErrorCode(status), diagnostics, { status });
   }
 }
 
 /** Errors in a portal scope become an HTML page in the visitor's language, never a stack trace. */
 export function installErrorPage(app: FastifyInstance, options: { portal: (lang: Lang) => string; home: string; assetBase: string }) {
-  app.setErrorHandler((err: FastifyError | PageError | LdnError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((err: FastifyError | LdnError, request: FastifyRequest, reply: FastifyReply) => {
     const lang = languageOf(request);
     const t = translator(lang);
     // Coded refusals (the kit's rate limits and NUL bytes, another part's answer such as an invalid
     // BSN from the pseudonym service) carry their own status and headers (Retry-After).
     if (err instanceof LdnError) for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
     const status =
-      err instanceof PageError || err instanceof LdnError ? err.status : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+      err instanceof LdnError ? err.status : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     // A program (not a browser) that asks for JSON gets the OperationOutcome every part answers with.
     if (/application\/(fhir\+)?json/.test(String(request.headers.accept ?? '')) && !/text\/html/.test(String(request.headers.accept ?? ''))) {
       if (status >= 500) request.log.error({ err }, 'portal request failed');
-      const outcome = err instanceof LdnError ? err : new HttpError(status, status === 401 ? 'login' : status === 403 ? 'forbidden' : status < 500 ? 'invalid' : 'exception', status < 500 ? t(err instanceof PageError ? err.messageKey : 'common.badRequest') : 'internal error');
+      const outcome =
+        err instanceof PageError
+          ? new PageError(status, err.messageKey, status < 500 ? t(err.messageKey) : 'internal error')
+          : err instanceof LdnError
+            ? err
+            : new HttpError(status, status === 401 ? 'login' : status === 403 ? 'forbidden' : status < 500 ? 'invalid' : 'exception', status < 500 ? t(err instanceof PageError ? err.messageKey : 'common.badRequest') : 'internal error');
       return reply.code(status).type('application/fhir+json').send(outcome.outcome);
     }
     const key = err instanceof PageError ? err.messageKey : status < 500 ? 'common.badRequest' : 'common.error';
