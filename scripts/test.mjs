@@ -16,9 +16,9 @@ function walk(dir, out = []) {
   return out;
 }
 
-// The runner starts files in the order given, two at a time: the slowest (end-to-end suites,
-// seconds measured in an earlier run, scripts/test-weights.json) go first so that no long suite
-// starts last and runs alone while the other worker idles.
+// The runner starts files in the order given, two at a time: the slowest (end-to-end suites;
+// seconds from earlier runs in scripts/test-weights.json, which the timing reporter prints) go
+// first, so that no long suite starts last and runs alone while the other worker idles.
 const weightsFile = new URL('./test-weights.json', import.meta.url);
 const weights = existsSync(weightsFile) ? JSON.parse(readFileSync(weightsFile, 'utf8')) : {};
 const weightOf = (f) => weights[f.split('\\').join('/')] ?? 0;
@@ -38,6 +38,10 @@ const child = spawn(
     'tsx',
     '--test',
     '--test-concurrency=2',
+    // A file whose tests are done exits even if a handle stays open (a sandbox whose start
+    // failed half-way), and no single test or hook may hang the run: CI has a time limit.
+    '--test-force-exit',
+    '--test-timeout=1200000',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     `--test-reporter=${new URL('./timing-reporter.mjs', import.meta.url).pathname}`,

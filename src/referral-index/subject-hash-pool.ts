@@ -10,7 +10,7 @@ import type { WorkerInit, WorkerReply } from './subject-hash-worker.ts';
 // replaced. Settings: NVI_CRYPTO_WORKERS = "auto" (available cores), a number, or 0/"off" (inline).
 
 const ENTRY = new URL('./subject-hash-worker.mjs', import.meta.url);
-const START_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = 90_000;
 
 interface Slot {
   worker: Worker;
@@ -37,13 +37,20 @@ export async function startSubjectHashPool(init: WorkerInit, size: number): Prom
   let nextId = 0;
   let closing = false;
   const slots: Slot[] = [];
+  // Every thread ever started, so a failed start can stop them all: a live worker keeps the
+  // process alive (a sandbox whose start failed would never exit).
+  const started = new Set<Worker>();
 
   const spawn = (): Promise<Slot> =>
     new Promise((resolve, reject) => {
       // execArgv [] so the entry registers tsx itself, whatever loader flags the parent has.
       const worker = new Worker(ENTRY, { workerData: init, execArgv: [] });
+      started.add(worker);
       const slot: Slot = { worker, inFlight: new Map() };
-      const timer = setTimeout(() => reject(new Error('NVI crypto worker did not start in time')), START_TIMEOUT_MS);
+      const timer = setTimeout(() => {
+        reject(new Error('NVI crypto worker did not start in time'));
+        void worker.terminate();
+      }, START_TIMEOUT_MS);
       const fail = (err: Error) => {
         for (const job of slot.inFlight.values()) job.reject(err);
         slot.inFlight.clear();
@@ -66,6 +73,7 @@ export async function startSubjectHashPool(init: WorkerInit, size: number): Prom
         fail(new Error(`NVI crypto worker failed: ${err.message}`));
       });
       worker.on('exit', () => {
+        started.delete(worker);
         fail(new Error('NVI crypto worker exited'));
         const i = slots.indexOf(slot);
         if (i >= 0) slots.splice(i, 1);
@@ -78,7 +86,7 @@ export async function startSubjectHashPool(init: WorkerInit, size: number): Prom
     slots.push(...(await Promise.all(Array.from({ length: size }, spawn))));
   } catch (err) {
     closing = true;
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await Promise.all([...started].map((w) => w.terminate()));
     throw err;
   }
 
