@@ -17,7 +17,7 @@ function walk(dir, out = []) {
 }
 
 // The runner starts files in the order given, two at a time: the slowest (end-to-end suites;
-// seconds from earlier runs in scripts/test-weights.json, which the timing reporter prints) go
+// seconds from earlier runs in scripts/test-weights.json, which the runner writes with LDN_TEST_TIMINGS) go
 // first, so that no long suite starts last and runs alone while the other worker idles.
 const weightsFile = new URL('./test-weights.json', import.meta.url);
 const weights = existsSync(weightsFile) ? JSON.parse(readFileSync(weightsFile, 'utf8')) : {};
@@ -31,23 +31,11 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// The files run in this order through scripts/test-runner.mjs (node:test's run(); the command
+// line runner would sort them). A single test may take at most 20 minutes.
 const child = spawn(
   process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--test',
-    '--test-concurrency=2',
-    // A file whose tests are done exits even if a handle stays open (a sandbox whose start
-    // failed half-way), and no single test or hook may hang the run: CI has a time limit.
-    '--test-force-exit',
-    '--test-timeout=1200000',
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    `--test-reporter=${new URL('./timing-reporter.mjs', import.meta.url).pathname}`,
-    '--test-reporter-destination=stdout',
-    ...files,
-  ],
+  ['--import', 'tsx', '--test-timeout=1200000', new URL('./test-runner.mjs', import.meta.url).pathname, ...files],
   { stdio: 'inherit', env: { ...process.env, LDN_LOG_LEVEL: process.env.LDN_LOG_LEVEL ?? 'silent' } },
 );
 child.on('exit', (code) => process.exit(code ?? 1));
