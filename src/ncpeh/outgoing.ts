@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Agent, request as undiciRequest } from 'undici';
 import { badRequest, forbidden, HttpError } from '../kit/fhir/outcome.ts';
 import { thumbprintOf } from '../kit/http/peer.ts';
+import { readBounded } from '../kit/http/bounded-body.ts';
 import { formatTraceparent } from '../kit/trace.ts';
 import type { UserContext } from '../trust/contract.ts';
 import { signHcpAssertion } from './assertion.ts';
@@ -76,19 +77,11 @@ export function parseForeignPatient(input: unknown): ForeignPatientQuery {
 const MAX_FOREIGN_BYTES = 5 * 1024 * 1024;
 
 /** The body as JSON, read up to `max` bytes (beyond it: an error, the connection dropped); undefined when not JSON. */
-async function boundedJson(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, max: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) {
-      body.destroy();
-      throw new Error(`the answer is larger than ${max} bytes`);
-    }
-    chunks.push(chunk);
-  }
+async function boundedJson(body: AsyncIterable<Uint8Array> & { destroy(err?: Error): unknown }, max: number): Promise<unknown> {
+  const bytes = await readBounded(body, max);
+  if (!bytes) throw new Error(`the answer is larger than ${max} bytes`);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(bytes.toString('utf8'));
   } catch {
     return undefined;
   }

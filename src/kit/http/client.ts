@@ -3,6 +3,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { errorCodeOf } from '../errors.ts';
 import type { TlsIdentity } from '../part.ts';
 import { childTraceparent, type TraceContext } from '../trace.ts';
+import { readBounded } from './bounded-body.ts';
 
 // The one client every part uses to call another: mutual TLS with the caller's network
 // certificate, an access token per (target, scope) from a TokenProvider, a deadline per call,
@@ -179,23 +180,11 @@ export class PartClient {
       throw new ConnectionFailed(url, 502, undefined, `connection failed calling ${url}: ${e.message}`);
     }
     const limit = opts.maxResponseBytes ?? 20 * 1024 * 1024;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > limit) {
-          res.body.destroy();
-          throw new UpstreamError(url, 502, undefined, `response from ${url} exceeds ${limit} bytes`);
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (err) {
-      if (err instanceof UpstreamError) throw err;
-      const e = err as Error;
-      throw new UpstreamError(url, 504, undefined, `reading response from ${url} failed: ${e.message}`);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
+    const bytes = await readBounded(res.body, limit).catch((err: Error) => {
+      throw new UpstreamError(url, 504, undefined, `reading response from ${url} failed: ${err.message}`);
+    });
+    if (!bytes) throw new UpstreamError(url, 502, undefined, `response from ${url} exceeds ${limit} bytes`);
+    const text = bytes.toString('utf8');
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : String(v);
     let parsed: unknown = text;

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
+import { readBounded } from '../../kit/http/bounded-body.ts';
 import { EhrError } from '../source/ehr-connector.ts';
 import { type DicomJson, isDicomUid, stringValue, TAG } from './dicom-json.ts';
 
@@ -60,27 +61,16 @@ export class DicomWebArchive {
     }).catch((err: Error) => {
       throw new ArchiveError(`the image archive did not answer (${err.name === 'TimeoutError' ? 'deadline passed' : err.message})`);
     });
-    let size = 0;
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_QIDO_BYTES) {
-          res.body.destroy();
-          throw new ArchiveError('the image archive answered too much');
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (err) {
-      if (err instanceof ArchiveError) throw err;
-      throw new ArchiveError(`the image archive's answer broke off (${(err as Error).name === 'TimeoutError' ? 'deadline passed' : (err as Error).message})`);
-    }
+    const bytes = await readBounded(res.body, MAX_QIDO_BYTES).catch((err: Error) => {
+      throw new ArchiveError(`the image archive's answer broke off (${err.name === 'TimeoutError' ? 'deadline passed' : err.message})`);
+    });
+    if (!bytes) throw new ArchiveError('the image archive answered too much');
     // QIDO-RS: 204 (or an empty 200) when nothing matches.
-    if (res.statusCode === 204 || size === 0) return [];
+    if (res.statusCode === 204 || bytes.length === 0) return [];
     if (res.statusCode !== 200) throw new ArchiveError(`the image archive answered HTTP ${res.statusCode}`);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      parsed = JSON.parse(bytes.toString('utf8'));
     } catch {
       throw new ArchiveError('the image archive answered malformed JSON');
     }

@@ -1,6 +1,7 @@
 import { request as undiciRequest } from 'undici';
 import { forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { PartClient } from '../../kit/http/client.ts';
+import { readBounded } from '../../kit/http/bounded-body.ts';
 import { childTraceparent, type TraceContext } from '../../kit/trace.ts';
 import { exchangeByCode, TokenRequestError, TrustTokenProvider } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
@@ -61,21 +62,13 @@ export function createImagePreviewer(env: NodeEnvironment, options: { deadlineMs
       }).catch((err: Error) => {
         throw new HttpError(502, 'transient', `the holder's image gate did not answer: ${err.message}`);
       });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_IMAGE_BYTES) {
-          res.body.destroy();
-          throw new HttpError(502, 'too-costly', 'the preview is larger than a preview may be');
-        }
-        chunks.push(chunk as Buffer);
-      }
+      const image = await readBounded(res.body, MAX_IMAGE_BYTES);
+      if (!image) throw new HttpError(502, 'too-costly', 'the preview is larger than a preview may be');
       if (res.statusCode === 401 || res.statusCode === 403) throw forbidden('the holder refused the image');
       if (res.statusCode !== 200) throw new HttpError(502, 'transient', `the holder's image gate answered HTTP ${res.statusCode}`);
       const contentType = String(res.headers['content-type'] ?? '');
       if (!/^image\/(png|jpeg)$/.test(contentType)) throw new HttpError(502, 'transient', 'the holder did not answer with an image');
-      return { contentType, body: Buffer.concat(chunks) };
+      return { contentType, body: image };
     },
     async close() {
       for (const c of clients.values()) {

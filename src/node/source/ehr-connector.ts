@@ -1,6 +1,7 @@
 import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
 import { Agent, request } from 'undici';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
+import { readBounded } from '../../kit/http/bounded-body.ts';
 import { EhrError } from '../errors.ts';
 
 // The node's connection to an organisation's EHR: any FHIR R4 server, configured by base URL
@@ -51,22 +52,11 @@ export class EhrConnector {
     });
     // Count bytes while reading: an oversized answer is dropped before it is held in memory.
     const limit = this.options.maxResponseBytes ?? 10 * 1024 * 1024;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > limit) {
-          res.body.destroy();
-          throw new EhrError('EHR response too large');
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (err) {
-      if (err instanceof EhrError) throw err;
-      throw new EhrError(`EHR answer broke off: ${(err as Error).message}`);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
+    const bytes = await readBounded(res.body, limit).catch((err: Error) => {
+      throw new EhrError(`EHR answer broke off: ${err.message}`);
+    });
+    if (!bytes) throw new EhrError('EHR response too large');
+    const text = bytes.toString('utf8');
     if (res.statusCode !== 200) throw new EhrError(`EHR answered ${res.statusCode}`);
     try {
       return JSON.parse(text);
