@@ -1,10 +1,9 @@
-import { maskBsn } from '../../kit/identifiers/bsn.ts';
-import { CITIZEN_BASE } from '../citizen/pages.ts';
+import { CITIZEN_BASE, citizenFrame } from '../citizen/pages.ts';
 import { categoryName } from '../citizen/vocabulary.ts';
 import type { CitizenIdentity } from '../ports.ts';
 import { type Html, html } from '../ui/html.ts';
-import { formatDate, type Lang, translator } from '../ui/i18n.ts';
-import { banner, page } from '../ui/layout.ts';
+import { formatDate, type Lang } from '../ui/i18n.ts';
+import { banner } from '../ui/layout.ts';
 import type { Grant } from './grant-store.ts';
 import { SHARE_PERMISSION } from './scopes.ts';
 
@@ -71,25 +70,9 @@ export interface AppFrame {
   csrf?: string;
 }
 
-function frame(f: AppFrame, title: string, main: Html): string {
-  const t = translator(f.lang);
-  return page({
-    lang: f.lang,
-    portal: t('cit.title'),
-    home: `${CITIZEN_BASE}/`,
-    title,
-    assetBase: f.assetBase,
-    path: f.path,
-    nav: f.citizen
-      ? [
-          ...(['data', 'timeline', 'consent', 'access'] as const).map((s) => ({ href: `${CITIZEN_BASE}/${s}`, label: t(`cit.nav.${s}`) })),
-          { href: `${APPS_BASE}`, label: words(f.lang)('title'), current: f.path === APPS_BASE },
-        ]
-      : undefined,
-    user: f.citizen && f.csrf ? { name: f.citizen.name ?? `BSN ${maskBsn(f.citizen.bsn)}`, logoutAction: `${CITIZEN_BASE}/logout`, csrf: f.csrf } : undefined,
-    main,
-  });
-}
+// The citizen portal's own frame: the apps pages are a section of it.
+const frame = (f: AppFrame, title: string, main: Html): string =>
+  citizenFrame({ ...f, user: f.citizen && f.csrf ? { identity: f.citizen, csrf: f.csrf } : undefined }, title, main, f.path === APPS_BASE ? 'apps' : undefined);
 
 export interface GrantRequestView {
   appName: string;

@@ -22,9 +22,10 @@ export interface CitizenFrame {
   user?: { identity: CitizenIdentity; csrf: string };
 }
 
-type Section = 'data' | 'timeline' | 'consent' | 'access';
+type Section = 'data' | 'timeline' | 'consent' | 'access' | 'apps';
 
-function frame(f: CitizenFrame, title: string, main: Html, current?: Section): string {
+/** The citizen portal's page: its header, its navigation (when logged in) and the given main part. Also used by the apps pages. */
+export function citizenFrame(f: CitizenFrame, title: string, main: Html, current?: Section): string {
   const t = translator(f.lang);
   const nav: NavItem[] | undefined = f.user
     ? (['data', 'timeline', 'consent', 'access', 'apps'] as const).map((s) => ({ href: `${CITIZEN_BASE}/${s}`, label: t(`cit.nav.${s}`), current: s === current }))
@@ -44,7 +45,7 @@ function frame(f: CitizenFrame, title: string, main: Html, current?: Section): s
 
 export function citizenLoginPage(f: CitizenFrame, error?: string): string {
   const t = translator(f.lang);
-  return frame(
+  return citizenFrame(
     f,
     t('common.login'),
     html`<h1>${t('cit.title')}</h1>${error ? banner('error', error) : ''}<p class="lead">${t('cit.intro')}</p>
@@ -54,7 +55,7 @@ export function citizenLoginPage(f: CitizenFrame, error?: string): string {
 
 export function dataPage(f: CitizenFrame, model: OverviewModel | undefined): string {
   const t = translator(f.lang);
-  if (!model) return frame(f, t('cit.data.title'), html`<h1>${t('cit.data.title')}</h1>${banner('error', t('cit.data.failed'))}`, 'data');
+  if (!model) return citizenFrame(f, t('cit.data.title'), html`<h1>${t('cit.data.title')}</h1>${banner('error', t('cit.data.failed'))}`, 'data');
   const groups = model.groups
     .filter((g) => g.items.length)
     .map(
@@ -65,7 +66,7 @@ export function dataPage(f: CitizenFrame, model: OverviewModel | undefined): str
       )}</tbody></table></div></section>`,
     );
   const problems = model.problems.length ? banner('warn', t('clin.banner.title'), model.problems.map((p) => problemText(t, p))) : '';
-  return frame(
+  return citizenFrame(
     f,
     t('cit.data.title'),
     html`<h1>${t('cit.data.title')}</h1><p class="lead">${t('cit.data.intro')}</p>${problems}${groups.length ? groups : html`<p>${t('common.none')}</p>`}`,
@@ -75,11 +76,11 @@ export function dataPage(f: CitizenFrame, model: OverviewModel | undefined): str
 
 export function timelinePage(f: CitizenFrame, model: OverviewModel | undefined): string {
   const t = translator(f.lang);
-  if (!model) return frame(f, t('cit.timeline.title'), html`<h1>${t('cit.timeline.title')}</h1>${banner('error', t('cit.data.failed'))}`, 'timeline');
+  if (!model) return citizenFrame(f, t('cit.timeline.title'), html`<h1>${t('cit.timeline.title')}</h1>${banner('error', t('cit.data.failed'))}`, 'timeline');
   const items = model.groups
     .flatMap((g) => g.items.map((i) => ({ ...i, group: g.group })))
     .sort((a, b) => b.date.localeCompare(a.date));
-  return frame(
+  return citizenFrame(
     f,
     t('cit.timeline.title'),
     html`<h1>${t('cit.timeline.title')}</h1><p class="lead">${t('cit.timeline.intro')}</p>
@@ -155,7 +156,7 @@ export function consentPage(f: CitizenFrame, s: ConsentPageState): string {
         )}</ul>`
       : html`<p>${t('cit.consent.none')}</p>`
     : banner('error', t('cit.consent.loadFailed'));
-  return frame(
+  return citizenFrame(
     f,
     t('cit.consent.title'),
     html`<h1>${t('cit.consent.title')}</h1>
@@ -205,7 +206,7 @@ function researchSection(choices: ConsentChoice[] | undefined, csrf: string, t: 
 
 export function accessPage(f: CitizenFrame, view: AccessLogView | undefined): string {
   const t = translator(f.lang);
-  if (!view) return frame(f, t('cit.access.title'), html`<h1>${t('cit.access.title')}</h1>${banner('error', t('cit.access.failed'))}`, 'access');
+  if (!view) return citizenFrame(f, t('cit.access.title'), html`<h1>${t('cit.access.title')}</h1>${banner('error', t('cit.access.failed'))}`, 'access');
   const head = view.headVerified && view.head
     ? banner('ok', t('cit.access.proof'), [], t('cit.access.headOk', { size: view.head.treeSize, root: view.head.rootHash, when: formatDate(view.head.timestamp, f.lang, true) }))
     : banner('warn', t('cit.access.proof'), [], t('cit.access.headBad'));
@@ -221,7 +222,7 @@ export function accessPage(f: CitizenFrame, view: AccessLogView | undefined): st
 <td>${r.inLog ? html`<span class="tag tag-ok">✓ ${t('cit.access.proofOk')}</span>` : html`<span class="tag tag-danger">${t('cit.access.proofBad')}</span>`}</td>
 </tr>`;
   });
-  return frame(
+  return citizenFrame(
     f,
     t('cit.access.title'),
     html`<h1>${t('cit.access.title')}</h1><p class="lead">${t('cit.access.intro')}</p>${head}
