@@ -1,37 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { migrate } from '../kit/store/migrate.ts';
-import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
-import type { Store } from '../kit/store/store.ts';
 import { DE_GROOT } from '../sandbox/cast.ts';
-import { createPortalPart, PORTAL_MIGRATIONS } from './part.ts';
-import { type FakeAccessLog, fakePortalOptions, mountForTest } from './test-fakes.ts';
-import { CookieJar, csrfOf, HOSTILE } from './test-support.ts';
+import { createPortalPart } from './part.ts';
+import { type FakeAccessLog, mountForTest, type PortalTestApp, portalForTest } from './test-fakes.ts';
+import { CookieJar, csrfOf, formRequest, HOSTILE } from './test-support.ts';
 import { CONTENT_SECURITY_POLICY } from './ui/web.ts';
-
-const form = (jar: CookieJar, payload: Record<string, string>) => ({
-  method: 'POST' as const,
-  headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
-  payload: new URLSearchParams(payload).toString(),
-});
 
 describe('portal part: Mijn Gezondheidsoverzicht', () => {
   let app: FastifyInstance;
-  let store: Store;
-  let fakes: Awaited<ReturnType<typeof fakePortalOptions>>;
+  let fakes: PortalTestApp['fakes'];
+  let close: () => Promise<void>;
 
   before(async () => {
-    store = await openIsolatedPgliteStore('portal');
-    await migrate(store, PORTAL_MIGRATIONS);
-    fakes = await fakePortalOptions(DE_GROOT.bsn);
-    app = await mountForTest(createPortalPart(fakes.options), { store, settings: { sandbox: 'true' } });
+    ({ app, fakes, close } = await portalForTest({ settings: { sandbox: 'true' } }));
   });
-  after(async () => {
-    await app.close();
-    await fakes.accessLog.close();
-    await store.close();
-  });
+  after(() => close());
 
   async function citizen(lang?: 'en') {
     const jar = new CookieJar();
@@ -85,19 +69,19 @@ describe('portal part: Mijn Gezondheidsoverzicht', () => {
     assert.match(page0.body, /tenzij jij daar bezwaar tegen maakt/);
     assert.match(page0.body, /nog geen keuzes/);
     const csrf = csrfOf(page0.body);
-    const created = await app.inject({ url: '/citizen/consent', ...form(jar, { csrf, provision: 'deny', scope: 'type', type: 'V4' }) });
+    const created = await app.inject({ url: '/citizen/consent', ...formRequest(jar, { csrf, provision: 'deny', scope: 'type', type: 'V4' }) });
     assert.equal(created.statusCode, 303);
     const page1 = await get(jar, '/citizen/consent?saved=1');
     assert.match(page1.body, /Je keuze is opgeslagen/);
     assert.match(page1.body, /Je maakt bezwaar: Ziekenhuizen mogen al je gegevens niet inzien\./);
     const [choice] = await fakes.consent.list({ bsn: DE_GROOT.bsn });
     assert.deepEqual(choice.requesterTypes, ['V4']);
-    const flip = await app.inject({ url: `/citizen/consent/${choice.id}`, ...form(jar, { csrf, version: '1', action: 'flip' }) });
+    const flip = await app.inject({ url: `/citizen/consent/${choice.id}`, ...formRequest(jar, { csrf, version: '1', action: 'flip' }) });
     assert.equal(flip.statusCode, 303);
     assert.equal(fakes.consent.all.get(choice.id)?.provision, 'permit');
-    const stale = await app.inject({ url: `/citizen/consent/${choice.id}`, ...form(jar, { csrf, version: '1', action: 'withdraw' }) });
+    const stale = await app.inject({ url: `/citizen/consent/${choice.id}`, ...formRequest(jar, { csrf, version: '1', action: 'withdraw' }) });
     assert.equal(stale.statusCode, 502, 'a stale version is refused by the registry');
-    const withdraw = await app.inject({ url: `/citizen/consent/${choice.id}`, ...form(jar, { csrf, version: '2', action: 'withdraw' }) });
+    const withdraw = await app.inject({ url: `/citizen/consent/${choice.id}`, ...formRequest(jar, { csrf, version: '2', action: 'withdraw' }) });
     assert.equal(withdraw.statusCode, 303);
     assert.equal(fakes.consent.all.get(choice.id)?.status, 'inactive');
     assert.match((await get(jar, '/citizen/consent')).body, /Ingetrokken op [^:<]+: je gaf toestemming dat ziekenhuizen al je gegevens mochten inzien\./);
@@ -113,16 +97,16 @@ describe('portal part: Mijn Gezondheidsoverzicht', () => {
       { provision: 'deny', scope: 'everything' },
     ];
     for (const bad of bads) {
-      const r = await app.inject({ url: '/citizen/consent', ...form(jar, { csrf, ...bad }) });
+      const r = await app.inject({ url: '/citizen/consent', ...formRequest(jar, { csrf, ...bad }) });
       assert.equal(r.statusCode, 400);
       assert.doesNotMatch(r.body, /<script>alert/);
     }
     const before = fakes.consent.all.size;
-    const ok = await app.inject({ url: '/citizen/consent', ...form(jar, { csrf, provision: 'deny', scope: 'all', bsn: '111222333' }) });
+    const ok = await app.inject({ url: '/citizen/consent', ...formRequest(jar, { csrf, provision: 'deny', scope: 'all', bsn: '111222333' }) });
     assert.equal(ok.statusCode, 303);
     assert.equal(fakes.consent.all.size, before + 1);
     assert.ok([...fakes.consent.all.values()].every((c) => c.bsn === DE_GROOT.bsn));
-    const forged = await app.inject({ url: '/citizen/consent', ...form(jar, { csrf: 'nope', provision: 'deny', scope: 'all' }) });
+    const forged = await app.inject({ url: '/citizen/consent', ...formRequest(jar, { csrf: 'nope', provision: 'deny', scope: 'all' }) });
     assert.equal(forged.statusCode, 403);
   });
 
@@ -152,7 +136,7 @@ describe('portal part: Mijn Gezondheidsoverzicht', () => {
   test('logout ends the citizen session', async () => {
     const jar = await citizen();
     const csrf = csrfOf((await get(jar, '/citizen/data')).body);
-    const out = await app.inject({ url: '/citizen/logout', ...form(jar, { csrf }) });
+    const out = await app.inject({ url: '/citizen/logout', ...formRequest(jar, { csrf }) });
     assert.equal(out.statusCode, 303);
     jar.take(out);
     assert.equal((await get(jar, '/citizen/data')).statusCode, 302);
@@ -161,27 +145,21 @@ describe('portal part: Mijn Gezondheidsoverzicht', () => {
 
 describe('portal part: operator dashboard', () => {
   let app: FastifyInstance;
-  let store: Store;
-  let fakes: Awaited<ReturnType<typeof fakePortalOptions>>;
+  let store: PortalTestApp['store'];
+  let fakes: PortalTestApp['fakes'];
+  let close: () => Promise<void>;
 
   before(async () => {
-    store = await openIsolatedPgliteStore('portal');
-    await migrate(store, PORTAL_MIGRATIONS);
-    fakes = await fakePortalOptions(DE_GROOT.bsn);
-    app = await mountForTest(createPortalPart(fakes.options), { store, settings: { operator_password: 's3cret', operator_ura: '90000106' } });
+    ({ app, store, fakes, close } = await portalForTest({ settings: { operator_password: 's3cret', operator_ura: '90000106' } }));
   });
-  after(async () => {
-    await app.close();
-    await fakes.accessLog.close();
-    await store.close();
-  });
+  after(() => close());
 
   async function operator() {
     const jar = new CookieJar();
-    const wrong = await app.inject({ url: '/operator/login', ...form(jar, { password: 'guess' }) });
+    const wrong = await app.inject({ url: '/operator/login', ...formRequest(jar, { password: 'guess' }) });
     assert.equal(wrong.statusCode, 401);
     assert.match(wrong.body, /wachtwoord klopt niet/);
-    const ok = await app.inject({ url: '/operator/login', ...form(jar, { password: 's3cret' }) });
+    const ok = await app.inject({ url: '/operator/login', ...formRequest(jar, { password: 's3cret' }) });
     assert.equal(ok.statusCode, 303);
     jar.take(ok);
     return jar;
@@ -206,21 +184,21 @@ describe('portal part: operator dashboard', () => {
     assert.match(page.body, /Huisartsenpraktijk Kerkrade/);
     assert.match(page.body, /toegelaten/);
     const csrf = csrfOf(page.body);
-    const noReason = await app.inject({ url: '/operator/participants/90000103/status', ...form(jar, { csrf, status: 'suspended', reason: '' }) });
+    const noReason = await app.inject({ url: '/operator/participants/90000103/status', ...formRequest(jar, { csrf, status: 'suspended', reason: '' }) });
     assert.equal(noReason.statusCode, 303);
     assert.match((await get(jar, '/operator/participants')).body, /Mislukt: status and reason are required/);
-    const suspend = await app.inject({ url: '/operator/participants/90000103/status', ...form(jar, { csrf, status: 'suspended', reason: 'security incident' }) });
+    const suspend = await app.inject({ url: '/operator/participants/90000103/status', ...formRequest(jar, { csrf, status: 'suspended', reason: 'security incident' }) });
     assert.equal(suspend.statusCode, 303);
     assert.equal(fakes.trust.participantsByUra.get('90000103')?.status, 'suspended');
     const after = await get(jar, '/operator/participants');
     assert.match(after.body, /Uitgevoerd: Huisartsenpraktijk Kerkrade: geschorst/);
-    await app.inject({ url: '/operator/participants/90000103/status', ...form(jar, { csrf, status: 'admitted', reason: 'resolved' }) });
+    await app.inject({ url: '/operator/participants/90000103/status', ...formRequest(jar, { csrf, status: 'admitted', reason: 'resolved' }) });
     assert.equal(fakes.trust.participantsByUra.get('90000103')?.status, 'admitted');
-    await app.inject({ url: '/operator/participants/90000104/qualify', ...form(jar, { csrf, qualification: 'medicatieoverdracht', validUntil: '2030-01-01' }) });
+    await app.inject({ url: '/operator/participants/90000104/qualify', ...formRequest(jar, { csrf, qualification: 'medicatieoverdracht', validUntil: '2030-01-01' }) });
     assert.ok(fakes.trust.participantsByUra.get('90000104')?.qualifications.some((q) => q.qualification === 'medicatieoverdracht'));
-    await app.inject({ url: '/operator/participants/90000104/withdraw', ...form(jar, { csrf, qualification: 'medicatieoverdracht' }) });
+    await app.inject({ url: '/operator/participants/90000104/withdraw', ...formRequest(jar, { csrf, qualification: 'medicatieoverdracht' }) });
     assert.ok(!fakes.trust.participantsByUra.get('90000104')?.qualifications.some((q) => q.qualification === 'medicatieoverdracht'));
-    const forged = await app.inject({ url: '/operator/participants/90000103/status', ...form(jar, { csrf: 'x', status: 'revoked', reason: 'r' }) });
+    const forged = await app.inject({ url: '/operator/participants/90000103/status', ...formRequest(jar, { csrf: 'x', status: 'revoked', reason: 'r' }) });
     assert.equal(forged.statusCode, 403);
     assert.equal(fakes.trust.participantsByUra.get('90000103')?.status, 'admitted');
   });
@@ -240,7 +218,7 @@ describe('portal part: operator dashboard', () => {
     assert.equal((certs.body.match(/tag-danger/g) ?? []).length, 2, 'only the expiring and the expired one are marked');
     assert.doesNotMatch(certs.body, /<script>alert/);
     const csrf = csrfOf(certs.body);
-    await app.inject({ url: '/operator/certificates/0a1b2c/revoke', ...form(jar, { csrf, reason: 'key compromise' }) });
+    await app.inject({ url: '/operator/certificates/0a1b2c/revoke', ...formRequest(jar, { csrf, reason: 'key compromise' }) });
     assert.deepEqual(fakes.trust.revoked, ['0a1b2c']);
     const agreements = await get(jar, '/operator/agreements');
     assert.match(agreements.body, /Versie 1, uitgegeven op/);
@@ -261,7 +239,7 @@ describe('portal part: operator dashboard', () => {
     assert.doesNotMatch(own.body, /Schorsen|>Intrekken</);
     assert.match(own.body, /de beheerder zelf/);
     const csrf = csrfOf(own.body);
-    await app.inject({ url: '/operator/participants/90000106/status', ...form(jar, { csrf, status: 'suspended', reason: 'by mistake' }) });
+    await app.inject({ url: '/operator/participants/90000106/status', ...formRequest(jar, { csrf, status: 'suspended', reason: 'by mistake' }) });
     assert.equal(fakes.trust.participantsByUra.get('90000106')?.status, 'admitted');
     assert.equal((await get(jar, '/operator/participants/99999999')).statusCode, 404);
     const agreements = await get(jar, '/operator/agreements');

@@ -4,7 +4,7 @@ import { createJwsSigner, generateSigningKey } from '../audit/signing.ts';
 import { migrate } from '../kit/store/migrate.ts';
 import { openIsolatedPgliteStore } from '../kit/store/pglite.ts';
 import type { Store } from '../kit/store/store.ts';
-import { ORGANIZATIONS } from '../sandbox/cast.ts';
+import { DE_GROOT, ORGANIZATIONS } from '../sandbox/cast.ts';
 import { defaultAgreements } from '../trust/agreements/default-agreements.ts';
 import type { ConsentMode } from '../trust/agreements/types.ts';
 import type { Participant, ParticipantStatus } from '../trust/register/participants.ts';
@@ -248,4 +248,30 @@ export async function mountForTest(
   });
   await app.ready();
   return app;
+}
+
+export interface PortalTestApp {
+  app: import('fastify').FastifyInstance;
+  store: Store;
+  fakes: Awaited<ReturnType<typeof fakePortalOptions>>;
+  close(): Promise<void>;
+}
+
+/** The portal part on its own PGlite store with every port faked (`options` replace fakes), for inject tests. */
+export async function portalForTest(o: { options?: Partial<PortalOptions>; settings?: Record<string, string> } = {}): Promise<PortalTestApp> {
+  const { createPortalPart, PORTAL_MIGRATIONS } = await import('./part.ts');
+  const store = await openIsolatedPgliteStore('portal');
+  await migrate(store, PORTAL_MIGRATIONS);
+  const fakes = await fakePortalOptions(DE_GROOT.bsn);
+  const app = await mountForTest(createPortalPart({ ...fakes.options, ...o.options }), { store, settings: o.settings ?? {} });
+  return {
+    app,
+    store,
+    fakes,
+    async close() {
+      await app.close();
+      await fakes.accessLog.close();
+      await store.close();
+    },
+  };
 }

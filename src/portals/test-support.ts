@@ -133,3 +133,14 @@ export function csrfOf(body: string): string {
   if (!m) throw new Error('no csrf token in page');
   return m[1];
 }
+
+/** An inject request posting a form with the jar's cookies. */
+export const formRequest = (jar: CookieJar, payload: Record<string, string>) => ({
+  method: 'POST' as const,
+  headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+  payload: new URLSearchParams(payload).toString(),
+});
+
+/** A GET with the jar's cookies. */
+export const getWith = (app: { inject(o: { url: string; headers: Record<string, string> }): Promise<import('light-my-request').Response> }, jar: CookieJar, url: string) =>
+  app.inject({ url, headers: { cookie: jar.header() } });

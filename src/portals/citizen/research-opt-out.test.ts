@@ -2,39 +2,23 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { consentResource, parseConsent } from '../../consent/fhir.ts';
-import { migrate } from '../../kit/store/migrate.ts';
-import { openIsolatedPgliteStore } from '../../kit/store/pglite.ts';
-import type { Store } from '../../kit/store/store.ts';
 import { DE_GROOT } from '../../sandbox/cast.ts';
-import { createPortalPart, PORTAL_MIGRATIONS } from '../part.ts';
-import { fakePortalOptions, mountForTest } from '../test-fakes.ts';
-import { CookieJar, csrfOf } from '../test-support.ts';
+import { type PortalTestApp, portalForTest } from '../test-fakes.ts';
+import { CookieJar, csrfOf, formRequest } from '../test-support.ts';
 
 // The citizen's objection to secondary use (EHDS) on the consent page: its own section, its own
 // kind of Consent (research, HRESCH), never listed or changed as a care choice.
 
-const form = (jar: CookieJar, payload: Record<string, string>) => ({
-  method: 'POST' as const,
-  headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
-  payload: new URLSearchParams(payload).toString(),
-});
 
 describe('citizen portal: research opt-out', () => {
   let app: FastifyInstance;
-  let store: Store;
-  let fakes: Awaited<ReturnType<typeof fakePortalOptions>>;
+  let fakes: PortalTestApp['fakes'];
+  let close: () => Promise<void>;
 
   before(async () => {
-    store = await openIsolatedPgliteStore('portal');
-    await migrate(store, PORTAL_MIGRATIONS);
-    fakes = await fakePortalOptions(DE_GROOT.bsn);
-    app = await mountForTest(createPortalPart(fakes.options), { store, settings: { sandbox: 'true' } });
+    ({ app, fakes, close } = await portalForTest({ settings: { sandbox: 'true' } }));
   });
-  after(async () => {
-    await app.close();
-    await fakes.accessLog.close();
-    await store.close();
-  });
+  after(() => close());
 
   async function citizen(lang?: 'en') {
     const jar = new CookieJar();
@@ -54,7 +38,7 @@ describe('citizen portal: research opt-out', () => {
     assert.match(page0.body, /data-research-state="none"/);
     const csrf = csrfOf(page0.body);
 
-    const objected = await app.inject({ url: '/citizen/consent/research', ...form(jar, { csrf, objection: 'object' }) });
+    const objected = await app.inject({ url: '/citizen/consent/research', ...formRequest(jar, { csrf, objection: 'object' }) });
     assert.equal(objected.statusCode, 303);
     const [choice] = [...fakes.consent.all.values()];
     assert.equal(choice.purpose, 'HRESCH');
@@ -70,16 +54,16 @@ describe('citizen portal: research opt-out', () => {
     // Not shown as a care objection ("je maakt bezwaar ... al je gegevens").
     assert.match(page1.body, /Je hebt nog geen keuzes vastgelegd\./);
     // Objecting twice records one objection.
-    await app.inject({ url: '/citizen/consent/research', ...form(jar, { csrf, objection: 'object' }) });
+    await app.inject({ url: '/citizen/consent/research', ...formRequest(jar, { csrf, objection: 'object' }) });
     assert.equal(fakes.consent.all.size, 1);
 
-    const withdrawn = await app.inject({ url: '/citizen/consent/research', ...form(jar, { csrf, objection: 'withdraw' }) });
+    const withdrawn = await app.inject({ url: '/citizen/consent/research', ...formRequest(jar, { csrf, objection: 'withdraw' }) });
     assert.equal(withdrawn.statusCode, 303);
     assert.equal(fakes.consent.all.get(choice.id)?.status, 'inactive');
     assert.match((await get(jar, '/citizen/consent')).body, /data-research-state="none"/);
 
-    assert.equal((await app.inject({ url: '/citizen/consent/research', ...form(jar, { csrf, objection: 'maybe' }) })).statusCode, 400);
-    assert.equal((await app.inject({ url: '/citizen/consent/research', ...form(jar, { csrf: 'forged', objection: 'object' }) })).statusCode, 403);
+    assert.equal((await app.inject({ url: '/citizen/consent/research', ...formRequest(jar, { csrf, objection: 'maybe' }) })).statusCode, 400);
+    assert.equal((await app.inject({ url: '/citizen/consent/research', ...formRequest(jar, { csrf: 'forged', objection: 'object' }) })).statusCode, 403);
     const en = await get(await citizen('en'), '/citizen/consent');
     assert.match(en.body, /Use of your data for research/);
   });

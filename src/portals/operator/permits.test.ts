@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { migrate } from '../../kit/store/migrate.ts';
-import { openIsolatedPgliteStore } from '../../kit/store/pglite.ts';
-import type { Store } from '../../kit/store/store.ts';
-import { DE_GROOT } from '../../sandbox/cast.ts';
 import type { PermitView } from '../../secondary-use/contract.ts';
-import { createPortalPart, PORTAL_MIGRATIONS } from '../part.ts';
 import type { HdabOperatorPort } from '../ports.ts';
-import { fakePortalOptions, mountForTest } from '../test-fakes.ts';
-import { CookieJar, csrfOf, HOSTILE } from '../test-support.ts';
+import { mountForTest, type PortalTestApp, portalForTest } from '../test-fakes.ts';
+import { createPortalPart } from '../part.ts';
+import { CookieJar, csrfOf, formRequest, HOSTILE } from '../test-support.ts';
 
 // The HDAB operator's pages: the permit list with status, the full application for review, a
 // decision only with a reason, the extraction started and each holder's part shown; a refused
@@ -71,32 +67,21 @@ const application = (purpose: string): PermitView['application'] => ({
 
 describe('portal part: HDAB operator pages (data permits)', () => {
   let app: FastifyInstance;
-  let store: Store;
-  let fakes: Awaited<ReturnType<typeof fakePortalOptions>>;
+  let fakes: PortalTestApp['fakes'];
+  let store: PortalTestApp['store'];
+  let close: () => Promise<void>;
   const hdab = fakeHdab();
 
   before(async () => {
-    store = await openIsolatedPgliteStore('portal');
-    await migrate(store, PORTAL_MIGRATIONS);
-    fakes = await fakePortalOptions(DE_GROOT.bsn);
-    app = await mountForTest(createPortalPart({ ...fakes.options, hdab }), { store, settings: { operator_password: 's3cret', operator_ura: '90000106' } });
+    ({ app, fakes, store, close } = await portalForTest({ settings: { operator_password: 's3cret', operator_ura: '90000106' }, options: { hdab } }));
     hdab.permits_.set('p1', { id: 'p1', applicant: '90000960', status: 'applied', application: application(`TIA en statines ${HOSTILE}`), appliedAt: '2026-11-30T09:00:00Z', workspace: 'none' });
   });
-  after(async () => {
-    await app.close();
-    await fakes.accessLog.close();
-    await store.close();
-  });
+  after(() => close());
 
-  const form = (jar: CookieJar, payload: Record<string, string>) => ({
-    method: 'POST' as const,
-    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams(payload).toString(),
-  });
   const get = (jar: CookieJar, url: string) => app.inject({ url, headers: { cookie: jar.header() } });
   async function operator() {
     const jar = new CookieJar();
-    const ok = await app.inject({ url: '/operator/login', ...form(jar, { password: 's3cret' }) });
+    const ok = await app.inject({ url: '/operator/login', ...formRequest(jar, { password: 's3cret' }) });
     jar.take(ok);
     return jar;
   }
@@ -117,17 +102,17 @@ describe('portal part: HDAB operator pages (data permits)', () => {
   test('grant needs a reason; extraction shows each holder, a refusal said out loud', async () => {
     const jar = await operator();
     const csrf = csrfOf((await get(jar, '/operator/permits/p1')).body);
-    await app.inject({ url: '/operator/permits/p1/decision', ...form(jar, { csrf, decision: 'grant', reason: '' }) });
+    await app.inject({ url: '/operator/permits/p1/decision', ...formRequest(jar, { csrf, decision: 'grant', reason: '' }) });
     assert.equal(hdab.permits_.get('p1')?.status, 'applied', 'no decision without a reason');
     assert.match((await get(jar, '/operator/permits/p1')).body, /Mislukt/);
-    const forged = await app.inject({ url: '/operator/permits/p1/decision', ...form(jar, { csrf: 'x', decision: 'grant', reason: 'r' }) });
+    const forged = await app.inject({ url: '/operator/permits/p1/decision', ...formRequest(jar, { csrf: 'x', decision: 'grant', reason: 'r' }) });
     assert.equal(forged.statusCode, 403);
-    await app.inject({ url: '/operator/permits/p1/decision', ...form(jar, { csrf, decision: 'grant', reason: 'wetenschappelijk onderzoek' }) });
+    await app.inject({ url: '/operator/permits/p1/decision', ...formRequest(jar, { csrf, decision: 'grant', reason: 'wetenschappelijk onderzoek' }) });
     assert.deepEqual(hdab.decisions, [{ id: 'p1', decision: 'grant', reason: 'wetenschappelijk onderzoek' }]);
     const granted = await get(jar, '/operator/permits/p1');
     assert.match(granted.body, /data-permit-status="granted"/);
     assert.match(granted.body, /Extractie starten/);
-    await app.inject({ url: '/operator/permits/p1/extraction', ...form(jar, { csrf }) });
+    await app.inject({ url: '/operator/permits/p1/extraction', ...formRequest(jar, { csrf }) });
     const done = await get(jar, '/operator/permits/p1');
     assert.match(done.body, /data-workspace="ready"/);
     assert.match(done.body, /data-holder="90000103"[\s\S]*geleverd/);

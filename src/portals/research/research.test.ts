@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { migrate } from '../../kit/store/migrate.ts';
-import { openIsolatedPgliteStore } from '../../kit/store/pglite.ts';
-import type { Store } from '../../kit/store/store.ts';
-import { DE_GROOT } from '../../sandbox/cast.ts';
 import type { PermitView, QueryReleaseView } from '../../secondary-use/contract.ts';
-import { createPortalPart, PORTAL_MIGRATIONS } from '../part.ts';
 import type { HdabResearcherPort, ResearcherIdentity } from '../ports.ts';
-import { fakePortalOptions, mountForTest } from '../test-fakes.ts';
+import { portalForTest } from '../test-fakes.ts';
 import { CookieJar, csrfOf, fakeLogin, HOSTILE } from '../test-support.ts';
 import { applicationOfForm } from './routes.ts';
 
@@ -58,24 +53,13 @@ function fakeHdab(): HdabResearcherPort & { seen: ResearcherIdentity[]; applied:
 
 describe('portal part: researcher pages (secondary use)', () => {
   let app: FastifyInstance;
-  let store: Store;
-  let fakes: Awaited<ReturnType<typeof fakePortalOptions>>;
+  let close: () => Promise<void>;
   const hdab = fakeHdab();
 
   before(async () => {
-    store = await openIsolatedPgliteStore('portal');
-    await migrate(store, PORTAL_MIGRATIONS);
-    fakes = await fakePortalOptions(DE_GROOT.bsn);
-    app = await mountForTest(createPortalPart({ ...fakes.options, hdabResearcher: hdab, researchLogin: fakeLogin({ verklaring: VERKLARING }, 'researcher-1') }), {
-      store,
-      settings: { operator_password: 's3cret' },
-    });
+    ({ app, close } = await portalForTest({ settings: { operator_password: 's3cret' }, options: { hdabResearcher: hdab, researchLogin: fakeLogin({ verklaring: VERKLARING }, 'researcher-1') } }));
   });
-  after(async () => {
-    await app.close();
-    await fakes.accessLog.close();
-    await store.close();
-  });
+  after(() => close());
 
   const get = (jar: CookieJar, url: string) => app.inject({ url, headers: { cookie: jar.header() } });
   const post = (jar: CookieJar, url: string, payload: Record<string, string | string[]>) => {
