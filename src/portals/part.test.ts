@@ -11,23 +11,13 @@ describe('portal part: Mijn Gezondheidsoverzicht', () => {
   let app: FastifyInstance;
   let fakes: PortalTestApp['fakes'];
   let close: () => Promise<void>;
+  let citizen: PortalTestApp['citizen'];
 
   before(async () => {
-    ({ app, fakes, close } = await portalForTest({ settings: { sandbox: 'true' } }));
+    ({ app, fakes, close, citizen } = await portalForTest({ settings: { sandbox: 'true' } }));
   });
   after(() => close());
 
-  async function citizen(lang?: 'en') {
-    const jar = new CookieJar();
-    if (lang) jar.take(await app.inject({ url: `/?lang=${lang}` }));
-    const start = await app.inject({ url: '/citizen/login', headers: { cookie: jar.header() } });
-    jar.take(start);
-    const state = new URL(String(start.headers.location)).searchParams.get('state');
-    const cb = await app.inject({ url: `/citizen/callback?code=good-code&state=${state}`, headers: { cookie: jar.header() } });
-    assert.equal(cb.headers.location, '/citizen/data');
-    jar.take(cb);
-    return jar;
-  }
   const get = (jar: CookieJar, url: string) => app.inject({ url, headers: { cookie: jar.header() } });
 
   test('landing and login pages: Dutch default, English toggle, CSP', async () => {

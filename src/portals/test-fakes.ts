@@ -10,7 +10,7 @@ import type { ConsentMode } from '../trust/agreements/types.ts';
 import type { Participant, ParticipantStatus } from '../trust/register/participants.ts';
 import type { PortalOptions } from './part.ts';
 import type { AccessEntry, AccessLogPort, ConsentChoice, ConsentPort, NetworkMonitorPort, TrustOperatorPort } from './ports.ts';
-import { deGrootOverview, fakeLogin, HOSTILE } from './test-support.ts';
+import { CookieJar, deGrootOverview, fakeLogin, HOSTILE } from './test-support.ts';
 
 // In-memory stand-ins for the portal's ports, for the inject tests and the browser tests. The
 // access log is a real transparency Merkle log in PGlite with a real signed tree head, so the
@@ -254,6 +254,8 @@ export interface PortalTestApp {
   app: import('fastify').FastifyInstance;
   store: Store;
   fakes: Awaited<ReturnType<typeof fakePortalOptions>>;
+  /** Logs De Groot in through the faked DigiD (the portal's real PKCE flow), optionally after choosing a language. */
+  citizen(lang?: 'en'): Promise<CookieJar>;
   close(): Promise<void>;
 }
 
@@ -268,6 +270,17 @@ export async function portalForTest(o: { options?: Partial<PortalOptions>; setti
     app,
     store,
     fakes,
+    async citizen(lang) {
+      const jar = new CookieJar();
+      if (lang) jar.take(await app.inject({ url: `/?lang=${lang}` }));
+      const start = await app.inject({ url: '/citizen/login', headers: { cookie: jar.header() } });
+      jar.take(start);
+      const state = new URL(String(start.headers.location)).searchParams.get('state');
+      const back = await app.inject({ url: `/citizen/callback?code=good-code&state=${state}`, headers: { cookie: jar.header() } });
+      if (back.headers.location !== '/citizen/data') throw new Error(`the citizen login ended at ${back.headers.location} (${back.statusCode})`);
+      jar.take(back);
+      return jar;
+    },
     async close() {
       await app.close();
       await fakes.accessLog.close();

@@ -4,31 +4,22 @@ import type { FastifyInstance } from 'fastify';
 import { consentResource, parseConsent } from '../../consent/fhir.ts';
 import { DE_GROOT } from '../../sandbox/cast.ts';
 import { type PortalTestApp, portalForTest } from '../test-fakes.ts';
-import { CookieJar, csrfOf, formRequest } from '../test-support.ts';
+import { type CookieJar, csrfOf, formRequest } from '../test-support.ts';
 
 // The citizen's objection to secondary use (EHDS) on the consent page: its own section, its own
 // kind of Consent (research, HRESCH), never listed or changed as a care choice.
-
 
 describe('citizen portal: research opt-out', () => {
   let app: FastifyInstance;
   let fakes: PortalTestApp['fakes'];
   let close: () => Promise<void>;
+  let citizen: PortalTestApp['citizen'];
 
   before(async () => {
-    ({ app, fakes, close } = await portalForTest({ settings: { sandbox: 'true' } }));
+    ({ app, fakes, close, citizen } = await portalForTest({ settings: { sandbox: 'true' } }));
   });
   after(() => close());
 
-  async function citizen(lang?: 'en') {
-    const jar = new CookieJar();
-    if (lang) jar.take(await app.inject({ url: `/?lang=${lang}` }));
-    const start = await app.inject({ url: '/citizen/login', headers: { cookie: jar.header() } });
-    jar.take(start);
-    const state = new URL(String(start.headers.location)).searchParams.get('state');
-    jar.take(await app.inject({ url: `/citizen/callback?code=good-code&state=${state}`, headers: { cookie: jar.header() } }));
-    return jar;
-  }
   const get = (jar: CookieJar, url: string) => app.inject({ url, headers: { cookie: jar.header() } });
 
   test('objects and withdraws in its own section, as a research Consent, apart from the care choices', async () => {
