@@ -4,7 +4,7 @@ import { DATA_CATEGORY_CODES } from '../kit/fhir/profiles/gf-codes.ts';
 import { isValidBsn } from '../kit/identifiers/bsn.ts';
 import { isUra, ORGANIZATION_TYPES } from '../kit/identifiers/roles.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/systems.ts';
-import { type ConsentPurpose, type ConsentScope, PURPOSE_RESEARCH, PURPOSE_TREAT, type Provision } from './model.ts';
+import { type ConsentChoiceFields, type ConsentScope, PURPOSE_RESEARCH, PURPOSE_TREAT, type Provision } from './model.ts';
 import { CONSENT_URI } from './uris.ts';
 
 // FHIR R4 Consent as the external form of a citizen's choice:
@@ -18,15 +18,8 @@ import { CONSENT_URI } from './uris.ts';
 //  provision.period        = when it is in force
 // Anything the registry cannot decide on faithfully is refused with 422 (never silently ignored).
 
-export interface ParsedConsent extends ConsentScope {
-  bsn: string;
-  status: 'active' | 'inactive';
-  provision: Provision;
-  periodStart?: Date;
-  periodEnd?: Date;
-  /** Absent: care (TREAT). */
-  purpose?: ConsentPurpose;
-}
+/** A Consent resource read into a choice (no id or version yet). */
+export type ParsedConsent = ConsentChoiceFields;
 
 const ROLE_REQUESTER = 'PRCP';
 const ROLE_HOLDER = 'CST';

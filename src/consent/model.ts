@@ -19,10 +19,8 @@ export interface ConsentScope {
   dataCategories: string[];
 }
 
-/** The current version of one choice. A 'deny' is an objection (EHDS opt-out when unscoped). */
-export interface ConsentRecord extends ConsentScope {
-  id: string;
-  version: number;
+/** A choice as the citizen states it. A 'deny' is an objection (EHDS opt-out when unscoped). */
+export interface ConsentChoiceFields extends ConsentScope {
   bsn: string;
   status: 'active' | 'inactive';
   provision: Provision;
@@ -30,6 +28,12 @@ export interface ConsentRecord extends ConsentScope {
   periodEnd?: Date;
   /** What the choice is about: care (TREAT, the default) or secondary use (HRESCH); the two never mix. */
   purpose?: ConsentPurpose;
+}
+
+/** The current version of one choice. */
+export interface ConsentRecord extends ConsentChoiceFields {
+  id: string;
+  version: number;
 }
 
 export const PURPOSE_TREAT = 'TREAT';

@@ -2,12 +2,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SearchQuery } from '../kit/fhir/search.ts';
 import { forbidden, notFound } from '../kit/fhir/outcome.ts';
 import type { CapabilityInput, PartDefinition } from '../kit/part.ts';
-import { PROFILE } from '../kit/identifiers/index.ts';
 import { type TokenGuardOptions, tokenGuard } from '../pseudonyms/contract.ts';
 import { type DirectoryType, DIRECTORY_TYPES, isDirectoryType } from './codes.ts';
 import { applyTransaction, createEntry, type DirectoryResource, etag, readEntry, updateEntry } from './feed.ts';
 import { DIRECTORY_MIGRATIONS } from './migrations.ts';
 import type { Caller } from './ownership.ts';
+import { PROFILES } from './validation.ts';
 import { historyOf, searchEntries } from './query.ts';
 import { HISTORY_PARAMS, INCLUDES, REVINCLUDES, searchParamsOf } from './search-params.ts';
 
@@ -23,13 +23,6 @@ import { HISTORY_PARAMS, INCLUDES, REVINCLUDES, searchParamsOf } from './search-
 export const DIRECTORY_READ_SCOPE = 'directory:read';
 export const DIRECTORY_WRITE_SCOPE = 'directory:write';
 
-const PROFILES: Record<DirectoryType, string> = {
-  Organization: PROFILE.organization,
-  Location: PROFILE.location,
-  HealthcareService: PROFILE.healthcareService,
-  Endpoint: PROFILE.endpoint,
-  OrganizationAffiliation: PROFILE.organizationAffiliation,
-};
 
 export const DIRECTORY_CAPABILITY: CapabilityInput = {
   description: 'LDN national care-services directory (IHE mCSD as profiled by the GF IG: ITI-130 feed, ITI-90 search, ITI-91 history)',

@@ -26,7 +26,8 @@ const REQUIRED: Record<DirectoryType, string[]> = {
   OrganizationAffiliation: ['identifier', 'organization', 'participatingOrganization', 'code'],
 };
 
-const PROFILES: Record<DirectoryType, string> = {
+/** The profile each directory resource type is validated against and declared with. */
+export const PROFILES: Record<DirectoryType, string> = {
   Organization: PROFILE.organization,
   Location: PROFILE.location,
   HealthcareService: PROFILE.healthcareService,

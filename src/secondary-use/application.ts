@@ -1,6 +1,6 @@
 import { badRequest, unprocessable } from '../kit/fhir/outcome.ts';
 import { DATA_CATEGORY_CODES } from '../kit/fhir/profiles/gf-codes.ts';
-import { DATE_PRECISIONS, type DatePrecision, DEFAULT_MIN_CELL, type PermitCohort } from './contract.ts';
+import { type ApplicationView, DATE_PRECISIONS, type DatePrecision, DEFAULT_MIN_CELL, type PermitCohort } from './contract.ts';
 
 // A research organisation's application for a data permit, as the HDAB's API and portal take it.
 // Everything the permit will say is checked here; a broken field is a 422 naming it, never a
@@ -11,14 +11,8 @@ export const PERMIT_RESOURCE_TYPES = ['Patient', 'Condition', 'MedicationStateme
 /** The longest a permit may run. */
 export const MAX_PERMIT_DAYS = 5 * 366;
 
-export interface PermitApplication {
-  purpose: string;
-  legalBasis: string;
-  categories: string[];
-  cohort: PermitCohort;
-  types: string[];
-  datePrecision: DatePrecision;
-  minCell: number;
+/** The application as the HDAB holds it: the wire form with its period as dates. */
+export interface PermitApplication extends Omit<ApplicationView, 'periodStart' | 'periodEnd'> {
   /** When the permit may first be used, and when it ends (its workspace is destroyed then). */
   periodStart: Date;
   periodEnd: Date;

@@ -143,22 +143,25 @@ export interface HolderOutcomeView {
   resources?: number;
 }
 
+/** A permit application on the wire (dates as ISO strings). */
+export interface ApplicationView {
+  purpose: string;
+  legalBasis: string;
+  categories: string[];
+  cohort: PermitCohort;
+  types: string[];
+  datePrecision: DatePrecision;
+  minCell: number;
+  periodStart: string;
+  periodEnd: string;
+}
+
 /** GET /permits and /permits/<id>: what the applicant and the operator see (never workspace contents). */
 export interface PermitView {
   id: string;
   applicant: string;
   status: PermitStatus;
-  application: {
-    purpose: string;
-    legalBasis: string;
-    categories: string[];
-    cohort: PermitCohort;
-    types: string[];
-    datePrecision: DatePrecision;
-    minCell: number;
-    periodStart: string;
-    periodEnd: string;
-  };
+  application: ApplicationView;
   appliedAt: string;
   decidedAt?: string;
   decisionReason?: string;
