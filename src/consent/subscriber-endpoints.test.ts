@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createDirectoryPart } from '../directory/part.ts';
-import { endpoint, organization } from '../directory/test-support.ts';
+import { directoryForTest, endpoint, organization } from '../directory/test-support.ts';
 import { HttpError } from '../kit/fhir/outcome.ts';
 import { PartClient } from '../kit/http/client.ts';
-import { createService, type RunningService } from '../kit/http/service.ts';
-import { migrate } from '../kit/store/migrate.ts';
-import { openPgliteStore } from '../kit/store/pglite.ts';
-import { createTestPki, staticNetwork } from '../kit/testing/test-pki.ts';
+import type { RunningService } from '../kit/http/service.ts';
+import { createTestPki } from '../kit/testing/test-pki.ts';
 import { directorySubscriberOrigins, requireOwnEndpoint, type SubscriberOrigins } from './subscriber-endpoints.ts';
 
 // A subscriber's callback must be on its own node: the origins of its active Endpoints as the
@@ -33,10 +30,7 @@ describe('subscriber endpoints from the directory', () => {
 
   before(async () => {
     const pki = await createTestPki();
-    const part = createDirectoryPart({ mode: 'off' });
-    const store = await openPgliteStore('directory');
-    await migrate(store, part.migrations);
-    directory = await createService(part, { tls: await pki.identity('90000001', { name: 'directory' }), network: staticNetwork({}), store });
+    directory = await directoryForTest(pki);
     const holder = new PartClient({ tls: await pki.identity(HOLDER), maxRetries: 0 });
     const consent = new PartClient({ tls: await pki.identity('90000002', { name: 'consent' }), maxRetries: 0 });
     clients.push(holder, consent);

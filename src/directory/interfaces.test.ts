@@ -4,12 +4,9 @@ import type { Bundle, Organization } from '@medplum/fhirtypes';
 import { probeFhirBase } from '../conformance/fhir-base.ts';
 import { partClientProbe } from '../conformance/part-client-probe.ts';
 import { PartClient } from '../kit/http/client.ts';
-import { createService, type RunningService } from '../kit/http/service.ts';
-import { migrate } from '../kit/store/migrate.ts';
-import { openPgliteStore } from '../kit/store/pglite.ts';
-import { createTestPki, staticNetwork } from '../kit/testing/test-pki.ts';
-import { createDirectoryPart } from './part.ts';
-import { endpoint, mandate, organization } from './test-support.ts';
+import type { RunningService } from '../kit/http/service.ts';
+import { createTestPki } from '../kit/testing/test-pki.ts';
+import { directoryForTest, endpoint, mandate, organization } from './test-support.ts';
 
 // Declared = served for the directory: its own CapabilityStatement is read and every declared
 // search parameter, include and refusal is probed over real mutual TLS. Tokens are off here.
@@ -23,10 +20,7 @@ describe('directory interfaces: declared = served', () => {
 
   before(async () => {
     const pki = await createTestPki();
-    const part = createDirectoryPart({ mode: 'off' });
-    const store = await openPgliteStore('directory');
-    await migrate(store, part.migrations);
-    svc = await createService(part, { tls: await pki.identity('90000001', { name: 'directory' }), network: staticNetwork({}), store });
+    svc = await directoryForTest(pki);
     gp = new PartClient({ tls: await pki.identity('11111111'), maxRetries: 0, defaultDeadlineMs: 120_000 });
     const ep = await gp.call<{ id: string }>(`${svc.url}/Endpoint`, { method: 'POST', body: endpoint('11111111', '51494752', 'https://gp.example.org/fhir') });
     assert.equal(ep.status, 201, JSON.stringify(ep.body));

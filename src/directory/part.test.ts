@@ -2,17 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, Endpoint, Organization } from '@medplum/fhirtypes';
 import { PartClient } from '../kit/http/client.ts';
-import { createService, type RunningService } from '../kit/http/service.ts';
+import type { RunningService } from '../kit/http/service.ts';
 import { migrate } from '../kit/store/migrate.ts';
 import { openPgliteStore } from '../kit/store/pglite.ts';
 import type { Store } from '../kit/store/store.ts';
-import { createTestPki, staticNetwork } from '../kit/testing/test-pki.ts';
-import { createDirectoryPart } from './part.ts';
+import { createTestPki } from '../kit/testing/test-pki.ts';
 import { httpFetcher } from './replica/fetchers.ts';
 import { REPLICA_MIGRATIONS } from './replica/migrations.ts';
 import { findEndpoints } from './replica/search.ts';
 import { UpdateClient } from './replica/update-client.ts';
-import { endpoint, fixture, mandate, organization } from './test-support.ts';
+import { directoryForTest, endpoint, fixture, mandate, organization } from './test-support.ts';
 
 // The directory over real mutual TLS: the feed's HTTP semantics (ETag, If-Match, Location,
 // OperationOutcome statuses), who the certificate says the caller is, and an update client
@@ -28,10 +27,7 @@ describe('directory part over mutual TLS', () => {
 
   before(async () => {
     const pki = await createTestPki();
-    const part = createDirectoryPart({ mode: 'off' });
-    const store = await openPgliteStore('directory');
-    await migrate(store, part.migrations);
-    svc = await createService(part, { tls: await pki.identity('90000001', { name: 'directory' }), network: staticNetwork({}), store });
+    svc = await directoryForTest(pki);
     replica = await openPgliteStore('node');
     await migrate(replica, REPLICA_MIGRATIONS);
     const client = async (tls: Promise<import('../kit/part.ts').TlsIdentity>) => {

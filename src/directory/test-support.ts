@@ -5,7 +5,12 @@ import type { Endpoint, Organization, OrganizationAffiliation } from '@medplum/f
 import { HttpError } from '../kit/fhir/outcome.ts';
 import { CODE_SYSTEM, SYSTEM } from '../kit/identifiers/index.ts';
 import { custodianAssignedIdentifier } from '../kit/fhir/profiles/index.ts';
+import { createService, type RunningService } from '../kit/http/service.ts';
+import { migrate } from '../kit/store/migrate.ts';
+import { openPgliteStore } from '../kit/store/pglite.ts';
+import { staticNetwork, type TestPki } from '../kit/testing/test-pki.ts';
 import { MANDATE } from './codes.ts';
+import { createDirectoryPart } from './part.ts';
 
 // Shared test data: the IG's own examples and small builders for entries of a care provider.
 
@@ -61,4 +66,12 @@ export function mandate(ura: string, vendorKvk: string, code: string = MANDATE.c
     participatingOrganization: { identifier: { system: SYSTEM.kvk, value: vendorKvk } },
     code: [{ coding: [{ system: MANDATE.system, code }] }],
   };
+}
+
+/** The directory part over mutual TLS on its own PGlite store, tokens off (they are tested with the trust part). */
+export async function directoryForTest(pki: TestPki): Promise<RunningService> {
+  const part = createDirectoryPart({ mode: 'off' });
+  const store = await openPgliteStore('directory');
+  await migrate(store, part.migrations);
+  return createService(part, { tls: await pki.identity('90000001', { name: 'directory' }), network: staticNetwork({}), store });
 }
