@@ -29,5 +29,6 @@ export { createJwsSigner, generateSigningKey, type JwsSigner } from './signing.t
 export { verifyInclusion } from './transparency/merkle.ts';
 export { transparencyPseudonymToken } from './transparency/pseudonym-client.ts';
 export { type SignedTreeHead, type TreeHead, verifySignedTreeHead } from './transparency/tree-head.ts';
+export type { CitizenAccessEntry } from './transparency/citizen-view.ts';
 export { AUDIT_CODE_SYSTEM, AUDIT_EXTENSION, AUDIT_SYSTEM } from './uris.ts';
 export { verifyChain } from './verify.ts';

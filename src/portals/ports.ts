@@ -1,6 +1,6 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { JWK } from 'jose';
-import type { InclusionProof, SignedTreeHead } from '../audit/contract.ts';
+import type { CitizenAccessEntry, InclusionProof, SignedTreeHead } from '../audit/contract.ts';
 import type { PermitView, QueryReleaseView } from '../secondary-use/contract.ts';
 import type { ParsedConsent } from '../consent/contract.ts';
 import type { TraceContext } from '../kit/trace.ts';
@@ -112,21 +112,12 @@ export interface ConsentPort {
   update(citizen: CitizenIdentity, id: string, ifVersion: number, choice: ParsedConsent): Promise<ConsentChoice>;
 }
 
-/** One access as the citizen sees it (the transparency part's citizen view). */
-export interface AccessEntry {
-  eventId: string;
-  when: string;
-  organizationUra: string;
-  organizationName?: string;
-  roleCode?: string;
-  roleName?: string;
-  professionalName?: string;
-  exchange?: string;
-  dataCategories: string[];
-  emergency: boolean;
-  emergencyReason?: string;
-  /** The access was refused or failed: no data was shown. */
-  refused?: boolean;
+/** One access as the citizen sees it: the transparency part's citizen view, as the portal reads it back from the log's AuditEvents. */
+export interface AccessEntry
+  extends Pick<
+    CitizenAccessEntry,
+    'eventId' | 'when' | 'organizationUra' | 'organizationName' | 'roleCode' | 'roleName' | 'professionalName' | 'exchange' | 'dataCategories' | 'emergency' | 'emergencyReason' | 'refused'
+  > {
   /** Position in the transparency log, as the log states it (checked against the proof). */
   leafIndex?: number;
   /** The log's link to this event's inclusion proof (entry.link[relation=inclusion-proof]). */
