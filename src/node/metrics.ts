@@ -1,3 +1,5 @@
+import { Counter, type Registry } from 'prom-client';
+
 // Exchange volumes a node reports to the operator: per exchange, how many requests it served as
 // holder and made as requester, and how many failed, over the last 15 minutes (per-minute
 // buckets, so the window slides without keeping every request).
@@ -51,4 +53,20 @@ export class ExchangeMetrics {
     }
     return { windowMinutes: WINDOW_MINUTES, exchanges: [...total.values()].sort((a, b) => a.exchange.localeCompare(b.exchange)) };
   }
+}
+
+// Accesses whose data was already stored (a citizen's measurement, a dispensation from abroad)
+// but whose audit event could not be written: an alarm for the operator's Prometheus. One
+// counter per registry (prom-client refuses a second metric of the same name in one registry).
+const auditMissingCounters = new WeakMap<Registry, Counter>();
+
+/** The `ldn_node_audit_missing_total` counter of `registry`; undefined without one. */
+export function auditMissingCounter(registry: Registry | undefined): Counter | undefined {
+  if (!registry) return undefined;
+  let counter = auditMissingCounters.get(registry);
+  if (!counter) {
+    counter = new Counter({ name: 'ldn_node_audit_missing_total', help: 'Stored writes whose audit event could not be written (alarm)', registers: [registry] });
+    auditMissingCounters.set(registry, counter);
+  }
+  return counter;
 }

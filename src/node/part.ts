@@ -16,7 +16,7 @@ import { registerOverviewOperation } from './consumer/overview-route.ts';
 import { registerSummaryOperation } from './consumer/summary/operation.ts';
 import { AUDIT_CHECKPOINT_JWKS_PATH, registerAuditCheckpointKey } from './audit-retention.ts';
 import { registerConsentNotificationRoute } from './consent-notifications.ts';
-import { ExchangeMetrics } from './metrics.ts';
+import { auditMissingCounter, ExchangeMetrics } from './metrics.ts';
 import { nodeOpenApi } from './openapi.ts';
 import { tenantCapability } from './tenant-capability.ts';
 import { registerTenantMetadata } from './tenant-metadata.ts';
@@ -191,7 +191,7 @@ export function createNodePart(options: NodeOptions): PartDefinition & { runtime
       });
       await registerCitizenApi(app, { ctx, tenants, env, connectors });
       await registerCitizenShare(app, { ctx, tenants, env, connectors });
-      await registerCrossBorderDispense(app, { tenants, env, connectors, verifyToken });
+      await registerCrossBorderDispense(app, { tenants, env, connectors, verifyToken, auditMissing: auditMissingCounter(ctx.metrics) });
       // The consent part's change notifications (its certificate only) clear cached consent answers.
       if (env.consentNotifications) await registerConsentNotificationRoute(app, { tenants, receiver: env.consentNotifications });
 

@@ -21,6 +21,7 @@ import {
 import { type AccessTokenClaims, scopesOf } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant, SecondaryUsePorts } from '../environment.ts';
 import type { EhrConnector } from '../source/ehr-connector.ts';
+import { logAccessOrDeny } from '../source/access-log.ts';
 import { researchCategoriesOf } from './categories.ts';
 import { type ExportSource, runExport } from './extract.ts';
 import { researchUseEvent } from './research-use-event.ts';
@@ -185,7 +186,8 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
         classify ??= researchCategoriesOf(o.env.agreements());
         return classify(r);
       },
-      recordUse: (j, p, patient) => o.env.audit(researchUseEvent(j, p, patient, o.ctx.name), { bsn: patient.bsn }),
+      // Per patient, before her data is buffered: an event that cannot be written fails the job.
+      recordUse: (j, p, patient) => logAccessOrDeny(o.env, researchUseEvent(j, p, patient, o.ctx.name), { bsn: patient.bsn }, o.ctx.log),
       log: o.ctx.log,
       fileSize: o.fileSize,
       stopping: () => stopping,
@@ -200,6 +202,9 @@ export async function registerBulkExport(app: FastifyInstance, o: BulkExportOpti
     running.add(run);
   };
 
+  // The job's own start and end: no patient's access (each patient's is recordUse above, through
+  // access-log.ts), so a direct call that only warns when it fails; the rule test in
+  // source/access-log.test.ts allows this one call.
   const audit = async (job: ExportJob, outcome: string, patients?: number) => {
     await o.env
       .audit({

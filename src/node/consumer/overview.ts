@@ -6,6 +6,7 @@ import { SYSTEM } from '../../kit/identifiers/systems.ts';
 import { formatTraceparent, type TraceContext } from '../../kit/trace.ts';
 import { type ExchangeDefinition, TokenRequestError, TrustTokenProvider, type UserContext } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import { logAccessOrDeny } from '../source/access-log.ts';
 import { askHolder, isLate, type HolderBatch, withinDeadline } from '../integration/ask-holder.ts';
 import { type HolderResult, mergeOverview } from '../integration/merge.ts';
 import { FanOutLimiter, type FanOutLimits, mapBounded } from './fan-out-limit.ts';
@@ -99,37 +100,37 @@ function localisationFailure(err: unknown, deadlineMs: number): HttpError {
 /** What the audit event names of the exchange (also for a request naming an unknown one). */
 type AuditedExchange = { code: string; dataCategories: string[] };
 
-/** The requester's audit event; a failure to log is reported, never hidden, but does not undo the answer. */
+/**
+ * The requester's audit event, written before the overview is answered: when it cannot be written
+ * the clinician gets ERR_NODE_AUDIT_UNAVAILABLE (503) and no overview.
+ */
 export async function auditOverview(
   env: NodeEnvironment,
   req: Omit<OverviewRequest, 'exchange'>,
   exchange: AuditedExchange,
   result: { outcome: AuditOutcome; description: string },
 ): Promise<void> {
-  try {
-    // The BSN is sealed in the outbox only; the PRS token naming the patient to the transparency
-    // part is fetched at delivery, so the overview neither waits for it nor loses the log line.
-    await env.audit(
-      buildAuditEvent({
-        who: {
-          professionalNumber: req.user.deziNumber,
-          professionalName: req.user.name,
-          roleCode: req.user.roleCode,
-          organizationUra: req.tenant.ura,
-          clientId: req.tenant.ura,
-        },
-        what: { exchange: exchange.code, dataCategories: exchange.dataCategories, interaction: 'operation', query: 'Patient/$overview', side: 'requester' },
-        patient: { localReference: localPatientReference(undefined, 'overview', req.trace.traceId) },
-        why: { purposeOfUse: req.emergencyReason ? 'ETREAT' : 'TREAT', emergencyReason: req.emergencyReason },
-        outcome: result.outcome,
-        outcomeDescription: result.description,
-        traceparent: formatTraceparent(req.trace),
-      }),
-      { bsn: req.bsn },
-    );
-  } catch (err) {
-    throw new Error(`audit of the overview failed: ${(err as Error).message}`);
-  }
+  // The BSN is sealed in the outbox only; the PRS token naming the patient to the transparency
+  // part is fetched at delivery, so the overview neither waits for it nor loses the log line.
+  await logAccessOrDeny(
+    env,
+    buildAuditEvent({
+      who: {
+        professionalNumber: req.user.deziNumber,
+        professionalName: req.user.name,
+        roleCode: req.user.roleCode,
+        organizationUra: req.tenant.ura,
+        clientId: req.tenant.ura,
+      },
+      what: { exchange: exchange.code, dataCategories: exchange.dataCategories, interaction: 'operation', query: 'Patient/$overview', side: 'requester' },
+      patient: { localReference: localPatientReference(undefined, 'overview', req.trace.traceId) },
+      why: { purposeOfUse: req.emergencyReason ? 'ETREAT' : 'TREAT', emergencyReason: req.emergencyReason },
+      outcome: result.outcome,
+      outcomeDescription: result.description,
+      traceparent: formatTraceparent(req.trace),
+    }),
+    { bsn: req.bsn },
+  );
 }
 
 export function createOverviewService(options: OverviewOptions): OverviewService {

@@ -9,6 +9,7 @@ import { formatTraceparent } from '../../kit/trace.ts';
 import { type AccessTokenClaims, exchangeOfScopes } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from '../source/ehr-connector.ts';
+import { logAccessOrDeny } from '../source/access-log.ts';
 import { decideSearch, decodeReason, EMERGENCY_HEADER } from '../source/holder-api.ts';
 import type { DicomWebArchive } from './archive-client.ts';
 import { isDicomUid } from './dicom-json.ts';
@@ -97,13 +98,8 @@ export async function registerWadoGate(app: FastifyInstance, o: WadoGateOptions)
       outcomeDescription: refusal ? `refused (${refusal.status}): ${refusal.message}` : undefined,
       traceparent: formatTraceparent(request.trace),
     });
-    try {
-      await o.env.audit(event, bsn ? { bsn } : undefined);
-    } catch (err) {
-      request.log.error({ err }, 'audit append failed');
-      // Deny on error: an access that could not be logged releases nothing.
-      throw new HttpError(503, 'transient', 'the access could not be logged, so no image is released; try again');
-    }
+    // Deny on error: an access that could not be logged releases nothing (503).
+    await logAccessOrDeny(o.env, event, bsn ? { bsn } : undefined, request.log);
     if (refusal) throw refusal;
     if (allowed.size >= MAX_KEPT_DECISIONS) allowed.clear();
     allowed.set(key, Math.min(Date.now() + DECISION_TTL_MS, claims.exp * 1000));

@@ -9,6 +9,7 @@ import { formatTraceparent } from '../../kit/trace.ts';
 import { exchangeByCode, type ExchangeDefinition } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from './ehr-connector.ts';
+import { logAccessOrDeny } from './access-log.ts';
 import { checkSearchValues } from './search-values.ts';
 import { batchResponse, batchSearches, ehrFailure, searchEhr } from './holder-api.ts';
 import { bsnOfQuery, type Query } from './query-translation.ts';
@@ -61,15 +62,16 @@ export async function registerCitizenApi(app: FastifyInstance, o: CitizenApiOpti
     const exchange = exchangeFor(tenant);
 
     const served: Array<{ status: number; resource: Resource; categories: string[]; patientRefs?: string[] }> = [];
+    let failure: unknown;
     try {
       for (const s of searches) served.push(await serveOne(o, tenant, exchange, s.type, s.query, citizen, ctx.baseUrl));
     } catch (err) {
-      throw ehrFailure(err, request, tenant.ura);
-    } finally {
-      if (served.length > 0) {
-        await audit(o, request, tenant, citizen, operatorUra, served, searches).catch((e) => request.log.error({ err: e }, 'audit append failed'));
-      }
+      failure = ehrFailure(err, request, tenant.ura);
     }
+    // Audited before anything is released: an access whose event cannot be written releases
+    // nothing (ERR_NODE_AUDIT_UNAVAILABLE), whatever the EHR answered.
+    if (served.length > 0) await audit(o, request, tenant, citizen, operatorUra, served, searches);
+    if (failure) throw failure;
     return reply.type('application/fhir+json').send(batchResponse(served));
   });
 }
@@ -101,7 +103,8 @@ async function audit(
   searches: Array<{ type: string; query: Query }>,
 ): Promise<void> {
   const allowed = served.some((s) => s.status === 200);
-  await o.env.audit(
+  await logAccessOrDeny(
+    o.env,
     buildAuditEvent({
       // The citizen herself: no professional; the portal (operator) is the other party. When her
       // app asks, the app's name is the one who looked ("your app <name>" in her access log).
@@ -123,5 +126,6 @@ async function audit(
     }),
     // Sealed in the outbox only; the transparency part's PRS token is fetched at delivery.
     { bsn: citizen.bsn },
+    request.log,
   );
 }

@@ -7,9 +7,11 @@ import { forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import type { PartContext } from '../../kit/part.ts';
 import { formatTraceparent } from '../../kit/trace.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import { auditMissingCounter } from '../metrics.ts';
 import { CITIZEN_EXCHANGE } from './citizen-api.ts';
 import { citizenTokenVerifier } from './citizen-tokens.ts';
 import type { EhrConnector } from './ehr-connector.ts';
+import { logStoredWrite } from './access-log.ts';
 
 // A measurement a citizen shares from her app with this organisation (notified push):
 //   POST /org/<URA>/citizen/Observation
@@ -48,20 +50,22 @@ export async function registerCitizenShare(app: FastifyInstance, o: CitizenShare
     } catch (err) {
       throw new HttpError(502, 'transient', `the EHR did not store the measurement: ${(err as Error).message}`);
     } finally {
-      await o.env
-        .audit(
-          buildAuditEvent({
-            who: { organizationUra: tenant.ura, clientId: citizen.clientId, otherPartyUra: operatorUra, professionalName: citizen.app.name },
-            what: { exchange: CITIZEN_EXCHANGE, dataCategories: ['ObservationVitalSigns'], interaction: 'create', query: 'Observation', side: 'holder' },
-            patient: { localReference: localPatientReference(subject, 'request', request.trace.traceId) },
-            why: { purposeOfUse: 'PATRQT' },
-            outcome: stored ? 'success' : 'serious-failure',
-            outcomeDescription: stored ? undefined : 'the EHR did not store the measurement',
-            traceparent: formatTraceparent(request.trace),
-          }),
-          { bsn: citizen.bsn },
-        )
-        .catch((e) => request.log.error({ err: e }, 'audit append failed'));
+      // The measurement is stored (or not) by now: a missing audit event is an alarm, it does not undo it.
+      await logStoredWrite(
+        o.env,
+        buildAuditEvent({
+          who: { organizationUra: tenant.ura, clientId: citizen.clientId, otherPartyUra: operatorUra, professionalName: citizen.app.name },
+          what: { exchange: CITIZEN_EXCHANGE, dataCategories: ['ObservationVitalSigns'], interaction: 'create', query: 'Observation', side: 'holder' },
+          patient: { localReference: localPatientReference(subject, 'request', request.trace.traceId) },
+          why: { purposeOfUse: 'PATRQT' },
+          outcome: stored ? 'success' : 'serious-failure',
+          outcomeDescription: stored ? undefined : 'the EHR did not store the measurement',
+          traceparent: formatTraceparent(request.trace),
+        }),
+        { bsn: citizen.bsn },
+        request.log,
+        auditMissingCounter(o.ctx.metrics),
+      );
     }
     return reply.code(201).type('application/fhir+json').send(stored);
   });

@@ -1,5 +1,6 @@
 import type { MedicationDispense, MedicationRequest } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Counter } from 'prom-client';
 import { buildAuditEvent, localPatientReference } from '../../audit/contract.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../../kit/fhir/outcome.ts';
 import { isValidBsn } from '../../kit/identifiers/bsn.ts';
@@ -7,6 +8,7 @@ import { formatTraceparent } from '../../kit/trace.ts';
 import { type AccessTokenClaims, userOf } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from './ehr-connector.ts';
+import { logStoredWrite } from './access-log.ts';
 
 // eDispensation back home: what a pharmacy abroad dispensed against this organisation's
 // prescription, delivered by the national contact point (a participant of type NCP, with a token
@@ -22,6 +24,8 @@ export interface CrossBorderDispenseOptions {
   env: NodeEnvironment;
   connectors: Map<string, EhrConnector>;
   verifyToken(request: FastifyRequest, tenant: NodeTenant): Promise<AccessTokenClaims>;
+  /** Counts dispensations stored without their audit event (metrics.ts auditMissingCounter). */
+  auditMissing?: Counter;
 }
 
 export async function registerCrossBorderDispense(app: FastifyInstance, o: CrossBorderDispenseOptions): Promise<void> {
@@ -68,20 +72,22 @@ export async function registerCrossBorderDispense(app: FastifyInstance, o: Cross
     } catch (err) {
       throw new HttpError(502, 'transient', `the EHR did not store the dispensation: ${(err as Error).message}`);
     } finally {
-      await o.env
-        .audit(
-          buildAuditEvent({
-            who: { organizationUra: tenant.ura, clientId: claims.client_id, otherPartyUra: caller.ura, professionalNumber: user.deziNumber, professionalName: user.name, roleCode: user.roleCode },
-            what: { exchange: CROSS_BORDER_DISPENSE_EXCHANGE, dataCategories: ['MedicationDispense'], interaction: 'create', query: 'MedicationDispense', side: 'holder' },
-            patient: { localReference: localPatientReference(subject, 'request', request.trace.traceId) },
-            why: { purposeOfUse: 'TREAT' },
-            outcome: stored ? 'success' : 'serious-failure',
-            outcomeDescription: stored ? undefined : 'the EHR did not store the dispensation',
-            traceparent: formatTraceparent(request.trace),
-          }),
-          { bsn },
-        )
-        .catch((e) => request.log.error({ err: e }, 'audit append failed'));
+      // The dispensation is stored (or not) by now: a missing audit event is an alarm, it does not undo it.
+      await logStoredWrite(
+        o.env,
+        buildAuditEvent({
+          who: { organizationUra: tenant.ura, clientId: claims.client_id, otherPartyUra: caller.ura, professionalNumber: user.deziNumber, professionalName: user.name, roleCode: user.roleCode },
+          what: { exchange: CROSS_BORDER_DISPENSE_EXCHANGE, dataCategories: ['MedicationDispense'], interaction: 'create', query: 'MedicationDispense', side: 'holder' },
+          patient: { localReference: localPatientReference(subject, 'request', request.trace.traceId) },
+          why: { purposeOfUse: 'TREAT' },
+          outcome: stored ? 'success' : 'serious-failure',
+          outcomeDescription: stored ? undefined : 'the EHR did not store the dispensation',
+          traceparent: formatTraceparent(request.trace),
+        }),
+        { bsn },
+        request.log,
+        o.auditMissing,
+      );
     }
     return reply.code(201).type('application/fhir+json').send(stored);
   });

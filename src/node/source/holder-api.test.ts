@@ -1,55 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { RecordsConsentOracle } from '../../consent/pdp/oracle.ts';
-import { createPdp } from '../../consent/pdp/evaluate.ts';
-import { testBsn } from '../../kit/identifiers/bsn.ts';
+import type { FastifyInstance } from 'fastify';
 import { SYSTEM } from '../../kit/identifiers/systems.ts';
-import { answerErrorsAsOutcomes } from '../../kit/http/service.ts';
-import { createLogger } from '../../kit/log.ts';
-import { newTrace } from '../../kit/trace.ts';
-import { defaultAgreements } from '../../trust/agreements/default-agreements.ts';
-import type { AccessTokenClaims } from '../../trust/auth/claims.ts';
-import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import { testBsn } from '../../kit/identifiers/bsn.ts';
 import { EhrConnector } from './ehr-connector.ts';
-import { registerHolderApi } from './holder-api.ts';
+import { ALLERGY_TEXT, answeringEhr, BSN, HOLDER, holderApp, PATIENT } from './holder-api.fixture.ts';
 
 // The holder's enforcement point with the real policy decision point, in front of an EHR that
 // does not answer (nothing listens on its port): every access by a verified requester leaves an
 // audit event, also when every search failed at the EHR.
-
-const BSN = testBsn(1001);
-const HOLDER: NodeTenant = { ura: '90000102', name: 'Ziekenhuis Leiden', type: 'V4', identity: {} as NodeTenant['identity'], ehrBaseUrl: 'http://127.0.0.1:9/fhir' };
-const REQUESTER = '90000101';
-const CLAIMS = { sub: REQUESTER, scope: 'acute-zorg', client_id: REQUESTER, dezi_number: '900001011', role_code: '01.045', name: 'A. Bakker' } as AccessTokenClaims;
-const PATIENT = `patient:identifier=${encodeURIComponent(`${SYSTEM.bsn}|${BSN}`)}`;
-
-/** The holder API with the real PDP (everything permitted by one consent), in front of `ehrBaseUrl`. */
-async function holderApp(audit: NodeEnvironment['audit'], connector: EhrConnector, ehrBaseUrl: string): Promise<FastifyInstance> {
-  const agreements = defaultAgreements();
-  const env = {
-    agreements: () => agreements,
-    participant: async (ura: string) => ({ ura, name: 'Ziekenhuis Veluwe', type: 'V4', status: 'admitted', qualifications: [{ code: 'acute-zorg' }] }),
-    audit,
-  } as unknown as NodeEnvironment;
-  const consent = new RecordsConsentOracle(() => [{ id: 'all', version: 1, bsn: BSN, status: 'active', provision: 'permit', holderUras: [], holderTypes: [], requesterUras: [], requesterTypes: [], dataCategories: [] }], () => 'opt-in');
-  const app = Fastify();
-  const log = createLogger('test', { level: 'silent' });
-  app.addHook('onRequest', async (request) => {
-    request.trace = newTrace();
-  });
-  answerErrorsAsOutcomes(app, log);
-  await registerHolderApi(app, {
-    tenants: new Map([[HOLDER.ura, { ...HOLDER, ehrBaseUrl }]]),
-    env,
-    pdp: createPdp({ agreements: () => agreements, consent }),
-    connectors: new Map([[HOLDER.ura, connector]]),
-    verifyToken: async () => CLAIMS,
-    baseUrl: () => 'https://holder.test',
-  });
-  return app;
-}
 
 describe('holder audit', () => {
   const events: AuditEvent[] = [];
@@ -116,16 +76,8 @@ describe('holder audit failure', () => {
   let app: FastifyInstance;
   let connector: EhrConnector;
   before(async () => {
-    const { createServer } = await import('node:http');
-    ehr = createServer((req, res) => {
-      res.setHeader('content-type', 'application/fhir+json');
-      const patient = { resourceType: 'Patient', id: 'p1', identifier: [{ system: SYSTEM.bsn, value: BSN }] };
-      const allergy = { resourceType: 'AllergyIntolerance', id: 'a1', patient: { reference: 'Patient/p1' }, code: { text: 'contrastmiddel' } };
-      const resource = req.url?.startsWith('/fhir/Patient') ? patient : allergy;
-      res.end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [{ resource, search: { mode: 'match' } }] }));
-    });
-    await new Promise<void>((r) => ehr.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${(ehr.address() as import('node:net').AddressInfo).port}/fhir`;
+    let base: string;
+    ({ server: ehr, base } = await answeringEhr());
     connector = new EhrConnector({ baseUrl: base, deadlineMs: 2000 });
     app = await holderApp(
       async () => {
@@ -145,6 +97,6 @@ describe('holder audit failure', () => {
     const r = await app.inject({ method: 'GET', url: `/org/${HOLDER.ura}/fhir/AllergyIntolerance?${PATIENT}` });
     assert.equal(r.statusCode, 503, r.body);
     assert.equal(JSON.parse(r.body).resourceType, 'OperationOutcome');
-    assert.ok(!r.body.includes('contrastmiddel'), 'no clinical data in the answer');
+    assert.ok(!r.body.includes(ALLERGY_TEXT), 'no clinical data in the answer');
   });
 });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildAuditEvent, localPatientReference } from '../../audit/contract.ts';
@@ -13,6 +12,7 @@ import type { DicomWebArchive } from '../imaging/archive-client.ts';
 import { searchArchive } from '../imaging/archive-search.ts';
 import type { ExchangeMetrics } from '../metrics.ts';
 import type { CapabilityInput } from '../../kit/part.ts';
+import { logAccessOrDeny } from './access-log.ts';
 import { checkDeclaredSearch } from './declared-searches.ts';
 import { type EhrConnector, EhrError } from './ehr-connector.ts';
 import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
@@ -296,9 +296,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     // transparency part is fetched at delivery, so a PRS outage now does not lose the log line.
     // Every patient the request names gets the event in her access log (one, unless the request
     // was refused for naming several); a request that named none is logged locally only.
-    const patients = namedPatients(searches);
-    if (patients.length === 0) await o.env.audit(event, undefined);
-    for (const [i, bsn] of patients.entries()) await o.env.audit(i === 0 ? event : { ...structuredClone(event), id: randomUUID() }, { bsn });
+    await logAccessOrDeny(o.env, event, namedPatients(searches).map((bsn) => ({ bsn })), request.log);
   }
 
   async function run(request: FastifyRequest, reply: FastifyReply, ura: string, searches: Array<{ type: string; query: Query }>) {
@@ -314,7 +312,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     let exchange: string | undefined;
     let emergencyReason: string | undefined;
     let failure: HttpError | undefined;
-    let auditFailed = false;
+    let auditRefusal: unknown;
     const decisions: PdpDecision[] = [];
     const served: Served[] = [];
     try {
@@ -355,14 +353,14 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
       // Every access by a verified requester is audited, also one that failed half-way.
       if (claims) {
         const queries = searches.map((s) => `${s.type}?${Object.keys(s.query).join('&')}`);
-        await audit(request, tenant, claims, exchange, served, decisions, searches, queries, emergencyReason, failure).catch((e) => {
-          auditFailed = true;
-          request.log.error({ err: e }, 'audit append failed');
+        await audit(request, tenant, claims, exchange, served, decisions, searches, queries, emergencyReason, failure).catch((e: unknown) => {
+          auditRefusal = e;
         });
       }
     }
-    // Deny on error: an access that could not be logged releases nothing.
-    if (auditFailed) throw new HttpError(503, 'transient', 'the access could not be logged, so no data is released; try again');
+    // Deny on error: an access that could not be logged releases nothing (a request already
+    // failing keeps its own answer, which releases nothing either).
+    if (auditRefusal) throw auditRefusal;
     return served;
   }
 

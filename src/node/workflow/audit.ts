@@ -1,6 +1,8 @@
+import type { Counter } from 'prom-client';
 import { type AuditInteraction, type AuditOutcome, buildAuditEvent, localPatientReference } from '../../audit/contract.ts';
 import { formatTraceparent, type TraceContext } from '../../kit/trace.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
+import { type AccessLogger, logAccessOrDeny, logStoredWrite } from '../source/access-log.ts';
 
 // Both sides of notified pull audit every step that touches a patient: the handover, the
 // notification, each pull, and each status change. The BSN goes to the outbox only, sealed
@@ -23,7 +25,18 @@ export interface WorkflowAuditInput {
   trace: TraceContext;
 }
 
-export async function auditWorkflow(env: NodeEnvironment, a: WorkflowAuditInput): Promise<void> {
+/** Where a step whose write is already stored raises a missing audit event (logStoredWrite). */
+export interface StoredStepAlarm {
+  log: AccessLogger;
+  missing?: Counter;
+}
+
+/**
+ * Audits one step. A read (a pull, a refusal) is denied when its event cannot be written; a step
+ * whose write is already stored (a handover created, a status changed at the sender) passes
+ * `stored`: the write stands and the missing event is an alarm.
+ */
+export async function auditWorkflow(env: NodeEnvironment, a: WorkflowAuditInput, stored?: StoredStepAlarm): Promise<void> {
   const event = buildAuditEvent({
     who: {
       professionalNumber: a.user?.deziNumber,
@@ -40,5 +53,7 @@ export async function auditWorkflow(env: NodeEnvironment, a: WorkflowAuditInput)
     outcomeDescription: a.description,
     traceparent: formatTraceparent(a.trace),
   });
-  await env.audit(event, a.bsn ? { bsn: a.bsn } : undefined);
+  const subject = a.bsn ? { bsn: a.bsn } : undefined;
+  if (stored) await logStoredWrite(env, event, subject, stored.log, stored.missing);
+  else await logAccessOrDeny(env, event, subject);
 }

@@ -9,6 +9,7 @@ import { medicatieoverdracht } from './exchanges/medicatieoverdracht.ts';
 import type { WorkflowExchange } from './exchanges/types.ts';
 import { startNotifier } from './notifier.ts';
 import { registerWorkflowOrgApi } from './org-api.ts';
+import { auditMissingCounter } from '../metrics.ts';
 import { createReceiver, type Receiver, registerNotificationRoute } from './receiver.ts';
 import { createSender, registerSenderRoutes, type Sender } from './sender.ts';
 
@@ -42,11 +43,12 @@ export async function registerWorkflow(
   const baseUrl = () => o.ctx.baseUrl;
   const fhirBase = (ura: string) => `${baseUrl()}/org/${ura}/fhir`;
   const notifier = startNotifier({ store: o.ctx.store, env: o.env, tenants: o.tenants, clients, fhirBase, log: o.ctx.log, intervalMs: o.notifyIntervalMs });
-  const deps = { store: o.ctx.store, env: o.env, tenants: o.tenants, connectors: o.connectors, exchanges: new Map(EXCHANGES.map((e) => [e.code, e])), baseUrl, kick: notifier.kick };
+  const alarm = { log: o.ctx.log, missing: auditMissingCounter(o.ctx.metrics) };
+  const deps = { store: o.ctx.store, env: o.env, tenants: o.tenants, connectors: o.connectors, exchanges: new Map(EXCHANGES.map((e) => [e.code, e])), baseUrl, kick: notifier.kick, alarm };
   const sender = createSender(deps);
-  const receiver = createReceiver({ store: o.ctx.store, env: o.env, tenants: o.tenants, connectors: o.connectors, clients });
+  const receiver = createReceiver({ store: o.ctx.store, env: o.env, tenants: o.tenants, connectors: o.connectors, clients, alarm });
   await registerSenderRoutes(app, { ...deps, sender, verifyToken: o.verifyToken });
-  await registerNotificationRoute(app, { store: o.ctx.store, env: o.env, tenants: o.tenants, connectors: o.connectors, clients, verifyToken: o.verifyToken });
+  await registerNotificationRoute(app, { store: o.ctx.store, env: o.env, tenants: o.tenants, connectors: o.connectors, clients, alarm, verifyToken: o.verifyToken });
   await registerWorkflowOrgApi(app, { env: o.env, tenants: o.tenants, sender, receiver, verifyToken: o.verifyToken, baseUrl });
   return {
     sender,

@@ -12,7 +12,7 @@ import { type AccessTokenClaims, exchangeByCode, TokenRequestError } from '../..
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from '../source/ehr-connector.ts';
 import { categoryOf } from '../source/referral-sync.ts';
-import { auditWorkflow } from './audit.ts';
+import { auditWorkflow, type StoredStepAlarm } from './audit.ts';
 import { organisationBaseOf, type WorkflowClients } from './clients.ts';
 import { dispenseFor } from './exchanges/medicatieoverdracht.ts';
 import { isBuildingBlock } from './exchanges/mp9.ts';
@@ -40,6 +40,8 @@ export interface ReceiverDeps {
   tenants: Map<string, NodeTenant>;
   connectors: Map<string, EhrConnector>;
   clients: WorkflowClients;
+  /** Where a status change already made at the sender but not audited is raised. */
+  alarm: StoredStepAlarm;
 }
 
 export interface Handover {
@@ -117,7 +119,7 @@ export function createReceiver(d: ReceiverDeps) {
       description: `workflow Task → ${update.status}${update.reason ? ` (${update.reason})` : ''}`,
       bsn: bsn && /^\d{9}$/.test(bsn) ? bsn : undefined,
       trace,
-    });
+    }, d.alarm);
     return task;
   }
 

@@ -11,7 +11,7 @@ import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { patientIdOf } from '../ehr-sim/resource-facts.ts';
 import { type EhrConnector, EhrError } from '../source/ehr-connector.ts';
 import { categoryOf } from '../source/referral-sync.ts';
-import { auditWorkflow } from './audit.ts';
+import { auditWorkflow, type StoredStepAlarm } from './audit.ts';
 import type { WorkflowExchange } from './exchanges/types.ts';
 import { decidePull } from './pull-policy.ts';
 import { deliveryOf, getTask, insertTaskWithNotification, updateTaskStatus } from './store.ts';
@@ -30,6 +30,8 @@ export interface SenderDeps {
   baseUrl(): string;
   /** Tries the notification at once (the outbox retries it later when this fails). */
   kick(taskId: string): Promise<void>;
+  /** Where a handover already stored but not audited is raised. */
+  alarm: StoredStepAlarm;
 }
 
 export interface HandoverInput {
@@ -141,7 +143,7 @@ export function createSender(d: SenderDeps) {
       patientRef: `Patient/${patientId}`,
       bsn: h.bsn,
       trace: h.trace,
-    });
+    }, d.alarm);
     await d.kick(record.id).catch(() => {}); // the outbox keeps it when the receiver is down
     const stored = (await getTask(d.store, record.id, names))!;
     return { task: await serve(h.tenant, stored), delivery: await deliveryOf(d.store, record.id) };
@@ -210,7 +212,8 @@ export async function registerSenderRoutes(
       reference,
       now: new Date(),
     });
-    const audit = (outcome: 'success' | 'minor-failure' | 'serious-failure', description: string, bsn?: string, categories?: string[]) =>
+    // `stored`: the step's write is already made (a status change), so a missing event is an alarm, not a denial.
+    const audit = (outcome: 'success' | 'minor-failure' | 'serious-failure', description: string, bsn?: string, categories?: string[], stored?: 'stored') =>
       auditWorkflow(d.env, {
         tenant,
         user: { deziNumber: claims.dezi_number, name: claims.name, roleCode: claims.role_code },
@@ -226,7 +229,7 @@ export async function registerSenderRoutes(
         patientRef: task ? `Patient/${task.patientId}` : undefined,
         bsn,
         trace: request.trace,
-      });
+      }, stored ? d.alarm : undefined);
     if (!decision.allow) {
       const why = decision.reasons.map((r) => r.description).join('; ');
       // The patient is known only through a Task of this holder; a refusal without one names none.
@@ -254,7 +257,7 @@ export async function registerSenderRoutes(
       throw new HttpError(409, 'conflict', 'the Task changed meanwhile; read it again');
     }
     const served = await d.sender.serve(tenant, (await getTask(d.store, task.id, names))!);
-    await audit('success', `workflow Task ${task.id}: ${task.status} → ${update.status}${update.reason ? ` (${update.reason})` : ''}`, served.for?.identifier?.value);
+    await audit('success', `workflow Task ${task.id}: ${task.status} → ${update.status}${update.reason ? ` (${update.reason})` : ''}`, served.for?.identifier?.value, undefined, 'stored');
     return reply.type('application/fhir+json').send(served);
   });
 
