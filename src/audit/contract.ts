@@ -21,7 +21,7 @@ export { AUDIT_ERRORS, AuditError, type AuditErrorCode, AuditInputError, Pseudon
 // transparency log, retention behind signed checkpoints) and what a citizen's portal needs to
 // check an inclusion proof against a signed tree head.
 export { appendAuditEvent, auditLogMigrations, createAuditLogWriter } from './chain.ts';
-export { type AuditInteraction, type AuditOutcome, buildAuditEvent, containsBsn, localPatientReference, redactBsns, summarizeAuditEvent } from './event.ts';
+export { type AuditEventInput, type AuditInteraction, type AuditOutcome, buildAuditEvent, containsBsn, localPatientReference, redactBsns, summarizeAuditEvent } from './event.ts';
 export { generateOutboxKey, outboxSealer } from './outbox-sealing.ts';
 export { startOutboxWorker, type TokenAtDelivery, transparencySender } from './outbox.ts';
 export { pruneAuditLog, type RetentionJob, startRetentionJob } from './retention.ts';

@@ -4,6 +4,7 @@ import type { EhrConnector } from '../source/ehr-connector.ts';
 import type { Query } from '../source/query-translation.ts';
 import { permittedResources, type FilteredAnswer } from '../source/response-filter.ts';
 import type { Permitted } from '../source/holder-api.ts';
+import { holderSearchset } from '../source/searchset.ts';
 import type { DicomWebArchive } from './archive-client.ts';
 import { imagingStudyFromQido } from './qido-fhir.ts';
 
@@ -73,12 +74,5 @@ export async function searchArchive(
     found.push(...answer.kept);
     withheld += answer.withheld;
   }
-  const bundle: Bundle = {
-    resourceType: 'Bundle',
-    type: 'searchset',
-    total: found.length,
-    link: [{ relation: 'self', url: `${fhirBase}/ImagingStudy` }],
-    entry: found.map((r) => ({ fullUrl: `${fhirBase}/ImagingStudy/${r.id}`, resource: r, search: { mode: 'match' } })),
-  };
-  return { bundle, patientRefs: patients.map((p) => `Patient/${p.id}`), withheld };
+  return { bundle: holderSearchset(fhirBase, 'ImagingStudy', found), patientRefs: patients.map((p) => `Patient/${p.id}`), withheld };
 }

@@ -9,7 +9,7 @@ import { formatTraceparent } from '../../kit/trace.ts';
 import { type AccessTokenClaims, exchangeOfScopes } from '../../trust/contract.ts';
 import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import type { EhrConnector } from '../source/ehr-connector.ts';
-import { logAccessOrDeny } from '../source/access-log.ts';
+import { logAccessOrDeny, requesterSeenByHolder } from '../source/access-log.ts';
 import { decideSearch, decodeReason, EMERGENCY_HEADER } from '../source/holder-api.ts';
 import type { DicomWebArchive } from './archive-client.ts';
 import { isDicomUid } from './dicom-json.ts';
@@ -83,14 +83,7 @@ export async function registerWadoGate(app: FastifyInstance, o: WadoGateOptions)
       refusal = err instanceof LdnError ? err : new HttpError(500, 'exception', 'internal error');
     }
     const event = buildAuditEvent({
-      who: {
-        professionalNumber: claims.dezi_number,
-        professionalName: claims.name,
-        roleCode: claims.role_code,
-        organizationUra: tenant.ura,
-        clientId: claims.client_id ?? claims.sub,
-        otherPartyUra: claims.sub,
-      },
+      who: requesterSeenByHolder(claims, tenant),
       what: { exchange: exchange?.code ?? 'none', dataCategories: categories.includes('Imaging') ? ['Imaging'] : categories, interaction: 'read', query: `WADO-RS studies/${study}${rest}`, side: 'holder' },
       patient: { localReference: localPatientReference(patientRef, 'request', request.trace.traceId) },
       why: { purposeOfUse: emergency ? 'ETREAT' : 'TREAT', emergencyReason: emergency ? emergencyReason : undefined },

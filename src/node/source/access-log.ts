@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Counter } from 'prom-client';
-import type { NodeEnvironment } from '../environment.ts';
+import type { AuditEventInput } from '../../audit/contract.ts';
+import type { AccessTokenClaims } from '../../trust/contract.ts';
+import type { NodeEnvironment, NodeTenant } from '../environment.ts';
 import { NodeError } from '../errors.ts';
 
 // The one way the node writes an access to its audit log (issue #16: every access path audits the
@@ -60,4 +62,16 @@ async function writePerPatient(env: NodeEnvironment, event: AuditEvent, subject:
 // Only the message: an error's other fields (a driver's detail) might quote what was written.
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Who asked, as the holder's event names it: the professional from the token, the tenant, the requesting organisation as the other party. */
+export function requesterSeenByHolder(claims: AccessTokenClaims, tenant: Pick<NodeTenant, 'ura'>): AuditEventInput['who'] {
+  return {
+    professionalNumber: claims.dezi_number,
+    professionalName: claims.name,
+    roleCode: claims.role_code,
+    organizationUra: tenant.ura,
+    clientId: claims.client_id ?? claims.sub,
+    otherPartyUra: claims.sub,
+  };
 }

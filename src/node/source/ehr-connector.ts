@@ -40,16 +40,23 @@ export class EhrConnector {
     return body as Bundle;
   }
 
-  /** `signal`: the caller gave up (the requester went away); the EHR call is abandoned too. */
-  async getJson(url: string, signal?: AbortSignal): Promise<unknown> {
+  /** One call to the EHR within the deadline (and the caller's signal); an unreachable EHR is an EhrError. */
+  private send(url: string, init: { method?: 'GET' | 'POST' | 'DELETE'; body?: string; signal?: AbortSignal } = {}) {
     const timeout = AbortSignal.timeout(this.options.deadlineMs ?? 5000);
-    const res = await request(url, {
+    return request(url, {
+      method: init.method ?? 'GET',
       dispatcher: this.agent,
-      headers: this.headers(),
-      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+      headers: init.body === undefined ? this.headers() : { ...this.headers(), 'content-type': 'application/fhir+json' },
+      body: init.body,
+      signal: init.signal ? AbortSignal.any([timeout, init.signal]) : timeout,
     }).catch((err: Error) => {
       throw new EhrError(`EHR unreachable: ${err.message}`);
     });
+  }
+
+  /** `signal`: the caller gave up (the requester went away); the EHR call is abandoned too. */
+  async getJson(url: string, signal?: AbortSignal): Promise<unknown> {
+    const res = await this.send(url, { signal });
     // Count bytes while reading: an oversized answer is dropped before it is held in memory.
     const limit = this.options.maxResponseBytes ?? 10 * 1024 * 1024;
     const bytes = await readBounded(res.body, limit).catch((err: Error) => {
@@ -73,13 +80,7 @@ export class EhrConnector {
 
   /** Whether the EHR still has this resource: 200 yes, 404 or 410 no, anything else an EhrError. */
   async exists(type: string, id: string): Promise<boolean> {
-    const res = await request(`${this.options.baseUrl}/${type}/${encodeURIComponent(id)}`, {
-      dispatcher: this.agent,
-      headers: this.headers(),
-      signal: AbortSignal.timeout(this.options.deadlineMs ?? 5000),
-    }).catch((err: Error) => {
-      throw new EhrError(`EHR unreachable: ${err.message}`);
-    });
+    const res = await this.send(`${this.options.baseUrl}/${type}/${encodeURIComponent(id)}`);
     await res.body.dump();
     if (res.statusCode === 200) return true;
     if (res.statusCode === 404 || res.statusCode === 410) return false;
@@ -88,15 +89,7 @@ export class EhrConnector {
 
   /** Creates a resource in the EHR (POST [base]/[type]); returns it as stored. */
   async create<T extends Resource>(resource: T): Promise<T> {
-    const res = await request(`${this.options.baseUrl}/${resource.resourceType}`, {
-      method: 'POST',
-      dispatcher: this.agent,
-      headers: { ...this.headers(), 'content-type': 'application/fhir+json' },
-      body: JSON.stringify(resource),
-      signal: AbortSignal.timeout(this.options.deadlineMs ?? 5000),
-    }).catch((err: Error) => {
-      throw new EhrError(`EHR unreachable: ${err.message}`);
-    });
+    const res = await this.send(`${this.options.baseUrl}/${resource.resourceType}`, { method: 'POST', body: JSON.stringify(resource) });
     const text = await res.body.text();
     if (res.statusCode !== 201 && res.statusCode !== 200) throw new EhrError(`EHR answered ${res.statusCode} to a create`);
     let stored: T;
@@ -111,14 +104,7 @@ export class EhrConnector {
 
   /** Deletes what the node itself made in the EHR (its own Subscription); a missing one is fine. */
   async remove(type: string, id: string): Promise<void> {
-    const res = await request(`${this.options.baseUrl}/${type}/${encodeURIComponent(id)}`, {
-      method: 'DELETE',
-      dispatcher: this.agent,
-      headers: this.headers(),
-      signal: AbortSignal.timeout(this.options.deadlineMs ?? 5000),
-    }).catch((err: Error) => {
-      throw new EhrError(`EHR unreachable: ${err.message}`);
-    });
+    const res = await this.send(`${this.options.baseUrl}/${type}/${encodeURIComponent(id)}`, { method: 'DELETE' });
     await res.body.dump();
     if (res.statusCode >= 300 && res.statusCode !== 404 && res.statusCode !== 410) throw new EhrError(`EHR answered ${res.statusCode} to a delete`);
   }

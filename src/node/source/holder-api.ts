@@ -12,7 +12,8 @@ import type { DicomWebArchive } from '../imaging/archive-client.ts';
 import { searchArchive } from '../imaging/archive-search.ts';
 import type { ExchangeMetrics } from '../metrics.ts';
 import type { CapabilityInput } from '../../kit/part.ts';
-import { logAccessOrDeny } from './access-log.ts';
+import { logAccessOrDeny, requesterSeenByHolder } from './access-log.ts';
+import { holderSearchset } from './searchset.ts';
 import { checkDeclaredSearch } from './declared-searches.ts';
 import { type EhrConnector, EhrError } from './ehr-connector.ts';
 import { bsnOfQuery, ehrSearchParams, parseEntryUrl, type Query } from './query-translation.ts';
@@ -102,14 +103,7 @@ export async function searchEhr(
     found.push(...answer.kept);
     withheld += answer.withheld;
   }
-  const bundle: Bundle = {
-    resourceType: 'Bundle',
-    type: 'searchset',
-    total: found.length,
-    link: [{ relation: 'self', url: `${fhirBase}/${type}` }],
-    entry: found.map((r) => ({ fullUrl: `${fhirBase}/${r.resourceType}/${r.id}`, resource: r, search: { mode: r.resourceType === type ? 'match' : 'include' } })),
-  };
-  return { bundle, patientRefs: patients.map((p) => `Patient/${p.id}`), withheld };
+  return { bundle: holderSearchset(fhirBase, type, found), patientRefs: patients.map((p) => `Patient/${p.id}`), withheld };
 }
 
 const MAX_ENTRY_URL = 2048;
@@ -263,14 +257,7 @@ export async function registerHolderApi(app: FastifyInstance, o: HolderApiOption
     const emergency = decisions.some((d) => d.allow && d.emergency);
     const failedSearches = served.filter((s) => s.status >= 500).length;
     const event = buildAuditEvent({
-      who: {
-        professionalNumber: claims.dezi_number,
-        professionalName: claims.name,
-        roleCode: claims.role_code,
-        organizationUra: tenant.ura,
-        clientId: claims.client_id ?? claims.sub,
-        otherPartyUra: claims.sub,
-      },
+      who: requesterSeenByHolder(claims, tenant),
       what: {
         exchange: exchange ?? 'none',
         dataCategories: [...new Set([...served.flatMap((s) => s.categories), ...decisions.flatMap((d) => d.dataCategories ?? [])])],
