@@ -61,14 +61,8 @@ export function isRedirectUri(s: string): boolean {
   return u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
 }
 
-export interface AppInput {
-  clientId: string;
-  name: string;
-  vendor: string;
-  redirectUris: string[];
-  jwks?: { keys: unknown[] };
-  scopes: string[];
-}
+/** What the operator registers of an app; its status is the register's. */
+export type AppInput = Omit<CitizenApp, 'status' | 'statusReason'>;
 
 /** Checks an app registration; a 400 naming the field otherwise. */
 export function checkAppInput(b: Record<string, unknown>): AppInput {
