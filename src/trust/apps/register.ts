@@ -62,7 +62,7 @@ export function isRedirectUri(s: string): boolean {
 }
 
 /** What the operator registers of an app; its status is the register's. */
-export type AppInput = Omit<CitizenApp, 'status' | 'statusReason'>;
+export type AppInput = Omit<CitizenApp, 'status' | 'statusReason' | 'statusChangedAt'>;
 
 /** Checks an app registration; a 400 naming the field otherwise. */
 export function checkAppInput(b: Record<string, unknown>): AppInput {
