@@ -15,8 +15,10 @@ export interface OrganizationToPublish {
   ura: string;
   agb: string;
   name: string;
+  /** Vektis / Nictiz organisation-type code. */
   type: string;
   city: string;
+  /** Node that serves it (one vendor node hosts several organisations). */
   node: string;
 }
 

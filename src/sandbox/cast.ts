@@ -2,17 +2,10 @@
 // URAs, AGBs and Dezi numbers are made up; BSNs are valid (11-test) test numbers.
 import { DEFAULT_OPERATOR_URA } from '../kit/common-settings.ts';
 import { testBsn } from '../kit/identifiers/bsn.ts';
+import type { OrganizationToPublish } from '../directory/publish-cast.ts';
 
-export interface CastOrganization {
-  ura: string;
-  agb: string;
-  name: string;
-  /** Vektis / Nictiz organisation-type code. */
-  type: string;
-  city: string;
-  /** Node that serves it (one vendor node hosts several organisations). */
-  node: string;
-}
+/** An organisation of the cast: what the directory publishes of it (type: the Vektis / Nictiz code; node: the node that serves it). */
+export type CastOrganization = OrganizationToPublish;
 
 export interface CastVendor {
   kvk: string;
