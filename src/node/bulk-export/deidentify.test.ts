@@ -84,7 +84,7 @@ describe('de-identification (property)', () => {
         assert.equal(out[0].id, PSEUDONYM);
         assert.equal((out[0] as Patient).birthDate, precision === 'year' ? who.birthDate.slice(0, 4) : who.birthDate.slice(0, 7));
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.LDN_FUZZ_RUNS ?? 300) },
     );
   });
 
@@ -128,6 +128,27 @@ describe('de-identification (property)', () => {
     assert.deepEqual(out.medicationCodeableConcept, { coding: [{ system: 'http://www.whocc.no/atc', code: 'C10AA05', display: 'atorvastatin' }] });
     assert.equal(out.medicationReference, undefined);
     assert.equal(out.contained, undefined);
+  });
+
+  it('a contained id that carries a date goes, with the local reference to it; a plain one stays', () => {
+    const ctx = { pseudonym: PSEUDONYM, patientIds: new Set(['p1']), precision: 'year' as const, idKey: randomBytes(32), sensitive: [] };
+    const withId = (id: string) =>
+      deidentify(
+        {
+          resourceType: 'Condition',
+          id: 'c1',
+          contained: [{ resourceType: 'Observation', id, status: 'final', code: { text: 'bp' } }],
+          evidence: [{ detail: [{ reference: `#${id}` }] }],
+        } as Resource,
+        ctx,
+      ) as unknown as { contained: { id?: string }[]; evidence?: unknown };
+    const dated = withId('1950-06-17');
+    assert.equal(dated.contained[0].id, undefined);
+    assert.equal(dated.evidence, undefined);
+    assert.equal(withId('2026-11').contained[0].id, undefined);
+    const plain = withId('bp1');
+    assert.equal(plain.contained[0].id, 'bp1');
+    assert.deepEqual(plain.evidence, [{ detail: [{ reference: '#bp1' }] }]);
   });
 
   it('opaque ids differ between extractions, so records do not link across permits', () => {

@@ -78,11 +78,16 @@ function safeString(value: string, ctx: DeidContext): boolean {
   return !DIGIT_RUN.test(value) && !EMBEDDED_DATE.test(value) && !isSensitive(value, ctx);
 }
 
+/** A contained resource's id and the '#' references to it: kept only when it cannot carry a date or an identity. */
+function safeLocalId(id: string, ctx: DeidContext): boolean {
+  return /^[A-Za-z0-9.-]{1,64}$/.test(id) && !/\d{4}-\d{1,2}/.test(id) && !DATE_VALUE.test(id) && safeString(id, ctx);
+}
+
 /** A Reference: to the patient → the pseudonym; local (#) kept; another resource → opaque; anything else dropped. */
 function reference(ref: Record<string, unknown>, ctx: DeidContext): Record<string, unknown> | undefined {
   const r = ref.reference;
   if (typeof r !== 'string') return undefined;
-  if (/^#[A-Za-z0-9.-]{1,64}$/.test(r)) return isSensitive(r, ctx) ? undefined : { reference: r };
+  if (r.startsWith('#')) return safeLocalId(r.slice(1), ctx) ? { reference: r } : undefined;
   const m = /^(?:https?:\/\/[^\s]+\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9.-]{1,64})(?:\/_history\/[^/]+)?$/.exec(r);
   if (!m) return undefined;
   const [, type, id] = m;
@@ -125,7 +130,7 @@ function contained(value: unknown, ctx: DeidContext): unknown {
     .map((r) => {
       const { id, ...rest } = r as Record<string, unknown>;
       const w = walk(rest, 'contained', ctx) as Record<string, unknown> | undefined;
-      return w && typeof id === 'string' && /^[A-Za-z0-9.-]{1,64}$/.test(id) && !isSensitive(id, ctx) ? { ...w, id } : w;
+      return w && typeof id === 'string' && safeLocalId(id, ctx) ? { ...w, id } : w;
     })
     .filter((r) => r !== undefined);
   return kept.length ? kept : undefined;
