@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,17 +14,7 @@ export function haproxyAvailable(): boolean {
   return existsSync(HAPROXY);
 }
 
-/** A free TCP port on 127.0.0.1 (listen on 0, close, reuse the number). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/sandbox/free-port.ts';
 
 export function haproxyConfig(port: number, servers: Array<{ host: string; port: number }>): string {
   return `global

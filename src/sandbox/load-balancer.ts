@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 
@@ -22,13 +21,7 @@ export interface LoadBalancer {
 }
 
 /** A free TCP port on `host` (the balancer's address must be known before its instances start: their public URL). */
-export async function freePort(host: string): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from './free-port.ts';
 
 export function haproxyConfig(name: string, bind: { host: string; port: number }, backends: Array<{ host: string; port: number }>): string {
   return [

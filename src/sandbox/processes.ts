@@ -6,6 +6,7 @@ import { CONSENT_MIGRATIONS } from '../consent/migrations.ts';
 import { viewerClientId } from '../portals/clinician/mount.ts';
 import { ehrDataFor } from '../node/ehr-sim/cast-data.ts';
 import { PartClient } from '../kit/http/client.ts';
+import { DECLARED_SETTINGS } from '../cli/part-settings-registry.ts';
 import { kekFile } from '../kit/keys/key-encryption-key.ts';
 import { createLogger } from '../kit/log.ts';
 import type { TlsIdentity } from '../kit/part.ts';
@@ -14,7 +15,7 @@ import { getParticipant, holdsQualification, qualify } from '../trust/register/p
 import { OPERATOR, ORGANIZATIONS, VENDORS } from './cast.ts';
 import { PORTAL_CLIENT_ID } from './compose.ts';
 import type { SandboxContext } from './context.ts';
-import { freePort } from './load-balancer.ts';
+import { freePort } from './free-port.ts';
 import { type Manifest, writeManifest } from './manifest.ts';
 import { SandboxNetwork } from './network.ts';
 import { castNodeNames, type EhrSimulator, startEhrSimulator } from './participants.ts';
@@ -210,11 +211,12 @@ export async function startProcessSandbox(options: ProcessSandboxOptions): Promi
     LDN_HOST: host,
     LDN_NETWORK: JSON.stringify(Object.fromEntries(network.entries().filter(([n]) => !n.startsWith('node:')))),
     LDN_SETTING_KEY_ENCRYPTION_KEY_FILE: kekPath,
-    LDN_SETTING_OPERATOR_URA: OPERATOR.ura,
     LDN_LOG_LEVEL: process.env.LDN_LOG_LEVEL ?? 'warn',
   };
   const spawnPart = (name: string, part: string, tls: { cert: string; key: string }, settings: Record<string, string>) => {
     const env: Record<string, string> = { ...common, ...storageEnv(name.replace(':', '-')), LDN_TLS_CERT: tls.cert, LDN_TLS_KEY: tls.key, LDN_PORT: String(ports.get(name)) };
+    // The operator's URA only to the parts that take it (the others would warn of an unknown setting).
+    if (DECLARED_SETTINGS[part]?.some((d) => d.name === 'operator_ura')) env.LDN_SETTING_OPERATOR_URA = OPERATOR.ura;
     for (const [k, v] of Object.entries(settings)) env[`LDN_SETTING_${k.toUpperCase()}`] = v;
     const s = supervisePart({ part, label: name.replace(':', '-'), env, log, output: options.childOutput ?? 'inherit', ownProcessGroup: true, onStart: () => setImmediate(recordPid) });
     processes.set(name, s);

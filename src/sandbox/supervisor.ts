@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 // The sandbox's second country, which is no part of the network, runs the same way under its
 // own sandbox-only command (`ldn sandbox second-country`).
 
+const STDERR_TAIL_CHARS = 2000;
 const LDN_BIN = fileURLToPath(new URL('../../bin/ldn.js', import.meta.url));
 
 export interface SupervisedPart {
@@ -48,10 +49,15 @@ export function supervisePart(options: {
   const start = () => {
     const c = spawn(process.execPath, [LDN_BIN, ...(options.args ?? ['serve', options.part])], {
       env: { ...process.env, LDN_INSTANCE: `${options.label ?? options.part}-${restarts}`, ...options.env },
-      stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit'],
+      // With output ignored, the end of stderr is still kept: a part that keeps dying says why in the restart line.
+      stdio: ['ignore', options.output ?? 'inherit', options.output === 'ignore' ? 'pipe' : 'inherit'],
       detached: options.ownProcessGroup === true,
     });
     child = c;
+    let stderrTail = '';
+    c.stderr?.on('data', (chunk: Buffer) => {
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
+    });
     const name = options.label ?? options.part;
     options.log.info({ event: 'supervisor.started', part: name, pid: c.pid }, `${name} started (pid ${c.pid})`);
     options.onStart?.(c.pid);
@@ -59,7 +65,7 @@ export function supervisePart(options: {
       if (stopping) return;
       restarts += 1;
       options.log.warn(
-        { event: 'supervisor.restart', part: name, pid: c.pid, code, signal, restarts },
+        { event: 'supervisor.restart', part: name, pid: c.pid, code, signal, restarts, ...(stderrTail ? { stderrTail } : {}) },
         `${name} (pid ${c.pid}) exited (${signal ?? code}); starting it again`,
       );
       setTimeout(() => {

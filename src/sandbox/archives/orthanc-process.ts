@@ -2,12 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { ArchiveConnection } from '../../node/imaging/archive-client.ts';
+import { freePort } from '../free-port.ts';
 
 // One Orthanc image archive (Debian packages orthanc + orthanc-dicomweb) owned by the sandbox or
 // a benchmark: a generated configuration on a free loopback port, a temporary storage directory,
@@ -34,17 +34,6 @@ export interface RunningOrthanc {
   /** Stores one DICOM Part 10 file. */
   upload(dicom: Buffer): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function authHeader(c: { username: string; password: string }): string {
