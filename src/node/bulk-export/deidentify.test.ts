@@ -35,7 +35,7 @@ const KEYS = ['text', 'note', 'display', 'valueString', 'code', 'system', 'refer
 function leaf(who: Identity): fc.Arbitrary<unknown> {
   return fc.oneof(
     fc.constantFrom(who.bsn, Number(who.bsn), who.given, who.family, who.street, who.city, who.postalCode, who.phone, who.email, who.birthDate, `${who.birthDate}T10:00:00Z`),
-    fc.constantFrom(`Dhr. ${who.family} (BSN ${who.bsn}) belde op ${who.birthDate.split('-').reverse().join('-')}`, `Patient/${EHR_ID}`, `https://ehr.example/fhir/Patient/${EHR_ID}`, 'Practitioner/p1', 'Encounter/e1', '#med', '266257000', 'C10AA05', 'http://snomed.info/sct'),
+    fc.constantFrom(`Dhr. ${who.family} (BSN ${who.bsn}) belde op ${who.birthDate.split('-').reverse().join('-')}`, `Patient/${EHR_ID}`, `https://ehr.example/fhir/Patient/${EHR_ID}`, 'Practitioner/p1', 'Encounter/e1', '#med', '266257000', 'C10AA05', 'http://snomed.info/sct', 'urn:oid:2.16.840.1.113883.2.4.4.7'),
     fullDate,
     fc.string({ maxLength: 12 }),
     fc.integer(),
@@ -110,6 +110,25 @@ describe('de-identification (property)', () => {
     assert.match((condition.encounter as { reference: string }).reference, /^Encounter\/[0-9a-f]{32}$/);
     assert.equal(condition.recorder, undefined);
     assert.match(condition.id as string, /^[0-9a-f]{32}$/);
+  });
+
+  it('keeps an OID code system (its dotted arcs are no date), and still drops a dated system', () => {
+    const ctx = { pseudonym: PSEUDONYM, patientIds: new Set(['p1']), precision: 'year' as const, idKey: randomBytes(32), sensitive: [] };
+    const gStandaard = 'urn:oid:2.16.840.1.113883.2.4.4.7';
+    const unit = { value: 1, unit: 'stuk', system: 'urn:oid:2.16.840.1.113883.2.4.4.1.900.2', code: '245' };
+    const out = deidentify(
+      {
+        resourceType: 'MedicationStatement',
+        id: 'm1',
+        status: 'active',
+        medicationCodeableConcept: { coding: [{ system: gStandaard, code: '12345' }, { system: 'http://x/12-03-2001', code: 'x' }] },
+        dosage: [{ doseAndRate: [{ doseQuantity: unit }] }],
+        subject: { reference: 'Patient/p1' },
+      } as Resource,
+      ctx,
+    ) as unknown as { medicationCodeableConcept: unknown; dosage: unknown };
+    assert.deepEqual(out.medicationCodeableConcept, { coding: [{ system: gStandaard, code: '12345' }, { code: 'x' }] });
+    assert.deepEqual(out.dosage, [{ doseAndRate: [{ doseQuantity: unit }] }]);
   });
 
   it('a contained Medication becomes medicationCodeableConcept (one place for the ATC code)', () => {

@@ -38,6 +38,8 @@ const DATE_VALUE = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{
 const EMBEDDED_DATE = /\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{8}/;
 const DIGIT_RUN = /\d{9}/;
 const SEPARATED_DATE = /\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}/;
+/** An OID code system (the Dutch national ones: G-standaard, UZI, AGB): "2.16.840" is an arc, not a date. */
+const OID_SYSTEM = /^urn:oid:[0-2](\.(0|[1-9]\d*))+$/;
 /** Names and values shorter than this are not searched for in text (they would match everything). */
 const MIN_SENSITIVE = 3;
 
@@ -99,7 +101,10 @@ function reference(ref: Record<string, unknown>, ctx: DeidContext): Record<strin
 function walk(value: unknown, key: string, ctx: DeidContext): unknown {
   if (typeof value === 'string') {
     // Codes may be long digit runs (SNOMED): only the patient's own values and separated dates go.
-    if (CODED.has(key)) return SEPARATED_DATE.test(value) || isSensitive(value, ctx) ? undefined : value;
+    if (CODED.has(key)) {
+      const dated = !(key === 'system' && OID_SYSTEM.test(value)) && SEPARATED_DATE.test(value);
+      return dated || isSensitive(value, ctx) ? undefined : value;
+    }
     if (DATE_VALUE.test(value)) return generaliseDate(value, ctx.precision);
     return safeString(value, ctx) ? value : undefined;
   }

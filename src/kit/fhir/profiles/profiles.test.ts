@@ -145,6 +145,12 @@ describe('directory profiles', () => {
     const issues = validateAgainstProfile(example(ORG), PROFILE.endpoint);
     assert.deepEqual(issues.map((i) => [i.code, i.expression?.[0]]), [['invalid', 'resourceType']]);
     assert.equal(KNOWN_PROFILES.length, 6);
+    // An object resourceType with an own non-function toString cannot be turned into a string
+    // (the property test's counterexample): still an issue, not a TypeError.
+    for (const profile of KNOWN_PROFILES) {
+      const wrong = validateAgainstProfile(JSON.parse('{"resourceType":{"toString":""}}'), profile);
+      assert.deepEqual(wrong.map((i) => [i.code, i.expression?.[0]]), [['invalid', 'resourceType']], profile);
+    }
   });
 });
 

@@ -47,7 +47,13 @@ export function requireAbsent(r: Json, path: string, prop: string, profile: stri
 export function wrongType(r: Json, expected: string, profile: string): OperationOutcomeIssue[] {
   return r.resourceType === expected
     ? []
-    : [profileIssue('invalid', 'resourceType', `${profile} applies to ${expected}, not ${String(r.resourceType)}`)];
+    : [profileIssue('invalid', 'resourceType', `${profile} applies to ${expected}, not ${shapeOf(r.resourceType)}`)];
+}
+
+/** A value for a message; String() of an object throws when its own "toString" is not a function. */
+function shapeOf(value: unknown): string {
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
 }
 
 export function codings(concept: unknown): Json[] {
