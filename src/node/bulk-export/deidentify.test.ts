@@ -170,6 +170,15 @@ describe('de-identification (property)', () => {
     assert.deepEqual(plain.evidence, [{ detail: [{ reference: '#bp1' }] }]);
   });
 
+  it("a quantity's unit is free text: a BSN-like number or a date there goes, a UCUM unit stays", () => {
+    const ctx = { pseudonym: PSEUDONYM, patientIds: new Set(['p1']), precision: 'year' as const, idKey: randomBytes(32), sensitive: [] };
+    const unitOf = (unit: string) =>
+      (deidentify({ resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' }, valueQuantity: { value: 5, unit } } as Resource, ctx) as unknown as { valueQuantity: { unit?: string } }).valueQuantity.unit;
+    assert.equal(unitOf('123456782'), undefined);
+    assert.equal(unitOf('12-03-2001'), undefined);
+    assert.equal(unitOf('mmol/L'), 'mmol/L');
+  });
+
   it('opaque ids differ between extractions, so records do not link across permits', () => {
     const mk = () => ({ pseudonym: PSEUDONYM, patientIds: new Set(['p1']), precision: 'year' as const, idKey: randomBytes(32), sensitive: [] });
     const r: Resource = { resourceType: 'Condition', id: 'c1', subject: { reference: 'Patient/p1' } } as Resource;

@@ -31,8 +31,8 @@ const DROPPED = new Set([
 ]);
 /** Contained resources about people or organisations never travel. */
 const PEOPLE = new Set(['Patient', 'Practitioner', 'PractitionerRole', 'RelatedPerson', 'Person', 'Organization', 'Location']);
-/** Kept verbatim: coded values, not dates or free text. */
-const CODED = new Set(['system', 'code', 'version', 'unit', 'status', 'resourceType', 'use', 'comparator']);
+/** Kept verbatim: coded values, not dates or free text. (Quantity.unit is free text in FHIR: checked as such.) */
+const CODED = new Set(['system', 'code', 'version', 'status', 'resourceType', 'use', 'comparator']);
 
 const DATE_VALUE = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 const EMBEDDED_DATE = /\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{8}/;

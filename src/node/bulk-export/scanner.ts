@@ -12,6 +12,12 @@ export interface ScanOptions {
   precision?: DatePrecision;
 }
 
+/**
+ * Coded values, where long digit runs are identifiers of concepts and editions (SNOMED's Dutch
+ * module 11000146104 holds an 11-test-valid window): not BSN-like. The patient's own BSN is still
+ * found there through `forbidden`.
+ */
+const CODE_KEYS = new Set(['code', 'system', 'version']);
 const IDENTIFYING = new Set(['identifier', 'name', 'telecom', 'address', 'photo', 'contact', 'text']);
 const EXACT_DATE = /\d{4}-\d{2}-\d{2}/;
 const MONTH = /^\d{4}-\d{2}/;
@@ -36,7 +42,7 @@ export function scanExtract(ndjson: string, options: ScanOptions = {}): string[]
         if ((key === 'reference' || key === 'id') && SAFE_REF.test(v)) return;
         if (EXACT_DATE.test(v)) findings.push(`line ${n + 1} ${path}: exact date`);
         if (options.precision === 'year' && MONTH.test(v) && key !== 'code') findings.push(`line ${n + 1} ${path}: month in a year-precision extract`);
-        for (const m of v.match(/\d{9,}/g) ?? []) for (let i = 0; i + 9 <= m.length; i++) if (isValidBsn(m.slice(i, i + 9)) && key !== 'code') findings.push(`line ${n + 1} ${path}: BSN-like number`);
+        if (!CODE_KEYS.has(key)) for (const m of v.match(/\d{9,}/g) ?? []) for (let i = 0; i + 9 <= m.length; i++) if (isValidBsn(m.slice(i, i + 9))) findings.push(`line ${n + 1} ${path}: BSN-like number`);
         const lower = v.toLowerCase();
         for (const f of forbidden) if (lower.includes(f)) findings.push(`line ${n + 1} ${path}: identifying value`);
       } else if (typeof v === 'number') {
