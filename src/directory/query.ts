@@ -23,6 +23,12 @@ function countOf(params: Map<string, string[]>): number {
 }
 
 /** A FHIR date/dateTime/instant → [start, end) in ms, per its precision. */
+/** Date.UTC for every year: it reads years 0–99 as 1900–1999, so count from 400 years on (a whole Gregorian cycle) and go back. */
+function utc(year: number, month: number, day: number): number {
+  return Date.UTC(year + 400, month, day) - GREGORIAN_CYCLE_MS;
+}
+const GREGORIAN_CYCLE_MS = 146_097 * 86_400_000;
+
 export function dateRange(value: string): [number, number] {
   const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?)?)?$/.exec(value);
   if (!m) throw badRequest(`not a FHIR date/dateTime: ${JSON.stringify(value)}`);
@@ -34,8 +40,8 @@ export function dateRange(value: string): [number, number] {
   }
   const Y = Number(y);
   const M = mo ? Number(mo) - 1 : 0;
-  const start = Date.UTC(Y, M, d ? Number(d) : 1);
-  const end = d ? Date.UTC(Y, M, Number(d) + 1) : mo ? Date.UTC(Y, M + 1, 1) : Date.UTC(Y + 1, 0, 1);
+  const start = utc(Y, M, d ? Number(d) : 1);
+  const end = d ? utc(Y, M, Number(d) + 1) : mo ? utc(Y, M + 1, 1) : utc(Y + 1, 0, 1);
   if (Number.isNaN(start) || (mo && (M < 0 || M > 11))) throw badRequest(`not a valid date: ${value}`);
   return [start, end];
 }
