@@ -106,7 +106,14 @@ export async function startSubjectHashPool(init: WorkerInit, size: number): Prom
       if (slot.outbox.length === 0) continue;
       const batch: WorkerBatch = { jobs: slot.outbox };
       slot.outbox = [];
-      slot.worker.postMessage(batch);
+      try {
+        slot.worker.postMessage(batch);
+      } catch (err) {
+        for (const { id } of batch.jobs) {
+          slot.inFlight.get(id)?.reject(err as Error);
+          slot.inFlight.delete(id);
+        }
+      }
     }
   };
 

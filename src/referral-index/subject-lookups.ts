@@ -34,24 +34,17 @@ export function batchedSubjectLookup(db: Queryable): SubjectLookup {
   const runBatch = async (jobs: Job[]): Promise<void> => {
     if (jobs.length === 1) {
       const [job] = jobs;
-      await findBySubject(db, job.subject, job.categories).then(job.resolve, job.reject);
-      return;
+      return findBySubject(db, job.subject, job.categories).then(job.resolve, job.reject);
     }
     const hashes = new Map<string, Buffer>();
     for (const job of jobs) for (const { hash } of job.subject) hashes.set(hashKey(hash), hash);
     const categories = [...new Set(jobs.flatMap((j) => j.categories))];
-    let rows: BatchRow[];
-    try {
-      // Hashes travel as hex text (the same on PostgreSQL and PGlite); the cast keeps the primary-key scan.
-      rows = await db.query<BatchRow>(
-        `SELECT subject_hash, ${REFERRAL_COLUMNS} FROM referrals WHERE subject_hash = ANY($1::text[]::bytea[]) AND category = ANY($2::text[]) ORDER BY custodian, category`,
-        [[...hashes.values()].map((h) => `\\x${h.toString('hex')}`), categories],
-        { prepare: 'nvi_find_by_subjects' },
-      );
-    } catch (err) {
-      for (const job of jobs) job.reject(err);
-      return;
-    }
+    // Hashes travel as hex text (the same on PostgreSQL and PGlite); the cast keeps the primary-key scan.
+    const rows = await db.query<BatchRow>(
+      `SELECT subject_hash, ${REFERRAL_COLUMNS} FROM referrals WHERE subject_hash = ANY($1::text[]::bytea[]) AND category = ANY($2::text[]) ORDER BY custodian, category`,
+      [[...hashes.values()].map((h) => `\\x${h.toString('hex')}`), categories],
+      { prepare: 'nvi_find_by_subjects' },
+    );
     const keyed = rows.map((r) => ({ key: hashKey(r.subject_hash), row: r }));
     for (const job of jobs) {
       const mine = new Set(job.subject.map((s) => hashKey(s.hash)));
@@ -63,7 +56,13 @@ export function batchedSubjectLookup(db: Queryable): SubjectLookup {
     scheduled = false;
     const jobs = queued;
     queued = [];
-    for (let i = 0; i < jobs.length; i += MAX_BATCH) void runBatch(jobs.slice(i, i + MAX_BATCH));
+    for (let i = 0; i < jobs.length; i += MAX_BATCH) {
+      const batch = jobs.slice(i, i + MAX_BATCH);
+      // Whatever fails, every caller of the batch gets an answer (rejecting a settled promise is a no-op).
+      runBatch(batch).catch((err) => {
+        for (const job of batch) job.reject(err);
+      });
+    }
   };
 
   return (subject, allowedCategories, category) => {
