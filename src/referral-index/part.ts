@@ -32,7 +32,8 @@ import { nviSettingsOf } from './serve-settings.ts';
 // qualification and is of one of its requester organisation types (what the AS checks before it
 // grants the scope). Its data categories (agreements document) bound what is returned.
 // Setting NVI_CRYPTO_WORKERS ("auto" = cores, a number, "off"): per-subject crypto (JWE decrypt,
-// unblind, HMAC) runs in a worker-thread pool so the HTTP event loop stays free.
+// unblind, HMAC) runs in a worker-thread pool so the HTTP event loop stays free. The lookups of one
+// event-loop turn share one message to a crypto thread and one database query (subject-lookups.ts).
 
 export const NVI_READ_SCOPE = 'nvi:read';
 export const NVI_WRITE_SCOPE = 'nvi:write';
