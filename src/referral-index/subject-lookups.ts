@@ -45,10 +45,18 @@ export function batchedSubjectLookup(db: Queryable): SubjectLookup {
       [[...hashes.values()].map((h) => `\\x${h.toString('hex')}`), categories],
       { prepare: 'nvi_find_by_subjects' },
     );
-    const keyed = rows.map((r) => ({ key: hashKey(r.subject_hash), row: r }));
+    // Rows per subject hash, each with its place in the query's order.
+    const bySubject = new Map<string, Array<{ at: number; row: BatchRow }>>();
+    rows.forEach((row, at) => {
+      const key = hashKey(row.subject_hash);
+      const list = bySubject.get(key);
+      if (list) list.push({ at, row });
+      else bySubject.set(key, [{ at, row }]);
+    });
     for (const job of jobs) {
-      const mine = new Set(job.subject.map((s) => hashKey(s.hash)));
-      job.resolve(keyed.filter(({ key, row }) => mine.has(key) && job.categories.includes(row.category)).map(({ row }) => toReferral(row)));
+      const mine = job.subject.flatMap((s) => bySubject.get(hashKey(s.hash)) ?? []);
+      if (job.subject.length > 1) mine.sort((a, b) => a.at - b.at); // several key versions: back in query order
+      job.resolve(mine.filter(({ row }) => job.categories.includes(row.category)).map(({ row }) => toReferral(row)));
     }
   };
 
