@@ -11,10 +11,11 @@ import { type AgreementsDocument, type ExchangeDefinition, scopesOf } from '../t
 import { referralToList } from './list-resource.ts';
 import { nviMigrations } from './migrations.ts';
 import { announceToPrs, loadNviKeys } from './nvi-keys.ts';
-import { findBySource, findBySubject, readReferral, withdrawById } from './referrals.ts';
+import { findBySource, readReferral, withdrawById } from './referrals.ts';
 import { NVI_SEARCH_KEYS, NVI_SEARCH_PARAMS, parseCodeParam, parseSourceParam, parseSubjectParam } from './search-params.ts';
 import { SubjectRefused, subjectHashes } from './subject-hash.ts';
 import { poolSizeFrom, type SubjectHashPool, startSubjectHashPool } from './subject-hash-pool.ts';
+import { batchedSubjectLookup } from './subject-lookups.ts';
 import { processTransaction } from './transaction.ts';
 import { nviSettingsOf } from './serve-settings.ts';
 
@@ -31,7 +32,8 @@ import { nviSettingsOf } from './serve-settings.ts';
 // qualification and is of one of its requester organisation types (what the AS checks before it
 // grants the scope). Its data categories (agreements document) bound what is returned.
 // Setting NVI_CRYPTO_WORKERS ("auto" = cores, a number, "off"): per-subject crypto (JWE decrypt,
-// unblind, HMAC) runs in a worker-thread pool so the HTTP event loop stays free.
+// unblind, HMAC) runs in a worker-thread pool so the HTTP event loop stays free. The lookups of one
+// event-loop turn share one message to a crypto thread and one database query (subject-lookups.ts).
 
 export const NVI_READ_SCOPE = 'nvi:read';
 export const NVI_WRITE_SCOPE = 'nvi:write';
@@ -171,6 +173,7 @@ export function createNviPart(options: NviOptions): PartDefinition {
       const standingOf = options.participant ?? (register as NonNullable<typeof register>).lookup;
       app.addHook('onClose', async () => register?.close());
       const hashes = pool ? pool.hashes : (value: string) => subjectHashes(value, keys);
+      const findBySubject = batchedSubjectLookup(ctx.store);
       const accepted = async () => new Set([...ZORGCONTEXT_CODES, ...(await agreementsOf()).exchanges.flatMap((e) => e.dataCategories)]);
       const fhir = { 'content-type': 'application/fhir+json' };
 
@@ -213,7 +216,7 @@ export function createNviPart(options: NviOptions): PartDefinition {
             if (err instanceof SubjectRefused) throw new SubjectRefused(`subject:identifier refused: ${err.message}`, { status: 400, expression: ['subject:identifier'] });
             throw err;
           }
-          const found = await findBySubject(ctx.store, subject, allowed, category);
+          const found = await findBySubject(subject, allowed, category);
           // No self link: it would repeat the single-use pseudonym token.
           bundle = { resourceType: 'Bundle', type: 'searchset', total: found.length, entry: found.map((r) => ({ fullUrl: `${ctx.baseUrl}/List/${r.id}`, resource: referralToList(r, { includeSource: false }), search: { mode: 'match' } })) };
         } else {

@@ -29,7 +29,8 @@ export interface RegisterInput {
   sourceClient: string;
 }
 
-interface Row {
+/** A referrals row as the queries below select it (REFERRAL_COLUMNS). */
+export interface ReferralRow {
   [k: string]: unknown;
   id: string;
   custodian: string;
@@ -38,9 +39,9 @@ interface Row {
   created: string | Date;
 }
 
-const COLUMNS = 'id, custodian, category, source_client, created';
+export const REFERRAL_COLUMNS = 'id, custodian, category, source_client, created';
 
-function toReferral(r: Row): Referral {
+export function toReferral(r: ReferralRow): Referral {
   return {
     id: r.id,
     custodian: r.custodian,
@@ -75,29 +76,34 @@ export async function registerReferral(db: Queryable | Store, input: RegisterInp
         input.custodian, input.category, ...list.params,
       ]);
     }
-    const inserted = await tx.query<Row>(
+    const inserted = await tx.query<ReferralRow>(
       `INSERT INTO referrals (subject_hash, custodian, category, id, key_version, source_client)
        VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (subject_hash, custodian, category) DO NOTHING
-       RETURNING ${COLUMNS}`,
+       RETURNING ${REFERRAL_COLUMNS}`,
       [now.hash, input.custodian, input.category, randomUUID(), now.version, input.sourceClient],
     );
     if (inserted.length > 0) return { referral: toReferral(inserted[0]), created: true };
-    const existing = await tx.query<Row>(`SELECT ${COLUMNS} FROM referrals WHERE subject_hash = $1 AND custodian = $2 AND category = $3`, [
+    const existing = await tx.query<ReferralRow>(`SELECT ${REFERRAL_COLUMNS} FROM referrals WHERE subject_hash = $1 AND custodian = $2 AND category = $3`, [
       now.hash, input.custodian, input.category,
     ]);
     return { referral: toReferral(existing[0]), created: false };
   });
 }
 
+/** The categories a subject lookup searches: the allowed ones, or the one asked for if it is allowed. */
+export function categoriesToSearch(allowedCategories: readonly string[], category?: string): string[] {
+  return category === undefined ? [...allowedCategories] : allowedCategories.includes(category) ? [category] : [];
+}
+
 /** Referrals for a subject (any active key version), limited to the categories the caller may see. */
 export async function findBySubject(db: Queryable, subject: SubjectHash[], allowedCategories: readonly string[], category?: string): Promise<Referral[]> {
-  const categories = category === undefined ? [...allowedCategories] : allowedCategories.includes(category) ? [category] : [];
+  const categories = categoriesToSearch(allowedCategories, category);
   if (categories.length === 0 || subject.length === 0) return [];
   const list = hashList(subject, 2);
   // Every lookup runs this: prepared per connection (one statement per number of key versions).
-  const rows = await db.query<Row>(
-    `SELECT ${COLUMNS} FROM referrals WHERE subject_hash IN (${list.sql}) AND category = ANY($1::text[]) ORDER BY custodian, category`,
+  const rows = await db.query<ReferralRow>(
+    `SELECT ${REFERRAL_COLUMNS} FROM referrals WHERE subject_hash IN (${list.sql}) AND category = ANY($1::text[]) ORDER BY custodian, category`,
     [categories, ...list.params],
     { prepare: `nvi_find_by_subject_${subject.length}` },
   );
@@ -106,8 +112,8 @@ export async function findBySubject(db: Queryable, subject: SubjectHash[], allow
 
 /** A custodian's own registrations made by one client. */
 export async function findBySource(db: Queryable, custodian: string, sourceClient: string, page: { count: number; offset: number }): Promise<Referral[]> {
-  const rows = await db.query<Row>(
-    `SELECT ${COLUMNS} FROM referrals WHERE custodian = $1 AND source_client = $2 ORDER BY created, id LIMIT $3 OFFSET $4`,
+  const rows = await db.query<ReferralRow>(
+    `SELECT ${REFERRAL_COLUMNS} FROM referrals WHERE custodian = $1 AND source_client = $2 ORDER BY created, id LIMIT $3 OFFSET $4`,
     [custodian, sourceClient, page.count, page.offset],
   );
   return rows.map(toReferral);
@@ -115,7 +121,7 @@ export async function findBySource(db: Queryable, custodian: string, sourceClien
 
 export async function readReferral(db: Queryable, id: string): Promise<Referral | null> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
-  const rows = await db.query<Row>(`SELECT ${COLUMNS} FROM referrals WHERE id = $1`, [id]);
+  const rows = await db.query<ReferralRow>(`SELECT ${REFERRAL_COLUMNS} FROM referrals WHERE id = $1`, [id]);
   return rows.length > 0 ? toReferral(rows[0]) : null;
 }
 

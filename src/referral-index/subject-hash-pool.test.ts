@@ -44,6 +44,22 @@ describe('NVI crypto worker pool', () => {
     for (let i = 0; i < results.length; i += 2) assert.deepEqual(results[i], results[i + 1]);
   });
 
+  it('answers each job of one batch on its own: refusals do not spill onto the good tokens beside them', async () => {
+    // Queued in the same turn, so they travel to the threads together.
+    const good = await Promise.all([20, 21, 22].map((s) => env.token(testBsn(s))));
+    const expired = Date.now() + 301_000;
+    const jobs: Array<[string, number | undefined]> = [[good[0], undefined], ['not-a-token', undefined], [good[1], undefined], [good[2], expired], [good[2], undefined]];
+    const expected = await Promise.all(jobs.map(([v, now]) => subjectHashes(v, env.keys, now).catch((e: Error) => e)));
+    const pooled = await Promise.all(jobs.map(([v, now]) => pool.hashes(v, now).catch((e: Error) => e)));
+    assert.equal(expected.filter((e) => e instanceof Error).length, 2);
+    for (let i = 0; i < jobs.length; i++) {
+      if (expected[i] instanceof Error) {
+        assert.ok(pooled[i] instanceof SubjectRefused, `job ${i} refused`);
+        assert.equal((pooled[i] as Error).message, (expected[i] as Error).message);
+      } else assert.deepEqual(pooled[i], expected[i]);
+    }
+  });
+
   it('parses the size setting', () => {
     assert.ok(poolSizeFrom(undefined) >= 1);
     assert.equal(poolSizeFrom('off'), 0);

@@ -2,12 +2,14 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SubjectHash } from './referrals.ts';
 import { SubjectRefused } from './subject-hash.ts';
-import type { WorkerInit, WorkerReply } from './subject-hash-worker.ts';
+import type { WorkerBatch, WorkerInit, WorkerReply, WorkerRequest } from './subject-hash-worker.ts';
 
-// A small worker_threads pool for the NVI's per-lookup crypto (JWE RSA-OAEP decrypt, unblind,
-// HMAC): ~0.7 ms of CPU per subject that would otherwise block the HTTP event loop. Each request
-// goes to the thread with the fewest in-flight jobs; a crashed thread fails its jobs and is
-// replaced. Settings: NVI_CRYPTO_WORKERS = "auto" (available cores), a number, or 0/"off" (inline).
+// A small worker_threads pool for the NVI's per-lookup crypto (JWE decrypt, unblind, HMAC), which
+// would otherwise block the HTTP event loop. Each request goes to the thread with the fewest
+// in-flight jobs; the jobs of one event-loop turn travel in one message per thread (and come back
+// in one), because every message wakes a thread and that wake-up is not cheap. A crashed thread
+// fails its jobs and is replaced. Settings: NVI_CRYPTO_WORKERS = "auto" (available cores), a
+// number, or 0/"off" (inline).
 
 const ENTRY = new URL('./subject-hash-worker.mjs', import.meta.url);
 const START_TIMEOUT_MS = 90_000;
@@ -15,6 +17,8 @@ const START_TIMEOUT_MS = 90_000;
 interface Slot {
   worker: Worker;
   inFlight: Map<number, { resolve(h: SubjectHash[]): void; reject(e: Error): void }>;
+  /** Jobs of this event-loop turn, not yet posted. */
+  outbox: WorkerRequest[];
 }
 
 export interface SubjectHashPool {
@@ -46,7 +50,7 @@ export async function startSubjectHashPool(init: WorkerInit, size: number): Prom
       // execArgv [] so the entry registers tsx itself, whatever loader flags the parent has.
       const worker = new Worker(ENTRY, { workerData: init, execArgv: [] });
       started.add(worker);
-      const slot: Slot = { worker, inFlight: new Map() };
+      const slot: Slot = { worker, inFlight: new Map(), outbox: [] };
       const timer = setTimeout(() => {
         reject(new Error('NVI crypto worker did not start in time'));
         void worker.terminate();
@@ -54,18 +58,21 @@ export async function startSubjectHashPool(init: WorkerInit, size: number): Prom
       const fail = (err: Error) => {
         for (const job of slot.inFlight.values()) job.reject(err);
         slot.inFlight.clear();
+        slot.outbox.length = 0;
       };
-      worker.on('message', (m: WorkerReply | { ready: true }) => {
-        if ('ready' in m) {
+      worker.on('message', (m: WorkerReply[] | { ready: true }) => {
+        if (!Array.isArray(m)) {
           clearTimeout(timer);
           resolve(slot);
           return;
         }
-        const job = slot.inFlight.get(m.id);
-        if (!job) return;
-        slot.inFlight.delete(m.id);
-        if (m.ok) job.resolve(m.hashes.map((h) => ({ version: h.version, hash: Buffer.from(h.hash.buffer, h.hash.byteOffset, h.hash.byteLength) })));
-        else job.reject(m.refused !== undefined ? new SubjectRefused(m.refused) : new Error(m.error ?? 'crypto worker failed'));
+        for (const reply of m) {
+          const job = slot.inFlight.get(reply.id);
+          if (!job) continue;
+          slot.inFlight.delete(reply.id);
+          if (reply.ok) job.resolve(reply.hashes.map((h) => ({ version: h.version, hash: Buffer.from(h.hash.buffer, h.hash.byteOffset, h.hash.byteLength) })));
+          else job.reject(reply.refused !== undefined ? new SubjectRefused(reply.refused) : new Error(reply.error ?? 'crypto worker failed'));
+        }
       });
       worker.on('error', (err) => {
         clearTimeout(timer);
@@ -90,6 +97,26 @@ export async function startSubjectHashPool(init: WorkerInit, size: number): Prom
     throw err;
   }
 
+  // Posts every slot's outbox once the current event-loop turn has queued what it will (setImmediate
+  // runs after the turn's I/O callbacks, so lookups that arrived together travel together).
+  let flushScheduled = false;
+  const flush = () => {
+    flushScheduled = false;
+    for (const slot of slots) {
+      if (slot.outbox.length === 0) continue;
+      const batch: WorkerBatch = { jobs: slot.outbox };
+      slot.outbox = [];
+      try {
+        slot.worker.postMessage(batch);
+      } catch (err) {
+        for (const { id } of batch.jobs) {
+          slot.inFlight.get(id)?.reject(err as Error);
+          slot.inFlight.delete(id);
+        }
+      }
+    }
+  };
+
   return {
     size,
     hashes(value, now) {
@@ -100,7 +127,11 @@ export async function startSubjectHashPool(init: WorkerInit, size: number): Prom
       const id = nextId++;
       return new Promise<SubjectHash[]>((resolve, reject) => {
         slot.inFlight.set(id, { resolve, reject });
-        slot.worker.postMessage({ id, value, now });
+        slot.outbox.push({ id, value, now });
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flush);
+        }
       });
     },
     async close() {

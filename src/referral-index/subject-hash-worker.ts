@@ -4,6 +4,9 @@ import { importDecryptionKey, SubjectRefused, type SubjectKeys, subjectHashes } 
 
 // One thread of the NVI crypto pool: decrypt the PRS token, check it, unblind, keyed hash.
 // Private key and index key arrive once in workerData; requests carry only the token value.
+// Requests come in batches (all the lookups the pool received in one event-loop turn) and are
+// answered in one message per batch: each message is a cross-thread wake-up, which on a busy
+// 2-core machine costs as much CPU as a good part of the crypto itself.
 
 export interface WorkerInit {
   privateJwk: JWK;
@@ -16,6 +19,11 @@ export interface WorkerRequest {
   id: number;
   value: string;
   now?: number;
+}
+
+/** What the pool posts: the jobs of one event-loop turn. */
+export interface WorkerBatch {
+  jobs: WorkerRequest[];
 }
 
 export type WorkerReply =
@@ -32,15 +40,19 @@ const keys: SubjectKeys = {
   indexKey: new Uint8Array(init.indexKey),
 };
 
-port.on('message', async (req: WorkerRequest) => {
-  let reply: WorkerReply;
+async function answer(req: WorkerRequest): Promise<WorkerReply> {
   try {
     const hashes = await subjectHashes(req.value, keys, req.now);
-    reply = { id: req.id, ok: true, hashes: hashes.map((h) => ({ version: h.version, hash: new Uint8Array(h.hash) })) };
+    return { id: req.id, ok: true, hashes: hashes.map((h) => ({ version: h.version, hash: new Uint8Array(h.hash) })) };
   } catch (err) {
     // Messages are ours (SubjectRefused / TokenRefused wording), never the token value.
-    reply = err instanceof SubjectRefused ? { id: req.id, ok: false, refused: err.message } : { id: req.id, ok: false, error: 'subject hashing failed in a crypto worker' };
+    return err instanceof SubjectRefused ? { id: req.id, ok: false, refused: err.message } : { id: req.id, ok: false, error: 'subject hashing failed in a crypto worker' };
   }
-  port.postMessage(reply);
+}
+
+port.on('message', async (batch: WorkerBatch) => {
+  const replies: WorkerReply[] = [];
+  for (const job of batch.jobs) replies.push(await answer(job));
+  port.postMessage(replies);
 });
 port.postMessage({ ready: true });
